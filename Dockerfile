@@ -1,0 +1,50 @@
+# syntax=docker/dockerfile:1
+#
+# Latchkey container image.
+#
+#   docker build --build-arg VERSION=$(git describe --always --dirty) -t latchkey .
+#
+# The binary is pure Go (the embedded FerretDB/SQLite store included), so it is
+# built with CGO_ENABLED=0 and runs on a distroless static image as a non-root
+# user. The final image has no shell: health is checked from outside over HTTP
+# (GET /healthz, GET /readyz), not by a HEALTHCHECK here.
+
+# ---- build ---------------------------------------------------------------
+# Pinned to the patch release go.mod asks for, so the toolchain is never
+# downloaded at build time.
+FROM golang:1.26.8-bookworm AS build
+
+WORKDIR /src
+
+# Module downloads get their own layer: it is rebuilt only when go.mod or
+# go.sum change, not on every source edit.
+COPY go.mod go.sum ./
+RUN go mod download && go mod verify
+
+COPY . .
+
+ARG VERSION=dev
+RUN CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X main.version=${VERSION}" -o /out/latchkey ./cmd/latchkey \
+ && mkdir -p /out/data
+
+# ---- run -----------------------------------------------------------------
+FROM gcr.io/distroless/static-debian12:nonroot
+
+COPY --from=build /out/latchkey /latchkey
+# The data directory must be writable by the nonroot user (65532); a named
+# volume mounted here inherits this ownership.
+COPY --from=build --chown=65532:65532 /out/data /data
+
+USER 65532:65532
+WORKDIR /data
+VOLUME ["/data"]
+
+# Inside a container the server must listen on every interface, not on the
+# loopback default (127.0.0.1:8080). With no LATCHKEY_STORE_MONGODB_URI the
+# embedded store keeps its files in /data.
+ENV LATCHKEY_SERVER_ADDR=0.0.0.0:8080 \
+    LATCHKEY_STORE_DATA_DIR=/data
+EXPOSE 8080
+
+ENTRYPOINT ["/latchkey"]
+CMD ["serve"]

@@ -1,0 +1,2 @@
+// Package deploytest checks the deployment files at the repository root.
+package deploytest
