@@ -147,8 +147,14 @@ func envName(key string) string {
 }
 
 // ignoredEnv holds the LATCHKEY_ variables that are read elsewhere and so
-// are not configuration typos.
-var ignoredEnv = map[string]bool{"LATCHKEY_ADMIN_PASSWORD": true}
+// are not configuration typos: the bootstrap password, and the switches of
+// the test suite (CI sets them in the same environment the server reads).
+var ignoredEnv = map[string]bool{
+	"LATCHKEY_ADMIN_PASSWORD":   true,
+	"LATCHKEY_REQUIRE_CHROMIUM": true,
+	"LATCHKEY_SCREENSHOT_DIR":   true,
+	"LATCHKEY_LOAD_DURATION":    true,
+}
 
 func loadEnv(env []string, fields map[string]reflect.Value) error {
 	keys := map[string]string{}

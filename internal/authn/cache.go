@@ -1,0 +1,136 @@
+package authn
+
+import (
+	"sync"
+	"time"
+)
+
+// Cache keeps resolved credentials for a short time, so that a request whose
+// tokens were seen within TTL needs no store round trip.
+//
+// Revocation: every change to a tenant's credentials on this instance calls
+// Invalidate(tenant), which bumps the tenant's generation and so drops all of
+// its entries at once; other instances see the change when their entries
+// reach TTL. Expiry is checked against the cached expiry on every request,
+// so a cached token still stops at its own expiry time. Only positive results
+// are cached: unknown tokens always go to the store (after the format check,
+// which rejects made-up strings), so a flood of them cannot evict good entries.
+type Cache struct {
+	ttl  time.Duration
+	size int
+	now  func() time.Time
+
+	mu      sync.Mutex
+	gen     map[string]uint64 // tenant id → generation
+	entries map[string]entry  // token hash → entry
+}
+
+type entry struct {
+	tenant  string
+	gen     uint64
+	fetched time.Time
+	app     AppCredential
+	user    UserCredential
+}
+
+// NewCache returns a cache of at most size entries, each kept for ttl; a ttl
+// of 0 disables it.
+func NewCache(ttl time.Duration, size int, now func() time.Time) *Cache {
+	return &Cache{ttl: ttl, size: max(size, 1), now: now, gen: map[string]uint64{}, entries: map[string]entry{}}
+}
+
+// Invalidate drops every cached credential of tenant.
+func (c *Cache) Invalidate(tenant string) {
+	c.mu.Lock()
+	c.gen[tenant]++
+	c.mu.Unlock()
+}
+
+// Len returns the number of entries held.
+func (c *Cache) Len() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.entries)
+}
+
+func (c *Cache) app(tenant, hash string, load func() (AppCredential, error)) (AppCredential, error) {
+	if e, ok := c.get(tenant, hash); ok {
+		return e.app, nil
+	}
+	gen := c.generation(tenant)
+	v, err := load()
+	if err == nil {
+		c.put(hash, entry{tenant: tenant, gen: gen, app: v})
+	}
+	return v, err
+}
+
+func (c *Cache) user(tenant, hash string, load func() (UserCredential, error)) (UserCredential, error) {
+	if e, ok := c.get(tenant, hash); ok {
+		return e.user, nil
+	}
+	gen := c.generation(tenant)
+	v, err := load()
+	if err == nil {
+		c.put(hash, entry{tenant: tenant, gen: gen, user: v})
+	}
+	return v, err
+}
+
+func (c *Cache) generation(tenant string) uint64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.gen[tenant]
+}
+
+func (c *Cache) get(tenant, hash string) (entry, bool) {
+	if c.ttl <= 0 {
+		return entry{}, false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.entries[hash]
+	if !ok {
+		return entry{}, false
+	}
+	if e.tenant != tenant || e.gen != c.gen[tenant] || c.now().Sub(e.fetched) >= c.ttl {
+		delete(c.entries, hash)
+		return entry{}, false
+	}
+	return e, true
+}
+
+// put stores e unless the tenant's generation moved while it was loaded (a
+// change raced with the load, so the loaded value may be stale).
+func (c *Cache) put(hash string, e entry) {
+	if c.ttl <= 0 {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e.gen != c.gen[e.tenant] {
+		return
+	}
+	if len(c.entries) >= c.size {
+		c.evict()
+	}
+	e.fetched = c.now()
+	c.entries[hash] = e
+}
+
+// evict removes expired entries, or, if none are, an arbitrary eighth of the
+// cache (Go's map order is randomised). Called with mu held.
+func (c *Cache) evict() {
+	now := c.now()
+	for k, e := range c.entries {
+		if now.Sub(e.fetched) >= c.ttl || e.gen != c.gen[e.tenant] {
+			delete(c.entries, k)
+		}
+	}
+	for k := range c.entries {
+		if len(c.entries) < c.size-c.size/8 {
+			break
+		}
+		delete(c.entries, k)
+	}
+}

@@ -1,0 +1,202 @@
+package authn
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.uber.org/zap"
+
+	"github.com/latchkey/latchkey/internal/errs"
+	"github.com/latchkey/latchkey/internal/httpx"
+	"github.com/latchkey/latchkey/internal/secret"
+)
+
+// AppCredential is what an App-Token resolves to.
+type AppCredential struct {
+	TenantID     string
+	TenantActive bool
+	Platform     bool
+	TokenID      bson.ObjectID
+	Expires      time.Time
+}
+
+// UserCredential is what a user token resolves to, with the state of its
+// user and, for OBO tokens, of its issuing actor.
+type UserCredential struct {
+	TokenID    bson.ObjectID
+	Kind       string
+	Expires    time.Time
+	UserID     bson.ObjectID
+	Username   string
+	Role       Role
+	UserActive bool
+	ActorID    bson.ObjectID
+	ActorRole  Role
+	// ActorActive is true when there is no actor or the actor is active.
+	ActorActive bool
+}
+
+// Source resolves hashed tokens; admin implements it over the tenants,
+// apptokens, usertokens and users stores. A token that does not exist is a
+// NotFound error.
+type Source interface {
+	AppCredential(ctx context.Context, tenantID, hash string) (AppCredential, error)
+	UserCredential(ctx context.Context, tenantID, hash string) (UserCredential, error)
+}
+
+// Recorder is told of every successful use of a token, to keep last_used
+// without a write per request.
+type Recorder interface {
+	Used(tenantID, collection string, id bson.ObjectID, at time.Time)
+}
+
+// Authenticator is the authenticating middleware.
+type Authenticator struct {
+	Source   Source
+	Cache    *Cache
+	Recorder Recorder // may be nil
+	Now      func() time.Time
+}
+
+// Header names.
+const (
+	AppTokenHeader = "App-Token"
+	TokenHeader    = "Token"
+)
+
+var (
+	errNoAppToken  = errs.E(errs.Unauthorized, AppTokenHeader, "This header is required.")
+	errBadAppToken = errs.E(errs.Unauthorized, AppTokenHeader, "Invalid or expired app token.")
+	errDisabled    = errs.E(errs.Unauthorized, AppTokenHeader, "This tenant is disabled.")
+	errNoToken     = errs.E(errs.Unauthorized, TokenHeader, "This header is required.")
+	errBadToken    = errs.E(errs.Unauthorized, TokenHeader, "Invalid or expired token.")
+	errOtherTenant = errs.E(errs.Unauthorized, TokenHeader, "The token and the app token belong to different tenants.")
+	errUserOff     = errs.E(errs.Unauthorized, TokenHeader, "The token's user is disabled.")
+)
+
+// App is middleware that requires a valid App-Token and sets the principal's
+// tenant and app token. Login, refresh and signup use it alone.
+func (a *Authenticator) App() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		p, err := a.app(c)
+		if err != nil {
+			abort(c, err)
+			return
+		}
+		c.Set(PrincipalKey, p)
+		c.Next()
+	}
+}
+
+// User is middleware that requires a valid App-Token and a valid user token
+// of the same tenant and sets the whole principal.
+func (a *Authenticator) User() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		p, err := a.app(c)
+		if err == nil {
+			err = a.user(c, p)
+		}
+		if err != nil {
+			abort(c, err)
+			return
+		}
+		c.Set(PrincipalKey, p)
+		c.Next()
+	}
+}
+
+func abort(c *gin.Context, err error) {
+	e, ok := errs.As(err)
+	if !ok || e.Code == errs.Internal {
+		httpx.Fail(c, err)
+		return
+	}
+	httpx.Abort(c, e)
+}
+
+func (a *Authenticator) app(c *gin.Context) (*Principal, error) {
+	raw := c.GetHeader(AppTokenHeader)
+	if raw == "" {
+		return nil, errNoAppToken
+	}
+	tok, ok := secret.ParseToken(raw)
+	if !ok || tok.Kind != secret.App {
+		return nil, errBadAppToken
+	}
+	hash := secret.Hash(raw)
+	cred, err := a.Cache.app(tok.TenantID, hash, func() (AppCredential, error) {
+		return a.Source.AppCredential(c.Request.Context(), tok.TenantID, hash)
+	})
+	now := a.Now()
+	switch {
+	case errs.Is(err, errs.NotFound):
+		return nil, errBadAppToken
+	case err != nil:
+		return nil, err
+	case !cred.TenantActive:
+		return nil, errDisabled
+	case !now.Before(cred.Expires):
+		return nil, errBadAppToken
+	}
+	if a.Recorder != nil {
+		a.Recorder.Used(cred.TenantID, "app_tokens", cred.TokenID, now)
+	}
+	httpx.AddLogFields(c, zap.String("tenant", cred.TenantID), zap.String("app_token_id", cred.TokenID.Hex()))
+	return &Principal{TenantID: cred.TenantID, Platform: cred.Platform, AppTokenID: cred.TokenID}, nil
+}
+
+func (a *Authenticator) user(c *gin.Context, p *Principal) error {
+	raw := UserTokenOf(c)
+	if raw == "" {
+		return errNoToken
+	}
+	tok, ok := secret.ParseToken(raw)
+	if !ok || tok.Kind != secret.User {
+		return errBadToken
+	}
+	if tok.TenantID != p.TenantID {
+		return errOtherTenant
+	}
+	hash := secret.Hash(raw)
+	cred, err := a.Cache.user(tok.TenantID, hash, func() (UserCredential, error) {
+		return a.Source.UserCredential(c.Request.Context(), tok.TenantID, hash)
+	})
+	now := a.Now()
+	switch {
+	case errs.Is(err, errs.NotFound):
+		return errBadToken
+	case err != nil:
+		return err
+	case !now.Before(cred.Expires):
+		return errBadToken
+	case !cred.UserActive || !cred.ActorActive:
+		return errUserOff
+	}
+	p.TokenID, p.TokenKind = cred.TokenID, cred.Kind
+	p.UserID, p.Username, p.Role = cred.UserID, cred.Username, cred.Role
+	if !cred.ActorID.IsZero() {
+		p.ActorID = cred.ActorID
+		p.Role = Weaker(cred.Role, cred.ActorRole)
+	}
+	if a.Recorder != nil {
+		a.Recorder.Used(p.TenantID, "tokens", cred.TokenID, now)
+	}
+	httpx.AddLogFields(c, zap.String("token_id", cred.TokenID.Hex()), zap.String("user_id", cred.UserID.Hex()))
+	return nil
+}
+
+// UserTokenOf returns the user token of a request: the Token header, or an
+// Authorization header of scheme Token or Bearer.
+func UserTokenOf(c *gin.Context) string {
+	if t := c.GetHeader(TokenHeader); t != "" {
+		return t
+	}
+	scheme, value, ok := strings.Cut(c.GetHeader("Authorization"), " ")
+	if ok && (strings.EqualFold(scheme, "Token") || strings.EqualFold(scheme, "Bearer")) {
+		return strings.TrimSpace(value)
+	}
+	return ""
+}

@@ -1,0 +1,83 @@
+package authn
+
+import (
+	"github.com/gin-gonic/gin"
+
+	"github.com/latchkey/latchkey/internal/errs"
+	"github.com/latchkey/latchkey/internal/httpx"
+)
+
+// Action is something a principal may be allowed to do (SPEC §6).
+type Action string
+
+// The actions of SPEC §6 that depend on the role. A user's own session and
+// personal tokens need no action: every role has them.
+const (
+	ManageAppTokens Action = "manage app tokens" // create, extend
+	ExpireAppTokens Action = "expire app tokens" // expire, delete
+	ViewAppTokens   Action = "view app tokens"
+	ManageUsers     Action = "manage users"
+	ViewUsers       Action = "view users"
+	IssueOBO        Action = "issue obo tokens"
+	ViewAnyToken    Action = "view any user token"
+	ExpireAnyToken  Action = "expire any user token" // expire, delete, bulk expire
+	ExtendAnyToken  Action = "extend any user token"
+	ReadAudit       Action = "read the audit log"
+	ManageTenants   Action = "manage tenants"
+)
+
+// minRole is the permission matrix: the weakest role allowed each action.
+var minRole = map[Action]Role{
+	ManageAppTokens: Admin,
+	ExpireAppTokens: Support,
+	ViewAppTokens:   Support,
+	ManageUsers:     Admin,
+	ViewUsers:       Support,
+	IssueOBO:        Admin,
+	ViewAnyToken:    Support,
+	ExpireAnyToken:  Support,
+	ExtendAnyToken:  Admin,
+	ReadAudit:       Support,
+	ManageTenants:   Owner,
+}
+
+// Can reports whether p may do a. Managing tenants also needs the platform
+// tenant; issuing OBO tokens is never allowed with an OBO token.
+func (p *Principal) Can(a Action) bool {
+	min, ok := minRole[a]
+	if !ok || !p.Role.AtLeast(min) {
+		return false
+	}
+	switch a {
+	case ManageTenants:
+		return p.Platform
+	case IssueOBO:
+		return !p.OBO()
+	}
+	return true
+}
+
+// Check returns a Forbidden error unless p may do a.
+func (p *Principal) Check(a Action) error {
+	if p.Can(a) {
+		return nil
+	}
+	if a == IssueOBO && p.OBO() {
+		return errs.E(errs.Forbidden, "permission", "An on-behalf-of token cannot issue on-behalf-of tokens.")
+	}
+	if a == ManageTenants && !p.Platform {
+		return errs.E(errs.Forbidden, "permission", "Only owners of the platform tenant may manage tenants.")
+	}
+	return errs.E(errs.Forbidden, "permission", "Your role ("+string(p.Role)+") may not "+string(a)+".")
+}
+
+// Require is middleware that answers 403 unless the principal may do a.
+func Require(a Action) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if err := From(c).Check(a); err != nil {
+			httpx.Fail(c, err)
+			return
+		}
+		c.Next()
+	}
+}

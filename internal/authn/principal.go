@@ -1,0 +1,65 @@
+// Package authn authenticates requests: it reads the App-Token and the user
+// token, resolves them (through a short verification cache) into a Principal,
+// and holds the permission matrix of SPEC §6 in one place.
+package authn
+
+import (
+	"github.com/gin-gonic/gin"
+	"go.mongodb.org/mongo-driver/v2/bson"
+)
+
+// Role is a user's role in its tenant.
+type Role string
+
+// The roles, strongest first.
+const (
+	Owner   Role = "owner"
+	Admin   Role = "admin"
+	Support Role = "support"
+	Member  Role = "member"
+)
+
+var rank = map[Role]int{Owner: 4, Admin: 3, Support: 2, Member: 1}
+
+// Valid reports whether r is one of the four roles.
+func (r Role) Valid() bool { return rank[r] > 0 }
+
+// AtLeast reports whether r is o or stronger.
+func (r Role) AtLeast(o Role) bool { return rank[r] >= rank[o] }
+
+// Weaker returns the weaker of r and o.
+func Weaker(r, o Role) Role {
+	if rank[o] < rank[r] {
+		return o
+	}
+	return r
+}
+
+// Principal is who is calling: the tenant and app token of the App-Token
+// header and, on routes that need one, the user token and its user.
+type Principal struct {
+	TenantID   string
+	Platform   bool // the tenant is the platform tenant
+	AppTokenID bson.ObjectID
+
+	TokenID   bson.ObjectID // zero on routes without a user token
+	TokenKind string
+	UserID    bson.ObjectID
+	Username  string
+	// Role is the effective role: for an OBO token, the weaker of the user's
+	// and the issuing actor's roles.
+	Role    Role
+	ActorID bson.ObjectID // the issuing admin of an OBO token, else zero
+}
+
+// OBO reports whether the request is made with an on-behalf-of token.
+func (p *Principal) OBO() bool { return !p.ActorID.IsZero() }
+
+// PrincipalKey is the Gin context key of the request's *Principal.
+const PrincipalKey = "authn.principal"
+
+// From returns the request's principal. It panics on a route that the
+// middleware does not guard, which is a programming error.
+func From(c *gin.Context) *Principal {
+	return c.MustGet(PrincipalKey).(*Principal)
+}

@@ -1,0 +1,96 @@
+// Package errs is Latchkey's error type: a small set of codes, each with the
+// messages a client may see, keyed by the field or header they are about.
+// Anything that is not an *Error is internal.
+package errs
+
+import (
+	"errors"
+	"maps"
+	"time"
+)
+
+// Code classifies an error; the HTTP layer maps each code to one status.
+type Code string
+
+// The codes. Anything without a code is Internal.
+const (
+	Invalid      Code = "invalid"
+	Unauthorized Code = "unauthorized"
+	Forbidden    Code = "forbidden"
+	NotFound     Code = "not_found"
+	Conflict     Code = "conflict"
+	Locked       Code = "locked"
+	TooLarge     Code = "too_large"
+	Unavailable  Code = "unavailable"
+	Internal     Code = "internal"
+)
+
+// MalformedID is the message for an id that is not 24 hex characters.
+const MalformedID = "One or more IDs are not formatted correctly."
+
+// Error is an error a client may see. Fields maps a field or header name to a
+// sentence describing what is wrong with it.
+type Error struct {
+	Code   Code
+	Fields map[string]string
+	// RetryAfter, for Locked, says how long the client should wait.
+	RetryAfter time.Duration
+	// Cause is the underlying error, never shown to clients.
+	Cause error
+}
+
+// Error implements error with the first field's message; it is meant for logs
+// and tests, clients see Fields.
+func (e *Error) Error() string {
+	for k, v := range e.Fields {
+		return string(e.Code) + ": " + k + ": " + v
+	}
+	return string(e.Code)
+}
+
+// Unwrap returns the cause.
+func (e *Error) Unwrap() error { return e.Cause }
+
+// E returns an error with code and a single field message.
+func E(code Code, field, message string) *Error {
+	return &Error{Code: code, Fields: map[string]string{field: message}}
+}
+
+// Fields returns an Invalid error carrying every field message at once, or nil
+// when fields is empty.
+func Fields(fields map[string]string) error {
+	if len(fields) == 0 {
+		return nil
+	}
+	return &Error{Code: Invalid, Fields: maps.Clone(fields)}
+}
+
+// Lock returns a Locked error that asks the client to wait d.
+func Lock(field, message string, d time.Duration) *Error {
+	e := E(Locked, field, message)
+	e.RetryAfter = d
+	return e
+}
+
+// CodeOf returns the code of err, Internal for errors without one and ""
+// for nil.
+func CodeOf(err error) Code {
+	if err == nil {
+		return ""
+	}
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return Internal
+}
+
+// Is reports whether err carries code.
+func Is(err error, code Code) bool { return CodeOf(err) == code }
+
+// As returns err as an *Error, if it is one.
+func As(err error) (*Error, bool) {
+	var e *Error
+	ok := errors.As(err, &e)
+	return e, ok
+}

@@ -1,0 +1,78 @@
+// Package httpx holds the Gin mechanics every domain shares: the one mapper
+// from errors to HTTP answers, strict request binding, request ids, the access
+// log, trailing-slash folding and the 404 / 405 answers.
+package httpx
+
+import (
+	"errors"
+	"math"
+	"net/http"
+	"strconv"
+
+	"github.com/gin-gonic/gin"
+	"go.uber.org/zap"
+
+	"github.com/latchkey/latchkey/internal/errs"
+)
+
+// Realm is sent in WWW-Authenticate with every 401.
+const Realm = `Token realm="latchkey"`
+
+var statusOf = map[errs.Code]int{
+	errs.Invalid:      http.StatusBadRequest,
+	errs.Unauthorized: http.StatusUnauthorized,
+	errs.Forbidden:    http.StatusForbidden,
+	errs.NotFound:     http.StatusNotFound,
+	errs.Conflict:     http.StatusConflict,
+	errs.Locked:       http.StatusTooManyRequests,
+	errs.TooLarge:     http.StatusRequestEntityTooLarge,
+	errs.Unavailable:  http.StatusServiceUnavailable,
+	errs.Internal:     http.StatusInternalServerError,
+}
+
+// Errors is the middleware that turns the last error a handler recorded with
+// c.Error into the {"errors": {...}} answer. It is the only place errors
+// become HTTP; internal errors are logged here, once, and never shown.
+func Errors(log *zap.Logger) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		c.Next()
+		if len(c.Errors) == 0 || c.Writer.Written() {
+			return
+		}
+		err := c.Errors.Last().Err
+		e, ok := errs.As(err)
+		if !ok || e.Code == errs.Internal {
+			log.Error("internal error", zap.String("request_id", RequestID(c)),
+				zap.String("route", c.FullPath()), zap.Error(err))
+			e = errs.E(errs.Internal, "server", "Internal server error.")
+		}
+		if e.Code == errs.Unavailable {
+			log.Warn("store unavailable", zap.String("request_id", RequestID(c)), zap.Error(errors.Unwrap(e)))
+		}
+		Abort(c, e)
+	}
+}
+
+// Abort writes e as the answer and stops the handler chain. Middleware that
+// answers before any handler runs (authentication) uses it directly.
+func Abort(c *gin.Context, e *errs.Error) {
+	status, ok := statusOf[e.Code]
+	if !ok {
+		status = http.StatusInternalServerError
+	}
+	switch e.Code {
+	case errs.Unauthorized:
+		c.Header("WWW-Authenticate", Realm)
+	case errs.Locked:
+		secs := int(math.Ceil(e.RetryAfter.Seconds()))
+		c.Header("Retry-After", strconv.Itoa(max(secs, 1)))
+	}
+	c.AbortWithStatusJSON(status, gin.H{"errors": e.Fields})
+}
+
+// Fail records err for the Errors middleware and stops the chain; handlers
+// call it as `httpx.Fail(c, err); return`.
+func Fail(c *gin.Context, err error) {
+	_ = c.Error(err)
+	c.Abort()
+}

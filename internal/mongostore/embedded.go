@@ -1,0 +1,70 @@
+package mongostore
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/FerretDB/FerretDB/ferretdb"
+)
+
+// Embedded is a FerretDB v1 instance (SQLite backend) running inside this
+// process and listening on loopback TCP. It speaks the MongoDB wire protocol,
+// so the rest of Latchkey reaches it through the real MongoDB driver.
+type Embedded struct {
+	db     *ferretdb.FerretDB
+	cancel context.CancelFunc
+	done   chan struct{}
+	uri    string
+}
+
+// StartEmbedded starts FerretDB with its data in dataDir, listening on addr
+// (for example "127.0.0.1:0" for any free port). logger receives FerretDB's
+// own log records; pass one at warn level or above, FerretDB logs every failed
+// command verbosely below that.
+func StartEmbedded(dataDir, addr string, logger *slog.Logger) (*Embedded, error) {
+	abs, err := filepath.Abs(dataDir)
+	if err != nil {
+		return nil, fmt.Errorf("store data dir %q: %w", dataDir, err)
+	}
+	if err := os.MkdirAll(abs, 0o700); err != nil {
+		return nil, fmt.Errorf("store data dir %q: %w", dataDir, err)
+	}
+	f, err := ferretdb.New(&ferretdb.Config{
+		Listener:  ferretdb.ListenerConfig{TCP: addr},
+		Handler:   "sqlite",
+		SQLiteURL: "file:" + abs + "/",
+		Logger:    logger,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("start embedded store: %w", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	e := &Embedded{db: f, cancel: cancel, done: make(chan struct{})}
+	go func() {
+		defer close(e.done)
+		_ = f.Run(ctx)
+	}()
+	// MongoDBURI needs the listener to be bound, which Run does asynchronously.
+	uriCh := make(chan string, 1)
+	go func() { uriCh <- f.MongoDBURI() }()
+	select {
+	case e.uri = <-uriCh:
+	case <-time.After(30 * time.Second):
+		cancel()
+		return nil, fmt.Errorf("start embedded store: listener did not come up within 30s")
+	}
+	return e, nil
+}
+
+// URI returns the mongodb:// URI the driver connects to.
+func (e *Embedded) URI() string { return e.uri }
+
+// Close stops the listener and closes the SQLite files.
+func (e *Embedded) Close() {
+	e.cancel()
+	<-e.done
+}
