@@ -1,0 +1,59 @@
+package admin
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/latchkey/latchkey/internal/audit"
+	"github.com/latchkey/latchkey/internal/authn"
+	"github.com/latchkey/latchkey/internal/errs"
+	"github.com/latchkey/latchkey/internal/httpx"
+	"github.com/latchkey/latchkey/internal/secret"
+	"github.com/latchkey/latchkey/tenants"
+)
+
+// AuditHandler serves GET /audit.
+type AuditHandler struct {
+	Tenants *tenants.Service
+}
+
+// Register mounts the audit route on rg, which must authenticate users.
+func (h *AuditHandler) Register(rg gin.IRouter) {
+	rg.GET("/audit", authn.Require(authn.ReadAudit), h.list)
+}
+
+func (h *AuditHandler) list(c *gin.Context) {
+	page, err := httpx.PageOf(c)
+	if err != nil {
+		httpx.Fail(c, err)
+		return
+	}
+	f := audit.Filter{Action: c.Query("action")}
+	bad := map[string]string{}
+	if s := c.Query("user"); s != "" {
+		id, err := secret.ParseID(s, "user")
+		if err != nil {
+			bad["user"] = errs.MalformedID
+		}
+		f.User = &id
+	}
+	if s := c.Query("since"); s != "" {
+		t, err := time.Parse(time.RFC3339, s)
+		if err != nil {
+			bad["since"] = "Must be an RFC 3339 time, such as 2026-01-02T15:04:05Z."
+		}
+		f.Since = &t
+	}
+	if err := errs.Fields(bad); err != nil {
+		httpx.Fail(c, err)
+		return
+	}
+	recs, next, err := audit.Find(c.Request.Context(), h.Tenants.DB(authn.From(c).TenantID), f, page)
+	if err != nil {
+		httpx.Fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, httpx.NewList(recs, next))
+}

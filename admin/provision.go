@@ -1,0 +1,109 @@
+package admin
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/latchkey/latchkey/apptokens"
+	"github.com/latchkey/latchkey/internal/audit"
+	"github.com/latchkey/latchkey/internal/authn"
+	"github.com/latchkey/latchkey/internal/errs"
+	"github.com/latchkey/latchkey/internal/mongostore"
+	"github.com/latchkey/latchkey/tenants"
+	"github.com/latchkey/latchkey/usertokens"
+)
+
+// TenantIndexes are the indexes of every tenant database, by collection.
+var TenantIndexes = map[string][]mongostore.Index{
+	UsersCollection:       UserIndexes,
+	apptokens.Collection:  apptokens.Indexes,
+	usertokens.Collection: usertokens.Indexes,
+	usertokens.Claims:     usertokens.ClaimIndexes,
+	audit.Collection:      audit.Indexes,
+}
+
+// Provisioner gives a new tenant its indexes, first owner and first app
+// token; it implements tenants.Provisioner.
+type Provisioner struct {
+	Tenants   *tenants.Service
+	Users     *Users
+	AppTokens *apptokens.Service
+}
+
+var _ tenants.Provisioner = (*Provisioner)(nil)
+
+// CheckOwner implements tenants.Provisioner.
+func (p *Provisioner) CheckOwner(o tenants.Owner) error {
+	return NewUser{Username: o.Username, Password: o.Password, Email: o.Email, Role: authn.Owner}.Check("admin.")
+}
+
+// Provision implements tenants.Provisioner.
+func (p *Provisioner) Provision(ctx context.Context, t *tenants.Tenant, o tenants.Owner) (tenants.Provisioned, error) {
+	db := p.Tenants.DB(t.ID)
+	for coll, idx := range TenantIndexes {
+		if err := mongostore.EnsureIndexes(ctx, db.Collection(coll), idx...); err != nil {
+			return tenants.Provisioned{}, err
+		}
+	}
+	u, err := p.Users.Create(ctx, t.ID, NewUser{Username: o.Username, Password: o.Password, Email: o.Email, Role: authn.Owner}, nil)
+	if err != nil {
+		return tenants.Provisioned{}, err
+	}
+	_, plain, err := p.AppTokens.Create(ctx, t, apptokens.New{Name: "initial", CreatedBy: &u.ID})
+	if err != nil {
+		return tenants.Provisioned{}, err
+	}
+	return tenants.Provisioned{AdminID: u.ID.Hex(), AdminUsername: u.Username, AppToken: plain}, nil
+}
+
+// Bootstrap is what initialising a store made: shown once.
+type Bootstrap struct {
+	Tenant   *tenants.Tenant `json:"tenant"`
+	Admin    BootstrapAdmin  `json:"admin"`
+	AppToken string          `json:"app_token"`
+}
+
+// BootstrapAdmin is the platform's first owner.
+type BootstrapAdmin struct {
+	ID       string `json:"id"`
+	Username string `json:"username"`
+	Password string `json:"password"`
+}
+
+// ErrInitialised is returned by Initialize on a store that has a platform.
+var ErrInitialised = errs.E(errs.Conflict, "store", "The store is already initialised.")
+
+// Initialize makes the platform tenant, its owner "admin" with password, and
+// its first app token. The platform's unique slug settles racing calls:
+// exactly one succeeds, the others get ErrInitialised.
+func (a *App) Initialize(ctx context.Context, password string) (*Bootstrap, error) {
+	if err := a.Tenants.Store.EnsureIndexes(ctx); err != nil {
+		return nil, err
+	}
+	if existing, err := a.Tenants.Store.FindBySlug(ctx, tenants.PlatformSlug); err == nil {
+		if existing.Status == tenants.Creating {
+			return nil, fmt.Errorf("the platform tenant %s was left half-made by an interrupted initialisation; remove the store's data and initialise again", existing.ID)
+		}
+		return nil, ErrInitialised
+	} else if !errs.Is(err, errs.NotFound) {
+		return nil, err
+	}
+	t, prov, err := a.Tenants.Create(ctx, tenants.NewTenant{Slug: tenants.PlatformSlug, Name: "Platform", Platform: true},
+		tenants.Owner{Username: "admin", Password: password, Email: "admin@latchkey.invalid"})
+	if errs.Is(err, errs.Conflict) {
+		return nil, ErrInitialised
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &Bootstrap{Tenant: t, Admin: BootstrapAdmin{ID: prov.AdminID, Username: prov.AdminUsername, Password: password}, AppToken: prov.AppToken}, nil
+}
+
+// Initialised reports whether the store has a platform tenant.
+func (a *App) Initialised(ctx context.Context) (bool, error) {
+	_, err := a.Tenants.Store.FindBySlug(ctx, tenants.PlatformSlug)
+	if errs.Is(err, errs.NotFound) {
+		return false, nil
+	}
+	return err == nil, err
+}

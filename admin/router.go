@@ -1,0 +1,120 @@
+package admin
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"go.uber.org/zap"
+
+	"github.com/latchkey/latchkey/apptokens"
+	"github.com/latchkey/latchkey/internal/audit"
+	"github.com/latchkey/latchkey/internal/authn"
+	"github.com/latchkey/latchkey/internal/errs"
+	"github.com/latchkey/latchkey/internal/httpx"
+	"github.com/latchkey/latchkey/internal/mongostore"
+	"github.com/latchkey/latchkey/internal/secret"
+	"github.com/latchkey/latchkey/tenants"
+	"github.com/latchkey/latchkey/usertokens"
+)
+
+// Options configure an App.
+type Options struct {
+	Store          *mongostore.Store
+	Logger         *zap.Logger
+	CacheTTL       time.Duration
+	CacheSize      int
+	Password       secret.Argon2
+	TrustedProxies []string
+	// Now is the clock; tests move it. Defaults to time.Now.
+	Now func() time.Time
+}
+
+// App is a wired Latchkey: every service, and the HTTP handler serving them.
+type App struct {
+	Store     *mongostore.Store
+	Cache     *authn.Cache
+	Tenants   *tenants.Service
+	AppTokens *apptokens.Service
+	Tokens    *usertokens.Service
+	Users     *Users
+	Audit     *audit.Log
+	Auth      *authn.Authenticator
+	Handler   http.Handler
+	log       *zap.Logger
+}
+
+// New wires the services over o.Store and builds the router.
+func New(o Options) (*App, error) {
+	now := o.Now
+	if now == nil {
+		now = time.Now
+	}
+	a := &App{Store: o.Store, log: o.Logger, Cache: authn.NewCache(o.CacheTTL, o.CacheSize, now)}
+	a.Audit = &audit.Log{Logger: o.Logger, Now: now}
+	a.Tenants = &tenants.Service{Store: tenants.NewStore(o.Store.Client, o.Store.Control), Invalidate: a.Cache.Invalidate, Now: now}
+	a.AppTokens = &apptokens.Service{Tenants: a.Tenants, Invalidate: a.Cache.Invalidate, Now: now}
+	a.Tokens = &usertokens.Service{Tenants: a.Tenants, Invalidate: a.Cache.Invalidate, Now: now,
+		DummyHash: o.Password.HashPassword(secret.NewPassword())}
+	a.Users = &Users{Tenants: a.Tenants, Tokens: a.Tokens, Hasher: o.Password, Invalidate: a.Cache.Invalidate, Now: now}
+	a.Tokens.Users = a.Users
+	a.Tenants.Provisioner = &Provisioner{Tenants: a.Tenants, Users: a.Users, AppTokens: a.AppTokens}
+	a.Auth = &authn.Authenticator{Cache: a.Cache, Now: now,
+		Source: &Source{Tenants: a.Tenants, AppTokens: a.AppTokens, Tokens: a.Tokens, Users: a.Users}}
+	h, err := a.router(o.TrustedProxies)
+	if err != nil {
+		return nil, err
+	}
+	a.Handler = httpx.FoldSlash(h, "/console/")
+	return a, nil
+}
+
+func (a *App) router(trusted []string) (*gin.Engine, error) {
+	gin.SetMode(gin.ReleaseMode)
+	r := gin.New()
+	if err := r.SetTrustedProxies(trusted); err != nil {
+		return nil, err
+	}
+	r.HandleMethodNotAllowed = true
+	r.RedirectTrailingSlash = false
+	r.RedirectFixedPath = false
+	r.ContextWithFallback = true
+	r.Use(httpx.AssignRequestID(), httpx.AccessLog(a.log), a.recover, httpx.Errors(a.log))
+	r.NoRoute(httpx.NoRoute)
+	r.NoMethod(httpx.NoMethod)
+
+	r.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
+	r.GET("/readyz", a.ready)
+
+	api := r.Group("/api/v1")
+	app := api.Group("", a.Auth.App())
+	user := api.Group("", a.Auth.User())
+	(&usertokens.Handler{Service: a.Tokens, Audit: a.Audit}).Register(app, user)
+	(&apptokens.Handler{Service: a.AppTokens, Audit: a.Audit}).Register(user)
+	(&UsersHandler{Users: a.Users, Audit: a.Audit}).Register(user)
+	(&AuditHandler{Tenants: a.Tenants}).Register(user)
+	(&tenants.Handler{Service: a.Tenants, Audit: a.Audit}).Register(user)
+	return r, nil
+}
+
+func (a *App) ready(c *gin.Context) {
+	ctx, cancel := context.WithTimeout(c.Request.Context(), 2*time.Second)
+	defer cancel()
+	if err := a.Store.Ping(ctx); err != nil {
+		httpx.Fail(c, &errs.Error{Code: errs.Unavailable, Fields: map[string]string{"store": "The store does not answer."}, Cause: err})
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"status": "ready"})
+}
+
+// recover turns a panic into a logged internal error and a JSON 500.
+func (a *App) recover(c *gin.Context) {
+	defer func() {
+		if v := recover(); v != nil {
+			a.log.Error("panic", zap.String("request_id", httpx.RequestID(c)), zap.Any("panic", v), zap.Stack("stack"))
+			httpx.Abort(c, errs.E(errs.Internal, "server", "Internal server error."))
+		}
+	}()
+	c.Next()
+}

@@ -1,0 +1,57 @@
+package admin
+
+import (
+	"context"
+
+	"github.com/latchkey/latchkey/apptokens"
+	"github.com/latchkey/latchkey/internal/authn"
+	"github.com/latchkey/latchkey/tenants"
+	"github.com/latchkey/latchkey/usertokens"
+)
+
+// Source resolves hashed tokens for the authenticating middleware from the
+// tenant registry, the app tokens, the user tokens and the users.
+type Source struct {
+	Tenants   *tenants.Service
+	AppTokens *apptokens.Service
+	Tokens    *usertokens.Service
+	Users     *Users
+}
+
+var _ authn.Source = (*Source)(nil)
+
+// AppCredential implements authn.Source.
+func (s *Source) AppCredential(ctx context.Context, tenantID, hash string) (authn.AppCredential, error) {
+	t, err := s.Tenants.FindByID(ctx, tenantID)
+	if err != nil {
+		return authn.AppCredential{}, err
+	}
+	tok, err := s.AppTokens.FindByHash(ctx, s.Tenants.DB(tenantID), hash)
+	if err != nil {
+		return authn.AppCredential{}, err
+	}
+	return authn.AppCredential{TenantID: t.ID, TenantActive: t.Active(), Platform: t.Platform,
+		TokenID: tok.ID, Expires: tok.Expires}, nil
+}
+
+// UserCredential implements authn.Source.
+func (s *Source) UserCredential(ctx context.Context, tenantID, hash string) (authn.UserCredential, error) {
+	tok, err := s.Tokens.FindByHash(ctx, s.Tenants.DB(tenantID), hash)
+	if err != nil {
+		return authn.UserCredential{}, err
+	}
+	u, err := s.Users.Get(ctx, tenantID, tok.UserID)
+	if err != nil {
+		return authn.UserCredential{}, err
+	}
+	cred := authn.UserCredential{TokenID: tok.ID, Kind: tok.Kind, Expires: tok.Expires, UserID: u.ID,
+		Username: u.Username, Role: u.Role, UserActive: u.Status == UserActive, ActorActive: true}
+	if tok.ActorID != nil {
+		actor, err := s.Users.Get(ctx, tenantID, *tok.ActorID)
+		if err != nil {
+			return authn.UserCredential{}, err
+		}
+		cred.ActorID, cred.ActorRole, cred.ActorActive = actor.ID, actor.Role, actor.Status == UserActive
+	}
+	return cred, nil
+}

@@ -1,0 +1,91 @@
+// Package admin is the tenant administration: users and roles, the audit
+// API, bootstrap, the console, and the router that mounts every domain.
+package admin
+
+import (
+	"regexp"
+	"strings"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+
+	"github.com/latchkey/latchkey/internal/authn"
+	"github.com/latchkey/latchkey/usertokens"
+)
+
+// UsersCollection is the tenant collection users live in.
+const UsersCollection = "users"
+
+// User statuses.
+const (
+	UserActive   = "active"
+	UserDisabled = "disabled"
+)
+
+// User is a person in one tenant. The password is kept only as an argon2id
+// hash and never leaves the store.
+type User struct {
+	ID           bson.ObjectID `bson:"_id" json:"id"`
+	Username     string        `bson:"username" json:"username"`
+	UsernameKey  string        `bson:"username_key" json:"-"`
+	Email        string        `bson:"email" json:"email"`
+	Role         authn.Role    `bson:"role" json:"role"`
+	Status       string        `bson:"status" json:"status"`
+	PasswordHash string        `bson:"password_hash" json:"-"`
+	Created      time.Time     `bson:"created" json:"created"`
+	Updated      time.Time     `bson:"updated" json:"updated"`
+}
+
+// Account returns what usertokens needs to know of u.
+func (u *User) Account() *usertokens.Account {
+	return &usertokens.Account{ID: u.ID, Username: u.Username, Email: u.Email, Role: u.Role,
+		Active: u.Status == UserActive, PasswordHash: u.PasswordHash}
+}
+
+// UsernameKey is the case-insensitive form of a username, kept under a
+// unique index (the embedded store has no collations).
+func UsernameKey(username string) string { return strings.ToLower(username) }
+
+var usernamePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._@+-]{2,63}$`)
+
+// Password length bounds: OWASP's minimum, and a maximum that keeps hashing
+// bounded.
+const (
+	MinPassword = 8
+	MaxPassword = 256
+)
+
+func checkUsername(bad map[string]string, field, s string) {
+	if s == "" {
+		bad[field] = "This field is required."
+	} else if !usernamePattern.MatchString(s) {
+		bad[field] = "Must be 3 to 64 characters: letters, digits and . _ @ + - (starting with a letter or digit)."
+	}
+}
+
+func checkPassword(bad map[string]string, field, s string) {
+	switch {
+	case s == "":
+		bad[field] = "This field is required."
+	case len([]rune(s)) < MinPassword:
+		bad[field] = "Must be at least 8 characters."
+	case len(s) > MaxPassword:
+		bad[field] = "Must be at most 256 bytes."
+	}
+}
+
+var emailPattern = regexp.MustCompile(`^[^\s@]+@[^\s@]+\.[^\s@]+$`)
+
+func checkEmail(bad map[string]string, field, s string) {
+	if s == "" {
+		bad[field] = "This field is required."
+	} else if len(s) > 254 || !emailPattern.MatchString(s) {
+		bad[field] = "Enter a valid email address."
+	}
+}
+
+func checkRole(bad map[string]string, field string, r authn.Role) {
+	if !r.Valid() {
+		bad[field] = "Must be one of: owner, admin, support, member."
+	}
+}

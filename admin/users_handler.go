@@ -1,0 +1,140 @@
+package admin
+
+import (
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/latchkey/latchkey/internal/audit"
+	"github.com/latchkey/latchkey/internal/authn"
+	"github.com/latchkey/latchkey/internal/errs"
+	"github.com/latchkey/latchkey/internal/httpx"
+	"github.com/latchkey/latchkey/internal/secret"
+)
+
+// UsersHandler serves /users.
+type UsersHandler struct {
+	Users *Users
+	Audit *audit.Log
+}
+
+// Register mounts the user routes on rg, which must authenticate users.
+func (h *UsersHandler) Register(rg gin.IRouter) {
+	g := rg.Group("/users")
+	g.GET("", authn.Require(authn.ViewUsers), h.list)
+	g.POST("", authn.Require(authn.ManageUsers), h.create)
+	g.GET("/me", h.me)
+	g.GET("/:id", h.get)
+	g.PATCH("/:id", h.update)
+	g.DELETE("/:id", authn.Require(authn.ManageUsers), h.delete)
+}
+
+func (h *UsersHandler) list(c *gin.Context) {
+	page, err := httpx.PageOf(c)
+	if err != nil {
+		httpx.Fail(c, err)
+		return
+	}
+	f := UserFilter{Role: c.Query("role"), Status: c.Query("status"), Q: c.Query("q")}
+	bad := map[string]string{}
+	if f.Role != "" {
+		checkRole(bad, "role", authn.Role(f.Role))
+	}
+	if f.Status != "" && f.Status != UserActive && f.Status != UserDisabled {
+		bad["status"] = "Must be one of: active, disabled."
+	}
+	if err := errs.Fields(bad); err != nil {
+		httpx.Fail(c, err)
+		return
+	}
+	list, next, err := h.Users.List(c.Request.Context(), authn.From(c).TenantID, f, page)
+	if err != nil {
+		httpx.Fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, httpx.NewList(list, next))
+}
+
+func (h *UsersHandler) create(c *gin.Context) {
+	var req NewUser
+	if err := httpx.BindJSON(c, &req); err != nil {
+		httpx.Fail(c, err)
+		return
+	}
+	p := authn.From(c)
+	u, err := h.Users.Create(c.Request.Context(), p.TenantID, req, p)
+	if err != nil {
+		httpx.Fail(c, err)
+		return
+	}
+	h.audit(c, "user.create", u.ID.Hex())
+	c.JSON(http.StatusCreated, u)
+}
+
+func (h *UsersHandler) me(c *gin.Context) {
+	p := authn.From(c)
+	u, err := h.Users.Get(c.Request.Context(), p.TenantID, p.UserID)
+	if err != nil {
+		httpx.Fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, u)
+}
+
+func (h *UsersHandler) get(c *gin.Context) {
+	p := authn.From(c)
+	id, err := secret.ParseID(c.Param("id"), "id")
+	if err != nil {
+		httpx.Fail(c, err)
+		return
+	}
+	if id != p.UserID && !p.Can(authn.ViewUsers) {
+		httpx.Fail(c, p.Check(authn.ViewUsers))
+		return
+	}
+	u, err := h.Users.Get(c.Request.Context(), p.TenantID, id)
+	if err != nil {
+		httpx.Fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, u)
+}
+
+func (h *UsersHandler) update(c *gin.Context) {
+	id, err := secret.ParseID(c.Param("id"), "id")
+	if err != nil {
+		httpx.Fail(c, err)
+		return
+	}
+	var req UserPatch
+	if err := httpx.BindJSON(c, &req); err != nil {
+		httpx.Fail(c, err)
+		return
+	}
+	u, err := h.Users.Update(c.Request.Context(), authn.From(c), id, req)
+	if err != nil {
+		httpx.Fail(c, err)
+		return
+	}
+	h.audit(c, "user.update", u.ID.Hex())
+	c.JSON(http.StatusOK, u)
+}
+
+func (h *UsersHandler) delete(c *gin.Context) {
+	id, err := secret.ParseID(c.Param("id"), "id")
+	if err != nil {
+		httpx.Fail(c, err)
+		return
+	}
+	if err := h.Users.Delete(c.Request.Context(), authn.From(c), id); err != nil {
+		httpx.Fail(c, err)
+		return
+	}
+	h.audit(c, "user.delete", id.Hex())
+	c.Status(http.StatusNoContent)
+}
+
+func (h *UsersHandler) audit(c *gin.Context, action, target string) {
+	db := h.Users.Tenants.DB(authn.From(c).TenantID)
+	h.Audit.Write(c.Request.Context(), db, audit.Event(c, action, target, audit.Success))
+}

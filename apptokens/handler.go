@@ -1,0 +1,145 @@
+package apptokens
+
+import (
+	"encoding/json"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+	"go.mongodb.org/mongo-driver/v2/bson"
+
+	"github.com/latchkey/latchkey/internal/audit"
+	"github.com/latchkey/latchkey/internal/authn"
+	"github.com/latchkey/latchkey/internal/errs"
+	"github.com/latchkey/latchkey/internal/httpx"
+)
+
+// Handler serves /app_tokens.
+type Handler struct {
+	Service *Service
+	Audit   *audit.Log
+}
+
+// Register mounts the app token routes on rg, which must authenticate users.
+// PUT is deliberately absent: it answers 405.
+func (h *Handler) Register(rg gin.IRouter) {
+	g := rg.Group("/app_tokens")
+	g.POST("", authn.Require(authn.ManageAppTokens), h.create)
+	g.GET("", authn.Require(authn.ViewAppTokens), h.list)
+	g.GET("/:token", authn.Require(authn.ViewAppTokens), h.get)
+	g.PATCH("/:token", authn.Require(authn.ExpireAppTokens), h.setExpiry)
+	g.DELETE("/:token", authn.Require(authn.ExpireAppTokens), h.delete)
+}
+
+type createRequest struct {
+	Seconds *int64 `json:"seconds_until_expire"`
+	Name    string `json:"name" validate:"max=200"`
+	// The server makes every token string: these fields exist only to
+	// answer a client that tries to choose one.
+	AppToken json.RawMessage `json:"app_token"`
+	Token    json.RawMessage `json:"token"`
+	ID       json.RawMessage `json:"id"`
+}
+
+type createResponse struct {
+	AppToken string `json:"app_token"`
+	View
+}
+
+func (h *Handler) create(c *gin.Context) {
+	var req createRequest
+	if err := httpx.BindJSON(c, &req); err != nil {
+		httpx.Fail(c, err)
+		return
+	}
+	if req.AppToken != nil || req.Token != nil || req.ID != nil {
+		httpx.Fail(c, ErrChosenSecret)
+		return
+	}
+	p := authn.From(c)
+	t, err := h.Service.Tenants.FindByID(c.Request.Context(), p.TenantID)
+	if err != nil {
+		httpx.Fail(c, err)
+		return
+	}
+	by := p.UserID
+	tok, plain, err := h.Service.Create(c.Request.Context(), t, New{Name: req.Name, Seconds: req.Seconds, CreatedBy: &by})
+	if err != nil {
+		httpx.Fail(c, err)
+		return
+	}
+	h.audit(c, "app_token.create", tok.ID)
+	c.JSON(http.StatusCreated, createResponse{AppToken: plain, View: ViewOf(tok, h.Service.Now())})
+}
+
+func (h *Handler) list(c *gin.Context) {
+	page, err := httpx.PageOf(c)
+	if err != nil {
+		httpx.Fail(c, err)
+		return
+	}
+	list, next, err := h.Service.List(c.Request.Context(), authn.From(c).TenantID, page)
+	if err != nil {
+		httpx.Fail(c, err)
+		return
+	}
+	now := h.Service.Now()
+	views := make([]View, len(list))
+	for i := range list {
+		views[i] = ViewOf(&list[i], now)
+	}
+	c.JSON(http.StatusOK, httpx.NewList(views, next))
+}
+
+func (h *Handler) get(c *gin.Context) {
+	tok, err := h.Service.Get(c.Request.Context(), authn.From(c).TenantID, c.Param("token"))
+	if err != nil {
+		httpx.Fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, ViewOf(tok, h.Service.Now()))
+}
+
+type expiryRequest struct {
+	Seconds *int64 `json:"seconds_until_expire" validate:"required"`
+}
+
+func (h *Handler) setExpiry(c *gin.Context) {
+	var req expiryRequest
+	if err := httpx.BindJSON(c, &req); err != nil {
+		httpx.Fail(c, err)
+		return
+	}
+	p := authn.From(c)
+	// Support staff may expire app tokens but not extend them.
+	if *req.Seconds > 0 && !p.Can(authn.ManageAppTokens) {
+		httpx.Fail(c, errs.E(errs.Forbidden, "seconds_until_expire", "Your role ("+string(p.Role)+") may only expire app tokens (seconds_until_expire -1 or less)."))
+		return
+	}
+	t, err := h.Service.Tenants.FindByID(c.Request.Context(), p.TenantID)
+	if err != nil {
+		httpx.Fail(c, err)
+		return
+	}
+	tok, err := h.Service.SetExpiry(c.Request.Context(), t, c.Param("token"), *req.Seconds)
+	if err != nil {
+		httpx.Fail(c, err)
+		return
+	}
+	h.audit(c, "app_token.expiry", tok.ID)
+	c.JSON(http.StatusOK, ViewOf(tok, h.Service.Now()))
+}
+
+func (h *Handler) delete(c *gin.Context) {
+	tok, err := h.Service.Delete(c.Request.Context(), authn.From(c).TenantID, c.Param("token"))
+	if err != nil {
+		httpx.Fail(c, err)
+		return
+	}
+	h.audit(c, "app_token.delete", tok.ID)
+	c.Status(http.StatusNoContent)
+}
+
+func (h *Handler) audit(c *gin.Context, action string, id bson.ObjectID) {
+	db := h.Service.Tenants.DB(authn.From(c).TenantID)
+	h.Audit.Write(c.Request.Context(), db, audit.Event(c, action, id.Hex(), audit.Success))
+}

@@ -1,0 +1,110 @@
+package apptokens
+
+import (
+	"context"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+
+	"github.com/latchkey/latchkey/internal/errs"
+	"github.com/latchkey/latchkey/internal/httpx"
+	"github.com/latchkey/latchkey/internal/mongostore"
+	"github.com/latchkey/latchkey/internal/secret"
+	"github.com/latchkey/latchkey/tenants"
+)
+
+// Service manages app tokens.
+type Service struct {
+	Tenants *tenants.Service
+	Store   Store
+	// Invalidate drops a tenant's cached credentials on this instance.
+	Invalidate func(tenantID string)
+	Now        func() time.Time
+}
+
+// New is the input of Create.
+type New struct {
+	Name string
+	// Seconds until the token expires; nil takes the tenant's app_token_ttl.
+	Seconds   *int64
+	CreatedBy *bson.ObjectID
+}
+
+// Create makes an app token for t and returns it with its secret, which is
+// never available again. Errors: Invalid (seconds over the maximum),
+// Unavailable.
+func (s *Service) Create(ctx context.Context, t *tenants.Tenant, in New) (*Token, string, error) {
+	seconds := t.Settings.AppTokenTTL
+	if in.Seconds != nil {
+		seconds = *in.Seconds
+	}
+	if err := tenants.CheckSeconds(seconds, tenants.MaxAppTokenTTL); err != nil {
+		return nil, "", err
+	}
+	now := mongostore.Time(s.Now())
+	plain := secret.NewToken(secret.App, t.ID)
+	tok := &Token{ID: bson.NewObjectID(), Hash: secret.Hash(plain), Name: in.Name, Created: now,
+		CreatedBy: in.CreatedBy, Expires: tenants.Expiry(now, seconds)}
+	if err := s.Store.Insert(ctx, s.Tenants.DB(t.ID), tok); err != nil {
+		return nil, "", err
+	}
+	return tok, plain, nil
+}
+
+// Get returns the app token ref (a public id or the token string) of
+// tenant. Errors: Invalid (malformed ref), NotFound.
+func (s *Service) Get(ctx context.Context, tenantID, ref string) (*Token, error) {
+	r, err := secret.ParseRef(ref, secret.App, tenantID, "token")
+	if err != nil {
+		return nil, err
+	}
+	return s.Store.FindByRef(ctx, s.Tenants.DB(tenantID), r)
+}
+
+// List returns a page of the tenant's app tokens, newest first.
+func (s *Service) List(ctx context.Context, tenantID string, page httpx.Page) ([]Token, string, error) {
+	return s.Store.Find(ctx, s.Tenants.DB(tenantID), page)
+}
+
+// SetExpiry re-dates the app token ref to seconds from now (-1 or less:
+// now, which expires it). It also re-dates an expired token. The cache of
+// this instance forgets the tenant's credentials at once. Errors: Invalid,
+// NotFound.
+func (s *Service) SetExpiry(ctx context.Context, t *tenants.Tenant, ref string, seconds int64) (*Token, error) {
+	if err := tenants.CheckSeconds(seconds, tenants.MaxAppTokenTTL); err != nil {
+		return nil, err
+	}
+	tok, err := s.Get(ctx, t.ID, ref)
+	if err != nil {
+		return nil, err
+	}
+	tok.Expires = tenants.Expiry(mongostore.Time(s.Now()), seconds)
+	if err := s.Store.SetExpires(ctx, s.Tenants.DB(t.ID), tok.ID, tok.Expires); err != nil {
+		return nil, err
+	}
+	s.Invalidate(t.ID)
+	return tok, nil
+}
+
+// Delete removes the app token ref. Errors: Invalid, NotFound.
+func (s *Service) Delete(ctx context.Context, tenantID, ref string) (*Token, error) {
+	tok, err := s.Get(ctx, tenantID, ref)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.Store.Delete(ctx, s.Tenants.DB(tenantID), tok.ID); err != nil {
+		return nil, err
+	}
+	s.Invalidate(tenantID)
+	return tok, nil
+}
+
+// FindByHash returns the app token with hash in db, for authentication.
+// Errors: NotFound, Unavailable.
+func (s *Service) FindByHash(ctx context.Context, db *mongo.Database, hash string) (*Token, error) {
+	return s.Store.FindByRef(ctx, db, secret.Ref{Hash: hash})
+}
+
+// ErrChosenSecret answers a request that tries to name its own token string.
+var ErrChosenSecret = errs.E(errs.Invalid, "app_token", "The server generates token strings; a client cannot choose one.")

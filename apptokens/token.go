@@ -1,0 +1,47 @@
+// Package apptokens manages app tokens: the long-lived secrets that name an
+// integrating app of one tenant and go in every request's App-Token header.
+package apptokens
+
+import (
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+)
+
+// Collection is the tenant collection app tokens live in.
+const Collection = "app_tokens"
+
+// Token is a stored app token. Only the hash of its secret is kept.
+type Token struct {
+	ID        bson.ObjectID  `bson:"_id"`
+	Hash      string         `bson:"hash"`
+	Name      string         `bson:"name"`
+	Created   time.Time      `bson:"created"`
+	CreatedBy *bson.ObjectID `bson:"created_by,omitempty"`
+	Expires   time.Time      `bson:"expires"`
+	LastUsed  *time.Time     `bson:"last_used,omitempty"`
+}
+
+// Expired reports whether the token has expired at now.
+func (t *Token) Expired(now time.Time) bool { return !now.Before(t.Expires) }
+
+// View is how an app token is shown: never its secret.
+type View struct {
+	ID        string     `json:"id"`
+	Name      string     `json:"name"`
+	Created   time.Time  `json:"created"`
+	CreatedBy *string    `json:"created_by"`
+	Expires   time.Time  `json:"expires"`
+	Expired   bool       `json:"expired"`
+	LastUsed  *time.Time `json:"last_used"`
+}
+
+// ViewOf returns t as shown at now.
+func ViewOf(t *Token, now time.Time) View {
+	v := View{ID: t.ID.Hex(), Name: t.Name, Created: t.Created, Expires: t.Expires, Expired: t.Expired(now), LastUsed: t.LastUsed}
+	if t.CreatedBy != nil {
+		s := t.CreatedBy.Hex()
+		v.CreatedBy = &s
+	}
+	return v
+}

@@ -1,0 +1,177 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"go.uber.org/zap"
+	"go.uber.org/zap/exp/zapslog"
+	"go.uber.org/zap/zapcore"
+
+	"github.com/latchkey/latchkey/admin"
+	"github.com/latchkey/latchkey/configs"
+	"github.com/latchkey/latchkey/internal/mongostore"
+	"github.com/latchkey/latchkey/internal/secret"
+)
+
+// Main is one Latchkey process: configuration, logger, store and HTTP
+// server. End-to-end tests run it as the binary would.
+type Main struct {
+	Config configs.Config
+	Logger *zap.Logger
+	Store  *mongostore.Store
+	App    *admin.App
+	Server *http.Server
+
+	listener  net.Listener
+	served    chan error
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// NewMain returns a Main for cfg logging to log.
+func NewMain(cfg configs.Config, log *zap.Logger) *Main {
+	return &Main{Config: cfg, Logger: log}
+}
+
+// Open opens the store (starting the embedded one if no URI is set) and
+// wires the application.
+func (m *Main) Open(ctx context.Context) error {
+	c := m.Config
+	store, err := mongostore.Open(ctx, mongostore.Options{URI: c.Store.MongoDBURI, DataDir: c.Store.DataDir,
+		EmbeddedAddr: c.Store.EmbeddedAddr, Database: c.Store.Database, Timeout: c.Store.Timeout,
+		Logger: ferretLogger(m.Logger)})
+	if err != nil {
+		return err
+	}
+	m.Store = store
+	m.App, err = admin.New(admin.Options{Store: store, Logger: m.Logger, CacheTTL: c.Cache.TTL, CacheSize: c.Cache.Size,
+		Password:       secret.Argon2{MemoryKiB: c.Password.Memory, Iterations: c.Password.Iterations, Parallelism: c.Password.Parallelism},
+		TrustedProxies: c.Server.TrustedProxies})
+	return err
+}
+
+// Run starts serving HTTP on Config.Server.Addr and returns once the
+// listener is bound; Close stops it.
+func (m *Main) Run(ctx context.Context) error {
+	ln, err := net.Listen("tcp", m.Config.Server.Addr)
+	if err != nil {
+		return fmt.Errorf("server.addr: %w", err)
+	}
+	m.listener = ln
+	m.Server = &http.Server{Handler: m.App.Handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
+		ErrorLog: zap.NewStdLog(m.Logger)}
+	m.served = make(chan error, 1)
+	go func() { m.served <- m.Server.Serve(ln) }()
+	return nil
+}
+
+// URL returns the base URL the server listens on.
+func (m *Main) URL() string { return "http://" + m.listener.Addr().String() }
+
+// Close stops accepting connections, lets in-flight requests finish (up to
+// server.shutdown_timeout), flushes pending writes and closes the store.
+// It is safe to call more than once.
+func (m *Main) Close() error {
+	m.closeOnce.Do(func() { m.closeErr = m.close() })
+	return m.closeErr
+}
+
+func (m *Main) close() error {
+	var errs []error
+	if m.Server != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), m.Config.Server.ShutdownTimeout)
+		defer cancel()
+		errs = append(errs, m.Server.Shutdown(ctx))
+		if err := <-m.served; !errors.Is(err, http.ErrServerClosed) {
+			errs = append(errs, err)
+		}
+	}
+	if m.Store != nil {
+		m.Store.Close(context.Background())
+	}
+	_ = m.Logger.Sync()
+	return errors.Join(errs...)
+}
+
+// load reads the configuration of a subcommand from its flags, the
+// environment and the file named by --config.
+// extra, when not nil, adds the subcommand's own flags.
+func load(name string, args, env []string, stderr io.Writer, extra func(*flag.FlagSet)) (configs.Config, error) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	path := fs.String("config", "", "YAML configuration file")
+	fs.String("addr", "", "listen address (server.addr)")
+	fs.String("mongodb-uri", "", "MongoDB URI (store.mongodb_uri)")
+	fs.String("data-dir", "", "embedded store directory (store.data_dir)")
+	if extra != nil {
+		extra(fs)
+	}
+	if err := fs.Parse(args); err != nil {
+		return configs.Config{}, exitCode(2)
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "latchkey %s: unexpected argument %q\n", name, fs.Arg(0))
+		return configs.Config{}, exitCode(2)
+	}
+	keys := map[string]string{"addr": "server.addr", "mongodb-uri": "store.mongodb_uri", "data-dir": "store.data_dir"}
+	flags := map[string]string{}
+	fs.Visit(func(f *flag.Flag) {
+		if k, ok := keys[f.Name]; ok {
+			flags[k] = f.Value.String()
+		}
+	})
+	return configs.Load(*path, env, flags)
+}
+
+// newLogger builds the zap logger of cfg.Log.
+func newLogger(cfg configs.Log, out zapcore.WriteSyncer) (*zap.Logger, error) {
+	level, err := zapcore.ParseLevel(cfg.Level)
+	if err != nil {
+		return nil, fmt.Errorf("log.level: %w", err)
+	}
+	ec := zap.NewProductionEncoderConfig()
+	ec.EncodeTime = zapcore.ISO8601TimeEncoder
+	enc := zapcore.NewJSONEncoder(ec)
+	if cfg.Format == "console" {
+		enc = zapcore.NewConsoleEncoder(ec)
+	}
+	return zap.New(zapcore.NewCore(enc, out, level)), nil
+}
+
+// ferretLogger bridges FerretDB's slog output into zap at warn and above:
+// below that it logs every failed command verbosely.
+func ferretLogger(log *zap.Logger) *slog.Logger {
+	core := log.Named("store").Core()
+	return slog.New(zapslog.NewHandler(warnOnly{core}))
+}
+
+type warnOnly struct{ zapcore.Core }
+
+func (w warnOnly) Enabled(l zapcore.Level) bool { return l >= zapcore.WarnLevel && w.Core.Enabled(l) }
+func (w warnOnly) Check(e zapcore.Entry, ce *zapcore.CheckedEntry) *zapcore.CheckedEntry {
+	if !w.Enabled(e.Level) {
+		return ce
+	}
+	return w.Core.Check(e, ce)
+}
+func (w warnOnly) With(f []zapcore.Field) zapcore.Core { return warnOnly{w.Core.With(f)} }
+
+// adminPassword returns LATCHKEY_ADMIN_PASSWORD from env, or a new random one.
+func adminPassword(env []string) string {
+	for _, kv := range env {
+		if v, ok := strings.CutPrefix(kv, "LATCHKEY_ADMIN_PASSWORD="); ok && v != "" {
+			return v
+		}
+	}
+	return secret.NewPassword()
+}

@@ -1,0 +1,81 @@
+// Command latchkey runs the Latchkey token authority.
+//
+//	latchkey serve    serve the API and console (initialising an empty store)
+//	latchkey init     initialise an empty store and print its credentials
+//	latchkey store    run only the embedded store, for several serve instances
+//	latchkey version  print the version
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "dev"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], os.Environ(), os.Stdout, os.Stderr))
+}
+
+// run executes one subcommand and returns the process exit code.
+func run(ctx context.Context, args, env []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	var err error
+	switch args[0] {
+	case "serve":
+		err = serve(ctx, args[1:], env, stdout, stderr)
+	case "init":
+		err = initialise(ctx, args[1:], env, stdout, stderr)
+	case "store":
+		err = runStore(ctx, args[1:], env, stdout, stderr)
+	case "version", "--version", "-v":
+		fmt.Fprintln(stdout, "latchkey", version)
+	case "help", "--help", "-h":
+		fmt.Fprint(stdout, usage)
+	default:
+		fmt.Fprintf(stderr, "latchkey: unknown command %q\n\n%s", args[0], usage)
+		return 2
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "latchkey:", err)
+		if code, ok := err.(exitCode); ok {
+			return int(code)
+		}
+		return 1
+	}
+	return 0
+}
+
+// exitCode is an error that asks for a particular exit code (its message
+// has already been printed).
+type exitCode int
+
+func (e exitCode) Error() string { return fmt.Sprintf("exit status %d", int(e)) }
+
+const usage = `usage: latchkey <command> [flags]
+
+commands:
+  serve     serve the API and the console; an empty store is initialised first
+  init      initialise an empty store and print the credentials (--json for JSON)
+  store     run only the embedded store, so several serve instances can share it
+  version   print the version
+
+flags (serve, init, store):
+  --config FILE        YAML configuration (see configs/latchkey.yaml)
+  --addr HOST:PORT     server.addr
+  --mongodb-uri URI    store.mongodb_uri (empty: the embedded store)
+  --data-dir DIR       store.data_dir of the embedded store
+
+Environment variables LATCHKEY_<SECTION>_<KEY> override the file; flags override both.
+LATCHKEY_ADMIN_PASSWORD sets the first owner's password at initialisation.
+`

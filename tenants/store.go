@@ -1,0 +1,111 @@
+package tenants
+
+import (
+	"context"
+	"fmt"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"github.com/latchkey/latchkey/internal/errs"
+	"github.com/latchkey/latchkey/internal/httpx"
+	"github.com/latchkey/latchkey/internal/mongostore"
+)
+
+// Store keeps tenants in the control database's "tenants" collection.
+type Store struct {
+	client *mongo.Client
+	coll   *mongo.Collection
+}
+
+var errNotFound = errs.E(errs.NotFound, "tenant", "No such tenant.")
+
+// NewStore returns the tenant store of the control database control.
+func NewStore(client *mongo.Client, control *mongo.Database) *Store {
+	return &Store{client: client, coll: control.Collection("tenants")}
+}
+
+// EnsureIndexes makes the control database's indexes.
+func (s *Store) EnsureIndexes(ctx context.Context) error {
+	return mongostore.EnsureIndexes(ctx, s.coll, mongostore.Index{Keys: bson.D{{Key: "slug", Value: 1}}, Unique: true})
+}
+
+// DB returns a tenant's database.
+func (s *Store) DB(id string) *mongo.Database { return s.client.Database(DatabaseName(id)) }
+
+// Insert adds t; a taken slug or id is Conflict.
+func (s *Store) Insert(ctx context.Context, t *Tenant) error {
+	_, err := s.coll.InsertOne(ctx, t)
+	if mongostore.IsDuplicate(err) {
+		return errs.E(errs.Conflict, "slug", "A tenant with this slug already exists.")
+	}
+	return mongostore.Translate(err, nil)
+}
+
+// FindByID returns the tenant with id, or NotFound.
+func (s *Store) FindByID(ctx context.Context, id string) (*Tenant, error) {
+	return s.findOne(ctx, bson.D{{Key: "_id", Value: id}})
+}
+
+// FindBySlug returns the tenant with slug, or NotFound.
+func (s *Store) FindBySlug(ctx context.Context, slug string) (*Tenant, error) {
+	return s.findOne(ctx, bson.D{{Key: "slug", Value: slug}})
+}
+
+func (s *Store) findOne(ctx context.Context, q bson.D) (*Tenant, error) {
+	var t Tenant
+	if err := s.coll.FindOne(ctx, q).Decode(&t); err != nil {
+		return nil, mongostore.Translate(err, errNotFound)
+	}
+	return &t, nil
+}
+
+// Find lists tenants by slug, after the cursor (a slug).
+func (s *Store) Find(ctx context.Context, page httpx.Page) ([]Tenant, string, error) {
+	q := bson.D{}
+	if page.Cursor != "" {
+		q = bson.D{{Key: "slug", Value: bson.D{{Key: "$gt", Value: page.Cursor}}}}
+	}
+	cur, err := s.coll.Find(ctx, q, options.Find().SetSort(bson.D{{Key: "slug", Value: 1}}).SetLimit(int64(page.Limit)+1))
+	if err != nil {
+		return nil, "", mongostore.Translate(err, nil)
+	}
+	var list []Tenant
+	if err := cur.All(ctx, &list); err != nil {
+		return nil, "", mongostore.Translate(err, nil)
+	}
+	next := ""
+	if len(list) > page.Limit {
+		list = list[:page.Limit]
+		next = list[len(list)-1].Slug
+	}
+	return list, next, nil
+}
+
+// Replace writes t over the stored tenant of the same id.
+func (s *Store) Replace(ctx context.Context, t *Tenant) error {
+	res, err := s.coll.ReplaceOne(ctx, bson.D{{Key: "_id", Value: t.ID}}, t)
+	if err != nil {
+		return mongostore.Translate(err, nil)
+	}
+	if res.MatchedCount == 0 {
+		return errNotFound
+	}
+	return nil
+}
+
+// Delete drops the tenant's database and removes its record.
+func (s *Store) Delete(ctx context.Context, id string) error {
+	if err := s.DB(id).Drop(ctx); err != nil {
+		return mongostore.Translate(fmt.Errorf("drop tenant database: %w", err), nil)
+	}
+	res, err := s.coll.DeleteOne(ctx, bson.D{{Key: "_id", Value: id}})
+	if err != nil {
+		return mongostore.Translate(err, nil)
+	}
+	if res.DeletedCount == 0 {
+		return errNotFound
+	}
+	return nil
+}

@@ -1,0 +1,150 @@
+package usertokens
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/latchkey/latchkey/internal/audit"
+	"github.com/latchkey/latchkey/internal/authn"
+	"github.com/latchkey/latchkey/internal/errs"
+	"github.com/latchkey/latchkey/internal/httpx"
+)
+
+// Handler serves the session routes (/token) and the user token routes.
+type Handler struct {
+	Service *Service
+	Audit   *audit.Log
+}
+
+// Register mounts the routes: app (App-Token only) takes login, refresh and
+// signup; user (App-Token and user token) takes the rest.
+func (h *Handler) Register(app, user gin.IRouter) {
+	app.POST("/token", h.login)
+	user.GET("/token", h.current)
+	user.PATCH("/token", h.extend)
+	user.DELETE("/token", h.logout)
+}
+
+type loginRequest struct {
+	Username string `json:"username"`
+	Password string `json:"password"`
+	Seconds  *int64 `json:"seconds_until_expire"`
+	Long     bool   `json:"long"`
+}
+
+// SessionResponse is the answer to a login, a refresh and a signup.
+type SessionResponse struct {
+	Token          string    `json:"token"`
+	ID             string    `json:"id"`
+	Expires        time.Time `json:"expires"`
+	RefreshToken   string    `json:"refresh_token"`
+	RefreshExpires time.Time `json:"refresh_expires"`
+	User           UserBrief `json:"user"`
+}
+
+// UserBrief names a user in a session answer.
+type UserBrief struct {
+	ID       string     `json:"id"`
+	Username string     `json:"username"`
+	Role     authn.Role `json:"role"`
+}
+
+// ResponseOf returns the answer for a new session.
+func ResponseOf(s *Session) SessionResponse {
+	return SessionResponse{Token: s.Secret, ID: s.Token.ID.Hex(), Expires: s.Token.Expires,
+		RefreshToken: s.RefreshSecret, RefreshExpires: *s.Token.RefreshExpires,
+		User: UserBrief{ID: s.User.ID.Hex(), Username: s.User.Username, Role: s.User.Role}}
+}
+
+func (h *Handler) login(c *gin.Context) {
+	var req loginRequest
+	if err := httpx.Bind(c, &req); err != nil {
+		httpx.Fail(c, err)
+		return
+	}
+	if req.Username == "" && req.Password == "" {
+		req.Username, req.Password, _ = c.Request.BasicAuth()
+	}
+	bad := map[string]string{}
+	if req.Username == "" {
+		bad["username"] = "This field is required."
+	}
+	if req.Password == "" {
+		bad["password"] = "This field is required."
+	}
+	if err := errs.Fields(bad); err != nil {
+		httpx.Fail(c, err)
+		return
+	}
+	p := authn.From(c)
+	t, err := h.Service.Tenants.FindByID(c.Request.Context(), p.TenantID)
+	if err != nil {
+		httpx.Fail(c, err)
+		return
+	}
+	s, err := h.Service.Login(c.Request.Context(), t, LoginInput{Username: req.Username, Password: req.Password,
+		Seconds: req.Seconds, Long: req.Long, AppToken: p.AppTokenID})
+	db := h.Service.Tenants.DB(p.TenantID)
+	if err != nil {
+		if code := errs.CodeOf(err); code == errs.Unauthorized || code == errs.Locked {
+			rec := audit.Event(c, "login", req.Username, audit.Failure)
+			if code == errs.Locked {
+				rec.Outcome = audit.Denied
+			}
+			h.Audit.Write(c.Request.Context(), db, rec)
+		}
+		httpx.Fail(c, err)
+		return
+	}
+	rec := audit.Event(c, "login", s.Token.ID.Hex(), audit.Success)
+	id := s.User.ID
+	rec.User, rec.Username = &id, s.User.Username
+	h.Audit.Write(c.Request.Context(), db, rec)
+	c.JSON(http.StatusOK, ResponseOf(s))
+}
+
+func (h *Handler) current(c *gin.Context) {
+	tok, err := h.Service.Current(c.Request.Context(), authn.From(c))
+	if err != nil {
+		httpx.Fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, ViewOf(tok, h.Service.Now()))
+}
+
+type expiryRequest struct {
+	Seconds *int64 `json:"seconds_until_expire" validate:"required"`
+}
+
+func (h *Handler) extend(c *gin.Context) {
+	var req expiryRequest
+	if err := httpx.BindJSON(c, &req); err != nil {
+		httpx.Fail(c, err)
+		return
+	}
+	p := authn.From(c)
+	tok, err := h.Service.ExtendCurrent(c.Request.Context(), p, *req.Seconds)
+	if err != nil {
+		httpx.Fail(c, err)
+		return
+	}
+	h.audit(c, "token.expiry", tok.ID.Hex())
+	c.JSON(http.StatusOK, ViewOf(tok, h.Service.Now()))
+}
+
+func (h *Handler) logout(c *gin.Context) {
+	p := authn.From(c)
+	if err := h.Service.Logout(c.Request.Context(), p); err != nil {
+		httpx.Fail(c, err)
+		return
+	}
+	h.audit(c, "logout", p.TokenID.Hex())
+	c.Status(http.StatusNoContent)
+}
+
+func (h *Handler) audit(c *gin.Context, action, target string) {
+	db := h.Service.Tenants.DB(authn.From(c).TenantID)
+	h.Audit.Write(c.Request.Context(), db, audit.Event(c, action, target, audit.Success))
+}

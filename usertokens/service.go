@@ -1,0 +1,167 @@
+package usertokens
+
+import (
+	"context"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+
+	"github.com/latchkey/latchkey/internal/authn"
+	"github.com/latchkey/latchkey/internal/errs"
+	"github.com/latchkey/latchkey/internal/mongostore"
+	"github.com/latchkey/latchkey/internal/secret"
+	"github.com/latchkey/latchkey/tenants"
+)
+
+// Service manages user tokens.
+type Service struct {
+	Tenants *tenants.Service
+	Users   Users
+	Store   Store
+	// Invalidate drops a tenant's cached credentials on this instance.
+	Invalidate func(tenantID string)
+	Now        func() time.Time
+	// DummyHash is checked against the password of unknown users, so that
+	// they take as long as known ones.
+	DummyHash string
+}
+
+// Session is a newly issued login token with its refresh token; the two
+// secrets exist only here and in the response.
+type Session struct {
+	Token         *Token
+	Secret        string
+	RefreshSecret string
+	User          *Account
+}
+
+var errCredentials = errs.E(errs.Unauthorized, "credentials", "Invalid username or password.")
+
+// LoginInput is what a login presents.
+type LoginInput struct {
+	Username string
+	Password string
+	Seconds  *int64
+	Long     bool
+	AppToken bson.ObjectID
+}
+
+// Login checks a username and password and issues a login token with a
+// refresh token. Unknown users and wrong passwords get the same error after
+// the same work. Errors: Invalid, Unauthorized, Locked.
+func (s *Service) Login(ctx context.Context, t *tenants.Tenant, in LoginInput) (*Session, error) {
+	ttl, err := loginTTL(t.Settings, in.Seconds, in.Long)
+	if err != nil {
+		return nil, err
+	}
+	acct, err := s.Users.FindByUsername(ctx, t.ID, in.Username)
+	if err != nil && !errs.Is(err, errs.NotFound) {
+		return nil, err
+	}
+	hash := s.DummyHash
+	if acct != nil {
+		hash = acct.PasswordHash
+	}
+	ok, err := secret.CheckPassword(hash, in.Password)
+	if err != nil {
+		return nil, err
+	}
+	if !ok || acct == nil || !acct.Active {
+		return nil, errCredentials
+	}
+	return s.issue(ctx, t, acct, in.AppToken, ttl, nil)
+}
+
+func loginTTL(st tenants.Settings, seconds *int64, long bool) (int64, error) {
+	switch {
+	case seconds != nil && long:
+		return 0, errs.E(errs.Invalid, "long", "Give either long or seconds_until_expire, not both.")
+	case seconds != nil && *seconds < 1:
+		return 0, errs.E(errs.Invalid, "seconds_until_expire", "Must be at least 1 when logging in.")
+	case seconds != nil:
+		return *seconds, tenants.CheckSeconds(*seconds, st.MaxTokenTTL)
+	case long:
+		return st.LongTokenTTL, nil
+	default:
+		return st.UserTokenTTL, nil
+	}
+}
+
+// issue inserts a login token with a refresh token for acct. parent, when
+// set, is the token whose refresh token this spends: the unique index on
+// parent lets exactly one such insert succeed.
+func (s *Service) issue(ctx context.Context, t *tenants.Tenant, acct *Account, appToken bson.ObjectID, ttl int64, parent *Token) (*Session, error) {
+	now := mongostore.Time(s.Now())
+	plain := secret.NewToken(secret.User, t.ID)
+	refresh := secret.NewToken(secret.Refresh, t.ID)
+	refreshExpires := tenants.Expiry(now, t.Settings.RefreshTokenTTL)
+	tok := &Token{ID: bson.NewObjectID(), Hash: secret.Hash(plain), RefreshHash: secret.Hash(refresh),
+		RefreshExpires: &refreshExpires, Kind: Login, UserID: acct.ID, AppTokenID: appToken,
+		Created: now, Expires: tenants.Expiry(now, ttl)}
+	tok.Chain = &tok.ID
+	if parent != nil {
+		tok.Chain, tok.Parent = parent.Chain, &parent.ID
+	}
+	if err := s.Store.Insert(ctx, s.Tenants.DB(t.ID), tok); err != nil {
+		return nil, err
+	}
+	return &Session{Token: tok, Secret: plain, RefreshSecret: refresh, User: acct}, nil
+}
+
+// Current returns the token the principal authenticated with.
+// Errors: NotFound (it was deleted since).
+func (s *Service) Current(ctx context.Context, p *authn.Principal) (*Token, error) {
+	return s.Store.FindByRef(ctx, s.Tenants.DB(p.TenantID), secret.Ref{ID: p.TokenID})
+}
+
+// ExtendCurrent re-dates the principal's own token to seconds from now,
+// within the tenant's max_token_ttl (-1 or less expires it).
+// Errors: Invalid, NotFound.
+func (s *Service) ExtendCurrent(ctx context.Context, p *authn.Principal, seconds int64) (*Token, error) {
+	t, err := s.Tenants.FindByID(ctx, p.TenantID)
+	if err != nil {
+		return nil, err
+	}
+	if err := tenants.CheckSeconds(seconds, t.Settings.MaxTokenTTL); err != nil {
+		return nil, err
+	}
+	tok, err := s.Current(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	tok.Expires = tenants.Expiry(mongostore.Time(s.Now()), seconds)
+	if err := s.Store.SetExpires(ctx, s.Tenants.DB(p.TenantID), tok.ID, tok.Expires, false); err != nil {
+		return nil, err
+	}
+	s.Invalidate(p.TenantID)
+	return tok, nil
+}
+
+// Logout expires the principal's token and its refresh token now.
+// Errors: NotFound.
+func (s *Service) Logout(ctx context.Context, p *authn.Principal) error {
+	now := mongostore.Time(s.Now())
+	if err := s.Store.SetExpires(ctx, s.Tenants.DB(p.TenantID), p.TokenID, now, true); err != nil {
+		return err
+	}
+	s.Invalidate(p.TenantID)
+	return nil
+}
+
+// ExpireUser expires every live token of user in tenant, except keep (zero
+// for none), and returns how many it expired.
+func (s *Service) ExpireUser(ctx context.Context, tenantID string, user, keep bson.ObjectID) (int64, error) {
+	q := bson.D{{Key: "user_id", Value: user}}
+	if !keep.IsZero() {
+		q = append(q, bson.E{Key: "_id", Value: bson.D{{Key: "$ne", Value: keep}}})
+	}
+	n, err := s.Store.ExpireWhere(ctx, s.Tenants.DB(tenantID), q, mongostore.Time(s.Now()))
+	s.Invalidate(tenantID)
+	return n, err
+}
+
+// FindByHash returns the token with hash in db, for authentication.
+func (s *Service) FindByHash(ctx context.Context, db *mongo.Database, hash string) (*Token, error) {
+	return s.Store.FindByRef(ctx, db, secret.Ref{Hash: hash})
+}

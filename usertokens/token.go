@@ -1,0 +1,93 @@
+// Package usertokens manages user tokens: login sessions with their refresh
+// chains, personal tokens and on-behalf-of (OBO) tokens, and the lockout that
+// guards password checks.
+package usertokens
+
+import (
+	"context"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+
+	"github.com/latchkey/latchkey/internal/authn"
+)
+
+// Collection is the tenant collection user tokens live in.
+const Collection = "tokens"
+
+// Token kinds.
+const (
+	Login    = "login"
+	Personal = "personal"
+	OBO      = "obo"
+)
+
+// Token is a stored user token. A login token also carries its refresh
+// token (hash and expiry) in the same document, so issuing both, and
+// spending the parent's refresh token, is one single-document insert.
+type Token struct {
+	ID             bson.ObjectID  `bson:"_id"`
+	Hash           string         `bson:"hash"`
+	RefreshHash    string         `bson:"refresh_hash,omitempty"`
+	RefreshExpires *time.Time     `bson:"refresh_expires,omitempty"`
+	Kind           string         `bson:"kind"`
+	UserID         bson.ObjectID  `bson:"user_id"`
+	ActorID        *bson.ObjectID `bson:"actor_id,omitempty"`
+	AppTokenID     bson.ObjectID  `bson:"app_token_id"`
+	// Chain is the id of the first token of a refresh chain; Parent is the
+	// token whose refresh token was spent to make this one (unique: a
+	// refresh token is spent at most once).
+	Chain    *bson.ObjectID `bson:"chain,omitempty"`
+	Parent   *bson.ObjectID `bson:"parent,omitempty"`
+	Name     string         `bson:"name,omitempty"`
+	Created  time.Time      `bson:"created"`
+	Expires  time.Time      `bson:"expires"`
+	LastUsed *time.Time     `bson:"last_used,omitempty"`
+}
+
+// Active reports whether the token works at now (ignoring its user's state).
+func (t *Token) Active(now time.Time) bool { return now.Before(t.Expires) }
+
+// View is how a user token is shown: never its secret.
+type View struct {
+	ID         string     `json:"id"`
+	Kind       string     `json:"kind"`
+	Name       string     `json:"name,omitempty"`
+	User       string     `json:"user"`
+	Actor      *string    `json:"actor"`
+	AppTokenID string     `json:"app_token_id"`
+	Created    time.Time  `json:"created"`
+	Expires    time.Time  `json:"expires"`
+	Expired    bool       `json:"expired"`
+	LastUsed   *time.Time `json:"last_used"`
+}
+
+// ViewOf returns t as shown at now.
+func ViewOf(t *Token, now time.Time) View {
+	v := View{ID: t.ID.Hex(), Kind: t.Kind, Name: t.Name, User: t.UserID.Hex(), AppTokenID: t.AppTokenID.Hex(),
+		Created: t.Created, Expires: t.Expires, Expired: !t.Active(now), LastUsed: t.LastUsed}
+	if t.ActorID != nil {
+		s := t.ActorID.Hex()
+		v.Actor = &s
+	}
+	return v
+}
+
+// Account is what this package needs to know of a user.
+type Account struct {
+	ID           bson.ObjectID
+	Username     string
+	Email        string
+	Role         authn.Role
+	Active       bool
+	PasswordHash string
+}
+
+// Users is the user directory, owned by admin.
+type Users interface {
+	// FindByUsername returns the account of username (case-insensitive),
+	// or NotFound.
+	FindByUsername(ctx context.Context, tenantID, username string) (*Account, error)
+	// FindByID returns the account id, or NotFound.
+	FindByID(ctx context.Context, tenantID string, id bson.ObjectID) (*Account, error)
+}
