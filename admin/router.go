@@ -118,3 +118,6 @@ func (a *App) recover(c *gin.Context) {
 	}()
 	c.Next()
 }
+
+// Close stops the application's background work.
+func (a *App) Close() {}
