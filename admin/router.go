@@ -8,6 +8,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"go.uber.org/zap"
 
+	"github.com/latchkey/latchkey/admin/apidoc"
 	"github.com/latchkey/latchkey/apptokens"
 	"github.com/latchkey/latchkey/internal/audit"
 	"github.com/latchkey/latchkey/internal/authn"
@@ -42,8 +43,12 @@ type App struct {
 	Audit     *audit.Log
 	Auth      *authn.Authenticator
 	Handler   http.Handler
+	engine    *gin.Engine
 	log       *zap.Logger
 }
+
+// Routes lists the routes the router serves.
+func (a *App) Routes() gin.RoutesInfo { return a.engine.Routes() }
 
 // New wires the services over o.Store and builds the router.
 func New(o Options) (*App, error) {
@@ -66,6 +71,7 @@ func New(o Options) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
+	a.engine = h
 	a.Handler = httpx.FoldSlash(h, "/console/")
 	return a, nil
 }
@@ -90,6 +96,7 @@ func (a *App) router(trusted []string) (*gin.Engine, error) {
 	api := r.Group("/api/v1")
 	app := api.Group("", a.Auth.App())
 	user := api.Group("", a.Auth.User())
+	app.GET("/openapi.yaml", apidoc.Serve)
 	(&usertokens.Handler{Service: a.Tokens, Audit: a.Audit}).Register(app, user)
 	(&apptokens.Handler{Service: a.AppTokens, Audit: a.Audit}).Register(user)
 	(&UsersHandler{Users: a.Users, Audit: a.Audit}).Register(user)
