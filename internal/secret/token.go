@@ -44,7 +44,7 @@ type Token struct {
 //
 //	<kind>_<tenant id>_<58 characters of base32: 32 random bytes and a CRC-32>
 //
-// for example lku_k3v9x2ab_… . The CRC-32 (over everything before it) lets
+// for example lku_k3v7x2ab_… . The CRC-32 (over everything before it) lets
 // Parse reject mistyped and made-up strings without a store lookup.
 func NewToken(kind Kind, tenantID string) string {
 	buf := make([]byte, randomBytes, randomBytes+4)
@@ -73,7 +73,9 @@ func ParseToken(s string) (Token, bool) {
 		return Token{}, false
 	}
 	raw, err := b32.DecodeString(s[headLen:])
-	if err != nil || len(raw) != randomBytes+4 {
+	// The last character carries 3 bits and 2 of padding, which the decoder
+	// ignores; encoding again refuses the spellings NewToken never makes.
+	if err != nil || len(raw) != randomBytes+4 || b32.EncodeToString(raw) != s[headLen:] {
 		return Token{}, false
 	}
 	sum := crc32.ChecksumIEEE(append([]byte(s[:headLen]), raw[:randomBytes]...))
