@@ -1,0 +1,195 @@
+package secret_test
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"strings"
+	"testing"
+
+	"github.com/latchkey/latchkey/internal/errs"
+	"github.com/latchkey/latchkey/internal/secret"
+)
+
+const tenant = "k3v7x2ab"
+
+func TestNewTokenRoundTrip(t *testing.T) {
+	for _, kind := range []secret.Kind{secret.App, secret.User, secret.Refresh} {
+		t.Run(string(kind), func(t *testing.T) {
+			s := secret.NewToken(kind, tenant)
+			if want := string(kind) + "_" + tenant + "_"; !strings.HasPrefix(s, want) {
+				t.Errorf("got %q, want prefix %q", s, want)
+			}
+			if len(s) != 71 {
+				t.Errorf("got length %d, want 71 (3+1+8+1+58)", len(s))
+			}
+			tok, ok := secret.ParseToken(s)
+			if !ok {
+				t.Fatalf("ParseToken(%q): got false, want true", s)
+			}
+			if tok.Kind != kind || tok.TenantID != tenant {
+				t.Errorf("got %+v, want kind %s tenant %s", tok, kind, tenant)
+			}
+			if !secret.LooksLikeToken(s) {
+				t.Errorf("LooksLikeToken(%q): got false, want true", s)
+			}
+		})
+	}
+}
+
+func TestNewTokenIsRandom(t *testing.T) {
+	seen := map[string]bool{}
+	for range 100 {
+		s := secret.NewToken(secret.User, tenant)
+		if seen[s] {
+			t.Fatalf("got %q twice", s)
+		}
+		seen[s] = true
+	}
+}
+
+// Every single-character change anywhere in a token string is refused: in
+// the kind, the tenant (the checksum covers it) and the random body.
+func TestParseTokenRejectsAChangedCharacter(t *testing.T) {
+	s := secret.NewToken(secret.User, tenant)
+	const alphabet = "abcdefghijklmnopqrstuvwxyz234567"
+	for i := 0; i < len(s); i++ {
+		if s[i] == '_' {
+			continue
+		}
+		for _, c := range []byte(alphabet) {
+			if c == s[i] {
+				continue
+			}
+			changed := s[:i] + string(c) + s[i+1:]
+			if _, ok := secret.ParseToken(changed); ok {
+				t.Fatalf("ParseToken accepted %q (position %d changed from %q)", changed, i, s)
+			}
+		}
+	}
+}
+
+func TestParseTokenRejectsMalformed(t *testing.T) {
+	good := secret.NewToken(secret.App, tenant)
+	for name, s := range map[string]string{
+		"empty":           "",
+		"unknown kind":    "lkx" + good[3:],
+		"no separator":    "lka-" + good[4:],
+		"short":           good[:len(good)-1],
+		"long":            good + "a",
+		"upper case":      strings.ToUpper(good),
+		"bad tenant":      "lka_ABCDEFGH" + good[12:],
+		"not base32":      good[:20] + "!" + good[21:],
+		"an object id":    "64b7f0c2a1b2c3d4e5f60718",
+		"jwt-like bearer": "eyJhbGciOiJIUzI1NiJ9.e30.x",
+	} {
+		if _, ok := secret.ParseToken(s); ok {
+			t.Errorf("%s: ParseToken(%q): got true, want false", name, s)
+		}
+	}
+}
+
+func TestHash(t *testing.T) {
+	// The SHA-256 test vector of "abc".
+	if got, want := secret.Hash("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"; got != want {
+		t.Errorf("Hash(abc): got %s, want %s", got, want)
+	}
+	s := secret.NewToken(secret.User, tenant)
+	sum := sha256.Sum256([]byte(s))
+	if got, want := secret.Hash(s), hex.EncodeToString(sum[:]); got != want {
+		t.Errorf("Hash: got %s, want %s", got, want)
+	}
+	if strings.Contains(secret.Hash(s), s[13:]) {
+		t.Error("the hash contains the token's secret part")
+	}
+}
+
+func TestTenantIDs(t *testing.T) {
+	for range 50 {
+		if id := secret.NewTenantID(); !secret.ValidTenantID(id) {
+			t.Fatalf("NewTenantID: got %q, which ValidTenantID refuses", id)
+		}
+	}
+	for s, want := range map[string]bool{
+		"abcdefgh": true, "a2345677": true, "abcdefg": false, "abcdefghi": false,
+		"abcdefg1": false, "abcdefg8": false, "ABCDEFGH": false, "abcd-fgh": false,
+	} {
+		if got := secret.ValidTenantID(s); got != want {
+			t.Errorf("ValidTenantID(%q): got %v, want %v", s, got, want)
+		}
+	}
+}
+
+func TestNewPassword(t *testing.T) {
+	a, b := secret.NewPassword(), secret.NewPassword()
+	if len(a) != 24 {
+		t.Errorf("got length %d, want 24", len(a))
+	}
+	if a == b {
+		t.Errorf("got %q twice", a)
+	}
+}
+
+func TestParseRef(t *testing.T) {
+	app := secret.NewToken(secret.App, tenant)
+	const id = "64b7f0c2a1b2c3d4e5f60718"
+	cases := []struct {
+		name     string
+		in       string
+		wantID   bool
+		wantHash string
+		wantCode errs.Code
+	}{
+		{name: "public id", in: id, wantID: true},
+		{name: "token string", in: app, wantHash: secret.Hash(app)},
+		{name: "token of another tenant", in: secret.NewToken(secret.App, "zzzzzzzz"), wantCode: errs.NotFound},
+		{name: "token of another kind", in: secret.NewToken(secret.User, tenant), wantCode: errs.NotFound},
+		{name: "token with a bad checksum", in: app[:len(app)-1] + flip(app[len(app)-1]), wantCode: errs.NotFound},
+		{name: "malformed", in: "not-an-id", wantCode: errs.Invalid},
+		{name: "short hex", in: id[:23], wantCode: errs.Invalid},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			ref, err := secret.ParseRef(tc.in, secret.App, tenant, "token")
+			if got := errs.CodeOf(err); got != tc.wantCode {
+				t.Fatalf("got code %q, want %q (err %v)", got, tc.wantCode, err)
+			}
+			if err != nil {
+				e, _ := errs.As(err)
+				if _, ok := e.Fields["token"]; !ok {
+					t.Errorf("got fields %v, want the field token", e.Fields)
+				}
+				if tc.wantCode == errs.Invalid && e.Fields["token"] != errs.MalformedID {
+					t.Errorf("got %q, want %q", e.Fields["token"], errs.MalformedID)
+				}
+				return
+			}
+			if got := !ref.ID.IsZero(); got != tc.wantID {
+				t.Errorf("got id %v, want an id: %v", ref.ID, tc.wantID)
+			}
+			if ref.Hash != tc.wantHash {
+				t.Errorf("got hash %q, want %q", ref.Hash, tc.wantHash)
+			}
+			if strings.Contains(ref.Filter()[0].Key+ref.Hash, tc.in) && tc.wantHash != "" {
+				t.Errorf("the filter carries the token string")
+			}
+		})
+	}
+}
+
+func TestParseID(t *testing.T) {
+	if _, err := secret.ParseID("64b7f0c2a1b2c3d4e5f60718", "user"); err != nil {
+		t.Errorf("got %v, want nil", err)
+	}
+	_, err := secret.ParseID("64b7f0c2", "user")
+	e, ok := errs.As(err)
+	if !ok || e.Code != errs.Invalid || e.Fields["user"] != errs.MalformedID {
+		t.Errorf("got %v, want invalid user: %s", err, errs.MalformedID)
+	}
+}
+
+func flip(c byte) string {
+	if c == 'a' {
+		return "b"
+	}
+	return "a"
+}
