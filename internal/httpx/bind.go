@@ -1,6 +1,7 @@
 package httpx
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -41,12 +42,14 @@ func BindJSON(c *gin.Context, dst any) error {
 		return err
 	}
 	if len(strings.TrimSpace(string(body))) > 0 {
-		dec := json.NewDecoder(strings.NewReader(string(body)))
+		dec := json.NewDecoder(bytes.NewReader(body))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(dst); err != nil {
 			return jsonError(err)
 		}
-		if dec.More() {
+		// Decoder.More is false before a stray "}" or "]", so look at the
+		// bytes themselves: only white space may follow the object.
+		if len(bytes.TrimSpace(body[dec.InputOffset():])) > 0 {
 			return errs.E(errs.Invalid, "body", "The body must be a single JSON object.")
 		}
 	}
@@ -61,7 +64,16 @@ func Bind(c *gin.Context, dst any) error {
 		return BindJSON(c, dst)
 	}
 	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, MaxBody)
-	if err := c.Request.ParseMultipartForm(MaxBody); err != nil && !errors.Is(err, http.ErrNotMultipart) {
+	// ParseMultipartForm answers a urlencoded body with ErrNotMultipart and
+	// drops ParseForm's error (a body over MaxBody, bad escapes), so each
+	// content type gets its own parser.
+	var err error
+	if ct == "multipart/form-data" {
+		err = c.Request.ParseMultipartForm(MaxBody)
+	} else {
+		err = c.Request.ParseForm()
+	}
+	if err != nil {
 		return bodyError(err)
 	}
 	if err := decodeForm(c.Request.PostForm, dst); err != nil {
