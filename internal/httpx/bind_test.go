@@ -1,0 +1,213 @@
+package httpx_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"mime/multipart"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/gin-gonic/gin"
+	"go.uber.org/zap"
+
+	"github.com/latchkey/latchkey/internal/httpx"
+)
+
+type inner struct {
+	X string `json:"x"`
+}
+
+type bindBody struct {
+	Name  string   `json:"name" validate:"required,max=10"`
+	Count *int64   `json:"count"`
+	On    bool     `json:"on"`
+	Role  string   `json:"role" validate:"omitempty,oneof=a b"`
+	Email string   `json:"email" validate:"omitempty,email"`
+	Inner inner    `json:"inner"`
+	Tags  []string `json:"tags"`
+}
+
+// bindEngine answers POST /json (BindJSON) and POST /any (Bind) with the
+// bound body, or with the error envelope.
+func bindEngine() *gin.Engine {
+	gin.SetMode(gin.ReleaseMode)
+	r := gin.New()
+	r.Use(httpx.Errors(zap.NewNop()))
+	for path, bind := range map[string]func(*gin.Context, any) error{"/json": httpx.BindJSON, "/any": httpx.Bind} {
+		r.POST(path, func(c *gin.Context) {
+			var b bindBody
+			if err := bind(c, &b); err != nil {
+				httpx.Fail(c, err)
+				return
+			}
+			c.JSON(http.StatusOK, b)
+		})
+	}
+	return r
+}
+
+type answer struct {
+	status int
+	errors map[string]string
+	body   bindBody
+}
+
+func post(t *testing.T, h http.Handler, path, contentType, body string) answer {
+	t.Helper()
+	req := httptest.NewRequest(http.MethodPost, path, strings.NewReader(body))
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, req)
+	a := answer{status: w.Code}
+	if w.Code == http.StatusOK {
+		if err := json.Unmarshal(w.Body.Bytes(), &a.body); err != nil {
+			t.Fatalf("decode %s: %v", w.Body, err)
+		}
+		return a
+	}
+	var env struct {
+		Errors map[string]string `json:"errors"`
+	}
+	if err := json.Unmarshal(w.Body.Bytes(), &env); err != nil {
+		t.Fatalf("decode error body %s: %v", w.Body, err)
+	}
+	a.errors = env.Errors
+	return a
+}
+
+func TestBindJSON(t *testing.T) {
+	h := bindEngine()
+	big := `{"name":"x","tags":["` + strings.Repeat("a", httpx.MaxBody) + `"]}`
+	cases := []struct {
+		name   string
+		body   string
+		status int
+		errors map[string]string
+		check  func(t *testing.T, b bindBody)
+	}{
+		{name: "valid", body: `{"name":"n","count":3,"on":true,"inner":{"x":"y"},"tags":["a"]}`, status: 200,
+			check: func(t *testing.T, b bindBody) {
+				if b.Name != "n" || b.Count == nil || *b.Count != 3 || !b.On || b.Inner.X != "y" || len(b.Tags) != 1 {
+					t.Errorf("got %+v", b)
+				}
+			}},
+		{name: "unknown field", body: `{"name":"n","bogus":1}`, status: 400, errors: map[string]string{"bogus": "Unknown field."}},
+		{name: "object for a string", body: `{"name":{"a":1}}`, status: 400, errors: map[string]string{"name": "Must be a string."}},
+		{name: "string for an integer", body: `{"name":"n","count":"3"}`, status: 400, errors: map[string]string{"count": "Must be an integer."}},
+		{name: "fraction for an integer", body: `{"name":"n","count":1.5}`, status: 400, errors: map[string]string{"count": "Must be an integer."}},
+		{name: "number for a bool", body: `{"name":"n","on":1}`, status: 400, errors: map[string]string{"on": "Must be true or false."}},
+		{name: "nested wrong type names the path", body: `{"name":"n","inner":{"x":5}}`, status: 400, errors: map[string]string{"inner.x": "Must be a string."}},
+		{name: "string for a list", body: `{"name":"n","tags":"a"}`, status: 400, errors: map[string]string{"tags": "Must be a list."}},
+		{name: "array body", body: `[]`, status: 400, errors: map[string]string{"body": "The body must be a JSON object."}},
+		{name: "not JSON", body: `name=n`, status: 400, errors: map[string]string{"body": "The body is not valid JSON."}},
+		{name: "truncated", body: `{"name":"n"`, status: 400, errors: map[string]string{"body": "The body is not valid JSON."}},
+		{name: "trailing object", body: `{"name":"n"} {"name":"m"}`, status: 400, errors: map[string]string{"body": "The body must be a single JSON object."}},
+		{name: "trailing brace", body: `{"name":"n"}}`, status: 400, errors: map[string]string{"body": "The body must be a single JSON object."}},
+		{name: "trailing bracket", body: `{"name":"n"}]`, status: 400, errors: map[string]string{"body": "The body must be a single JSON object."}},
+		{name: "trailing white space", body: "{\"name\":\"n\"}\n\t ", status: 200},
+		{name: "empty body is an empty object", body: ``, status: 400, errors: map[string]string{"name": "This field is required."}},
+		{name: "every validation error at once", body: `{"name":"much too long a name","role":"c","email":"nope"}`, status: 400,
+			errors: map[string]string{"name": "Must be at most 10 characters.", "role": "Must be one of: a, b.", "email": "Enter a valid email address."}},
+		{name: "64 KiB and more", body: big, status: 413, errors: map[string]string{"body": "The body must be at most 65536 bytes."}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			a := post(t, h, "/json", "application/json", tc.body)
+			if a.status != tc.status {
+				t.Fatalf("got status %d, want %d; errors %v", a.status, tc.status, a.errors)
+			}
+			if tc.errors != nil && !reflect.DeepEqual(a.errors, tc.errors) {
+				t.Errorf("got errors %v, want %v", a.errors, tc.errors)
+			}
+			if tc.check != nil {
+				tc.check(t, a.body)
+			}
+		})
+	}
+}
+
+func TestBindJSONAcceptsExactlyMaxBody(t *testing.T) {
+	prefix, suffix := `{"name":"x","tags":["`, `"]}`
+	body := prefix + strings.Repeat("a", httpx.MaxBody-len(prefix)-len(suffix)) + suffix
+	if len(body) != httpx.MaxBody {
+		t.Fatalf("body is %d bytes, want %d", len(body), httpx.MaxBody)
+	}
+	if a := post(t, bindEngine(), "/json", "application/json", body); a.status != 200 {
+		t.Errorf("got status %d, want 200 for a body of exactly 64 KiB; errors %v", a.status, a.errors)
+	}
+	if a := post(t, bindEngine(), "/json", "application/json", body+" "); a.status != 413 {
+		t.Errorf("got status %d, want 413 for 64 KiB + 1 byte", a.status)
+	}
+}
+
+func TestBindForm(t *testing.T) {
+	h := bindEngine()
+	const form = "application/x-www-form-urlencoded"
+	cases := []struct {
+		name   string
+		body   string
+		status int
+		errors map[string]string
+		check  func(t *testing.T, b bindBody)
+	}{
+		{name: "strings, integers and bools", body: url.Values{"name": {"n"}, "count": {"42"}, "on": {"true"}}.Encode(), status: 200,
+			check: func(t *testing.T, b bindBody) {
+				if b.Name != "n" || b.Count == nil || *b.Count != 42 || !b.On {
+					t.Errorf("got %+v, want name n, count 42, on", b)
+				}
+			}},
+		{name: "checkbox on", body: "name=n&on=on", status: 200, check: func(t *testing.T, b bindBody) {
+			if !b.On {
+				t.Error("got on false, want true")
+			}
+		}},
+		{name: "absent pointer stays nil", body: "name=n", status: 200, check: func(t *testing.T, b bindBody) {
+			if b.Count != nil {
+				t.Errorf("got count %d, want nil", *b.Count)
+			}
+		}},
+		{name: "unknown and bad fields at once", body: "name=n&bogus=1&count=x&on=maybe", status: 400,
+			errors: map[string]string{"bogus": "Unknown field.", "count": "Must be an integer.", "on": "Must be true or false."}},
+		{name: "a field given twice", body: "name=n&name=m", status: 400, errors: map[string]string{"name": "Give this field once."}},
+		{name: "a struct field cannot come from a form", body: "name=n&inner=x", status: 400, errors: map[string]string{"inner": "Must be an object."}},
+		{name: "validation runs", body: "count=1", status: 400, errors: map[string]string{"name": "This field is required."}},
+		{name: "bad escape", body: "name=%zz", status: 400, errors: map[string]string{"body": "The body could not be read."}},
+		{name: "too large", body: "name=" + strings.Repeat("a", httpx.MaxBody), status: 413, errors: map[string]string{"body": "The body must be at most 65536 bytes."}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			a := post(t, h, "/any", form, tc.body)
+			if a.status != tc.status {
+				t.Fatalf("got status %d, want %d; errors %v", a.status, tc.status, a.errors)
+			}
+			if tc.errors != nil && !reflect.DeepEqual(a.errors, tc.errors) {
+				t.Errorf("got errors %v, want %v", a.errors, tc.errors)
+			}
+			if tc.check != nil {
+				tc.check(t, a.body)
+			}
+		})
+	}
+	// A multipart form is a form too.
+	var mp bytes.Buffer
+	w := multipart.NewWriter(&mp)
+	_ = w.WriteField("name", "m")
+	_ = w.WriteField("count", "9")
+	_ = w.Close()
+	if a := post(t, h, "/any", w.FormDataContentType(), mp.String()); a.status != 200 || a.body.Name != "m" || a.body.Count == nil || *a.body.Count != 9 {
+		t.Errorf("Bind with multipart: got %d %+v %v, want 200, name m, count 9", a.status, a.body, a.errors)
+	}
+	// Bind takes JSON when the body is not a form.
+	if a := post(t, h, "/any", "application/json", `{"name":"j","count":7}`); a.status != 200 || a.body.Name != "j" {
+		t.Errorf("Bind with JSON: got %d %+v, want 200 and name j", a.status, a.body)
+	}
+	if a := post(t, h, "/any", "application/json", `{"name":"j","bogus":1}`); a.status != 400 || a.errors["bogus"] == "" {
+		t.Errorf("Bind with JSON and an unknown field: got %d %v, want 400 naming bogus", a.status, a.errors)
+	}
+}
