@@ -2,6 +2,7 @@ package authn
 
 import (
 	"context"
+	"maps"
 	"strings"
 	"time"
 
@@ -96,8 +97,11 @@ func (a *Authenticator) App() gin.HandlerFunc {
 func (a *Authenticator) User() gin.HandlerFunc {
 	return func(c *gin.Context) {
 		p, err := a.app(c)
-		if err == nil {
+		switch {
+		case err == nil:
 			err = a.user(c, p)
+		case UserTokenOf(c) == "":
+			err = alsoMissing(err, errNoToken)
 		}
 		if err != nil {
 			abort(c, err)
@@ -106,6 +110,20 @@ func (a *Authenticator) User() gin.HandlerFunc {
 		c.Set(PrincipalKey, p)
 		c.Next()
 	}
+}
+
+// alsoMissing adds the fields of missing to an Unauthorized err, so a
+// request without either header hears of both at once (SPEC §3: every
+// failing field is reported). Other errors are returned as they are.
+func alsoMissing(err error, missing *errs.Error) error {
+	e, ok := errs.As(err)
+	if !ok || e.Code != errs.Unauthorized {
+		return err
+	}
+	both := *e
+	both.Fields = maps.Clone(e.Fields)
+	maps.Copy(both.Fields, missing.Fields)
+	return &both
 }
 
 func abort(c *gin.Context, err error) {
