@@ -25,6 +25,13 @@ func (h *Handler) Register(app, user gin.IRouter) {
 	user.GET("/token", h.current)
 	user.PATCH("/token", h.extend)
 	user.DELETE("/token", h.logout)
+	// PUT /tokens/:token is deliberately absent: it answers 405.
+	user.POST("/tokens", h.createToken)
+	user.GET("/tokens", h.listTokens)
+	user.GET("/tokens/:token", h.getToken)
+	user.PATCH("/tokens/:token", h.setTokenExpiry)
+	user.DELETE("/tokens/:token", h.deleteToken)
+	user.POST("/users/:id/expire_tokens", h.expireUserTokens)
 }
 
 type loginRequest struct {

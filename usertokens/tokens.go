@@ -1,0 +1,243 @@
+package usertokens
+
+import (
+	"context"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+
+	"github.com/latchkey/latchkey/internal/authn"
+	"github.com/latchkey/latchkey/internal/errs"
+	"github.com/latchkey/latchkey/internal/httpx"
+	"github.com/latchkey/latchkey/internal/mongostore"
+	"github.com/latchkey/latchkey/internal/secret"
+	"github.com/latchkey/latchkey/tenants"
+)
+
+// MaxNameLen bounds a token's name.
+const MaxNameLen = 200
+
+// NewToken is the input of Create.
+type NewToken struct {
+	// User is the 24-hex id of the user the token acts as; "" or the
+	// caller's own id makes a personal token, another id an OBO token.
+	User string
+	// Seconds until the token expires; nil takes the tenant's obo_token_ttl.
+	Seconds *int64
+	Name    string
+}
+
+var (
+	errOBOMints = errs.E(errs.Forbidden, "permission",
+		"An on-behalf-of token cannot issue tokens: a new token would outlive the issuing admin's limits.")
+	errUserDisabled = errs.E(errs.Conflict, "user", "This user is disabled.")
+	errExpired      = errs.E(errs.Conflict, "seconds_until_expire",
+		"This token has expired and cannot be re-dated; issue a new one.")
+)
+
+// Create issues a personal token for the caller, or an OBO token for another
+// user with the caller as its actor, and returns it with its secret, which
+// is never available again. Neither kind has a refresh token. A request made
+// with an OBO token cannot issue tokens of either kind, so nothing it makes
+// escapes the cap of its issuer's role. Errors: Invalid (every bad field at
+// once), Forbidden, NotFound (field "user"), Conflict (user disabled).
+func (s *Service) Create(ctx context.Context, p *authn.Principal, in NewToken) (*Token, string, error) {
+	t, err := s.Tenants.FindByID(ctx, p.TenantID)
+	if err != nil {
+		return nil, "", err
+	}
+	target, seconds, err := checkNew(t.Settings, p, in)
+	if err != nil {
+		return nil, "", err
+	}
+	if p.OBO() {
+		return nil, "", errOBOMints
+	}
+	tok := &Token{ID: bson.NewObjectID(), Kind: Personal, UserID: p.UserID, AppTokenID: p.AppTokenID, Name: in.Name}
+	if target != p.UserID {
+		if err := s.checkOBO(ctx, p, target); err != nil {
+			return nil, "", err
+		}
+		actor := p.UserID
+		tok.Kind, tok.UserID, tok.ActorID = OBO, target, &actor
+	}
+	now := mongostore.Time(s.Now())
+	plain := secret.NewToken(secret.User, t.ID)
+	tok.Hash, tok.Created, tok.Expires = secret.Hash(plain), now, tenants.Expiry(now, seconds)
+	if err := s.Store.Insert(ctx, s.Tenants.DB(t.ID), tok); err != nil {
+		return nil, "", err
+	}
+	// A new token replaces nothing the verification cache holds, so there
+	// is nothing to invalidate.
+	return tok, plain, nil
+}
+
+// checkNew validates every field of in at once and returns the target user
+// and the lifetime.
+func checkNew(st tenants.Settings, p *authn.Principal, in NewToken) (bson.ObjectID, int64, error) {
+	bad := map[string]string{}
+	target := p.UserID
+	if in.User != "" {
+		id, err := bson.ObjectIDFromHex(in.User)
+		if err != nil {
+			bad["user"] = errs.MalformedID
+		}
+		target = id
+	}
+	seconds := st.OBOTokenTTL
+	if in.Seconds != nil {
+		seconds = *in.Seconds
+	}
+	if seconds < 1 {
+		bad["seconds_until_expire"] = "Must be at least 1 when creating a token."
+	} else if e, ok := errs.As(tenants.CheckSeconds(seconds, st.MaxTokenTTL)); ok {
+		bad["seconds_until_expire"] = e.Fields["seconds_until_expire"]
+	}
+	if len(in.Name) > MaxNameLen {
+		bad["name"] = "Must be at most 200 characters."
+	}
+	return target, seconds, errs.Fields(bad)
+}
+
+// checkOBO decides whether p may issue an OBO token for user target: p needs
+// IssueOBO, target must exist in p's tenant, be active and have a role no
+// stronger than p's.
+func (s *Service) checkOBO(ctx context.Context, p *authn.Principal, target bson.ObjectID) error {
+	if err := p.Check(authn.IssueOBO); err != nil {
+		return err
+	}
+	acct, err := s.Users.FindByID(ctx, p.TenantID, target)
+	if err != nil {
+		return err
+	}
+	if !p.Role.AtLeast(acct.Role) {
+		return errs.E(errs.Forbidden, "user", "Your role ("+string(p.Role)+
+			") may not issue on-behalf-of tokens for a user whose role ("+string(acct.Role)+") is above it.")
+	}
+	if !acct.Active {
+		return errUserDisabled
+	}
+	return nil
+}
+
+// Filter selects user tokens in List; zero fields select everything.
+type Filter struct {
+	User *bson.ObjectID
+	Kind string
+	// Active, when set, selects live (true) or expired (false) tokens.
+	Active *bool
+}
+
+// List returns a page of the tenant's user tokens matching f, newest first,
+// and the cursor of the next page. Callers who may not view every token
+// (members) see only their own, whatever f says. Errors: Invalid (cursor).
+func (s *Service) List(ctx context.Context, p *authn.Principal, f Filter, page httpx.Page) ([]Token, string, error) {
+	if !p.Can(authn.ViewAnyToken) {
+		if f.User != nil && *f.User != p.UserID {
+			return nil, "", nil
+		}
+		self := p.UserID
+		f.User = &self
+	}
+	return s.Store.Find(ctx, s.Tenants.DB(p.TenantID), f, mongostore.Time(s.Now()), page)
+}
+
+// Get returns the token ref (its public id or its token string) as p may
+// see it: a caller who may not view every token gets NotFound for tokens of
+// other users, so their existence does not leak. Errors: Invalid (malformed
+// ref), NotFound.
+func (s *Service) Get(ctx context.Context, p *authn.Principal, ref string) (*Token, error) {
+	r, err := secret.ParseRef(ref, secret.User, p.TenantID, "token")
+	if err != nil {
+		return nil, err
+	}
+	tok, err := s.Store.FindByRef(ctx, s.Tenants.DB(p.TenantID), r)
+	if err != nil {
+		return nil, err
+	}
+	if tok.UserID != p.UserID && !p.Can(authn.ViewAnyToken) {
+		return nil, errNotFound
+	}
+	return tok, nil
+}
+
+// SetExpiry re-dates the token ref to seconds from now, within the tenant's
+// max_token_ttl; -1 or less (or 0) expires it, together with its refresh
+// token. Anyone may re-date their own tokens; other users' tokens need
+// ExpireAnyToken to expire and ExtendAnyToken to extend. An expired token
+// is never brought back: a leaked token that support expired stays dead.
+// Errors: Invalid, Forbidden, NotFound, Conflict (re-dating an expired token).
+func (s *Service) SetExpiry(ctx context.Context, p *authn.Principal, ref string, seconds int64) (*Token, error) {
+	t, err := s.Tenants.FindByID(ctx, p.TenantID)
+	if err != nil {
+		return nil, err
+	}
+	if err := tenants.CheckSeconds(seconds, t.Settings.MaxTokenTTL); err != nil {
+		return nil, err
+	}
+	tok, err := s.Get(ctx, p, ref)
+	if err != nil {
+		return nil, err
+	}
+	extend := seconds > 0
+	if tok.UserID != p.UserID {
+		if extend && !p.Can(authn.ExtendAnyToken) {
+			if !p.Can(authn.ExpireAnyToken) {
+				return nil, p.Check(authn.ExtendAnyToken)
+			}
+			return nil, errs.E(errs.Forbidden, "seconds_until_expire", "Your role ("+string(p.Role)+
+				") may only expire other users' tokens (seconds_until_expire -1 or less).")
+		}
+		if err := p.Check(authn.ExpireAnyToken); err != nil {
+			return nil, err
+		}
+	}
+	now := mongostore.Time(s.Now())
+	if extend && !tok.Active(now) {
+		return nil, errExpired
+	}
+	tok.Expires = tenants.Expiry(now, seconds)
+	if err := s.Store.SetExpires(ctx, s.Tenants.DB(p.TenantID), tok.ID, tok.Expires, !extend); err != nil {
+		return nil, err
+	}
+	if !extend && tok.RefreshExpires != nil {
+		tok.RefreshExpires = &tok.Expires
+	}
+	s.Invalidate(p.TenantID)
+	return tok, nil
+}
+
+// Delete removes the token ref (and its refresh token). Anyone may delete
+// their own tokens; other users' tokens need ExpireAnyToken.
+// Errors: Invalid, Forbidden, NotFound.
+func (s *Service) Delete(ctx context.Context, p *authn.Principal, ref string) (*Token, error) {
+	tok, err := s.Get(ctx, p, ref)
+	if err != nil {
+		return nil, err
+	}
+	if tok.UserID != p.UserID {
+		if err := p.Check(authn.ExpireAnyToken); err != nil {
+			return nil, err
+		}
+	}
+	if err := s.Store.Delete(ctx, s.Tenants.DB(p.TenantID), tok.ID); err != nil {
+		return nil, err
+	}
+	s.Invalidate(p.TenantID)
+	return tok, nil
+}
+
+// ExpireUserTokens expires every live token of user now, including the one
+// p uses when user is p's own, and returns how many it expired. Users may
+// do it to themselves; for others it needs ExpireAnyToken.
+// Errors: Forbidden, NotFound (field "user").
+func (s *Service) ExpireUserTokens(ctx context.Context, p *authn.Principal, user bson.ObjectID) (int64, error) {
+	if user != p.UserID {
+		if err := p.Check(authn.ExpireAnyToken); err != nil {
+			return 0, err
+		}
+		if _, err := s.Users.FindByID(ctx, p.TenantID, user); err != nil {
+			return 0, err
+		}
+	}
+	return s.ExpireUser(ctx, p.TenantID, user, bson.NilObjectID)
+}
