@@ -1,0 +1,178 @@
+package admin_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/latchkey/latchkey/internal/testserver"
+)
+
+func TestUsersUpdate(t *testing.T) {
+	s := testserver.StartWith(t, testserver.Options{Clock: zonedClock()})
+	owner := s.OwnerToken(t)
+	ownerID := s.Must(t, 200, testserver.Request{Method: "GET", Path: "/api/v1/users/me", AppToken: s.AppToken, Token: owner}).String("id")
+	s.NewUser(t, s.AppToken, owner, "adm", "admin")
+	adm := s.Login(t, s.AppToken, "adm", "adm-password")
+	memID := s.NewUser(t, s.AppToken, owner, "mem", "member")
+	mem := s.Login(t, s.AppToken, "mem", "mem-password")
+	otherID := s.NewUser(t, s.AppToken, owner, "other", "member")
+	patch := func(token, id string, body any) testserver.Request {
+		return testserver.Request{Method: "PATCH", Path: "/api/v1/users/" + id, AppToken: s.AppToken, Token: token, JSON: body}
+	}
+	runCoreCases(t, s, []coreCase{
+		{name: "email", req: patch(adm, memID, map[string]any{"email": "new@example.test"}), status: 200, check: func(t *testing.T, r *testserver.Response) {
+			if r.String("email") != "new@example.test" || r.String("id") != memID {
+				t.Errorf("got %s", r.Body)
+			}
+			wantUTC(t, "updated", r.JSON["updated"])
+		}},
+		{name: "role", req: patch(adm, memID, map[string]any{"role": "support"}), status: 200, check: func(t *testing.T, r *testserver.Response) {
+			if r.String("role") != "support" {
+				t.Errorf("got %s, want role support", r.Body)
+			}
+		}},
+		{name: "the new role holds on the next request", req: testserver.Request{Method: "GET", Path: "/api/v1/users", AppToken: s.AppToken, Token: mem}, status: 200},
+		{name: "back to member", req: patch(adm, memID, map[string]any{"role": "member"}), status: 200},
+		{name: "every bad field at once", req: patch(adm, memID, map[string]any{"email": "x", "role": "root", "status": "gone", "password": "short"}), status: 400,
+			errors: map[string]string{"email": "*", "role": "*", "status": "*", "password": "*"}},
+		{name: "unknown field", req: patch(adm, memID, map[string]any{"username": "renamed"}), status: 400, errors: map[string]string{"username": "Unknown field."}},
+		{name: "an admin cannot make owners", req: patch(adm, memID, map[string]any{"role": "owner"}), status: 403, errors: map[string]string{"role": "*"}},
+		{name: "an admin cannot change owners", req: patch(adm, ownerID, map[string]any{"email": "x@example.test"}), status: 403, errors: map[string]string{"user": "*"}},
+		{name: "nobody changes their own role", req: patch(owner, ownerID, map[string]any{"role": "member"}), status: 409, errors: map[string]string{"user": "*"}},
+		{name: "nobody disables themselves", req: patch(adm, "me", map[string]any{"status": "disabled"}), status: 400,
+			errors: map[string]string{"id": "One or more IDs are not formatted correctly."}},
+		{name: "a member changes its own email", req: patch(mem, memID, map[string]any{"email": "mine@example.test"}), status: 200},
+		{name: "a member cannot change others", req: patch(mem, otherID, map[string]any{"email": "x@example.test"}), status: 403, errors: map[string]string{"permission": "*"}},
+		{name: "malformed id", req: patch(adm, "nope", map[string]any{"email": "x@example.test"}), status: 400,
+			errors: map[string]string{"id": "One or more IDs are not formatted correctly."}},
+		{name: "unknown id", req: patch(adm, "0123456789abcdef01234567", map[string]any{"email": "x@example.test"}), status: 404,
+			errors: map[string]string{"user": "No such user."}},
+	})
+}
+
+// liveTokens logs username in n times.
+func liveTokens(t *testing.T, s *testserver.Server, username string, n int) []string {
+	t.Helper()
+	out := make([]string, n)
+	for i := range out {
+		out[i] = s.Login(t, s.AppToken, username, username+"-password")
+	}
+	return out
+}
+
+func wantTokens(t *testing.T, s *testserver.Server, status int, tokens ...string) {
+	t.Helper()
+	for i, tok := range tokens {
+		r := s.Do(t, testserver.Request{Method: "GET", Path: "/api/v1/users/me", AppToken: s.AppToken, Token: tok})
+		if r.Status != status {
+			t.Errorf("token %d: got %d, want %d; %s", i, r.Status, status, r.Body)
+		}
+	}
+}
+
+// Disabling, deleting or re-passwording a user ends its tokens at once;
+// with the verification cache on too.
+func TestUserChangesEndTokens(t *testing.T) {
+	s := testserver.StartWith(t, testserver.Options{CacheTTL: time.Minute})
+	owner := s.OwnerToken(t)
+	patch := func(id string, body any) testserver.Request {
+		return testserver.Request{Method: "PATCH", Path: "/api/v1/users/" + id, AppToken: s.AppToken, Token: owner, JSON: body}
+	}
+	login := func(username, password string) *testserver.Response {
+		return s.Do(t, testserver.Request{Method: "POST", Path: "/api/v1/token", AppToken: s.AppToken,
+			JSON: map[string]any{"username": username, "password": password}})
+	}
+	bystander := s.Login(t, s.AppToken, s.Username, s.Password)
+
+	t.Run("disable", func(t *testing.T) {
+		id := s.NewUser(t, s.AppToken, owner, "dis", "member")
+		toks := liveTokens(t, s, "dis", 2)
+		wantTokens(t, s, 200, toks...)
+		s.Must(t, 200, patch(id, map[string]any{"status": "disabled"}))
+		wantTokens(t, s, 401, toks...)
+		if r := login("dis", "dis-password"); r.Status != 401 {
+			t.Errorf("login while disabled: got %d, want 401", r.Status)
+		}
+		// Enabling again does not bring the old tokens back.
+		s.Must(t, 200, patch(id, map[string]any{"status": "active"}))
+		wantTokens(t, s, 401, toks...)
+		if r := login("dis", "dis-password"); r.Status != 200 {
+			t.Errorf("login after enabling: got %d, want 200", r.Status)
+		}
+	})
+	t.Run("delete", func(t *testing.T) {
+		id := s.NewUser(t, s.AppToken, owner, "del", "member")
+		toks := liveTokens(t, s, "del", 2)
+		wantTokens(t, s, 200, toks...)
+		s.Must(t, 204, testserver.Request{Method: "DELETE", Path: "/api/v1/users/" + id, AppToken: s.AppToken, Token: owner})
+		wantTokens(t, s, 401, toks...)
+		wantErrorFields(t, s.Must(t, 404, testserver.Request{Method: "GET", Path: "/api/v1/users/" + id, AppToken: s.AppToken, Token: owner}),
+			map[string]string{"user": "No such user."})
+		s.Must(t, 404, testserver.Request{Method: "DELETE", Path: "/api/v1/users/" + id, AppToken: s.AppToken, Token: owner})
+		if r := login("del", "del-password"); r.Status != 401 {
+			t.Errorf("login after delete: got %d, want 401", r.Status)
+		}
+		// The username is free again.
+		s.NewUser(t, s.AppToken, owner, "del", "member")
+	})
+	t.Run("password set by an admin", func(t *testing.T) {
+		id := s.NewUser(t, s.AppToken, owner, "pwd", "member")
+		toks := liveTokens(t, s, "pwd", 2)
+		s.Must(t, 200, patch(id, map[string]any{"password": "brand-new-password"}))
+		wantTokens(t, s, 401, toks...)
+		if r := login("pwd", "pwd-password"); r.Status != 401 {
+			t.Errorf("old password: got %d, want 401", r.Status)
+		}
+		if r := login("pwd", "brand-new-password"); r.Status != 200 {
+			t.Errorf("new password: got %d, want 200", r.Status)
+		}
+	})
+	t.Run("own password keeps the current token only", func(t *testing.T) {
+		id := s.NewUser(t, s.AppToken, owner, "self", "member")
+		toks := liveTokens(t, s, "self", 3)
+		s.Must(t, 200, testserver.Request{Method: "PATCH", Path: "/api/v1/users/" + id, AppToken: s.AppToken, Token: toks[0],
+			JSON: map[string]any{"password": "my-own-new-password"}})
+		wantTokens(t, s, 200, toks[0])
+		wantTokens(t, s, 401, toks[1:]...)
+		if r := login("self", "my-own-new-password"); r.Status != 200 {
+			t.Errorf("new password: got %d, want 200", r.Status)
+		}
+	})
+	t.Run("email change keeps tokens", func(t *testing.T) {
+		id := s.NewUser(t, s.AppToken, owner, "mail", "member")
+		toks := liveTokens(t, s, "mail", 1)
+		s.Must(t, 200, patch(id, map[string]any{"email": "other@example.test"}))
+		wantTokens(t, s, 200, toks...)
+	})
+	t.Run("other users are untouched", func(t *testing.T) {
+		wantTokens(t, s, 200, owner, bystander)
+	})
+}
+
+func TestUsersDelete(t *testing.T) {
+	s := testserver.Start(t)
+	owner := s.OwnerToken(t)
+	ownerID := s.Must(t, 200, testserver.Request{Method: "GET", Path: "/api/v1/users/me", AppToken: s.AppToken, Token: owner}).String("id")
+	s.NewUser(t, s.AppToken, owner, "adm", "admin")
+	adm := s.Login(t, s.AppToken, "adm", "adm-password")
+	supID := s.NewUser(t, s.AppToken, owner, "sup", "support")
+	sup := s.Login(t, s.AppToken, "sup", "sup-password")
+	memID := s.NewUser(t, s.AppToken, owner, "mem", "member")
+	del := func(token, id string) testserver.Request {
+		return testserver.Request{Method: "DELETE", Path: "/api/v1/users/" + id, AppToken: s.AppToken, Token: token}
+	}
+	runCoreCases(t, s, []coreCase{
+		{name: "support may not delete", req: del(sup, memID), status: 403, errors: map[string]string{"permission": "*"}},
+		{name: "an admin may not delete owners", req: del(adm, ownerID), status: 403, errors: map[string]string{"user": "*"}},
+		{name: "nobody deletes themselves", req: del(owner, ownerID), status: 409, errors: map[string]string{"user": "You cannot delete yourself."}},
+		{name: "malformed id", req: del(adm, "xyz"), status: 400, errors: map[string]string{"id": "One or more IDs are not formatted correctly."}},
+		{name: "unknown id", req: del(adm, "0123456789abcdef01234567"), status: 404, errors: map[string]string{"user": "No such user."}},
+		{name: "an admin deletes support", req: del(adm, supID+"/"), status: 204, check: func(t *testing.T, r *testserver.Response) {
+			if len(r.Body) != 0 {
+				t.Errorf("got body %q, want none", r.Body)
+			}
+		}},
+		{name: "the deleted user's token stops", req: testserver.Request{Method: "GET", Path: "/api/v1/token", AppToken: s.AppToken, Token: sup},
+			status: 401, errors: map[string]string{"Token": "Invalid or expired token."}},
+	})
+}
