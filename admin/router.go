@@ -9,6 +9,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/latchkey/latchkey/admin/apidoc"
+	"github.com/latchkey/latchkey/admin/console"
 	"github.com/latchkey/latchkey/apptokens"
 	"github.com/latchkey/latchkey/internal/audit"
 	"github.com/latchkey/latchkey/internal/authn"
@@ -92,6 +93,7 @@ func (a *App) router(trusted []string) (*gin.Engine, error) {
 
 	r.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
 	r.GET("/readyz", a.ready)
+	console.Register(r)
 
 	api := r.Group("/api/v1")
 	app := api.Group("", a.Auth.App())
