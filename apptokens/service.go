@@ -39,6 +39,9 @@ func (s *Service) Create(ctx context.Context, t *tenants.Tenant, in New) (*Token
 	if in.Seconds != nil {
 		seconds = *in.Seconds
 	}
+	if seconds < 1 {
+		return nil, "", errs.E(errs.Invalid, "seconds_until_expire", "Must be at least 1 when creating a token.")
+	}
 	if err := tenants.CheckSeconds(seconds, tenants.MaxAppTokenTTL); err != nil {
 		return nil, "", err
 	}

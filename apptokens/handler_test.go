@@ -1,0 +1,180 @@
+package apptokens_test
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/latchkey/latchkey/internal/testserver"
+)
+
+const base = "/api/v1/app_tokens"
+
+func TestCreate(t *testing.T) {
+	s := testserver.Start(t)
+	owner := s.OwnerToken(t)
+	tests := []struct {
+		name       string
+		body       any
+		wantStatus int
+		wantField  string // error field, for failures
+		wantTTL    time.Duration
+	}{
+		{name: "default lifetime is 200 years", body: map[string]any{}, wantStatus: 201, wantTTL: 200 * 365 * 24 * time.Hour},
+		{name: "no body at all", body: nil, wantStatus: 201, wantTTL: 200 * 365 * 24 * time.Hour},
+		{name: "a day", body: map[string]any{"seconds_until_expire": 86400, "name": "sync"}, wantStatus: 201, wantTTL: 24 * time.Hour},
+		{name: "zero", body: map[string]any{"seconds_until_expire": 0}, wantStatus: 400, wantField: "seconds_until_expire"},
+		{name: "negative", body: map[string]any{"seconds_until_expire": -1}, wantStatus: 400, wantField: "seconds_until_expire"},
+		{name: "over the maximum", body: map[string]any{"seconds_until_expire": int64(300 * 365 * 86400)}, wantStatus: 400, wantField: "seconds_until_expire"},
+		{name: "client-chosen app_token", body: map[string]any{"app_token": "mine"}, wantStatus: 400, wantField: "app_token"},
+		{name: "client-chosen token", body: map[string]any{"token": "mine"}, wantStatus: 400, wantField: "app_token"},
+		{name: "client-chosen id", body: map[string]any{"id": "6b02a6e5ca87368ce209254d"}, wantStatus: 400, wantField: "app_token"},
+		{name: "wrong type", body: `{"seconds_until_expire": "soon"}`, wantStatus: 400, wantField: "seconds_until_expire"},
+		{name: "unknown field", body: map[string]any{"owner": "x"}, wantStatus: 400, wantField: "owner"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := s.Do(t, testserver.Request{Method: "POST", Path: base, AppToken: s.AppToken, Token: owner, JSON: tt.body})
+			if r.Status != tt.wantStatus {
+				t.Fatalf("got status %d, want %d: %s", r.Status, tt.wantStatus, r.Body)
+			}
+			if tt.wantStatus != 201 {
+				if _, ok := r.Errors()[tt.wantField]; !ok {
+					t.Fatalf("got errors %v, want one on %q", r.Errors(), tt.wantField)
+				}
+				return
+			}
+			secret := r.String("app_token")
+			if !strings.HasPrefix(secret, "lka_"+s.TenantID+"_") {
+				t.Errorf("got app_token %q, want prefix lka_%s_", secret, s.TenantID)
+			}
+			created, _ := time.Parse(time.RFC3339, r.String("created"))
+			expires, _ := time.Parse(time.RFC3339, r.String("expires"))
+			if got := expires.Sub(created); got < tt.wantTTL-time.Second || got > tt.wantTTL+time.Second {
+				t.Errorf("got lifetime %v, want %v", got, tt.wantTTL)
+			}
+			// The new token works as an App-Token at once.
+			s.Must(t, 200, testserver.Request{Method: "GET", Path: "/api/v1/token", AppToken: secret, Token: owner})
+		})
+	}
+}
+
+func TestListAndGetNeverShowSecrets(t *testing.T) {
+	s := testserver.Start(t)
+	owner := s.OwnerToken(t)
+	r := s.Must(t, 201, testserver.Request{Method: "POST", Path: base, AppToken: s.AppToken, Token: owner,
+		JSON: map[string]any{"seconds_until_expire": 60, "name": "short"}})
+	id, secret := r.String("id"), r.String("app_token")
+	s.Clock.Advance(2 * time.Minute)
+
+	list := s.Must(t, 200, testserver.Request{Method: "GET", Path: base + "/", AppToken: s.AppToken, Token: owner})
+	if strings.Contains(string(list.Body), secret[len(secret)-20:]) || strings.Contains(string(list.Body), `"app_token"`) {
+		t.Fatalf("list shows a secret: %s", list.Body)
+	}
+	items := list.JSON["items"].([]any)
+	if got, want := len(items), 2; got != want { // the initial token and the new one
+		t.Fatalf("got %d items, want %d", got, want)
+	}
+	first := items[0].(map[string]any) // newest first
+	if first["id"] != id || first["expired"] != true || first["name"] != "short" {
+		t.Errorf("got newest item %v, want id %s, expired, named short", first, id)
+	}
+	for _, key := range []string{"created", "created_by", "expires", "last_used"} {
+		if _, ok := first[key]; !ok {
+			t.Errorf("item lacks %q", key)
+		}
+	}
+	// By id and by the token string itself.
+	for _, ref := range []string{id, secret} {
+		g := s.Must(t, 200, testserver.Request{Method: "GET", Path: base + "/" + ref, AppToken: s.AppToken, Token: owner})
+		if g.String("id") != id {
+			t.Errorf("GET by %.8s…: got id %s, want %s", ref, g.String("id"), id)
+		}
+	}
+	for ref, want := range map[string]int{"nope": 400, "6b02a6e5ca87368ce209254d": 404, "lka_" + s.TenantID + "_" + strings.Repeat("a", 58): 404} {
+		if got := s.Do(t, testserver.Request{Method: "GET", Path: base + "/" + ref, AppToken: s.AppToken, Token: owner}); got.Status != want {
+			t.Errorf("GET %s: got %d, want %d: %s", ref, got.Status, want, got.Body)
+		}
+	}
+	if got := s.Do(t, testserver.Request{Method: "GET", Path: base + "/nope", AppToken: s.AppToken, Token: owner}).Errors()["token"]; got != "One or more IDs are not formatted correctly." {
+		t.Errorf("malformed id: got %v", got)
+	}
+}
+
+func TestRedateExpireDelete(t *testing.T) {
+	s := testserver.Start(t)
+	owner := s.OwnerToken(t)
+	r := s.Must(t, 201, testserver.Request{Method: "POST", Path: base, AppToken: s.AppToken, Token: owner, JSON: map[string]any{}})
+	id, secret := r.String("id"), r.String("app_token")
+	patch := func(seconds int64) *testserver.Response {
+		return s.Do(t, testserver.Request{Method: "PATCH", Path: base + "/" + id, AppToken: s.AppToken, Token: owner,
+			JSON: map[string]any{"seconds_until_expire": seconds}})
+	}
+	useIt := func() int {
+		return s.Do(t, testserver.Request{Method: "GET", Path: "/api/v1/token", AppToken: secret, Token: owner}).Status
+	}
+
+	if got := patch(3600); got.Status != 200 || got.JSON["expired"] != false {
+		t.Fatalf("re-date: got %d %s", got.Status, got.Body)
+	}
+	if got := patch(-1); got.Status != 200 || got.JSON["expired"] != true {
+		t.Fatalf("expire: got %d %s", got.Status, got.Body)
+	}
+	if got := useIt(); got != http.StatusUnauthorized {
+		t.Fatalf("expired token used: got %d, want 401", got)
+	}
+	if got := patch(3600); got.Status != 200 { // an expired app token can be re-dated
+		t.Fatalf("re-date expired: got %d %s", got.Status, got.Body)
+	}
+	if got := useIt(); got != http.StatusOK {
+		t.Fatalf("re-dated token used: got %d, want 200", got)
+	}
+	if got := patch(300 * 365 * 86400); got.Status != 400 || !strings.Contains(got.Errors()["seconds_until_expire"].(string), "seconds") {
+		t.Fatalf("over max: got %d %s", got.Status, got.Body)
+	}
+	if got := s.Do(t, testserver.Request{Method: "PATCH", Path: base + "/" + id, AppToken: s.AppToken, Token: owner, JSON: map[string]any{}}); got.Status != 400 || got.Errors()["seconds_until_expire"] == nil {
+		t.Fatalf("missing seconds: got %d %s", got.Status, got.Body)
+	}
+	put := s.Do(t, testserver.Request{Method: "PUT", Path: base + "/" + id, AppToken: s.AppToken, Token: owner, JSON: map[string]any{}})
+	if put.Status != http.StatusMethodNotAllowed || !strings.Contains(put.Header.Get("Allow"), "PATCH") {
+		t.Fatalf("PUT: got %d Allow %q, want 405 with Allow", put.Status, put.Header.Get("Allow"))
+	}
+	s.Must(t, 204, testserver.Request{Method: "DELETE", Path: base + "/" + secret + "/", AppToken: s.AppToken, Token: owner})
+	if got := useIt(); got != http.StatusUnauthorized {
+		t.Fatalf("deleted token used: got %d, want 401", got)
+	}
+	s.Must(t, 404, testserver.Request{Method: "DELETE", Path: base + "/" + id, AppToken: s.AppToken, Token: owner})
+
+	audit := s.Must(t, 200, testserver.Request{Method: "GET", Path: "/api/v1/audit?limit=500", AppToken: s.AppToken, Token: owner})
+	seen := map[string]int{}
+	for _, it := range audit.JSON["items"].([]any) {
+		rec := it.(map[string]any)
+		if rec["target"] == id {
+			seen[rec["action"].(string)]++
+		}
+	}
+	for action, want := range map[string]int{"app_token.create": 1, "app_token.expiry": 3, "app_token.delete": 1} {
+		if seen[action] != want {
+			t.Errorf("audit %s: got %d records, want %d", action, seen[action], want)
+		}
+	}
+	if strings.Contains(string(audit.Body), secret) {
+		t.Error("the audit log contains a token string")
+	}
+}
+
+func TestOtherTenantsTokensAreInvisible(t *testing.T) {
+	s := testserver.Start(t)
+	a := s.NewTenant(t, "alpha")
+	b := s.NewTenant(t, "beta")
+	r := s.Must(t, 201, testserver.Request{Method: "POST", Path: base, AppToken: a.AppToken, Token: a.OwnerToken, JSON: map[string]any{}})
+	for _, ref := range []string{r.String("id"), r.String("app_token")} {
+		for _, method := range []string{"GET", "DELETE"} {
+			if got := s.Do(t, testserver.Request{Method: method, Path: base + "/" + ref, AppToken: b.AppToken, Token: b.OwnerToken}); got.Status != 404 {
+				t.Errorf("%s %.8s… from another tenant: got %d, want 404", method, ref, got.Status)
+			}
+		}
+	}
+	s.Must(t, 200, testserver.Request{Method: "GET", Path: base + "/" + r.String("id"), AppToken: a.AppToken, Token: a.OwnerToken})
+}
