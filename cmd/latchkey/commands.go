@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/url"
 
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
@@ -57,7 +58,11 @@ func serve(ctx context.Context, args, env []string, stdout, stderr io.Writer) er
 	return m.Close()
 }
 
-func printWelcome(w io.Writer, url string, b *admin.Bootstrap) {
+// printWelcome prints the new store's credentials and a curl line that
+// logs in with them. curl -d sends its data as it is, so the password is
+// form-encoded for it (a LATCHKEY_ADMIN_PASSWORD may hold + & % or a quote,
+// which would otherwise change the password or break the shell quoting).
+func printWelcome(w io.Writer, base string, b *admin.Bootstrap) {
 	fmt.Fprintf(w, `Latchkey initialised a new store. These credentials are shown once; keep them safe.
 
   app token (platform tenant): %[2]s
@@ -65,13 +70,13 @@ func printWelcome(w io.Writer, url string, b *admin.Bootstrap) {
   password:                    %[4]s
 
 Log in:
-  curl -s -X POST %[1]s/api/v1/token/ -H 'App-Token: %[2]s' -d username=%[3]s -d 'password=%[4]s'
+  curl -s -X POST %[1]s/api/v1/token/ -H 'App-Token: %[2]s' -d username=%[3]s -d 'password=%[5]s'
 
 Then call the API with the token it returns:
   curl -s %[1]s/api/v1/users/me -H 'App-Token: %[2]s' -H 'Token: <token>'
 
 Console: %[1]s/console/
-`, url, b.AppToken, b.Admin.Username, b.Admin.Password)
+`, base, b.AppToken, b.Admin.Username, b.Admin.Password, url.QueryEscape(b.Admin.Password))
 }
 
 // initialise initialises an empty store without serving. On a store that
