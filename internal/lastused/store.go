@@ -1,0 +1,77 @@
+package lastused
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+
+	"github.com/latchkey/latchkey/internal/mongostore"
+)
+
+// workers is how many updates one Write keeps in flight: enough to overlap
+// round trips to MongoDB; the embedded store applies them one at a time
+// either way.
+const workers = 4
+
+// Store writes last_used into the tenant databases. Each token is its own
+// single-document update, {$max: {last_used: at}}: two instances flushing
+// the same token, or a slow flush overtaken by a newer one, keep the later
+// time, and no read-modify-write is involved. A token deleted meanwhile
+// matches nothing and is skipped.
+//
+// Plain UpdateOne calls, not a bulk write: on the embedded store (FerretDB
+// v1) a bulk write of n updates took longer than n single ones, growing
+// faster than linearly.
+type Store struct {
+	// DB returns a tenant's database.
+	DB func(tenantID string) *mongo.Database
+}
+
+var _ Writer = Store{}
+
+// Write implements Writer. It stops at the first failure, since the rest
+// would most likely fail alike (the store is down) and each would wait for
+// store.timeout. Errors: Unavailable when the store does not answer; others
+// are internal.
+func (s Store) Write(ctx context.Context, tenantID, collection string, uses []Use) error {
+	coll := s.DB(tenantID).Collection(collection)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	next := make(chan Use)
+	var (
+		once  sync.Once
+		first error
+		wg    sync.WaitGroup
+	)
+	for range min(workers, len(uses)) {
+		wg.Go(func() {
+			for u := range next {
+				_, err := coll.UpdateOne(ctx, bson.D{{Key: "_id", Value: u.ID}},
+					bson.D{{Key: "$max", Value: bson.D{{Key: "last_used", Value: mongostore.Time(u.At)}}}})
+				if err != nil {
+					once.Do(func() { first = err; cancel() })
+				}
+			}
+		})
+	}
+feed:
+	for _, u := range uses {
+		select {
+		case next <- u:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(next)
+	wg.Wait()
+	if first == nil {
+		first = ctx.Err() // the caller's deadline ended the feed
+	}
+	if first != nil {
+		return mongostore.Translate(fmt.Errorf("write last_used of %s in tenant %s: %w", collection, tenantID, first), nil)
+	}
+	return nil
+}
