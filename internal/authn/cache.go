@@ -2,6 +2,7 @@ package authn
 
 import (
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -23,6 +24,8 @@ type Cache struct {
 	mu      sync.Mutex
 	gen     map[string]uint64 // tenant id → generation
 	entries map[string]entry  // token hash → entry
+
+	hits, misses atomic.Uint64
 }
 
 type entry struct {
@@ -52,6 +55,10 @@ func (c *Cache) Len() int {
 	defer c.mu.Unlock()
 	return len(c.entries)
 }
+
+// Stats returns how many lookups the cache answered (hits) and how many
+// went to the store (misses) since it was made.
+func (c *Cache) Stats() (hits, misses uint64) { return c.hits.Load(), c.misses.Load() }
 
 func (c *Cache) app(tenant, hash string, load func() (AppCredential, error)) (AppCredential, error) {
 	if e, ok := c.get(tenant, hash); ok {
@@ -85,18 +92,22 @@ func (c *Cache) generation(tenant string) uint64 {
 
 func (c *Cache) get(tenant, hash string) (entry, bool) {
 	if c.ttl <= 0 {
+		c.misses.Add(1)
 		return entry{}, false
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e, ok := c.entries[hash]
 	if !ok {
+		c.misses.Add(1)
 		return entry{}, false
 	}
 	if e.tenant != tenant || e.gen != c.gen[tenant] || c.now().Sub(e.fetched) >= c.ttl {
 		delete(c.entries, hash)
+		c.misses.Add(1)
 		return entry{}, false
 	}
+	c.hits.Add(1)
 	return e, true
 }
 
