@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/FerretDB/FerretDB/ferretdb"
@@ -23,8 +24,9 @@ type Embedded struct {
 
 // StartEmbedded starts FerretDB with its data in dataDir, listening on addr
 // (for example "127.0.0.1:0" for any free port). logger receives FerretDB's
-// own log records; pass one at warn level or above, FerretDB logs every failed
-// command verbosely below that.
+// own log records; pass one at warn level or above, FerretDB logs every
+// command verbosely below that. Its dumps of failed commands come at debug
+// (see quietHandler).
 func StartEmbedded(dataDir, addr string, logger *slog.Logger) (*Embedded, error) {
 	abs, err := filepath.Abs(dataDir)
 	if err != nil {
@@ -37,7 +39,7 @@ func StartEmbedded(dataDir, addr string, logger *slog.Logger) (*Embedded, error)
 		Listener:  ferretdb.ListenerConfig{TCP: addr},
 		Handler:   "sqlite",
 		SQLiteURL: "file:" + abs + "/",
-		Logger:    logger,
+		Logger:    slog.New(quietHandler{logger.Handler()}),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("start embedded store: %w", err)
@@ -67,4 +69,45 @@ func (e *Embedded) URI() string { return e.uri }
 func (e *Embedded) Close() {
 	e.cancel()
 	<-e.done
+}
+
+// quietHandler passes FerretDB's records on, but its dump of every failed
+// command's response, which FerretDB logs at warn, at debug instead. Failed
+// commands are routine here: races are settled by duplicate-key inserts
+// (a lost claim is a failed insert), and FerretDB v1 does not implement the
+// endSessions the driver sends at every disconnect. As warnings they would
+// put two multi-line wire dumps into the log for each.
+type quietHandler struct{ slog.Handler }
+
+func (h quietHandler) Handle(ctx context.Context, r slog.Record) error {
+	if r.Level >= slog.LevelError || !commandDump(r.Message) {
+		return h.Handler.Handle(ctx, r)
+	}
+	if !h.Handler.Enabled(ctx, slog.LevelDebug) {
+		return nil
+	}
+	quiet := slog.NewRecord(r.Time, slog.LevelDebug, r.Message, r.PC)
+	r.Attrs(func(a slog.Attr) bool {
+		quiet.AddAttrs(a)
+		return true
+	})
+	return h.Handler.Handle(ctx, quiet)
+}
+
+func (h quietHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return quietHandler{h.Handler.WithAttrs(attrs)}
+}
+
+func (h quietHandler) WithGroup(name string) slog.Handler {
+	return quietHandler{h.Handler.WithGroup(name)}
+}
+
+// commandDump reports whether msg is FerretDB's dump of a response.
+func commandDump(msg string) bool {
+	for _, p := range []string{"Response header: ", "Response message:", "Proxy response header: ", "Proxy response message:"} {
+		if strings.HasPrefix(msg, p) {
+			return true
+		}
+	}
+	return false
 }
