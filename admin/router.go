@@ -3,6 +3,7 @@ package admin
 import (
 	"context"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -15,6 +16,8 @@ import (
 	"github.com/latchkey/latchkey/internal/authn"
 	"github.com/latchkey/latchkey/internal/errs"
 	"github.com/latchkey/latchkey/internal/httpx"
+	"github.com/latchkey/latchkey/internal/lastused"
+	"github.com/latchkey/latchkey/internal/metrics"
 	"github.com/latchkey/latchkey/internal/mongostore"
 	"github.com/latchkey/latchkey/internal/secret"
 	"github.com/latchkey/latchkey/tenants"
@@ -29,6 +32,13 @@ type Options struct {
 	CacheSize      int
 	Password       secret.Argon2
 	TrustedProxies []string
+	// LastUsedFlush is how often last_used is written
+	// (tokens.last_used_flush); 0 means one minute.
+	LastUsedFlush time.Duration
+	// PurgeInterval is how often records expired more than Retention ago
+	// are purged (tokens.purge_interval, tokens.retention); 0 runs no purge.
+	PurgeInterval time.Duration
+	Retention     time.Duration
 	// Now is the clock; tests move it. Defaults to time.Now.
 	Now func() time.Time
 }
@@ -43,9 +53,15 @@ type App struct {
 	Users     *Users
 	Audit     *audit.Log
 	Auth      *authn.Authenticator
+	LastUsed  *lastused.Batcher
+	Metrics   *metrics.Metrics
 	Handler   http.Handler
 	engine    *gin.Engine
 	log       *zap.Logger
+
+	stopJobs  context.CancelFunc
+	jobs      sync.WaitGroup
+	closeOnce sync.Once
 }
 
 // Routes lists the routes the router serves.
@@ -66,14 +82,18 @@ func New(o Options) (*App, error) {
 	a.Users = &Users{Tenants: a.Tenants, Tokens: a.Tokens, Hasher: o.Password, Invalidate: a.Cache.Invalidate, Now: now}
 	a.Tokens.Users = a.Users
 	a.Tenants.Provisioner = &Provisioner{Tenants: a.Tenants, Users: a.Users, AppTokens: a.AppTokens}
-	a.Auth = &authn.Authenticator{Cache: a.Cache, Now: now,
+	a.LastUsed = lastused.New(lastused.Store{DB: a.Tenants.DB})
+	a.Auth = &authn.Authenticator{Cache: a.Cache, Now: now, Recorder: a.LastUsed,
 		Source: &Source{Tenants: a.Tenants, AppTokens: a.AppTokens, Tokens: a.Tokens, Users: a.Users}}
+	a.Metrics = metrics.New()
+	a.registerMetrics(a.Metrics)
 	h, err := a.router(o.TrustedProxies)
 	if err != nil {
 		return nil, err
 	}
 	a.engine = h
 	a.Handler = httpx.FoldSlash(h, "/console/")
+	a.startBackground(o)
 	return a, nil
 }
 
@@ -87,12 +107,13 @@ func (a *App) router(trusted []string) (*gin.Engine, error) {
 	r.RedirectTrailingSlash = false
 	r.RedirectFixedPath = false
 	r.ContextWithFallback = true
-	r.Use(httpx.AssignRequestID(), httpx.AccessLog(a.log), a.recover, httpx.Errors(a.log))
+	r.Use(httpx.AssignRequestID(), httpx.AccessLog(a.log), a.Metrics.Middleware(), a.recover, httpx.Errors(a.log))
 	r.NoRoute(httpx.NoRoute)
 	r.NoMethod(httpx.NoMethod)
 
 	r.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
 	r.GET("/readyz", a.ready)
+	r.GET("/metrics", a.Metrics.Handler())
 	console.Register(r)
 
 	api := r.Group("/api/v1")
@@ -127,6 +148,3 @@ func (a *App) recover(c *gin.Context) {
 	}()
 	c.Next()
 }
-
-// Close stops the application's background work.
-func (a *App) Close() {}

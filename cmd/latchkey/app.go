@@ -56,7 +56,8 @@ func (m *Main) Open(ctx context.Context) error {
 	m.Store = store
 	m.App, err = admin.New(admin.Options{Store: store, Logger: m.Logger, CacheTTL: c.Cache.TTL, CacheSize: c.Cache.Size,
 		Password:       secret.Argon2{MemoryKiB: c.Password.Memory, Iterations: c.Password.Iterations, Parallelism: c.Password.Parallelism},
-		TrustedProxies: c.Server.TrustedProxies})
+		TrustedProxies: c.Server.TrustedProxies,
+		LastUsedFlush:  c.Tokens.LastUsedFlush, PurgeInterval: c.Tokens.PurgeInterval, Retention: c.Tokens.Retention})
 	return err
 }
 
@@ -95,6 +96,9 @@ func (m *Main) close() error {
 		if err := <-m.served; !errors.Is(err, http.ErrServerClosed) {
 			errs = append(errs, err)
 		}
+	}
+	if m.App != nil {
+		m.App.Close() // stops the periodic jobs and writes pending last_used
 	}
 	if m.Store != nil {
 		m.Store.Close(context.Background())

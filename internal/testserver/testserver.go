@@ -51,6 +51,9 @@ type Options struct {
 	Clock *Clock
 	// Initialise the platform tenant (default true unless Database is set).
 	SkipInit bool
+	// LastUsedFlush is how often the App writes last_used; default one
+	// minute (tests call App.LastUsed.Flush or App.Close instead).
+	LastUsedFlush time.Duration
 }
 
 // FastArgon2 keeps password hashing cheap in tests; production uses the
@@ -83,7 +86,7 @@ func StartWith(tb testing.TB, o Options) *Server {
 	st := *store
 	st.Control = store.Client.Database(db)
 	app, err := admin.New(admin.Options{Store: &st, Logger: o.Logger, CacheTTL: o.CacheTTL, CacheSize: 10000,
-		Password: FastArgon2, Now: o.Clock.Now})
+		Password: FastArgon2, Now: o.Clock.Now, LastUsedFlush: o.LastUsedFlush})
 	if err != nil {
 		tb.Fatalf("admin.New: %v", err)
 	}

@@ -1,0 +1,88 @@
+package admin
+
+import (
+	"context"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/latchkey/latchkey/internal/lastused"
+	"github.com/latchkey/latchkey/internal/metrics"
+)
+
+// finalFlushTimeout bounds the last_used flush of Close: with the store down
+// it gives up rather than hold up the shutdown.
+const finalFlushTimeout = 10 * time.Second
+
+// startBackground starts the periodic jobs: the last_used flush every
+// o.LastUsedFlush (default one minute). Close stops them.
+func (a *App) startBackground(o Options) {
+	ctx, cancel := context.WithCancel(context.Background())
+	a.stopJobs = cancel
+	flush := o.LastUsedFlush
+	if flush <= 0 {
+		flush = time.Minute
+	}
+	a.every(ctx, flush, func(ctx context.Context) {
+		if err := a.LastUsed.Flush(ctx); err != nil {
+			a.log.Warn("last_used flush failed; kept for the next one", zap.Error(err))
+		}
+	})
+}
+
+// every runs job every interval until ctx ends, which also cancels a job
+// that is running.
+func (a *App) every(ctx context.Context, interval time.Duration, job func(ctx context.Context)) {
+	a.jobs.Go(func() {
+		t := time.NewTicker(interval)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				job(ctx)
+			}
+		}
+	})
+}
+
+// Close stops the periodic jobs and writes the pending last_used times. Call
+// it after the HTTP server has stopped and before the store closes; calling
+// it again does nothing.
+func (a *App) Close() {
+	a.closeOnce.Do(func() {
+		a.stopJobs()
+		a.jobs.Wait()
+		ctx, cancel := context.WithTimeout(context.Background(), finalFlushTimeout)
+		defer cancel()
+		if err := a.LastUsed.Flush(ctx); err != nil {
+			a.log.Warn("last_used: final flush failed", zap.Error(err), zap.Int("lost", a.LastUsed.Stats().Pending))
+		}
+	})
+}
+
+// registerMetrics adds the verification cache's and the last_used batcher's
+// counters to m.
+func (a *App) registerMetrics(m *metrics.Metrics) {
+	m.Counter("latchkey_cache_hits_total", "Token verifications answered by the cache.", func() float64 {
+		hits, _ := a.Cache.Stats()
+		return float64(hits)
+	})
+	m.Counter("latchkey_cache_misses_total", "Token verifications that went to the store.", func() float64 {
+		_, misses := a.Cache.Stats()
+		return float64(misses)
+	})
+	m.Gauge("latchkey_cache_entries", "Verified credentials held in the cache.", func() float64 { return float64(a.Cache.Len()) })
+	lu := func(f func(lastused.Stats) float64) func() float64 {
+		return func() float64 { return f(a.LastUsed.Stats()) }
+	}
+	m.Counter("latchkey_last_used_flushes_total", "last_used flushes that had something to write.",
+		lu(func(s lastused.Stats) float64 { return float64(s.Flushes) }))
+	m.Counter("latchkey_last_used_written_total", "Token last_used updates written.",
+		lu(func(s lastused.Stats) float64 { return float64(s.Written) }))
+	m.Counter("latchkey_last_used_failed_total", "Token last_used updates that failed and were kept for the next flush.",
+		lu(func(s lastused.Stats) float64 { return float64(s.Failed) }))
+	m.Gauge("latchkey_last_used_pending", "Tokens used since their last_used was last written.",
+		lu(func(s lastused.Stats) float64 { return float64(s.Pending) }))
+}
