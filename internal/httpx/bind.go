@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"reflect"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -163,7 +165,7 @@ func jsonError(err error) error {
 		return errs.E(errs.Invalid, "body", "The body is not valid JSON.")
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
-		return errs.E(errs.Invalid, name, "Unknown field.")
+		return unknownField(name)
 	default:
 		return bodyError(err)
 	}
@@ -190,6 +192,21 @@ func jsonKind(t reflect.Type) string {
 	}
 }
 
+var fieldName = regexp.MustCompile(`^[A-Za-z0-9_.\[\]-]{1,64}$`)
+
+// unknownField is the error for a field the request type does not have. A
+// name is only echoed back when it looks like a field name: a JSON object
+// sent as a form (curl -d '{"username":…,"password":…}') arrives as one
+// field named by the whole object, password included, and an error message
+// never carries a secret.
+func unknownField(name string) *errs.Error {
+	if !fieldName.MatchString(name) {
+		return errs.E(errs.Invalid, "body", "The body has a field whose name is not valid. "+
+			"To send JSON, set the header Content-Type: application/json.")
+	}
+	return errs.E(errs.Invalid, name, "Unknown field.")
+}
+
 // decodeForm copies form values into dst's fields by their json names. Only
 // string, bool and integer fields (and pointers to them) can come from a form;
 // any other name in the form is an unknown field.
@@ -207,7 +224,8 @@ func decodeForm(form map[string][]string, dst any) error {
 	for name, vals := range form {
 		i, ok := byName[name]
 		if !ok {
-			fields[name] = "Unknown field."
+			e := unknownField(name)
+			maps.Copy(fields, e.Fields)
 			continue
 		}
 		if len(vals) != 1 {
