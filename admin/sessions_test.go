@@ -82,6 +82,14 @@ func TestLogin(t *testing.T) {
 			errors: map[string]string{"remember": "Unknown field."}},
 		{name: "wrong type", req: login(map[string]any{"username": "ann", "password": "ann-password", "seconds_until_expire": "60"}), status: 400,
 			errors: map[string]string{"seconds_until_expire": "Must be an integer."}},
+		{name: "JSON sent as a form, as curl -d does", req: testserver.Request{Method: "POST", Path: "/api/v1/token", AppToken: s.AppToken,
+			JSON: `{"username":"ann","password":"ann-password"}`, Header: map[string]string{"Content-Type": "application/x-www-form-urlencoded"}},
+			status: 400, errors: map[string]string{"body": "The body has a field whose name is not valid. To send JSON, set the header Content-Type: application/json."},
+			check: func(t *testing.T, r *testserver.Response) {
+				if strings.Contains(string(r.Body), "ann-password") {
+					t.Errorf("the error carries the password: %s", r.Body)
+				}
+			}},
 		{name: "without App-Token", req: testserver.Request{Method: "POST", Path: "/api/v1/token", JSON: map[string]any{"username": "ann", "password": "ann-password"}},
 			status: 401, errors: map[string]string{"App-Token": "This header is required."}},
 	})
