@@ -1,0 +1,96 @@
+package admin_test
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/latchkey/latchkey/admin"
+	"github.com/latchkey/latchkey/internal/authn"
+	"github.com/latchkey/latchkey/internal/secret"
+	"github.com/latchkey/latchkey/internal/testserver"
+)
+
+// Benchmarks of whole requests through Gin (in process, no network), of a
+// verification that misses the cache and goes to the embedded store, and of
+// a login with the default argon2id parameters. docs/PERFORMANCE.md quotes
+// them; cmd/loadgen measures the same over HTTP.
+
+// serve runs one request through the App's handler and fails unless it
+// answers want.
+func serve(b *testing.B, h http.Handler, req *http.Request, want int) {
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, req)
+	if w.Code != want {
+		b.Fatalf("%s %s: got %d, want %d: %s", req.Method, req.URL.Path, w.Code, want, w.Body)
+	}
+}
+
+// BenchmarkRequestHealthz is the bare route: request id, access log,
+// metrics and routing, nothing else.
+func BenchmarkRequestHealthz(b *testing.B) {
+	s := testserver.Start(b)
+	req := httptest.NewRequest(http.MethodGet, "/healthz", nil)
+	b.ReportAllocs()
+	for b.Loop() {
+		serve(b, s.App.Handler, req, http.StatusOK)
+	}
+}
+
+// BenchmarkRequestGetToken is an authenticated GET /api/v1/token with a
+// warm cache (the clock does not move, so entries never age out).
+func BenchmarkRequestGetToken(b *testing.B) {
+	s := testserver.StartWith(b, testserver.Options{CacheTTL: time.Hour})
+	req := httptest.NewRequest(http.MethodGet, "/api/v1/token", nil)
+	req.Header.Set(authn.AppTokenHeader, s.AppToken)
+	req.Header.Set(authn.TokenHeader, s.OwnerToken(b))
+	serve(b, s.App.Handler, req, http.StatusOK) // warm the cache
+	b.ReportAllocs()
+	for b.Loop() {
+		serve(b, s.App.Handler, req, http.StatusOK)
+	}
+}
+
+// BenchmarkVerifyMiss resolves an App-Token and a user token from the
+// embedded store, as the middleware does on a cache miss: the tenant, the
+// app token, the user token and its user.
+func BenchmarkVerifyMiss(b *testing.B) {
+	s := testserver.Start(b)
+	tok := s.OwnerToken(b)
+	src := s.App.Auth.Source
+	appHash, userHash := secret.Hash(s.AppToken), secret.Hash(tok)
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := src.AppCredential(ctx, s.TenantID, appHash); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := src.UserCredential(ctx, s.TenantID, userHash); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkLoginDefaultArgon2 is POST /api/v1/token for a user whose
+// password hash has the default parameters (19 MiB, t=2, p=1): the
+// password check, the lockout claim, the token insert and the audit record.
+func BenchmarkLoginDefaultArgon2(b *testing.B) {
+	s := testserver.Start(b)
+	s.App.Users.Hasher = secret.DefaultArgon2
+	if _, err := s.App.Users.Create(context.Background(), s.TenantID,
+		admin.NewUser{Username: "bench", Password: "bench-password", Email: "bench@example.test", Role: authn.Member}, nil); err != nil {
+		b.Fatal(err)
+	}
+	body := url.Values{"username": {"bench"}, "password": {"bench-password"}}.Encode()
+	b.ReportAllocs()
+	for b.Loop() {
+		req := httptest.NewRequest(http.MethodPost, "/api/v1/token", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set(authn.AppTokenHeader, s.AppToken)
+		serve(b, s.App.Handler, req, http.StatusOK)
+	}
+}
