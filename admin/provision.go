@@ -3,6 +3,7 @@ package admin
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/latchkey/latchkey/apptokens"
 	"github.com/latchkey/latchkey/internal/audit"
@@ -75,28 +76,53 @@ var ErrInitialised = errs.E(errs.Conflict, "store", "The store is already initia
 
 // Initialize makes the platform tenant, its owner "admin" with password, and
 // its first app token. The platform's unique slug settles racing calls:
-// exactly one succeeds, the others get ErrInitialised.
+// exactly one succeeds, the others get ErrInitialised once the winner has
+// finished.
 func (a *App) Initialize(ctx context.Context, password string) (*Bootstrap, error) {
 	if err := a.Tenants.Store.EnsureIndexes(ctx); err != nil {
 		return nil, err
 	}
-	if existing, err := a.Tenants.Store.FindBySlug(ctx, tenants.PlatformSlug); err == nil {
-		if existing.Status == tenants.Creating {
-			return nil, fmt.Errorf("the platform tenant %s was left half-made by an interrupted initialisation; remove the store's data and initialise again", existing.ID)
-		}
-		return nil, ErrInitialised
-	} else if !errs.Is(err, errs.NotFound) {
+	if err := a.awaitPlatform(ctx); !errs.Is(err, errs.NotFound) {
 		return nil, err
 	}
 	t, prov, err := a.Tenants.Create(ctx, tenants.NewTenant{Slug: tenants.PlatformSlug, Name: "Platform", Platform: true},
 		tenants.Owner{Username: "admin", Password: password, Email: "admin@latchkey.invalid"})
 	if errs.Is(err, errs.Conflict) {
-		return nil, ErrInitialised
+		return nil, a.awaitPlatform(ctx)
 	}
 	if err != nil {
 		return nil, err
 	}
 	return &Bootstrap{Tenant: t, Admin: BootstrapAdmin{ID: prov.AdminID, Username: prov.AdminUsername, Password: password}, AppToken: prov.AppToken}, nil
+}
+
+// initWait is how long a platform tenant may stay "creating": another
+// process initialising the same store (instances started together) is given
+// this long to finish; one older than that was left half-made.
+const initWait = time.Minute
+
+// awaitPlatform returns ErrInitialised when the store has a platform tenant,
+// a NotFound error when it has none, and, while another process is still
+// making the platform, waits for it (up to initWait of its age). A platform
+// still "creating" after that is reported as half-made.
+func (a *App) awaitPlatform(ctx context.Context) error {
+	deadline := time.Now().Add(initWait)
+	for {
+		t, err := a.Tenants.Store.FindBySlug(ctx, tenants.PlatformSlug)
+		switch {
+		case err != nil:
+			return err
+		case t.Status != tenants.Creating:
+			return ErrInitialised
+		case a.Tenants.Now().Sub(t.Created) >= initWait || time.Now().After(deadline):
+			return fmt.Errorf("the platform tenant %s was left half-made by an interrupted initialisation; remove the store's data and initialise again", t.ID)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
 }
 
 // Initialised reports whether the store has a platform tenant.
