@@ -45,7 +45,8 @@ func (s *Source) UserCredential(ctx context.Context, tenantID, hash string) (aut
 		return authn.UserCredential{}, err
 	}
 	cred := authn.UserCredential{TokenID: tok.ID, Kind: tok.Kind, Expires: tok.Expires, UserID: u.ID,
-		Username: u.Username, Role: u.Role, UserActive: u.Status == UserActive, ActorActive: true}
+		Username: u.Username, Role: u.Role, UserActive: u.Status == UserActive, ActorActive: true,
+		Name: tok.Name, AppTokenID: tok.AppTokenID, Created: tok.Created, LastUsed: tok.LastUsed}
 	if tok.ActorID != nil {
 		actor, err := s.Users.Get(ctx, tenantID, *tok.ActorID)
 		if err != nil {

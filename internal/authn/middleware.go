@@ -38,6 +38,12 @@ type UserCredential struct {
 	ActorRole  Role
 	// ActorActive is true when there is no actor or the actor is active.
 	ActorActive bool
+	// The rest of the token's record, so that showing the current token
+	// (GET /token, the most frequent call) needs no second store read.
+	Name       string
+	AppTokenID bson.ObjectID // the app token it was issued through
+	Created    time.Time
+	LastUsed   *time.Time
 }
 
 // Source resolves hashed tokens; admin implements it over the tenants,
@@ -194,6 +200,7 @@ func (a *Authenticator) user(c *gin.Context, p *Principal) error {
 		return errUserOff
 	}
 	p.TokenID, p.TokenKind = cred.TokenID, cred.Kind
+	p.Token = cred
 	p.UserID, p.Username, p.Role = cred.UserID, cred.Username, cred.Role
 	if !cred.ActorID.IsZero() {
 		p.ActorID = cred.ActorID

@@ -50,6 +50,9 @@ type Principal struct {
 	// and the issuing actor's roles.
 	Role    Role
 	ActorID bson.ObjectID // the issuing admin of an OBO token, else zero
+	// Token is the user token as this request verified it: read from the
+	// store at most cache.ttl ago (last_used is also written in batches).
+	Token UserCredential
 }
 
 // OBO reports whether the request is made with an on-behalf-of token.
