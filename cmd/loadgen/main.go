@@ -1,0 +1,302 @@
+// Command loadgen measures a running `latchkey serve` over HTTP on loopback:
+// it logs in, then loads the bare GET /healthz and the authenticated GET
+// /api/v1/token in the same run, for the same time with the same number of
+// connections, and prints requests per second, latency percentiles and
+// non-2xx answers for each, with the ratio of the two. With -logins it also
+// measures password logins per second.
+//
+//	loadgen -app-token lka_… -username admin -password … [-url http://127.0.0.1:8080]
+//	        [-duration 10s] [-warmup 2s] [-connections 4] [-rounds 2]
+//	        [-logins 10s] [-login-workers 1]
+//
+// It refuses any address that is not loopback. scripts/load.sh starts a
+// server on a throwaway store and runs it; docs/PERFORMANCE.md has the
+// figures.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+)
+
+type config struct {
+	base         *url.URL
+	appToken     string
+	username     string
+	password     string
+	duration     time.Duration
+	warmup       time.Duration
+	connections  int
+	rounds       int
+	logins       time.Duration
+	loginWorkers int
+}
+
+func main() {
+	cfg, err := parseFlags(os.Args[1:])
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "loadgen:", err)
+		os.Exit(2)
+	}
+	if err := run(cfg, os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "loadgen:", err)
+		os.Exit(1)
+	}
+}
+
+func parseFlags(args []string) (config, error) {
+	var c config
+	fs := flag.NewFlagSet("loadgen", flag.ContinueOnError)
+	raw := fs.String("url", "http://127.0.0.1:8080", "base URL of latchkey serve (loopback only)")
+	fs.StringVar(&c.appToken, "app-token", "", "an App-Token of the tenant to log in to")
+	fs.StringVar(&c.username, "username", "admin", "user to log in as")
+	fs.StringVar(&c.password, "password", "", "its password")
+	fs.DurationVar(&c.duration, "duration", 10*time.Second, "measured time per route and round")
+	fs.DurationVar(&c.warmup, "warmup", 2*time.Second, "unmeasured load before each route's first round")
+	fs.IntVar(&c.connections, "connections", 4, "concurrent keep-alive connections")
+	fs.IntVar(&c.rounds, "rounds", 2, "rounds; each loads /healthz then /api/v1/token")
+	fs.DurationVar(&c.logins, "logins", 0, "also measure logins for this long (0: skip)")
+	fs.IntVar(&c.loginWorkers, "login-workers", 1, "concurrent logins (1 measures one core's worth)")
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	u, err := url.Parse(*raw)
+	if err != nil || u.Scheme != "http" || u.Host == "" {
+		return c, fmt.Errorf("-url %q: want http://host:port", *raw)
+	}
+	if err := checkLoopback(u.Hostname()); err != nil {
+		return c, err
+	}
+	c.base = u
+	switch {
+	case c.appToken == "" || c.password == "":
+		return c, errors.New("-app-token and -password are required")
+	case c.duration <= 0 || c.duration > 10*time.Minute:
+		return c, errors.New("-duration must be between 0 and 10m")
+	case c.connections < 1 || c.connections > 256:
+		return c, errors.New("-connections must be between 1 and 256")
+	case c.rounds < 1 || c.rounds > 10:
+		return c, errors.New("-rounds must be between 1 and 10")
+	case c.logins < 0 || c.logins > 10*time.Minute:
+		return c, errors.New("-logins must be between 0 and 10m")
+	case c.loginWorkers < 1 || c.loginWorkers > 64:
+		return c, errors.New("-login-workers must be between 1 and 64")
+	}
+	return c, nil
+}
+
+// checkLoopback refuses hosts that are not loopback: this tool only loads
+// a server on the same machine.
+func checkLoopback(host string) error {
+	if host == "localhost" {
+		return nil
+	}
+	ip := net.ParseIP(host)
+	if ip == nil || !ip.IsLoopback() {
+		return fmt.Errorf("host %q is not a loopback address; loadgen only loads a local server", host)
+	}
+	return nil
+}
+
+func run(c config, out io.Writer) error {
+	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{
+		MaxIdleConns: c.connections + c.loginWorkers, MaxIdleConnsPerHost: c.connections + c.loginWorkers,
+		IdleConnTimeout: time.Minute, DisableCompression: true,
+	}}
+	ctx := context.Background()
+	token, err := login(ctx, client, c)
+	if err != nil {
+		return err
+	}
+	defer logout(client, c, token)
+
+	fmt.Fprintf(out, "loadgen: %s, %d connections, %d round(s) of %s per route, GOMAXPROCS %d, %d CPUs\n",
+		c.base, c.connections, c.rounds, c.duration, runtime.GOMAXPROCS(0), runtime.NumCPU())
+	targets := []target{
+		{name: "GET /healthz", req: func() *http.Request { return newRequest(c, http.MethodGet, "/healthz", nil) }},
+		{name: "GET /api/v1/token", req: func() *http.Request {
+			r := newRequest(c, http.MethodGet, "/api/v1/token", nil)
+			r.Header.Set("App-Token", c.appToken)
+			r.Header.Set("Token", token)
+			return r
+		}},
+	}
+	results := make([]*result, len(targets))
+	for i := range targets {
+		results[i] = &result{}
+		load(client, targets[i], c.connections, c.warmup, &result{}) // warm-up, not measured
+	}
+	for range c.rounds {
+		for i, t := range targets {
+			load(client, t, c.connections, c.duration, results[i])
+		}
+	}
+	fmt.Fprintf(out, "%-20s %10s %10s %9s %9s %9s %9s %8s %7s\n", "route", "requests", "req/s", "p50", "p90", "p99", "max", "non-2xx", "errors")
+	for i, t := range targets {
+		results[i].print(out, t.name)
+	}
+	bare, auth := results[0], results[1]
+	ratio := auth.rate() / bare.rate()
+	p99 := auth.percentile(0.99)
+	fmt.Fprintf(out, "authenticated / bare throughput: %.2f (goal >= 0.80); authenticated p99 %s (goal < 5ms); non-2xx %d (goal 0)\n",
+		ratio, p99.Round(time.Microsecond), auth.non2xx+bare.non2xx+auth.errors+bare.errors)
+	if ratio >= 0.8 && p99 < 5*time.Millisecond && auth.non2xx+bare.non2xx+auth.errors+bare.errors == 0 {
+		fmt.Fprintln(out, "goal: met")
+	} else {
+		fmt.Fprintln(out, "goal: MISSED")
+	}
+
+	if c.logins > 0 {
+		r := &result{}
+		t := target{name: "POST /api/v1/token", req: func() *http.Request { return loginRequest(c) }}
+		load(client, t, c.loginWorkers, c.logins, r)
+		fmt.Fprintf(out, "\nlogins with %d concurrent worker(s):\n", c.loginWorkers)
+		r.print(out, t.name)
+		fmt.Fprintf(out, "logins/s: %.1f\n", r.rate())
+	}
+	return nil
+}
+
+type target struct {
+	name string
+	req  func() *http.Request
+}
+
+// result accumulates the answers of one route over its rounds.
+type result struct {
+	mu        sync.Mutex
+	latencies []time.Duration
+	elapsed   time.Duration
+	non2xx    int
+	errors    int
+	firstErr  string
+}
+
+func (r *result) rate() float64 {
+	if r.elapsed == 0 {
+		return 0
+	}
+	return float64(len(r.latencies)) / r.elapsed.Seconds()
+}
+
+func (r *result) percentile(p float64) time.Duration {
+	if len(r.latencies) == 0 {
+		return 0
+	}
+	s := slices.Clone(r.latencies)
+	slices.Sort(s)
+	return s[min(len(s)-1, int(float64(len(s))*p))]
+}
+
+func (r *result) print(out io.Writer, name string) {
+	us := func(d time.Duration) string { return d.Round(time.Microsecond).String() }
+	fmt.Fprintf(out, "%-20s %10d %10.0f %9s %9s %9s %9s %8d %7d\n", name, len(r.latencies), r.rate(),
+		us(r.percentile(0.50)), us(r.percentile(0.90)), us(r.percentile(0.99)), us(r.percentile(1)), r.non2xx, r.errors)
+	if r.firstErr != "" {
+		fmt.Fprintf(out, "  first failure: %s\n", r.firstErr)
+	}
+}
+
+// load sends t's request from n workers, each on its own keep-alive
+// connection, back to back for d, and adds what they saw to res.
+func load(client *http.Client, t target, n int, d time.Duration, res *result) {
+	start := time.Now()
+	deadline := start.Add(d)
+	var wg sync.WaitGroup
+	for range n {
+		wg.Go(func() {
+			lat := make([]time.Duration, 0, 4096)
+			var non2xx, errs int
+			var firstErr string
+			for time.Now().Before(deadline) {
+				req := t.req()
+				t0 := time.Now()
+				resp, err := client.Do(req)
+				if err == nil {
+					_, err = io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+				}
+				lat = append(lat, time.Since(t0))
+				switch {
+				case err != nil:
+					errs++
+					if firstErr == "" {
+						firstErr = err.Error()
+					}
+				case resp.StatusCode/100 != 2:
+					non2xx++
+					if firstErr == "" {
+						firstErr = resp.Status
+					}
+				}
+			}
+			res.mu.Lock()
+			res.latencies = append(res.latencies, lat...)
+			res.non2xx += non2xx
+			res.errors += errs
+			if res.firstErr == "" {
+				res.firstErr = firstErr
+			}
+			res.mu.Unlock()
+		})
+	}
+	wg.Wait()
+	res.elapsed += time.Since(start)
+}
+
+func newRequest(c config, method, path string, body io.Reader) *http.Request {
+	u := *c.base
+	u.Path = strings.TrimRight(u.Path, "/") + path
+	r, err := http.NewRequest(method, u.String(), body)
+	if err != nil {
+		panic(err) // the URL was checked at start
+	}
+	return r
+}
+
+func loginRequest(c config) *http.Request {
+	form := url.Values{"username": {c.username}, "password": {c.password}}
+	r := newRequest(c, http.MethodPost, "/api/v1/token", strings.NewReader(form.Encode()))
+	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	r.Header.Set("App-Token", c.appToken)
+	return r
+}
+
+func login(ctx context.Context, client *http.Client, c config) (string, error) {
+	resp, err := client.Do(loginRequest(c).WithContext(ctx))
+	if err != nil {
+		return "", fmt.Errorf("login: %w", err)
+	}
+	defer resp.Body.Close()
+	var body struct {
+		Token  string            `json:"token"`
+		Errors map[string]string `json:"errors"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil || resp.StatusCode != http.StatusOK {
+		return "", fmt.Errorf("login: %s %v", resp.Status, body.Errors)
+	}
+	return body.Token, nil
+}
+
+// logout expires the token loadgen logged in with.
+func logout(client *http.Client, c config, token string) {
+	r := newRequest(c, http.MethodDelete, "/api/v1/token", nil)
+	r.Header.Set("App-Token", c.appToken)
+	r.Header.Set("Token", token)
+	if resp, err := client.Do(r); err == nil {
+		resp.Body.Close()
+	}
+}
