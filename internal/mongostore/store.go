@@ -15,6 +15,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 	"go.mongodb.org/mongo-driver/v2/mongo/readpref"
+	"go.mongodb.org/mongo-driver/v2/x/mongo/driver"
 	"go.mongodb.org/mongo-driver/v2/x/mongo/driver/topology"
 
 	"github.com/latchkey/latchkey/internal/errs"
@@ -133,8 +134,14 @@ func Translate(err error, notFound *errs.Error) error {
 
 func unavailable(err error) bool {
 	var sel topology.ServerSelectionError
+	// A request waiting for a connection when another one's network error
+	// cleared the pool gets "connection pool … was cleared", which carries
+	// neither the network label nor a timeout: it is the retryable pool
+	// error. Seen with the real driver when the store stopped under load.
+	var cleared driver.RetryablePoolError
 	return mongo.IsNetworkError(err) || mongo.IsTimeout(err) || errors.As(err, &sel) ||
-		errors.Is(err, context.DeadlineExceeded) || errors.Is(err, mongo.ErrClientDisconnected)
+		errors.Is(err, context.DeadlineExceeded) || errors.Is(err, mongo.ErrClientDisconnected) ||
+		errors.As(err, &cleared)
 }
 
 // Index describes an index to create; TTL indexes are skipped on servers that
