@@ -2,6 +2,7 @@ package admin
 
 import (
 	"context"
+	"maps"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -196,6 +197,35 @@ func (s *Users) FindByUsername(ctx context.Context, tenantID, username string) (
 // FindByID implements usertokens.Users.
 func (s *Users) FindByID(ctx context.Context, tenantID string, id bson.ObjectID) (*usertokens.Account, error) {
 	u, err := s.Get(ctx, tenantID, id)
+	if err != nil {
+		return nil, err
+	}
+	return u.Account(), nil
+}
+
+// CheckMember implements usertokens.Users: the rules of Create for a member,
+// plus whether the username is taken, every field error at once.
+func (s *Users) CheckMember(ctx context.Context, tenantID, username, password, email string) error {
+	bad := map[string]string{}
+	if e, ok := errs.As(NewUser{Username: username, Password: password, Email: email, Role: authn.Member}.Check("")); ok {
+		maps.Copy(bad, e.Fields)
+	}
+	if _, wrong := bad["username"]; !wrong {
+		_, err := s.Store.FindByUsername(ctx, s.db(tenantID), username)
+		switch {
+		case err == nil:
+			bad["username"] = "A user with that username already exists."
+		case !errs.Is(err, errs.NotFound):
+			return err
+		}
+	}
+	return errs.Fields(bad)
+}
+
+// CreateMember implements usertokens.Users (signup): an active member made
+// by nobody. Errors: Invalid, Conflict (field "username").
+func (s *Users) CreateMember(ctx context.Context, tenantID, username, password, email string) (*usertokens.Account, error) {
+	u, err := s.Create(ctx, tenantID, NewUser{Username: username, Password: password, Email: email, Role: authn.Member}, nil)
 	if err != nil {
 		return nil, err
 	}

@@ -22,6 +22,8 @@ type Handler struct {
 // signup; user (App-Token and user token) takes the rest.
 func (h *Handler) Register(app, user gin.IRouter) {
 	app.POST("/token", h.login)
+	app.POST("/token/refresh", h.refresh)
+	app.POST("/signup", h.signup)
 	user.GET("/token", h.current)
 	user.PATCH("/token", h.extend)
 	user.DELETE("/token", h.logout)

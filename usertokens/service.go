@@ -2,6 +2,7 @@ package usertokens
 
 import (
 	"context"
+	"sync/atomic"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -25,6 +26,8 @@ type Service struct {
 	// DummyHash is checked against the password of unknown users, so that
 	// they take as long as known ones.
 	DummyHash string
+
+	checks atomic.Int64 // passwords checked, for tests of the lockout
 }
 
 // Session is a newly issued login token with its refresh token; the two
@@ -63,7 +66,7 @@ func (s *Service) Login(ctx context.Context, t *tenants.Tenant, in LoginInput) (
 	if acct != nil {
 		hash = acct.PasswordHash
 	}
-	ok, err := secret.CheckPassword(hash, in.Password)
+	ok, err := s.checkPassword(ctx, t, in.Username, hash, in.Password, acct != nil && acct.Active)
 	if err != nil {
 		return nil, err
 	}
@@ -98,7 +101,7 @@ func (s *Service) issue(ctx context.Context, t *tenants.Tenant, acct *Account, a
 	refreshExpires := tenants.Expiry(now, t.Settings.RefreshTokenTTL)
 	tok := &Token{ID: bson.NewObjectID(), Hash: secret.Hash(plain), RefreshHash: secret.Hash(refresh),
 		RefreshExpires: &refreshExpires, Kind: Login, UserID: acct.ID, AppTokenID: appToken,
-		Created: now, Expires: tenants.Expiry(now, ttl)}
+		Created: now, Expires: tenants.Expiry(now, ttl), Lifetime: ttl}
 	tok.Chain = &tok.ID
 	if parent != nil {
 		tok.Chain, tok.Parent = parent.Chain, &parent.ID

@@ -43,6 +43,10 @@ type Token struct {
 	Created  time.Time      `bson:"created"`
 	Expires  time.Time      `bson:"expires"`
 	LastUsed *time.Time     `bson:"last_used,omitempty"`
+
+	// Lifetime is the lifetime in seconds a login asked for; a refresh
+	// gives its successor the same (within the tenant's max_token_ttl).
+	Lifetime int64 `bson:"lifetime,omitempty"`
 }
 
 // Active reports whether the token works at now (ignoring its user's state).
@@ -90,4 +94,11 @@ type Users interface {
 	FindByUsername(ctx context.Context, tenantID, username string) (*Account, error)
 	// FindByID returns the account id, or NotFound.
 	FindByID(ctx context.Context, tenantID string, id bson.ObjectID) (*Account, error)
+	// CheckMember returns every field error of a would-be member at once
+	// (fields "username", "password", "email"; a taken username included),
+	// or nil. Errors: Invalid, Unavailable.
+	CheckMember(ctx context.Context, tenantID, username, password, email string) error
+	// CreateMember adds an active member. Errors: Invalid (fields as
+	// CheckMember), Conflict (field "username": taken meanwhile).
+	CreateMember(ctx context.Context, tenantID, username, password, email string) (*Account, error)
 }

@@ -1,0 +1,32 @@
+package usertokens
+
+import (
+	"context"
+	"time"
+
+	"github.com/latchkey/latchkey/internal/mongostore"
+)
+
+// Purged counts what a purge deleted from one tenant.
+type Purged struct {
+	Tokens int64 // user tokens
+	Claims int64 // lockout claims and locks
+}
+
+// Purge deletes, from tenant's database, the user tokens whose token and
+// refresh token both expired before cutoff (now minus tokens.retention),
+// and the lockout claims and locks whose window is over. Claims are not
+// kept for retention: they record nothing but a count that no longer
+// matters (MongoDB's TTL index deletes them at the same moment), and on the
+// embedded store every delete by _id scans the collection, so a small one
+// keeps successful logins cheap. Errors: Unavailable.
+func (s *Service) Purge(ctx context.Context, tenantID string, cutoff time.Time) (Purged, error) {
+	db := s.Tenants.DB(tenantID)
+	var p Purged
+	var err error
+	if p.Tokens, err = s.Store.PurgeExpired(ctx, db, cutoff); err != nil {
+		return p, err
+	}
+	p.Claims, err = claimStore.purge(ctx, db, mongostore.Time(s.Now()))
+	return p, err
+}
