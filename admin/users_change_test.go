@@ -176,3 +176,20 @@ func TestUsersDelete(t *testing.T) {
 			status: 401, errors: map[string]string{"Token": "Invalid or expired token."}},
 	})
 }
+
+// TestMemberCannotProbeUserIDs: a member changing another user gets the same
+// 403 whether the id exists or not, so the answer does not tell which ids exist.
+func TestMemberCannotProbeUserIDs(t *testing.T) {
+	s := testserver.Start(t)
+	owner := s.OwnerToken(t)
+	other := s.NewUser(t, s.AppToken, owner, "olga", "member")
+	s.NewUser(t, s.AppToken, owner, "mike", "member")
+	member := s.Login(t, s.AppToken, "mike", "mike-password")
+	for _, id := range []string{other, "6b02a6e5ca87368ce209254d"} {
+		r := s.Do(t, testserver.Request{Method: "PATCH", Path: "/api/v1/users/" + id, AppToken: s.AppToken, Token: member,
+			JSON: map[string]any{"email": "x@example.test"}})
+		if r.Status != 403 || r.Errors()["permission"] == nil {
+			t.Errorf("PATCH user %s as member: got %d %s, want 403 on permission", id, r.Status, r.Body)
+		}
+	}
+}

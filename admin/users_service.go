@@ -95,6 +95,9 @@ type UserPatch struct {
 // tokens at once, except, for a user changing its own password, the token
 // it used. Errors: Invalid, Forbidden, NotFound, Conflict.
 func (s *Users) Update(ctx context.Context, p *authn.Principal, id bson.ObjectID, patch UserPatch) (*User, error) {
+	if id != p.UserID && !p.Can(authn.ManageUsers) {
+		return nil, p.Check(authn.ManageUsers) // before the lookup: a 404 would tell which ids exist
+	}
 	u, err := s.Get(ctx, p.TenantID, id)
 	if err != nil {
 		return nil, err
