@@ -98,9 +98,17 @@ func (h *Handler) login(c *gin.Context) {
 	db := h.Service.Tenants.DB(p.TenantID)
 	if err != nil {
 		if code := errs.CodeOf(err); code == errs.Unauthorized || code == errs.Locked {
-			rec := audit.Event(c, "login", req.Username, audit.Failure)
+			rec := audit.Event(c, "login", "", audit.Failure)
 			if code == errs.Locked {
 				rec.Outcome = audit.Denied
+			}
+			// Only a username that exists is recorded: an unknown one may be a
+			// password typed into the wrong field.
+			if acct := h.Service.Known(c.Request.Context(), p.TenantID, req.Username); acct != nil {
+				id := acct.ID
+				rec.User, rec.Username, rec.Target = &id, acct.Username, id.Hex()
+			} else {
+				rec.Detail = "unknown username"
 			}
 			h.Audit.Write(c.Request.Context(), db, rec)
 		}

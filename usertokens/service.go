@@ -147,11 +147,23 @@ func (s *Service) ExtendCurrent(ctx context.Context, p *authn.Principal, seconds
 		return nil, err
 	}
 	tok.Expires = tenants.Expiry(mongostore.Time(s.Now()), seconds)
-	if err := s.Store.SetExpires(ctx, s.Tenants.DB(p.TenantID), tok.ID, tok.Expires, false); err != nil {
+	// Expiring the session (seconds <= 0) ends its refresh token too, as logout does.
+	if err := s.Store.SetExpires(ctx, s.Tenants.DB(p.TenantID), tok.ID, tok.Expires, seconds <= 0); err != nil {
 		return nil, err
 	}
 	s.Invalidate(p.TenantID)
 	return tok, nil
+}
+
+// Known returns the account of username, or nil when there is none (or the
+// store cannot say), for recording a failed login without recording what
+// may be a mistyped password.
+func (s *Service) Known(ctx context.Context, tenantID, username string) *Account {
+	acct, err := s.Users.FindByUsername(ctx, tenantID, username)
+	if err != nil {
+		return nil
+	}
+	return acct
 }
 
 // Logout expires the principal's token and its refresh token now.
