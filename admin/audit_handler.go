@@ -25,11 +25,7 @@ func (h *AuditHandler) Register(rg gin.IRouter) {
 }
 
 func (h *AuditHandler) list(c *gin.Context) {
-	page, err := httpx.PageOf(c)
-	if err != nil {
-		httpx.Fail(c, err)
-		return
-	}
+	page, perr := httpx.PageOf(c)
 	f := audit.Filter{Action: c.Query("action")}
 	bad := map[string]string{}
 	if s := c.Query("user"); s != "" {
@@ -46,7 +42,7 @@ func (h *AuditHandler) list(c *gin.Context) {
 		}
 		f.Since = &t
 	}
-	if err := errs.Fields(bad); err != nil {
+	if err := errs.Join(perr, errs.Fields(bad)); err != nil {
 		httpx.Fail(c, err)
 		return
 	}

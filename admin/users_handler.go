@@ -30,11 +30,7 @@ func (h *UsersHandler) Register(rg gin.IRouter) {
 }
 
 func (h *UsersHandler) list(c *gin.Context) {
-	page, err := httpx.PageOf(c)
-	if err != nil {
-		httpx.Fail(c, err)
-		return
-	}
+	page, perr := httpx.PageOf(c)
 	f := UserFilter{Role: c.Query("role"), Status: c.Query("status"), Q: c.Query("q")}
 	bad := map[string]string{}
 	if f.Role != "" {
@@ -43,7 +39,7 @@ func (h *UsersHandler) list(c *gin.Context) {
 	if f.Status != "" && f.Status != UserActive && f.Status != UserDisabled {
 		bad["status"] = "Must be one of: active, disabled."
 	}
-	if err := errs.Fields(bad); err != nil {
+	if err := errs.Join(perr, errs.Fields(bad)); err != nil {
 		httpx.Fail(c, err)
 		return
 	}

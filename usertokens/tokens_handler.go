@@ -92,13 +92,9 @@ func filterOf(c *gin.Context) (Filter, error) {
 }
 
 func (h *Handler) listTokens(c *gin.Context) {
-	f, err := filterOf(c)
-	if err != nil {
-		httpx.Fail(c, err)
-		return
-	}
-	page, err := httpx.PageOf(c)
-	if err != nil {
+	f, ferr := filterOf(c)
+	page, perr := httpx.PageOf(c)
+	if err := errs.Join(ferr, perr); err != nil {
 		httpx.Fail(c, err)
 		return
 	}

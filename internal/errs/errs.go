@@ -94,3 +94,23 @@ func As(err error) (*Error, bool) {
 	ok := errors.As(err, &e)
 	return e, ok
 }
+
+// Join combines the field messages of Invalid errors, so a request with
+// several bad parameters hears of all of them at once. nil errors are
+// skipped; any error that is not Invalid is returned as it is.
+func Join(list ...error) error {
+	fields := map[string]string{}
+	for _, err := range list {
+		if err == nil {
+			continue
+		}
+		e, ok := As(err)
+		if !ok || e.Code != Invalid {
+			return err
+		}
+		for k, v := range e.Fields {
+			fields[k] = v
+		}
+	}
+	return Fields(fields)
+}

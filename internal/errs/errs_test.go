@@ -83,3 +83,19 @@ func TestCodeOf(t *testing.T) {
 		t.Errorf("As(wrapped): got %v, %v, want the unavailable error", e, ok)
 	}
 }
+
+func TestJoin(t *testing.T) {
+	a := errs.E(errs.Invalid, "limit", "bad limit")
+	b := errs.Fields(map[string]string{"user": "bad user"})
+	got, ok := errs.As(errs.Join(nil, a, b))
+	if !ok || got.Code != errs.Invalid || got.Fields["limit"] != "bad limit" || got.Fields["user"] != "bad user" {
+		t.Fatalf("Join of two Invalid errors: got %#v, want both fields", got)
+	}
+	if err := errs.Join(nil, nil); err != nil {
+		t.Errorf("Join of nils: got %v, want nil", err)
+	}
+	nf := errs.E(errs.NotFound, "user", "gone")
+	if got := errs.Join(a, nf); got != error(nf) {
+		t.Errorf("Join with a NotFound: got %v, want the NotFound itself", got)
+	}
+}
