@@ -112,3 +112,46 @@ func BenchmarkMiddlewareForged(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkMiddlewareHitFullCache is a hit in a cache holding 100,000
+// credentials of 1,000 tenants: a hit is a map lookup, so its cost does not
+// grow with what else the cache holds.
+func BenchmarkMiddlewareHitFullCache(b *testing.B) {
+	const tenants, perTenant = 1000, 100
+	far := time.Now().Add(time.Hour)
+	src := &memSource{app: map[string]authn.AppCredential{}, user: map[string]authn.UserCredential{}}
+	var reqs []*http.Request
+	for range tenants {
+		tenant := secret.NewTenantID()
+		appTok := secret.NewToken(secret.App, tenant)
+		src.app[secret.Hash(appTok)] = authn.AppCredential{TenantID: tenant, TenantActive: true, TokenID: bson.NewObjectID(), Expires: far}
+		for range perTenant - 1 {
+			userTok := secret.NewToken(secret.User, tenant)
+			src.user[secret.Hash(userTok)] = authn.UserCredential{TokenID: bson.NewObjectID(), Kind: "login", Expires: far,
+				UserID: bson.NewObjectID(), Role: authn.Member, UserActive: true, ActorActive: true}
+			req := httptest.NewRequest(http.MethodGet, "/x", nil)
+			req.Header.Set(authn.AppTokenHeader, appTok)
+			req.Header.Set(authn.TokenHeader, userTok)
+			reqs = append(reqs, req)
+		}
+	}
+	a := &authn.Authenticator{Source: src, Cache: authn.NewCache(time.Hour, tenants*perTenant, time.Now), Recorder: nopRecorder{}, Now: time.Now}
+	r := gin.New()
+	r.GET("/x", a.User(), func(c *gin.Context) { c.Status(http.StatusNoContent) })
+	for _, req := range reqs { // fill the cache
+		r.ServeHTTP(httptest.NewRecorder(), req)
+	}
+	if n := a.Cache.Len(); n != tenants*perTenant {
+		b.Fatalf("cache holds %d, want %d", n, tenants*perTenant)
+	}
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		w := httptest.NewRecorder()
+		r.ServeHTTP(w, reqs[i%len(reqs)])
+		if w.Code != http.StatusNoContent {
+			b.Fatalf("got %d", w.Code)
+		}
+		i += 7919 // a prime stride: a different tenant and token every time
+	}
+}
