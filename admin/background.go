@@ -15,7 +15,8 @@ import (
 const finalFlushTimeout = 10 * time.Second
 
 // startBackground starts the periodic jobs: the last_used flush every
-// o.LastUsedFlush (default one minute). Close stops them.
+// o.LastUsedFlush (default one minute) and, when o.PurgeInterval is set, the
+// purge of records expired more than o.Retention ago. Close stops them.
 func (a *App) startBackground(o Options) {
 	ctx, cancel := context.WithCancel(context.Background())
 	a.stopJobs = cancel
@@ -28,6 +29,18 @@ func (a *App) startBackground(o Options) {
 			a.log.Warn("last_used flush failed; kept for the next one", zap.Error(err))
 		}
 	})
+	if o.PurgeInterval > 0 {
+		a.every(ctx, o.PurgeInterval, func(ctx context.Context) {
+			rep, err := a.Purge(ctx, o.Retention)
+			fields := []zap.Field{zap.Int("tenants", rep.Tenants), zap.Int64("app_tokens", rep.AppTokens),
+				zap.Int64("tokens", rep.Tokens), zap.Int64("claims", rep.Claims)}
+			if err != nil {
+				a.log.Warn("purge failed in part; the next run retries", append(fields, zap.Error(err))...)
+				return
+			}
+			a.log.Info("purged expired records", fields...)
+		})
+	}
 }
 
 // every runs job every interval until ctx ends, which also cancels a job

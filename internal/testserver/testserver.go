@@ -54,6 +54,9 @@ type Options struct {
 	// LastUsedFlush is how often the App writes last_used; default one
 	// minute (tests call App.LastUsed.Flush or App.Close instead).
 	LastUsedFlush time.Duration
+	// PurgeInterval runs the App's purge of records expired more than
+	// Retention ago (by the test clock); default 0, no periodic purge.
+	PurgeInterval, Retention time.Duration
 }
 
 // FastArgon2 keeps password hashing cheap in tests; production uses the
@@ -86,7 +89,8 @@ func StartWith(tb testing.TB, o Options) *Server {
 	st := *store
 	st.Control = store.Client.Database(db)
 	app, err := admin.New(admin.Options{Store: &st, Logger: o.Logger, CacheTTL: o.CacheTTL, CacheSize: 10000,
-		Password: FastArgon2, Now: o.Clock.Now, LastUsedFlush: o.LastUsedFlush})
+		Password: FastArgon2, Now: o.Clock.Now, LastUsedFlush: o.LastUsedFlush,
+		PurgeInterval: o.PurgeInterval, Retention: o.Retention})
 	if err != nil {
 		tb.Fatalf("admin.New: %v", err)
 	}
