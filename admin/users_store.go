@@ -6,7 +6,6 @@ import (
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/latchkey/latchkey/internal/errs"
 	"github.com/latchkey/latchkey/internal/httpx"
@@ -72,27 +71,12 @@ func (UserStore) Find(ctx context.Context, db *mongo.Database, f UserFilter, pag
 		reMail := bson.Regex{Pattern: "^" + regexp.QuoteMeta(f.Q), Options: "i"}
 		q = append(q, bson.E{Key: "$or", Value: bson.A{bson.D{{Key: "username_key", Value: re}}, bson.D{{Key: "email", Value: reMail}}}})
 	}
-	if page.Cursor != "" {
-		id, err := bson.ObjectIDFromHex(page.Cursor)
-		if err != nil {
-			return nil, "", mongostore.BadCursor
-		}
-		q = append(q, bson.E{Key: "_id", Value: bson.D{{Key: "$gt", Value: id}}})
-	}
-	cur, err := users(db).Find(ctx, q, options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}).SetLimit(int64(page.Limit)+1))
+	after, err := mongostore.IDCursor(page.Cursor)
 	if err != nil {
-		return nil, "", mongostore.Translate(err, nil)
+		return nil, "", err
 	}
-	var list []User
-	if err := cur.All(ctx, &list); err != nil {
-		return nil, "", mongostore.Translate(err, nil)
-	}
-	next := ""
-	if len(list) > page.Limit {
-		list = list[:page.Limit]
-		next = list[len(list)-1].ID.Hex()
-	}
-	return list, next, nil
+	return mongostore.FindPage(ctx, users(db), q, page.Limit, mongostore.Keyset[User]{
+		Key: "_id", After: after, KeyOf: func(u *User) string { return u.ID.Hex() }})
 }
 
 // Replace writes u over the stored user of the same id.

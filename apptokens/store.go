@@ -6,7 +6,6 @@ import (
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/latchkey/latchkey/internal/errs"
 	"github.com/latchkey/latchkey/internal/httpx"
@@ -44,28 +43,12 @@ func (Store) FindByRef(ctx context.Context, db *mongo.Database, ref secret.Ref) 
 
 // Find returns a page of tokens, newest first, after the cursor (an id).
 func (Store) Find(ctx context.Context, db *mongo.Database, page httpx.Page) ([]Token, string, error) {
-	q := bson.D{}
-	if page.Cursor != "" {
-		id, err := bson.ObjectIDFromHex(page.Cursor)
-		if err != nil {
-			return nil, "", mongostore.BadCursor
-		}
-		q = bson.D{{Key: "_id", Value: bson.D{{Key: "$lt", Value: id}}}}
-	}
-	cur, err := coll(db).Find(ctx, q, options.Find().SetSort(bson.D{{Key: "_id", Value: -1}}).SetLimit(int64(page.Limit)+1))
+	after, err := mongostore.IDCursor(page.Cursor)
 	if err != nil {
-		return nil, "", mongostore.Translate(err, nil)
+		return nil, "", err
 	}
-	var list []Token
-	if err := cur.All(ctx, &list); err != nil {
-		return nil, "", mongostore.Translate(err, nil)
-	}
-	next := ""
-	if len(list) > page.Limit {
-		list = list[:page.Limit]
-		next = list[len(list)-1].ID.Hex()
-	}
-	return list, next, nil
+	return mongostore.FindPage(ctx, coll(db), bson.D{}, page.Limit, mongostore.Keyset[Token]{
+		Key: "_id", Desc: true, After: after, KeyOf: func(t *Token) string { return t.ID.Hex() }})
 }
 
 // SetExpires changes the expiry of token id.

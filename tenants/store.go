@@ -6,7 +6,6 @@ import (
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/latchkey/latchkey/internal/errs"
 	"github.com/latchkey/latchkey/internal/httpx"
@@ -63,24 +62,12 @@ func (s *Store) findOne(ctx context.Context, q bson.D) (*Tenant, error) {
 
 // Find lists tenants by slug, after the cursor (a slug).
 func (s *Store) Find(ctx context.Context, page httpx.Page) ([]Tenant, string, error) {
-	q := bson.D{}
+	var after any
 	if page.Cursor != "" {
-		q = bson.D{{Key: "slug", Value: bson.D{{Key: "$gt", Value: page.Cursor}}}}
+		after = page.Cursor
 	}
-	cur, err := s.coll.Find(ctx, q, options.Find().SetSort(bson.D{{Key: "slug", Value: 1}}).SetLimit(int64(page.Limit)+1))
-	if err != nil {
-		return nil, "", mongostore.Translate(err, nil)
-	}
-	var list []Tenant
-	if err := cur.All(ctx, &list); err != nil {
-		return nil, "", mongostore.Translate(err, nil)
-	}
-	next := ""
-	if len(list) > page.Limit {
-		list = list[:page.Limit]
-		next = list[len(list)-1].Slug
-	}
-	return list, next, nil
+	return mongostore.FindPage(ctx, s.coll, bson.D{}, page.Limit, mongostore.Keyset[Tenant]{
+		Key: "slug", After: after, KeyOf: func(t *Tenant) string { return t.Slug }})
 }
 
 // Replace writes t over the stored tenant of the same id.

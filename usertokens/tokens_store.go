@@ -6,7 +6,6 @@ import (
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/latchkey/latchkey/internal/httpx"
 	"github.com/latchkey/latchkey/internal/mongostore"
@@ -30,28 +29,12 @@ func (Store) Find(ctx context.Context, db *mongo.Database, f Filter, now time.Ti
 		}
 		q = append(q, bson.E{Key: "expires", Value: bson.D{{Key: op, Value: now}}})
 	}
-	if page.Cursor != "" {
-		id, err := bson.ObjectIDFromHex(page.Cursor)
-		if err != nil {
-			return nil, "", mongostore.BadCursor
-		}
-		q = append(q, bson.E{Key: "_id", Value: bson.D{{Key: "$lt", Value: id}}})
-	}
-	opts := options.Find().SetSort(bson.D{{Key: "_id", Value: -1}}).SetLimit(int64(page.Limit) + 1)
-	cur, err := coll(db).Find(ctx, q, opts)
+	after, err := mongostore.IDCursor(page.Cursor)
 	if err != nil {
-		return nil, "", mongostore.Translate(err, nil)
+		return nil, "", err
 	}
-	var list []Token
-	if err := cur.All(ctx, &list); err != nil {
-		return nil, "", mongostore.Translate(err, nil)
-	}
-	next := ""
-	if len(list) > page.Limit {
-		list = list[:page.Limit]
-		next = list[len(list)-1].ID.Hex()
-	}
-	return list, next, nil
+	return mongostore.FindPage(ctx, coll(db), q, page.Limit, mongostore.Keyset[Token]{
+		Key: "_id", Desc: true, After: after, KeyOf: func(t *Token) string { return t.ID.Hex() }})
 }
 
 // Delete removes token id, or answers NotFound.

@@ -9,7 +9,6 @@ import (
 	"github.com/gin-gonic/gin"
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
 	"go.uber.org/zap"
 
 	"github.com/latchkey/latchkey/internal/authn"
@@ -96,28 +95,12 @@ func Find(ctx context.Context, db *mongo.Database, f Filter, page httpx.Page) ([
 	if f.Since != nil {
 		q = append(q, bson.E{Key: "at", Value: bson.D{{Key: "$gte", Value: *f.Since}}})
 	}
-	if page.Cursor != "" {
-		id, err := bson.ObjectIDFromHex(page.Cursor)
-		if err != nil {
-			return nil, "", mongostore.BadCursor
-		}
-		q = append(q, bson.E{Key: "_id", Value: bson.D{{Key: "$lt", Value: id}}})
-	}
-	opts := options.Find().SetSort(bson.D{{Key: "_id", Value: -1}}).SetLimit(int64(page.Limit) + 1)
-	cur, err := db.Collection(Collection).Find(ctx, q, opts)
+	after, err := mongostore.IDCursor(page.Cursor)
 	if err != nil {
-		return nil, "", mongostore.Translate(err, nil)
+		return nil, "", err
 	}
-	var recs []Record
-	if err := cur.All(ctx, &recs); err != nil {
-		return nil, "", mongostore.Translate(err, nil)
-	}
-	next := ""
-	if len(recs) > page.Limit {
-		recs = recs[:page.Limit]
-		next = recs[len(recs)-1].ID.Hex()
-	}
-	return recs, next, nil
+	return mongostore.FindPage(ctx, db.Collection(Collection), q, page.Limit, mongostore.Keyset[Record]{
+		Key: "_id", Desc: true, After: after, KeyOf: func(r *Record) string { return r.ID.Hex() }})
 }
 
 // Indexes are the audit collection's indexes.
