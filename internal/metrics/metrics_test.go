@@ -1,0 +1,91 @@
+package metrics_test
+
+import (
+	"net/http"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/latchkey/latchkey/internal/metrics"
+)
+
+// samples returns the counter samples of family name as "label=value,…"
+// → value.
+func samples(t *testing.T, m *metrics.Metrics, name string) map[string]float64 {
+	t.Helper()
+	families, err := m.Registry.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]float64{}
+	for _, f := range families {
+		if f.GetName() != name {
+			continue
+		}
+		for _, c := range f.GetMetric() {
+			var labels []string
+			for _, l := range c.GetLabel() {
+				labels = append(labels, l.GetName()+"="+l.GetValue())
+			}
+			sort.Strings(labels)
+			out[strings.Join(labels, ",")] = c.GetCounter().GetValue()
+		}
+	}
+	return out
+}
+
+func TestObserveLabels(t *testing.T) {
+	m := metrics.New()
+	m.Observe("GET", "/api/v1/token", 200, time.Millisecond)
+	m.Observe("BREW", "", 404, time.Millisecond) // an odd method on an unknown path
+	for _, status := range []int{200, 401, 429, 400, 503} {
+		m.Observe("POST", metrics.LoginRoute, status, time.Millisecond)
+	}
+	m.Observe("POST", "/api/v1/tokens", 201, time.Millisecond) // not a login
+
+	requests := samples(t, m, "latchkey_http_requests_total")
+	for _, want := range []string{
+		"method=GET,route=/api/v1/token,status=200",
+		"method=OTHER,route=(unmatched),status=404",
+		"method=POST,route=/api/v1/token,status=401",
+	} {
+		if requests[want] != 1 {
+			t.Errorf("requests{%s}: got %v, want 1", want, requests[want])
+		}
+	}
+	logins := samples(t, m, "latchkey_logins_total")
+	want := map[string]float64{"outcome=success": 1, "outcome=failure": 1, "outcome=locked": 1, "outcome=invalid": 1, "outcome=error": 1}
+	if len(logins) != len(want) {
+		t.Errorf("got logins %v, want %v", logins, want)
+	}
+	for k, v := range want {
+		if logins[k] != v {
+			t.Errorf("logins{%s}: got %v, want %v", k, logins[k], v)
+		}
+	}
+}
+
+// TestObserveConcurrent counts from many goroutines; under -race it checks
+// the series cache.
+func TestObserveConcurrent(t *testing.T) {
+	m := metrics.New()
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Go(func() {
+			for i := range 500 {
+				m.Observe(http.MethodGet, "/r", 200+(g+i)%3, time.Microsecond)
+			}
+		})
+	}
+	wg.Wait()
+	got := samples(t, m, "latchkey_http_requests_total")
+	total := 0.0
+	for _, v := range got {
+		total += v
+	}
+	if len(got) != 3 || total != 8*500 {
+		t.Errorf("got %d series counting %v requests, want 3 counting %d", len(got), total, 8*500)
+	}
+}
