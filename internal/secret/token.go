@@ -31,7 +31,21 @@ const (
 	bodyLen     = 58 // base32 of 32 random bytes + 4 bytes of CRC-32
 )
 
-var b32 = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(base32.NoPadding)
+const alphabet = "abcdefghijklmnopqrstuvwxyz234567"
+
+var b32 = base32.NewEncoding(alphabet).WithPadding(base32.NoPadding)
+
+// b32value maps a character to its 5-bit value, or 0xff if it is not in the
+// alphabet.
+var b32value = func() (t [256]byte) {
+	for i := range t {
+		t[i] = 0xff
+	}
+	for i := range len(alphabet) {
+		t[alphabet[i]] = byte(i)
+	}
+	return t
+}()
 
 // Token is a parsed token string.
 type Token struct {
@@ -58,7 +72,8 @@ func NewToken(kind Kind, tenantID string) string {
 }
 
 // ParseToken checks the format of s and returns its kind and tenant. It
-// reports false for anything NewToken could not have made.
+// reports false for anything NewToken could not have made. It runs on every
+// authenticated request (twice), so it allocates nothing.
 func ParseToken(s string) (Token, bool) {
 	const headLen = 3 + 1 + TenantIDLen + 1
 	if len(s) != headLen+bodyLen || s[3] != '_' || s[headLen-1] != '_' {
@@ -72,17 +87,53 @@ func ParseToken(s string) (Token, bool) {
 	if !ValidTenantID(tenant) {
 		return Token{}, false
 	}
-	raw, err := b32.DecodeString(s[headLen:])
-	// The last character carries 3 bits and 2 of padding, which the decoder
-	// ignores; encoding again refuses the spellings NewToken never makes.
-	if err != nil || len(raw) != randomBytes+4 || b32.EncodeToString(raw) != s[headLen:] {
+	var raw [randomBytes + 4]byte
+	if !decodeBody(s[headLen:], &raw) {
 		return Token{}, false
 	}
-	sum := crc32.ChecksumIEEE(append([]byte(s[:headLen]), raw[:randomBytes]...))
+	sum := crcIEEE(crcIEEE(0, s[:headLen]), string(raw[:randomBytes]))
 	if binary.BigEndian.Uint32(raw[randomBytes:]) != sum {
 		return Token{}, false
 	}
 	return Token{Kind: kind, TenantID: tenant}, true
+}
+
+// decodeBody decodes the 58 base32 characters of a token body into raw. It
+// refuses characters outside the alphabet and a last character whose 2
+// padding bits are not zero: the decoder of encoding/base32 ignores those
+// bits, which would let four spellings of every token through.
+func decodeBody(body string, raw *[randomBytes + 4]byte) bool {
+	if len(body) != bodyLen {
+		return false
+	}
+	var acc uint32 // pending bits, at most 12
+	bits, n := 0, 0
+	for i := range len(body) {
+		v := b32value[body[i]]
+		if v == 0xff {
+			return false
+		}
+		acc = acc<<5 | uint32(v)
+		bits += 5
+		if bits >= 8 {
+			bits -= 8
+			raw[n] = byte(acc >> bits)
+			n++
+			acc &= 1<<bits - 1
+		}
+	}
+	return n == len(raw) && acc == 0
+}
+
+// crcIEEE continues the CRC-32 (IEEE) crc over p, as crc32.Update does;
+// unlike crc32's functions it leaves p on the stack (they pass it through a
+// function variable, which moves the caller's buffer to the heap).
+func crcIEEE(crc uint32, p string) uint32 {
+	crc = ^crc
+	for i := 0; i < len(p); i++ {
+		crc = crc32.IEEETable[byte(crc)^p[i]] ^ crc>>8
+	}
+	return ^crc
 }
 
 // LooksLikeToken reports whether s is shaped like a token string of any kind
@@ -95,8 +146,11 @@ func LooksLikeToken(s string) bool {
 // token is stored. Tokens carry 256 random bits, so a plain hash is enough;
 // a slow hash would only slow every request down.
 func Hash(token string) string {
-	sum := sha256.Sum256([]byte(token))
-	return hex.EncodeToString(sum[:])
+	var buf [128]byte // token strings are 71 bytes: hashed without a heap copy
+	sum := sha256.Sum256(append(buf[:0], token...))
+	var out [2 * sha256.Size]byte
+	hex.Encode(out[:], sum[:])
+	return string(out[:])
 }
 
 // NewTenantID returns a random tenant id: 8 lowercase base32 characters (40 bits).
