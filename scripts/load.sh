@@ -21,12 +21,17 @@ trap 'kill "$SERVER" 2>/dev/null || true; wait "$SERVER" 2>/dev/null || true; rm
 go build -o "$DATA/latchkey" ./cmd/latchkey
 go build -o "$DATA/loadgen" ./cmd/loadgen
 # The access log goes to a file, as it would in production (not a terminal).
-LATCHKEY_ADMIN_PASSWORD=$PASSWORD LATCHKEY_LOG_LEVEL=${LOG_LEVEL:-info} \
+LATCHKEY_ADMIN_PASSWORD=$PASSWORD LATCHKEY_LOG_LEVEL=${LOG_LEVEL:-info} LATCHKEY_STORE_EMBEDDED_ADDR=127.0.0.1:0 \
 	"$DATA/latchkey" serve --addr 127.0.0.1:"$PORT" --data-dir "$DATA/store" \
 	--config "${CONFIG:-configs/latchkey.yaml}" >"$DATA/serve.out" 2>"$DATA/serve.log" &
 SERVER=$!
 for _ in $(seq 100); do curl -sf "$BASE/healthz" >/dev/null && break; sleep 0.1; done
 APP=$(grep -o 'lka_[a-z0-9_]*' "$DATA/serve.out" | head -1)
+if [ -z "$APP" ]; then
+	echo "latchkey serve did not start:" >&2
+	cat "$DATA/serve.log" >&2
+	exit 1
+fi
 
 echo "machine: $(nproc) CPUs, $(lscpu | sed -n 's/^Model name: *//p'), $(go version | cut -d' ' -f3), load average $(cut -d' ' -f1-3 /proc/loadavg)"
 "$DATA/loadgen" -url "$BASE" -app-token "$APP" -username admin -password "$PASSWORD" "$@"

@@ -61,18 +61,22 @@ func AccessLog(log *zap.Logger) gin.HandlerFunc {
 		if route == "" {
 			route = "(unmatched)"
 		}
-		fields := []zap.Field{
+		ce := log.Check(zap.InfoLevel, "request")
+		if ce == nil {
+			return // below the configured level: build nothing
+		}
+		extra, _ := c.Get(logFieldsKey)
+		ids, _ := extra.([]zap.Field)
+		fields := make([]zap.Field, 0, 6+len(ids)) // one allocation per line
+		fields = append(fields,
 			zap.String("request_id", RequestID(c)),
 			zap.String("method", c.Request.Method),
 			zap.String("route", route),
 			zap.Int("status", c.Writer.Status()),
 			zap.Duration("latency", time.Since(start)),
 			zap.String("ip", c.ClientIP()),
-		}
-		if extra, ok := c.Get(logFieldsKey); ok {
-			fields = append(fields, extra.([]zap.Field)...)
-		}
-		log.Info("request", fields...)
+		)
+		ce.Write(append(fields, ids...)...)
 	}
 }
 
