@@ -128,7 +128,8 @@ func (h *Handler) current(c *gin.Context) {
 		httpx.Fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, ViewOf(tok, h.Service.Now()))
+	// Written without reflection: this is the most frequent call of all.
+	c.Data(http.StatusOK, "application/json; charset=utf-8", ViewOf(tok, h.Service.Now()).AppendJSON(make([]byte, 0, 320)))
 }
 
 type expiryRequest struct {
