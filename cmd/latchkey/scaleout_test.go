@@ -131,6 +131,7 @@ func TestTwoInstancesRevocation(t *testing.T) {
 		sent := time.Now()
 		status, _ := call(t, b.base, get)
 		if status == http.StatusUnauthorized {
+			t.Logf("B refused the token %v after the change (cache.ttl %v)", sent.Sub(changed).Round(time.Millisecond), ttl)
 			break
 		}
 		if status != http.StatusOK {
