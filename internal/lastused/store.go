@@ -20,7 +20,7 @@ const workers = 4
 // single-document update, {$max: {last_used: at}}: two instances flushing
 // the same token, or a slow flush overtaken by a newer one, keep the later
 // time, and no read-modify-write is involved. A token deleted meanwhile
-// matches nothing and is skipped.
+// matches nothing and is skipped, and so is a tenant deleted meanwhile.
 //
 // Plain UpdateOne calls, not a bulk write: on the embedded store (FerretDB
 // v1) a bulk write of n updates took longer than n single ones, growing
@@ -37,7 +37,19 @@ var _ Writer = Store{}
 // store.timeout. Errors: Unavailable when the store does not answer; others
 // are internal.
 func (s Store) Write(ctx context.Context, tenantID, collection string, uses []Use) error {
-	coll := s.DB(tenantID).Collection(collection)
+	db := s.DB(tenantID)
+	// The embedded store creates a missing database and collection on an
+	// update even when it matches nothing, so a flush after a tenant was
+	// deleted would bring back an empty database of it. A deleted tenant's
+	// tokens have nothing left to update.
+	names, err := db.ListCollectionNames(ctx, bson.D{{Key: "name", Value: collection}})
+	if err != nil {
+		return mongostore.Translate(fmt.Errorf("write last_used of %s in tenant %s: %w", collection, tenantID, err), nil)
+	}
+	if len(names) == 0 {
+		return nil
+	}
+	coll := db.Collection(collection)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	next := make(chan Use)

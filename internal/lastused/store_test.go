@@ -87,3 +87,25 @@ func TestStoreManyUses(t *testing.T) {
 		t.Fatalf("got %d documents with last_used (%v), want %d", got, err, n)
 	}
 }
+
+// TestStoreSkipsDeletedTenant flushes uses of a tenant whose database is
+// gone: nothing is written, and the database does not come back (the
+// embedded store would create it on an update that matches nothing).
+func TestStoreSkipsDeletedTenant(t *testing.T) {
+	store := testserver.Shared(t)
+	ctx := context.Background()
+	name := fmt.Sprintf("lastused_gone_%d_%d", os.Getpid(), time.Now().UnixNano())
+	db := store.Client.Database(name)
+	t.Cleanup(func() { _ = db.Drop(context.Background()) })
+	s := lastused.Store{DB: func(string) *mongo.Database { return db }}
+	if err := s.Write(ctx, "tenanta1", "tokens", []lastused.Use{{ID: bson.NewObjectID(), At: time.Now()}}); err != nil {
+		t.Fatal(err)
+	}
+	names, err := store.Client.ListDatabaseNames(ctx, bson.D{{Key: "name", Value: name}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(names) != 0 {
+		t.Errorf("the flush created database %s again", name)
+	}
+}
