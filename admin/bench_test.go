@@ -62,14 +62,16 @@ func BenchmarkVerifyMiss(b *testing.B) {
 	s := testserver.Start(b)
 	tok := s.OwnerToken(b)
 	src := s.App.Auth.Source
-	appHash, userHash := secret.Hash(s.AppToken), secret.Hash(tok)
+	appTok, _ := secret.ParseToken(s.AppToken)
+	userTok, _ := secret.ParseToken(tok)
+	appRef, userRef := secret.RefOf(appTok, s.AppToken), secret.RefOf(userTok, tok)
 	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := src.AppCredential(ctx, s.TenantID, appHash); err != nil {
+		if _, err := src.AppCredential(ctx, s.TenantID, appRef); err != nil {
 			b.Fatal(err)
 		}
-		if _, err := src.UserCredential(ctx, s.TenantID, userHash); err != nil {
+		if _, err := src.UserCredential(ctx, s.TenantID, userRef); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -5,6 +5,7 @@ import (
 
 	"github.com/latchkey/latchkey/apptokens"
 	"github.com/latchkey/latchkey/internal/authn"
+	"github.com/latchkey/latchkey/internal/secret"
 	"github.com/latchkey/latchkey/tenants"
 	"github.com/latchkey/latchkey/usertokens"
 )
@@ -21,12 +22,12 @@ type Source struct {
 var _ authn.Source = (*Source)(nil)
 
 // AppCredential implements authn.Source.
-func (s *Source) AppCredential(ctx context.Context, tenantID, hash string) (authn.AppCredential, error) {
+func (s *Source) AppCredential(ctx context.Context, tenantID string, ref secret.Ref) (authn.AppCredential, error) {
 	t, err := s.Tenants.FindByID(ctx, tenantID)
 	if err != nil {
 		return authn.AppCredential{}, err
 	}
-	tok, err := s.AppTokens.FindByHash(ctx, s.Tenants.DB(tenantID), hash)
+	tok, err := s.AppTokens.FindByToken(ctx, s.Tenants.DB(tenantID), ref)
 	if err != nil {
 		return authn.AppCredential{}, err
 	}
@@ -35,8 +36,8 @@ func (s *Source) AppCredential(ctx context.Context, tenantID, hash string) (auth
 }
 
 // UserCredential implements authn.Source.
-func (s *Source) UserCredential(ctx context.Context, tenantID, hash string) (authn.UserCredential, error) {
-	tok, err := s.Tokens.FindByHash(ctx, s.Tenants.DB(tenantID), hash)
+func (s *Source) UserCredential(ctx context.Context, tenantID string, ref secret.Ref) (authn.UserCredential, error) {
+	tok, err := s.Tokens.FindByToken(ctx, s.Tenants.DB(tenantID), ref)
 	if err != nil {
 		return authn.UserCredential{}, err
 	}

@@ -6,7 +6,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/latchkey/latchkey/internal/secret"
 	"github.com/latchkey/latchkey/internal/testserver"
+	"go.mongodb.org/mongo-driver/v2/bson"
 )
 
 const base = "/api/v1/app_tokens"
@@ -92,7 +94,7 @@ func TestListAndGetNeverShowSecrets(t *testing.T) {
 			t.Errorf("GET by %.8s…: got id %s, want %s", ref, g.String("id"), id)
 		}
 	}
-	for ref, want := range map[string]int{"nope": 400, "6b02a6e5ca87368ce209254d": 404, "lka_" + s.TenantID + "_" + strings.Repeat("a", 58): 404} {
+	for ref, want := range map[string]int{"nope": 400, "6b02a6e5ca87368ce209254d": 404, "lka_" + s.TenantID + "_" + strings.Repeat("a", 77): 404} {
 		if got := s.Do(t, testserver.Request{Method: "GET", Path: base + "/" + ref, AppToken: s.AppToken, Token: owner}); got.Status != want {
 			t.Errorf("GET %s: got %d, want %d: %s", ref, got.Status, want, got.Body)
 		}
@@ -177,4 +179,29 @@ func TestOtherTenantsTokensAreInvisible(t *testing.T) {
 		}
 	}
 	s.Must(t, 200, testserver.Request{Method: "GET", Path: base + "/" + r.String("id"), AppToken: a.AppToken, Token: a.OwnerToken})
+}
+
+// TestForgedStringWithARealID: a token string is found by the record id it
+// names, then its hash must match. A well-formed string naming a real id
+// with other random bytes is refused as a credential and as a URL ref.
+func TestForgedStringWithARealID(t *testing.T) {
+	s := testserver.Start(t)
+	owner := s.OwnerToken(t)
+	r := s.Must(t, 201, testserver.Request{Method: "POST", Path: base, AppToken: s.AppToken, Token: owner, JSON: map[string]any{}})
+	id, err := bson.ObjectIDFromHex(r.String("id"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	forged := secret.NewToken(secret.App, s.TenantID, id)
+	if tok, ok := secret.ParseToken(forged); !ok || tok.ID != id {
+		t.Fatalf("the forged string does not name id %s", id.Hex())
+	}
+	if got := s.Do(t, testserver.Request{Method: "GET", Path: "/api/v1/token", AppToken: forged, Token: owner}); got.Status != http.StatusUnauthorized {
+		t.Errorf("forged App-Token: got %d, want 401", got.Status)
+	}
+	if got := s.Do(t, testserver.Request{Method: "DELETE", Path: base + "/" + forged, AppToken: s.AppToken, Token: owner}); got.Status != http.StatusNotFound {
+		t.Errorf("DELETE by forged string: got %d, want 404", got.Status)
+	}
+	// The real one still works, by its string.
+	s.Must(t, 200, testserver.Request{Method: "GET", Path: "/api/v1/token", AppToken: r.String("app_token"), Token: owner})
 }

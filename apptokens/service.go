@@ -46,8 +46,9 @@ func (s *Service) Create(ctx context.Context, t *tenants.Tenant, in New) (*Token
 		return nil, "", err
 	}
 	now := mongostore.Time(s.Now())
-	plain := secret.NewToken(secret.App, t.ID)
-	tok := &Token{ID: bson.NewObjectID(), Hash: secret.Hash(plain), Name: in.Name, Created: now,
+	id := bson.NewObjectID()
+	plain := secret.NewToken(secret.App, t.ID, id)
+	tok := &Token{ID: id, Hash: secret.Hash(plain), Name: in.Name, Created: now,
 		CreatedBy: in.CreatedBy, Expires: tenants.Expiry(now, seconds)}
 	if err := s.Store.Insert(ctx, s.Tenants.DB(t.ID), tok); err != nil {
 		return nil, "", err
@@ -103,10 +104,11 @@ func (s *Service) Delete(ctx context.Context, tenantID, ref string) (*Token, err
 	return tok, nil
 }
 
-// FindByHash returns the app token with hash in db, for authentication.
+// FindByToken returns the app token a token string names (ref made with
+// secret.RefOf) in db, for authentication.
 // Errors: NotFound, Unavailable.
-func (s *Service) FindByHash(ctx context.Context, db *mongo.Database, hash string) (*Token, error) {
-	return s.Store.FindByRef(ctx, db, secret.Ref{Hash: hash})
+func (s *Service) FindByToken(ctx context.Context, db *mongo.Database, ref secret.Ref) (*Token, error) {
+	return s.Store.FindByRef(ctx, db, ref)
 }
 
 // ErrChosenSecret answers a request that tries to name its own token string.

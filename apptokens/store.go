@@ -15,7 +15,6 @@ import (
 
 // Indexes are the app_tokens collection's indexes.
 var Indexes = []mongostore.Index{
-	{Keys: bson.D{{Key: "hash", Value: 1}}, Unique: true},
 	{Keys: bson.D{{Key: "expires", Value: 1}}},
 }
 
@@ -32,11 +31,15 @@ func (Store) Insert(ctx context.Context, db *mongo.Database, t *Token) error {
 	return mongostore.Translate(err, nil)
 }
 
-// FindByRef returns the token ref names, or NotFound.
+// FindByRef returns the token ref names, or NotFound (also when ref is a
+// token string whose hash does not match).
 func (Store) FindByRef(ctx context.Context, db *mongo.Database, ref secret.Ref) (*Token, error) {
 	var t Token
 	if err := coll(db).FindOne(ctx, ref.Filter()).Decode(&t); err != nil {
 		return nil, mongostore.Translate(err, errNotFound)
+	}
+	if !ref.Verifies(t.Hash) {
+		return nil, errNotFound
 	}
 	return &t, nil
 }

@@ -42,11 +42,12 @@ type RefreshInput struct {
 //
 // Errors: Unauthorized (field refresh_token), Unavailable.
 func (s *Service) Refresh(ctx context.Context, t *tenants.Tenant, in RefreshInput) (*Session, *Token, error) {
-	if tok, ok := secret.ParseToken(in.RefreshToken); !ok || tok.Kind != secret.Refresh || tok.TenantID != t.ID {
+	rt, ok := secret.ParseToken(in.RefreshToken)
+	if !ok || rt.Kind != secret.Refresh || rt.TenantID != t.ID {
 		return nil, nil, errBadRefresh
 	}
 	db := s.Tenants.DB(t.ID)
-	parent, err := s.Store.FindByRefreshHash(ctx, db, secret.Hash(in.RefreshToken))
+	parent, err := s.Store.FindByRefresh(ctx, db, secret.RefOf(rt, in.RefreshToken))
 	if errs.Is(err, errs.NotFound) {
 		return nil, nil, errBadRefresh
 	}

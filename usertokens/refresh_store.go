@@ -10,12 +10,17 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/latchkey/latchkey/internal/mongostore"
+	"github.com/latchkey/latchkey/internal/secret"
 )
 
-// FindByRefreshHash returns the token whose refresh token has hash, or
-// NotFound.
-func (Store) FindByRefreshHash(ctx context.Context, db *mongo.Database, hash string) (*Token, error) {
-	return findOne(ctx, db, bson.D{{Key: "refresh_hash", Value: hash}})
+// FindByRefresh returns the token whose refresh token ref names (by the
+// token's _id, then the refresh hash compared), or NotFound.
+func (Store) FindByRefresh(ctx context.Context, db *mongo.Database, ref secret.Ref) (*Token, error) {
+	t, err := findOne(ctx, db, ref.Filter())
+	if err == nil && (t.RefreshHash == "" || !ref.Verifies(t.RefreshHash)) {
+		return nil, errNotFound
+	}
+	return t, err
 }
 
 // HasChild reports whether a token was made by spending id's refresh token.

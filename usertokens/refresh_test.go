@@ -9,6 +9,7 @@ import (
 
 	"github.com/latchkey/latchkey/internal/secret"
 	"github.com/latchkey/latchkey/internal/testserver"
+	"go.mongodb.org/mongo-driver/v2/bson"
 )
 
 const (
@@ -191,7 +192,7 @@ func TestRefreshRefuses(t *testing.T) {
 	}{
 		{"garbage", func(t *testing.T) testserver.Request { return f.refreshReq("nope") }, 401, bad},
 		{"made-up string of the right form", func(t *testing.T) testserver.Request {
-			return f.refreshReq(secret.NewToken(secret.Refresh, f.a.ID))
+			return f.refreshReq(secret.NewToken(secret.Refresh, f.a.ID, bson.NewObjectID()))
 		}, 401, bad},
 		{"a user token", func(t *testing.T) testserver.Request {
 			tok, _ := f.session(t, nil)

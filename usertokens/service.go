@@ -96,10 +96,11 @@ func loginTTL(st tenants.Settings, seconds *int64, long bool) (int64, error) {
 // parent lets exactly one such insert succeed.
 func (s *Service) issue(ctx context.Context, t *tenants.Tenant, acct *Account, appToken bson.ObjectID, ttl int64, parent *Token) (*Session, error) {
 	now := mongostore.Time(s.Now())
-	plain := secret.NewToken(secret.User, t.ID)
-	refresh := secret.NewToken(secret.Refresh, t.ID)
+	id := bson.NewObjectID()
+	plain := secret.NewToken(secret.User, t.ID, id)
+	refresh := secret.NewToken(secret.Refresh, t.ID, id) // names the same record
 	refreshExpires := tenants.Expiry(now, t.Settings.RefreshTokenTTL)
-	tok := &Token{ID: bson.NewObjectID(), Hash: secret.Hash(plain), RefreshHash: secret.Hash(refresh),
+	tok := &Token{ID: id, Hash: secret.Hash(plain), RefreshHash: secret.Hash(refresh),
 		RefreshExpires: &refreshExpires, Kind: Login, UserID: acct.ID, AppTokenID: appToken,
 		Created: now, Expires: tenants.Expiry(now, ttl), Lifetime: ttl}
 	tok.Chain = &tok.ID
@@ -189,7 +190,8 @@ func (s *Service) ExpireUser(ctx context.Context, tenantID string, user, keep bs
 	return n, err
 }
 
-// FindByHash returns the token with hash in db, for authentication.
-func (s *Service) FindByHash(ctx context.Context, db *mongo.Database, hash string) (*Token, error) {
-	return s.Store.FindByRef(ctx, db, secret.Ref{Hash: hash})
+// FindByToken returns the token a token string names (ref made with
+// secret.RefOf) in db, for authentication.
+func (s *Service) FindByToken(ctx context.Context, db *mongo.Database, ref secret.Ref) (*Token, error) {
+	return s.Store.FindByRef(ctx, db, ref)
 }

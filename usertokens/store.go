@@ -14,8 +14,6 @@ import (
 
 // Indexes are the tokens collection's indexes.
 var Indexes = []mongostore.Index{
-	{Keys: bson.D{{Key: "hash", Value: 1}}, Unique: true},
-	{Keys: bson.D{{Key: "refresh_hash", Value: 1}}, Unique: true, Sparse: true},
 	{Keys: bson.D{{Key: "parent", Value: 1}}, Unique: true, Sparse: true},
 	{Keys: bson.D{{Key: "user_id", Value: 1}, {Key: "expires", Value: 1}}},
 	{Keys: bson.D{{Key: "chain", Value: 1}}, Sparse: true},
@@ -37,8 +35,13 @@ func (Store) Insert(ctx context.Context, db *mongo.Database, t *Token) error {
 }
 
 // FindByRef returns the token ref names, or NotFound.
+// (A token string whose hash does not match is NotFound too.)
 func (Store) FindByRef(ctx context.Context, db *mongo.Database, ref secret.Ref) (*Token, error) {
-	return findOne(ctx, db, ref.Filter())
+	t, err := findOne(ctx, db, ref.Filter())
+	if err == nil && !ref.Verifies(t.Hash) {
+		return nil, errNotFound
+	}
+	return t, err
 }
 
 func findOne(ctx context.Context, db *mongo.Database, q bson.D) (*Token, error) {

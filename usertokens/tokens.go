@@ -61,7 +61,7 @@ func (s *Service) Create(ctx context.Context, p *authn.Principal, in NewToken) (
 		tok.Kind, tok.UserID, tok.ActorID = OBO, target, &actor
 	}
 	now := mongostore.Time(s.Now())
-	plain := secret.NewToken(secret.User, t.ID)
+	plain := secret.NewToken(secret.User, t.ID, tok.ID)
 	tok.Hash, tok.Created, tok.Expires = secret.Hash(plain), now, tenants.Expiry(now, seconds)
 	if err := s.Store.Insert(ctx, s.Tenants.DB(t.ID), tok); err != nil {
 		return nil, "", err

@@ -36,8 +36,9 @@ func insertTokens(ctx context.Context, db *mongo.Database, tenantID, user string
 		return nil
 	}
 	for i := range n {
-		secrets[i] = secret.NewToken(secret.User, tenantID)
-		docs = append(docs, &usertokens.Token{ID: bson.NewObjectID(), Hash: secret.Hash(secrets[i]), Kind: usertokens.Personal,
+		id := bson.NewObjectID()
+		secrets[i] = secret.NewToken(secret.User, tenantID, id)
+		docs = append(docs, &usertokens.Token{ID: id, Hash: secret.Hash(secrets[i]), Kind: usertokens.Personal,
 			UserID: uid, AppTokenID: bson.NewObjectID(), Created: now, Expires: now.Add(24 * time.Hour)})
 		if len(docs) == cap(docs) {
 			if err := flush(); err != nil {

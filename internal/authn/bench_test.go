@@ -21,12 +21,12 @@ type memSource struct {
 	user map[string]authn.UserCredential
 }
 
-func (m *memSource) AppCredential(_ context.Context, _, hash string) (authn.AppCredential, error) {
-	return m.app[hash], nil
+func (m *memSource) AppCredential(_ context.Context, _ string, ref secret.Ref) (authn.AppCredential, error) {
+	return m.app[ref.Hash], nil
 }
 
-func (m *memSource) UserCredential(_ context.Context, _, hash string) (authn.UserCredential, error) {
-	return m.user[hash], nil
+func (m *memSource) UserCredential(_ context.Context, _ string, ref secret.Ref) (authn.UserCredential, error) {
+	return m.user[ref.Hash], nil
 }
 
 type nopRecorder struct{}
@@ -37,7 +37,7 @@ func (nopRecorder) Used(string, string, bson.ObjectID, time.Time) {}
 // (0: every request is a miss) and returns a request carrying valid tokens.
 func benchRouter(ttl time.Duration) (*gin.Engine, *http.Request) {
 	const tenant = "abcdefgh"
-	appTok, userTok := secret.NewToken(secret.App, tenant), secret.NewToken(secret.User, tenant)
+	appTok, userTok := secret.NewToken(secret.App, tenant, bson.NewObjectID()), secret.NewToken(secret.User, tenant, bson.NewObjectID())
 	far := time.Now().Add(time.Hour)
 	src := &memSource{
 		app: map[string]authn.AppCredential{secret.Hash(appTok): {TenantID: tenant, TenantActive: true,
@@ -123,10 +123,10 @@ func BenchmarkMiddlewareHitFullCache(b *testing.B) {
 	var reqs []*http.Request
 	for range tenants {
 		tenant := secret.NewTenantID()
-		appTok := secret.NewToken(secret.App, tenant)
+		appTok := secret.NewToken(secret.App, tenant, bson.NewObjectID())
 		src.app[secret.Hash(appTok)] = authn.AppCredential{TenantID: tenant, TenantActive: true, TokenID: bson.NewObjectID(), Expires: far}
 		for range perTenant - 1 {
-			userTok := secret.NewToken(secret.User, tenant)
+			userTok := secret.NewToken(secret.User, tenant, bson.NewObjectID())
 			src.user[secret.Hash(userTok)] = authn.UserCredential{TokenID: bson.NewObjectID(), Kind: "login", Expires: far,
 				UserID: bson.NewObjectID(), Role: authn.Member, UserActive: true, ActorActive: true}
 			req := httptest.NewRequest(http.MethodGet, "/x", nil)

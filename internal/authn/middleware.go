@@ -46,12 +46,13 @@ type UserCredential struct {
 	LastUsed   *time.Time
 }
 
-// Source resolves hashed tokens; admin implements it over the tenants,
-// apptokens, usertokens and users stores. A token that does not exist is a
-// NotFound error.
+// Source resolves token strings, given as refs (the record id the string
+// names and its hash); admin implements it over the tenants, apptokens,
+// usertokens and users stores. A token that does not exist, or whose stored
+// hash differs, is a NotFound error.
 type Source interface {
-	AppCredential(ctx context.Context, tenantID, hash string) (AppCredential, error)
-	UserCredential(ctx context.Context, tenantID, hash string) (UserCredential, error)
+	AppCredential(ctx context.Context, tenantID string, ref secret.Ref) (AppCredential, error)
+	UserCredential(ctx context.Context, tenantID string, ref secret.Ref) (UserCredential, error)
 }
 
 // Recorder is told of every successful use of a token, to keep last_used
@@ -167,9 +168,9 @@ func (a *Authenticator) app(c *gin.Context) (*Principal, error) {
 	if !ok || tok.Kind != secret.App {
 		return nil, errBadAppToken
 	}
-	hash := secret.Hash(raw)
-	cred, err := a.Cache.app(tok.TenantID, hash, func() (AppCredential, error) {
-		return a.Source.AppCredential(c.Request.Context(), tok.TenantID, hash)
+	ref := secret.RefOf(tok, raw)
+	cred, err := a.Cache.app(tok.TenantID, ref.Hash, func() (AppCredential, error) {
+		return a.Source.AppCredential(c.Request.Context(), tok.TenantID, ref)
 	})
 	now := a.Now()
 	switch {
@@ -200,9 +201,9 @@ func (a *Authenticator) user(c *gin.Context, p *Principal) error {
 	if tok.TenantID != p.TenantID {
 		return errOtherTenant
 	}
-	hash := secret.Hash(raw)
-	cred, err := a.Cache.user(tok.TenantID, hash, func() (UserCredential, error) {
-		return a.Source.UserCredential(c.Request.Context(), tok.TenantID, hash)
+	ref := secret.RefOf(tok, raw)
+	cred, err := a.Cache.user(tok.TenantID, ref.Hash, func() (UserCredential, error) {
+		return a.Source.UserCredential(c.Request.Context(), tok.TenantID, ref)
 	})
 	now := a.Now()
 	switch {

@@ -11,12 +11,12 @@ import (
 // only the spelling that encoding again gives back.
 func TestDecodeBodyMatchesBase32(t *testing.T) {
 	for range 200 {
-		var want [randomBytes + 4]byte
+		var want [rawLen]byte
 		_, _ = rand.Read(want[:])
 		body := []byte(b32.EncodeToString(want[:]))
 		for _, last := range []byte(alphabet + "A8=") {
 			body[len(body)-1] = last
-			var got [randomBytes + 4]byte
+			var got [rawLen]byte
 			ok := decodeBody(string(body), &got)
 			std, err := b32.DecodeString(string(body))
 			stdOK := err == nil && len(std) == len(want) && b32.EncodeToString(std) == string(body)
@@ -28,7 +28,7 @@ func TestDecodeBodyMatchesBase32(t *testing.T) {
 			}
 		}
 	}
-	var raw [randomBytes + 4]byte
+	var raw [rawLen]byte
 	long := b32.EncodeToString(make([]byte, 40)) // longer than a body
 	for _, body := range []string{"", "abc", string(make([]byte, bodyLen)), long} {
 		if decodeBody(body, &raw) {

@@ -1,18 +1,25 @@
 package secret
 
 import (
+	"crypto/subtle"
+
 	"go.mongodb.org/mongo-driver/v2/bson"
 
 	"github.com/latchkey/latchkey/internal/errs"
 )
 
-// Ref is a token named in a URL: by public id, or by the token string itself
-// (support staff often hold only a leaked string), in which case only its
-// hash is kept.
+// Ref names a token record: by public id, or by the token string itself
+// (support staff often hold only a leaked string), whose id is in it and
+// whose hash must then match the stored one.
 type Ref struct {
-	ID   bson.ObjectID
+	ID bson.ObjectID
+	// Hash is the SHA-256 of the token string the ref was made from; empty
+	// when the ref is a bare public id.
 	Hash string
 }
+
+// RefOf returns the ref of a parsed token string s.
+func RefOf(tok Token, s string) Ref { return Ref{ID: tok.ID, Hash: Hash(s)} }
 
 // ParseRef reads a {token} path segment for tokens of kind in tenant. A
 // well-formed token string of another kind or tenant is NotFound, as is
@@ -26,7 +33,7 @@ func ParseRef(s string, kind Kind, tenantID, field string) (Ref, error) {
 		if tok.Kind != kind || tok.TenantID != tenantID {
 			return Ref{}, errs.E(errs.NotFound, field, "No such token.")
 		}
-		return Ref{Hash: Hash(s)}, nil
+		return RefOf(tok, s), nil
 	}
 	if LooksLikeToken(s) {
 		return Ref{}, errs.E(errs.NotFound, field, "No such token.")
@@ -34,12 +41,15 @@ func ParseRef(s string, kind Kind, tenantID, field string) (Ref, error) {
 	return Ref{}, errs.E(errs.Invalid, field, errs.MalformedID)
 }
 
-// Filter returns the store filter selecting the referenced token.
-func (r Ref) Filter() bson.D {
-	if r.Hash != "" {
-		return bson.D{{Key: "hash", Value: r.Hash}}
-	}
-	return bson.D{{Key: "_id", Value: r.ID}}
+// Filter returns the store filter of the referenced record: always by _id,
+// the lookup every store indexes. Check Verifies on what it finds.
+func (r Ref) Filter() bson.D { return bson.D{{Key: "_id", Value: r.ID}} }
+
+// Verifies reports whether a record whose stored hash is stored is the one
+// r names: always for a bare id, and for a token string when the hashes
+// match, compared in constant time.
+func (r Ref) Verifies(stored string) bool {
+	return r.Hash == "" || subtle.ConstantTimeCompare([]byte(r.Hash), []byte(stored)) == 1
 }
 
 // ParseID reads a 24-hex id or returns the malformed-id error on field.

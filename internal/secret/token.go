@@ -10,6 +10,8 @@ import (
 	"encoding/hex"
 	"hash/crc32"
 	"strings"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
 )
 
 // Kind is the kind of secret a token string is; its prefix says it, so secret
@@ -27,8 +29,10 @@ const (
 const TenantIDLen = 8
 
 const (
-	randomBytes = 32 // 256 bits from crypto/rand
-	bodyLen     = 58 // base32 of 32 random bytes + 4 bytes of CRC-32
+	idBytes     = 12                        // the token's public id (an ObjectID)
+	randomBytes = 32                        // 256 bits from crypto/rand
+	rawLen      = idBytes + randomBytes + 4 // id, random, CRC-32
+	bodyLen     = (rawLen*8 + 4) / 5        // 77 base32 characters
 )
 
 const alphabet = "abcdefghijklmnopqrstuvwxyz234567"
@@ -51,18 +55,26 @@ var b32value = func() (t [256]byte) {
 type Token struct {
 	Kind     Kind
 	TenantID string
+	// ID is the public id of the stored record the token belongs to (for a
+	// refresh token, the record of its user token).
+	ID bson.ObjectID
 }
 
-// NewToken returns a new token string of kind for tenant, with 256 bits from
-// crypto/rand. Its format is
+// NewToken returns a new token string of kind for tenant, naming the record
+// id and carrying 256 bits from crypto/rand. Its format is
 //
-//	<kind>_<tenant id>_<58 characters of base32: 32 random bytes and a CRC-32>
+//	<kind>_<tenant id>_<77 characters of base32: id, 32 random bytes, CRC-32>
 //
-// for example lku_k3v7x2ab_… . The CRC-32 (over everything before it) lets
-// Parse reject mistyped and made-up strings without a store lookup.
-func NewToken(kind Kind, tenantID string) string {
-	buf := make([]byte, randomBytes, randomBytes+4)
-	if _, err := rand.Read(buf); err != nil {
+// for example lku_k3v7x2ab_… . The tenant id routes a request to its
+// database; the record id lets the store find the record by _id, the one
+// lookup every MongoDB-compatible store indexes, and the stored SHA-256 of
+// the whole string is then compared in constant time (a selector and a
+// verifier in one string). The CRC-32 (over everything before it) lets
+// ParseToken reject mistyped and made-up strings without a store lookup.
+func NewToken(kind Kind, tenantID string, id bson.ObjectID) string {
+	buf := make([]byte, idBytes+randomBytes, rawLen)
+	copy(buf, id[:])
+	if _, err := rand.Read(buf[idBytes:]); err != nil {
 		panic("secret: crypto/rand failed: " + err.Error())
 	}
 	head := string(kind) + "_" + tenantID + "_"
@@ -87,22 +99,24 @@ func ParseToken(s string) (Token, bool) {
 	if !ValidTenantID(tenant) {
 		return Token{}, false
 	}
-	var raw [randomBytes + 4]byte
+	var raw [rawLen]byte
 	if !decodeBody(s[headLen:], &raw) {
 		return Token{}, false
 	}
-	sum := crcIEEE(crcIEEE(0, s[:headLen]), string(raw[:randomBytes]))
-	if binary.BigEndian.Uint32(raw[randomBytes:]) != sum {
+	sum := crcIEEE(crcIEEE(0, s[:headLen]), string(raw[:rawLen-4]))
+	if binary.BigEndian.Uint32(raw[rawLen-4:]) != sum {
 		return Token{}, false
 	}
-	return Token{Kind: kind, TenantID: tenant}, true
+	t := Token{Kind: kind, TenantID: tenant}
+	copy(t.ID[:], raw[:idBytes])
+	return t, true
 }
 
-// decodeBody decodes the 58 base32 characters of a token body into raw. It
-// refuses characters outside the alphabet and a last character whose 2
-// padding bits are not zero: the decoder of encoding/base32 ignores those
-// bits, which would let four spellings of every token through.
-func decodeBody(body string, raw *[randomBytes + 4]byte) bool {
+// decodeBody decodes the 77 base32 characters of a token body into raw. It
+// refuses characters outside the alphabet and a last character whose
+// padding bit is not zero: the decoder of encoding/base32 ignores that bit,
+// which would let two spellings of every token through.
+func decodeBody(body string, raw *[rawLen]byte) bool {
 	if len(body) != bodyLen {
 		return false
 	}
@@ -146,7 +160,7 @@ func LooksLikeToken(s string) bool {
 // token is stored. Tokens carry 256 random bits, so a plain hash is enough;
 // a slow hash would only slow every request down.
 func Hash(token string) string {
-	var buf [128]byte // token strings are 71 bytes: hashed without a heap copy
+	var buf [128]byte // token strings are 90 bytes: hashed without a heap copy
 	sum := sha256.Sum256(append(buf[:0], token...))
 	var out [2 * sha256.Size]byte
 	hex.Encode(out[:], sum[:])

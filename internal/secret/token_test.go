@@ -8,6 +8,7 @@ import (
 
 	"github.com/latchkey/latchkey/internal/errs"
 	"github.com/latchkey/latchkey/internal/secret"
+	"go.mongodb.org/mongo-driver/v2/bson"
 )
 
 const tenant = "k3v7x2ab"
@@ -15,12 +16,12 @@ const tenant = "k3v7x2ab"
 func TestNewTokenRoundTrip(t *testing.T) {
 	for _, kind := range []secret.Kind{secret.App, secret.User, secret.Refresh} {
 		t.Run(string(kind), func(t *testing.T) {
-			s := secret.NewToken(kind, tenant)
+			s := secret.NewToken(kind, tenant, bson.NewObjectID())
 			if want := string(kind) + "_" + tenant + "_"; !strings.HasPrefix(s, want) {
 				t.Errorf("got %q, want prefix %q", s, want)
 			}
-			if len(s) != 71 {
-				t.Errorf("got length %d, want 71 (3+1+8+1+58)", len(s))
+			if len(s) != 90 {
+				t.Errorf("got length %d, want 90 (3+1+8+1+77)", len(s))
 			}
 			tok, ok := secret.ParseToken(s)
 			if !ok {
@@ -39,7 +40,7 @@ func TestNewTokenRoundTrip(t *testing.T) {
 func TestNewTokenIsRandom(t *testing.T) {
 	seen := map[string]bool{}
 	for range 100 {
-		s := secret.NewToken(secret.User, tenant)
+		s := secret.NewToken(secret.User, tenant, bson.NewObjectID())
 		if seen[s] {
 			t.Fatalf("got %q twice", s)
 		}
@@ -50,7 +51,7 @@ func TestNewTokenIsRandom(t *testing.T) {
 // Every single-character change anywhere in a token string is refused: in
 // the kind, the tenant (the checksum covers it) and the random body.
 func TestParseTokenRejectsAChangedCharacter(t *testing.T) {
-	s := secret.NewToken(secret.User, tenant)
+	s := secret.NewToken(secret.User, tenant, bson.NewObjectID())
 	const alphabet = "abcdefghijklmnopqrstuvwxyz234567"
 	for i := 0; i < len(s); i++ {
 		if s[i] == '_' {
@@ -69,7 +70,7 @@ func TestParseTokenRejectsAChangedCharacter(t *testing.T) {
 }
 
 func TestParseTokenRejectsMalformed(t *testing.T) {
-	good := secret.NewToken(secret.App, tenant)
+	good := secret.NewToken(secret.App, tenant, bson.NewObjectID())
 	for name, s := range map[string]string{
 		"empty":           "",
 		"unknown kind":    "lkx" + good[3:],
@@ -93,7 +94,7 @@ func TestHash(t *testing.T) {
 	if got, want := secret.Hash("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"; got != want {
 		t.Errorf("Hash(abc): got %s, want %s", got, want)
 	}
-	s := secret.NewToken(secret.User, tenant)
+	s := secret.NewToken(secret.User, tenant, bson.NewObjectID())
 	sum := sha256.Sum256([]byte(s))
 	if got, want := secret.Hash(s), hex.EncodeToString(sum[:]); got != want {
 		t.Errorf("Hash: got %s, want %s", got, want)
@@ -130,19 +131,20 @@ func TestNewPassword(t *testing.T) {
 }
 
 func TestParseRef(t *testing.T) {
-	app := secret.NewToken(secret.App, tenant)
+	appID := bson.NewObjectID()
+	app := secret.NewToken(secret.App, tenant, appID)
 	const id = "64b7f0c2a1b2c3d4e5f60718"
 	cases := []struct {
 		name     string
 		in       string
-		wantID   bool
+		wantID   string // hex
 		wantHash string
 		wantCode errs.Code
 	}{
-		{name: "public id", in: id, wantID: true},
-		{name: "token string", in: app, wantHash: secret.Hash(app)},
-		{name: "token of another tenant", in: secret.NewToken(secret.App, "zzzzzzzz"), wantCode: errs.NotFound},
-		{name: "token of another kind", in: secret.NewToken(secret.User, tenant), wantCode: errs.NotFound},
+		{name: "public id", in: id, wantID: id},
+		{name: "token string", in: app, wantID: appID.Hex(), wantHash: secret.Hash(app)},
+		{name: "token of another tenant", in: secret.NewToken(secret.App, "zzzzzzzz", bson.NewObjectID()), wantCode: errs.NotFound},
+		{name: "token of another kind", in: secret.NewToken(secret.User, tenant, bson.NewObjectID()), wantCode: errs.NotFound},
 		{name: "token with a bad checksum", in: app[:len(app)-1] + flip(app[len(app)-1]), wantCode: errs.NotFound},
 		{name: "malformed", in: "not-an-id", wantCode: errs.Invalid},
 		{name: "short hex", in: id[:23], wantCode: errs.Invalid},
@@ -163,8 +165,8 @@ func TestParseRef(t *testing.T) {
 				}
 				return
 			}
-			if got := !ref.ID.IsZero(); got != tc.wantID {
-				t.Errorf("got id %v, want an id: %v", ref.ID, tc.wantID)
+			if got := ref.ID.Hex(); got != tc.wantID {
+				t.Errorf("got id %s, want %s", got, tc.wantID)
 			}
 			if ref.Hash != tc.wantHash {
 				t.Errorf("got hash %q, want %q", ref.Hash, tc.wantHash)
@@ -192,4 +194,23 @@ func flip(c byte) string {
 		return "b"
 	}
 	return "a"
+}
+
+func TestRefVerifies(t *testing.T) {
+	id := bson.NewObjectID()
+	s := secret.NewToken(secret.User, "abcdefgh", id)
+	tok, ok := secret.ParseToken(s)
+	if !ok || tok.ID != id {
+		t.Fatalf("ParseToken: got %v %v, want the id %s back", tok, ok, id.Hex())
+	}
+	ref := secret.RefOf(tok, s)
+	if ref.ID != id || !ref.Verifies(secret.Hash(s)) {
+		t.Errorf("ref of the string does not verify its own hash")
+	}
+	if ref.Verifies(secret.Hash(secret.NewToken(secret.User, "abcdefgh", id))) {
+		t.Errorf("ref verifies another string's hash")
+	}
+	if !(secret.Ref{ID: id}).Verifies("anything") {
+		t.Errorf("a bare id ref must not need a hash")
+	}
 }
