@@ -29,7 +29,7 @@ for k in sys.argv[2:]: v=v[k]
 print(v)' "$@"; }
 
 # shorten: token strings become their prefix and tenant id.
-shorten() { sed -E 's#(lk[aur]_[a-z0-9]{8}_)[a-z0-9]{58}#\1…#g'; }
+shorten() { sed -E 's#(lk[aur]_[a-z0-9]{8}_)[a-z0-9]{77}#\1…#g'; }
 
 # show TITLE CMD...: runs a curl command and prints it with its answer. The
 # answer is kept in $OUT. Secrets in the printed command are shortened.
