@@ -40,6 +40,8 @@ show() {
 	for arg in "$@"; do
 		if [[ $arg =~ ^[A-Za-z0-9_./:=@%+,-]+$ ]]; then
 			shown+="$arg "
+		elif [[ ! $arg =~ [\"\$\`\\] ]]; then
+			shown+="\"$arg\" " # double quotes, so $API in a URL still expands
 		else
 			shown+="'${arg//\'/\'\\\'\'}' "
 		fi
