@@ -40,11 +40,8 @@ func (p *Provisioner) CheckOwner(o tenants.Owner) error {
 
 // Provision implements tenants.Provisioner.
 func (p *Provisioner) Provision(ctx context.Context, t *tenants.Tenant, o tenants.Owner) (tenants.Provisioned, error) {
-	db := p.Tenants.DB(t.ID)
-	for coll, idx := range TenantIndexes {
-		if err := mongostore.EnsureIndexes(ctx, db.Collection(coll), idx...); err != nil {
-			return tenants.Provisioned{}, err
-		}
+	if err := p.Tenants.Store.EnsureTenantIndexes(ctx, t.ID, TenantIndexes); err != nil {
+		return tenants.Provisioned{}, err
 	}
 	u, err := p.Users.Create(ctx, t.ID, NewUser{Username: o.Username, Password: o.Password, Email: o.Email, Role: authn.Owner}, nil)
 	if err != nil {

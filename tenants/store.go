@@ -30,6 +30,18 @@ func (s *Store) EnsureIndexes(ctx context.Context) error {
 	return mongostore.EnsureIndexes(ctx, s.coll, mongostore.Index{Keys: bson.D{{Key: "slug", Value: 1}}, Unique: true})
 }
 
+// EnsureTenantIndexes makes the indexes of tenant id's database, given by
+// collection name; it is idempotent.
+func (s *Store) EnsureTenantIndexes(ctx context.Context, id string, byColl map[string][]mongostore.Index) error {
+	db := s.DB(id)
+	for coll, idx := range byColl {
+		if err := mongostore.EnsureIndexes(ctx, db.Collection(coll), idx...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // DB returns a tenant's database.
 func (s *Store) DB(id string) *mongo.Database { return s.client.Database(DatabaseName(id)) }
 
