@@ -99,12 +99,8 @@ func (h *Handler) get(c *gin.Context) {
 	c.JSON(http.StatusOK, ViewOf(tok, h.Service.Now()))
 }
 
-type expiryRequest struct {
-	Seconds *int64 `json:"seconds_until_expire" validate:"required"`
-}
-
 func (h *Handler) setExpiry(c *gin.Context) {
-	var req expiryRequest
+	var req httpx.Expiry
 	if err := httpx.BindJSON(c, &req); err != nil {
 		httpx.Fail(c, err)
 		return

@@ -112,4 +112,4 @@ func (s *Service) FindByToken(ctx context.Context, db *mongo.Database, ref secre
 }
 
 // ErrChosenSecret answers a request that tries to name its own token string.
-var ErrChosenSecret = errs.E(errs.Invalid, "app_token", "The server generates token strings; a client cannot choose one.")
+var ErrChosenSecret = secret.Chosen("app_token")

@@ -132,12 +132,8 @@ func (h *Handler) current(c *gin.Context) {
 	c.Data(http.StatusOK, "application/json; charset=utf-8", ViewOf(tok, h.Service.Now()).AppendJSON(make([]byte, 0, 320)))
 }
 
-type expiryRequest struct {
-	Seconds *int64 `json:"seconds_until_expire" validate:"required"`
-}
-
 func (h *Handler) extend(c *gin.Context) {
-	var req expiryRequest
+	var req httpx.Expiry
 	if err := httpx.BindJSON(c, &req); err != nil {
 		httpx.Fail(c, err)
 		return

@@ -14,12 +14,6 @@ import (
 	"github.com/latchkey/latchkey/internal/secret"
 )
 
-// chosenSecret answers a request that tries to name its own token string in
-// field.
-func chosenSecret(field string) error {
-	return errs.E(errs.Invalid, field, "The server generates token strings; a client cannot choose one.")
-}
-
 type createTokenRequest struct {
 	Seconds *int64 `json:"seconds_until_expire"`
 	User    string `json:"user"`
@@ -43,10 +37,10 @@ func (h *Handler) createToken(c *gin.Context) {
 	}
 	switch {
 	case req.Token != nil:
-		httpx.Fail(c, chosenSecret("token"))
+		httpx.Fail(c, secret.Chosen("token"))
 		return
 	case req.ID != nil:
-		httpx.Fail(c, chosenSecret("id"))
+		httpx.Fail(c, secret.Chosen("id"))
 		return
 	}
 	tok, plain, err := h.Service.Create(c.Request.Context(), authn.From(c), NewToken{User: req.User, Seconds: req.Seconds, Name: req.Name})
@@ -121,7 +115,7 @@ func (h *Handler) getToken(c *gin.Context) {
 }
 
 func (h *Handler) setTokenExpiry(c *gin.Context) {
-	var req expiryRequest
+	var req httpx.Expiry
 	if err := httpx.BindJSON(c, &req); err != nil {
 		httpx.Fail(c, err)
 		return

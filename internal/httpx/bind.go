@@ -271,3 +271,9 @@ func setString(f reflect.Value, s string) error {
 	}
 	return nil
 }
+
+// Expiry is the body of every PATCH that re-dates a token: seconds from now,
+// -1 or less expiring it at once.
+type Expiry struct {
+	Seconds *int64 `json:"seconds_until_expire" validate:"required"`
+}

@@ -60,3 +60,9 @@ func ParseID(s, field string) (bson.ObjectID, error) {
 	}
 	return id, nil
 }
+
+// Chosen is the error for a request that names its own token string in
+// field: the server makes every token string.
+func Chosen(field string) error {
+	return errs.E(errs.Invalid, field, "The server generates token strings; a client cannot choose one.")
+}
