@@ -121,12 +121,3 @@ func (a *App) awaitPlatform(ctx context.Context) error {
 		}
 	}
 }
-
-// Initialised reports whether the store has a platform tenant.
-func (a *App) Initialised(ctx context.Context) (bool, error) {
-	_, err := a.Tenants.Store.FindBySlug(ctx, tenants.PlatformSlug)
-	if errs.Is(err, errs.NotFound) {
-		return false, nil
-	}
-	return err == nil, err
-}
