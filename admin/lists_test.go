@@ -33,3 +33,28 @@ func TestListsReportEveryBadParameter(t *testing.T) {
 		}
 	}
 }
+
+// TestTenantListCursor: tenant pages are keyed by slug; a cursor that cannot
+// be a slug is refused like every other list's bad cursor, and a real one
+// pages on.
+func TestTenantListCursor(t *testing.T) {
+	s := testserver.Start(t)
+	owner := s.OwnerToken(t)
+	s.NewTenant(t, "acme")
+	get := func(q string) *testserver.Response {
+		return s.Do(t, testserver.Request{Method: "GET", Path: "/api/v1/tenants?" + q, AppToken: s.AppToken, Token: owner})
+	}
+	if r := get("cursor=%00zz"); r.Status != http.StatusBadRequest || r.Errors()["cursor"] == nil {
+		t.Fatalf("bad cursor: got %d %s, want 400 on cursor", r.Status, r.Body)
+	}
+	first := get("limit=1")
+	next, _ := first.JSON["next_cursor"].(string)
+	if first.Status != http.StatusOK || next != "acme" {
+		t.Fatalf("first page: got %d next_cursor %q, want 200 and acme", first.Status, next)
+	}
+	second := get("limit=1&cursor=" + next)
+	items, _ := second.JSON["items"].([]any)
+	if len(items) != 1 || items[0].(map[string]any)["slug"] != "platform" {
+		t.Fatalf("second page: got %s, want the platform tenant", second.Body)
+	}
+}

@@ -76,6 +76,9 @@ func (s *Store) findOne(ctx context.Context, q bson.D) (*Tenant, error) {
 func (s *Store) Find(ctx context.Context, page httpx.Page) ([]Tenant, string, error) {
 	var after any
 	if page.Cursor != "" {
+		if !ValidSlug(page.Cursor) { // tenant cursors are slugs
+			return nil, "", mongostore.BadCursor
+		}
 		after = page.Cursor
 	}
 	return mongostore.FindPage(ctx, s.coll, bson.D{}, page.Limit, mongostore.Keyset[Tenant]{
