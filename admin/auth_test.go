@@ -75,7 +75,7 @@ func TestExpiredAppToken(t *testing.T) {
 	me := testserver.Request{Method: "GET", Path: "/api/v1/users/me", AppToken: short, Token: tok}
 	s.Must(t, 200, me)
 	s.Clock.Advance(time.Minute)
-	wantErrorFields(t, s.Must(t, 401, me), map[string]string{"App-Token": "Invalid or expired app token."})
+	testserver.WantErrors(t, s.Must(t, 401, me), map[string]string{"App-Token": "Invalid or expired app token."})
 	s.Must(t, 401, testserver.Request{Method: "POST", Path: "/api/v1/token", AppToken: short,
 		JSON: map[string]any{"username": s.Username, "password": s.Password}})
 	// The first app token is untouched.
@@ -100,7 +100,7 @@ func TestDisabledTenantStopsAtOnce(t *testing.T) {
 		if r.Status != http.StatusUnauthorized {
 			t.Fatalf("%s %s: got %d, want 401", req.Method, req.Path, r.Status)
 		}
-		wantErrorFields(t, r, map[string]string{"App-Token": "This tenant is disabled."})
+		testserver.WantErrors(t, r, map[string]string{"App-Token": "This tenant is disabled."})
 	}
 	s.Must(t, 200, testserver.Request{Method: "PATCH", Path: "/api/v1/tenants/acme", AppToken: s.AppToken, Token: owner,
 		JSON: map[string]any{"status": "active"}})

@@ -1,7 +1,6 @@
 package admin_test
 
 import (
-	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -31,38 +30,12 @@ func runCoreCases(t *testing.T, s *testserver.Server, cases []coreCase) {
 				t.Fatalf("%s %s: got status %d, want %d; body %s", tc.req.Method, tc.req.Path, r.Status, tc.status, r.Body)
 			}
 			if tc.errors != nil {
-				wantErrorFields(t, r, tc.errors)
+				testserver.WantErrors(t, r, tc.errors)
 			}
 			if tc.check != nil {
 				tc.check(t, r)
 			}
 		})
-	}
-}
-
-// wantErrorFields checks that r's body is {"errors": want} exactly ("*"
-// matches any non-empty message), and that a 401 names the scheme in
-// WWW-Authenticate.
-func wantErrorFields(t *testing.T, r *testserver.Response, want map[string]string) {
-	t.Helper()
-	got := r.Errors()
-	if got == nil || len(r.JSON) != 1 {
-		t.Fatalf("got body %s, want only {\"errors\": %v}", r.Body, want)
-	}
-	if len(got) != len(want) {
-		t.Errorf("got errors %v, want %v", got, want)
-	}
-	for k, w := range want {
-		g, _ := got[k].(string)
-		if g == "" || (w != "*" && g != w) {
-			t.Errorf("errors[%q]: got %q, want %q (all: %v)", k, g, w, got)
-		}
-	}
-	if r.Status == http.StatusUnauthorized && r.Header.Get("WWW-Authenticate") != `Token realm="latchkey"` {
-		t.Errorf("401 without WWW-Authenticate: got %q", r.Header.Get("WWW-Authenticate"))
-	}
-	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
-		t.Errorf("got Content-Type %q, want JSON", ct)
 	}
 }
 

@@ -177,7 +177,7 @@ func TestTokenExpiresWithTheClock(t *testing.T) {
 	s.Clock.Advance(59 * time.Second)
 	s.Must(t, 200, get)
 	s.Clock.Advance(time.Second)
-	wantErrorFields(t, s.Must(t, 401, get), map[string]string{"Token": "Invalid or expired token."})
+	testserver.WantErrors(t, s.Must(t, 401, get), map[string]string{"Token": "Invalid or expired token."})
 
 	// Extending before the end moves it.
 	r = s.Must(t, 200, testserver.Request{Method: "POST", Path: "/api/v1/token", AppToken: s.AppToken,
@@ -222,7 +222,7 @@ func TestLogout(t *testing.T) {
 		t.Errorf("got body %q, want none", r.Body)
 	}
 	for _, path := range []string{"/api/v1/token", "/api/v1/users/me"} {
-		wantErrorFields(t, s.Must(t, 401, testserver.Request{Method: "GET", Path: path, AppToken: s.AppToken, Token: first}),
+		testserver.WantErrors(t, s.Must(t, 401, testserver.Request{Method: "GET", Path: path, AppToken: s.AppToken, Token: first}),
 			map[string]string{"Token": "Invalid or expired token."})
 	}
 	s.Must(t, 401, testserver.Request{Method: "DELETE", Path: "/api/v1/token", AppToken: s.AppToken, Token: first})

@@ -123,7 +123,7 @@ func TestTenantsOnlyPlatformOwners(t *testing.T) {
 			t.Errorf("%s: got %d, want 403; %s", name, r.Status, r.Body)
 			continue
 		}
-		wantErrorFields(t, r, map[string]string{"permission": "*"})
+		testserver.WantErrors(t, r, map[string]string{"permission": "*"})
 	}
 	// Nothing changed.
 	r := s.Must(t, 200, testserver.Request{Method: "GET", Path: "/api/v1/tenants/acme", AppToken: s.AppToken, Token: owner})

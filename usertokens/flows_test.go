@@ -3,7 +3,6 @@ package usertokens_test
 import (
 	"context"
 	"net/http"
-	"slices"
 	"testing"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -122,28 +121,7 @@ func wantError(t *testing.T, r *testserver.Response, status int, want map[string
 		t.Errorf("got status %d, want %d; body %s", r.Status, status, r.Body)
 		return
 	}
-	got := r.Errors()
-	var gotKeys, wantKeys []string
-	for k := range got {
-		gotKeys = append(gotKeys, k)
-	}
-	for k := range want {
-		wantKeys = append(wantKeys, k)
-	}
-	slices.Sort(gotKeys)
-	slices.Sort(wantKeys)
-	if !slices.Equal(gotKeys, wantKeys) {
-		t.Errorf("got error fields %v, want %v; body %s", gotKeys, wantKeys, r.Body)
-		return
-	}
-	for k, msg := range want {
-		if msg != "" && got[k] != msg {
-			t.Errorf("errors.%s: got %q, want %q", k, got[k], msg)
-		}
-	}
-	if status == http.StatusUnauthorized && r.Header.Get("WWW-Authenticate") == "" {
-		t.Errorf("401 without WWW-Authenticate")
-	}
+	testserver.WantErrors(t, r, want)
 }
 
 // parallel runs n copies of do at once and returns their answers.

@@ -2,7 +2,6 @@ package usertokens_test
 
 import (
 	"net/http"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -63,31 +62,6 @@ func (f *tokFixture) personal(t *testing.T, who string) (secret, id string) {
 	t.Helper()
 	r := f.must(t, http.StatusCreated, who, "POST", "/api/v1/tokens", map[string]any{})
 	return r.String("token"), r.String("id")
-}
-
-// checkErrorFields fails unless r's error fields are exactly the keys of want;
-// a non-empty value must also equal the message.
-func checkErrorFields(t *testing.T, r *testserver.Response, want map[string]string) {
-	t.Helper()
-	got := r.Errors()
-	var gotKeys, wantKeys []string
-	for k := range got {
-		gotKeys = append(gotKeys, k)
-	}
-	for k := range want {
-		wantKeys = append(wantKeys, k)
-	}
-	slices.Sort(gotKeys)
-	slices.Sort(wantKeys)
-	if !slices.Equal(gotKeys, wantKeys) {
-		t.Errorf("got error fields %v, want %v; body %s", gotKeys, wantKeys, r.Body)
-		return
-	}
-	for k, msg := range want {
-		if msg != "" && got[k] != msg {
-			t.Errorf("errors.%s: got %q, want %q", k, got[k], msg)
-		}
-	}
 }
 
 // tokExpiresOf parses the "expires" of r.

@@ -99,7 +99,7 @@ func TestCreateToken(t *testing.T) {
 				t.Fatalf("got status %d, want %d; body %s", r.Status, tt.want, r.Body)
 			}
 			if tt.want != http.StatusCreated {
-				checkErrorFields(t, r, tt.wantErr)
+				testserver.WantErrors(t, r, tt.wantErr)
 				return
 			}
 			if got := r.String("kind"); got != tt.wantKind {
@@ -275,7 +275,7 @@ func TestListTokens(t *testing.T) {
 				t.Fatalf("got status %d, want %d; body %s", r.Status, tt.want, r.Body)
 			}
 			if tt.want != 200 {
-				checkErrorFields(t, r, tt.wantErr)
+				testserver.WantErrors(t, r, tt.wantErr)
 				return
 			}
 			tt.check(t, r)
@@ -343,7 +343,7 @@ func TestGetToken(t *testing.T) {
 				t.Fatalf("got status %d, want %d; body %s", r.Status, tt.want, r.Body)
 			}
 			if tt.want != 200 {
-				checkErrorFields(t, r, tt.wantErr)
+				testserver.WantErrors(t, r, tt.wantErr)
 				return
 			}
 			if got := r.String("id"); got != tt.wantID {
@@ -403,7 +403,7 @@ func TestSetTokenExpiry(t *testing.T) {
 			}
 			use := f.s.Do(t, testserver.Request{Method: "GET", Path: "/api/v1/token", AppToken: f.a.AppToken, Token: secret})
 			if tt.want != 200 {
-				checkErrorFields(t, r, tt.wantErr)
+				testserver.WantErrors(t, r, tt.wantErr)
 				if use.Status != 200 {
 					t.Errorf("a refused change still stopped the token: %d", use.Status)
 				}
@@ -431,7 +431,7 @@ func TestSetTokenExpiry(t *testing.T) {
 		secret, id := f.personal(t, "mem")
 		f.must(t, 200, "sup", "PATCH", "/api/v1/tokens/"+secret, map[string]any{"seconds_until_expire": -1})
 		r := f.must(t, 409, "owner", "PATCH", "/api/v1/tokens/"+id, map[string]any{"seconds_until_expire": 3600})
-		checkErrorFields(t, r, map[string]string{"seconds_until_expire": ""})
+		testserver.WantErrors(t, r, map[string]string{"seconds_until_expire": ""})
 		f.must(t, 200, "owner", "PATCH", "/api/v1/tokens/"+id, map[string]any{"seconds_until_expire": -1})
 	})
 
@@ -481,7 +481,7 @@ func TestDeleteToken(t *testing.T) {
 			}
 			use := f.s.Do(t, testserver.Request{Method: "GET", Path: "/api/v1/token", AppToken: f.a.AppToken, Token: secret})
 			if tt.want != 204 {
-				checkErrorFields(t, r, tt.wantErr)
+				testserver.WantErrors(t, r, tt.wantErr)
 				if use.Status != 200 {
 					t.Errorf("a refused delete still stopped the token: %d", use.Status)
 				}
@@ -542,7 +542,7 @@ func TestExpireUserTokens(t *testing.T) {
 				t.Fatalf("got status %d, want %d; body %s", r.Status, tt.want, r.Body)
 			}
 			if tt.want != 200 {
-				checkErrorFields(t, r, tt.wantErr)
+				testserver.WantErrors(t, r, tt.wantErr)
 				return
 			}
 			if got := r.JSON["expired"]; got != float64(tt.wantN) {

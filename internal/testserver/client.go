@@ -147,3 +147,31 @@ func (s *Server) NewUser(tb testing.TB, appToken, token, username, role string) 
 		JSON: map[string]any{"username": username, "password": username + "-password", "email": username + "@example.test", "role": role}})
 	return r.String("id")
 }
+
+// WantErrors fails t unless r is an {"errors": {...}} answer (and nothing
+// else, as JSON) whose fields are exactly want's keys, each with a non-empty
+// message equal to want's value where that is neither "" nor "*" (which
+// match any message), and unless a 401 names the scheme in WWW-Authenticate.
+func WantErrors(tb testing.TB, r *Response, want map[string]string) {
+	tb.Helper()
+	got := r.Errors()
+	if got == nil || len(r.JSON) != 1 {
+		tb.Errorf("got body %s, want only {\"errors\": %v}", r.Body, want)
+		return
+	}
+	if len(got) != len(want) {
+		tb.Errorf("got errors %v, want fields %v", got, want)
+	}
+	for k, w := range want {
+		g, _ := got[k].(string)
+		if g == "" || (w != "" && w != "*" && g != w) {
+			tb.Errorf("errors[%q]: got %q, want %q (all: %v)", k, g, w, got)
+		}
+	}
+	if r.Status == http.StatusUnauthorized && r.Header.Get("WWW-Authenticate") != `Token realm="latchkey"` {
+		tb.Errorf("401 without WWW-Authenticate: got %q", r.Header.Get("WWW-Authenticate"))
+	}
+	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+		tb.Errorf("got Content-Type %q, want JSON", ct)
+	}
+}
