@@ -10,6 +10,7 @@ import (
 	"github.com/latchkey/latchkey/internal/authn"
 	"github.com/latchkey/latchkey/internal/errs"
 	"github.com/latchkey/latchkey/internal/httpx"
+	"github.com/latchkey/latchkey/internal/page"
 	"github.com/latchkey/latchkey/internal/secret"
 	"github.com/latchkey/latchkey/tenants"
 )
@@ -25,7 +26,7 @@ func (h *AuditHandler) Register(rg gin.IRouter) {
 }
 
 func (h *AuditHandler) list(c *gin.Context) {
-	page, perr := httpx.PageOf(c)
+	pg, perr := httpx.PageOf(c)
 	f := audit.Filter{Action: c.Query("action")}
 	bad := map[string]string{}
 	if s := c.Query("user"); s != "" {
@@ -46,10 +47,10 @@ func (h *AuditHandler) list(c *gin.Context) {
 		httpx.Fail(c, err)
 		return
 	}
-	recs, next, err := audit.Find(c.Request.Context(), h.Tenants.DB(authn.From(c).TenantID), f, page)
+	recs, next, err := audit.Find(c.Request.Context(), h.Tenants.DB(authn.From(c).TenantID), f, pg)
 	if err != nil {
 		httpx.Fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, httpx.NewList(recs, next))
+	c.JSON(http.StatusOK, page.NewList(recs, next))
 }

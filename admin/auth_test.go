@@ -5,9 +5,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/latchkey/latchkey/internal/ids"
 	"github.com/latchkey/latchkey/internal/secret"
 	"github.com/latchkey/latchkey/internal/testserver"
-	"go.mongodb.org/mongo-driver/v2/bson"
 )
 
 func TestAuthHeaders(t *testing.T) {
@@ -44,13 +44,13 @@ func TestAuthHeaders(t *testing.T) {
 		{name: "Authorization of another scheme", req: me(s.AppToken, "", map[string]string{"Authorization": "Basic YTpi"}), status: 401,
 			errors: map[string]string{"Token": tokMissing}},
 		{name: "made-up App-Token", req: me("lka_nonsense", tok, nil), status: 401, errors: map[string]string{"App-Token": appBad}},
-		{name: "unknown App-Token", req: me(secret.NewToken(secret.App, s.TenantID, bson.NewObjectID()), tok, nil), status: 401,
+		{name: "unknown App-Token", req: me(secret.NewToken(secret.App, s.TenantID, ids.New()), tok, nil), status: 401,
 			errors: map[string]string{"App-Token": appBad}},
-		{name: "App-Token of an unknown tenant", req: me(secret.NewToken(secret.App, "zzzzzzzz", bson.NewObjectID()), tok, nil), status: 401,
+		{name: "App-Token of an unknown tenant", req: me(secret.NewToken(secret.App, "zzzzzzzz", ids.New()), tok, nil), status: 401,
 			errors: map[string]string{"App-Token": appBad}},
 		{name: "user token as App-Token", req: me(tok, tok, nil), status: 401, errors: map[string]string{"App-Token": appBad}},
 		{name: "made-up Token", req: me(s.AppToken, "lku_nonsense", nil), status: 401, errors: map[string]string{"Token": tokBad}},
-		{name: "unknown Token", req: me(s.AppToken, secret.NewToken(secret.User, s.TenantID, bson.NewObjectID()), nil), status: 401,
+		{name: "unknown Token", req: me(s.AppToken, secret.NewToken(secret.User, s.TenantID, ids.New()), nil), status: 401,
 			errors: map[string]string{"Token": tokBad}},
 		{name: "app token as Token", req: me(s.AppToken, s.AppToken, nil), status: 401, errors: map[string]string{"Token": tokBad}},
 		{name: "refresh token as Token", req: me(s.AppToken, refresh, nil), status: 401, errors: map[string]string{"Token": tokBad}},

@@ -9,10 +9,10 @@ import (
 	"testing"
 	"time"
 
-	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
+	"github.com/latchkey/latchkey/internal/ids"
 	"github.com/latchkey/latchkey/internal/mongostore"
 	"github.com/latchkey/latchkey/internal/secret"
 	"github.com/latchkey/latchkey/internal/testserver"
@@ -185,7 +185,7 @@ func deadStore(t *testing.T) *mongostore.Store {
 // that needs the store answer 503 quickly, never 500.
 func TestStoreUnavailable(t *testing.T) {
 	s := testserver.StartWith(t, testserver.Options{Store: deadStore(t), Database: "dead"})
-	app := secret.NewToken(secret.App, "abcdefgh", bson.NewObjectID())
+	app := secret.NewToken(secret.App, "abcdefgh", ids.New())
 	unavailable := map[string]string{"store": "The store is unavailable. Try again shortly."}
 	runCoreCases(t, s, []coreCase{
 		{name: "healthz", req: testserver.Request{Method: "GET", Path: "/healthz"}, status: 200},
@@ -193,7 +193,7 @@ func TestStoreUnavailable(t *testing.T) {
 		{name: "login", req: testserver.Request{Method: "POST", Path: "/api/v1/token", AppToken: app,
 			JSON: map[string]any{"username": "a", "password": "b"}}, status: 503, errors: unavailable},
 		{name: "an authenticated call", req: testserver.Request{Method: "GET", Path: "/api/v1/users/me", AppToken: app,
-			Token: secret.NewToken(secret.User, "abcdefgh", bson.NewObjectID())}, status: 503, errors: unavailable},
+			Token: secret.NewToken(secret.User, "abcdefgh", ids.New())}, status: 503, errors: unavailable},
 		{name: "bad input still answers without the store", req: testserver.Request{Method: "GET", Path: "/api/v1/users/me", AppToken: "nonsense"},
 			status: 401},
 	})

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/latchkey/latchkey/internal/httpx"
+	"github.com/latchkey/latchkey/internal/page"
 )
 
 // PurgeReport counts what a purge deleted, over every tenant.
@@ -25,7 +25,7 @@ type PurgeReport struct {
 // back joined. It works on the embedded store as on MongoDB (plain deletes,
 // no TTL index needed).
 func (a *App) Purge(ctx context.Context, retention time.Duration) (PurgeReport, error) {
-	return a.purge(ctx, retention, httpx.MaxLimit)
+	return a.purge(ctx, retention, page.MaxLimit)
 }
 
 // purge is Purge reading the tenants pageSize at a time.
@@ -33,9 +33,9 @@ func (a *App) purge(ctx context.Context, retention time.Duration, pageSize int) 
 	var rep PurgeReport
 	var errList []error
 	cutoff := a.Tokens.Now().Add(-retention)
-	page := httpx.Page{Limit: pageSize}
+	pg := page.Page{Limit: pageSize}
 	for {
-		list, next, err := a.Tenants.Store.Find(ctx, page)
+		list, next, err := a.Tenants.Store.Find(ctx, pg)
 		if err != nil {
 			return rep, errors.Join(append(errList, fmt.Errorf("purge: list tenants: %w", err))...)
 		}
@@ -58,6 +58,6 @@ func (a *App) purge(ctx context.Context, retention time.Duration, pageSize int) 
 		if next == "" {
 			return rep, errors.Join(errList...)
 		}
-		page.Cursor = next
+		pg.Cursor = next
 	}
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/latchkey/latchkey/admin"
 	"github.com/latchkey/latchkey/apptokens"
+	"github.com/latchkey/latchkey/internal/ids"
 	"github.com/latchkey/latchkey/internal/testserver"
 	"github.com/latchkey/latchkey/tenants"
 	"github.com/latchkey/latchkey/usertokens"
@@ -132,7 +133,7 @@ func (m *mongoDB) count(t *testing.T, coll string, q bson.D) int64 {
 
 func byID(t *testing.T, hex string) bson.D {
 	t.Helper()
-	id, err := bson.ObjectIDFromHex(hex)
+	id, err := ids.Parse(hex)
 	if err != nil {
 		t.Fatalf("id %q: %v", hex, err)
 	}

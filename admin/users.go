@@ -7,9 +7,8 @@ import (
 	"strings"
 	"time"
 
-	"go.mongodb.org/mongo-driver/v2/bson"
-
 	"github.com/latchkey/latchkey/internal/authn"
+	"github.com/latchkey/latchkey/internal/ids"
 	"github.com/latchkey/latchkey/usertokens"
 )
 
@@ -25,15 +24,15 @@ const (
 // User is a person in one tenant. The password is kept only as an argon2id
 // hash and never leaves the store.
 type User struct {
-	ID           bson.ObjectID `bson:"_id" json:"id"`
-	Username     string        `bson:"username" json:"username"`
-	UsernameKey  string        `bson:"username_key" json:"-"`
-	Email        string        `bson:"email" json:"email"`
-	Role         authn.Role    `bson:"role" json:"role"`
-	Status       string        `bson:"status" json:"status"`
-	PasswordHash string        `bson:"password_hash" json:"-"`
-	Created      time.Time     `bson:"created" json:"created"`
-	Updated      time.Time     `bson:"updated" json:"updated"`
+	ID           ids.ID     `bson:"_id" json:"id"`
+	Username     string     `bson:"username" json:"username"`
+	UsernameKey  string     `bson:"username_key" json:"-"`
+	Email        string     `bson:"email" json:"email"`
+	Role         authn.Role `bson:"role" json:"role"`
+	Status       string     `bson:"status" json:"status"`
+	PasswordHash string     `bson:"password_hash" json:"-"`
+	Created      time.Time  `bson:"created" json:"created"`
+	Updated      time.Time  `bson:"updated" json:"updated"`
 }
 
 // Account returns what usertokens needs to know of u.

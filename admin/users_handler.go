@@ -9,6 +9,7 @@ import (
 	"github.com/latchkey/latchkey/internal/authn"
 	"github.com/latchkey/latchkey/internal/errs"
 	"github.com/latchkey/latchkey/internal/httpx"
+	"github.com/latchkey/latchkey/internal/page"
 	"github.com/latchkey/latchkey/internal/secret"
 )
 
@@ -30,7 +31,7 @@ func (h *UsersHandler) Register(rg gin.IRouter) {
 }
 
 func (h *UsersHandler) list(c *gin.Context) {
-	page, perr := httpx.PageOf(c)
+	pg, perr := httpx.PageOf(c)
 	f := UserFilter{Role: c.Query("role"), Status: c.Query("status"), Q: c.Query("q")}
 	bad := map[string]string{}
 	if f.Role != "" {
@@ -43,12 +44,12 @@ func (h *UsersHandler) list(c *gin.Context) {
 		httpx.Fail(c, err)
 		return
 	}
-	list, next, err := h.Users.List(c.Request.Context(), authn.From(c).TenantID, f, page)
+	list, next, err := h.Users.List(c.Request.Context(), authn.From(c).TenantID, f, pg)
 	if err != nil {
 		httpx.Fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, httpx.NewList(list, next))
+	c.JSON(http.StatusOK, page.NewList(list, next))
 }
 
 func (h *UsersHandler) create(c *gin.Context) {

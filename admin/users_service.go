@@ -5,13 +5,13 @@ import (
 	"maps"
 	"time"
 
-	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 
 	"github.com/latchkey/latchkey/internal/authn"
 	"github.com/latchkey/latchkey/internal/errs"
-	"github.com/latchkey/latchkey/internal/httpx"
+	"github.com/latchkey/latchkey/internal/ids"
 	"github.com/latchkey/latchkey/internal/mongostore"
+	"github.com/latchkey/latchkey/internal/page"
 	"github.com/latchkey/latchkey/internal/secret"
 	"github.com/latchkey/latchkey/tenants"
 	"github.com/latchkey/latchkey/usertokens"
@@ -63,7 +63,7 @@ func (s *Users) Create(ctx context.Context, tenantID string, in NewUser, by *aut
 		return nil, errs.E(errs.Forbidden, "role", "Only an owner may create owners.")
 	}
 	now := mongostore.Time(s.Now())
-	u := &User{ID: bson.NewObjectID(), Username: in.Username, UsernameKey: UsernameKey(in.Username), Email: in.Email,
+	u := &User{ID: ids.New(), Username: in.Username, UsernameKey: UsernameKey(in.Username), Email: in.Email,
 		Role: in.Role, Status: UserActive, PasswordHash: s.Hasher.HashPassword(in.Password), Created: now, Updated: now}
 	if err := s.Store.Insert(ctx, s.db(tenantID), u); err != nil {
 		return nil, err
@@ -72,13 +72,13 @@ func (s *Users) Create(ctx context.Context, tenantID string, in NewUser, by *aut
 }
 
 // Get returns user id of tenant. Errors: NotFound.
-func (s *Users) Get(ctx context.Context, tenantID string, id bson.ObjectID) (*User, error) {
+func (s *Users) Get(ctx context.Context, tenantID string, id ids.ID) (*User, error) {
 	return s.Store.FindByID(ctx, s.db(tenantID), id)
 }
 
 // List returns a page of the tenant's users.
-func (s *Users) List(ctx context.Context, tenantID string, f UserFilter, page httpx.Page) ([]User, string, error) {
-	return s.Store.Find(ctx, s.db(tenantID), f, page)
+func (s *Users) List(ctx context.Context, tenantID string, f UserFilter, pg page.Page) ([]User, string, error) {
+	return s.Store.Find(ctx, s.db(tenantID), f, pg)
 }
 
 // UserPatch changes a user; nil fields stay.
@@ -94,7 +94,7 @@ type UserPatch struct {
 // owners or make them. Disabling a user or changing its password ends its
 // tokens at once, except, for a user changing its own password, the token
 // it used. Errors: Invalid, Forbidden, NotFound, Conflict.
-func (s *Users) Update(ctx context.Context, p *authn.Principal, id bson.ObjectID, patch UserPatch) (*User, error) {
+func (s *Users) Update(ctx context.Context, p *authn.Principal, id ids.ID, patch UserPatch) (*User, error) {
 	if id != p.UserID && !p.Can(authn.ManageUsers) {
 		return nil, p.Check(authn.ManageUsers) // before the lookup: a 404 would tell which ids exist
 	}
@@ -139,11 +139,11 @@ func (s *Users) Update(ctx context.Context, p *authn.Principal, id bson.ObjectID
 	}
 	switch {
 	case u.Status == UserDisabled:
-		_, err = s.Tokens.ExpireUser(ctx, p.TenantID, u.ID, bson.NilObjectID)
+		_, err = s.Tokens.ExpireUser(ctx, p.TenantID, u.ID, ids.ID{})
 	case patch.Password != nil && self:
 		_, err = s.Tokens.ExpireUser(ctx, p.TenantID, u.ID, p.TokenID)
 	case patch.Password != nil:
-		_, err = s.Tokens.ExpireUser(ctx, p.TenantID, u.ID, bson.NilObjectID)
+		_, err = s.Tokens.ExpireUser(ctx, p.TenantID, u.ID, ids.ID{})
 	default:
 		s.Invalidate(p.TenantID) // role and status are cached with credentials
 	}
@@ -170,7 +170,7 @@ func (s *Users) checkChange(p *authn.Principal, u *User, roleOrStatus bool) erro
 
 // Delete removes user id and ends its tokens. Nobody deletes themselves.
 // Errors: Forbidden, NotFound, Conflict.
-func (s *Users) Delete(ctx context.Context, p *authn.Principal, id bson.ObjectID) error {
+func (s *Users) Delete(ctx context.Context, p *authn.Principal, id ids.ID) error {
 	u, err := s.Get(ctx, p.TenantID, id)
 	if err != nil {
 		return err
@@ -184,7 +184,7 @@ func (s *Users) Delete(ctx context.Context, p *authn.Principal, id bson.ObjectID
 	if err := s.Store.Delete(ctx, s.db(p.TenantID), u.ID); err != nil {
 		return err
 	}
-	_, err = s.Tokens.ExpireUser(ctx, p.TenantID, u.ID, bson.NilObjectID)
+	_, err = s.Tokens.ExpireUser(ctx, p.TenantID, u.ID, ids.ID{})
 	return err
 }
 
@@ -198,7 +198,7 @@ func (s *Users) FindByUsername(ctx context.Context, tenantID, username string) (
 }
 
 // FindByID implements usertokens.Users.
-func (s *Users) FindByID(ctx context.Context, tenantID string, id bson.ObjectID) (*usertokens.Account, error) {
+func (s *Users) FindByID(ctx context.Context, tenantID string, id ids.ID) (*usertokens.Account, error) {
 	u, err := s.Get(ctx, tenantID, id)
 	if err != nil {
 		return nil, err

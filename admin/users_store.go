@@ -8,8 +8,9 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo"
 
 	"github.com/latchkey/latchkey/internal/errs"
-	"github.com/latchkey/latchkey/internal/httpx"
+	"github.com/latchkey/latchkey/internal/ids"
 	"github.com/latchkey/latchkey/internal/mongostore"
+	"github.com/latchkey/latchkey/internal/page"
 )
 
 // UserIndexes are the users collection's indexes.
@@ -35,7 +36,7 @@ func (UserStore) Insert(ctx context.Context, db *mongo.Database, u *User) error 
 }
 
 // FindByID returns user id, or NotFound.
-func (UserStore) FindByID(ctx context.Context, db *mongo.Database, id bson.ObjectID) (*User, error) {
+func (UserStore) FindByID(ctx context.Context, db *mongo.Database, id ids.ID) (*User, error) {
 	return findUser(ctx, db, bson.D{{Key: "_id", Value: id}})
 }
 
@@ -58,7 +59,7 @@ type UserFilter struct {
 }
 
 // Find returns a page of users ordered by id after the cursor.
-func (UserStore) Find(ctx context.Context, db *mongo.Database, f UserFilter, page httpx.Page) ([]User, string, error) {
+func (UserStore) Find(ctx context.Context, db *mongo.Database, f UserFilter, pg page.Page) ([]User, string, error) {
 	q := bson.D{}
 	if f.Role != "" {
 		q = append(q, bson.E{Key: "role", Value: f.Role})
@@ -71,11 +72,11 @@ func (UserStore) Find(ctx context.Context, db *mongo.Database, f UserFilter, pag
 		reMail := bson.Regex{Pattern: "^" + regexp.QuoteMeta(f.Q), Options: "i"}
 		q = append(q, bson.E{Key: "$or", Value: bson.A{bson.D{{Key: "username_key", Value: re}}, bson.D{{Key: "email", Value: reMail}}}})
 	}
-	after, err := mongostore.IDCursor(page.Cursor)
+	after, err := mongostore.IDCursor(pg.Cursor)
 	if err != nil {
 		return nil, "", err
 	}
-	return mongostore.FindPage(ctx, users(db), q, page.Limit, mongostore.Keyset[User]{
+	return mongostore.FindPage(ctx, users(db), q, pg.Limit, mongostore.Keyset[User]{
 		Key: "_id", After: after, KeyOf: func(u *User) string { return u.ID.Hex() }})
 }
 
@@ -92,7 +93,7 @@ func (UserStore) Replace(ctx context.Context, db *mongo.Database, u *User) error
 }
 
 // Delete removes user id.
-func (UserStore) Delete(ctx context.Context, db *mongo.Database, id bson.ObjectID) error {
+func (UserStore) Delete(ctx context.Context, db *mongo.Database, id ids.ID) error {
 	res, err := users(db).DeleteOne(ctx, bson.D{{Key: "_id", Value: id}})
 	if err != nil {
 		return mongostore.Translate(err, nil)

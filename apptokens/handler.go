@@ -5,12 +5,13 @@ import (
 	"net/http"
 
 	"github.com/gin-gonic/gin"
-	"go.mongodb.org/mongo-driver/v2/bson"
 
 	"github.com/latchkey/latchkey/internal/audit"
 	"github.com/latchkey/latchkey/internal/authn"
 	"github.com/latchkey/latchkey/internal/errs"
 	"github.com/latchkey/latchkey/internal/httpx"
+	"github.com/latchkey/latchkey/internal/ids"
+	"github.com/latchkey/latchkey/internal/page"
 )
 
 // Handler serves /app_tokens.
@@ -72,12 +73,12 @@ func (h *Handler) create(c *gin.Context) {
 }
 
 func (h *Handler) list(c *gin.Context) {
-	page, err := httpx.PageOf(c)
+	pg, err := httpx.PageOf(c)
 	if err != nil {
 		httpx.Fail(c, err)
 		return
 	}
-	list, next, err := h.Service.List(c.Request.Context(), authn.From(c).TenantID, page)
+	list, next, err := h.Service.List(c.Request.Context(), authn.From(c).TenantID, pg)
 	if err != nil {
 		httpx.Fail(c, err)
 		return
@@ -87,7 +88,7 @@ func (h *Handler) list(c *gin.Context) {
 	for i := range list {
 		views[i] = ViewOf(&list[i], now)
 	}
-	c.JSON(http.StatusOK, httpx.NewList(views, next))
+	c.JSON(http.StatusOK, page.NewList(views, next))
 }
 
 func (h *Handler) get(c *gin.Context) {
@@ -135,7 +136,7 @@ func (h *Handler) delete(c *gin.Context) {
 	c.Status(http.StatusNoContent)
 }
 
-func (h *Handler) audit(c *gin.Context, action string, id bson.ObjectID) {
+func (h *Handler) audit(c *gin.Context, action string, id ids.ID) {
 	db := h.Service.Tenants.DB(authn.From(c).TenantID)
 	h.Audit.Write(c.Request.Context(), db, audit.Event(c, action, id.Hex(), audit.Success))
 }

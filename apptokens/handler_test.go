@@ -6,9 +6,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/latchkey/latchkey/internal/ids"
 	"github.com/latchkey/latchkey/internal/secret"
 	"github.com/latchkey/latchkey/internal/testserver"
-	"go.mongodb.org/mongo-driver/v2/bson"
 )
 
 const base = "/api/v1/app_tokens"
@@ -188,7 +188,7 @@ func TestForgedStringWithARealID(t *testing.T) {
 	s := testserver.Start(t)
 	owner := s.OwnerToken(t)
 	r := s.Must(t, 201, testserver.Request{Method: "POST", Path: base, AppToken: s.AppToken, Token: owner, JSON: map[string]any{}})
-	id, err := bson.ObjectIDFromHex(r.String("id"))
+	id, err := ids.Parse(r.String("id"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,12 +4,12 @@ import (
 	"context"
 	"time"
 
-	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 
 	"github.com/latchkey/latchkey/internal/errs"
-	"github.com/latchkey/latchkey/internal/httpx"
+	"github.com/latchkey/latchkey/internal/ids"
 	"github.com/latchkey/latchkey/internal/mongostore"
+	"github.com/latchkey/latchkey/internal/page"
 	"github.com/latchkey/latchkey/internal/secret"
 	"github.com/latchkey/latchkey/tenants"
 )
@@ -28,7 +28,7 @@ type New struct {
 	Name string
 	// Seconds until the token expires; nil takes the tenant's app_token_ttl.
 	Seconds   *int64
-	CreatedBy *bson.ObjectID
+	CreatedBy *ids.ID
 }
 
 // Create makes an app token for t and returns it with its secret, which is
@@ -46,7 +46,7 @@ func (s *Service) Create(ctx context.Context, t *tenants.Tenant, in New) (*Token
 		return nil, "", err
 	}
 	now := mongostore.Time(s.Now())
-	id := bson.NewObjectID()
+	id := ids.New()
 	plain := secret.NewToken(secret.App, t.ID, id)
 	tok := &Token{ID: id, Hash: secret.Hash(plain), Name: in.Name, Created: now,
 		CreatedBy: in.CreatedBy, Expires: tenants.Expiry(now, seconds)}
@@ -67,8 +67,8 @@ func (s *Service) Get(ctx context.Context, tenantID, ref string) (*Token, error)
 }
 
 // List returns a page of the tenant's app tokens, newest first.
-func (s *Service) List(ctx context.Context, tenantID string, page httpx.Page) ([]Token, string, error) {
-	return s.Store.Find(ctx, s.Tenants.DB(tenantID), page)
+func (s *Service) List(ctx context.Context, tenantID string, pg page.Page) ([]Token, string, error) {
+	return s.Store.Find(ctx, s.Tenants.DB(tenantID), pg)
 }
 
 // SetExpiry re-dates the app token ref to seconds from now (-1 or less:

@@ -8,8 +8,9 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo"
 
 	"github.com/latchkey/latchkey/internal/errs"
-	"github.com/latchkey/latchkey/internal/httpx"
+	"github.com/latchkey/latchkey/internal/ids"
 	"github.com/latchkey/latchkey/internal/mongostore"
+	"github.com/latchkey/latchkey/internal/page"
 	"github.com/latchkey/latchkey/internal/secret"
 )
 
@@ -45,17 +46,17 @@ func (Store) FindByRef(ctx context.Context, db *mongo.Database, ref secret.Ref) 
 }
 
 // Find returns a page of tokens, newest first, after the cursor (an id).
-func (Store) Find(ctx context.Context, db *mongo.Database, page httpx.Page) ([]Token, string, error) {
-	after, err := mongostore.IDCursor(page.Cursor)
+func (Store) Find(ctx context.Context, db *mongo.Database, pg page.Page) ([]Token, string, error) {
+	after, err := mongostore.IDCursor(pg.Cursor)
 	if err != nil {
 		return nil, "", err
 	}
-	return mongostore.FindPage(ctx, coll(db), bson.D{}, page.Limit, mongostore.Keyset[Token]{
+	return mongostore.FindPage(ctx, coll(db), bson.D{}, pg.Limit, mongostore.Keyset[Token]{
 		Key: "_id", Desc: true, After: after, KeyOf: func(t *Token) string { return t.ID.Hex() }})
 }
 
 // SetExpires changes the expiry of token id.
-func (Store) SetExpires(ctx context.Context, db *mongo.Database, id bson.ObjectID, expires time.Time) error {
+func (Store) SetExpires(ctx context.Context, db *mongo.Database, id ids.ID, expires time.Time) error {
 	res, err := coll(db).UpdateOne(ctx, bson.D{{Key: "_id", Value: id}}, bson.D{{Key: "$set", Value: bson.D{{Key: "expires", Value: expires}}}})
 	if err != nil {
 		return mongostore.Translate(err, nil)
@@ -67,7 +68,7 @@ func (Store) SetExpires(ctx context.Context, db *mongo.Database, id bson.ObjectI
 }
 
 // Delete removes token id.
-func (Store) Delete(ctx context.Context, db *mongo.Database, id bson.ObjectID) error {
+func (Store) Delete(ctx context.Context, db *mongo.Database, id ids.ID) error {
 	res, err := coll(db).DeleteOne(ctx, bson.D{{Key: "_id", Value: id}})
 	if err != nil {
 		return mongostore.Translate(err, nil)

@@ -5,7 +5,7 @@ package apptokens
 import (
 	"time"
 
-	"go.mongodb.org/mongo-driver/v2/bson"
+	"github.com/latchkey/latchkey/internal/ids"
 )
 
 // Collection is the tenant collection app tokens live in.
@@ -13,13 +13,13 @@ const Collection = "app_tokens"
 
 // Token is a stored app token. Only the hash of its secret is kept.
 type Token struct {
-	ID        bson.ObjectID  `bson:"_id"`
-	Hash      string         `bson:"hash"`
-	Name      string         `bson:"name"`
-	Created   time.Time      `bson:"created"`
-	CreatedBy *bson.ObjectID `bson:"created_by,omitempty"`
-	Expires   time.Time      `bson:"expires"`
-	LastUsed  *time.Time     `bson:"last_used,omitempty"`
+	ID        ids.ID     `bson:"_id"`
+	Hash      string     `bson:"hash"`
+	Name      string     `bson:"name"`
+	Created   time.Time  `bson:"created"`
+	CreatedBy *ids.ID    `bson:"created_by,omitempty"`
+	Expires   time.Time  `bson:"expires"`
+	LastUsed  *time.Time `bson:"last_used,omitempty"`
 }
 
 // Expired reports whether the token has expired at now.

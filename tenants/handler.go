@@ -8,6 +8,7 @@ import (
 	"github.com/latchkey/latchkey/internal/audit"
 	"github.com/latchkey/latchkey/internal/authn"
 	"github.com/latchkey/latchkey/internal/httpx"
+	"github.com/latchkey/latchkey/internal/page"
 )
 
 // Handler serves /tenants.
@@ -56,17 +57,17 @@ func (h *Handler) create(c *gin.Context) {
 }
 
 func (h *Handler) list(c *gin.Context) {
-	page, err := httpx.PageOf(c)
+	pg, err := httpx.PageOf(c)
 	if err != nil {
 		httpx.Fail(c, err)
 		return
 	}
-	list, next, err := h.Service.List(c.Request.Context(), page)
+	list, next, err := h.Service.List(c.Request.Context(), pg)
 	if err != nil {
 		httpx.Fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, httpx.NewList(list, next))
+	c.JSON(http.StatusOK, page.NewList(list, next))
 }
 
 func (h *Handler) get(c *gin.Context) {

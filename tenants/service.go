@@ -7,8 +7,8 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo"
 
 	"github.com/latchkey/latchkey/internal/errs"
-	"github.com/latchkey/latchkey/internal/httpx"
 	"github.com/latchkey/latchkey/internal/mongostore"
+	"github.com/latchkey/latchkey/internal/page"
 	"github.com/latchkey/latchkey/internal/secret"
 )
 
@@ -114,8 +114,8 @@ func (s *Service) Find(ctx context.Context, ref string) (*Tenant, error) {
 }
 
 // List returns a page of tenants ordered by slug.
-func (s *Service) List(ctx context.Context, page httpx.Page) ([]Tenant, string, error) {
-	return s.Store.Find(ctx, page)
+func (s *Service) List(ctx context.Context, pg page.Page) ([]Tenant, string, error) {
+	return s.Store.Find(ctx, pg)
 }
 
 // Patch changes a tenant; nil fields stay.

@@ -8,8 +8,8 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo"
 
 	"github.com/latchkey/latchkey/internal/errs"
-	"github.com/latchkey/latchkey/internal/httpx"
 	"github.com/latchkey/latchkey/internal/mongostore"
+	"github.com/latchkey/latchkey/internal/page"
 )
 
 // Store keeps tenants in the control database's "tenants" collection.
@@ -73,15 +73,15 @@ func (s *Store) findOne(ctx context.Context, q bson.D) (*Tenant, error) {
 }
 
 // Find lists tenants by slug, after the cursor (a slug).
-func (s *Store) Find(ctx context.Context, page httpx.Page) ([]Tenant, string, error) {
+func (s *Store) Find(ctx context.Context, pg page.Page) ([]Tenant, string, error) {
 	var after any
-	if page.Cursor != "" {
-		if !ValidSlug(page.Cursor) { // tenant cursors are slugs
-			return nil, "", mongostore.BadCursor
+	if pg.Cursor != "" {
+		if !ValidSlug(pg.Cursor) { // tenant cursors are slugs
+			return nil, "", page.BadCursor
 		}
-		after = page.Cursor
+		after = pg.Cursor
 	}
-	return mongostore.FindPage(ctx, s.coll, bson.D{}, page.Limit, mongostore.Keyset[Tenant]{
+	return mongostore.FindPage(ctx, s.coll, bson.D{}, pg.Limit, mongostore.Keyset[Tenant]{
 		Key: "slug", After: after, KeyOf: func(t *Tenant) string { return t.Slug }})
 }
 

@@ -6,6 +6,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 
 	"github.com/latchkey/latchkey/internal/errs"
+	"github.com/latchkey/latchkey/internal/ids"
 	"github.com/latchkey/latchkey/internal/mongostore"
 	"github.com/latchkey/latchkey/internal/secret"
 	"github.com/latchkey/latchkey/tenants"
@@ -20,7 +21,7 @@ var (
 // RefreshInput is what a refresh presents.
 type RefreshInput struct {
 	RefreshToken string
-	AppToken     bson.ObjectID
+	AppToken     ids.ID
 }
 
 // Refresh trades a login token's refresh token for a new login token with

@@ -9,6 +9,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
+	"github.com/latchkey/latchkey/internal/ids"
 	"github.com/latchkey/latchkey/internal/mongostore"
 	"github.com/latchkey/latchkey/internal/secret"
 )
@@ -24,7 +25,7 @@ func (Store) FindByRefresh(ctx context.Context, db *mongo.Database, ref secret.R
 }
 
 // HasChild reports whether a token was made by spending id's refresh token.
-func (Store) HasChild(ctx context.Context, db *mongo.Database, id bson.ObjectID) (bool, error) {
+func (Store) HasChild(ctx context.Context, db *mongo.Database, id ids.ID) (bool, error) {
 	err := coll(db).FindOne(ctx, bson.D{{Key: "parent", Value: id}},
 		options.FindOne().SetProjection(bson.D{{Key: "_id", Value: 1}})).Err()
 	switch {
@@ -39,7 +40,7 @@ func (Store) HasChild(ctx context.Context, db *mongo.Database, id bson.ObjectID)
 
 // ExpireAt makes token id and its refresh token expire at t, unless they
 // expire earlier already.
-func (Store) ExpireAt(ctx context.Context, db *mongo.Database, id bson.ObjectID, t time.Time) error {
+func (Store) ExpireAt(ctx context.Context, db *mongo.Database, id ids.ID, t time.Time) error {
 	_, err := coll(db).UpdateOne(ctx, bson.D{{Key: "_id", Value: id}}, bson.D{{Key: "$min", Value: bson.D{
 		{Key: "expires", Value: t}, {Key: "refresh_expires", Value: t}}}})
 	return mongostore.Translate(err, nil)

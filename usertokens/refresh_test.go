@@ -7,9 +7,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/latchkey/latchkey/internal/ids"
 	"github.com/latchkey/latchkey/internal/secret"
 	"github.com/latchkey/latchkey/internal/testserver"
-	"go.mongodb.org/mongo-driver/v2/bson"
 )
 
 const (
@@ -192,7 +192,7 @@ func TestRefreshRefuses(t *testing.T) {
 	}{
 		{"garbage", func(t *testing.T) testserver.Request { return f.refreshReq("nope") }, 401, bad},
 		{"made-up string of the right form", func(t *testing.T) testserver.Request {
-			return f.refreshReq(secret.NewToken(secret.Refresh, f.a.ID, bson.NewObjectID()))
+			return f.refreshReq(secret.NewToken(secret.Refresh, f.a.ID, ids.New()))
 		}, 401, bad},
 		{"a user token", func(t *testing.T) testserver.Request {
 			tok, _ := f.session(t, nil)

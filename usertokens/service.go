@@ -10,6 +10,7 @@ import (
 
 	"github.com/latchkey/latchkey/internal/authn"
 	"github.com/latchkey/latchkey/internal/errs"
+	"github.com/latchkey/latchkey/internal/ids"
 	"github.com/latchkey/latchkey/internal/mongostore"
 	"github.com/latchkey/latchkey/internal/secret"
 	"github.com/latchkey/latchkey/tenants"
@@ -47,7 +48,7 @@ type LoginInput struct {
 	Password string
 	Seconds  *int64
 	Long     bool
-	AppToken bson.ObjectID
+	AppToken ids.ID
 }
 
 // Login checks a username and password and issues a login token with a
@@ -94,9 +95,9 @@ func loginTTL(st tenants.Settings, seconds *int64, long bool) (int64, error) {
 // issue inserts a login token with a refresh token for acct. parent, when
 // set, is the token whose refresh token this spends: the unique index on
 // parent lets exactly one such insert succeed.
-func (s *Service) issue(ctx context.Context, t *tenants.Tenant, acct *Account, appToken bson.ObjectID, ttl int64, parent *Token) (*Session, error) {
+func (s *Service) issue(ctx context.Context, t *tenants.Tenant, acct *Account, appToken ids.ID, ttl int64, parent *Token) (*Session, error) {
 	now := mongostore.Time(s.Now())
-	id := bson.NewObjectID()
+	id := ids.New()
 	plain := secret.NewToken(secret.User, t.ID, id)
 	refresh := secret.NewToken(secret.Refresh, t.ID, id) // names the same record
 	refreshExpires := tenants.Expiry(now, t.Settings.RefreshTokenTTL)
@@ -180,7 +181,7 @@ func (s *Service) Logout(ctx context.Context, p *authn.Principal) error {
 
 // ExpireUser expires every live token of user in tenant, except keep (zero
 // for none), and returns how many it expired.
-func (s *Service) ExpireUser(ctx context.Context, tenantID string, user, keep bson.ObjectID) (int64, error) {
+func (s *Service) ExpireUser(ctx context.Context, tenantID string, user, keep ids.ID) (int64, error) {
 	q := bson.D{{Key: "user_id", Value: user}}
 	if !keep.IsZero() {
 		q = append(q, bson.E{Key: "_id", Value: bson.D{{Key: "$ne", Value: keep}}})

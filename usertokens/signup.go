@@ -3,9 +3,8 @@ package usertokens
 import (
 	"context"
 
-	"go.mongodb.org/mongo-driver/v2/bson"
-
 	"github.com/latchkey/latchkey/internal/errs"
+	"github.com/latchkey/latchkey/internal/ids"
 	"github.com/latchkey/latchkey/tenants"
 )
 
@@ -23,7 +22,7 @@ type SignupInput struct {
 	Password2 string
 	Email     string
 	AcceptTOS *bool
-	AppToken  bson.ObjectID
+	AppToken  ids.ID
 }
 
 // SignupAllowed returns Forbidden unless t lets people sign up.

@@ -8,6 +8,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo"
 
 	"github.com/latchkey/latchkey/internal/errs"
+	"github.com/latchkey/latchkey/internal/ids"
 	"github.com/latchkey/latchkey/internal/mongostore"
 	"github.com/latchkey/latchkey/internal/secret"
 )
@@ -54,7 +55,7 @@ func findOne(ctx context.Context, db *mongo.Database, q bson.D) (*Token, error) 
 
 // SetExpires changes token id's expiry; when refresh is true its refresh
 // token expires at the same moment.
-func (Store) SetExpires(ctx context.Context, db *mongo.Database, id bson.ObjectID, expires time.Time, refresh bool) error {
+func (Store) SetExpires(ctx context.Context, db *mongo.Database, id ids.ID, expires time.Time, refresh bool) error {
 	set := bson.D{{Key: "expires", Value: expires}}
 	if refresh {
 		set = append(set, bson.E{Key: "refresh_expires", Value: expires})

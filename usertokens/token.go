@@ -7,9 +7,8 @@ import (
 	"context"
 	"time"
 
-	"go.mongodb.org/mongo-driver/v2/bson"
-
 	"github.com/latchkey/latchkey/internal/authn"
+	"github.com/latchkey/latchkey/internal/ids"
 )
 
 // Collection is the tenant collection user tokens live in.
@@ -26,23 +25,23 @@ const (
 // token (hash and expiry) in the same document, so issuing both, and
 // spending the parent's refresh token, is one single-document insert.
 type Token struct {
-	ID             bson.ObjectID  `bson:"_id"`
-	Hash           string         `bson:"hash"`
-	RefreshHash    string         `bson:"refresh_hash,omitempty"`
-	RefreshExpires *time.Time     `bson:"refresh_expires,omitempty"`
-	Kind           string         `bson:"kind"`
-	UserID         bson.ObjectID  `bson:"user_id"`
-	ActorID        *bson.ObjectID `bson:"actor_id,omitempty"`
-	AppTokenID     bson.ObjectID  `bson:"app_token_id"`
+	ID             ids.ID     `bson:"_id"`
+	Hash           string     `bson:"hash"`
+	RefreshHash    string     `bson:"refresh_hash,omitempty"`
+	RefreshExpires *time.Time `bson:"refresh_expires,omitempty"`
+	Kind           string     `bson:"kind"`
+	UserID         ids.ID     `bson:"user_id"`
+	ActorID        *ids.ID    `bson:"actor_id,omitempty"`
+	AppTokenID     ids.ID     `bson:"app_token_id"`
 	// Chain is the id of the first token of a refresh chain; Parent is the
 	// token whose refresh token was spent to make this one (unique: a
 	// refresh token is spent at most once).
-	Chain    *bson.ObjectID `bson:"chain,omitempty"`
-	Parent   *bson.ObjectID `bson:"parent,omitempty"`
-	Name     string         `bson:"name,omitempty"`
-	Created  time.Time      `bson:"created"`
-	Expires  time.Time      `bson:"expires"`
-	LastUsed *time.Time     `bson:"last_used,omitempty"`
+	Chain    *ids.ID    `bson:"chain,omitempty"`
+	Parent   *ids.ID    `bson:"parent,omitempty"`
+	Name     string     `bson:"name,omitempty"`
+	Created  time.Time  `bson:"created"`
+	Expires  time.Time  `bson:"expires"`
+	LastUsed *time.Time `bson:"last_used,omitempty"`
 
 	// Lifetime is the lifetime in seconds a login asked for; a refresh
 	// gives its successor the same (within the tenant's max_token_ttl).
@@ -79,7 +78,7 @@ func ViewOf(t *Token, now time.Time) View {
 
 // Account is what this package needs to know of a user.
 type Account struct {
-	ID           bson.ObjectID
+	ID           ids.ID
 	Username     string
 	Email        string
 	Role         authn.Role
@@ -93,7 +92,7 @@ type Users interface {
 	// or NotFound.
 	FindByUsername(ctx context.Context, tenantID, username string) (*Account, error)
 	// FindByID returns the account id, or NotFound.
-	FindByID(ctx context.Context, tenantID string, id bson.ObjectID) (*Account, error)
+	FindByID(ctx context.Context, tenantID string, id ids.ID) (*Account, error)
 	// CheckMember returns every field error of a would-be member at once
 	// (fields "username", "password", "email"; a taken username included),
 	// or nil. Errors: Invalid, Unavailable.

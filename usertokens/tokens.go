@@ -3,12 +3,11 @@ package usertokens
 import (
 	"context"
 
-	"go.mongodb.org/mongo-driver/v2/bson"
-
 	"github.com/latchkey/latchkey/internal/authn"
 	"github.com/latchkey/latchkey/internal/errs"
-	"github.com/latchkey/latchkey/internal/httpx"
+	"github.com/latchkey/latchkey/internal/ids"
 	"github.com/latchkey/latchkey/internal/mongostore"
+	"github.com/latchkey/latchkey/internal/page"
 	"github.com/latchkey/latchkey/internal/secret"
 	"github.com/latchkey/latchkey/tenants"
 )
@@ -52,7 +51,7 @@ func (s *Service) Create(ctx context.Context, p *authn.Principal, in NewToken) (
 	if p.OBO() {
 		return nil, "", errOBOMints
 	}
-	tok := &Token{ID: bson.NewObjectID(), Kind: Personal, UserID: p.UserID, AppTokenID: p.AppTokenID, Name: in.Name}
+	tok := &Token{ID: ids.New(), Kind: Personal, UserID: p.UserID, AppTokenID: p.AppTokenID, Name: in.Name}
 	if target != p.UserID {
 		if err := s.checkOBO(ctx, p, target); err != nil {
 			return nil, "", err
@@ -73,11 +72,11 @@ func (s *Service) Create(ctx context.Context, p *authn.Principal, in NewToken) (
 
 // checkNew validates every field of in at once and returns the target user
 // and the lifetime.
-func checkNew(st tenants.Settings, p *authn.Principal, in NewToken) (bson.ObjectID, int64, error) {
+func checkNew(st tenants.Settings, p *authn.Principal, in NewToken) (ids.ID, int64, error) {
 	bad := map[string]string{}
 	target := p.UserID
 	if in.User != "" {
-		id, err := bson.ObjectIDFromHex(in.User)
+		id, err := ids.Parse(in.User)
 		if err != nil {
 			bad["user"] = errs.MalformedID
 		}
@@ -101,7 +100,7 @@ func checkNew(st tenants.Settings, p *authn.Principal, in NewToken) (bson.Object
 // checkOBO decides whether p may issue an OBO token for user target: p needs
 // IssueOBO, target must exist in p's tenant, be active and have a role no
 // stronger than p's.
-func (s *Service) checkOBO(ctx context.Context, p *authn.Principal, target bson.ObjectID) error {
+func (s *Service) checkOBO(ctx context.Context, p *authn.Principal, target ids.ID) error {
 	if err := p.Check(authn.IssueOBO); err != nil {
 		return err
 	}
@@ -121,7 +120,7 @@ func (s *Service) checkOBO(ctx context.Context, p *authn.Principal, target bson.
 
 // Filter selects user tokens in List; zero fields select everything.
 type Filter struct {
-	User *bson.ObjectID
+	User *ids.ID
 	Kind string
 	// Active, when set, selects live (true) or expired (false) tokens.
 	Active *bool
@@ -130,7 +129,7 @@ type Filter struct {
 // List returns a page of the tenant's user tokens matching f, newest first,
 // and the cursor of the next page. Callers who may not view every token
 // (members) see only their own, whatever f says. Errors: Invalid (cursor).
-func (s *Service) List(ctx context.Context, p *authn.Principal, f Filter, page httpx.Page) ([]Token, string, error) {
+func (s *Service) List(ctx context.Context, p *authn.Principal, f Filter, pg page.Page) ([]Token, string, error) {
 	if !p.Can(authn.ViewAnyToken) {
 		if f.User != nil && *f.User != p.UserID {
 			return nil, "", nil
@@ -138,7 +137,7 @@ func (s *Service) List(ctx context.Context, p *authn.Principal, f Filter, page h
 		self := p.UserID
 		f.User = &self
 	}
-	return s.Store.Find(ctx, s.Tenants.DB(p.TenantID), f, mongostore.Time(s.Now()), page)
+	return s.Store.Find(ctx, s.Tenants.DB(p.TenantID), f, mongostore.Time(s.Now()), pg)
 }
 
 // Get returns the token ref (its public id or its token string) as p may
@@ -230,7 +229,7 @@ func (s *Service) Delete(ctx context.Context, p *authn.Principal, ref string) (*
 // p uses when user is p's own, and returns how many it expired. Users may
 // do it to themselves; for others it needs ExpireAnyToken.
 // Errors: Forbidden, NotFound (field "user").
-func (s *Service) ExpireUserTokens(ctx context.Context, p *authn.Principal, user bson.ObjectID) (int64, error) {
+func (s *Service) ExpireUserTokens(ctx context.Context, p *authn.Principal, user ids.ID) (int64, error) {
 	if user != p.UserID {
 		if err := p.Check(authn.ExpireAnyToken); err != nil {
 			return 0, err
@@ -239,5 +238,5 @@ func (s *Service) ExpireUserTokens(ctx context.Context, p *authn.Principal, user
 			return 0, err
 		}
 	}
-	return s.ExpireUser(ctx, p.TenantID, user, bson.NilObjectID)
+	return s.ExpireUser(ctx, p.TenantID, user, ids.ID{})
 }

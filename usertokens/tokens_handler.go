@@ -5,12 +5,13 @@ import (
 	"net/http"
 
 	"github.com/gin-gonic/gin"
-	"go.mongodb.org/mongo-driver/v2/bson"
 
 	"github.com/latchkey/latchkey/internal/audit"
 	"github.com/latchkey/latchkey/internal/authn"
 	"github.com/latchkey/latchkey/internal/errs"
 	"github.com/latchkey/latchkey/internal/httpx"
+	"github.com/latchkey/latchkey/internal/ids"
+	"github.com/latchkey/latchkey/internal/page"
 	"github.com/latchkey/latchkey/internal/secret"
 )
 
@@ -60,7 +61,7 @@ func filterOf(c *gin.Context) (Filter, error) {
 	var f Filter
 	bad := map[string]string{}
 	if s, ok := c.GetQuery("user"); ok {
-		id, err := bson.ObjectIDFromHex(s)
+		id, err := ids.Parse(s)
 		if err != nil {
 			bad["user"] = errs.MalformedID
 		}
@@ -87,12 +88,12 @@ func filterOf(c *gin.Context) (Filter, error) {
 
 func (h *Handler) listTokens(c *gin.Context) {
 	f, ferr := filterOf(c)
-	page, perr := httpx.PageOf(c)
+	pg, perr := httpx.PageOf(c)
 	if err := errs.Join(ferr, perr); err != nil {
 		httpx.Fail(c, err)
 		return
 	}
-	list, next, err := h.Service.List(c.Request.Context(), authn.From(c), f, page)
+	list, next, err := h.Service.List(c.Request.Context(), authn.From(c), f, pg)
 	if err != nil {
 		httpx.Fail(c, err)
 		return
@@ -102,7 +103,7 @@ func (h *Handler) listTokens(c *gin.Context) {
 	for i := range list {
 		views[i] = ViewOf(&list[i], now)
 	}
-	c.JSON(http.StatusOK, httpx.NewList(views, next))
+	c.JSON(http.StatusOK, page.NewList(views, next))
 }
 
 func (h *Handler) getToken(c *gin.Context) {

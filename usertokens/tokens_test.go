@@ -6,8 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"go.mongodb.org/mongo-driver/v2/bson"
-
+	"github.com/latchkey/latchkey/internal/ids"
 	"github.com/latchkey/latchkey/internal/testserver"
 )
 
@@ -63,7 +62,7 @@ func TestCreateToken(t *testing.T) {
 			wantErr: map[string]string{"user": malformedID}},
 		{name: "user of wrong type", as: "admin1", body: map[string]any{"user": 5}, want: 400,
 			wantErr: map[string]string{"user": ""}},
-		{name: "unknown user", as: "admin1", body: map[string]any{"user": bson.NewObjectID().Hex()}, want: 404,
+		{name: "unknown user", as: "admin1", body: map[string]any{"user": ids.New().Hex()}, want: 404,
 			wantErr: map[string]string{"user": ""}},
 		{name: "another tenant's user", as: "owner", body: map[string]any{"user": other.OwnerID}, want: 404,
 			wantErr: map[string]string{"user": ""}},
@@ -80,7 +79,7 @@ func TestCreateToken(t *testing.T) {
 			wantErr: map[string]string{"user": malformedID, "seconds_until_expire": "", "name": ""}},
 		{name: "client chooses the token", as: "admin1", body: map[string]any{"token": "lku_mine"}, want: 400,
 			wantErr: map[string]string{"token": ""}},
-		{name: "client chooses the id", as: "admin1", body: map[string]any{"id": bson.NewObjectID().Hex()}, want: 400,
+		{name: "client chooses the id", as: "admin1", body: map[string]any{"id": ids.New().Hex()}, want: 400,
 			wantErr: map[string]string{"id": ""}},
 		{name: "unknown field", as: "mem", body: map[string]any{"refresh_token": "x"}, want: 400,
 			wantErr: map[string]string{"refresh_token": ""}},
@@ -121,7 +120,7 @@ func TestCreateToken(t *testing.T) {
 			if !strings.HasPrefix(r.String("token"), "lku_"+f.a.ID+"_") {
 				t.Errorf("token: got %q, want an lku_ token of tenant %s", r.String("token"), f.a.ID)
 			}
-			if _, err := bson.ObjectIDFromHex(r.String("id")); err != nil {
+			if _, err := ids.Parse(r.String("id")); err != nil {
 				t.Errorf("id: got %q, want a 24-hex id", r.String("id"))
 			}
 			if _, ok := r.JSON["refresh_token"]; ok {
@@ -329,7 +328,7 @@ func TestGetToken(t *testing.T) {
 		{name: "obo token sees its user's token", as: "obo", ref: memID, want: 200, wantID: memID},
 		{name: "member on another's token", as: "mem2", ref: memID, want: 404, wantErr: map[string]string{"token": ""}},
 		{name: "member on another's string", as: "mem2", ref: memSecret, want: 404, wantErr: map[string]string{"token": ""}},
-		{name: "unknown id", as: "owner", ref: bson.NewObjectID().Hex(), want: 404, wantErr: map[string]string{"token": ""}},
+		{name: "unknown id", as: "owner", ref: ids.New().Hex(), want: 404, wantErr: map[string]string{"token": ""}},
 		{name: "another tenant's id", as: "owner", ref: otherID, want: 404, wantErr: map[string]string{"token": ""}},
 		{name: "a refresh token string", as: "owner", ref: login.String("refresh_token"), want: 404,
 			wantErr: map[string]string{"token": ""}},
@@ -521,7 +520,7 @@ func TestExpireUserTokens(t *testing.T) {
 		{name: "member on another", as: "mem2", user: "mem", want: 403, wantErr: map[string]string{"permission": ""}},
 		{name: "obo token on another", as: "obo", user: "mem2", want: 403, wantErr: map[string]string{"permission": ""}},
 		{name: "malformedID id", as: "sup", user: "=xyz", want: 400, wantErr: map[string]string{"id": malformedID}},
-		{name: "unknown user", as: "sup", user: "=" + bson.NewObjectID().Hex(), want: 404, wantErr: map[string]string{"user": ""}},
+		{name: "unknown user", as: "sup", user: "=" + ids.New().Hex(), want: 404, wantErr: map[string]string{"user": ""}},
 		// mem: a login token, the OBO token, and the two made below.
 		{name: "support on a member", as: "sup", user: "mem", want: 200, wantN: 4},
 		{name: "nothing left to expire", as: "admin1", user: "mem", want: 200, wantN: 0},

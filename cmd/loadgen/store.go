@@ -5,9 +5,9 @@ import (
 	"fmt"
 	"time"
 
-	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 
+	"github.com/latchkey/latchkey/internal/ids"
 	"github.com/latchkey/latchkey/internal/mongostore"
 	"github.com/latchkey/latchkey/internal/secret"
 	"github.com/latchkey/latchkey/usertokens"
@@ -17,7 +17,7 @@ import (
 // collection in bulk, as usertokens.Token documents (the same shape the
 // service writes), valid for a day, and returns their secrets.
 func insertTokens(ctx context.Context, db *mongo.Database, tenantID, user string, n int) ([]string, error) {
-	uid, err := bson.ObjectIDFromHex(user)
+	uid, err := ids.Parse(user)
 	if err != nil {
 		return nil, err
 	}
@@ -36,10 +36,10 @@ func insertTokens(ctx context.Context, db *mongo.Database, tenantID, user string
 		return nil
 	}
 	for i := range n {
-		id := bson.NewObjectID()
+		id := ids.New()
 		secrets[i] = secret.NewToken(secret.User, tenantID, id)
 		docs = append(docs, &usertokens.Token{ID: id, Hash: secret.Hash(secrets[i]), Kind: usertokens.Personal,
-			UserID: uid, AppTokenID: bson.NewObjectID(), Created: now, Expires: now.Add(24 * time.Hour)})
+			UserID: uid, AppTokenID: ids.New(), Created: now, Expires: now.Add(24 * time.Hour)})
 		if len(docs) == cap(docs) {
 			if err := flush(); err != nil {
 				return nil, err

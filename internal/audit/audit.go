@@ -6,11 +6,11 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
-	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.uber.org/zap"
 
 	"github.com/latchkey/latchkey/internal/authn"
 	"github.com/latchkey/latchkey/internal/httpx"
+	"github.com/latchkey/latchkey/internal/ids"
 )
 
 // Collection is the name of every tenant's audit collection.
@@ -25,17 +25,17 @@ const (
 
 // Record is one audit entry.
 type Record struct {
-	ID        bson.ObjectID  `bson:"_id,omitempty" json:"id"`
-	At        time.Time      `bson:"at" json:"at"`
-	Action    string         `bson:"action" json:"action"`
-	User      *bson.ObjectID `bson:"user,omitempty" json:"user"`
-	Username  string         `bson:"username,omitempty" json:"username,omitempty"`
-	Actor     *bson.ObjectID `bson:"actor,omitempty" json:"actor"`
-	Target    string         `bson:"target,omitempty" json:"target"`
-	IP        string         `bson:"ip" json:"ip"`
-	RequestID string         `bson:"request_id" json:"request_id"`
-	Outcome   string         `bson:"outcome" json:"outcome"`
-	Detail    string         `bson:"detail,omitempty" json:"detail,omitempty"`
+	ID        ids.ID    `bson:"_id,omitempty" json:"id"`
+	At        time.Time `bson:"at" json:"at"`
+	Action    string    `bson:"action" json:"action"`
+	User      *ids.ID   `bson:"user,omitempty" json:"user"`
+	Username  string    `bson:"username,omitempty" json:"username,omitempty"`
+	Actor     *ids.ID   `bson:"actor,omitempty" json:"actor"`
+	Target    string    `bson:"target,omitempty" json:"target"`
+	IP        string    `bson:"ip" json:"ip"`
+	RequestID string    `bson:"request_id" json:"request_id"`
+	Outcome   string    `bson:"outcome" json:"outcome"`
+	Detail    string    `bson:"detail,omitempty" json:"detail,omitempty"`
 }
 
 // Log writes audit records. A failed write is logged and does not fail the
@@ -66,6 +66,6 @@ func Event(c *gin.Context, action, target, outcome string) Record {
 // Filter selects records.
 type Filter struct {
 	Action string
-	User   *bson.ObjectID
+	User   *ids.ID
 	Since  *time.Time
 }

@@ -8,9 +8,9 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
-	"go.mongodb.org/mongo-driver/v2/bson"
 
 	"github.com/latchkey/latchkey/internal/authn"
+	"github.com/latchkey/latchkey/internal/ids"
 	"github.com/latchkey/latchkey/internal/secret"
 )
 
@@ -31,19 +31,19 @@ func (m *memSource) UserCredential(_ context.Context, _ string, ref secret.Ref) 
 
 type nopRecorder struct{}
 
-func (nopRecorder) Used(string, string, bson.ObjectID, time.Time) {}
+func (nopRecorder) Used(string, string, ids.ID, time.Time) {}
 
 // benchRouter serves GET /x behind the User middleware with a cache of ttl
 // (0: every request is a miss) and returns a request carrying valid tokens.
 func benchRouter(ttl time.Duration) (*gin.Engine, *http.Request) {
 	const tenant = "abcdefgh"
-	appTok, userTok := secret.NewToken(secret.App, tenant, bson.NewObjectID()), secret.NewToken(secret.User, tenant, bson.NewObjectID())
+	appTok, userTok := secret.NewToken(secret.App, tenant, ids.New()), secret.NewToken(secret.User, tenant, ids.New())
 	far := time.Now().Add(time.Hour)
 	src := &memSource{
 		app: map[string]authn.AppCredential{secret.Hash(appTok): {TenantID: tenant, TenantActive: true,
-			TokenID: bson.NewObjectID(), Expires: far}},
-		user: map[string]authn.UserCredential{secret.Hash(userTok): {TokenID: bson.NewObjectID(), Kind: "login",
-			Expires: far, UserID: bson.NewObjectID(), Username: "u", Role: authn.Member, UserActive: true, ActorActive: true}},
+			TokenID: ids.New(), Expires: far}},
+		user: map[string]authn.UserCredential{secret.Hash(userTok): {TokenID: ids.New(), Kind: "login",
+			Expires: far, UserID: ids.New(), Username: "u", Role: authn.Member, UserActive: true, ActorActive: true}},
 	}
 	a := &authn.Authenticator{Source: src, Cache: authn.NewCache(ttl, 1000, time.Now), Recorder: nopRecorder{}, Now: time.Now}
 	gin.SetMode(gin.ReleaseMode)
@@ -123,12 +123,12 @@ func BenchmarkMiddlewareHitFullCache(b *testing.B) {
 	var reqs []*http.Request
 	for range tenants {
 		tenant := secret.NewTenantID()
-		appTok := secret.NewToken(secret.App, tenant, bson.NewObjectID())
-		src.app[secret.Hash(appTok)] = authn.AppCredential{TenantID: tenant, TenantActive: true, TokenID: bson.NewObjectID(), Expires: far}
+		appTok := secret.NewToken(secret.App, tenant, ids.New())
+		src.app[secret.Hash(appTok)] = authn.AppCredential{TenantID: tenant, TenantActive: true, TokenID: ids.New(), Expires: far}
 		for range perTenant - 1 {
-			userTok := secret.NewToken(secret.User, tenant, bson.NewObjectID())
-			src.user[secret.Hash(userTok)] = authn.UserCredential{TokenID: bson.NewObjectID(), Kind: "login", Expires: far,
-				UserID: bson.NewObjectID(), Role: authn.Member, UserActive: true, ActorActive: true}
+			userTok := secret.NewToken(secret.User, tenant, ids.New())
+			src.user[secret.Hash(userTok)] = authn.UserCredential{TokenID: ids.New(), Kind: "login", Expires: far,
+				UserID: ids.New(), Role: authn.Member, UserActive: true, ActorActive: true}
 			req := httptest.NewRequest(http.MethodGet, "/x", nil)
 			req.Header.Set(authn.AppTokenHeader, appTok)
 			req.Header.Set(authn.TokenHeader, userTok)

@@ -7,11 +7,11 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
-	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.uber.org/zap"
 
 	"github.com/latchkey/latchkey/internal/errs"
 	"github.com/latchkey/latchkey/internal/httpx"
+	"github.com/latchkey/latchkey/internal/ids"
 	"github.com/latchkey/latchkey/internal/secret"
 )
 
@@ -20,28 +20,28 @@ type AppCredential struct {
 	TenantID     string
 	TenantActive bool
 	Platform     bool
-	TokenID      bson.ObjectID
+	TokenID      ids.ID
 	Expires      time.Time
 }
 
 // UserCredential is what a user token resolves to, with the state of its
 // user and, for OBO tokens, of its issuing actor.
 type UserCredential struct {
-	TokenID    bson.ObjectID
+	TokenID    ids.ID
 	Kind       string
 	Expires    time.Time
-	UserID     bson.ObjectID
+	UserID     ids.ID
 	Username   string
 	Role       Role
 	UserActive bool
-	ActorID    bson.ObjectID
+	ActorID    ids.ID
 	ActorRole  Role
 	// ActorActive is true when there is no actor or the actor is active.
 	ActorActive bool
 	// The rest of the token's record, so that showing the current token
 	// (GET /token, the most frequent call) needs no second store read.
 	Name       string
-	AppTokenID bson.ObjectID // the app token it was issued through
+	AppTokenID ids.ID // the app token it was issued through
 	Created    time.Time
 	LastUsed   *time.Time
 }
@@ -58,7 +58,7 @@ type Source interface {
 // Recorder is told of every successful use of a token, to keep last_used
 // without a write per request.
 type Recorder interface {
-	Used(tenantID, collection string, id bson.ObjectID, at time.Time)
+	Used(tenantID, collection string, id ids.ID, at time.Time)
 }
 
 // Authenticator is the authenticating middleware.

@@ -5,7 +5,7 @@ package authn
 
 import (
 	"github.com/gin-gonic/gin"
-	"go.mongodb.org/mongo-driver/v2/bson"
+	"github.com/latchkey/latchkey/internal/ids"
 )
 
 // Role is a user's role in its tenant.
@@ -40,16 +40,16 @@ func Weaker(r, o Role) Role {
 type Principal struct {
 	TenantID   string
 	Platform   bool // the tenant is the platform tenant
-	AppTokenID bson.ObjectID
+	AppTokenID ids.ID
 
-	TokenID   bson.ObjectID // zero on routes without a user token
+	TokenID   ids.ID // zero on routes without a user token
 	TokenKind string
-	UserID    bson.ObjectID
+	UserID    ids.ID
 	Username  string
 	// Role is the effective role: for an OBO token, the weaker of the user's
 	// and the issuing actor's roles.
 	Role    Role
-	ActorID bson.ObjectID // the issuing admin of an OBO token, else zero
+	ActorID ids.ID // the issuing admin of an OBO token, else zero
 	// Token is the user token as this request verified it: read from the
 	// store at most cache.ttl ago (last_used is also written in batches).
 	Token UserCredential

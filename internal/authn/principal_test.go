@@ -5,9 +5,9 @@ import (
 	"testing"
 
 	"github.com/gin-gonic/gin"
-	"go.mongodb.org/mongo-driver/v2/bson"
 
 	"github.com/latchkey/latchkey/internal/errs"
+	"github.com/latchkey/latchkey/internal/ids"
 )
 
 func TestRoleOrdering(t *testing.T) {
@@ -87,7 +87,7 @@ func TestCanTenantsOnlyOnThePlatform(t *testing.T) {
 }
 
 func TestCanOBOTokenCannotIssueOBO(t *testing.T) {
-	p := &Principal{Role: Owner, ActorID: bson.NewObjectID()}
+	p := &Principal{Role: Owner, ActorID: ids.New()}
 	if !p.OBO() {
 		t.Fatal("OBO: got false")
 	}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/latchkey/latchkey/internal/errs"
 	"github.com/latchkey/latchkey/internal/httpx"
+	"github.com/latchkey/latchkey/internal/page"
 )
 
 func do(h http.Handler, method, path string, header map[string]string) *httptest.ResponseRecorder {
@@ -232,11 +233,11 @@ func TestPageOf(t *testing.T) {
 }
 
 func TestNewList(t *testing.T) {
-	b, _ := json.Marshal(httpx.NewList[int](nil, ""))
+	b, _ := json.Marshal(page.NewList[int](nil, ""))
 	if got, want := string(b), `{"items":[],"next_cursor":null}`; got != want {
 		t.Errorf("got %s, want %s", got, want)
 	}
-	b, _ = json.Marshal(httpx.NewList([]int{1}, "c1"))
+	b, _ = json.Marshal(page.NewList([]int{1}, "c1"))
 	if got, want := string(b), `{"items":[1],"next_cursor":"c1"}`; got != want {
 		t.Errorf("got %s, want %s", got, want)
 	}

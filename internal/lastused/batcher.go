@@ -11,14 +11,13 @@ import (
 	"sync/atomic"
 	"time"
 
-	"go.mongodb.org/mongo-driver/v2/bson"
-
 	"github.com/latchkey/latchkey/internal/errs"
+	"github.com/latchkey/latchkey/internal/ids"
 )
 
 // Use is the latest use of one token.
 type Use struct {
-	ID bson.ObjectID
+	ID ids.ID
 	At time.Time
 }
 
@@ -30,7 +29,7 @@ type Writer interface {
 
 type key struct {
 	tenant, collection string
-	id                 bson.ObjectID
+	id                 ids.ID
 }
 
 // shards spread the tokens over several locks, so concurrent requests of
@@ -67,7 +66,7 @@ func New(w Writer) *Batcher {
 
 // Used records that token id of collection in tenant was used at at. It
 // implements authn.Recorder and never touches the store.
-func (b *Batcher) Used(tenantID, collection string, id bson.ObjectID, at time.Time) {
+func (b *Batcher) Used(tenantID, collection string, id ids.ID, at time.Time) {
 	k := key{tenant: tenantID, collection: collection, id: id}
 	s := &b.shards[id[len(id)-1]%shards] // the last bytes of an ObjectID are a counter
 	s.mu.Lock()

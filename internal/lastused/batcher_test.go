@@ -7,9 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"go.mongodb.org/mongo-driver/v2/bson"
-
 	"github.com/latchkey/latchkey/internal/errs"
+	"github.com/latchkey/latchkey/internal/ids"
 	"github.com/latchkey/latchkey/internal/lastused"
 )
 
@@ -44,7 +43,7 @@ func TestBatcherWritesLatestUseOnce(t *testing.T) {
 	w := &fakeWriter{}
 	b := lastused.New(w)
 	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-	tok, app := bson.NewObjectID(), bson.NewObjectID()
+	tok, app := ids.New(), ids.New()
 	for i := range 100 {
 		b.Used("tenanta1", "tokens", tok, t0.Add(time.Duration(i)*time.Second))
 		b.Used("tenanta1", "app_tokens", app, t0)
@@ -80,7 +79,7 @@ func TestBatcherKeepsFailedWritesForRetry(t *testing.T) {
 	w := &fakeWriter{fail: true}
 	b := lastused.New(w)
 	t0 := time.Now()
-	id := bson.NewObjectID()
+	id := ids.New()
 	b.Used("tenanta1", "tokens", id, t0)
 	if err := b.Flush(context.Background()); err == nil {
 		t.Fatal("got no error from a failing write")
@@ -104,7 +103,7 @@ func TestBatcherStopsWhenStoreUnavailable(t *testing.T) {
 	w := &fakeWriter{fail: true, err: errs.E(errs.Unavailable, "store", "down")}
 	b := lastused.New(w)
 	for _, tenant := range []string{"tenanta1", "tenantb2", "tenantc3"} {
-		b.Used(tenant, "tokens", bson.NewObjectID(), time.Now())
+		b.Used(tenant, "tokens", ids.New(), time.Now())
 	}
 	if err := b.Flush(context.Background()); !errs.Is(err, errs.Unavailable) {
 		t.Fatalf("got %v, want unavailable", err)
@@ -122,15 +121,15 @@ func TestBatcherStopsWhenStoreUnavailable(t *testing.T) {
 func TestBatcherConcurrent(t *testing.T) {
 	w := &fakeWriter{}
 	b := lastused.New(w)
-	ids := make([]bson.ObjectID, 64)
-	for i := range ids {
-		ids[i] = bson.NewObjectID()
+	toks := make([]ids.ID, 64)
+	for i := range toks {
+		toks[i] = ids.New()
 	}
 	var wg sync.WaitGroup
 	for g := range 8 {
 		wg.Go(func() {
 			for i := range 2000 {
-				b.Used("tenanta1", "tokens", ids[(g+i)%len(ids)], time.Now())
+				b.Used("tenanta1", "tokens", toks[(g+i)%len(toks)], time.Now())
 			}
 		})
 	}
@@ -150,18 +149,18 @@ func TestBatcherConcurrent(t *testing.T) {
 	if err := b.Flush(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	seen := map[bson.ObjectID]bool{}
+	seen := map[ids.ID]bool{}
 	for _, u := range w.writes["tenanta1/tokens"] {
 		seen[u.ID] = true
 	}
-	if len(seen) != len(ids) {
-		t.Fatalf("got %d tokens written, want %d", len(seen), len(ids))
+	if len(seen) != len(toks) {
+		t.Fatalf("got %d tokens written, want %d", len(seen), len(toks))
 	}
 }
 
 func BenchmarkUsed(b *testing.B) {
 	r := lastused.New(&fakeWriter{})
-	id := bson.NewObjectID()
+	id := ids.New()
 	now := time.Now()
 	b.ReportAllocs()
 	b.RunParallel(func(pb *testing.PB) {

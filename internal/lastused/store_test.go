@@ -10,6 +10,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 
+	"github.com/latchkey/latchkey/internal/ids"
 	"github.com/latchkey/latchkey/internal/lastused"
 	"github.com/latchkey/latchkey/internal/testserver"
 )
@@ -27,7 +28,7 @@ func TestStoreMax(t *testing.T) {
 	ctx := context.Background()
 	coll := db.Collection("tokens")
 	t0 := time.Date(2026, 5, 6, 7, 8, 9, 0, time.UTC)
-	fresh, used := bson.NewObjectID(), bson.NewObjectID()
+	fresh, used := ids.New(), ids.New()
 	if _, err := coll.InsertMany(ctx, []any{
 		bson.D{{Key: "_id", Value: fresh}},
 		bson.D{{Key: "_id", Value: used}, {Key: "last_used", Value: t0}},
@@ -38,12 +39,12 @@ func TestStoreMax(t *testing.T) {
 	err := s.Write(ctx, "tenanta1", "tokens", []lastused.Use{
 		{ID: fresh, At: t0.Add(time.Minute)},
 		{ID: used, At: t0.Add(-time.Minute)},
-		{ID: bson.NewObjectID(), At: t0},
+		{ID: ids.New(), At: t0},
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	for id, want := range map[bson.ObjectID]time.Time{fresh: t0.Add(time.Minute), used: t0} {
+	for id, want := range map[ids.ID]time.Time{fresh: t0.Add(time.Minute), used: t0} {
 		var doc struct {
 			LastUsed time.Time `bson:"last_used"`
 		}
@@ -71,7 +72,7 @@ func TestStoreManyUses(t *testing.T) {
 	uses := make([]lastused.Use, n)
 	at := time.Now().UTC().Truncate(time.Millisecond)
 	for i := range docs {
-		id := bson.NewObjectID()
+		id := ids.New()
 		docs[i] = bson.D{{Key: "_id", Value: id}}
 		uses[i] = lastused.Use{ID: id, At: at}
 	}
@@ -98,7 +99,7 @@ func TestStoreSkipsDeletedTenant(t *testing.T) {
 	db := store.Client.Database(name)
 	t.Cleanup(func() { _ = db.Drop(context.Background()) })
 	s := lastused.Store{DB: func(string) *mongo.Database { return db }}
-	if err := s.Write(ctx, "tenanta1", "tokens", []lastused.Use{{ID: bson.NewObjectID(), At: time.Now()}}); err != nil {
+	if err := s.Write(ctx, "tenanta1", "tokens", []lastused.Use{{ID: ids.New(), At: time.Now()}}); err != nil {
 		t.Fatal(err)
 	}
 	names, err := store.Client.ListDatabaseNames(ctx, bson.D{{Key: "name", Value: name}})

@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 
+	"github.com/latchkey/latchkey/internal/page"
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
@@ -47,7 +48,7 @@ func FindPage[T any](ctx context.Context, coll *mongo.Collection, q bson.D, limi
 	return list, next, nil
 }
 
-// IDCursor reads a cursor made of an ObjectID: nil for "" (the first page),
+// IDCursor reads a cursor made of an ObjectID: nil for "" (the first pg),
 // BadCursor for anything else that is not one.
 func IDCursor(cursor string) (any, error) {
 	if cursor == "" {
@@ -55,7 +56,7 @@ func IDCursor(cursor string) (any, error) {
 	}
 	id, err := bson.ObjectIDFromHex(cursor)
 	if err != nil {
-		return nil, BadCursor
+		return nil, page.BadCursor
 	}
 	return id, nil
 }

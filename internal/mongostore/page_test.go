@@ -8,6 +8,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 
 	"github.com/latchkey/latchkey/internal/mongostore"
+	"github.com/latchkey/latchkey/internal/page"
 )
 
 type item struct {
@@ -58,7 +59,7 @@ func TestFindPage(t *testing.T) {
 			t.Errorf("desc=%v q=%v: got %s, want %s", tt.desc, tt.q, got, tt.want)
 		}
 	}
-	if _, err := mongostore.IDCursor("not-an-id"); err != mongostore.BadCursor {
+	if _, err := mongostore.IDCursor("not-an-id"); err != page.BadCursor {
 		t.Errorf("IDCursor(garbage): got %v, want BadCursor", err)
 	}
 	if v, err := mongostore.IDCursor(""); v != nil || err != nil {

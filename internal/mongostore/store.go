@@ -192,9 +192,6 @@ func redact(uri string) string {
 	return fmt.Sprint(o.Hosts)
 }
 
-// BadCursor is the error for a ?cursor= that no list answer gave out.
-var BadCursor = errs.E(errs.Invalid, "cursor", "This cursor is not valid.")
-
 // Time returns t in UTC at the store's precision (milliseconds), so a time
 // handed back at creation equals the one read later.
 func Time(t time.Time) time.Time { return t.UTC().Truncate(time.Millisecond) }

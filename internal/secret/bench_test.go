@@ -3,8 +3,8 @@ package secret_test
 import (
 	"testing"
 
+	"github.com/latchkey/latchkey/internal/ids"
 	"github.com/latchkey/latchkey/internal/secret"
-	"go.mongodb.org/mongo-driver/v2/bson"
 )
 
 // Benchmarks of the per-request token work (parse and hash on every
@@ -17,12 +17,12 @@ var sink any
 func BenchmarkNewToken(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
-		sink = secret.NewToken(secret.User, "abcdefgh", bson.NewObjectID())
+		sink = secret.NewToken(secret.User, "abcdefgh", ids.New())
 	}
 }
 
 func BenchmarkParseToken(b *testing.B) {
-	tok := secret.NewToken(secret.User, "abcdefgh", bson.NewObjectID())
+	tok := secret.NewToken(secret.User, "abcdefgh", ids.New())
 	b.ReportAllocs()
 	for b.Loop() {
 		if _, ok := secret.ParseToken(tok); !ok {
@@ -34,7 +34,7 @@ func BenchmarkParseToken(b *testing.B) {
 // BenchmarkParseForged is the cost of refusing a made-up token of the
 // right shape: the checksum fails before any store lookup.
 func BenchmarkParseForged(b *testing.B) {
-	tok := []byte(secret.NewToken(secret.User, "abcdefgh", bson.NewObjectID()))
+	tok := []byte(secret.NewToken(secret.User, "abcdefgh", ids.New()))
 	// Another letter of the alphabet: it decodes, the checksum fails.
 	if tok[30] == 'a' {
 		tok[30] = 'b'
@@ -51,7 +51,7 @@ func BenchmarkParseForged(b *testing.B) {
 }
 
 func BenchmarkHash(b *testing.B) {
-	tok := secret.NewToken(secret.User, "abcdefgh", bson.NewObjectID())
+	tok := secret.NewToken(secret.User, "abcdefgh", ids.New())
 	b.ReportAllocs()
 	for b.Loop() {
 		sink = secret.Hash(tok)

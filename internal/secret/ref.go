@@ -6,13 +6,14 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 
 	"github.com/latchkey/latchkey/internal/errs"
+	"github.com/latchkey/latchkey/internal/ids"
 )
 
 // Ref names a token record: by public id, or by the token string itself
 // (support staff often hold only a leaked string), whose id is in it and
 // whose hash must then match the stored one.
 type Ref struct {
-	ID bson.ObjectID
+	ID ids.ID
 	// Hash is the SHA-256 of the token string the ref was made from; empty
 	// when the ref is a bare public id.
 	Hash string
@@ -26,7 +27,7 @@ func RefOf(tok Token, s string) Ref { return Ref{ID: tok.ID, Hash: Hash(s)} }
 // anything shaped like a token that fails its checksum; anything else that
 // is not a 24-hex id is the malformed-id error on field.
 func ParseRef(s string, kind Kind, tenantID, field string) (Ref, error) {
-	if id, err := bson.ObjectIDFromHex(s); err == nil {
+	if id, err := ids.Parse(s); err == nil {
 		return Ref{ID: id}, nil
 	}
 	if tok, ok := ParseToken(s); ok {
@@ -53,8 +54,8 @@ func (r Ref) Verifies(stored string) bool {
 }
 
 // ParseID reads a 24-hex id or returns the malformed-id error on field.
-func ParseID(s, field string) (bson.ObjectID, error) {
-	id, err := bson.ObjectIDFromHex(s)
+func ParseID(s, field string) (ids.ID, error) {
+	id, err := ids.Parse(s)
 	if err != nil {
 		return id, errs.E(errs.Invalid, field, errs.MalformedID)
 	}

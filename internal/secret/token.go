@@ -11,7 +11,7 @@ import (
 	"hash/crc32"
 	"strings"
 
-	"go.mongodb.org/mongo-driver/v2/bson"
+	"github.com/latchkey/latchkey/internal/ids"
 )
 
 // Kind is the kind of secret a token string is; its prefix says it, so secret
@@ -57,7 +57,7 @@ type Token struct {
 	TenantID string
 	// ID is the public id of the stored record the token belongs to (for a
 	// refresh token, the record of its user token).
-	ID bson.ObjectID
+	ID ids.ID
 }
 
 // NewToken returns a new token string of kind for tenant, naming the record
@@ -71,7 +71,7 @@ type Token struct {
 // the whole string is then compared in constant time (a selector and a
 // verifier in one string). The CRC-32 (over everything before it) lets
 // ParseToken reject mistyped and made-up strings without a store lookup.
-func NewToken(kind Kind, tenantID string, id bson.ObjectID) string {
+func NewToken(kind Kind, tenantID string, id ids.ID) string {
 	buf := make([]byte, idBytes+randomBytes, rawLen)
 	copy(buf, id[:])
 	if _, err := rand.Read(buf[idBytes:]); err != nil {

@@ -7,8 +7,8 @@ import (
 	"testing"
 
 	"github.com/latchkey/latchkey/internal/errs"
+	"github.com/latchkey/latchkey/internal/ids"
 	"github.com/latchkey/latchkey/internal/secret"
-	"go.mongodb.org/mongo-driver/v2/bson"
 )
 
 const tenant = "k3v7x2ab"
@@ -16,7 +16,7 @@ const tenant = "k3v7x2ab"
 func TestNewTokenRoundTrip(t *testing.T) {
 	for _, kind := range []secret.Kind{secret.App, secret.User, secret.Refresh} {
 		t.Run(string(kind), func(t *testing.T) {
-			s := secret.NewToken(kind, tenant, bson.NewObjectID())
+			s := secret.NewToken(kind, tenant, ids.New())
 			if want := string(kind) + "_" + tenant + "_"; !strings.HasPrefix(s, want) {
 				t.Errorf("got %q, want prefix %q", s, want)
 			}
@@ -40,7 +40,7 @@ func TestNewTokenRoundTrip(t *testing.T) {
 func TestNewTokenIsRandom(t *testing.T) {
 	seen := map[string]bool{}
 	for range 100 {
-		s := secret.NewToken(secret.User, tenant, bson.NewObjectID())
+		s := secret.NewToken(secret.User, tenant, ids.New())
 		if seen[s] {
 			t.Fatalf("got %q twice", s)
 		}
@@ -51,7 +51,7 @@ func TestNewTokenIsRandom(t *testing.T) {
 // Every single-character change anywhere in a token string is refused: in
 // the kind, the tenant (the checksum covers it) and the random body.
 func TestParseTokenRejectsAChangedCharacter(t *testing.T) {
-	s := secret.NewToken(secret.User, tenant, bson.NewObjectID())
+	s := secret.NewToken(secret.User, tenant, ids.New())
 	const alphabet = "abcdefghijklmnopqrstuvwxyz234567"
 	for i := 0; i < len(s); i++ {
 		if s[i] == '_' {
@@ -70,7 +70,7 @@ func TestParseTokenRejectsAChangedCharacter(t *testing.T) {
 }
 
 func TestParseTokenRejectsMalformed(t *testing.T) {
-	good := secret.NewToken(secret.App, tenant, bson.NewObjectID())
+	good := secret.NewToken(secret.App, tenant, ids.New())
 	for name, s := range map[string]string{
 		"empty":           "",
 		"unknown kind":    "lkx" + good[3:],
@@ -94,7 +94,7 @@ func TestHash(t *testing.T) {
 	if got, want := secret.Hash("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"; got != want {
 		t.Errorf("Hash(abc): got %s, want %s", got, want)
 	}
-	s := secret.NewToken(secret.User, tenant, bson.NewObjectID())
+	s := secret.NewToken(secret.User, tenant, ids.New())
 	sum := sha256.Sum256([]byte(s))
 	if got, want := secret.Hash(s), hex.EncodeToString(sum[:]); got != want {
 		t.Errorf("Hash: got %s, want %s", got, want)
@@ -131,7 +131,7 @@ func TestNewPassword(t *testing.T) {
 }
 
 func TestParseRef(t *testing.T) {
-	appID := bson.NewObjectID()
+	appID := ids.New()
 	app := secret.NewToken(secret.App, tenant, appID)
 	const id = "64b7f0c2a1b2c3d4e5f60718"
 	cases := []struct {
@@ -143,8 +143,8 @@ func TestParseRef(t *testing.T) {
 	}{
 		{name: "public id", in: id, wantID: id},
 		{name: "token string", in: app, wantID: appID.Hex(), wantHash: secret.Hash(app)},
-		{name: "token of another tenant", in: secret.NewToken(secret.App, "zzzzzzzz", bson.NewObjectID()), wantCode: errs.NotFound},
-		{name: "token of another kind", in: secret.NewToken(secret.User, tenant, bson.NewObjectID()), wantCode: errs.NotFound},
+		{name: "token of another tenant", in: secret.NewToken(secret.App, "zzzzzzzz", ids.New()), wantCode: errs.NotFound},
+		{name: "token of another kind", in: secret.NewToken(secret.User, tenant, ids.New()), wantCode: errs.NotFound},
 		{name: "token with a bad checksum", in: app[:len(app)-1] + flip(app[len(app)-1]), wantCode: errs.NotFound},
 		{name: "malformed", in: "not-an-id", wantCode: errs.Invalid},
 		{name: "short hex", in: id[:23], wantCode: errs.Invalid},
@@ -197,7 +197,7 @@ func flip(c byte) string {
 }
 
 func TestRefVerifies(t *testing.T) {
-	id := bson.NewObjectID()
+	id := ids.New()
 	s := secret.NewToken(secret.User, "abcdefgh", id)
 	tok, ok := secret.ParseToken(s)
 	if !ok || tok.ID != id {
