@@ -12,12 +12,11 @@ import (
 	"github.com/latchkey/latchkey/internal/httpx"
 	"github.com/latchkey/latchkey/internal/page"
 	"github.com/latchkey/latchkey/internal/secret"
-	"github.com/latchkey/latchkey/tenants"
 )
 
 // AuditHandler serves GET /audit.
 type AuditHandler struct {
-	Tenants *tenants.Service
+	Audit *audit.Log
 }
 
 // Register mounts the audit route on rg, which must authenticate users.
@@ -47,7 +46,7 @@ func (h *AuditHandler) list(c *gin.Context) {
 		httpx.Fail(c, err)
 		return
 	}
-	recs, next, err := audit.Find(c.Request.Context(), h.Tenants.DB(authn.From(c).TenantID), f, pg)
+	recs, next, err := h.Audit.Find(c.Request.Context(), authn.From(c).TenantID, f, pg)
 	if err != nil {
 		httpx.Fail(c, err)
 		return

@@ -5,29 +5,18 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/latchkey/latchkey/admin/users"
 	"github.com/latchkey/latchkey/apptokens"
-	"github.com/latchkey/latchkey/internal/audit"
 	"github.com/latchkey/latchkey/internal/authn"
 	"github.com/latchkey/latchkey/internal/errs"
-	"github.com/latchkey/latchkey/internal/mongostore"
 	"github.com/latchkey/latchkey/tenants"
-	"github.com/latchkey/latchkey/usertokens"
 )
 
-// TenantIndexes are the indexes of every tenant database, by collection.
-var TenantIndexes = map[string][]mongostore.Index{
-	UsersCollection:       UserIndexes,
-	apptokens.Collection:  apptokens.Indexes,
-	usertokens.Collection: usertokens.Indexes,
-	usertokens.Claims:     usertokens.ClaimIndexes,
-	audit.Collection:      audit.Indexes,
-}
-
-// Provisioner gives a new tenant its indexes, first owner and first app
+// Provisioner gives a new tenant its database, first owner and first app
 // token; it implements tenants.Provisioner.
 type Provisioner struct {
 	Tenants   *tenants.Service
-	Users     *Users
+	Users     *users.Service
 	AppTokens *apptokens.Service
 }
 
@@ -35,15 +24,15 @@ var _ tenants.Provisioner = (*Provisioner)(nil)
 
 // CheckOwner implements tenants.Provisioner.
 func (p *Provisioner) CheckOwner(o tenants.Owner) error {
-	return NewUser{Username: o.Username, Password: o.Password, Email: o.Email, Role: authn.Owner}.Check("admin.")
+	return users.New{Username: o.Username, Password: o.Password, Email: o.Email, Role: authn.Owner}.Check("admin.")
 }
 
 // Provision implements tenants.Provisioner.
 func (p *Provisioner) Provision(ctx context.Context, t *tenants.Tenant, o tenants.Owner) (tenants.Provisioned, error) {
-	if err := p.Tenants.Store.EnsureTenantIndexes(ctx, t.ID, TenantIndexes); err != nil {
+	if err := p.Tenants.Store.CreateDatabase(ctx, t.ID); err != nil {
 		return tenants.Provisioned{}, err
 	}
-	u, err := p.Users.Create(ctx, t.ID, NewUser{Username: o.Username, Password: o.Password, Email: o.Email, Role: authn.Owner}, nil)
+	u, err := p.Users.Create(ctx, t.ID, users.New{Username: o.Username, Password: o.Password, Email: o.Email, Role: authn.Owner}, nil)
 	if err != nil {
 		return tenants.Provisioned{}, err
 	}
@@ -76,9 +65,6 @@ var ErrInitialised = errs.E(errs.Conflict, "store", "The store is already initia
 // exactly one succeeds, the others get ErrInitialised once the winner has
 // finished.
 func (a *App) Initialize(ctx context.Context, password string) (*Bootstrap, error) {
-	if err := a.Tenants.Store.EnsureIndexes(ctx); err != nil {
-		return nil, err
-	}
 	if err := a.awaitPlatform(ctx); !errs.Is(err, errs.NotFound) {
 		return nil, err
 	}

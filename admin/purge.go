@@ -44,7 +44,7 @@ func (a *App) purge(ctx context.Context, retention time.Duration, pageSize int) 
 				return rep, errors.Join(append(errList, err)...)
 			}
 			rep.Tenants++
-			n, err := a.AppTokens.Store.PurgeExpired(ctx, a.Tenants.DB(t.ID), cutoff)
+			n, err := a.AppTokens.Store.PurgeExpired(ctx, t.ID, cutoff)
 			rep.AppTokens += n
 			if err != nil {
 				errList = append(errList, fmt.Errorf("purge tenant %s app tokens: %w", t.ID, err))

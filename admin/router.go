@@ -11,6 +11,7 @@ import (
 
 	"github.com/latchkey/latchkey/admin/apidoc"
 	"github.com/latchkey/latchkey/admin/console"
+	"github.com/latchkey/latchkey/admin/users"
 	"github.com/latchkey/latchkey/apptokens"
 	"github.com/latchkey/latchkey/internal/audit"
 	"github.com/latchkey/latchkey/internal/authn"
@@ -18,7 +19,6 @@ import (
 	"github.com/latchkey/latchkey/internal/httpx"
 	"github.com/latchkey/latchkey/internal/lastused"
 	"github.com/latchkey/latchkey/internal/metrics"
-	"github.com/latchkey/latchkey/internal/mongostore"
 	"github.com/latchkey/latchkey/internal/secret"
 	"github.com/latchkey/latchkey/tenants"
 	"github.com/latchkey/latchkey/usertokens"
@@ -26,7 +26,7 @@ import (
 
 // Options configure an App.
 type Options struct {
-	Store          *mongostore.Store
+	Store          Store
 	Logger         *zap.Logger
 	CacheTTL       time.Duration
 	CacheSize      int
@@ -45,12 +45,12 @@ type Options struct {
 
 // App is a wired Latchkey: every service, and the HTTP handler serving them.
 type App struct {
-	Store     *mongostore.Store
+	Store     Store
 	Cache     *authn.Cache
 	Tenants   *tenants.Service
 	AppTokens *apptokens.Service
 	Tokens    *usertokens.Service
-	Users     *Users
+	Users     *users.Service
 	Audit     *audit.Log
 	Auth      *authn.Authenticator
 	LastUsed  *lastused.Batcher
@@ -74,15 +74,16 @@ func New(o Options) (*App, error) {
 		now = time.Now
 	}
 	a := &App{Store: o.Store, log: o.Logger, Cache: authn.NewCache(o.CacheTTL, o.CacheSize, now)}
-	a.Audit = &audit.Log{Logger: o.Logger, Now: now}
-	a.Tenants = &tenants.Service{Store: tenants.NewStore(o.Store.Client, o.Store.Control), Invalidate: a.Cache.Invalidate, Now: now}
-	a.AppTokens = &apptokens.Service{Tenants: a.Tenants, Invalidate: a.Cache.Invalidate, Now: now}
-	a.Tokens = &usertokens.Service{Tenants: a.Tenants, Invalidate: a.Cache.Invalidate, Now: now,
-		DummyHash: o.Password.HashPassword(secret.NewPassword())}
-	a.Users = &Users{Tenants: a.Tenants, Tokens: a.Tokens, Hasher: o.Password, Invalidate: a.Cache.Invalidate, Now: now}
-	a.Tokens.Users = a.Users
+	st := o.Store
+	a.Audit = &audit.Log{Store: st.Audit(), Logger: o.Logger, Now: now}
+	a.Tenants = &tenants.Service{Store: st.Tenants(), Invalidate: a.Cache.Invalidate, Now: now}
+	a.AppTokens = &apptokens.Service{Tenants: a.Tenants, Store: st.AppTokens(), Invalidate: a.Cache.Invalidate, Now: now}
+	a.Users = &users.Service{Store: st.Users(), Hasher: o.Password, Invalidate: a.Cache.Invalidate, Now: now}
+	a.Tokens = &usertokens.Service{Tenants: a.Tenants, Users: a.Users, Store: st.UserTokens(), Claims: st.Claims(),
+		Invalidate: a.Cache.Invalidate, Now: now, DummyHash: o.Password.HashPassword(secret.NewPassword())}
+	a.Users.Tokens = a.Tokens
 	a.Tenants.Provisioner = &Provisioner{Tenants: a.Tenants, Users: a.Users, AppTokens: a.AppTokens}
-	a.LastUsed = lastused.New(lastused.Store{DB: a.Tenants.DB})
+	a.LastUsed = lastused.New(st.LastUsed())
 	a.Auth = &authn.Authenticator{Cache: a.Cache, Now: now, Recorder: a.LastUsed,
 		Source: &Source{Tenants: a.Tenants, AppTokens: a.AppTokens, Tokens: a.Tokens, Users: a.Users}}
 	a.Metrics = metrics.New()
@@ -122,8 +123,8 @@ func (a *App) router(trusted []string) (*gin.Engine, error) {
 	app.GET("/openapi.yaml", apidoc.Serve)
 	(&usertokens.Handler{Service: a.Tokens, Audit: a.Audit}).Register(app, user)
 	(&apptokens.Handler{Service: a.AppTokens, Audit: a.Audit}).Register(user)
-	(&UsersHandler{Users: a.Users, Audit: a.Audit}).Register(user)
-	(&AuditHandler{Tenants: a.Tenants}).Register(user)
+	(&users.Handler{Users: a.Users, Audit: a.Audit}).Register(user)
+	(&AuditHandler{Audit: a.Audit}).Register(user)
 	(&tenants.Handler{Service: a.Tenants, Audit: a.Audit}).Register(user)
 	return r, nil
 }

@@ -3,6 +3,7 @@ package admin
 import (
 	"context"
 
+	"github.com/latchkey/latchkey/admin/users"
 	"github.com/latchkey/latchkey/apptokens"
 	"github.com/latchkey/latchkey/internal/authn"
 	"github.com/latchkey/latchkey/internal/secret"
@@ -16,7 +17,7 @@ type Source struct {
 	Tenants   *tenants.Service
 	AppTokens *apptokens.Service
 	Tokens    *usertokens.Service
-	Users     *Users
+	Users     *users.Service
 }
 
 var _ authn.Source = (*Source)(nil)
@@ -27,7 +28,7 @@ func (s *Source) AppCredential(ctx context.Context, tenantID string, ref secret.
 	if err != nil {
 		return authn.AppCredential{}, err
 	}
-	tok, err := s.AppTokens.FindByToken(ctx, s.Tenants.DB(tenantID), ref)
+	tok, err := s.AppTokens.FindByRef(ctx, tenantID, ref)
 	if err != nil {
 		return authn.AppCredential{}, err
 	}
@@ -37,7 +38,7 @@ func (s *Source) AppCredential(ctx context.Context, tenantID string, ref secret.
 
 // UserCredential implements authn.Source.
 func (s *Source) UserCredential(ctx context.Context, tenantID string, ref secret.Ref) (authn.UserCredential, error) {
-	tok, err := s.Tokens.FindByToken(ctx, s.Tenants.DB(tenantID), ref)
+	tok, err := s.Tokens.FindByRef(ctx, tenantID, ref)
 	if err != nil {
 		return authn.UserCredential{}, err
 	}
@@ -46,14 +47,14 @@ func (s *Source) UserCredential(ctx context.Context, tenantID string, ref secret
 		return authn.UserCredential{}, err
 	}
 	cred := authn.UserCredential{TokenID: tok.ID, Kind: tok.Kind, Expires: tok.Expires, UserID: u.ID,
-		Username: u.Username, Role: u.Role, UserActive: u.Status == UserActive, ActorActive: true,
+		Username: u.Username, Role: u.Role, UserActive: u.Active(), ActorActive: true,
 		Name: tok.Name, AppTokenID: tok.AppTokenID, Created: tok.Created, LastUsed: tok.LastUsed}
 	if tok.ActorID != nil {
 		actor, err := s.Users.Get(ctx, tenantID, *tok.ActorID)
 		if err != nil {
 			return authn.UserCredential{}, err
 		}
-		cred.ActorID, cred.ActorRole, cred.ActorActive = actor.ID, actor.Role, actor.Status == UserActive
+		cred.ActorID, cred.ActorRole, cred.ActorActive = actor.ID, actor.Role, actor.Active()
 	}
 	return cred, nil
 }

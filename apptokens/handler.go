@@ -137,6 +137,5 @@ func (h *Handler) delete(c *gin.Context) {
 }
 
 func (h *Handler) audit(c *gin.Context, action string, id ids.ID) {
-	db := h.Service.Tenants.DB(authn.From(c).TenantID)
-	h.Audit.Write(c.Request.Context(), db, audit.Event(c, action, id.Hex(), audit.Success))
+	h.Audit.Write(c.Request.Context(), authn.From(c).TenantID, audit.Event(c, action, id.Hex(), audit.Success))
 }

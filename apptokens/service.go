@@ -4,11 +4,9 @@ import (
 	"context"
 	"time"
 
-	"go.mongodb.org/mongo-driver/v2/mongo"
-
+	"github.com/latchkey/latchkey/internal/clock"
 	"github.com/latchkey/latchkey/internal/errs"
 	"github.com/latchkey/latchkey/internal/ids"
-	"github.com/latchkey/latchkey/internal/mongostore"
 	"github.com/latchkey/latchkey/internal/page"
 	"github.com/latchkey/latchkey/internal/secret"
 	"github.com/latchkey/latchkey/tenants"
@@ -45,12 +43,12 @@ func (s *Service) Create(ctx context.Context, t *tenants.Tenant, in New) (*Token
 	if err := tenants.CheckSeconds(seconds, tenants.MaxAppTokenTTL); err != nil {
 		return nil, "", err
 	}
-	now := mongostore.Time(s.Now())
+	now := clock.Stored(s.Now())
 	id := ids.New()
 	plain := secret.NewToken(secret.App, t.ID, id)
 	tok := &Token{ID: id, Hash: secret.Hash(plain), Name: in.Name, Created: now,
 		CreatedBy: in.CreatedBy, Expires: tenants.Expiry(now, seconds)}
-	if err := s.Store.Insert(ctx, s.Tenants.DB(t.ID), tok); err != nil {
+	if err := s.Store.Insert(ctx, t.ID, tok); err != nil {
 		return nil, "", err
 	}
 	return tok, plain, nil
@@ -63,12 +61,12 @@ func (s *Service) Get(ctx context.Context, tenantID, ref string) (*Token, error)
 	if err != nil {
 		return nil, err
 	}
-	return s.Store.FindByRef(ctx, s.Tenants.DB(tenantID), r)
+	return s.FindByRef(ctx, tenantID, r)
 }
 
 // List returns a page of the tenant's app tokens, newest first.
 func (s *Service) List(ctx context.Context, tenantID string, pg page.Page) ([]Token, string, error) {
-	return s.Store.Find(ctx, s.Tenants.DB(tenantID), pg)
+	return s.Store.Find(ctx, tenantID, pg)
 }
 
 // SetExpiry re-dates the app token ref to seconds from now (-1 or less:
@@ -83,8 +81,8 @@ func (s *Service) SetExpiry(ctx context.Context, t *tenants.Tenant, ref string, 
 	if err != nil {
 		return nil, err
 	}
-	tok.Expires = tenants.Expiry(mongostore.Time(s.Now()), seconds)
-	if err := s.Store.SetExpires(ctx, s.Tenants.DB(t.ID), tok.ID, tok.Expires); err != nil {
+	tok.Expires = tenants.Expiry(clock.Stored(s.Now()), seconds)
+	if err := s.Store.SetExpires(ctx, t.ID, tok.ID, tok.Expires); err != nil {
 		return nil, err
 	}
 	s.Invalidate(t.ID)
@@ -97,18 +95,26 @@ func (s *Service) Delete(ctx context.Context, tenantID, ref string) (*Token, err
 	if err != nil {
 		return nil, err
 	}
-	if err := s.Store.Delete(ctx, s.Tenants.DB(tenantID), tok.ID); err != nil {
+	if err := s.Store.Delete(ctx, tenantID, tok.ID); err != nil {
 		return nil, err
 	}
 	s.Invalidate(tenantID)
 	return tok, nil
 }
 
-// FindByToken returns the app token a token string names (ref made with
-// secret.RefOf) in db, for authentication.
-// Errors: NotFound, Unavailable.
-func (s *Service) FindByToken(ctx context.Context, db *mongo.Database, ref secret.Ref) (*Token, error) {
-	return s.Store.FindByRef(ctx, db, ref)
+// FindByRef returns the app token ref names in tenant: the record of its
+// id, and, when ref was made from a token string, only if the string's hash
+// matches the stored one (compared in constant time). Authentication calls
+// it with refs of presented strings. Errors: NotFound, Unavailable.
+func (s *Service) FindByRef(ctx context.Context, tenantID string, ref secret.Ref) (*Token, error) {
+	tok, err := s.Store.FindByID(ctx, tenantID, ref.ID)
+	if err != nil {
+		return nil, err
+	}
+	if !ref.Verifies(tok.Hash) {
+		return nil, ErrNotFound
+	}
+	return tok, nil
 }
 
 // ErrChosenSecret answers a request that tries to name its own token string.

@@ -107,5 +107,5 @@ func (h *Handler) delete(c *gin.Context) {
 // audit records a tenant change in the caller's (the platform's) audit log.
 func (h *Handler) audit(c *gin.Context, action, target, outcome string) {
 	p := authn.From(c)
-	h.Audit.Write(c.Request.Context(), h.Service.DB(p.TenantID), audit.Event(c, action, target, outcome))
+	h.Audit.Write(c.Request.Context(), p.TenantID, audit.Event(c, action, target, outcome))
 }

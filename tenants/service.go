@@ -4,10 +4,8 @@ import (
 	"context"
 	"time"
 
-	"go.mongodb.org/mongo-driver/v2/mongo"
-
+	"github.com/latchkey/latchkey/internal/clock"
 	"github.com/latchkey/latchkey/internal/errs"
-	"github.com/latchkey/latchkey/internal/mongostore"
 	"github.com/latchkey/latchkey/internal/page"
 	"github.com/latchkey/latchkey/internal/secret"
 )
@@ -26,19 +24,19 @@ type Provisioned struct {
 	AppToken      string // the secret, shown once
 }
 
-// Provisioner makes a new tenant's indexes, first owner and first app token;
+// Provisioner makes a new tenant's database, first owner and first app token;
 // admin implements it, since users and app tokens are not this package's.
 type Provisioner interface {
 	// CheckOwner validates the owner fields, returning every field error at
 	// once with names prefixed "admin.".
 	CheckOwner(o Owner) error
-	// Provision creates the indexes, the owner and the first app token.
+	// Provision creates the database, the owner and the first app token.
 	Provision(ctx context.Context, t *Tenant, o Owner) (Provisioned, error)
 }
 
 // Service manages tenants.
 type Service struct {
-	Store       *Store
+	Store       Store
 	Provisioner Provisioner
 	// Invalidate drops a tenant's cached credentials on this instance.
 	Invalidate func(tenantID string)
@@ -79,7 +77,7 @@ func (s *Service) Create(ctx context.Context, in NewTenant, owner Owner) (*Tenan
 	if err := errs.Fields(bad); err != nil {
 		return nil, Provisioned{}, err
 	}
-	now := mongostore.Time(s.Now())
+	now := clock.Stored(s.Now())
 	t := &Tenant{ID: secret.NewTenantID(), Slug: in.Slug, Name: in.Name, Status: Creating,
 		Platform: in.Platform, Settings: settings, Created: now, Updated: now}
 	if err := s.Store.Insert(ctx, t); err != nil {
@@ -99,7 +97,7 @@ func (s *Service) Create(ctx context.Context, in NewTenant, owner Owner) (*Tenan
 // FindByID returns the tenant with id. Errors: NotFound, Unavailable.
 func (s *Service) FindByID(ctx context.Context, id string) (*Tenant, error) {
 	if !secret.ValidTenantID(id) {
-		return nil, errNotFound
+		return nil, ErrNotFound
 	}
 	return s.Store.FindByID(ctx, id)
 }
@@ -159,7 +157,7 @@ func (s *Service) Update(ctx context.Context, ref string, p Patch) (*Tenant, err
 		return nil, err
 	}
 	t.Settings = settings
-	t.Updated = mongostore.Time(s.Now())
+	t.Updated = clock.Stored(s.Now())
 	if err := s.Store.Replace(ctx, t); err != nil {
 		return nil, err
 	}
@@ -187,6 +185,3 @@ func (s *Service) Delete(ctx context.Context, ref, confirm string) error {
 	s.Invalidate(t.ID)
 	return nil
 }
-
-// DB returns the database of tenant id.
-func (s *Service) DB(id string) *mongo.Database { return s.Store.DB(id) }

@@ -95,7 +95,7 @@ func (h *Handler) login(c *gin.Context) {
 	}
 	s, err := h.Service.Login(c.Request.Context(), t, LoginInput{Username: req.Username, Password: req.Password,
 		Seconds: req.Seconds, Long: req.Long, AppToken: p.AppTokenID})
-	db := h.Service.Tenants.DB(p.TenantID)
+	tenantID := p.TenantID
 	if err != nil {
 		if code := errs.CodeOf(err); code == errs.Unauthorized || code == errs.Locked {
 			rec := audit.Event(c, "login", "", audit.Failure)
@@ -110,7 +110,7 @@ func (h *Handler) login(c *gin.Context) {
 			} else {
 				rec.Detail = "unknown username"
 			}
-			h.Audit.Write(c.Request.Context(), db, rec)
+			h.Audit.Write(c.Request.Context(), tenantID, rec)
 		}
 		httpx.Fail(c, err)
 		return
@@ -118,7 +118,7 @@ func (h *Handler) login(c *gin.Context) {
 	rec := audit.Event(c, "login", s.Token.ID.Hex(), audit.Success)
 	id := s.User.ID
 	rec.User, rec.Username = &id, s.User.Username
-	h.Audit.Write(c.Request.Context(), db, rec)
+	h.Audit.Write(c.Request.Context(), tenantID, rec)
 	c.JSON(http.StatusOK, ResponseOf(s))
 }
 
@@ -159,6 +159,5 @@ func (h *Handler) logout(c *gin.Context) {
 }
 
 func (h *Handler) audit(c *gin.Context, action, target string) {
-	db := h.Service.Tenants.DB(authn.From(c).TenantID)
-	h.Audit.Write(c.Request.Context(), db, audit.Event(c, action, target, audit.Success))
+	h.Audit.Write(c.Request.Context(), authn.From(c).TenantID, audit.Event(c, action, target, audit.Success))
 }

@@ -8,28 +8,11 @@ import (
 	"strings"
 	"time"
 
-	"go.mongodb.org/mongo-driver/v2/bson"
-	"go.mongodb.org/mongo-driver/v2/mongo"
-
+	"github.com/latchkey/latchkey/internal/clock"
 	"github.com/latchkey/latchkey/internal/errs"
-	"github.com/latchkey/latchkey/internal/mongostore"
 	"github.com/latchkey/latchkey/internal/secret"
 	"github.com/latchkey/latchkey/tenants"
 )
-
-// Claims is the tenant collection that holds login-attempt claims: each a
-// document under a unique _id, so concurrent logins settle who may check a
-// password by insert, never by a counter.
-const Claims = "login_claims"
-
-// claimTTL deletes claims and locks on MongoDB once they no longer matter;
-// the embedded store has no TTL indexes, and Purge deletes them there.
-var claimTTL time.Duration
-
-// ClaimIndexes are the claims collection's indexes (its _id is unique).
-var ClaimIndexes = []mongostore.Index{
-	{Keys: bson.D{{Key: "expires", Value: 1}}, ExpireAfter: &claimTTL},
-}
 
 // The lockout (SPEC §5) counts failed logins per username in fixed windows
 // of lockout_window seconds: buckets of Unix time, where a window starts
@@ -46,25 +29,16 @@ var ClaimIndexes = []mongostore.Index{
 //   - A login reads the lock first, so the lock outlasts its window and
 //     refuses the right password too.
 //
-// Every read and write names a single _id: on the embedded store a range or
-// $in query scans the whole collection (measured: ~20 µs per document).
-// <user> is the SHA-256 of the lowercased username, known or not, so
+// Every read and write names a single id, so each lockout step is one
+// indexed read or write on every engine. <user> is the SHA-256 of the lowercased username, known or not, so
 // unknown usernames count the same way and no attempted username (at times
 // a password typed into the wrong field) is stored.
 
 const msgLocked = "Too many failed logins. Try again later."
 
-// claim is a slot, a failure or, with Until, a lock. Expires is when it
-// stops mattering, for the purge and MongoDB's TTL index.
-type claim struct {
-	ID      string     `bson:"_id"`
-	Expires time.Time  `bson:"expires"`
-	Until   *time.Time `bson:"until,omitempty"`
-}
-
 // attempt is a claimed slot: the right to check one password.
 type attempt struct {
-	db       *mongo.Database
+	tenantID string
 	id       string // the slot claimed
 	user     string
 	window   string // "<user>|<window start>"
@@ -91,7 +65,7 @@ func (s *Service) checkPassword(ctx context.Context, t *tenants.Tenant, username
 	// cancelling requests would dodge the lock.
 	ctx = context.WithoutCancel(ctx)
 	if err != nil || (ok && usable) {
-		_ = claimStore.delete(ctx, a.db, a.id) // a slot left behind only lasts its window
+		_ = s.Claims.DeleteClaim(ctx, a.tenantID, a.id) // a slot left behind only lasts its window
 		return ok, err
 	}
 	return false, s.failAttempt(ctx, a)
@@ -100,10 +74,9 @@ func (s *Service) checkPassword(ctx context.Context, t *tenants.Tenant, username
 // claimAttempt claims a slot of username's current window.
 func (s *Service) claimAttempt(ctx context.Context, t *tenants.Tenant, username string) (*attempt, error) {
 	st := t.Settings
-	db := s.Tenants.DB(t.ID)
-	now := mongostore.Time(s.Now())
+	now := clock.Stored(s.Now())
 	user := claimUser(username)
-	lock, err := claimStore.find(ctx, db, lockID(user))
+	lock, err := s.Claims.FindClaim(ctx, t.ID, lockID(user))
 	if err != nil {
 		return nil, err
 	}
@@ -111,12 +84,12 @@ func (s *Service) claimAttempt(ctx context.Context, t *tenants.Tenant, username 
 		return nil, errs.Lock("credentials", msgLocked, lock.Until.Sub(now))
 	}
 	start, end := window(now, st.LockoutWindow, lock)
-	a := &attempt{db: db, user: user, window: user + "|" + strconv.FormatInt(start.UnixMilli(), 10),
+	a := &attempt{tenantID: t.ID, user: user, window: user + "|" + strconv.FormatInt(start.UnixMilli(), 10),
 		n: max(st.LockoutAttempts, 1), end: end, duration: time.Duration(st.LockoutDuration) * time.Second,
 		width: st.LockoutWindow}
 	for i := range a.n {
 		id := a.window + "|" + strconv.Itoa(i)
-		err := claimStore.insert(ctx, db, claim{ID: id, Expires: end})
+		err := s.Claims.InsertClaim(ctx, t.ID, Claim{ID: id, Expires: end})
 		if err == nil {
 			a.id = id
 			return a, nil
@@ -133,7 +106,7 @@ func (s *Service) claimAttempt(ctx context.Context, t *tenants.Tenant, username 
 // too, in case the last failure did not get to it); otherwise the slots
 // belong to logins still checking, and a retry in a second may find one.
 func (s *Service) full(ctx context.Context, a *attempt, now time.Time) error {
-	last, err := claimStore.find(ctx, a.db, failID(a.window, a.n-1))
+	last, err := s.Claims.FindClaim(ctx, a.tenantID, failID(a.window, a.n-1))
 	if err != nil {
 		return err
 	}
@@ -151,14 +124,14 @@ func (s *Service) full(ctx context.Context, a *attempt, now time.Time) error {
 // the window's next failure number, and locks the username at the last.
 func (s *Service) failAttempt(ctx context.Context, a *attempt) error {
 	for j := range a.n {
-		err := claimStore.insert(ctx, a.db, claim{ID: failID(a.window, j), Expires: a.end})
+		err := s.Claims.InsertClaim(ctx, a.tenantID, Claim{ID: failID(a.window, j), Expires: a.end})
 		if errs.Is(err, errs.Conflict) {
 			continue
 		}
 		if err != nil || j < a.n-1 {
 			return err
 		}
-		_, err = s.lock(ctx, a, mongostore.Time(s.Now()))
+		_, err = s.lock(ctx, a, clock.Stored(s.Now()))
 		return err
 	}
 	return nil
@@ -173,13 +146,13 @@ func (s *Service) failAttempt(ctx context.Context, a *attempt) error {
 func (s *Service) lock(ctx context.Context, a *attempt, now time.Time) (time.Time, error) {
 	until := now.Add(a.duration)
 	_, keep := window(until, a.width, nil)
-	c := claim{ID: lockID(a.user), Expires: keep, Until: &until}
+	c := Claim{ID: lockID(a.user), Expires: keep, Until: &until}
 	for range 3 {
-		err := claimStore.insert(ctx, a.db, c)
+		err := s.Claims.InsertClaim(ctx, a.tenantID, c)
 		if !errs.Is(err, errs.Conflict) {
 			return until, err
 		}
-		old, err := claimStore.find(ctx, a.db, c.ID)
+		old, err := s.Claims.FindClaim(ctx, a.tenantID, c.ID)
 		switch {
 		case err != nil:
 			return until, err
@@ -188,7 +161,7 @@ func (s *Service) lock(ctx context.Context, a *attempt, now time.Time) (time.Tim
 		case old.Until != nil && old.Until.After(now):
 			return *old.Until, nil
 		}
-		if err := claimStore.replace(ctx, a.db, old, c); err != nil {
+		if err := s.Claims.ReplaceClaim(ctx, a.tenantID, old, c); err != nil {
 			return until, err
 		}
 		return until, nil
@@ -202,7 +175,7 @@ func failID(window string, j int) string { return "fail|" + window + "|" + strco
 // window returns the fixed window of width seconds that now falls in: a
 // bucket of Unix time, which starts later if a lock ended inside it (a lock
 // that ends starts a fresh count).
-func window(now time.Time, width int64, lock *claim) (start, end time.Time) {
+func window(now time.Time, width int64, lock *Claim) (start, end time.Time) {
 	width = max(width, 1)
 	start = time.Unix(now.Unix()/width*width, 0).UTC()
 	end = start.Add(time.Duration(width) * time.Second)

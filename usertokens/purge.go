@@ -4,7 +4,7 @@ import (
 	"context"
 	"time"
 
-	"github.com/latchkey/latchkey/internal/mongostore"
+	"github.com/latchkey/latchkey/internal/clock"
 )
 
 // Purged counts what a purge deleted from one tenant.
@@ -17,16 +17,13 @@ type Purged struct {
 // refresh token both expired before cutoff (now minus tokens.retention),
 // and the lockout claims and locks whose window is over. Claims are not
 // kept for retention: they record nothing but a count that no longer
-// matters (MongoDB's TTL index deletes them at the same moment), and on the
-// embedded store every delete by _id scans the collection, so a small one
-// keeps successful logins cheap. Errors: Unavailable.
+// matters (MongoDB's TTL index deletes them at the same moment). Errors: Unavailable.
 func (s *Service) Purge(ctx context.Context, tenantID string, cutoff time.Time) (Purged, error) {
-	db := s.Tenants.DB(tenantID)
 	var p Purged
 	var err error
-	if p.Tokens, err = s.Store.PurgeExpired(ctx, db, cutoff); err != nil {
+	if p.Tokens, err = s.Store.PurgeExpired(ctx, tenantID, cutoff); err != nil {
 		return p, err
 	}
-	p.Claims, err = claimStore.purge(ctx, db, mongostore.Time(s.Now()))
+	p.Claims, err = s.Claims.PurgeClaims(ctx, tenantID, clock.Stored(s.Now()))
 	return p, err
 }

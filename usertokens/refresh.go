@@ -3,11 +3,9 @@ package usertokens
 import (
 	"context"
 
-	"go.mongodb.org/mongo-driver/v2/bson"
-
+	"github.com/latchkey/latchkey/internal/clock"
 	"github.com/latchkey/latchkey/internal/errs"
 	"github.com/latchkey/latchkey/internal/ids"
-	"github.com/latchkey/latchkey/internal/mongostore"
 	"github.com/latchkey/latchkey/internal/secret"
 	"github.com/latchkey/latchkey/tenants"
 )
@@ -47,8 +45,7 @@ func (s *Service) Refresh(ctx context.Context, t *tenants.Tenant, in RefreshInpu
 	if !ok || rt.Kind != secret.Refresh || rt.TenantID != t.ID {
 		return nil, nil, errBadRefresh
 	}
-	db := s.Tenants.DB(t.ID)
-	parent, err := s.Store.FindByRefresh(ctx, db, secret.RefOf(rt, in.RefreshToken))
+	parent, err := s.findByRefresh(ctx, t.ID, secret.RefOf(rt, in.RefreshToken))
 	if errs.Is(err, errs.NotFound) {
 		return nil, nil, errBadRefresh
 	}
@@ -58,19 +55,19 @@ func (s *Service) Refresh(ctx context.Context, t *tenants.Tenant, in RefreshInpu
 	if parent.Chain == nil { // every login token has one; guard older documents
 		parent.Chain = &parent.ID
 	}
-	spent, err := s.Store.HasChild(ctx, db, parent.ID)
+	spent, err := s.Store.HasChild(ctx, t.ID, parent.ID)
 	if err != nil {
 		return nil, parent, err
 	}
 	if spent {
 		return nil, parent, s.revokeChain(ctx, t, parent)
 	}
-	now := mongostore.Time(s.Now())
+	now := clock.Stored(s.Now())
 	if parent.RefreshExpires == nil || !now.Before(*parent.RefreshExpires) {
 		return nil, parent, errBadRefresh
 	}
-	acct, err := s.Users.FindByID(ctx, t.ID, parent.UserID)
-	if errs.Is(err, errs.NotFound) || err == nil && !acct.Active {
+	acct, err := s.Users.Get(ctx, t.ID, parent.UserID)
+	if errs.Is(err, errs.NotFound) || err == nil && !acct.Active() {
 		return nil, parent, errBadRefresh
 	}
 	if err != nil {
@@ -86,7 +83,7 @@ func (s *Service) Refresh(ctx context.Context, t *tenants.Tenant, in RefreshInpu
 	// The refresh token is spent: from here on the client must get its new
 	// session, or the next try would count as reuse. Expiring the replaced
 	// token is a clean-up that may fail without harm.
-	_ = s.Store.ExpireAt(context.WithoutCancel(ctx), db, parent.ID, now)
+	_ = s.Store.ExpireAt(context.WithoutCancel(ctx), t.ID, parent.ID, now)
 	s.Invalidate(t.ID)
 	return sess, parent, nil
 }
@@ -103,9 +100,7 @@ func refreshTTL(st tenants.Settings, parent *Token) int64 {
 // revokeChain expires every token of parent's refresh chain now and returns
 // errRefreshReused, or the store's error.
 func (s *Service) revokeChain(ctx context.Context, t *tenants.Tenant, parent *Token) error {
-	q := bson.D{{Key: "chain", Value: *parent.Chain}}
-	_, err := s.Store.ExpireWhere(context.WithoutCancel(ctx), s.Tenants.DB(t.ID), q, mongostore.Time(s.Now()))
-	s.Invalidate(t.ID)
+	_, err := s.expire(context.WithoutCancel(ctx), t.ID, Selector{Chain: parent.Chain})
 	if err != nil {
 		return err
 	}

@@ -52,7 +52,7 @@ func (h *Handler) refresh(c *gin.Context) {
 		}
 	}
 	if rec.Action != "" {
-		h.Audit.Write(ctx, h.Service.Tenants.DB(t.ID), rec)
+		h.Audit.Write(ctx, t.ID, rec)
 	}
 	if err != nil {
 		httpx.Fail(c, err)

@@ -5,13 +5,11 @@ import (
 	"sync/atomic"
 	"time"
 
-	"go.mongodb.org/mongo-driver/v2/bson"
-	"go.mongodb.org/mongo-driver/v2/mongo"
-
+	"github.com/latchkey/latchkey/admin/users"
 	"github.com/latchkey/latchkey/internal/authn"
+	"github.com/latchkey/latchkey/internal/clock"
 	"github.com/latchkey/latchkey/internal/errs"
 	"github.com/latchkey/latchkey/internal/ids"
-	"github.com/latchkey/latchkey/internal/mongostore"
 	"github.com/latchkey/latchkey/internal/secret"
 	"github.com/latchkey/latchkey/tenants"
 )
@@ -19,8 +17,9 @@ import (
 // Service manages user tokens.
 type Service struct {
 	Tenants *tenants.Service
-	Users   Users
+	Users   *users.Service
 	Store   Store
+	Claims  ClaimStore
 	// Invalidate drops a tenant's cached credentials on this instance.
 	Invalidate func(tenantID string)
 	Now        func() time.Time
@@ -37,7 +36,7 @@ type Session struct {
 	Token         *Token
 	Secret        string
 	RefreshSecret string
-	User          *Account
+	User          *users.User
 }
 
 var errCredentials = errs.E(errs.Unauthorized, "credentials", "Invalid username or password.")
@@ -67,11 +66,11 @@ func (s *Service) Login(ctx context.Context, t *tenants.Tenant, in LoginInput) (
 	if acct != nil {
 		hash = acct.PasswordHash
 	}
-	ok, err := s.checkPassword(ctx, t, in.Username, hash, in.Password, acct != nil && acct.Active)
+	ok, err := s.checkPassword(ctx, t, in.Username, hash, in.Password, acct != nil && acct.Active())
 	if err != nil {
 		return nil, err
 	}
-	if !ok || acct == nil || !acct.Active {
+	if !ok || acct == nil || !acct.Active() {
 		return nil, errCredentials
 	}
 	return s.issue(ctx, t, acct, in.AppToken, ttl, nil)
@@ -95,8 +94,8 @@ func loginTTL(st tenants.Settings, seconds *int64, long bool) (int64, error) {
 // issue inserts a login token with a refresh token for acct. parent, when
 // set, is the token whose refresh token this spends: the unique index on
 // parent lets exactly one such insert succeed.
-func (s *Service) issue(ctx context.Context, t *tenants.Tenant, acct *Account, appToken ids.ID, ttl int64, parent *Token) (*Session, error) {
-	now := mongostore.Time(s.Now())
+func (s *Service) issue(ctx context.Context, t *tenants.Tenant, acct *users.User, appToken ids.ID, ttl int64, parent *Token) (*Session, error) {
+	now := clock.Stored(s.Now())
 	id := ids.New()
 	plain := secret.NewToken(secret.User, t.ID, id)
 	refresh := secret.NewToken(secret.Refresh, t.ID, id) // names the same record
@@ -108,7 +107,7 @@ func (s *Service) issue(ctx context.Context, t *tenants.Tenant, acct *Account, a
 	if parent != nil {
 		tok.Chain, tok.Parent = parent.Chain, &parent.ID
 	}
-	if err := s.Store.Insert(ctx, s.Tenants.DB(t.ID), tok); err != nil {
+	if err := s.Store.Insert(ctx, t.ID, tok); err != nil {
 		return nil, err
 	}
 	return &Session{Token: tok, Secret: plain, RefreshSecret: refresh, User: acct}, nil
@@ -122,7 +121,7 @@ func (s *Service) issue(ctx context.Context, t *tenants.Tenant, acct *Account, a
 func (s *Service) Current(ctx context.Context, p *authn.Principal) (*Token, error) {
 	c := p.Token
 	if c.TokenID != p.TokenID || c.TokenID.IsZero() {
-		return s.Store.FindByRef(ctx, s.Tenants.DB(p.TenantID), secret.Ref{ID: p.TokenID})
+		return s.Store.FindByID(ctx, p.TenantID, p.TokenID)
 	}
 	t := &Token{ID: c.TokenID, Kind: c.Kind, UserID: c.UserID, AppTokenID: c.AppTokenID, Name: c.Name,
 		Created: c.Created, Expires: c.Expires, LastUsed: c.LastUsed}
@@ -148,19 +147,19 @@ func (s *Service) ExtendCurrent(ctx context.Context, p *authn.Principal, seconds
 	if err != nil {
 		return nil, err
 	}
-	tok.Expires = tenants.Expiry(mongostore.Time(s.Now()), seconds)
+	tok.Expires = tenants.Expiry(clock.Stored(s.Now()), seconds)
 	// Expiring the session (seconds <= 0) ends its refresh token too, as logout does.
-	if err := s.Store.SetExpires(ctx, s.Tenants.DB(p.TenantID), tok.ID, tok.Expires, seconds <= 0); err != nil {
+	if err := s.Store.SetExpires(ctx, p.TenantID, tok.ID, tok.Expires, seconds <= 0); err != nil {
 		return nil, err
 	}
 	s.Invalidate(p.TenantID)
 	return tok, nil
 }
 
-// Known returns the account of username, or nil when there is none (or the
+// Known returns the user of username, or nil when there is none (or the
 // store cannot say), for recording a failed login without recording what
 // may be a mistyped password.
-func (s *Service) Known(ctx context.Context, tenantID, username string) *Account {
+func (s *Service) Known(ctx context.Context, tenantID, username string) *users.User {
 	acct, err := s.Users.FindByUsername(ctx, tenantID, username)
 	if err != nil {
 		return nil
@@ -171,8 +170,8 @@ func (s *Service) Known(ctx context.Context, tenantID, username string) *Account
 // Logout expires the principal's token and its refresh token now.
 // Errors: NotFound.
 func (s *Service) Logout(ctx context.Context, p *authn.Principal) error {
-	now := mongostore.Time(s.Now())
-	if err := s.Store.SetExpires(ctx, s.Tenants.DB(p.TenantID), p.TokenID, now, true); err != nil {
+	now := clock.Stored(s.Now())
+	if err := s.Store.SetExpires(ctx, p.TenantID, p.TokenID, now, true); err != nil {
 		return err
 	}
 	s.Invalidate(p.TenantID)
@@ -180,19 +179,51 @@ func (s *Service) Logout(ctx context.Context, p *authn.Principal) error {
 }
 
 // ExpireUser expires every live token of user in tenant, except keep (zero
-// for none), and returns how many it expired.
+// for none), and returns how many it expired. It implements users.Tokens.
+// Errors: Unavailable.
 func (s *Service) ExpireUser(ctx context.Context, tenantID string, user, keep ids.ID) (int64, error) {
-	q := bson.D{{Key: "user_id", Value: user}}
-	if !keep.IsZero() {
-		q = append(q, bson.E{Key: "_id", Value: bson.D{{Key: "$ne", Value: keep}}})
-	}
-	n, err := s.Store.ExpireWhere(ctx, s.Tenants.DB(tenantID), q, mongostore.Time(s.Now()))
+	return s.expire(ctx, tenantID, Selector{User: &user, Keep: keep})
+}
+
+// ExpireIssuedBy expires every live OBO token user issued, for good: a
+// disabled or deleted admin's OBO tokens do not come back when it returns.
+// It implements users.Tokens. Errors: Unavailable.
+func (s *Service) ExpireIssuedBy(ctx context.Context, tenantID string, user ids.ID) (int64, error) {
+	return s.expire(ctx, tenantID, Selector{Actor: &user})
+}
+
+// expire expires the tokens sel selects now and forgets the tenant's cached
+// credentials on this instance.
+func (s *Service) expire(ctx context.Context, tenantID string, sel Selector) (int64, error) {
+	n, err := s.Store.Expire(ctx, tenantID, sel, clock.Stored(s.Now()))
 	s.Invalidate(tenantID)
 	return n, err
 }
 
-// FindByToken returns the token a token string names (ref made with
-// secret.RefOf) in db, for authentication.
-func (s *Service) FindByToken(ctx context.Context, db *mongo.Database, ref secret.Ref) (*Token, error) {
-	return s.Store.FindByRef(ctx, db, ref)
+// FindByRef returns the user token ref names in tenant: the record of its
+// id, and, when ref was made from a token string, only if the string's hash
+// matches the stored one (compared in constant time). Authentication calls
+// it with refs of presented strings. Errors: NotFound, Unavailable.
+func (s *Service) FindByRef(ctx context.Context, tenantID string, ref secret.Ref) (*Token, error) {
+	tok, err := s.Store.FindByID(ctx, tenantID, ref.ID)
+	if err != nil {
+		return nil, err
+	}
+	if !ref.Verifies(tok.Hash) {
+		return nil, ErrNotFound
+	}
+	return tok, nil
+}
+
+// findByRefresh returns the token whose refresh token ref names, or
+// NotFound.
+func (s *Service) findByRefresh(ctx context.Context, tenantID string, ref secret.Ref) (*Token, error) {
+	tok, err := s.Store.FindByID(ctx, tenantID, ref.ID)
+	if err != nil {
+		return nil, err
+	}
+	if tok.RefreshHash == "" || !ref.Verifies(tok.RefreshHash) {
+		return nil, ErrNotFound
+	}
+	return tok, nil
 }

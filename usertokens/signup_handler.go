@@ -44,6 +44,6 @@ func (h *Handler) signup(c *gin.Context) {
 	rec := audit.Event(c, "signup", s.User.ID.Hex(), audit.Success)
 	id := s.User.ID
 	rec.User, rec.Username, rec.Detail = &id, s.User.Username, "token "+s.Token.ID.Hex()
-	h.Audit.Write(ctx, h.Service.Tenants.DB(t.ID), rec)
+	h.Audit.Write(ctx, t.ID, rec)
 	c.JSON(http.StatusCreated, ResponseOf(s))
 }

@@ -4,84 +4,90 @@ import (
 	"context"
 	"time"
 
-	"go.mongodb.org/mongo-driver/v2/bson"
-	"go.mongodb.org/mongo-driver/v2/mongo"
-
 	"github.com/latchkey/latchkey/internal/errs"
 	"github.com/latchkey/latchkey/internal/ids"
-	"github.com/latchkey/latchkey/internal/mongostore"
-	"github.com/latchkey/latchkey/internal/secret"
+	"github.com/latchkey/latchkey/internal/page"
 )
 
-// Indexes are the tokens collection's indexes.
-var Indexes = []mongostore.Index{
-	{Keys: bson.D{{Key: "parent", Value: 1}}, Unique: true, Sparse: true},
-	{Keys: bson.D{{Key: "user_id", Value: 1}, {Key: "expires", Value: 1}}},
-	{Keys: bson.D{{Key: "chain", Value: 1}}, Sparse: true},
-	{Keys: bson.D{{Key: "expires", Value: 1}}},
+// Store keeps the user tokens of every tenant database. The engines
+// (internal/sqlite, internal/mongo) implement it; every call names the
+// tenant.
+type Store interface {
+	// Insert adds t. When t.Parent is set and another token has that
+	// parent already (its refresh token was spent), nothing is inserted
+	// and the error is Conflict: exactly one of any number of concurrent
+	// inserts with one parent succeeds. Errors: Conflict, Unavailable.
+	Insert(ctx context.Context, tenantID string, t *Token) error
+	// FindByID returns token id. Errors: NotFound (ErrNotFound), Unavailable.
+	FindByID(ctx context.Context, tenantID string, id ids.ID) (*Token, error)
+	// HasChild reports whether a token has parent id (id's refresh token
+	// was spent). Errors: Unavailable.
+	HasChild(ctx context.Context, tenantID string, id ids.ID) (bool, error)
+	// Find returns a page of the tokens matching f (Active judged at now),
+	// newest first, after the cursor (an id), and the next page's cursor
+	// ("" on the last). Errors: Invalid (page.BadCursor), Unavailable.
+	Find(ctx context.Context, tenantID string, f Filter, now time.Time, pg page.Page) ([]Token, string, error)
+	// SetExpires changes token id's expiry; when refresh is true its
+	// refresh token expires at the same moment. Errors: NotFound,
+	// Unavailable.
+	SetExpires(ctx context.Context, tenantID string, id ids.ID, expires time.Time, refresh bool) error
+	// ExpireAt makes token id and its refresh token expire at t, unless
+	// they expire earlier already. A missing token is no error.
+	// Errors: Unavailable.
+	ExpireAt(ctx context.Context, tenantID string, id ids.ID, t time.Time) error
+	// Expire makes every token that sel selects, and whose token or
+	// refresh token is still live at now, expire at now (never later than
+	// it did), and returns how many it changed. Errors: Unavailable.
+	Expire(ctx context.Context, tenantID string, sel Selector, now time.Time) (int64, error)
+	// Delete removes token id. Errors: NotFound, Unavailable.
+	Delete(ctx context.Context, tenantID string, id ids.ID) error
+	// PurgeExpired deletes the tokens whose token and refresh token (if
+	// any) both expired before cutoff, and returns how many.
+	// Errors: Unavailable.
+	PurgeExpired(ctx context.Context, tenantID string, cutoff time.Time) (int64, error)
 }
 
-var errNotFound = errs.E(errs.NotFound, "token", "No such token.")
-
-// Store reads and writes user tokens in a tenant database.
-type Store struct{}
-
-func coll(db *mongo.Database) *mongo.Collection { return db.Collection(Collection) }
-
-// Insert adds t. A duplicate parent (the refresh token was spent already) is
-// Conflict.
-func (Store) Insert(ctx context.Context, db *mongo.Database, t *Token) error {
-	_, err := coll(db).InsertOne(ctx, t)
-	return mongostore.Translate(err, nil)
+// Selector names a set of tokens for Store.Expire; exactly one of User,
+// Chain and Actor is set.
+type Selector struct {
+	// User selects the tokens acting as this user, except the token Keep
+	// (zero for none).
+	User *ids.ID
+	Keep ids.ID
+	// Chain selects the tokens of one refresh chain.
+	Chain *ids.ID
+	// Actor selects the OBO tokens this user issued.
+	Actor *ids.ID
 }
 
-// FindByRef returns the token ref names, or NotFound.
-// (A token string whose hash does not match is NotFound too.)
-func (Store) FindByRef(ctx context.Context, db *mongo.Database, ref secret.Ref) (*Token, error) {
-	t, err := findOne(ctx, db, ref.Filter())
-	if err == nil && !ref.Verifies(t.Hash) {
-		return nil, errNotFound
-	}
-	return t, err
+// ClaimStore keeps the lockout claims of every tenant database: each a
+// record under a unique id, so concurrent logins settle who may check a
+// password by insert, never by a counter (see lockout.go).
+type ClaimStore interface {
+	// InsertClaim adds c. Errors: Conflict (the id is taken), Unavailable.
+	InsertClaim(ctx context.Context, tenantID string, c Claim) error
+	// FindClaim returns claim id, or nil when there is none.
+	// Errors: Unavailable.
+	FindClaim(ctx context.Context, tenantID, id string) (*Claim, error)
+	// ReplaceClaim writes c over old, if old is still stored unchanged
+	// (same id and expiry); otherwise it changes nothing.
+	// Errors: Unavailable.
+	ReplaceClaim(ctx context.Context, tenantID string, old *Claim, c Claim) error
+	// DeleteClaim removes claim id; a missing claim is no error.
+	// Errors: Unavailable.
+	DeleteClaim(ctx context.Context, tenantID, id string) error
+	// PurgeClaims deletes the claims that stopped mattering before now and
+	// returns how many. Errors: Unavailable.
+	PurgeClaims(ctx context.Context, tenantID string, now time.Time) (int64, error)
 }
 
-func findOne(ctx context.Context, db *mongo.Database, q bson.D) (*Token, error) {
-	var t Token
-	if err := coll(db).FindOne(ctx, q).Decode(&t); err != nil {
-		return nil, mongostore.Translate(err, errNotFound)
-	}
-	return &t, nil
+// Claim is a lockout slot, a failure or, with Until, a lock. Expires is
+// when it stops mattering, for the purge.
+type Claim struct {
+	ID      string     `bson:"_id"`
+	Expires time.Time  `bson:"expires"`
+	Until   *time.Time `bson:"until,omitempty"`
 }
 
-// SetExpires changes token id's expiry; when refresh is true its refresh
-// token expires at the same moment.
-func (Store) SetExpires(ctx context.Context, db *mongo.Database, id ids.ID, expires time.Time, refresh bool) error {
-	set := bson.D{{Key: "expires", Value: expires}}
-	if refresh {
-		set = append(set, bson.E{Key: "refresh_expires", Value: expires})
-	}
-	res, err := coll(db).UpdateOne(ctx, bson.D{{Key: "_id", Value: id}}, bson.D{{Key: "$set", Value: set}})
-	if err != nil {
-		return mongostore.Translate(err, nil)
-	}
-	if res.MatchedCount == 0 {
-		return errNotFound
-	}
-	return nil
-}
-
-// ExpireWhere expires, at now, every token matching q whose token or refresh
-// token still lives, and returns how many it expired. Expiring only ever
-// moves times backwards, so a concurrent run cannot undo it.
-func (Store) ExpireWhere(ctx context.Context, db *mongo.Database, q bson.D, now time.Time) (int64, error) {
-	q = append(q, bson.E{Key: "$or", Value: bson.A{
-		bson.D{{Key: "expires", Value: bson.D{{Key: "$gt", Value: now}}}},
-		bson.D{{Key: "refresh_expires", Value: bson.D{{Key: "$gt", Value: now}}}},
-	}})
-	res, err := coll(db).UpdateMany(ctx, q, bson.D{{Key: "$set", Value: bson.D{
-		{Key: "expires", Value: now}, {Key: "refresh_expires", Value: now}}}})
-	if err != nil {
-		return 0, mongostore.Translate(err, nil)
-	}
-	return res.ModifiedCount, nil
-}
+// ErrNotFound is the engines' answer for a missing user token.
+var ErrNotFound = errs.E(errs.NotFound, "token", "No such token.")

@@ -4,10 +4,8 @@
 package usertokens
 
 import (
-	"context"
 	"time"
 
-	"github.com/latchkey/latchkey/internal/authn"
 	"github.com/latchkey/latchkey/internal/ids"
 )
 
@@ -74,30 +72,4 @@ func ViewOf(t *Token, now time.Time) View {
 		v.Actor = &s
 	}
 	return v
-}
-
-// Account is what this package needs to know of a user.
-type Account struct {
-	ID           ids.ID
-	Username     string
-	Email        string
-	Role         authn.Role
-	Active       bool
-	PasswordHash string
-}
-
-// Users is the user directory, owned by admin.
-type Users interface {
-	// FindByUsername returns the account of username (case-insensitive),
-	// or NotFound.
-	FindByUsername(ctx context.Context, tenantID, username string) (*Account, error)
-	// FindByID returns the account id, or NotFound.
-	FindByID(ctx context.Context, tenantID string, id ids.ID) (*Account, error)
-	// CheckMember returns every field error of a would-be member at once
-	// (fields "username", "password", "email"; a taken username included),
-	// or nil. Errors: Invalid, Unavailable.
-	CheckMember(ctx context.Context, tenantID, username, password, email string) error
-	// CreateMember adds an active member. Errors: Invalid (fields as
-	// CheckMember), Conflict (field "username": taken meanwhile).
-	CreateMember(ctx context.Context, tenantID, username, password, email string) (*Account, error)
 }

@@ -4,9 +4,9 @@ import (
 	"context"
 
 	"github.com/latchkey/latchkey/internal/authn"
+	"github.com/latchkey/latchkey/internal/clock"
 	"github.com/latchkey/latchkey/internal/errs"
 	"github.com/latchkey/latchkey/internal/ids"
-	"github.com/latchkey/latchkey/internal/mongostore"
 	"github.com/latchkey/latchkey/internal/page"
 	"github.com/latchkey/latchkey/internal/secret"
 	"github.com/latchkey/latchkey/tenants"
@@ -59,10 +59,10 @@ func (s *Service) Create(ctx context.Context, p *authn.Principal, in NewToken) (
 		actor := p.UserID
 		tok.Kind, tok.UserID, tok.ActorID = OBO, target, &actor
 	}
-	now := mongostore.Time(s.Now())
+	now := clock.Stored(s.Now())
 	plain := secret.NewToken(secret.User, t.ID, tok.ID)
 	tok.Hash, tok.Created, tok.Expires = secret.Hash(plain), now, tenants.Expiry(now, seconds)
-	if err := s.Store.Insert(ctx, s.Tenants.DB(t.ID), tok); err != nil {
+	if err := s.Store.Insert(ctx, t.ID, tok); err != nil {
 		return nil, "", err
 	}
 	// A new token replaces nothing the verification cache holds, so there
@@ -104,7 +104,7 @@ func (s *Service) checkOBO(ctx context.Context, p *authn.Principal, target ids.I
 	if err := p.Check(authn.IssueOBO); err != nil {
 		return err
 	}
-	acct, err := s.Users.FindByID(ctx, p.TenantID, target)
+	acct, err := s.Users.Get(ctx, p.TenantID, target)
 	if err != nil {
 		return err
 	}
@@ -112,7 +112,7 @@ func (s *Service) checkOBO(ctx context.Context, p *authn.Principal, target ids.I
 		return errs.E(errs.Forbidden, "user", "Your role ("+string(p.Role)+
 			") may not issue on-behalf-of tokens for a user whose role ("+string(acct.Role)+") is above it.")
 	}
-	if !acct.Active {
+	if !acct.Active() {
 		return errUserDisabled
 	}
 	return nil
@@ -137,7 +137,7 @@ func (s *Service) List(ctx context.Context, p *authn.Principal, f Filter, pg pag
 		self := p.UserID
 		f.User = &self
 	}
-	return s.Store.Find(ctx, s.Tenants.DB(p.TenantID), f, mongostore.Time(s.Now()), pg)
+	return s.Store.Find(ctx, p.TenantID, f, clock.Stored(s.Now()), pg)
 }
 
 // Get returns the token ref (its public id or its token string) as p may
@@ -149,12 +149,12 @@ func (s *Service) Get(ctx context.Context, p *authn.Principal, ref string) (*Tok
 	if err != nil {
 		return nil, err
 	}
-	tok, err := s.Store.FindByRef(ctx, s.Tenants.DB(p.TenantID), r)
+	tok, err := s.FindByRef(ctx, p.TenantID, r)
 	if err != nil {
 		return nil, err
 	}
 	if tok.UserID != p.UserID && !p.Can(authn.ViewAnyToken) {
-		return nil, errNotFound
+		return nil, ErrNotFound
 	}
 	return tok, nil
 }
@@ -190,12 +190,12 @@ func (s *Service) SetExpiry(ctx context.Context, p *authn.Principal, ref string,
 			return nil, err
 		}
 	}
-	now := mongostore.Time(s.Now())
+	now := clock.Stored(s.Now())
 	if extend && !tok.Active(now) {
 		return nil, errExpired
 	}
 	tok.Expires = tenants.Expiry(now, seconds)
-	if err := s.Store.SetExpires(ctx, s.Tenants.DB(p.TenantID), tok.ID, tok.Expires, !extend); err != nil {
+	if err := s.Store.SetExpires(ctx, p.TenantID, tok.ID, tok.Expires, !extend); err != nil {
 		return nil, err
 	}
 	if !extend && tok.RefreshExpires != nil {
@@ -218,7 +218,7 @@ func (s *Service) Delete(ctx context.Context, p *authn.Principal, ref string) (*
 			return nil, err
 		}
 	}
-	if err := s.Store.Delete(ctx, s.Tenants.DB(p.TenantID), tok.ID); err != nil {
+	if err := s.Store.Delete(ctx, p.TenantID, tok.ID); err != nil {
 		return nil, err
 	}
 	s.Invalidate(p.TenantID)
@@ -234,7 +234,7 @@ func (s *Service) ExpireUserTokens(ctx context.Context, p *authn.Principal, user
 		if err := p.Check(authn.ExpireAnyToken); err != nil {
 			return 0, err
 		}
-		if _, err := s.Users.FindByID(ctx, p.TenantID, user); err != nil {
+		if _, err := s.Users.Get(ctx, p.TenantID, user); err != nil {
 			return 0, err
 		}
 	}

@@ -51,7 +51,7 @@ func (h *Handler) createToken(c *gin.Context) {
 	}
 	rec := audit.Event(c, "token.create", tok.ID.Hex(), audit.Success)
 	rec.Detail = tok.Kind + " token for user " + tok.UserID.Hex()
-	h.Audit.Write(c.Request.Context(), h.Service.Tenants.DB(authn.From(c).TenantID), rec)
+	h.Audit.Write(c.Request.Context(), authn.From(c).TenantID, rec)
 	c.JSON(http.StatusCreated, createTokenResponse{Token: plain, View: ViewOf(tok, h.Service.Now())})
 }
 

@@ -21,7 +21,7 @@ func insertTokens(ctx context.Context, db *mongo.Database, tenantID, user string
 	if err != nil {
 		return nil, err
 	}
-	now := mongostore.Time(time.Now())
+	now := clock.Stored(time.Now())
 	secrets := make([]string, n)
 	docs := make([]any, 0, 1000)
 	flush := func() error {

@@ -13,9 +13,6 @@ import (
 	"github.com/latchkey/latchkey/internal/ids"
 )
 
-// Collection is the name of every tenant's audit collection.
-const Collection = "audit"
-
 // Outcomes.
 const (
 	Success = "success"
@@ -41,6 +38,7 @@ type Record struct {
 // Log writes audit records. A failed write is logged and does not fail the
 // request: the action it describes has already happened.
 type Log struct {
+	Store  Store
 	Logger *zap.Logger
 	Now    func() time.Time
 }

@@ -186,7 +186,7 @@ func TestUnreachableStore(t *testing.T) {
 
 func TestTime(t *testing.T) {
 	in := time.Date(2026, 3, 4, 5, 6, 7, 123456789, time.FixedZone("X", 3600))
-	got := mongostore.Time(in)
+	got := clock.Stored(in)
 	if got.Location() != time.UTC || !got.Equal(time.Date(2026, 3, 4, 4, 6, 7, 123000000, time.UTC)) {
 		t.Errorf("got %s, want 2026-03-04T04:06:07.123Z", got)
 	}

@@ -1,4 +1,4 @@
-package admin
+package users
 
 import (
 	"net/http"
@@ -13,14 +13,14 @@ import (
 	"github.com/latchkey/latchkey/internal/secret"
 )
 
-// UsersHandler serves /users.
-type UsersHandler struct {
-	Users *Users
+// Handler serves /users.
+type Handler struct {
+	Users *Service
 	Audit *audit.Log
 }
 
 // Register mounts the user routes on rg, which must authenticate users.
-func (h *UsersHandler) Register(rg gin.IRouter) {
+func (h *Handler) Register(rg gin.IRouter) {
 	g := rg.Group("/users")
 	g.GET("", authn.Require(authn.ViewUsers), h.list)
 	g.POST("", authn.Require(authn.ManageUsers), h.create)
@@ -30,14 +30,14 @@ func (h *UsersHandler) Register(rg gin.IRouter) {
 	g.DELETE("/:id", authn.Require(authn.ManageUsers), h.delete)
 }
 
-func (h *UsersHandler) list(c *gin.Context) {
+func (h *Handler) list(c *gin.Context) {
 	pg, perr := httpx.PageOf(c)
-	f := UserFilter{Role: c.Query("role"), Status: c.Query("status"), Q: c.Query("q")}
+	f := Filter{Role: c.Query("role"), Status: c.Query("status"), Q: c.Query("q")}
 	bad := map[string]string{}
 	if f.Role != "" {
 		checkRole(bad, "role", authn.Role(f.Role))
 	}
-	if f.Status != "" && f.Status != UserActive && f.Status != UserDisabled {
+	if f.Status != "" && f.Status != Active && f.Status != Disabled {
 		bad["status"] = "Must be one of: active, disabled."
 	}
 	if err := errs.Join(perr, errs.Fields(bad)); err != nil {
@@ -52,8 +52,8 @@ func (h *UsersHandler) list(c *gin.Context) {
 	c.JSON(http.StatusOK, page.NewList(list, next))
 }
 
-func (h *UsersHandler) create(c *gin.Context) {
-	var req NewUser
+func (h *Handler) create(c *gin.Context) {
+	var req New
 	if err := httpx.BindJSON(c, &req); err != nil {
 		httpx.Fail(c, err)
 		return
@@ -68,7 +68,7 @@ func (h *UsersHandler) create(c *gin.Context) {
 	c.JSON(http.StatusCreated, u)
 }
 
-func (h *UsersHandler) me(c *gin.Context) {
+func (h *Handler) me(c *gin.Context) {
 	p := authn.From(c)
 	u, err := h.Users.Get(c.Request.Context(), p.TenantID, p.UserID)
 	if err != nil {
@@ -78,7 +78,7 @@ func (h *UsersHandler) me(c *gin.Context) {
 	c.JSON(http.StatusOK, u)
 }
 
-func (h *UsersHandler) get(c *gin.Context) {
+func (h *Handler) get(c *gin.Context) {
 	p := authn.From(c)
 	id, err := secret.ParseID(c.Param("id"), "id")
 	if err != nil {
@@ -97,13 +97,13 @@ func (h *UsersHandler) get(c *gin.Context) {
 	c.JSON(http.StatusOK, u)
 }
 
-func (h *UsersHandler) update(c *gin.Context) {
+func (h *Handler) update(c *gin.Context) {
 	id, err := secret.ParseID(c.Param("id"), "id")
 	if err != nil {
 		httpx.Fail(c, err)
 		return
 	}
-	var req UserPatch
+	var req Patch
 	if err := httpx.BindJSON(c, &req); err != nil {
 		httpx.Fail(c, err)
 		return
@@ -117,7 +117,7 @@ func (h *UsersHandler) update(c *gin.Context) {
 	c.JSON(http.StatusOK, u)
 }
 
-func (h *UsersHandler) delete(c *gin.Context) {
+func (h *Handler) delete(c *gin.Context) {
 	id, err := secret.ParseID(c.Param("id"), "id")
 	if err != nil {
 		httpx.Fail(c, err)
@@ -131,7 +131,6 @@ func (h *UsersHandler) delete(c *gin.Context) {
 	c.Status(http.StatusNoContent)
 }
 
-func (h *UsersHandler) audit(c *gin.Context, action, target string) {
-	db := h.Users.Tenants.DB(authn.From(c).TenantID)
-	h.Audit.Write(c.Request.Context(), db, audit.Event(c, action, target, audit.Success))
+func (h *Handler) audit(c *gin.Context, action, target string) {
+	h.Audit.Write(c.Request.Context(), authn.From(c).TenantID, audit.Event(c, action, target, audit.Success))
 }

@@ -1,4 +1,4 @@
-package lastused
+package mongo
 
 import (
 	"context"
@@ -6,45 +6,37 @@ import (
 	"sync"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
-	"go.mongodb.org/mongo-driver/v2/mongo"
 
-	"github.com/latchkey/latchkey/internal/mongostore"
+	"github.com/latchkey/latchkey/internal/clock"
+	"github.com/latchkey/latchkey/internal/lastused"
 )
 
-// workers is how many updates one Write keeps in flight: enough to overlap
-// round trips to MongoDB; the embedded store applies them one at a time
-// either way.
-const workers = 4
+// lastUsedWorkers is how many updates one Write keeps in flight: enough to
+// overlap round trips to MongoDB.
+const lastUsedWorkers = 4
 
-// Store writes last_used into the tenant databases. Each token is its own
+// lastUsedStore writes last_used into the tenant databases. Each token is its own
 // single-document update, {$max: {last_used: at}}: two instances flushing
 // the same token, or a slow flush overtaken by a newer one, keep the later
 // time, and no read-modify-write is involved. A token deleted meanwhile
 // matches nothing and is skipped, and so is a tenant deleted meanwhile.
 //
-// Plain UpdateOne calls, not a bulk write: on the embedded store (FerretDB
-// v1) a bulk write of n updates took longer than n single ones, growing
-// faster than linearly.
-type Store struct {
-	// DB returns a tenant's database.
-	DB func(tenantID string) *mongo.Database
-}
+// Plain UpdateOne calls, not a bulk write: on FerretDB v1 a bulk write of n
+// updates took longer than n single ones, growing faster than linearly.
 
-var _ Writer = Store{}
-
-// Write implements Writer. It stops at the first failure, since the rest
+// Write implements lastused.Writer. It stops at the first failure, since the rest
 // would most likely fail alike (the store is down) and each would wait for
 // store.timeout. Errors: Unavailable when the store does not answer; others
 // are internal.
-func (s Store) Write(ctx context.Context, tenantID, collection string, uses []Use) error {
-	db := s.DB(tenantID)
-	// The embedded store creates a missing database and collection on an
-	// update even when it matches nothing, so a flush after a tenant was
+func (s lastUsedStore) Write(ctx context.Context, tenantID, collection string, uses []lastused.Use) error {
+	db := s.db.tenant(tenantID)
+	// FerretDB creates a missing database and collection on an update even
+	// when it matches nothing, so a flush after a tenant was
 	// deleted would bring back an empty database of it. A deleted tenant's
 	// tokens have nothing left to update.
 	names, err := db.ListCollectionNames(ctx, bson.D{{Key: "name", Value: collection}})
 	if err != nil {
-		return mongostore.Translate(fmt.Errorf("write last_used of %s in tenant %s: %w", collection, tenantID, err), nil)
+		return translate(fmt.Errorf("write last_used of %s in tenant %s: %w", collection, tenantID, err), nil)
 	}
 	if len(names) == 0 {
 		return nil
@@ -52,17 +44,17 @@ func (s Store) Write(ctx context.Context, tenantID, collection string, uses []Us
 	coll := db.Collection(collection)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	next := make(chan Use)
+	next := make(chan lastused.Use)
 	var (
 		once  sync.Once
 		first error
 		wg    sync.WaitGroup
 	)
-	for range min(workers, len(uses)) {
+	for range min(lastUsedWorkers, len(uses)) {
 		wg.Go(func() {
 			for u := range next {
 				_, err := coll.UpdateOne(ctx, bson.D{{Key: "_id", Value: u.ID}},
-					bson.D{{Key: "$max", Value: bson.D{{Key: "last_used", Value: mongostore.Time(u.At)}}}})
+					bson.D{{Key: "$max", Value: bson.D{{Key: "last_used", Value: clock.Stored(u.At)}}}})
 				if err != nil {
 					once.Do(func() { first = err; cancel() })
 				}
@@ -83,7 +75,7 @@ feed:
 		first = ctx.Err() // the caller's deadline ended the feed
 	}
 	if first != nil {
-		return mongostore.Translate(fmt.Errorf("write last_used of %s in tenant %s: %w", collection, tenantID, first), nil)
+		return translate(fmt.Errorf("write last_used of %s in tenant %s: %w", collection, tenantID, first), nil)
 	}
 	return nil
 }

@@ -1,9 +1,10 @@
-package mongostore
+package mongo
 
 import (
 	"context"
 	"slices"
 
+	"github.com/latchkey/latchkey/internal/ids"
 	"github.com/latchkey/latchkey/internal/page"
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
@@ -12,7 +13,7 @@ import (
 
 // Keyset describes how a list is paged: by the values of one indexed key,
 // ascending or descending, after the key of the previous page's last item.
-type Keyset[T any] struct {
+type keyset[T any] struct {
 	Key  string
 	Desc bool
 	// After is the previous page's last key; nil for the first page.
@@ -21,9 +22,9 @@ type Keyset[T any] struct {
 	KeyOf func(*T) string
 }
 
-// FindPage returns up to limit documents of coll matching q in k's order,
+// findPage returns up to limit documents of coll matching q in k's order,
 // after k.After, and the cursor of the next page ("" on the last).
-func FindPage[T any](ctx context.Context, coll *mongo.Collection, q bson.D, limit int, k Keyset[T]) ([]T, string, error) {
+func findPage[T any](ctx context.Context, coll *mongo.Collection, q bson.D, limit int, k keyset[T]) ([]T, string, error) {
 	op, dir := "$gt", 1
 	if k.Desc {
 		op, dir = "$lt", -1
@@ -34,11 +35,11 @@ func FindPage[T any](ctx context.Context, coll *mongo.Collection, q bson.D, limi
 	}
 	cur, err := coll.Find(ctx, q, options.Find().SetSort(bson.D{{Key: k.Key, Value: dir}}).SetLimit(int64(limit)+1))
 	if err != nil {
-		return nil, "", Translate(err, nil)
+		return nil, "", translate(err, nil)
 	}
 	var list []T
 	if err := cur.All(ctx, &list); err != nil {
-		return nil, "", Translate(err, nil)
+		return nil, "", translate(err, nil)
 	}
 	next := ""
 	if len(list) > limit {
@@ -48,13 +49,13 @@ func FindPage[T any](ctx context.Context, coll *mongo.Collection, q bson.D, limi
 	return list, next, nil
 }
 
-// IDCursor reads a cursor made of an ObjectID: nil for "" (the first pg),
-// BadCursor for anything else that is not one.
-func IDCursor(cursor string) (any, error) {
+// idCursor reads a cursor made of an id: nil for "" (the first page),
+// page.BadCursor for anything else that is not one.
+func idCursor(cursor string) (any, error) {
 	if cursor == "" {
 		return nil, nil
 	}
-	id, err := bson.ObjectIDFromHex(cursor)
+	id, err := ids.Parse(cursor)
 	if err != nil {
 		return nil, page.BadCursor
 	}

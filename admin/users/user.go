@@ -1,6 +1,6 @@
-// Package admin is the tenant administration: users and roles, the audit
-// API, bootstrap, the console, and the router that mounts every domain.
-package admin
+// Package users is a tenant's user directory: people, their roles and
+// passwords, and the /users API. usertokens reads it to log people in.
+package users
 
 import (
 	"regexp"
@@ -9,16 +9,12 @@ import (
 
 	"github.com/latchkey/latchkey/internal/authn"
 	"github.com/latchkey/latchkey/internal/ids"
-	"github.com/latchkey/latchkey/usertokens"
 )
-
-// UsersCollection is the tenant collection users live in.
-const UsersCollection = "users"
 
 // User statuses.
 const (
-	UserActive   = "active"
-	UserDisabled = "disabled"
+	Active   = "active"
+	Disabled = "disabled"
 )
 
 // User is a person in one tenant. The password is kept only as an argon2id
@@ -35,11 +31,8 @@ type User struct {
 	Updated      time.Time  `bson:"updated" json:"updated"`
 }
 
-// Account returns what usertokens needs to know of u.
-func (u *User) Account() *usertokens.Account {
-	return &usertokens.Account{ID: u.ID, Username: u.Username, Email: u.Email, Role: u.Role,
-		Active: u.Status == UserActive, PasswordHash: u.PasswordHash}
-}
+// Active reports whether u may log in and use its tokens.
+func (u *User) Active() bool { return u.Status == Active }
 
 // UsernameKey is the case-insensitive form of a username, kept under a
 // unique index (the embedded store has no collations).

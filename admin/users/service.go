@@ -1,40 +1,41 @@
-package admin
+package users
 
 import (
 	"context"
 	"maps"
 	"time"
 
-	"go.mongodb.org/mongo-driver/v2/mongo"
-
 	"github.com/latchkey/latchkey/internal/authn"
+	"github.com/latchkey/latchkey/internal/clock"
 	"github.com/latchkey/latchkey/internal/errs"
 	"github.com/latchkey/latchkey/internal/ids"
-	"github.com/latchkey/latchkey/internal/mongostore"
 	"github.com/latchkey/latchkey/internal/page"
 	"github.com/latchkey/latchkey/internal/secret"
-	"github.com/latchkey/latchkey/tenants"
-	"github.com/latchkey/latchkey/usertokens"
 )
 
-// Users manages a tenant's users. It is also the user directory usertokens
-// reads (usertokens.Users).
-type Users struct {
-	Tenants *tenants.Service
-	Tokens  *usertokens.Service
-	Store   UserStore
-	Hasher  secret.Argon2
+// Tokens ends a user's tokens when the user is disabled, deleted or given
+// a new password; usertokens implements it.
+type Tokens interface {
+	// ExpireUser expires every live token of user except keep (zero for
+	// none) and returns how many. Errors: Unavailable.
+	ExpireUser(ctx context.Context, tenantID string, user, keep ids.ID) (int64, error)
+	// ExpireIssuedBy expires, for good, every OBO token user issued.
+	// Errors: Unavailable.
+	ExpireIssuedBy(ctx context.Context, tenantID string, user ids.ID) (int64, error)
+}
+
+// Service manages a tenant's users.
+type Service struct {
+	Store  Store
+	Tokens Tokens
+	Hasher secret.Argon2
 	// Invalidate drops a tenant's cached credentials on this instance.
 	Invalidate func(tenantID string)
 	Now        func() time.Time
 }
 
-var _ usertokens.Users = (*Users)(nil)
-
-func (s *Users) db(tenantID string) *mongo.Database { return s.Tenants.DB(tenantID) }
-
-// NewUser is the input of Create.
-type NewUser struct {
+// New is the input of Create.
+type New struct {
 	Username string     `json:"username"`
 	Password string     `json:"password"`
 	Email    string     `json:"email"`
@@ -43,7 +44,7 @@ type NewUser struct {
 
 // Check returns every field error of u at once, with names prefixed by
 // prefix (e.g. "admin.").
-func (u NewUser) Check(prefix string) error {
+func (u New) Check(prefix string) error {
 	bad := map[string]string{}
 	checkUsername(bad, prefix+"username", u.Username)
 	checkPassword(bad, prefix+"password", u.Password)
@@ -55,34 +56,40 @@ func (u NewUser) Check(prefix string) error {
 // Create adds a user to tenant. by is the caller (nil for bootstrap and
 // signup); an admin cannot create owners. Errors: Invalid, Forbidden,
 // Conflict (username taken, field "username").
-func (s *Users) Create(ctx context.Context, tenantID string, in NewUser, by *authn.Principal) (*User, error) {
+func (s *Service) Create(ctx context.Context, tenantID string, in New, by *authn.Principal) (*User, error) {
 	if err := in.Check(""); err != nil {
 		return nil, err
 	}
 	if by != nil && in.Role == authn.Owner && by.Role != authn.Owner {
 		return nil, errs.E(errs.Forbidden, "role", "Only an owner may create owners.")
 	}
-	now := mongostore.Time(s.Now())
+	now := clock.Stored(s.Now())
 	u := &User{ID: ids.New(), Username: in.Username, UsernameKey: UsernameKey(in.Username), Email: in.Email,
-		Role: in.Role, Status: UserActive, PasswordHash: s.Hasher.HashPassword(in.Password), Created: now, Updated: now}
-	if err := s.Store.Insert(ctx, s.db(tenantID), u); err != nil {
+		Role: in.Role, Status: Active, PasswordHash: s.Hasher.HashPassword(in.Password), Created: now, Updated: now}
+	if err := s.Store.Insert(ctx, tenantID, u); err != nil {
 		return nil, err
 	}
 	return u, nil
 }
 
 // Get returns user id of tenant. Errors: NotFound.
-func (s *Users) Get(ctx context.Context, tenantID string, id ids.ID) (*User, error) {
-	return s.Store.FindByID(ctx, s.db(tenantID), id)
+func (s *Service) Get(ctx context.Context, tenantID string, id ids.ID) (*User, error) {
+	return s.Store.FindByID(ctx, tenantID, id)
+}
+
+// FindByUsername returns the user of username (case-insensitive) in
+// tenant. Errors: NotFound, Unavailable.
+func (s *Service) FindByUsername(ctx context.Context, tenantID, username string) (*User, error) {
+	return s.Store.FindByUsername(ctx, tenantID, username)
 }
 
 // List returns a page of the tenant's users.
-func (s *Users) List(ctx context.Context, tenantID string, f UserFilter, pg page.Page) ([]User, string, error) {
-	return s.Store.Find(ctx, s.db(tenantID), f, pg)
+func (s *Service) List(ctx context.Context, tenantID string, f Filter, pg page.Page) ([]User, string, error) {
+	return s.Store.Find(ctx, tenantID, f, pg)
 }
 
-// UserPatch changes a user; nil fields stay.
-type UserPatch struct {
+// Patch changes a user; nil fields stay.
+type Patch struct {
 	Email    *string     `json:"email"`
 	Role     *authn.Role `json:"role"`
 	Status   *string     `json:"status"`
@@ -93,8 +100,9 @@ type UserPatch struct {
 // password; changing others needs ManageUsers, and only owners change
 // owners or make them. Disabling a user or changing its password ends its
 // tokens at once, except, for a user changing its own password, the token
-// it used. Errors: Invalid, Forbidden, NotFound, Conflict.
-func (s *Users) Update(ctx context.Context, p *authn.Principal, id ids.ID, patch UserPatch) (*User, error) {
+// it used; disabling also ends for good the OBO tokens it issued.
+// Errors: Invalid, Forbidden, NotFound, Conflict.
+func (s *Service) Update(ctx context.Context, p *authn.Principal, id ids.ID, patch Patch) (*User, error) {
 	if id != p.UserID && !p.Can(authn.ManageUsers) {
 		return nil, p.Check(authn.ManageUsers) // before the lookup: a 404 would tell which ids exist
 	}
@@ -122,7 +130,7 @@ func (s *Users) Update(ctx context.Context, p *authn.Principal, id ids.ID, patch
 		u.Role = *patch.Role
 	}
 	if patch.Status != nil {
-		if *patch.Status != UserActive && *patch.Status != UserDisabled {
+		if *patch.Status != Active && *patch.Status != Disabled {
 			bad["status"] = "Must be one of: active, disabled."
 		}
 		u.Status = *patch.Status
@@ -133,13 +141,13 @@ func (s *Users) Update(ctx context.Context, p *authn.Principal, id ids.ID, patch
 	if patch.Password != nil {
 		u.PasswordHash = s.Hasher.HashPassword(*patch.Password)
 	}
-	u.Updated = mongostore.Time(s.Now())
-	if err := s.Store.Replace(ctx, s.db(p.TenantID), u); err != nil {
+	u.Updated = clock.Stored(s.Now())
+	if err := s.Store.Replace(ctx, p.TenantID, u); err != nil {
 		return nil, err
 	}
 	switch {
-	case u.Status == UserDisabled:
-		_, err = s.Tokens.ExpireUser(ctx, p.TenantID, u.ID, ids.ID{})
+	case u.Status == Disabled:
+		err = s.endTokens(ctx, p.TenantID, u.ID)
 	case patch.Password != nil && self:
 		_, err = s.Tokens.ExpireUser(ctx, p.TenantID, u.ID, p.TokenID)
 	case patch.Password != nil:
@@ -150,9 +158,18 @@ func (s *Users) Update(ctx context.Context, p *authn.Principal, id ids.ID, patch
 	return u, err
 }
 
+// endTokens expires every token of user and every OBO token it issued.
+func (s *Service) endTokens(ctx context.Context, tenantID string, user ids.ID) error {
+	if _, err := s.Tokens.ExpireUser(ctx, tenantID, user, ids.ID{}); err != nil {
+		return err
+	}
+	_, err := s.Tokens.ExpireIssuedBy(ctx, tenantID, user)
+	return err
+}
+
 // checkChange decides whether p may change u; roleOrStatus says whether the
 // change touches u's role or status, which nobody may change on themselves.
-func (s *Users) checkChange(p *authn.Principal, u *User, roleOrStatus bool) error {
+func (s *Service) checkChange(p *authn.Principal, u *User, roleOrStatus bool) error {
 	if u.ID == p.UserID {
 		if roleOrStatus {
 			return errs.E(errs.Conflict, "user", "You cannot change your own role or status.")
@@ -168,9 +185,9 @@ func (s *Users) checkChange(p *authn.Principal, u *User, roleOrStatus bool) erro
 	return nil
 }
 
-// Delete removes user id and ends its tokens. Nobody deletes themselves.
-// Errors: Forbidden, NotFound, Conflict.
-func (s *Users) Delete(ctx context.Context, p *authn.Principal, id ids.ID) error {
+// Delete removes user id and ends its tokens and the OBO tokens it issued.
+// Nobody deletes themselves. Errors: Forbidden, NotFound, Conflict.
+func (s *Service) Delete(ctx context.Context, p *authn.Principal, id ids.ID) error {
 	u, err := s.Get(ctx, p.TenantID, id)
 	if err != nil {
 		return err
@@ -181,43 +198,25 @@ func (s *Users) Delete(ctx context.Context, p *authn.Principal, id ids.ID) error
 	if err := s.checkChange(p, u, true); err != nil {
 		return err
 	}
-	if err := s.Store.Delete(ctx, s.db(p.TenantID), u.ID); err != nil {
+	if err := s.Store.Delete(ctx, p.TenantID, u.ID); err != nil {
 		return err
 	}
-	_, err = s.Tokens.ExpireUser(ctx, p.TenantID, u.ID, ids.ID{})
-	return err
+	return s.endTokens(ctx, p.TenantID, u.ID)
 }
 
-// FindByUsername implements usertokens.Users.
-func (s *Users) FindByUsername(ctx context.Context, tenantID, username string) (*usertokens.Account, error) {
-	u, err := s.Store.FindByUsername(ctx, s.db(tenantID), username)
-	if err != nil {
-		return nil, err
-	}
-	return u.Account(), nil
-}
-
-// FindByID implements usertokens.Users.
-func (s *Users) FindByID(ctx context.Context, tenantID string, id ids.ID) (*usertokens.Account, error) {
-	u, err := s.Get(ctx, tenantID, id)
-	if err != nil {
-		return nil, err
-	}
-	return u.Account(), nil
-}
-
-// CheckMember implements usertokens.Users: the rules of Create for a member,
-// plus whether the username is taken, every field error at once.
-func (s *Users) CheckMember(ctx context.Context, tenantID, username, password, email string) error {
+// CheckMember returns every field error of a would-be member at once
+// (fields "username", "password", "email"; a taken username included), or
+// nil. Errors: Invalid, Unavailable.
+func (s *Service) CheckMember(ctx context.Context, tenantID, username, password, email string) error {
 	bad := map[string]string{}
-	if e, ok := errs.As(NewUser{Username: username, Password: password, Email: email, Role: authn.Member}.Check("")); ok {
+	if e, ok := errs.As(New{Username: username, Password: password, Email: email, Role: authn.Member}.Check("")); ok {
 		maps.Copy(bad, e.Fields)
 	}
 	if _, wrong := bad["username"]; !wrong {
-		_, err := s.Store.FindByUsername(ctx, s.db(tenantID), username)
+		_, err := s.Store.FindByUsername(ctx, tenantID, username)
 		switch {
 		case err == nil:
-			bad["username"] = "A user with that username already exists."
+			bad["username"] = ErrUsernameTaken.Fields["username"]
 		case !errs.Is(err, errs.NotFound):
 			return err
 		}
@@ -225,12 +224,8 @@ func (s *Users) CheckMember(ctx context.Context, tenantID, username, password, e
 	return errs.Fields(bad)
 }
 
-// CreateMember implements usertokens.Users (signup): an active member made
-// by nobody. Errors: Invalid, Conflict (field "username").
-func (s *Users) CreateMember(ctx context.Context, tenantID, username, password, email string) (*usertokens.Account, error) {
-	u, err := s.Create(ctx, tenantID, NewUser{Username: username, Password: password, Email: email, Role: authn.Member}, nil)
-	if err != nil {
-		return nil, err
-	}
-	return u.Account(), nil
+// CreateMember adds an active member made by nobody (signup).
+// Errors: Invalid, Conflict (field "username").
+func (s *Service) CreateMember(ctx context.Context, tenantID, username, password, email string) (*User, error) {
+	return s.Create(ctx, tenantID, New{Username: username, Password: password, Email: email, Role: authn.Member}, nil)
 }

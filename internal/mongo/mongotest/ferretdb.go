@@ -1,4 +1,4 @@
-package mongostore
+package mongotest
 
 import (
 	"context"
@@ -12,28 +12,29 @@ import (
 	"github.com/FerretDB/FerretDB/ferretdb"
 )
 
-// Embedded is a FerretDB v1 instance (SQLite backend) running inside this
-// process and listening on loopback TCP. It speaks the MongoDB wire protocol,
-// so the rest of Latchkey reaches it through the real MongoDB driver.
-type Embedded struct {
+// FerretDB is a FerretDB v1 instance (SQLite backend) running inside the
+// test process and listening on loopback TCP. It speaks the MongoDB wire
+// protocol, so the MongoDB engine reaches it through the real driver. It is
+// a test server only: no Latchkey binary links it.
+type FerretDB struct {
 	db     *ferretdb.FerretDB
 	cancel context.CancelFunc
 	done   chan struct{}
 	uri    string
 }
 
-// StartEmbedded starts FerretDB with its data in dataDir, listening on addr
+// StartFerretDB starts FerretDB with its data in dataDir, listening on addr
 // (for example "127.0.0.1:0" for any free port). logger receives FerretDB's
 // own log records; pass one at warn level or above, FerretDB logs every
 // command verbosely below that. Its dumps of failed commands come at debug
 // (see quietHandler).
-func StartEmbedded(dataDir, addr string, logger *slog.Logger) (*Embedded, error) {
+func StartFerretDB(dataDir, addr string, logger *slog.Logger) (*FerretDB, error) {
 	abs, err := filepath.Abs(dataDir)
 	if err != nil {
-		return nil, fmt.Errorf("store data dir %q: %w", dataDir, err)
+		return nil, fmt.Errorf("FerretDB data dir %q: %w", dataDir, err)
 	}
 	if err := os.MkdirAll(abs, 0o700); err != nil {
-		return nil, fmt.Errorf("store data dir %q: %w", dataDir, err)
+		return nil, fmt.Errorf("FerretDB data dir %q: %w", dataDir, err)
 	}
 	f, err := ferretdb.New(&ferretdb.Config{
 		Listener:  ferretdb.ListenerConfig{TCP: addr},
@@ -42,10 +43,10 @@ func StartEmbedded(dataDir, addr string, logger *slog.Logger) (*Embedded, error)
 		Logger:    slog.New(quietHandler{logger.Handler()}),
 	})
 	if err != nil {
-		return nil, fmt.Errorf("start embedded store: %w", err)
+		return nil, fmt.Errorf("start FerretDB: %w", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	e := &Embedded{db: f, cancel: cancel, done: make(chan struct{})}
+	e := &FerretDB{db: f, cancel: cancel, done: make(chan struct{})}
 	go func() {
 		defer close(e.done)
 		_ = f.Run(ctx)
@@ -57,16 +58,16 @@ func StartEmbedded(dataDir, addr string, logger *slog.Logger) (*Embedded, error)
 	case e.uri = <-uriCh:
 	case <-time.After(30 * time.Second):
 		cancel()
-		return nil, fmt.Errorf("start embedded store: listener did not come up within 30s")
+		return nil, fmt.Errorf("start FerretDB: listener did not come up within 30s")
 	}
 	return e, nil
 }
 
 // URI returns the mongodb:// URI the driver connects to.
-func (e *Embedded) URI() string { return e.uri }
+func (e *FerretDB) URI() string { return e.uri }
 
 // Close stops the listener and closes the SQLite files.
-func (e *Embedded) Close() {
+func (e *FerretDB) Close() {
 	e.cancel()
 	<-e.done
 }

@@ -1,0 +1,32 @@
+package admin
+
+import (
+	"context"
+
+	"github.com/latchkey/latchkey/admin/users"
+	"github.com/latchkey/latchkey/apptokens"
+	"github.com/latchkey/latchkey/internal/audit"
+	"github.com/latchkey/latchkey/internal/lastused"
+	"github.com/latchkey/latchkey/tenants"
+	"github.com/latchkey/latchkey/usertokens"
+)
+
+// Store is an open storage engine: every domain's store over one set of
+// databases. internal/sqlite (the embedded default) and internal/mongo
+// implement it, and both pass internal/storetest.
+type Store interface {
+	Tenants() tenants.Store
+	Users() users.Store
+	AppTokens() apptokens.Store
+	UserTokens() usertokens.Store
+	Claims() usertokens.ClaimStore
+	Audit() audit.Store
+	// LastUsed writes the batched last_used times.
+	LastUsed() lastused.Writer
+	// Engine names the engine ("sqlite", "mongodb") for logs and metrics.
+	Engine() string
+	// Ping checks that the store answers. Errors: Unavailable.
+	Ping(ctx context.Context) error
+	// Close releases the store's connections and files.
+	Close() error
+}

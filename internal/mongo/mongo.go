@@ -1,0 +1,245 @@
+// Package mongo is the MongoDB engine: every domain's store over a MongoDB
+// deployment (5.0 or newer), one database per tenant (lk_<tenant id>) and a
+// control database for the tenant registry. Races are decided by inserts
+// under unique keys (SPEC §5), which are atomic on MongoDB and on the
+// MongoDB-protocol server the tests run on (FerretDB), where read-modify-
+// write is not.
+package mongo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+	"go.mongodb.org/mongo-driver/v2/mongo/readpref"
+	"go.mongodb.org/mongo-driver/v2/x/mongo/driver"
+	"go.mongodb.org/mongo-driver/v2/x/mongo/driver/topology"
+
+	"github.com/latchkey/latchkey/admin/users"
+	"github.com/latchkey/latchkey/apptokens"
+	"github.com/latchkey/latchkey/internal/audit"
+	"github.com/latchkey/latchkey/internal/errs"
+	"github.com/latchkey/latchkey/internal/lastused"
+	"github.com/latchkey/latchkey/tenants"
+	"github.com/latchkey/latchkey/usertokens"
+)
+
+// Options say which MongoDB to use.
+type Options struct {
+	// URI of the MongoDB deployment (store.mongodb_uri).
+	URI string
+	// Database is the control database's name (store.database).
+	Database string
+	// Timeout bounds each store operation and server selection, so an
+	// unreachable store answers quickly.
+	Timeout time.Duration
+}
+
+// Collections of a tenant database.
+const (
+	collUsers     = "users"
+	collAppTokens = "app_tokens"
+	collTokens    = "tokens"
+	collClaims    = "login_claims"
+	collAudit     = "audit"
+	collTenants   = "tenants" // in the control database
+)
+
+// DB is an open MongoDB engine.
+type DB struct {
+	client  *mongo.Client
+	control *mongo.Database
+	uri     string
+}
+
+// Open connects to opts.URI, checks that it answers and makes the control
+// database's indexes.
+func Open(ctx context.Context, opts Options) (*DB, error) {
+	co := options.Client().ApplyURI(opts.URI).
+		SetServerSelectionTimeout(opts.Timeout).
+		SetConnectTimeout(opts.Timeout).
+		SetTimeout(opts.Timeout).
+		SetAppName("latchkey")
+	client, err := mongo.Connect(co)
+	if err != nil {
+		return nil, fmt.Errorf("connect to store: %w", err)
+	}
+	db := &DB{client: client, control: client.Database(opts.Database), uri: opts.URI}
+	pctx, cancel := context.WithTimeout(ctx, opts.Timeout)
+	defer cancel()
+	if err := client.Ping(pctx, readpref.Primary()); err != nil {
+		_ = client.Disconnect(context.Background())
+		return nil, fmt.Errorf("store at %s does not answer: %w", Redact(opts.URI), err)
+	}
+	if err := ensureIndexes(ctx, db.control.Collection(collTenants), index{keys: bson.D{{Key: "slug", Value: 1}}, unique: true}); err != nil {
+		_ = client.Disconnect(context.Background())
+		return nil, err
+	}
+	return db, nil
+}
+
+// Engine implements admin.Store.
+func (db *DB) Engine() string { return "mongodb" }
+
+// Ping checks that the store answers. Errors: Unavailable.
+func (db *DB) Ping(ctx context.Context) error {
+	return translate(db.client.Ping(ctx, readpref.Primary()), nil)
+}
+
+// Close disconnects.
+func (db *DB) Close() error { return db.client.Disconnect(context.Background()) }
+
+// Client is the driver's client, for tests and the migration tool.
+func (db *DB) Client() *mongo.Client { return db.client }
+
+// Control is the control database, for tests.
+func (db *DB) Control() *mongo.Database { return db.control }
+
+func (db *DB) tenant(id string) *mongo.Database { return db.client.Database(tenantDatabase(id)) }
+
+// tenantDatabase returns the name of a tenant's database.
+func tenantDatabase(id string) string { return "lk_" + id }
+
+// The domain stores, each a view of db.
+type (
+	tenantStore   struct{ db *DB }
+	userStore     struct{ db *DB }
+	appTokenStore struct{ db *DB }
+	tokenStore    struct{ db *DB }
+	claimStore    struct{ db *DB }
+	auditStore    struct{ db *DB }
+	lastUsedStore struct{ db *DB }
+)
+
+// Tenants implements admin.Store.
+func (db *DB) Tenants() tenants.Store { return tenantStore{db} }
+
+// Users implements admin.Store.
+func (db *DB) Users() users.Store { return userStore{db} }
+
+// AppTokens implements admin.Store.
+func (db *DB) AppTokens() apptokens.Store { return appTokenStore{db} }
+
+// UserTokens implements admin.Store.
+func (db *DB) UserTokens() usertokens.Store { return tokenStore{db} }
+
+// Claims implements admin.Store.
+func (db *DB) Claims() usertokens.ClaimStore { return claimStore{db} }
+
+// Audit implements admin.Store.
+func (db *DB) Audit() audit.Store { return auditStore{db} }
+
+// LastUsed implements admin.Store.
+func (db *DB) LastUsed() lastused.Writer { return lastUsedStore{db} }
+
+// translate turns a driver error into Latchkey's codes: no documents
+// becomes notFound (or a NotFound without fields when notFound is nil), a
+// duplicate key Conflict, an unreachable store Unavailable. Other errors
+// stay internal.
+func translate(err error, notFound *errs.Error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, mongo.ErrNoDocuments):
+		if notFound == nil {
+			return &errs.Error{Code: errs.NotFound, Fields: map[string]string{"id": "Not found."}, Cause: err}
+		}
+		return notFound
+	case mongo.IsDuplicateKeyError(err):
+		return &errs.Error{Code: errs.Conflict, Fields: map[string]string{"id": "Already exists."}, Cause: err}
+	case unavailable(err):
+		return &errs.Error{Code: errs.Unavailable, Fields: map[string]string{"store": "The store is unavailable. Try again shortly."}, Cause: err}
+	default:
+		return err
+	}
+}
+
+func unavailable(err error) bool {
+	var sel topology.ServerSelectionError
+	// A request waiting for a connection when another one's network error
+	// cleared the pool gets "connection pool … was cleared", which carries
+	// neither the network label nor a timeout: it is the retryable pool
+	// error. Seen with the real driver when the store stopped under load.
+	var cleared driver.RetryablePoolError
+	return mongo.IsNetworkError(err) || mongo.IsTimeout(err) || errors.As(err, &sel) ||
+		errors.Is(err, context.DeadlineExceeded) || errors.Is(err, mongo.ErrClientDisconnected) ||
+		errors.As(err, &cleared)
+}
+
+// index describes an index to create; TTL indexes are skipped on servers
+// that do not implement them (FerretDB), where the purge does the work.
+type index struct {
+	keys   bson.D
+	unique bool
+	sparse bool
+	// expireAfter, when set, makes this a TTL index.
+	expireAfter *time.Duration
+}
+
+// ensureIndexes creates idx on coll; it is idempotent.
+func ensureIndexes(ctx context.Context, coll *mongo.Collection, idx ...index) error {
+	for _, ix := range idx {
+		o := options.Index()
+		if ix.unique {
+			o.SetUnique(true)
+		}
+		if ix.sparse {
+			o.SetSparse(true)
+		}
+		if ix.expireAfter != nil {
+			o.SetExpireAfterSeconds(int32(ix.expireAfter.Seconds()))
+		}
+		_, err := coll.Indexes().CreateOne(ctx, mongo.IndexModel{Keys: ix.keys, Options: o})
+		if ix.expireAfter != nil && notImplemented(err) {
+			continue
+		}
+		if err != nil {
+			return translate(fmt.Errorf("create index on %s: %w", coll.Name(), err), nil)
+		}
+	}
+	return nil
+}
+
+func notImplemented(err error) bool {
+	var ce mongo.CommandError
+	return errors.As(err, &ce) && (ce.Code == 238 || ce.Name == "NotImplemented")
+}
+
+// Redact removes credentials from a MongoDB URI before it reaches a
+// message.
+func Redact(uri string) string {
+	o := options.Client().ApplyURI(uri)
+	if len(o.Hosts) == 0 {
+		return "(store)"
+	}
+	return fmt.Sprint(o.Hosts)
+}
+
+// affected turns an update's or delete's match count into NotFound.
+func affected(n int64, err error, notFound *errs.Error) error {
+	if err != nil {
+		return translate(err, nil)
+	}
+	if n == 0 {
+		return notFound
+	}
+	return nil
+}
+
+func isDuplicate(err error) bool { return mongo.IsDuplicateKeyError(err) }
+
+// found turns a FindOne's error into whether it found a document.
+func found(err error) (bool, error) {
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.Is(err, mongo.ErrNoDocuments):
+		return false, nil
+	default:
+		return false, translate(err, nil)
+	}
+}
