@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/latchkey/latchkey/admin"
+	"github.com/latchkey/latchkey/admin/users"
 	"github.com/latchkey/latchkey/internal/authn"
 	"github.com/latchkey/latchkey/internal/secret"
 	"github.com/latchkey/latchkey/internal/testserver"
@@ -84,7 +84,7 @@ func BenchmarkLoginDefaultArgon2(b *testing.B) {
 	s := testserver.Start(b)
 	s.App.Users.Hasher = secret.DefaultArgon2
 	if _, err := s.App.Users.Create(context.Background(), s.TenantID,
-		admin.NewUser{Username: "bench", Password: "bench-password", Email: "bench@example.test", Role: authn.Member}, nil); err != nil {
+		users.New{Username: "bench", Password: "bench-password", Email: "bench@example.test", Role: authn.Member}, nil); err != nil {
 		b.Fatal(err)
 	}
 	body := url.Values{"username": {"bench"}, "password": {"bench-password"}}.Encode()

@@ -1,7 +1,6 @@
 package admin_test
 
 import (
-	"context"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -9,11 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"go.mongodb.org/mongo-driver/v2/mongo"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
-
 	"github.com/latchkey/latchkey/internal/ids"
-	"github.com/latchkey/latchkey/internal/mongostore"
+	"github.com/latchkey/latchkey/internal/mongo/mongotest"
 	"github.com/latchkey/latchkey/internal/secret"
 	"github.com/latchkey/latchkey/internal/testserver"
 )
@@ -169,22 +165,10 @@ func TestHealth(t *testing.T) {
 	})
 }
 
-// deadStore is a store whose server does not answer.
-func deadStore(t *testing.T) *mongostore.Store {
-	t.Helper()
-	client, err := mongo.Connect(options.Client().ApplyURI("mongodb://127.0.0.1:1").
-		SetServerSelectionTimeout(300 * time.Millisecond).SetTimeout(time.Second))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = client.Disconnect(context.Background()) })
-	return &mongostore.Store{Client: client, Control: client.Database("dead")}
-}
-
 // With the store gone, /healthz still answers, /readyz and every request
 // that needs the store answer 503 quickly, never 500.
 func TestStoreUnavailable(t *testing.T) {
-	s := testserver.StartWith(t, testserver.Options{Store: deadStore(t), Database: "dead"})
+	s := testserver.StartWith(t, testserver.Options{Store: mongotest.Unreachable(t)})
 	app := secret.NewToken(secret.App, "abcdefgh", ids.New())
 	unavailable := map[string]string{"store": "The store is unavailable. Try again shortly."}
 	runCoreCases(t, s, []coreCase{

@@ -6,14 +6,10 @@ import (
 	"testing"
 	"time"
 
-	"go.mongodb.org/mongo-driver/v2/bson"
-
 	"github.com/latchkey/latchkey/admin"
-	"github.com/latchkey/latchkey/apptokens"
+	"github.com/latchkey/latchkey/internal/errs"
 	"github.com/latchkey/latchkey/internal/ids"
 	"github.com/latchkey/latchkey/internal/testserver"
-	"github.com/latchkey/latchkey/tenants"
-	"github.com/latchkey/latchkey/usertokens"
 )
 
 // TestPurge builds records of every kind around the retention cutoff in two
@@ -26,7 +22,6 @@ func TestPurge(t *testing.T) {
 	a := s.NewTenant(t, "purge-a")
 	b := s.NewTenant(t, "purge-b")
 	ctx := context.Background()
-	db := func(tn *testserver.Tenant) *mongoDB { return &mongoDB{s, tn.ID} }
 
 	login := func(tn *testserver.Tenant, body map[string]any) *testserver.Response {
 		body["username"], body["password"] = "owner", "owner-password"
@@ -41,20 +36,20 @@ func TestPurge(t *testing.T) {
 	// days stays.
 	out := login(a, map[string]any{})
 	logout(a, out)
-	gone[usertokens.Collection] = append(gone[usertokens.Collection], out.String("id"))
+	gone[testserver.TableTokens] = append(gone[testserver.TableTokens], out.String("id"))
 	short := login(a, map[string]any{"seconds_until_expire": 60})
-	kept[usertokens.Collection] = append(kept[usertokens.Collection], short.String("id"))
+	kept[testserver.TableTokens] = append(kept[testserver.TableTokens], short.String("id"))
 	// An app token that expires at t0+1s goes; the tenant's first one stays.
 	exp := s.Must(t, http.StatusCreated, testserver.Request{Method: "POST", Path: "/api/v1/app_tokens", AppToken: a.AppToken,
 		Token: a.OwnerToken, JSON: map[string]any{"seconds_until_expire": 1}})
-	gone[apptokens.Collection] = append(gone[apptokens.Collection], exp.String("id"))
+	gone[testserver.TableAppTokens] = append(gone[testserver.TableAppTokens], exp.String("id"))
 	// Failed logins leave claims (a slot and a failure number each) and a
 	// lock, all over within 30 minutes of t0.
 	for range 5 {
 		s.Must(t, http.StatusUnauthorized, testserver.Request{Method: "POST", Path: "/api/v1/token", AppToken: a.AppToken,
 			JSON: map[string]any{"username": "nobody", "password": "wrong-password"}})
 	}
-	claims := db(a).count(t, usertokens.Claims, bson.D{})
+	claims := s.Count(t, a.ID, testserver.TableClaims)
 	if claims != 11 {
 		t.Fatalf("got %d claims after 5 failed logins, want 11 (5 slots, 5 failure numbers, a lock)", claims)
 	}
@@ -66,7 +61,7 @@ func TestPurge(t *testing.T) {
 	s.Clock.Advance(2 * time.Hour)
 	late := login(a, map[string]any{})
 	logout(a, late)
-	kept[usertokens.Collection] = append(kept[usertokens.Collection], late.String("id"))
+	kept[testserver.TableTokens] = append(kept[testserver.TableTokens], late.String("id"))
 	// A failed login then leaves claims that end after the cutoff: they go
 	// too, since claims are not kept for retention.
 	s.Must(t, http.StatusUnauthorized, testserver.Request{Method: "POST", Path: "/api/v1/token", AppToken: a.AppToken,
@@ -76,7 +71,7 @@ func TestPurge(t *testing.T) {
 	// Claims of a window that is not over stay, whatever the retention.
 	s.Must(t, http.StatusUnauthorized, testserver.Request{Method: "POST", Path: "/api/v1/token", AppToken: a.AppToken,
 		JSON: map[string]any{"username": "nobody", "password": "wrong-password"}})
-	tokensA := db(a).count(t, usertokens.Collection, bson.D{})
+	tokensA := s.Count(t, a.ID, testserver.TableTokens)
 	rep, err := admin.PurgePaged(s.App, ctx, retention, 1) // a page per tenant: every page is visited
 	if err != nil {
 		t.Fatalf("Purge: %v", err)
@@ -87,28 +82,28 @@ func TestPurge(t *testing.T) {
 	}
 	for coll, ids := range gone {
 		for _, id := range ids {
-			if n := db(a).count(t, coll, byID(t, id)); n != 0 {
+			if n := present(t, s, a.ID, coll, id); n != 0 {
 				t.Errorf("%s %s: still there after the purge", coll, id)
 			}
 		}
 	}
 	for coll, ids := range kept {
 		for _, id := range ids {
-			if n := db(a).count(t, coll, byID(t, id)); n != 1 {
+			if n := present(t, s, a.ID, coll, id); n != 1 {
 				t.Errorf("%s %s: purged, want it kept", coll, id)
 			}
 		}
 	}
-	if n := db(b).count(t, usertokens.Collection, byID(t, outB.String("id"))); n != 0 {
+	if n := present(t, s, b.ID, testserver.TableTokens, outB.String("id")); n != 0 {
 		t.Errorf("tenant b's logged-out token: still there after the purge")
 	}
-	if got := db(a).count(t, usertokens.Collection, bson.D{}); got != tokensA-1 {
+	if got := s.Count(t, a.ID, testserver.TableTokens); got != tokensA-1 {
 		t.Errorf("tenant a tokens: got %d, want %d (one purged)", got, tokensA-1)
 	}
-	if got := db(a).count(t, usertokens.Claims, bson.D{}); got != 2 {
+	if got := s.Count(t, a.ID, testserver.TableClaims); got != 2 {
 		t.Errorf("got %d claims after the purge, want 2 (the live window's slot and failure number)", got)
 	}
-	if got := db(a).count(t, apptokens.Collection, bson.D{}); got != 1 {
+	if got := s.Count(t, a.ID, testserver.TableAppTokens); got != 1 {
 		t.Errorf("got %d app tokens after the purge, want 1 (the live one)", got)
 	}
 	// Nothing more is due: a second run deletes nothing.
@@ -117,25 +112,29 @@ func TestPurge(t *testing.T) {
 	}
 }
 
-type mongoDB struct {
-	s      *testserver.Server
-	tenant string
-}
-
-func (m *mongoDB) count(t *testing.T, coll string, q bson.D) int64 {
-	t.Helper()
-	n, err := m.s.Store.Client.Database(tenants.DatabaseName(m.tenant)).Collection(coll).CountDocuments(context.Background(), q)
-	if err != nil {
-		t.Fatalf("count %s: %v", coll, err)
-	}
-	return n
-}
-
-func byID(t *testing.T, hex string) bson.D {
+// present returns 1 when table (app tokens or user tokens) of tenant holds
+// the record of id, else 0, read through the engine.
+func present(t *testing.T, s *testserver.Server, tenantID, table, hex string) int64 {
 	t.Helper()
 	id, err := ids.Parse(hex)
 	if err != nil {
 		t.Fatalf("id %q: %v", hex, err)
 	}
-	return bson.D{{Key: "_id", Value: id}}
+	ctx := context.Background()
+	switch table {
+	case testserver.TableTokens:
+		_, err = s.Store.UserTokens().FindByID(ctx, tenantID, id)
+	case testserver.TableAppTokens:
+		_, err = s.Store.AppTokens().FindByID(ctx, tenantID, id)
+	default:
+		t.Fatalf("present: no lookup by id in %s", table)
+	}
+	switch {
+	case err == nil:
+		return 1
+	case errs.Is(err, errs.NotFound):
+		return 0
+	}
+	t.Fatalf("find %s %s: %v", table, hex, err)
+	return 0
 }

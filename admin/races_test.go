@@ -108,9 +108,6 @@ func parallel(t *testing.T, s *testserver.Server, n int, req func(i int) testser
 func TestInitializeReportsAHalfMadePlatform(t *testing.T) {
 	s := testserver.StartWith(t, testserver.Options{SkipInit: true})
 	ctx := context.Background()
-	if err := s.App.Tenants.Store.EnsureIndexes(ctx); err != nil {
-		t.Fatal(err)
-	}
 	now := s.Clock.Now()
 	if err := s.App.Tenants.Store.Insert(ctx, &tenants.Tenant{ID: "halfmade", Slug: tenants.PlatformSlug, Name: "Platform",
 		Status: tenants.Creating, Platform: true, Created: now, Updated: now}); err != nil {

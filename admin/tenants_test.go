@@ -1,29 +1,15 @@
 package admin_test
 
 import (
-	"context"
-	"slices"
 	"strings"
 	"testing"
 
-	"go.mongodb.org/mongo-driver/v2/bson"
-
 	"github.com/latchkey/latchkey/internal/testserver"
-	"github.com/latchkey/latchkey/tenants"
 )
 
 func newTenantBody(slug string) map[string]any {
 	return map[string]any{"slug": slug, "name": "Tenant " + slug,
 		"admin": map[string]any{"username": "boss", "password": "boss-password", "email": "boss@example.test"}}
-}
-
-func databases(t *testing.T, s *testserver.Server) []string {
-	t.Helper()
-	names, err := s.Store.Client.ListDatabaseNames(context.Background(), bson.D{})
-	if err != nil {
-		t.Fatalf("ListDatabaseNames: %v", err)
-	}
-	return names
 }
 
 func TestTenantsCreate(t *testing.T) {
@@ -60,8 +46,8 @@ func TestTenantsCreate(t *testing.T) {
 				t.Errorf("settings.allow_signup: got %v, want false", st["allow_signup"])
 			}
 			wantTime(t, "created", tn["created"], s.Clock.Now())
-			if !slices.Contains(databases(t, s), tenants.DatabaseName(created.id)) {
-				t.Errorf("no database %s", tenants.DatabaseName(created.id))
+			if !s.DatabaseExists(t, created.id) {
+				t.Errorf("no database of tenant %s", created.id)
 			}
 		}},
 		{name: "duplicate slug", req: create(owner, newTenantBody("acme")), status: 409,
@@ -218,14 +204,13 @@ func TestTenantsDelete(t *testing.T) {
 		{name: "by id", req: del(g.ID, "?confirm=globex"), status: 204},
 		{name: "the platform still works", req: testserver.Request{Method: "GET", Path: "/api/v1/users/me", AppToken: s.AppToken, Token: owner}, status: 200},
 	})
-	dbs := databases(t, s)
 	for _, id := range []string{a.ID, g.ID} {
-		if slices.Contains(dbs, tenants.DatabaseName(id)) {
-			t.Errorf("database %s is still there: %v", tenants.DatabaseName(id), dbs)
+		if s.DatabaseExists(t, id) {
+			t.Errorf("the database of tenant %s is still there", id)
 		}
 	}
-	if !slices.Contains(dbs, tenants.DatabaseName(s.TenantID)) {
-		t.Errorf("the platform's database is gone: %v", dbs)
+	if !s.DatabaseExists(t, s.TenantID) {
+		t.Errorf("the platform's database is gone")
 	}
 	// The slug can be used again, for a new, empty tenant.
 	n := s.NewTenant(t, "acme")

@@ -5,10 +5,7 @@ import (
 	"net/http"
 	"testing"
 
-	"go.mongodb.org/mongo-driver/v2/bson"
-
 	"github.com/latchkey/latchkey/internal/testserver"
-	"github.com/latchkey/latchkey/tenants"
 	"github.com/latchkey/latchkey/usertokens"
 )
 
@@ -102,11 +99,11 @@ func outcomes(recs []map[string]any) map[string]int {
 	return n
 }
 
-// claimCount returns how many lockout claims and locks the tenant holds.
-func (f *flow) claimCount(t *testing.T) int64 {
+// claimCount returns how many lockout claims username holds in the
+// current window (slots, failures and its lock).
+func (f *flow) claimCount(t *testing.T, username string) int {
 	t.Helper()
-	n, err := f.s.Store.Client.Database(tenants.DatabaseName(f.a.ID)).Collection(usertokens.Claims).
-		CountDocuments(context.Background(), bson.D{})
+	n, err := usertokens.HeldClaims(context.Background(), f.s.App.Tokens, f.a.ID, username)
 	if err != nil {
 		t.Fatalf("count claims: %v", err)
 	}

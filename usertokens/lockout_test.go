@@ -7,10 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"go.mongodb.org/mongo-driver/v2/bson"
-
 	"github.com/latchkey/latchkey/internal/testserver"
-	"github.com/latchkey/latchkey/tenants"
 	"github.com/latchkey/latchkey/usertokens"
 )
 
@@ -108,13 +105,13 @@ func TestLockoutSuccessFreesItsSlot(t *testing.T) {
 	for range 2 {
 		wantError(t, f.login(t, "MEM", "wrong-password", nil), http.StatusUnauthorized, invalid)
 	}
-	claims := f.claimCount(t)
+	claims := f.claimCount(t, "mem")
 	for i := range 4 {
 		if r := f.login(t, "mem", "mem-password", nil); r.Status != http.StatusOK {
 			t.Fatalf("success %d after 2 failures of 3: got status %d, want 200; body %s", i+1, r.Status, r.Body)
 		}
 	}
-	if got := f.claimCount(t); got != claims {
+	if got := f.claimCount(t, "mem"); got != claims {
 		t.Errorf("got %d claims after 4 successful logins, want %d as before them", got, claims)
 	}
 	// The third failure (usernames are case-insensitive) fills the window.
@@ -185,7 +182,7 @@ func TestLockoutSurvivesRestart(t *testing.T) {
 	for range 5 {
 		wantError(t, f.login(t, "mem", "wrong-password", nil), http.StatusUnauthorized, invalid)
 	}
-	s2 := testserver.StartWith(t, testserver.Options{Store: f.s.Store, Database: f.s.Store.Control.Name(), Clock: f.s.Clock})
+	s2 := testserver.StartWith(t, testserver.Options{Store: f.s.Store, Clock: f.s.Clock})
 	login2 := func() *testserver.Response {
 		return s2.Do(t, testserver.Request{Method: "POST", Path: "/api/v1/token", AppToken: f.a.AppToken,
 			JSON: map[string]any{"username": "mem", "password": "mem-password"}})
@@ -212,17 +209,19 @@ func TestLockoutRebuildsALostLock(t *testing.T) {
 	for range 5 {
 		wantError(t, f.login(t, "mem", "wrong-password", nil), http.StatusUnauthorized, invalid)
 	}
-	coll := f.s.Store.Client.Database(tenants.DatabaseName(f.a.ID)).Collection(usertokens.Claims)
-	res, err := coll.DeleteMany(context.Background(), bson.D{{Key: "until", Value: bson.D{{Key: "$exists", Value: true}}}})
-	if err != nil || res.DeletedCount != 1 {
-		t.Fatalf("delete the lock: got %v, %v; want 1 deleted", res, err)
+	ctx := context.Background()
+	if lock, err := usertokens.LockOf(ctx, f.s.App.Tokens, f.a.ID, "mem"); err != nil || lock == nil {
+		t.Fatalf("before: got lock %v (%v), want one", lock, err)
+	}
+	if err := usertokens.DropLock(ctx, f.s.App.Tokens, f.a.ID, "mem"); err != nil {
+		t.Fatalf("delete the lock: %v", err)
 	}
 	r := f.login(t, "mem", "mem-password", nil)
 	wantError(t, r, http.StatusTooManyRequests, locked)
 	if got := r.Header.Get("Retry-After"); got != "900" {
 		t.Errorf("Retry-After: got %q, want 900 (a whole lock)", got)
 	}
-	if n, _ := coll.CountDocuments(context.Background(), bson.D{{Key: "until", Value: bson.D{{Key: "$exists", Value: true}}}}); n != 1 {
-		t.Errorf("got %d locks, want 1 (rebuilt)", n)
+	if lock, err := usertokens.LockOf(ctx, f.s.App.Tokens, f.a.ID, "mem"); err != nil || lock == nil {
+		t.Errorf("got lock %v (%v), want it rebuilt", lock, err)
 	}
 }

@@ -27,8 +27,12 @@ type Service struct {
 	// they take as long as known ones.
 	DummyHash string
 
-	checks atomic.Int64 // passwords checked, for tests of the lockout
+	checks atomic.Int64 // passwords checked
 }
+
+// PasswordChecks returns how many passwords s has checked since it was
+// made: the lockout's bound is on this number.
+func (s *Service) PasswordChecks() int64 { return s.checks.Load() }
 
 // Session is a newly issued login token with its refresh token; the two
 // secrets exist only here and in the response.

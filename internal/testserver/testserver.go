@@ -1,28 +1,25 @@
-// Package testserver runs a whole Latchkey for tests: the embedded store
-// (one per test binary, one control database per test, dropped when the test
-// ends), the real router on 127.0.0.1, a clock tests can move, and helpers
-// for making requests.
+// Package testserver runs a whole Latchkey for tests: a store of its own on
+// the engine the run tests (SQLite files in a temporary directory by
+// default; LATCHKEY_TEST_STORE=mongodb runs the MongoDB engine over the test
+// binary's FerretDB, or over LATCHKEY_TEST_MONGODB_URI when it is set), the
+// real router on 127.0.0.1, a clock tests can move, and helpers for making
+// requests.
 package testserver
 
 import (
 	"context"
-	"fmt"
-	"log/slog"
 	"net/http/httptest"
 	"os"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
-	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest"
 
 	"github.com/latchkey/latchkey/admin"
-	"github.com/latchkey/latchkey/internal/mongostore"
+	"github.com/latchkey/latchkey/internal/mongo/mongotest"
 	"github.com/latchkey/latchkey/internal/secret"
-	"github.com/latchkey/latchkey/tenants"
 )
 
 // Server is a running Latchkey with an initialised platform tenant.
@@ -33,7 +30,7 @@ type Server struct {
 	Password string
 	TenantID string // the platform tenant
 	App      *admin.App
-	Store    *mongostore.Store
+	Store    admin.Store
 	Clock    *Clock
 }
 
@@ -41,15 +38,14 @@ type Server struct {
 type Options struct {
 	// CacheTTL of the verification cache; 0 (the default here) disables it.
 	CacheTTL time.Duration
-	// Store to use instead of the shared embedded one.
-	Store *mongostore.Store
-	// Database is the control database name; default: a new one per test.
-	Database string
+	// Store to use instead of a new one (a second instance on one store).
+	Store admin.Store
 	// Logger; default: the test's log at warn level.
 	Logger *zap.Logger
 	// Clock; default: a new one starting now.
 	Clock *Clock
-	// Initialise the platform tenant (default true unless Database is set).
+	// SkipInit leaves the store uninitialised (default: initialise it,
+	// unless Store is given).
 	SkipInit bool
 	// LastUsedFlush is how often the App writes last_used; default one
 	// minute (tests call App.LastUsed.Flush or App.Close instead).
@@ -66,14 +62,14 @@ var FastArgon2 = secret.Argon2{MemoryKiB: 64, Iterations: 1, Parallelism: 1}
 // Start runs a Latchkey until the test ends.
 func Start(tb testing.TB) *Server { return StartWith(tb, Options{}) }
 
-var dbSeq atomic.Int64
-
 // StartWith runs a Latchkey configured by o until the test ends.
 func StartWith(tb testing.TB, o Options) *Server {
 	tb.Helper()
 	store := o.Store
 	if store == nil {
-		store = Shared(tb)
+		store = OpenStore(tb)
+	} else {
+		o.SkipInit = true
 	}
 	if o.Clock == nil {
 		o.Clock = NewClock(time.Now())
@@ -81,14 +77,7 @@ func StartWith(tb testing.TB, o Options) *Server {
 	if o.Logger == nil {
 		o.Logger = zaptest.NewLogger(tb, zaptest.Level(zap.WarnLevel))
 	}
-	db := o.Database
-	if db == "" {
-		db = fmt.Sprintf("t%d_%d", os.Getpid(), dbSeq.Add(1))
-		tb.Cleanup(func() { DropAll(store, db) })
-	}
-	st := *store
-	st.Control = store.Client.Database(db)
-	app, err := admin.New(admin.Options{Store: &st, Logger: o.Logger, CacheTTL: o.CacheTTL, CacheSize: 10000,
+	app, err := admin.New(admin.Options{Store: store, Logger: o.Logger, CacheTTL: o.CacheTTL, CacheSize: 10000,
 		Password: FastArgon2, Now: o.Clock.Now, LastUsedFlush: o.LastUsedFlush,
 		PurgeInterval: o.PurgeInterval, Retention: o.Retention})
 	if err != nil {
@@ -99,8 +88,8 @@ func StartWith(tb testing.TB, o Options) *Server {
 		hs.Close()
 		app.Close()
 	})
-	s := &Server{URL: hs.URL, App: app, Store: &st, Clock: o.Clock}
-	if o.SkipInit || o.Database != "" {
+	s := &Server{URL: hs.URL, App: app, Store: store, Clock: o.Clock}
+	if o.SkipInit {
 		return s
 	}
 	boot, err := app.Initialize(context.Background(), "platform-password")
@@ -111,59 +100,39 @@ func StartWith(tb testing.TB, o Options) *Server {
 	return s
 }
 
-// DropAll drops a control database and the databases of its tenants.
-func DropAll(store *mongostore.Store, control string) {
-	ctx := context.Background()
-	cur, err := store.Client.Database(control).Collection("tenants").Find(ctx, bson.D{})
-	if err == nil {
-		var ts []tenants.Tenant
-		if cur.All(ctx, &ts) == nil {
-			for _, t := range ts {
-				_ = store.Client.Database(tenants.DatabaseName(t.ID)).Drop(ctx)
-			}
-		}
+// StoreEnv chooses the engine tests run on: "sqlite" (the default) or
+// "mongodb".
+const StoreEnv = "LATCHKEY_TEST_STORE"
+
+// Engine returns the engine this test run uses.
+func Engine() string {
+	if e := os.Getenv(StoreEnv); e != "" {
+		return e
 	}
-	_ = store.Client.Database(control).Drop(ctx)
+	return "mongodb"
 }
 
-var (
-	sharedOnce  sync.Once
-	sharedStore *mongostore.Store
-	sharedDir   string
-	sharedErr   error
-)
-
-// Shared returns the test binary's embedded store, starting it on first use.
-// Main stops it when the tests end.
-func Shared(tb testing.TB) *mongostore.Store {
+// OpenStore opens a new, empty store on the engine of this run, closed
+// (and, on MongoDB, dropped) when the test ends.
+func OpenStore(tb testing.TB) admin.Store {
 	tb.Helper()
-	sharedOnce.Do(func() {
-		sharedDir, sharedErr = os.MkdirTemp("", "latchkey-test-*")
-		if sharedErr != nil {
-			return
+	switch e := Engine(); e {
+	case "mongodb":
+		uri := os.Getenv(mongotest.URIEnv)
+		if uri == "" {
+			uri = mongotest.FerretURI(tb)
 		}
-		sharedStore, sharedErr = mongostore.Open(context.Background(), mongostore.Options{DataDir: sharedDir,
-			EmbeddedAddr: "127.0.0.1:0", Database: "unused", Timeout: 10 * time.Second,
-			Logger: slog.New(slog.DiscardHandler)})
-	})
-	if sharedErr != nil {
-		tb.Fatalf("embedded store: %v", sharedErr)
+		return mongotest.Open(tb, uri)
+	default:
+		tb.Fatalf("%s=%q: want sqlite or mongodb", StoreEnv, e)
+		return nil
 	}
-	return sharedStore
 }
 
-// Main runs a package's tests and then stops the shared store and removes
-// its files. Use it as: func TestMain(m *testing.M) { testserver.Main(m) }.
-func Main(m *testing.M) {
-	code := m.Run()
-	if sharedStore != nil {
-		sharedStore.Close(context.Background())
-	}
-	if sharedDir != "" {
-		_ = os.RemoveAll(sharedDir)
-	}
-	os.Exit(code)
-}
+// Main runs a package's tests and then stops the test binary's FerretDB,
+// if one was started. Use it as:
+// func TestMain(m *testing.M) { testserver.Main(m) }.
+func Main(m *testing.M) { os.Exit(mongotest.Main(m)) }
 
 // Clock is a clock tests can move.
 type Clock struct {

@@ -111,3 +111,22 @@ func Main(m *testing.M) int {
 	}
 	return code
 }
+
+// Unreachable opens the engine on a FerretDB of its own and then stops that
+// server: every call afterwards meets a store that does not answer.
+func Unreachable(tb testing.TB) *mongo.DB {
+	tb.Helper()
+	dir := tb.TempDir()
+	f, err := StartFerretDB(dir, "127.0.0.1:0", slog.New(slog.DiscardHandler))
+	if err != nil {
+		tb.Fatalf("FerretDB: %v", err)
+	}
+	db, err := mongo.Open(context.Background(), mongo.Options{URI: f.URI(), Database: NewDatabaseName(), Timeout: time.Second})
+	if err != nil {
+		f.Close()
+		tb.Fatalf("open MongoDB engine: %v", err)
+	}
+	f.Close()
+	tb.Cleanup(func() { _ = db.Close() })
+	return db
+}

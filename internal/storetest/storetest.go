@@ -1,0 +1,131 @@
+// Package storetest is the behavioural suite every storage engine passes:
+// each domain's store contract (CRUD, filters, pagination, tenant isolation,
+// purges, last_used flushes) and the races the store decides (SPEC §5),
+// driven through the real services where a rule spans several calls. The
+// engines' own tests run it: internal/sqlite always, internal/mongo over
+// FerretDB and, when LATCHKEY_TEST_MONGODB_URI is set, a real MongoDB.
+package storetest
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/latchkey/latchkey/admin"
+	"github.com/latchkey/latchkey/internal/authn"
+	"github.com/latchkey/latchkey/internal/clock"
+	"github.com/latchkey/latchkey/internal/errs"
+	"github.com/latchkey/latchkey/internal/ids"
+	"github.com/latchkey/latchkey/internal/testserver"
+	"github.com/latchkey/latchkey/tenants"
+)
+
+// Opener returns a new, empty store, closed when the test ends.
+type Opener func(tb testing.TB) admin.Store
+
+// Run runs the whole suite against stores made by open.
+func Run(t *testing.T, open Opener) {
+	t.Run("Tenants", func(t *testing.T) { testTenants(t, open) })
+	t.Run("Users", func(t *testing.T) { testUsers(t, open) })
+	t.Run("AppTokens", func(t *testing.T) { testAppTokens(t, open) })
+	t.Run("UserTokens", func(t *testing.T) { testUserTokens(t, open) })
+	t.Run("Expire", func(t *testing.T) { testExpire(t, open) })
+	t.Run("Claims", func(t *testing.T) { testClaims(t, open) })
+	t.Run("Audit", func(t *testing.T) { testAudit(t, open) })
+	t.Run("LastUsed", func(t *testing.T) { testLastUsed(t, open) })
+	t.Run("Isolation", func(t *testing.T) { testIsolation(t, open) })
+	t.Run("Purge", func(t *testing.T) { testPurge(t, open) })
+	t.Run("RaceRefresh", func(t *testing.T) { testRaceRefresh(t, open) })
+	t.Run("RaceLockout", func(t *testing.T) { testRaceLockout(t, open) })
+	t.Run("RaceUsername", func(t *testing.T) { testRaceUsername(t, open) })
+	t.Run("RaceSlug", func(t *testing.T) { testRaceSlug(t, open) })
+}
+
+// env is one store with the services wired over it, a clock the test moves,
+// and one tenant made through the services.
+type env struct {
+	st     admin.Store
+	app    *admin.App
+	clock  *testserver.Clock
+	tenant *tenants.Tenant
+	ctx    context.Context
+}
+
+var t0 = time.Date(2031, 3, 4, 5, 6, 7, 0, time.UTC)
+
+func newEnv(t *testing.T, open Opener) *env {
+	t.Helper()
+	st := open(t)
+	c := testserver.NewClock(t0)
+	app, err := admin.New(admin.Options{Store: st, Logger: zap.NewNop(), Password: testserver.FastArgon2, Now: c.Now})
+	if err != nil {
+		t.Fatalf("admin.New: %v", err)
+	}
+	t.Cleanup(app.Close)
+	e := &env{st: st, app: app, clock: c, ctx: context.Background()}
+	e.tenant = e.newTenant(t, "acme")
+	return e
+}
+
+// newTenant makes a tenant with its database, owner "boss" and first app
+// token, through the tenants service.
+func (e *env) newTenant(t *testing.T, slug string) *tenants.Tenant {
+	t.Helper()
+	tn, _, err := e.app.Tenants.Create(e.ctx, tenants.NewTenant{Slug: slug, Name: "Tenant " + slug},
+		tenants.Owner{Username: "boss", Password: "boss-password", Email: "boss@example.test"})
+	if err != nil {
+		t.Fatalf("create tenant %s: %v", slug, err)
+	}
+	return tn
+}
+
+// now is the clock at the stores' precision.
+func (e *env) now() time.Time { return clock.Stored(e.clock.Now()) }
+
+// wantCode fails unless err carries code.
+func wantCode(t *testing.T, what string, err error, code errs.Code) {
+	t.Helper()
+	if !errs.Is(err, code) {
+		t.Errorf("%s: got error %v, want code %s", what, err, code)
+	}
+}
+
+// wantErr fails unless err is exactly want (code and fields).
+func wantErr(t *testing.T, what string, err error, want *errs.Error) {
+	t.Helper()
+	got, ok := errs.As(err)
+	if !ok || got.Code != want.Code || len(got.Fields) != len(want.Fields) {
+		t.Errorf("%s: got %v, want %v", what, err, want)
+		return
+	}
+	for k, v := range want.Fields {
+		if got.Fields[k] != v {
+			t.Errorf("%s: got %v, want %v", what, err, want)
+		}
+	}
+}
+
+func must(t *testing.T, what string, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// idsOf returns the hex ids of items.
+func idsOf[T any](items []T, id func(*T) ids.ID) []string {
+	out := make([]string, len(items))
+	for i := range items {
+		out[i] = id(&items[i]).Hex()
+	}
+	return out
+}
+
+// member is a principal acting as user in e's tenant.
+func (e *env) principal(user ids.ID, role authn.Role) *authn.Principal {
+	return &authn.Principal{TenantID: e.tenant.ID, UserID: user, Role: role}
+}
