@@ -40,13 +40,14 @@ type Server struct {
 	TrustedProxies  []string      `yaml:"trusted_proxies"`  // IPs or CIDRs whose X-Forwarded-For is believed; default none (client IP = remote addr)
 }
 
-// Store configures the MongoDB store, external or embedded.
+// Store configures the store: SQLite files (the embedded default) or a
+// MongoDB deployment.
 type Store struct {
-	MongoDBURI   string        `yaml:"mongodb_uri"`   // default "": run the embedded store
-	DataDir      string        `yaml:"data_dir"`      // embedded store's data directory; default "./data"
-	EmbeddedAddr string        `yaml:"embedded_addr"` // embedded store's listen address; default "127.0.0.1:27117" ("127.0.0.1:0" = any free port)
-	Database     string        `yaml:"database"`      // control database name; default "latchkey" (tenant databases are lk_<id>)
-	Timeout      time.Duration `yaml:"timeout"`       // limit on one store operation; default 5s
+	MongoDBURI     string        `yaml:"mongodb_uri"`      // default "": keep everything in SQLite files under data_dir
+	DataDir        string        `yaml:"data_dir"`         // the SQLite files' directory; default "./data"
+	MaxOpenTenants int           `yaml:"max_open_tenants"` // SQLite: tenant files kept open at once; default 256
+	Database       string        `yaml:"database"`         // MongoDB: control database name; default "latchkey" (tenant databases are lk_<id>)
+	Timeout        time.Duration `yaml:"timeout"`          // limit on one store operation (SQLite: also how long a write waits for the file's lock); default 5s
 }
 
 // Cache configures the token verification cache.
@@ -81,7 +82,7 @@ type Log struct {
 func Default() Config {
 	return Config{
 		Server:   Server{Addr: "127.0.0.1:8080", ShutdownTimeout: 15 * time.Second},
-		Store:    Store{DataDir: "./data", EmbeddedAddr: "127.0.0.1:27117", Database: "latchkey", Timeout: 5 * time.Second},
+		Store:    Store{DataDir: "./data", MaxOpenTenants: 256, Database: "latchkey", Timeout: 5 * time.Second},
 		Cache:    Cache{TTL: 2 * time.Second, Size: 100000},
 		Tokens:   Tokens{Retention: 720 * time.Hour, PurgeInterval: time.Hour, LastUsedFlush: time.Minute},
 		Password: Password{Memory: 19456, Iterations: 2, Parallelism: 1},
@@ -382,8 +383,8 @@ func (c Config) Validate() error {
 	case strings.HasPrefix(s.Database, "lk_"):
 		return invalid("store.database", "%q must not start with lk_, which names tenant databases", s.Database)
 	}
-	if err := checkAddr(s.EmbeddedAddr); err != nil {
-		return invalid("store.embedded_addr", "%v", err)
+	if s.MaxOpenTenants < 1 {
+		return invalid("store.max_open_tenants", "must be at least 1")
 	}
 	if c.Cache.Size < 1 {
 		return invalid("cache.size", "must be at least 1")

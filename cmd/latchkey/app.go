@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"strings"
@@ -14,12 +13,11 @@ import (
 	"time"
 
 	"go.uber.org/zap"
-	"go.uber.org/zap/exp/zapslog"
 	"go.uber.org/zap/zapcore"
 
 	"github.com/latchkey/latchkey/admin"
 	"github.com/latchkey/latchkey/configs"
-	"github.com/latchkey/latchkey/internal/mongostore"
+	"github.com/latchkey/latchkey/internal/mongo"
 	"github.com/latchkey/latchkey/internal/secret"
 )
 
@@ -28,7 +26,7 @@ import (
 type Main struct {
 	Config configs.Config
 	Logger *zap.Logger
-	Store  *mongostore.Store
+	Store  admin.Store
 	App    *admin.App
 	Server *http.Server
 
@@ -43,13 +41,11 @@ func NewMain(cfg configs.Config, log *zap.Logger) *Main {
 	return &Main{Config: cfg, Logger: log}
 }
 
-// Open opens the store (starting the embedded one if no URI is set) and
-// wires the application.
+// Open opens the store (SQLite files under store.data_dir, or the MongoDB
+// of store.mongodb_uri) and wires the application.
 func (m *Main) Open(ctx context.Context) error {
 	c := m.Config
-	store, err := mongostore.Open(ctx, mongostore.Options{URI: c.Store.MongoDBURI, DataDir: c.Store.DataDir,
-		EmbeddedAddr: c.Store.EmbeddedAddr, Database: c.Store.Database, Timeout: c.Store.Timeout,
-		Logger: ferretLogger(m.Logger)})
+	store, err := openStore(ctx, c.Store)
 	if err != nil {
 		return err
 	}
@@ -101,7 +97,7 @@ func (m *Main) close() error {
 		m.App.Close() // stops the periodic jobs and writes pending last_used
 	}
 	if m.Store != nil {
-		m.Store.Close(context.Background())
+		errs = append(errs, m.Store.Close())
 	}
 	_ = m.Logger.Sync()
 	return errors.Join(errs...)
@@ -152,23 +148,16 @@ func newLogger(cfg configs.Log, out zapcore.WriteSyncer) (*zap.Logger, error) {
 	return zap.New(zapcore.NewCore(enc, out, level)), nil
 }
 
-// ferretLogger bridges FerretDB's slog output into zap at warn and above:
-// below that it logs every failed command verbosely.
-func ferretLogger(log *zap.Logger) *slog.Logger {
-	core := log.Named("store").Core()
-	return slog.New(zapslog.NewHandler(warnOnly{core}))
-}
-
-type warnOnly struct{ zapcore.Core }
-
-func (w warnOnly) Enabled(l zapcore.Level) bool { return l >= zapcore.WarnLevel && w.Core.Enabled(l) }
-func (w warnOnly) Check(e zapcore.Entry, ce *zapcore.CheckedEntry) *zapcore.CheckedEntry {
-	if !w.Enabled(e.Level) {
-		return ce
+// openStore opens the engine cfg names: MongoDB when store.mongodb_uri is
+// set (no SQLite file is touched then), else the SQLite files of
+// store.data_dir.
+func openStore(ctx context.Context, cfg configs.Store) (admin.Store, error) {
+	if cfg.MongoDBURI != "" {
+		return mongo.Open(ctx, mongo.Options{URI: cfg.MongoDBURI, Database: cfg.Database, Timeout: cfg.Timeout})
 	}
-	return w.Core.Check(e, ce)
+	return sqlite.Open(ctx, sqlite.Options{DataDir: cfg.DataDir, MaxOpenTenants: cfg.MaxOpenTenants,
+		BusyTimeout: cfg.Timeout, Timeout: cfg.Timeout})
 }
-func (w warnOnly) With(f []zapcore.Field) zapcore.Core { return warnOnly{w.Core.With(f)} }
 
 // adminPassword returns LATCHKEY_ADMIN_PASSWORD from env, or a new random one.
 func adminPassword(env []string) string {

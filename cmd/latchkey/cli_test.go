@@ -9,10 +9,9 @@ import (
 	"testing"
 	"time"
 
-	"go.mongodb.org/mongo-driver/v2/bson"
-
-	"github.com/latchkey/latchkey/internal/mongostore"
-	"github.com/latchkey/latchkey/tenants"
+	"github.com/latchkey/latchkey/admin/users"
+	"github.com/latchkey/latchkey/configs"
+	"github.com/latchkey/latchkey/internal/page"
 )
 
 // runCmd runs the command line args with env and returns its exit code
@@ -24,34 +23,34 @@ func runCmd(t *testing.T, env []string, args ...string) (int, string, string) {
 	return code, stdout.String(), stderr.String()
 }
 
-// counts opens the store in dir and counts the control database's tenants
-// and, per tenant, its users and app tokens.
+// counts opens the SQLite store in dir and counts its tenants and, per
+// tenant, its users and app tokens.
 func counts(t *testing.T, dir string) map[string]int64 {
 	t.Helper()
 	ctx := context.Background()
-	st, err := mongostore.Open(ctx, mongostore.Options{DataDir: dir, EmbeddedAddr: "127.0.0.1:0", Database: "latchkey", Timeout: 10 * time.Second})
+	cfg := configs.Default().Store
+	cfg.DataDir = dir
+	st, err := openStore(ctx, cfg)
 	if err != nil {
 		t.Fatalf("open the store: %v", err)
 	}
-	defer st.Close(ctx)
+	defer st.Close()
 	out := map[string]int64{}
-	cur, err := st.Control.Collection("tenants").Find(ctx, bson.D{})
+	ts, _, err := st.Tenants().Find(ctx, page.Page{Limit: page.MaxLimit})
 	if err != nil {
-		t.Fatal(err)
-	}
-	var ts []tenants.Tenant
-	if err := cur.All(ctx, &ts); err != nil {
 		t.Fatal(err)
 	}
 	out["tenants"] = int64(len(ts))
 	for _, tn := range ts {
-		for _, coll := range []string{"users", "app_tokens"} {
-			n, err := st.Client.Database(tenants.DatabaseName(tn.ID)).Collection(coll).CountDocuments(ctx, bson.D{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			out[tn.Slug+"."+coll] = n
+		us, _, err := st.Users().Find(ctx, tn.ID, users.Filter{}, page.Page{Limit: page.MaxLimit})
+		if err != nil {
+			t.Fatal(err)
 		}
+		as, _, err := st.AppTokens().Find(ctx, tn.ID, page.Page{Limit: page.MaxLimit})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[tn.Slug+".users"], out[tn.Slug+".app_tokens"] = int64(len(us)), int64(len(as))
 	}
 	return out
 }

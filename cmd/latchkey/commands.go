@@ -13,7 +13,9 @@ import (
 	"go.uber.org/zap/zapcore"
 
 	"github.com/latchkey/latchkey/admin"
-	"github.com/latchkey/latchkey/internal/mongostore"
+	"github.com/latchkey/latchkey/apptokens"
+	"github.com/latchkey/latchkey/internal/audit"
+	"github.com/latchkey/latchkey/internal/mongo"
 )
 
 // open loads the configuration of a subcommand and builds its Main.
@@ -47,7 +49,7 @@ func serve(ctx context.Context, args, env []string, stdout, stderr io.Writer) er
 	if err := m.Run(ctx); err != nil {
 		return err
 	}
-	m.Logger.Info("listening", zap.String("url", m.URL()), zap.Bool("embedded_store", m.Store.Embedded()))
+	m.Logger.Info("listening", zap.String("url", m.URL()), zap.String("store", m.Store.Engine()))
 	if boot != nil {
 		printWelcome(stdout, m.URL(), boot)
 	} else {
@@ -105,25 +107,85 @@ func initialise(ctx context.Context, args, env []string, stdout, stderr io.Write
 	return nil
 }
 
-// runStore runs only the embedded store on store.embedded_addr until ctx
-// ends, so several serve instances (with store.mongodb_uri pointing at it)
-// can share one store.
-func runStore(ctx context.Context, args, env []string, stdout, stderr io.Writer) error {
-	m, err := open("store", args, env, stderr, nil)
+// migrate copies the whole installation between the SQLite files of
+// store.data_dir and a MongoDB: --to URI copies SQLite into MongoDB, --from
+// URI copies MongoDB into SQLite. The target must be empty; the source is
+// only read. Stop every serve instance first, or changes made during the
+// copy may be missed.
+func migrate(ctx context.Context, args, env []string, stdout, stderr io.Writer) error {
+	var to, from string
+	m, err := open("migrate", args, env, stderr, func(fs *flag.FlagSet) {
+		fs.StringVar(&to, "to", "", "MongoDB URI to copy the SQLite installation into")
+		fs.StringVar(&from, "from", "", "MongoDB URI to copy into the SQLite installation")
+	})
 	if err != nil {
 		return err
 	}
-	c := m.Config
-	if c.Store.MongoDBURI != "" {
-		return errors.New("store.mongodb_uri is set: `latchkey store` runs the embedded store, which a MongoDB URI replaces")
+	defer m.Close()
+	if (to == "") == (from == "") {
+		fmt.Fprintln(stderr, "latchkey migrate: give exactly one of --to <mongodb uri> and --from <mongodb uri>")
+		return exitCode(2)
 	}
-	e, err := mongostore.StartEmbedded(c.Store.DataDir, c.Store.EmbeddedAddr, ferretLogger(m.Logger))
+	cfg := m.Config.Store
+	cfg.MongoDBURI = ""
+	lite, err := openStore(ctx, cfg)
 	if err != nil {
 		return err
 	}
-	defer e.Close()
-	fmt.Fprintf(stdout, "Embedded store serving %s on %s. Point instances at it with LATCHKEY_STORE_MONGODB_URI=%s\n",
-		c.Store.DataDir, e.URI(), e.URI())
-	<-ctx.Done()
+	defer lite.Close()
+	cfg.MongoDBURI = to + from
+	mgo, err := openStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer mgo.Close()
+	src, dst, direction := lite, mgo, "SQLite ("+m.Config.Store.DataDir+") into MongoDB "+mongo.Redact(to)
+	if from != "" {
+		src, dst, direction = mgo, lite, "MongoDB "+mongo.Redact(from)+" into SQLite ("+m.Config.Store.DataDir+")"
+	}
+	rep, err := admin.Copy(ctx, src, dst)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "Copied %s: %d tenants, %d users, %d app tokens, %d user tokens, %d audit records.\n",
+		direction, rep.Tenants, rep.Users, rep.AppTokens, rep.Tokens, rep.Audit)
+	return nil
+}
+
+// appToken runs "app-token create": for an operator whose tenant has no
+// app token left, it writes a new one straight into the store (on the same
+// configuration as serve) and prints it once.
+func appToken(ctx context.Context, args, env []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] != "create" {
+		fmt.Fprintln(stderr, "usage: latchkey app-token create --tenant SLUG [--name NAME] [flags]")
+		return exitCode(2)
+	}
+	var slug, name string
+	m, err := open("app-token create", args[1:], env, stderr, func(fs *flag.FlagSet) {
+		fs.StringVar(&slug, "tenant", "", "the tenant's slug (or id)")
+		fs.StringVar(&name, "name", "recovery", "the new token's name")
+	})
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	if slug == "" {
+		fmt.Fprintln(stderr, "latchkey app-token create: --tenant is required")
+		return exitCode(2)
+	}
+	if err := m.Open(ctx); err != nil {
+		return err
+	}
+	t, err := m.App.Tenants.Find(ctx, slug)
+	if err != nil {
+		return fmt.Errorf("tenant %q: %w", slug, err)
+	}
+	tok, plain, err := m.App.AppTokens.Create(ctx, t, apptokens.New{Name: name})
+	if err != nil {
+		return err
+	}
+	m.App.Audit.Write(ctx, t.ID, audit.Record{Action: "app_token.create", Target: tok.ID.Hex(), Outcome: audit.Success,
+		Detail: "latchkey app-token create (recovery, without the API)"})
+	fmt.Fprintf(stdout, "New app token of tenant %s (id %s), shown once:\n%s\n", t.Slug, tok.ID.Hex(), plain)
 	return nil
 }

@@ -16,7 +16,6 @@ import (
 func storeEnv(dir string, extra ...string) []string {
 	return append([]string{
 		"LATCHKEY_STORE_DATA_DIR=" + dir,
-		"LATCHKEY_STORE_EMBEDDED_ADDR=127.0.0.1:0",
 		"LATCHKEY_SERVER_ADDR=127.0.0.1:0",
 		"LATCHKEY_LOG_LEVEL=warn",
 	}, extra...)

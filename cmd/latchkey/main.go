@@ -2,7 +2,8 @@
 //
 //	latchkey serve    serve the API and console (initialising an empty store)
 //	latchkey init     initialise an empty store and print its credentials
-//	latchkey store    run only the embedded store, for several serve instances
+//	latchkey migrate  copy an installation between SQLite and MongoDB
+//	latchkey app-token create --tenant SLUG   recovery: a new app token, straight into the store
 //	latchkey version  print the version
 package main
 
@@ -36,8 +37,10 @@ func run(ctx context.Context, args, env []string, stdout, stderr io.Writer) int 
 		err = serve(ctx, args[1:], env, stdout, stderr)
 	case "init":
 		err = initialise(ctx, args[1:], env, stdout, stderr)
-	case "store":
-		err = runStore(ctx, args[1:], env, stdout, stderr)
+	case "migrate":
+		err = migrate(ctx, args[1:], env, stdout, stderr)
+	case "app-token":
+		err = appToken(ctx, args[1:], env, stdout, stderr)
 	case "version", "--version", "-v":
 		fmt.Fprintln(stdout, "latchkey", version)
 	case "help", "--help", "-h":
@@ -67,14 +70,16 @@ const usage = `usage: latchkey <command> [flags]
 commands:
   serve     serve the API and the console; an empty store is initialised first
   init      initialise an empty store and print the credentials (--json for JSON)
-  store     run only the embedded store, so several serve instances can share it
+  migrate   copy the whole installation into MongoDB (--to URI) or back into SQLite (--from URI)
+  app-token create --tenant SLUG [--name NAME]
+            recovery without the API: write a new app token of a tenant into the store and print it once
   version   print the version
 
-flags (serve, init, store):
+flags (every command above):
   --config FILE        YAML configuration (see configs/latchkey.yaml)
   --addr HOST:PORT     server.addr
-  --mongodb-uri URI    store.mongodb_uri (empty: the embedded store)
-  --data-dir DIR       store.data_dir of the embedded store
+  --mongodb-uri URI    store.mongodb_uri (empty: SQLite files under store.data_dir)
+  --data-dir DIR       store.data_dir, the SQLite files' directory
 
 Environment variables LATCHKEY_<SECTION>_<KEY> override the file; flags override both.
 LATCHKEY_ADMIN_PASSWORD sets the first owner's password at initialisation.

@@ -17,7 +17,6 @@ func openMain(t *testing.T, dir string) *Main {
 	t.Helper()
 	cfg := configs.Default()
 	cfg.Store.DataDir = dir
-	cfg.Store.EmbeddedAddr = "127.0.0.1:0"
 	cfg.Server.Addr = "127.0.0.1:0"
 	m := NewMain(cfg, zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel)))
 	if err := m.Open(context.Background()); err != nil {

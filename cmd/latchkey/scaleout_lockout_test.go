@@ -10,7 +10,11 @@ import (
 // limit, and once it is reached both instances refuse even the right
 // password.
 func TestTwoInstancesShareLockout(t *testing.T) {
-	a, b, app := twoInstances(t)
+	eachEngine(t, testTwoInstancesShareLockout)
+}
+
+func testTwoInstancesShareLockout(t *testing.T, store []string) {
+	a, b, app := twoInstances(t, store...)
 	owner := login(t, a.base, app, "admin", "owner-password")
 	mustCall(t, a.base, 201, apiCall{method: "POST", path: "/api/v1/users", appToken: app, token: owner,
 		json: map[string]any{"username": "lou", "password": "lou-password", "email": "lou@example.test", "role": "member"}})

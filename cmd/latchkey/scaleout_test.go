@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/latchkey/latchkey/internal/mongo/mongotest"
 )
 
 // instance is a `latchkey serve` run by a test.
@@ -38,24 +40,10 @@ func startCommand(t *testing.T, env []string, want string, args ...string) strin
 	return stdout.String()
 }
 
-var storeURI = regexp.MustCompile(`LATCHKEY_STORE_MONGODB_URI=(\S+)`)
-
-// startStore runs `latchkey store` on a free port with its data in dir and
-// returns the URI it prints for the instances.
-func startStore(t *testing.T, dir string) string {
+// startServe runs `latchkey serve` with env (which names its store).
+func startServe(t *testing.T, env ...string) instance {
 	t.Helper()
-	out := startCommand(t, storeEnv(dir), "LATCHKEY_STORE_MONGODB_URI=", "store")
-	m := storeURI.FindStringSubmatch(out)
-	if m == nil {
-		t.Fatalf("no URI in %q", out)
-	}
-	return m[1]
-}
-
-// startServe runs `latchkey serve` against the store at uri.
-func startServe(t *testing.T, uri string, env ...string) instance {
-	t.Helper()
-	env = append([]string{"LATCHKEY_STORE_MONGODB_URI=" + uri, "LATCHKEY_SERVER_ADDR=127.0.0.1:0",
+	env = append([]string{"LATCHKEY_SERVER_ADDR=127.0.0.1:0",
 		"LATCHKEY_LOG_LEVEL=warn", "LATCHKEY_ADMIN_PASSWORD=owner-password"}, env...)
 	out := startCommand(t, env, "/console/", "serve")
 	i := strings.Index(out, "http://127.0.0.1:")
@@ -77,15 +65,38 @@ func appTokenOf(t *testing.T, in instance) string {
 	return m[1]
 }
 
-// twoInstances runs `latchkey store` and two `latchkey serve` instances on
-// it, the first of which initialises the store; it returns the instances
-// and the platform tenant's app token.
+// engines are the stores two instances can share: one SQLite data
+// directory, or one MongoDB-protocol server (FerretDB) and database.
+var engines = map[string]func(t *testing.T) []string{
+	"sqlite": func(t *testing.T) []string {
+		return []string{"LATCHKEY_STORE_DATA_DIR=" + t.TempDir(), "LATCHKEY_STORE_MONGODB_URI="}
+	},
+	"mongodb": func(t *testing.T) []string {
+		db := mongotest.NewDatabaseName()
+		uri := mongotest.FerretURI(t)
+		t.Cleanup(func() {
+			mongotest.DropAll(mongotest.OpenDatabase(t, uri, db))
+		})
+		return []string{"LATCHKEY_STORE_MONGODB_URI=" + uri, "LATCHKEY_STORE_DATABASE=" + db,
+			"LATCHKEY_STORE_DATA_DIR=" + t.TempDir()}
+	},
+}
+
+// eachEngine runs test once per engine, as a subtest.
+func eachEngine(t *testing.T, test func(t *testing.T, store []string)) {
+	for _, name := range []string{"sqlite", "mongodb"} {
+		t.Run(name, func(t *testing.T) { test(t, engines[name](t)) })
+	}
+}
+
+// twoInstances runs two `latchkey serve` instances on the store that env
+// names, the first of which initialises it; it returns the instances and
+// the platform tenant's app token.
 func twoInstances(t *testing.T, env ...string) (a, b instance, appToken string) {
 	t.Helper()
-	uri := startStore(t, t.TempDir())
-	a = startServe(t, uri, env...)
+	a = startServe(t, env...)
 	appToken = appTokenOf(t, a)
-	b = startServe(t, uri, env...)
+	b = startServe(t, env...)
 	if strings.Contains(b.stdout, "lka_") {
 		t.Fatalf("the second instance initialised the store again: %s", b.stdout)
 	}
@@ -93,14 +104,18 @@ func twoInstances(t *testing.T, env ...string) (a, b instance, appToken string) 
 }
 
 // TestTwoInstancesRevocation runs SPEC §5's revocation guarantee across two
-// serve instances on one `latchkey store`: a token expired through A is
+// serve instances on one store (one SQLite data directory; one MongoDB): a token expired through A is
 // refused by A at once and by B within cache.ttl, and B, which had it
 // cached, still accepts it before that — so the bound is cache.ttl, not
 // zero by accident. Each assertion follows from the times the requests were
 // sent, not from how long they took.
 func TestTwoInstancesRevocation(t *testing.T) {
+	eachEngine(t, testTwoInstancesRevocation)
+}
+
+func testTwoInstancesRevocation(t *testing.T, store []string) {
 	const ttl = 2 * time.Second
-	a, b, app := twoInstances(t, "LATCHKEY_CACHE_TTL="+ttl.String())
+	a, b, app := twoInstances(t, append(store, "LATCHKEY_CACHE_TTL="+ttl.String())...)
 	owner := login(t, a.base, app, "admin", "owner-password")
 	mustCall(t, a.base, 201, apiCall{method: "POST", path: "/api/v1/users", appToken: app, token: owner,
 		json: map[string]any{"username": "mia", "password": "mia-password", "email": "mia@example.test", "role": "member"}})

@@ -15,7 +15,7 @@ import (
 	"go.uber.org/zap/zaptest"
 
 	"github.com/latchkey/latchkey/configs"
-	"github.com/latchkey/latchkey/internal/mongostore"
+	"github.com/latchkey/latchkey/internal/mongo/mongotest"
 )
 
 // freeAddr returns a loopback address with a port that was free a moment
@@ -31,14 +31,14 @@ func freeAddr(t *testing.T) string {
 }
 
 // TestStoreOutage checks SPEC §5's store faults end to end: a serve
-// instance whose store (run apart, as `latchkey store` runs it) goes away
+// instance whose MongoDB (a FerretDB run apart) goes away
 // keeps running and answers 503 {"errors":{"store":…}} promptly, /readyz
 // says 503, and when the store comes back on the same address and data the
 // instance recovers by itself, with its tokens still valid.
 func TestStoreOutage(t *testing.T) {
 	dir, addr := t.TempDir(), freeAddr(t)
 	quiet := slog.New(slog.DiscardHandler)
-	store, err := mongostore.StartEmbedded(dir, addr, quiet)
+	store, err := mongotest.StartFerretDB(dir, addr, quiet)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,7 +89,7 @@ func TestStoreOutage(t *testing.T) {
 		t.Errorf("/healthz with the store down: got %d, want 200 (the process keeps running)", status)
 	}
 
-	store, err = mongostore.StartEmbedded(dir, addr, quiet)
+	store, err = mongotest.StartFerretDB(dir, addr, quiet)
 	if err != nil {
 		t.Fatalf("restart the store on %s: %v", addr, err)
 	}

@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
@@ -18,7 +17,6 @@ import (
 
 	"github.com/latchkey/latchkey/admin"
 	"github.com/latchkey/latchkey/internal/authn"
-	"github.com/latchkey/latchkey/internal/mongostore"
 	"github.com/latchkey/latchkey/internal/secret"
 	"github.com/latchkey/latchkey/tenants"
 )
@@ -42,7 +40,7 @@ func runScale(args []string, out io.Writer) error {
 	fs.IntVar(&c.tenants, "tenants", 1000, "tenants to create")
 	fs.IntVar(&c.tokens, "tokens", 1000, "user tokens per tenant")
 	fs.IntVar(&c.samples, "samples", 300, "tokens verified at each checkpoint (each once missing, once hitting the cache)")
-	fs.StringVar(&c.dataDir, "data-dir", "", "embedded store directory (default: a temporary one, removed at the end)")
+	fs.StringVar(&c.dataDir, "data-dir", "", "SQLite data directory (default: a temporary one, removed at the end)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -59,12 +57,11 @@ func runScale(args []string, out io.Writer) error {
 		dir = tmp
 	}
 	ctx := context.Background()
-	store, err := mongostore.Open(ctx, mongostore.Options{DataDir: dir, EmbeddedAddr: "127.0.0.1:0", Database: "latchkey",
-		Timeout: time.Minute, Logger: slog.New(slog.DiscardHandler)})
+	store, err := sqlite.Open(ctx, sqlite.Options{DataDir: dir, Timeout: time.Minute})
 	if err != nil {
 		return err
 	}
-	defer store.Close(context.Background())
+	defer store.Close()
 	// Population only: cheap password hashes, so making the owners is fast.
 	a, err := admin.New(admin.Options{Store: store, Logger: zap.NewNop(), CacheTTL: time.Hour, CacheSize: 100000,
 		Password: secret.Argon2{MemoryKiB: 64, Iterations: 1, Parallelism: 1}})
@@ -72,11 +69,8 @@ func runScale(args []string, out io.Writer) error {
 		return err
 	}
 	defer a.Close()
-	if err := a.Tenants.Store.EnsureIndexes(ctx); err != nil {
-		return err
-	}
 
-	fmt.Fprintf(out, "loadgen scale: embedded store, %d tokens per tenant, %d samples per checkpoint\n", c.tokens, c.samples)
+	fmt.Fprintf(out, "loadgen scale: SQLite store, %d tokens per tenant, %d samples per checkpoint\n", c.tokens, c.samples)
 	fmt.Fprintf(out, "%8s %10s %10s | %9s %9s %9s | %9s %9s %9s\n", "tenants", "tokens", "fill", "miss p50", "miss p90", "miss p99",
 		"hit p50", "hit p90", "hit p99")
 	var pop []populated
@@ -130,7 +124,7 @@ func populate(ctx context.Context, a *admin.App, i, n int) (populated, error) {
 		return populated{}, err
 	}
 	p := populated{tenantID: t.ID, appToken: prov.AppToken}
-	secrets, err := insertTokens(ctx, a.Tenants.DB(t.ID), t.ID, prov.AdminID, n)
+	secrets, err := insertTokens(ctx, a.Store.UserTokens(), t.ID, prov.AdminID, n)
 	if err != nil {
 		return populated{}, err
 	}
@@ -145,7 +139,7 @@ func populate(ctx context.Context, a *admin.App, i, n int) (populated, error) {
 // before, so the App-Token and the user token both go to the store), then
 // each as a hit (after an unmeasured pass that fills the cache), and
 // returns the latencies of both.
-func measure(store *mongostore.Store, pop []populated, samples int) (miss, hit []time.Duration, err error) {
+func measure(store admin.Store, pop []populated, samples int) (miss, hit []time.Duration, err error) {
 	a, err := admin.New(admin.Options{Store: store, Logger: zap.NewNop(), CacheTTL: time.Hour, CacheSize: 100000,
 		Password: secret.DefaultArgon2})
 	if err != nil {

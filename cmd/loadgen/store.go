@@ -5,46 +5,30 @@ import (
 	"fmt"
 	"time"
 
-	"go.mongodb.org/mongo-driver/v2/mongo"
-
+	"github.com/latchkey/latchkey/internal/clock"
 	"github.com/latchkey/latchkey/internal/ids"
-	"github.com/latchkey/latchkey/internal/mongostore"
 	"github.com/latchkey/latchkey/internal/secret"
 	"github.com/latchkey/latchkey/usertokens"
 )
 
-// insertTokens writes n personal tokens of user into a tenant's tokens
-// collection in bulk, as usertokens.Token documents (the same shape the
-// service writes), valid for a day, and returns their secrets.
-func insertTokens(ctx context.Context, db *mongo.Database, tenantID, user string, n int) ([]string, error) {
+// insertTokens writes n personal tokens of user into a tenant through the
+// engine's store (the records the service writes), valid for a day, and
+// returns their secrets.
+func insertTokens(ctx context.Context, st usertokens.Store, tenantID, user string, n int) ([]string, error) {
 	uid, err := ids.Parse(user)
 	if err != nil {
 		return nil, err
 	}
 	now := clock.Stored(time.Now())
 	secrets := make([]string, n)
-	docs := make([]any, 0, 1000)
-	flush := func() error {
-		if len(docs) == 0 {
-			return nil
-		}
-		_, err := db.Collection(usertokens.Collection).InsertMany(ctx, docs)
-		docs = docs[:0]
-		if err != nil {
-			return fmt.Errorf("insert tokens: %w", err)
-		}
-		return nil
-	}
 	for i := range n {
 		id := ids.New()
 		secrets[i] = secret.NewToken(secret.User, tenantID, id)
-		docs = append(docs, &usertokens.Token{ID: id, Hash: secret.Hash(secrets[i]), Kind: usertokens.Personal,
-			UserID: uid, AppTokenID: ids.New(), Created: now, Expires: now.Add(24 * time.Hour)})
-		if len(docs) == cap(docs) {
-			if err := flush(); err != nil {
-				return nil, err
-			}
+		tok := &usertokens.Token{ID: id, Hash: secret.Hash(secrets[i]), Kind: usertokens.Personal,
+			UserID: uid, AppTokenID: ids.New(), Created: now, Expires: now.Add(24 * time.Hour)}
+		if err := st.Insert(ctx, tenantID, tok); err != nil {
+			return nil, fmt.Errorf("insert token: %w", err)
 		}
 	}
-	return secrets, flush()
+	return secrets, nil
 }

@@ -1,0 +1,123 @@
+package admin
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/latchkey/latchkey/admin/users"
+	"github.com/latchkey/latchkey/internal/audit"
+	"github.com/latchkey/latchkey/internal/errs"
+	"github.com/latchkey/latchkey/internal/page"
+	"github.com/latchkey/latchkey/usertokens"
+)
+
+// CopyReport counts what Copy copied.
+type CopyReport struct {
+	Tenants, Users, AppTokens, Tokens, Audit int
+}
+
+// ErrTargetNotEmpty is Copy's answer for a target that has tenants.
+var ErrTargetNotEmpty = errs.E(errs.Conflict, "target", "The target store is not empty; copy only into an empty store.")
+
+// Copy copies a whole installation from one store to another (latchkey
+// migrate): every tenant with its settings and status, users with their
+// password hashes, app tokens, user tokens with their refresh chains, and
+// audit records, record by record with their ids, so every token string
+// stays valid. Lockout claims are not copied: they only count failed logins
+// of the current window. It refuses a target that has any tenant. Errors:
+// Conflict (ErrTargetNotEmpty), Unavailable.
+func Copy(ctx context.Context, from, to Store) (CopyReport, error) {
+	var rep CopyReport
+	if existing, _, err := to.Tenants().Find(ctx, page.Page{Limit: 1}); err != nil {
+		return rep, err
+	} else if len(existing) > 0 {
+		return rep, ErrTargetNotEmpty
+	}
+	err := pages(func(pg page.Page) (int, string, error) {
+		list, next, err := from.Tenants().Find(ctx, pg)
+		for _, t := range list {
+			if err := to.Tenants().Insert(ctx, &t); err != nil {
+				return 0, "", fmt.Errorf("copy tenant %s: %w", t.Slug, err)
+			}
+			if err := to.Tenants().CreateDatabase(ctx, t.ID); err != nil {
+				return 0, "", fmt.Errorf("copy tenant %s: %w", t.Slug, err)
+			}
+			if err := copyTenant(ctx, from, to, t.ID, &rep); err != nil {
+				return 0, "", fmt.Errorf("copy tenant %s: %w", t.Slug, err)
+			}
+			rep.Tenants++
+		}
+		return len(list), next, err
+	})
+	return rep, err
+}
+
+// copyTenant copies the records of tenant id.
+func copyTenant(ctx context.Context, from, to Store, id string, rep *CopyReport) error {
+	err := pages(func(pg page.Page) (int, string, error) {
+		list, next, err := from.Users().Find(ctx, id, users.Filter{}, pg)
+		for _, u := range list {
+			if err := to.Users().Insert(ctx, id, &u); err != nil {
+				return 0, "", err
+			}
+		}
+		rep.Users += len(list)
+		return len(list), next, err
+	})
+	if err != nil {
+		return fmt.Errorf("users: %w", err)
+	}
+	err = pages(func(pg page.Page) (int, string, error) {
+		list, next, err := from.AppTokens().Find(ctx, id, pg)
+		for _, t := range list {
+			if err := to.AppTokens().Insert(ctx, id, &t); err != nil {
+				return 0, "", err
+			}
+		}
+		rep.AppTokens += len(list)
+		return len(list), next, err
+	})
+	if err != nil {
+		return fmt.Errorf("app tokens: %w", err)
+	}
+	err = pages(func(pg page.Page) (int, string, error) {
+		list, next, err := from.UserTokens().Find(ctx, id, usertokens.Filter{}, time.Time{}, pg)
+		for _, t := range list {
+			if err := to.UserTokens().Insert(ctx, id, &t); err != nil {
+				return 0, "", err
+			}
+		}
+		rep.Tokens += len(list)
+		return len(list), next, err
+	})
+	if err != nil {
+		return fmt.Errorf("user tokens: %w", err)
+	}
+	err = pages(func(pg page.Page) (int, string, error) {
+		list, next, err := from.Audit().Find(ctx, id, audit.Filter{}, pg)
+		for _, r := range list {
+			if err := to.Audit().Insert(ctx, id, &r); err != nil {
+				return 0, "", err
+			}
+		}
+		rep.Audit += len(list)
+		return len(list), next, err
+	})
+	if err != nil {
+		return fmt.Errorf("audit: %w", err)
+	}
+	return nil
+}
+
+// pages calls read with each page of a list, from the first to the last.
+func pages(read func(page.Page) (n int, next string, err error)) error {
+	pg := page.Page{Limit: page.MaxLimit}
+	for {
+		_, next, err := read(pg)
+		if err != nil || next == "" {
+			return err
+		}
+		pg.Cursor = next
+	}
+}
