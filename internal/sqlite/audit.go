@@ -1,0 +1,52 @@
+package sqlite
+
+import (
+	"context"
+
+	"github.com/latchkey/latchkey/internal/audit"
+	"github.com/latchkey/latchkey/internal/ids"
+	"github.com/latchkey/latchkey/internal/page"
+)
+
+// Insert implements audit.Store. A record without an id gets one made
+// from its time, as audit.Log.Write makes them.
+func (s auditStore) Insert(ctx context.Context, tenantID string, r *audit.Record) error {
+	if r.ID.IsZero() {
+		r.ID = ids.NewAt(r.At)
+	}
+	err := s.db.inTenant(ctx, tenantID, func(ctx context.Context, f *file) error {
+		_, err := f.exec(ctx, qAuditInsert, idArg(r.ID), r.At.UnixMilli(), r.Action, optID(r.User), r.Username,
+			optID(r.Actor), r.Target, r.IP, r.RequestID, r.Outcome, r.Detail)
+		return err
+	})
+	return s.db.fail("insert audit record", err, nil)
+}
+
+func scanRecord(sc scanner, r *audit.Record) error {
+	return sc.Scan(idCol{&r.ID}, timeCol{&r.At}, &r.Action, optIDCol{&r.User}, &r.Username, optIDCol{&r.Actor},
+		&r.Target, &r.IP, &r.RequestID, &r.Outcome, &r.Detail)
+}
+
+// Find implements audit.Store.
+func (s auditStore) Find(ctx context.Context, tenantID string, flt audit.Filter, pg page.Page) ([]audit.Record, string, error) {
+	after, err := idCursor(pg.Cursor)
+	if err != nil {
+		return nil, "", err
+	}
+	limit := limitOf(pg)
+	q, args := auditFindSQL(flt, after, limit+1)
+	var list []audit.Record
+	err = s.db.inTenant(ctx, tenantID, func(ctx context.Context, f *file) error {
+		rows, err := f.query(ctx, q, args...)
+		if err != nil {
+			return err
+		}
+		list, err = collect(rows, scanRecord)
+		return err
+	})
+	if err = emptyIfGone(err); err != nil {
+		return nil, "", s.db.fail("list audit records", err, nil)
+	}
+	list, next := pageOf(list, limit, func(r *audit.Record) string { return r.ID.Hex() })
+	return list, next, nil
+}

@@ -1,0 +1,249 @@
+package sqlite
+
+import (
+	"strings"
+
+	"github.com/latchkey/latchkey/admin/users"
+	"github.com/latchkey/latchkey/internal/audit"
+	"github.com/latchkey/latchkey/internal/ids"
+	"github.com/latchkey/latchkey/usertokens"
+)
+
+// Every statement the engine runs is a constant here (named q…) or is made
+// by a builder below (…SQL) from the shape of a filter, so plan_test.go can
+// run EXPLAIN QUERY PLAN on each of them and fail on a scan of a table.
+// Times are INTEGER Unix milliseconds, ids 12-byte BLOBs.
+
+// The control file: tenants.
+const (
+	tenantCols = `id, slug, name, status, platform, app_token_ttl, user_token_ttl, long_token_ttl,
+		obo_token_ttl, refresh_token_ttl, max_token_ttl, allow_signup, lockout_attempts,
+		lockout_window, lockout_duration, created, updated`
+
+	qTenantInsert = `INSERT INTO tenants (` + tenantCols + `) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`
+	qTenantByID   = `SELECT ` + tenantCols + ` FROM tenants WHERE id = ?`
+	qTenantBySlug = `SELECT ` + tenantCols + ` FROM tenants WHERE slug = ?`
+	// qTenantFirst reads the first page in slug order: the unique slug
+	// index, read from its start and stopped by the LIMIT.
+	qTenantFirst   = `SELECT ` + tenantCols + ` FROM tenants ORDER BY slug LIMIT ?`
+	qTenantAfter   = `SELECT ` + tenantCols + ` FROM tenants WHERE slug > ? ORDER BY slug LIMIT ?`
+	qTenantReplace = `UPDATE tenants SET slug = ?, name = ?, status = ?, platform = ?, app_token_ttl = ?,
+		user_token_ttl = ?, long_token_ttl = ?, obo_token_ttl = ?, refresh_token_ttl = ?, max_token_ttl = ?,
+		allow_signup = ?, lockout_attempts = ?, lockout_window = ?, lockout_duration = ?, created = ?,
+		updated = ? WHERE id = ?`
+	qTenantDelete = `DELETE FROM tenants WHERE id = ?`
+)
+
+// Users.
+const (
+	userCols = `id, username, username_key, email, role, status, password_hash, created, updated`
+
+	qUserInsert = `INSERT INTO users (id, username, username_key, email, email_key, role, status,
+		password_hash, created, updated) VALUES (?,?,?,?,?,?,?,?,?,?)`
+	qUserByID       = `SELECT ` + userCols + ` FROM users WHERE id = ?`
+	qUserByUsername = `SELECT ` + userCols + ` FROM users WHERE username_key = ?`
+	qUserReplace    = `UPDATE users SET username = ?, username_key = ?, email = ?, email_key = ?, role = ?,
+		status = ?, password_hash = ?, created = ?, updated = ? WHERE id = ?`
+	qUserDelete = `DELETE FROM users WHERE id = ?`
+)
+
+// userFindSQL returns the query of a page of users matching f, after the
+// id after (if any), in id order. Role and status page on their (column,
+// id) indexes. A Q filter is two prefix ranges, of username_key and of
+// email_key (the lowercased address), each on its index, whose matches are
+// sorted by id: the work grows with the matches of the prefix, not with
+// the users. With Q, role and status are only checked on those matches
+// (the unary + keeps the planner off their indexes, which would read every
+// user of a role to find a few names).
+func userFindSQL(f users.Filter, after *ids.ID, limit int) (string, []any) {
+	var w where
+	col := ""
+	if f.Q != "" {
+		col = "+"
+	}
+	if f.Role != "" {
+		w.add(col+`role = ?`, f.Role)
+	}
+	if f.Status != "" {
+		w.add(col+`status = ?`, f.Status)
+	}
+	if f.Q != "" {
+		name, mail := users.UsernameKey(f.Q), strings.ToLower(f.Q)
+		w.add(`(username_key >= ? AND username_key < ? OR email_key >= ? AND email_key < ?)`,
+			name, prefixEnd(name), mail, prefixEnd(mail))
+	}
+	if after != nil {
+		w.add(`id > ?`, after[:])
+	}
+	return `SELECT ` + userCols + ` FROM users` + w.sql() + ` ORDER BY id LIMIT ?`, append(w.args, limit)
+}
+
+// App tokens.
+const (
+	appTokenCols = `id, hash, name, created, created_by, expires, last_used`
+
+	qAppTokenInsert = `INSERT INTO app_tokens (` + appTokenCols + `) VALUES (?,?,?,?,?,?,?)`
+	qAppTokenByID   = `SELECT ` + appTokenCols + ` FROM app_tokens WHERE id = ?`
+	// qAppTokenFirst reads the first page newest first: the primary key
+	// read from its end and stopped by the LIMIT.
+	qAppTokenFirst      = `SELECT ` + appTokenCols + ` FROM app_tokens ORDER BY id DESC LIMIT ?`
+	qAppTokenAfter      = `SELECT ` + appTokenCols + ` FROM app_tokens WHERE id < ? ORDER BY id DESC LIMIT ?`
+	qAppTokenLiveExcept = `SELECT 1 FROM app_tokens WHERE expires > ? AND id <> ? LIMIT 1`
+	qAppTokenSetExpires = `UPDATE app_tokens SET expires = ? WHERE id = ?`
+	qAppTokenDelete     = `DELETE FROM app_tokens WHERE id = ?`
+	// qAppTokenPurge deletes up to ?2 tokens that expired before ?1.
+	qAppTokenPurge = `DELETE FROM app_tokens WHERE id IN
+		(SELECT id FROM app_tokens WHERE expires < ?1 LIMIT ?2)`
+	qAppTokenLastUsed = `UPDATE app_tokens SET last_used = ?1
+		WHERE id = ?2 AND (last_used IS NULL OR last_used < ?1)`
+)
+
+// User tokens.
+const (
+	tokenCols = `id, hash, refresh_hash, refresh_expires, kind, user_id, actor_id, app_token_id, chain,
+		parent, name, created, expires, last_used, lifetime`
+
+	qTokenInsert   = `INSERT INTO tokens (` + tokenCols + `) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`
+	qTokenByID     = `SELECT ` + tokenCols + ` FROM tokens WHERE id = ?`
+	qTokenHasChild = `SELECT 1 FROM tokens WHERE parent = ? LIMIT 1`
+	qTokenSetExp   = `UPDATE tokens SET expires = ? WHERE id = ?`
+	qTokenSetBoth  = `UPDATE tokens SET expires = ?1, refresh_expires = ?1 WHERE id = ?2`
+	// qTokenExpireAt moves the expiry and refresh expiry of token ?2 back
+	// to ?1 (min of NULL is NULL: a token without a refresh token keeps
+	// none).
+	qTokenExpireAt = `UPDATE tokens SET expires = min(expires, ?1), refresh_expires = min(refresh_expires, ?1)
+		WHERE id = ?2`
+	// The Expire statements: the tokens a selector names that are live at
+	// ?1 expire at ?1.
+	tokenExpire    = `UPDATE tokens SET expires = min(expires, ?1), refresh_expires = min(refresh_expires, ?1) WHERE `
+	tokenLive      = ` AND (expires > ?1 OR refresh_expires > ?1)`
+	qTokenExpUser  = tokenExpire + `user_id = ?2 AND id <> ?3` + tokenLive
+	qTokenExpChain = tokenExpire + `chain = ?2` + tokenLive
+	qTokenExpActor = tokenExpire + `actor_id = ?2` + tokenLive
+	qTokenDelete   = `DELETE FROM tokens WHERE id = ?`
+	// qTokenPurge deletes up to ?2 tokens whose token and refresh token
+	// expired before ?1.
+	qTokenPurge = `DELETE FROM tokens WHERE id IN (SELECT id FROM tokens
+		WHERE expires < ?1 AND (refresh_expires IS NULL OR refresh_expires < ?1) LIMIT ?2)`
+	qTokenLastUsed = `UPDATE tokens SET last_used = ?1
+		WHERE id = ?2 AND (last_used IS NULL OR last_used < ?1)`
+	tokenFind = `SELECT ` + tokenCols + ` FROM tokens`
+)
+
+// Lockout claims.
+const (
+	qClaimInsert  = `INSERT INTO claims (id, expires, until) VALUES (?,?,?)`
+	qClaimByID    = `SELECT id, expires, until FROM claims WHERE id = ?`
+	qClaimReplace = `UPDATE claims SET expires = ?, until = ? WHERE id = ? AND expires = ?`
+	qClaimDelete  = `DELETE FROM claims WHERE id = ?`
+	// qClaimPurge deletes up to ?2 claims that stopped mattering before ?1.
+	qClaimPurge = `DELETE FROM claims WHERE id IN (SELECT id FROM claims WHERE expires < ?1 LIMIT ?2)`
+)
+
+// Audit.
+const (
+	auditCols    = `id, at, action, user_id, username, actor_id, target, ip, request_id, outcome, detail`
+	qAuditInsert = `INSERT INTO audit (` + auditCols + `) VALUES (?,?,?,?,?,?,?,?,?,?,?)`
+)
+
+// tokenFindSQL returns the query of a page of user tokens matching f (Active
+// judged at now, in Unix ms), after the id after (if any), newest first.
+// User, kind, or both page on their (columns…, id) index. An Active filter
+// alone pages on the primary key, skipping the tokens that do not match:
+// newest first, live tokens come first (a page of them reads little more
+// than the page), and a page of expired ones skips the live ones, which
+// are as many as were made within a token lifetime, not all there are.
+func tokenFindSQL(f usertokens.Filter, now int64, after *ids.ID, limit int) (string, []any) {
+	var w where
+	if f.User != nil {
+		w.add(`user_id = ?`, f.User[:])
+	}
+	if f.Kind != "" {
+		w.add(`kind = ?`, f.Kind)
+	}
+	if f.Active != nil {
+		if *f.Active {
+			w.add(`expires > ?`, now)
+		} else {
+			w.add(`expires <= ?`, now)
+		}
+	}
+	if after != nil {
+		w.add(`id < ?`, after[:])
+	}
+	return tokenFind + w.sql() + ` ORDER BY id DESC LIMIT ?`, append(w.args, limit)
+}
+
+// auditFindSQL returns the query of a page of audit records matching f,
+// after the id after (if any), newest first. Record ids are made from their
+// time, so Since is also a lower bound of id. The User filter matches the
+// user or the actor: a UNION of the newest matches on each of the two
+// indexes, each stopped at the LIMIT, so no more than two pages are sorted.
+func auditFindSQL(f audit.Filter, after *ids.ID, limit int) (string, []any) {
+	var w where
+	if f.Action != "" {
+		w.add(`action = ?`, f.Action)
+	}
+	if f.Since != nil {
+		floor := ids.Floor(*f.Since)
+		w.add(`at >= ? AND id >= ?`, f.Since.UnixMilli(), floor[:])
+	}
+	if after != nil {
+		w.add(`id < ?`, after[:])
+	}
+	if f.User == nil {
+		return `SELECT ` + auditCols + ` FROM audit` + w.sql() + ` ORDER BY id DESC LIMIT ?`, append(w.args, limit)
+	}
+	one := func(col string) string {
+		return `SELECT * FROM (SELECT ` + auditCols + ` FROM audit WHERE ` + col + ` = ?` + w.and() +
+			` ORDER BY id DESC LIMIT ?)`
+	}
+	var args []any
+	args = append(args, f.User[:])
+	args = append(args, w.args...)
+	args = append(args, limit, f.User[:])
+	args = append(args, w.args...)
+	args = append(args, limit, limit)
+	return one("user_id") + ` UNION ` + one("actor_id") + ` ORDER BY id DESC LIMIT ?`, args
+}
+
+// where collects the conditions of a query and their arguments.
+type where struct {
+	conds []string
+	args  []any
+}
+
+func (w *where) add(cond string, args ...any) {
+	w.conds = append(w.conds, cond)
+	w.args = append(w.args, args...)
+}
+
+// sql is the WHERE clause, "" without conditions.
+func (w *where) sql() string {
+	if len(w.conds) == 0 {
+		return ""
+	}
+	return ` WHERE ` + strings.Join(w.conds, ` AND `)
+}
+
+// and is the conditions as further terms of a WHERE clause.
+func (w *where) and() string {
+	if len(w.conds) == 0 {
+		return ""
+	}
+	return ` AND ` + strings.Join(w.conds, ` AND `)
+}
+
+// prefixEnd returns the smallest string above every string that starts
+// with p (in SQLite's byte order), so prefix p is the range [p, end).
+// UTF-8 has no 0xff byte, so raising p's last byte always gives it.
+func prefixEnd(p string) string {
+	b := []byte(p)
+	for i := len(b) - 1; i >= 0; i-- {
+		if b[i] < 0xff {
+			b[i]++
+			return string(b[:i+1])
+		}
+	}
+	return "\xff"
+}

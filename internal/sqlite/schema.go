@@ -1,0 +1,171 @@
+package sqlite
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+)
+
+// schema is the list of migrations of one kind of file: step i takes a
+// file from version i to version i+1, and a file's version is kept in
+// PRAGMA user_version. A release that changes a table appends a step; it
+// never edits one that has shipped.
+type schema struct {
+	name  string
+	steps []string
+}
+
+// controlSchema is the control file's: the tenant registry and the
+// installation's keys.
+var controlSchema = schema{name: "control", steps: []string{
+	// 1: the tenant registry, each tenant's settings in typed columns.
+	`CREATE TABLE tenants (
+		id                TEXT PRIMARY KEY NOT NULL,
+		slug              TEXT NOT NULL UNIQUE,
+		name              TEXT NOT NULL,
+		status            TEXT NOT NULL,
+		platform          INTEGER NOT NULL,
+		app_token_ttl     INTEGER NOT NULL,
+		user_token_ttl    INTEGER NOT NULL,
+		long_token_ttl    INTEGER NOT NULL,
+		obo_token_ttl     INTEGER NOT NULL,
+		refresh_token_ttl INTEGER NOT NULL,
+		max_token_ttl     INTEGER NOT NULL,
+		allow_signup      INTEGER NOT NULL,
+		lockout_attempts  INTEGER NOT NULL,
+		lockout_window    INTEGER NOT NULL,
+		lockout_duration  INTEGER NOT NULL,
+		created           INTEGER NOT NULL,
+		updated           INTEGER NOT NULL
+	) WITHOUT ROWID;`,
+	// 2: the installation's secrets (token signing and the like).
+	`CREATE TABLE keys (
+		id      TEXT PRIMARY KEY NOT NULL,
+		secret  BLOB NOT NULL,
+		created INTEGER NOT NULL
+	) WITHOUT ROWID;`,
+}}
+
+// tenantSchema is a tenant file's. Every query of queries.go has an index
+// here (plan_test.go checks it).
+var tenantSchema = schema{name: "tenant", steps: []string{
+	// 1: users, app tokens, user tokens, lockout claims, audit.
+	`CREATE TABLE users (
+		id            BLOB PRIMARY KEY NOT NULL,
+		username      TEXT NOT NULL,
+		username_key  TEXT NOT NULL UNIQUE,
+		email         TEXT NOT NULL,
+		email_key     TEXT NOT NULL,
+		role          TEXT NOT NULL,
+		status        TEXT NOT NULL,
+		password_hash TEXT NOT NULL,
+		created       INTEGER NOT NULL,
+		updated       INTEGER NOT NULL
+	) WITHOUT ROWID;
+	CREATE INDEX users_role ON users (role, id);
+	CREATE INDEX users_status ON users (status, id);
+	CREATE INDEX users_role_status ON users (role, status, id);
+	CREATE INDEX users_email ON users (email_key);
+
+	CREATE TABLE app_tokens (
+		id         BLOB PRIMARY KEY NOT NULL,
+		hash       TEXT NOT NULL,
+		name       TEXT NOT NULL,
+		created    INTEGER NOT NULL,
+		created_by BLOB,
+		expires    INTEGER NOT NULL,
+		last_used  INTEGER
+	) WITHOUT ROWID;
+	CREATE INDEX app_tokens_expires ON app_tokens (expires);
+
+	CREATE TABLE tokens (
+		id              BLOB PRIMARY KEY NOT NULL,
+		hash            TEXT NOT NULL,
+		refresh_hash    TEXT NOT NULL,
+		refresh_expires INTEGER,
+		kind            TEXT NOT NULL,
+		user_id         BLOB NOT NULL,
+		actor_id        BLOB,
+		app_token_id    BLOB NOT NULL,
+		chain           BLOB,
+		parent          BLOB UNIQUE,
+		name            TEXT NOT NULL,
+		created         INTEGER NOT NULL,
+		expires         INTEGER NOT NULL,
+		last_used       INTEGER,
+		lifetime        INTEGER NOT NULL
+	) WITHOUT ROWID;
+	CREATE INDEX tokens_user ON tokens (user_id, id);
+	CREATE INDEX tokens_kind ON tokens (kind, id);
+	CREATE INDEX tokens_user_kind ON tokens (user_id, kind, id);
+	CREATE INDEX tokens_chain ON tokens (chain) WHERE chain IS NOT NULL;
+	CREATE INDEX tokens_actor ON tokens (actor_id) WHERE actor_id IS NOT NULL;
+	CREATE INDEX tokens_expires ON tokens (expires);
+
+	CREATE TABLE claims (
+		id      TEXT PRIMARY KEY NOT NULL,
+		expires INTEGER NOT NULL,
+		until   INTEGER
+	) WITHOUT ROWID;
+	CREATE INDEX claims_expires ON claims (expires);
+
+	CREATE TABLE audit (
+		id         BLOB PRIMARY KEY NOT NULL,
+		at         INTEGER NOT NULL,
+		action     TEXT NOT NULL,
+		user_id    BLOB,
+		username   TEXT NOT NULL,
+		actor_id   BLOB,
+		target     TEXT NOT NULL,
+		ip         TEXT NOT NULL,
+		request_id TEXT NOT NULL,
+		outcome    TEXT NOT NULL,
+		detail     TEXT NOT NULL
+	) WITHOUT ROWID;
+	CREATE INDEX audit_action ON audit (action, id);
+	CREATE INDEX audit_user ON audit (user_id, id) WHERE user_id IS NOT NULL;
+	CREATE INDEX audit_actor ON audit (actor_id, id) WHERE actor_id IS NOT NULL;`,
+}}
+
+// version reads a file's schema version.
+const qVersion = `PRAGMA user_version`
+
+// migrate brings f to the newest version of s. It reads the version first
+// and returns at once when the file is current, so opening a current file
+// costs one read; otherwise it applies the missing steps and the new
+// version in one transaction (BEGIN IMMEDIATE: concurrent openers, in this
+// process or another, take turns and the later ones find nothing to do).
+// A file newer than s was written by a later release and is refused.
+func migrate(ctx context.Context, f *file, s schema) error {
+	var v int
+	if err := f.db.QueryRowContext(ctx, qVersion).Scan(&v); err != nil {
+		return err
+	}
+	if v == len(s.steps) {
+		return nil
+	}
+	if v > len(s.steps) {
+		return fmt.Errorf("%s file %s has schema version %d, newer than this release's %d", s.name, f.path, v, len(s.steps))
+	}
+	tx, err := f.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = tx.Rollback() }()
+	if err := tx.QueryRowContext(ctx, qVersion).Scan(&v); err != nil {
+		return err
+	}
+	if v > len(s.steps) {
+		return fmt.Errorf("%s file %s has schema version %d, newer than this release's %d", s.name, f.path, v, len(s.steps))
+	}
+	for i := v; i < len(s.steps); i++ {
+		if _, err := tx.ExecContext(ctx, s.steps[i]); err != nil {
+			return fmt.Errorf("%s schema step %d: %w", s.name, i+1, err)
+		}
+	}
+	// PRAGMA takes no parameters; the version is a number of ours.
+	if _, err := tx.ExecContext(ctx, "PRAGMA user_version = "+strconv.Itoa(len(s.steps))); err != nil {
+		return err
+	}
+	return tx.Commit()
+}

@@ -1,0 +1,488 @@
+// Package sqlite is the embedded storage engine: every domain's store in
+// SQLite files under one data directory, through database/sql and
+// modernc.org/sqlite (pure Go, no cgo).
+//
+// The data directory holds a control file, latchkey.db (the tenant registry
+// and the installation's keys), and one file per tenant, tenants/<id>.db,
+// which CreateDatabase makes and Delete removes (with its -wal and -shm
+// files). Every other access opens a tenant file without creating it, so a
+// write that comes after a tenant's deletion (a last_used flush, say)
+// brings nothing back.
+//
+// Files are in WAL mode with synchronous=NORMAL and a busy timeout, so
+// readers never wait for the writer and several processes may share the
+// data directory (SQLite's file locks decide between them). Tables are
+// typed (ids as 12-byte BLOBs, times as INTEGER Unix milliseconds in UTC)
+// and keyed by id (WITHOUT ROWID), with an index for every query: see
+// queries.go, whose statements plan_test.go checks with EXPLAIN QUERY PLAN.
+// Races are decided by the database: a unique constraint settles a refresh
+// (tokens.parent), a lockout slot (claims.id), a username and a slug.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/latchkey/latchkey/admin/users"
+	"github.com/latchkey/latchkey/apptokens"
+	"github.com/latchkey/latchkey/internal/audit"
+	"github.com/latchkey/latchkey/internal/errs"
+	"github.com/latchkey/latchkey/internal/lastused"
+	"github.com/latchkey/latchkey/tenants"
+	"github.com/latchkey/latchkey/usertokens"
+)
+
+// Options say where the files are and how long to wait for them.
+type Options struct {
+	// DataDir is the data directory (store.data_dir); Open makes it.
+	DataDir string
+	// MaxOpenTenants bounds how many tenant files are open at once (256
+	// when 0). Files in use are never closed, so the count may exceed it
+	// while more than that many tenants are busy at the same moment.
+	MaxOpenTenants int
+	// BusyTimeout is how long a statement waits for another connection's
+	// or process's lock before it fails as unavailable (5 s when 0).
+	BusyTimeout time.Duration
+	// Timeout bounds each store operation (store.timeout; none when 0).
+	Timeout time.Duration
+}
+
+// Defaults of Options.
+const (
+	DefaultMaxOpenTenants = 256
+	DefaultBusyTimeout    = 5 * time.Second
+)
+
+// File names in the data directory.
+const (
+	controlName = "latchkey.db"
+	tenantsDir  = "tenants"
+)
+
+// DB is an open SQLite engine. It implements admin.Store.
+type DB struct {
+	dir     string
+	busy    time.Duration
+	timeout time.Duration
+	control *file
+	pool    *pool
+	closed  atomic.Bool
+}
+
+// Open makes the data directory and the control file if they are missing,
+// migrates the control file to the current schema, and returns the engine.
+// Tenant files are opened (and migrated) when first used.
+func Open(ctx context.Context, opts Options) (*DB, error) {
+	if opts.DataDir == "" {
+		return nil, errors.New("sqlite: no data directory")
+	}
+	dir, err := filepath.Abs(opts.DataDir)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: data directory %s: %w", opts.DataDir, err)
+	}
+	if err := os.MkdirAll(filepath.Join(dir, tenantsDir), 0o700); err != nil {
+		return nil, fmt.Errorf("sqlite: make data directory: %w", err)
+	}
+	db := &DB{dir: dir, busy: opts.BusyTimeout, timeout: opts.Timeout}
+	if db.busy <= 0 {
+		db.busy = DefaultBusyTimeout
+	}
+	limit := opts.MaxOpenTenants
+	if limit <= 0 {
+		limit = DefaultMaxOpenTenants
+	}
+	db.pool = newPool(limit, db.openTenant)
+	path := filepath.Join(dir, controlName)
+	if err := db.create(ctx, path, controlSchema); err != nil {
+		return nil, err
+	}
+	if db.control, err = db.openFile(ctx, path, controlSchema); err != nil {
+		return nil, err
+	}
+	return db, nil
+}
+
+// Engine implements admin.Store.
+func (db *DB) Engine() string { return "sqlite" }
+
+// Dir is the data directory.
+func (db *DB) Dir() string { return db.dir }
+
+// Ping checks that the control file answers. Errors: Unavailable.
+func (db *DB) Ping(ctx context.Context) error {
+	ctx, cancel := db.bound(ctx)
+	defer cancel()
+	var v int
+	return db.fail("ping", db.control.one(ctx, qVersion, nil, &v), nil)
+}
+
+// Close closes every open file. Operations that start afterwards fail as
+// unavailable.
+func (db *DB) Close() error {
+	if db.closed.Swap(true) {
+		return nil
+	}
+	return errors.Join(db.pool.close(), db.control.close())
+}
+
+// The domain stores, each a view of db.
+type (
+	tenantStore   struct{ db *DB }
+	userStore     struct{ db *DB }
+	appTokenStore struct{ db *DB }
+	tokenStore    struct{ db *DB }
+	claimStore    struct{ db *DB }
+	auditStore    struct{ db *DB }
+	lastUsedStore struct{ db *DB }
+)
+
+// Tenants implements admin.Store.
+func (db *DB) Tenants() tenants.Store { return tenantStore{db} }
+
+// Users implements admin.Store.
+func (db *DB) Users() users.Store { return userStore{db} }
+
+// AppTokens implements admin.Store.
+func (db *DB) AppTokens() apptokens.Store { return appTokenStore{db} }
+
+// UserTokens implements admin.Store.
+func (db *DB) UserTokens() usertokens.Store { return tokenStore{db} }
+
+// Claims implements admin.Store.
+func (db *DB) Claims() usertokens.ClaimStore { return claimStore{db} }
+
+// Audit implements admin.Store.
+func (db *DB) Audit() audit.Store { return auditStore{db} }
+
+// LastUsed implements admin.Store.
+func (db *DB) LastUsed() lastused.Writer { return lastUsedStore{db} }
+
+// bound applies the operation timeout to ctx.
+func (db *DB) bound(ctx context.Context) (context.Context, context.CancelFunc) {
+	if db.timeout <= 0 {
+		return ctx, func() {}
+	}
+	return context.WithTimeout(ctx, db.timeout)
+}
+
+// inTenant runs f on tenant id's file, which stays open (in the pool) until
+// f returns, under the operation timeout. A tenant without a file (never
+// made, or deleted) is errNoTenant.
+func (db *DB) inTenant(ctx context.Context, tenantID string, f func(context.Context, *file) error) error {
+	if db.closed.Load() {
+		return errClosed
+	}
+	ctx, cancel := db.bound(ctx)
+	defer cancel()
+	h, err := db.pool.acquire(ctx, tenantID)
+	if err != nil {
+		return err
+	}
+	defer db.pool.release(h)
+	err = f(ctx, h.file)
+	if gone(err, h.path) { // deleted by another process since it was opened
+		db.pool.discard(h)
+		return errNoTenant
+	}
+	return err
+}
+
+// gone reports whether err is SQLite failing to open the file at path
+// because it no longer exists.
+func gone(err error, path string) bool {
+	if code(err) != sqlite3.SQLITE_CANTOPEN {
+		return false
+	}
+	_, serr := os.Stat(path)
+	return errors.Is(serr, os.ErrNotExist)
+}
+
+// inControl runs f on the control file under the operation timeout.
+func (db *DB) inControl(ctx context.Context, f func(context.Context, *file) error) error {
+	if db.closed.Load() {
+		return errClosed
+	}
+	ctx, cancel := db.bound(ctx)
+	defer cancel()
+	return f(ctx, db.control)
+}
+
+// tenantPath returns the file of tenant id, or "" for an id that cannot
+// name a file.
+func (db *DB) tenantPath(id string) string {
+	if !fileSafe(id) {
+		return ""
+	}
+	return filepath.Join(db.dir, tenantsDir, id+".db")
+}
+
+// fileSafe reports whether a tenant id can be a file name as it is:
+// letters, digits, - and _, at most 64 of them.
+func fileSafe(id string) bool {
+	if id == "" || len(id) > 64 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// dsn is the modernc.org/sqlite data source name of the file at path:
+// mode=rw never creates the file (rwc does), a busy timeout, synchronous
+// NORMAL (durable in WAL mode except for the last commits before a power
+// loss, never corrupt), and BEGIN IMMEDIATE for every transaction, so a
+// transaction takes the write lock when it starts instead of failing with
+// SQLITE_BUSY when it upgrades a read.
+func (db *DB) dsn(path string, create bool) string {
+	mode := "rw"
+	if create {
+		mode = "rwc"
+	}
+	q := url.Values{}
+	q.Set("mode", mode)
+	q.Set("_txlock", "immediate")
+	q.Add("_pragma", "busy_timeout("+strconv.FormatInt(db.busy.Milliseconds(), 10)+")")
+	q.Add("_pragma", "synchronous(NORMAL)")
+	return (&url.URL{Scheme: "file", Path: filepath.ToSlash(path), RawQuery: q.Encode()}).String()
+}
+
+// connsPerFile bounds the connections of one file: readers run in
+// parallel (WAL), up to about one per core.
+var connsPerFile = max(4, runtime.GOMAXPROCS(0))
+
+// create makes the file at path if it is missing, in WAL mode, and
+// migrates it to schema. Calling it again changes nothing.
+func (db *DB) create(ctx context.Context, path string, schema schema) error {
+	sdb, err := sql.Open("sqlite", db.dsn(path, true))
+	if err != nil {
+		return fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	defer sdb.Close()
+	sdb.SetMaxOpenConns(1)
+	f := &file{db: sdb, path: path}
+	if _, err := sdb.ExecContext(ctx, "PRAGMA journal_mode=WAL"); err != nil {
+		return db.fail("set WAL mode of "+path, err, nil)
+	}
+	return db.fail("migrate "+path, migrate(ctx, f, schema), nil)
+}
+
+// openFile opens the existing file at path (mode=rw) and migrates it to
+// schema if it is older.
+func (db *DB) openFile(ctx context.Context, path string, schema schema) (*file, error) {
+	sdb, err := sql.Open("sqlite", db.dsn(path, false))
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	sdb.SetMaxOpenConns(connsPerFile)
+	sdb.SetMaxIdleConns(connsPerFile)
+	sdb.SetConnMaxIdleTime(time.Minute)
+	f := &file{db: sdb, path: path}
+	if err := migrate(ctx, f, schema); err != nil {
+		_ = sdb.Close()
+		return nil, db.fail("migrate "+path, err, nil)
+	}
+	return f, nil
+}
+
+// openTenant opens tenant id's file for the pool: errNoTenant when it has
+// none.
+func (db *DB) openTenant(ctx context.Context, id string) (*file, os.FileInfo, error) {
+	path := db.tenantPath(id)
+	if path == "" {
+		return nil, nil, errNoTenant
+	}
+	info, err := os.Stat(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil, errNoTenant
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("sqlite: tenant file: %w", err)
+	}
+	f, err := db.openFile(ctx, path, tenantSchema)
+	if gone(err, path) {
+		return nil, nil, errNoTenant
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	return f, info, nil
+}
+
+// file is one open SQLite file with its prepared statements.
+type file struct {
+	db   *sql.DB
+	path string
+
+	mu    sync.Mutex
+	stmts map[string]*sql.Stmt
+}
+
+// stmt returns q prepared on f, preparing it once.
+func (f *file) stmt(ctx context.Context, q string) (*sql.Stmt, error) {
+	f.mu.Lock()
+	s := f.stmts[q]
+	f.mu.Unlock()
+	if s != nil {
+		return s, nil
+	}
+	s, err := f.db.PrepareContext(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if prev := f.stmts[q]; prev != nil {
+		_ = s.Close()
+		return prev, nil
+	}
+	if f.stmts == nil {
+		f.stmts = map[string]*sql.Stmt{}
+	}
+	f.stmts[q] = s
+	return s, nil
+}
+
+// one runs q and scans its first row into dest: sql.ErrNoRows when there
+// is none.
+func (f *file) one(ctx context.Context, q string, args []any, dest ...any) error {
+	s, err := f.stmt(ctx, q)
+	if err != nil {
+		return err
+	}
+	return s.QueryRowContext(ctx, args...).Scan(dest...)
+}
+
+// exec runs q and returns how many rows it changed.
+func (f *file) exec(ctx context.Context, q string, args ...any) (int64, error) {
+	s, err := f.stmt(ctx, q)
+	if err != nil {
+		return 0, err
+	}
+	res, err := s.ExecContext(ctx, args...)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
+// query runs q.
+func (f *file) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	s, err := f.stmt(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	return s.QueryContext(ctx, args...)
+}
+
+func (f *file) close() error {
+	f.mu.Lock()
+	for _, s := range f.stmts {
+		_ = s.Close()
+	}
+	f.stmts = nil
+	f.mu.Unlock()
+	return f.db.Close()
+}
+
+// Errors of the engine's own making, before translation.
+var (
+	errNoTenant = errors.New("sqlite: no such tenant file")
+	errClosed   = errors.New("sqlite: store closed")
+)
+
+// Messages of translated errors.
+var (
+	msgUnavailable = map[string]string{"store": "The store is unavailable. Try again shortly."}
+	msgConflict    = map[string]string{"id": "Already exists."}
+	msgNotFound    = map[string]string{"id": "Not found."}
+)
+
+// fail turns an error of operation op into Latchkey's codes: no rows and a
+// missing tenant file become notFound (a missing file tenants.ErrNotFound
+// when notFound is nil; no rows a NotFound without a domain), a unique or
+// primary-key violation Conflict, a busy or locked file, an interrupted
+// statement, an ended context, a full disk, an I/O error or a closed store
+// Unavailable. Anything else stays internal, wrapped with op.
+func (db *DB) fail(op string, err error, notFound *errs.Error) error {
+	if err == nil {
+		return nil
+	}
+	if _, ok := errs.As(err); ok {
+		return err
+	}
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		if notFound != nil {
+			return notFound
+		}
+		return &errs.Error{Code: errs.NotFound, Fields: msgNotFound, Cause: fmt.Errorf("%s: %w", op, err)}
+	case errors.Is(err, errNoTenant):
+		if notFound != nil {
+			return notFound
+		}
+		return tenants.ErrNotFound
+	case isUnique(err):
+		return &errs.Error{Code: errs.Conflict, Fields: msgConflict, Cause: fmt.Errorf("%s: %w", op, err)}
+	case db.unavailable(err):
+		return &errs.Error{Code: errs.Unavailable, Fields: msgUnavailable, Cause: fmt.Errorf("%s: %w", op, err)}
+	default:
+		return fmt.Errorf("sqlite: %s: %w", op, err)
+	}
+}
+
+// code returns the primary SQLite result code of err, 0 if it has none.
+func code(err error) int {
+	var se *sqlite.Error
+	if !errors.As(err, &se) {
+		return 0
+	}
+	return se.Code() & 0xff
+}
+
+// isUnique reports whether err is a UNIQUE or PRIMARY KEY violation.
+func isUnique(err error) bool {
+	var se *sqlite.Error
+	if !errors.As(err, &se) {
+		return false
+	}
+	return se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || se.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
+}
+
+// unavailable reports whether err means the store cannot answer now,
+// rather than that the request or the code is wrong.
+func (db *DB) unavailable(err error) bool {
+	switch code(err) {
+	case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED, sqlite3.SQLITE_INTERRUPT, sqlite3.SQLITE_FULL,
+		sqlite3.SQLITE_IOERR, sqlite3.SQLITE_PROTOCOL, sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_NOMEM:
+		return true
+	}
+	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) ||
+		errors.Is(err, errClosed) || errors.Is(err, sql.ErrConnDone) || db.closed.Load()
+}
+
+// emptyIfGone turns a missing tenant file into no error, for the reads and
+// clean-ups of a tenant that has none: a deleted tenant reads as an empty
+// one, as a dropped MongoDB database does.
+func emptyIfGone(err error) error {
+	if errors.Is(err, errNoTenant) {
+		return nil
+	}
+	return err
+}
