@@ -19,6 +19,7 @@ import (
 	"github.com/latchkey/latchkey/configs"
 	"github.com/latchkey/latchkey/internal/mongo"
 	"github.com/latchkey/latchkey/internal/secret"
+	"github.com/latchkey/latchkey/internal/sqlite"
 )
 
 // Main is one Latchkey process: configuration, logger, store and HTTP

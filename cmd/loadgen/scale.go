@@ -18,6 +18,7 @@ import (
 	"github.com/latchkey/latchkey/admin"
 	"github.com/latchkey/latchkey/internal/authn"
 	"github.com/latchkey/latchkey/internal/secret"
+	"github.com/latchkey/latchkey/internal/sqlite"
 	"github.com/latchkey/latchkey/tenants"
 )
 

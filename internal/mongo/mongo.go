@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -165,9 +166,28 @@ func unavailable(err error) bool {
 	// neither the network label nor a timeout: it is the retryable pool
 	// error. Seen with the real driver when the store stopped under load.
 	var cleared driver.RetryablePoolError
+	var se mongo.ServerError
 	return mongo.IsNetworkError(err) || mongo.IsTimeout(err) || errors.As(err, &sel) ||
 		errors.Is(err, context.DeadlineExceeded) || errors.Is(err, mongo.ErrClientDisconnected) ||
-		errors.As(err, &cleared)
+		errors.As(err, &cleared) || errors.As(err, &se) && slices.ContainsFunc(storeFaults, se.HasErrorCode)
+}
+
+// storeFaults are the server error codes that say the store, not the
+// request, failed: it is shutting down, stepping down or failing over,
+// over its time limit, or broken inside (FerretDB answers InternalError
+// to commands it was running when it stops). A retry later may succeed,
+// so they are answered 503.
+var storeFaults = []int{
+	1,     // InternalError
+	50,    // MaxTimeMSExpired
+	91,    // ShutdownInProgress
+	189,   // PrimarySteppedDown
+	262,   // ExceededTimeLimit
+	10107, // NotWritablePrimary
+	11600, // InterruptedAtShutdown
+	11602, // InterruptedDueToReplStateChange
+	13435, // NotPrimaryNoSecondaryOk
+	13436, // NotPrimaryOrSecondary
 }
 
 // index describes an index to create; TTL indexes are skipped on servers

@@ -20,6 +20,7 @@ import (
 	"github.com/latchkey/latchkey/admin"
 	"github.com/latchkey/latchkey/internal/mongo/mongotest"
 	"github.com/latchkey/latchkey/internal/secret"
+	"github.com/latchkey/latchkey/internal/sqlite"
 )
 
 // Server is a running Latchkey with an initialised platform tenant.
@@ -109,7 +110,7 @@ func Engine() string {
 	if e := os.Getenv(StoreEnv); e != "" {
 		return e
 	}
-	return "mongodb"
+	return "sqlite"
 }
 
 // OpenStore opens a new, empty store on the engine of this run, closed
@@ -117,6 +118,13 @@ func Engine() string {
 func OpenStore(tb testing.TB) admin.Store {
 	tb.Helper()
 	switch e := Engine(); e {
+	case "sqlite":
+		st, err := sqlite.Open(context.Background(), sqlite.Options{DataDir: tb.TempDir(), Timeout: 10 * time.Second})
+		if err != nil {
+			tb.Fatalf("open SQLite engine: %v", err)
+		}
+		tb.Cleanup(func() { _ = st.Close() })
+		return st
 	case "mongodb":
 		uri := os.Getenv(mongotest.URIEnv)
 		if uri == "" {
