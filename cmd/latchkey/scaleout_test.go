@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"net/http"
 	"regexp"
 	"strings"
@@ -17,35 +16,13 @@ type instance struct {
 	stdout string // what it printed once it was serving
 }
 
-// startCommand runs `latchkey <args>` as the binary would, in a goroutine,
-// until the test ends, and waits until its output contains want.
-func startCommand(t *testing.T, env []string, want string, args ...string) string {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	var stdout, stderr syncBuffer
-	done := make(chan int, 1)
-	go func() { done <- run(ctx, args, env, &stdout, &stderr) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case code := <-done:
-			if code != 0 {
-				t.Errorf("latchkey %s: exit %d; stderr %s", args[0], code, stderr.String())
-			}
-		case <-time.After(30 * time.Second):
-			t.Errorf("latchkey %s did not stop within 30s", args[0])
-		}
-	})
-	waitFor(t, &stdout, want, done)
-	return stdout.String()
-}
-
-// startServe runs `latchkey serve` with env (which names its store).
+// startServe runs `latchkey serve` as a process of its own with env (which
+// names its store).
 func startServe(t *testing.T, env ...string) instance {
 	t.Helper()
 	env = append([]string{"LATCHKEY_SERVER_ADDR=127.0.0.1:0",
 		"LATCHKEY_LOG_LEVEL=warn", "LATCHKEY_ADMIN_PASSWORD=owner-password"}, env...)
-	out := startCommand(t, env, "/console/", "serve")
+	out := startProcess(t, env, "/console/", "serve")
 	i := strings.Index(out, "http://127.0.0.1:")
 	if i < 0 {
 		t.Fatalf("no URL in %q", out)
@@ -65,8 +42,9 @@ func appTokenOf(t *testing.T, in instance) string {
 	return m[1]
 }
 
-// engines are the stores two instances can share: one SQLite data
-// directory, or one MongoDB-protocol server (FerretDB) and database.
+// engines are the stores two instances (two processes) can share: one
+// SQLite data directory, or one MongoDB-protocol server (the test's FerretDB,
+// on loopback TCP) and database.
 var engines = map[string]func(t *testing.T) []string{
 	"sqlite": func(t *testing.T) []string {
 		return []string{"LATCHKEY_STORE_DATA_DIR=" + t.TempDir(), "LATCHKEY_STORE_MONGODB_URI="}

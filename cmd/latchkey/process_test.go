@@ -1,0 +1,73 @@
+package main
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+var (
+	binOnce sync.Once
+	binPath string
+	binErr  error
+	binDir  string
+)
+
+// latchkeyBinary builds the latchkey binary once per test run, so tests
+// can run instances as separate processes, as an operator would.
+func latchkeyBinary(t *testing.T) string {
+	t.Helper()
+	binOnce.Do(func() {
+		binDir, binErr = os.MkdirTemp("", "latchkey-bin-*")
+		if binErr != nil {
+			return
+		}
+		binPath = filepath.Join(binDir, "latchkey")
+		out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
+		if err != nil {
+			binErr = err
+			t.Logf("go build: %s", out)
+		}
+	})
+	if binErr != nil {
+		t.Fatalf("build latchkey: %v", binErr)
+	}
+	return binPath
+}
+
+// startProcess runs `latchkey <args>` as a separate process with env (and
+// PATH, HOME) until the test ends, when it gets SIGTERM and must exit 0,
+// and waits until its output contains want.
+func startProcess(t *testing.T, env []string, want string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command(latchkeyBinary(t), args...)
+	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME")}, env...)
+	var stdout, stderr syncBuffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start latchkey %s: %v", args[0], err)
+	}
+	done := make(chan int, 1)
+	go func() {
+		_ = cmd.Wait()
+		done <- cmd.ProcessState.ExitCode()
+	}()
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case code := <-done:
+			if code != 0 {
+				t.Errorf("latchkey %s (pid %d): exit %d after SIGTERM; stderr %s", args[0], cmd.Process.Pid, code, stderr.String())
+			}
+		case <-time.After(30 * time.Second):
+			_ = cmd.Process.Kill()
+			t.Errorf("latchkey %s did not stop within 30s of SIGTERM", args[0])
+		}
+	})
+	waitFor(t, &stdout, want, done)
+	return stdout.String()
+}
