@@ -11,9 +11,11 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync/atomic"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/event"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 	"go.mongodb.org/mongo-driver/v2/mongo/readpref"
@@ -54,28 +56,50 @@ const (
 type DB struct {
 	client  *mongo.Client
 	control *mongo.Database
-	uri     string
+	// down is set while the driver's monitoring sees no server that takes
+	// writes. Operations then go to closed, which fails them at once, so a
+	// known outage is answered 503 without waiting store.timeout each time;
+	// the driver's heartbeat (every heartbeat) keeps probing the store and
+	// clears down when it answers again.
+	down   atomic.Bool
+	closed *mongo.Client
 }
+
+// heartbeat is how often the driver checks the store; it bounds how long a
+// known outage lasts after the store is back.
+const heartbeat = time.Second
 
 // Open connects to opts.URI, checks that it answers and makes the control
 // database's indexes.
 func Open(ctx context.Context, opts Options) (*DB, error) {
+	db := &DB{}
 	co := options.Client().ApplyURI(opts.URI).
 		SetServerSelectionTimeout(opts.Timeout).
 		SetConnectTimeout(opts.Timeout).
 		SetTimeout(opts.Timeout).
-		SetAppName("latchkey")
+		SetHeartbeatInterval(heartbeat).
+		SetAppName("latchkey").
+		SetServerMonitor(&event.ServerMonitor{TopologyDescriptionChanged: func(e *event.TopologyDescriptionChangedEvent) {
+			db.down.Store(!writable(e.NewDescription))
+		}})
 	client, err := mongo.Connect(co)
 	if err != nil {
 		return nil, fmt.Errorf("connect to store: %w", err)
 	}
-	db := &DB{client: client, control: client.Database(opts.Database), uri: opts.URI}
+	closed, err := mongo.Connect(options.Client().ApplyURI(opts.URI))
+	if err != nil {
+		_ = client.Disconnect(context.Background())
+		return nil, fmt.Errorf("connect to store: %w", err)
+	}
+	_ = closed.Disconnect(context.Background())
+	db.client, db.closed, db.control = client, closed, client.Database(opts.Database)
 	pctx, cancel := context.WithTimeout(ctx, opts.Timeout)
 	defer cancel()
 	if err := client.Ping(pctx, readpref.Primary()); err != nil {
 		_ = client.Disconnect(context.Background())
 		return nil, fmt.Errorf("store at %s does not answer: %w", Redact(opts.URI), err)
 	}
+	db.down.Store(false) // it answered
 	if err := ensureIndexes(ctx, db.control.Collection(collTenants), index{keys: bson.D{{Key: "slug", Value: 1}}, unique: true}); err != nil {
 		_ = client.Disconnect(context.Background())
 		return nil, err
@@ -100,7 +124,33 @@ func (db *DB) Client() *mongo.Client { return db.client }
 // Control is the control database, for tests.
 func (db *DB) Control() *mongo.Database { return db.control }
 
-func (db *DB) tenant(id string) *mongo.Database { return db.client.Database(tenantDatabase(id)) }
+// Down reports whether the store is known to be unreachable.
+func (db *DB) Down() bool { return db.down.Load() }
+
+// live returns the client to use: the real one, or while the store is
+// known to be down, the closed one, whose every operation fails at once
+// with mongo.ErrClientDisconnected, which translate makes Unavailable.
+func (db *DB) live() *mongo.Client {
+	if db.down.Load() {
+		return db.closed
+	}
+	return db.client
+}
+
+func (db *DB) tenant(id string) *mongo.Database { return db.live().Database(tenantDatabase(id)) }
+
+func (db *DB) controlDB() *mongo.Database { return db.live().Database(db.control.Name()) }
+
+// writable reports whether d has a server that takes writes.
+func writable(d event.TopologyDescription) bool {
+	for _, s := range d.Servers {
+		switch s.Kind {
+		case "Standalone", "RSPrimary", "Mongos", "LoadBalancer":
+			return true
+		}
+	}
+	return false
+}
 
 // tenantDatabase returns the name of a tenant's database.
 func tenantDatabase(id string) string { return "lk_" + id }

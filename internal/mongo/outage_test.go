@@ -2,12 +2,15 @@ package mongo_test
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	driver "go.mongodb.org/mongo-driver/v2/mongo"
 
 	"github.com/latchkey/latchkey/internal/errs"
 	"github.com/latchkey/latchkey/internal/ids"
@@ -102,5 +105,61 @@ func TestUnreachableStore(t *testing.T) {
 	_, err = st.Users().FindByUsername(context.Background(), "abcdefgh", "x")
 	if e, ok := errs.As(err); !ok || e.Code != errs.Unavailable || e.Fields["store"] == "" {
 		t.Errorf("got %v, want unavailable on store", err)
+	}
+}
+
+// Once the outage is known, operations fail at once without reaching for
+// the network (the closed client answers), and when the store comes back
+// on the same address the driver's heartbeat finds it and operations go
+// through again, with no restart.
+func TestKnownOutageFailsFastAndRecovers(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	dir := t.TempDir()
+	f, err := mongotest.StartFerretDB(dir, addr, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	db, err := mongo.Open(ctx, mongo.Options{URI: f.URI(), Database: "fast", Timeout: 2 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if db.Down() {
+		t.Fatal("Down right after Open")
+	}
+	f.Close()
+	// The first operation meets the outage the slow way and marks it known.
+	_, _ = db.Users().FindByUsername(ctx, "fast0001", "x")
+	waitUntil(t, "the outage is known", db.Down)
+	_, err = db.Users().FindByUsername(ctx, "fast0001", "x")
+	if !errs.Is(err, errs.Unavailable) || !errors.Is(err, driver.ErrClientDisconnected) {
+		t.Errorf("during a known outage: got %v, want unavailable from the closed client", err)
+	}
+	f, err = mongotest.StartFerretDB(dir, addr, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatalf("restart on %s: %v", addr, err)
+	}
+	defer f.Close()
+	waitUntil(t, "the store is back", func() bool { return !db.Down() })
+	if _, err := db.Users().FindByUsername(ctx, "fast0001", "x"); !errs.Is(err, errs.NotFound) {
+		t.Errorf("after the store came back: got %v, want not found", err)
+	}
+}
+
+// waitUntil polls cond for up to 30 s.
+func waitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not within 30s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }

@@ -40,7 +40,7 @@ var tenantIndexes = map[string][]index{
 	},
 }
 
-func (s tenantStore) coll() *mongo.Collection { return s.db.control.Collection(collTenants) }
+func (s tenantStore) coll() *mongo.Collection { return s.db.controlDB().Collection(collTenants) }
 
 // Insert implements tenants.Store.
 func (s tenantStore) Insert(ctx context.Context, t *tenants.Tenant) error {
