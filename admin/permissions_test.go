@@ -335,10 +335,15 @@ func TestOBOCappedByIssuer(t *testing.T) {
 		}
 	}
 
-	// admin1 is disabled: the OBO token stops.
+	// admin1 is disabled: the OBO token stops, and re-enabling admin1 does
+	// not bring it back: it was expired for good.
 	f.setup(t, 200, "PATCH", "/api/v1/users/"+f.ids["admin1"], map[string]any{"status": "disabled"})
 	if got := as("GET", "/api/v1/users/me", nil); got != 401 {
 		t.Errorf("issuer disabled: got %d, want 401", got)
+	}
+	f.setup(t, 200, "PATCH", "/api/v1/users/"+f.ids["admin1"], map[string]any{"status": "active"})
+	if got := as("GET", "/api/v1/users/me", nil); got != 401 {
+		t.Errorf("issuer enabled again: got %d, want 401 (the OBO token stays expired)", got)
 	}
 }
 

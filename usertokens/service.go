@@ -151,7 +151,11 @@ func (s *Service) ExtendCurrent(ctx context.Context, p *authn.Principal, seconds
 	if err != nil {
 		return nil, err
 	}
-	tok.Expires = tenants.Expiry(clock.Stored(s.Now()), seconds)
+	expires := tenants.Expiry(clock.Stored(s.Now()), seconds)
+	if err := checkOBOExtension(p, tok.Expires, expires); err != nil {
+		return nil, err
+	}
+	tok.Expires = expires
 	// Expiring the session (seconds <= 0) ends its refresh token too, as logout does.
 	if err := s.Store.SetExpires(ctx, p.TenantID, tok.ID, tok.Expires, seconds <= 0); err != nil {
 		return nil, err

@@ -2,6 +2,7 @@ package usertokens
 
 import (
 	"context"
+	"time"
 
 	"github.com/latchkey/latchkey/internal/authn"
 	"github.com/latchkey/latchkey/internal/clock"
@@ -194,7 +195,11 @@ func (s *Service) SetExpiry(ctx context.Context, p *authn.Principal, ref string,
 	if extend && !tok.Active(now) {
 		return nil, errExpired
 	}
-	tok.Expires = tenants.Expiry(now, seconds)
+	expires := tenants.Expiry(now, seconds)
+	if err := checkOBOExtension(p, tok.Expires, expires); err != nil {
+		return nil, err
+	}
+	tok.Expires = expires
 	if err := s.Store.SetExpires(ctx, p.TenantID, tok.ID, tok.Expires, !extend); err != nil {
 		return nil, err
 	}
@@ -203,6 +208,19 @@ func (s *Service) SetExpiry(ctx context.Context, p *authn.Principal, ref string,
 	}
 	s.Invalidate(p.TenantID)
 	return tok, nil
+}
+
+var errOBOExtends = errs.E(errs.Forbidden, "seconds_until_expire",
+	"A request made with an on-behalf-of token cannot move any expiry later; it may only shorten or expire.")
+
+// checkOBOExtension refuses a request made with an OBO token that would
+// move an expiry from old to later: an OBO token lives at most as long as
+// its issuer gave it, and cannot lengthen itself or another token.
+func checkOBOExtension(p *authn.Principal, old, expires time.Time) error {
+	if p.OBO() && expires.After(old) {
+		return errOBOExtends
+	}
+	return nil
 }
 
 // Delete removes the token ref (and its refresh token). Anyone may delete

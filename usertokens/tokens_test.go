@@ -644,3 +644,38 @@ func TestTokenAudit(t *testing.T) {
 		}
 	}
 }
+
+// An OBO token cannot make itself (or any token) live longer: it was
+// issued for one day, and a request made with it may shorten or expire,
+// never extend — SPEC §4, "cannot extend itself beyond the expiry it was
+// issued with".
+func TestOBOTokenCannotExtend(t *testing.T) {
+	f := newTokFixture(t, testserver.Options{})
+	obo := f.must(t, 201, "admin1", "POST", "/api/v1/tokens", map[string]any{"user": f.ids["mem"], "seconds_until_expire": 86400})
+	tok, id := obo.String("token"), obo.String("id")
+	call := func(method, path string, seconds int64) *testserver.Response {
+		return f.s.Do(t, testserver.Request{Method: method, Path: path, AppToken: f.a.AppToken, Token: tok,
+			JSON: map[string]any{"seconds_until_expire": seconds}})
+	}
+	for name, r := range map[string]*testserver.Response{
+		"PATCH /token to 90 days":       call("PATCH", "/api/v1/token", 90*86400),
+		"PATCH /tokens/{own} to 2 days": call("PATCH", "/api/v1/tokens/"+id, 2*86400),
+	} {
+		if r.Status != 403 {
+			t.Errorf("%s: got %d %s, want 403", name, r.Status, r.Body)
+			continue
+		}
+		testserver.WantErrors(t, r, map[string]string{"seconds_until_expire": ""})
+	}
+	cur := f.s.Must(t, 200, testserver.Request{Method: "GET", Path: "/api/v1/token", AppToken: f.a.AppToken, Token: tok})
+	if got, want := tokExpiresOf(t, cur), f.at(24*time.Hour); !got.Equal(want) {
+		t.Errorf("expires after the refused extensions: got %v, want %v", got, want)
+	}
+	// Shortening is allowed.
+	if r := call("PATCH", "/api/v1/token", 3600); r.Status != 200 {
+		t.Errorf("shortening to an hour: got %d %s, want 200", r.Status, r.Body)
+	}
+	if r := call("PATCH", "/api/v1/token", 7200); r.Status != 403 {
+		t.Errorf("extending back to two hours: got %d, want 403", r.Status)
+	}
+}
