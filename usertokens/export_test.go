@@ -52,3 +52,7 @@ func LockOf(ctx context.Context, s *Service, tenantID, username string) (*Claim,
 func DropLock(ctx context.Context, s *Service, tenantID, username string) error {
 	return s.Claims.DeleteClaim(ctx, tenantID, lockID(claimUser(username)))
 }
+
+// BeforeRefreshInsert makes f run in every Refresh of s between its checks
+// and the successor's insert.
+func BeforeRefreshInsert(s *Service, f func()) { s.beforeRefreshInsert = f }

@@ -73,6 +73,9 @@ func (s *Service) Refresh(ctx context.Context, t *tenants.Tenant, in RefreshInpu
 	if err != nil {
 		return nil, parent, err
 	}
+	if s.beforeRefreshInsert != nil {
+		s.beforeRefreshInsert()
+	}
 	sess, err := s.issue(ctx, t, acct, in.AppToken, refreshTTL(t.Settings, parent), parent)
 	if errs.Is(err, errs.Conflict) {
 		return nil, parent, s.revokeChain(ctx, t, parent)

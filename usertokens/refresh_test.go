@@ -4,12 +4,14 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/latchkey/latchkey/internal/ids"
 	"github.com/latchkey/latchkey/internal/secret"
 	"github.com/latchkey/latchkey/internal/testserver"
+	"github.com/latchkey/latchkey/usertokens"
 )
 
 const (
@@ -257,4 +259,39 @@ func TestRefreshRefuses(t *testing.T) {
 func (f *flow) refreshReq(refresh string) testserver.Request {
 	return testserver.Request{Method: "POST", Path: "/api/v1/token/refresh", AppToken: f.a.AppToken,
 		JSON: map[string]any{"refresh_token": refresh}}
+}
+
+// TestRefreshLosesTheInsert runs the losing path of a refresh race every
+// time, not by timing luck: refresh A passes every check (its refresh token
+// is not spent yet) and is held just before its insert; refresh B of the
+// same refresh token runs to the end and wins; then A's insert meets the
+// unique parent, which is reuse: A is answered 401, and the whole chain,
+// B's new token included, is revoked.
+func TestRefreshLosesTheInsert(t *testing.T) {
+	f := newFlow(t, "lose", nil)
+	tok0, ref0 := f.session(t, nil)
+	held, release := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	usertokens.BeforeRefreshInsert(f.s.App.Tokens, func() {
+		first := false
+		once.Do(func() { first = true })
+		if first {
+			close(held)
+			<-release
+		}
+	})
+	a := make(chan *testserver.Response, 1)
+	go func() { a <- f.refresh(t, ref0) }()
+	<-held
+	b := f.refresh(t, ref0)
+	if b.Status != http.StatusOK {
+		t.Fatalf("refresh B: got %d %s, want 200 (it overtook A)", b.Status, b.Body)
+	}
+	close(release)
+	wantError(t, <-a, http.StatusUnauthorized, map[string]string{"refresh_token": msgReused})
+	for name, tok := range map[string]string{"original": tok0, "winner's": b.String("token")} {
+		if f.works(t, tok) {
+			t.Errorf("the %s token works after A lost the insert; want the chain revoked", name)
+		}
+	}
 }

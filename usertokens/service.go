@@ -28,6 +28,10 @@ type Service struct {
 	DummyHash string
 
 	checks atomic.Int64 // passwords checked
+	// beforeRefreshInsert, when set (by tests), runs in Refresh after the
+	// checks and before the successor's insert, so a test can let another
+	// refresh win in between and the losing path run every time.
+	beforeRefreshInsert func()
 }
 
 // PasswordChecks returns how many passwords s has checked since it was
