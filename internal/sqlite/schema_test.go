@@ -1,0 +1,171 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/latchkey/latchkey/internal/clock"
+)
+
+// rawFile opens the SQLite file at path directly, closed when the test ends.
+func rawFile(tb testing.TB, path string) *sql.DB {
+	tb.Helper()
+	sdb, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(5000)")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { _ = sdb.Close() })
+	return sdb
+}
+
+func version(tb testing.TB, sdb *sql.DB) int {
+	tb.Helper()
+	var v int
+	if err := sdb.QueryRow(qVersion).Scan(&v); err != nil {
+		tb.Fatal(err)
+	}
+	return v
+}
+
+func hasTable(tb testing.TB, sdb *sql.DB, name string) bool {
+	tb.Helper()
+	var n int
+	if err := sdb.QueryRow(`SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = ?`, name).Scan(&n); err != nil {
+		tb.Fatal(err)
+	}
+	return n == 1
+}
+
+// A control file of version 1 (before the keys table) is brought to the
+// current version when the engine opens it, keeping its tenants.
+func TestControlFileMigrated(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	path := filepath.Join(dir, controlName)
+	old := rawFile(t, path)
+	if _, err := old.Exec(controlSchema.steps[0] + `PRAGMA user_version = 1;`); err != nil {
+		t.Fatal(err)
+	}
+	now := clock.Stored(time.Now()).UnixMilli()
+	if _, err := old.Exec(`INSERT INTO tenants VALUES ('t1', 'old', 'Old', 'active', 0, 1, 2, 3, 4, 5, 6, 0, 5, 900, 900, ?, ?)`, now, now); err != nil {
+		t.Fatal(err)
+	}
+	if hasTable(t, old, "keys") {
+		t.Fatal("version 1 has the keys table already")
+	}
+
+	db := mustOpen(t, dir)
+	if v := version(t, old); v != len(controlSchema.steps) {
+		t.Fatalf("control file version %d after Open, want %d", v, len(controlSchema.steps))
+	}
+	if !hasTable(t, old, "keys") {
+		t.Fatal("no keys table after migration")
+	}
+	got, err := db.Tenants().FindBySlug(ctx, "old")
+	if err != nil || got.ID != "t1" || got.Settings.LockoutWindow != 900 {
+		t.Fatalf("tenant of version 1 after migration: %+v, %v", got, err)
+	}
+}
+
+// A tenant file is migrated when the pool first opens it: a release that
+// adds a step finds the files of the previous one and brings each up to
+// date, keeping its rows.
+func TestTenantFileMigratedOnFirstUse(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	db := mustOpen(t, dir)
+	tn := mustTenant(t, db)
+	now := clock.Stored(time.Now())
+	if err := db.Users().Insert(ctx, tn.ID, newUser("alice", now)); err != nil {
+		t.Fatal(err)
+	}
+	_ = db.Close()
+
+	saved := tenantSchema
+	t.Cleanup(func() { tenantSchema = saved })
+	tenantSchema.steps = append(saved.steps[:len(saved.steps):len(saved.steps)],
+		`ALTER TABLE users ADD COLUMN note TEXT NOT NULL DEFAULT 'migrated'`)
+
+	db = mustOpen(t, dir)
+	if _, err := db.Users().FindByUsername(ctx, tn.ID, "alice"); err != nil {
+		t.Fatalf("user after migration: %v", err)
+	}
+	raw := rawFile(t, filepath.Join(dir, tenantsDir, tn.ID+".db"))
+	if v := version(t, raw); v != len(tenantSchema.steps) {
+		t.Fatalf("tenant file version %d after first use, want %d", v, len(tenantSchema.steps))
+	}
+	var note string
+	if err := raw.QueryRow(`SELECT note FROM users WHERE username_key = 'alice'`).Scan(&note); err != nil || note != "migrated" {
+		t.Fatalf("new column: %q, %v", note, err)
+	}
+}
+
+// A step that fails leaves the file as it was: no half-applied step, the
+// version unchanged.
+func TestFailedMigrationRollsBack(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "x.db")
+	s := schema{name: "test", steps: []string{`CREATE TABLE a (x INTEGER);`}}
+	db := &DB{busy: time.Second}
+	if err := db.create(ctx, path, s); err != nil {
+		t.Fatal(err)
+	}
+	s.steps = append(s.steps, `CREATE TABLE b (x INTEGER); CREATE TABLE a (x INTEGER);`) // a exists: fails
+	if err := db.create(ctx, path, s); err == nil || !strings.Contains(err.Error(), "step 2") {
+		t.Fatalf("failing step: got %v, want an error naming step 2", err)
+	}
+	raw := rawFile(t, path)
+	if v := version(t, raw); v != 1 {
+		t.Errorf("version %d after a failed step, want 1", v)
+	}
+	if hasTable(t, raw, "b") {
+		t.Error("the failed step's first statement stayed")
+	}
+}
+
+// A file written by a later release is refused, not written to.
+func TestNewerFileRefused(t *testing.T) {
+	dir := t.TempDir()
+	mustOpen(t, dir).Close()
+	raw := rawFile(t, filepath.Join(dir, controlName))
+	if _, err := raw.Exec(`PRAGMA user_version = 99`); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Open(context.Background(), Options{DataDir: dir})
+	if err == nil || !strings.Contains(err.Error(), "newer than this release") {
+		t.Fatalf("Open of a version-99 control file: got %v, want a refusal", err)
+	}
+}
+
+// Engines opening a new directory at once (serve processes starting
+// together) all succeed: the migration's BEGIN IMMEDIATE makes them take
+// turns, and the later ones find the file current.
+func TestConcurrentOpenMigratesOnce(t *testing.T) {
+	dir := t.TempDir()
+	var wg sync.WaitGroup
+	errc := make(chan error, 4)
+	for range 4 {
+		wg.Go(func() {
+			db, err := Open(context.Background(), Options{DataDir: dir})
+			if err == nil {
+				err = db.Close()
+			}
+			errc <- err
+		})
+	}
+	wg.Wait()
+	close(errc)
+	for err := range errc {
+		if err != nil {
+			t.Error(err)
+		}
+	}
+	if v := version(t, rawFile(t, filepath.Join(dir, controlName))); v != len(controlSchema.steps) {
+		t.Errorf("version %d, want %d", v, len(controlSchema.steps))
+	}
+}
