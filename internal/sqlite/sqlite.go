@@ -247,9 +247,11 @@ func fileSafe(id string) bool {
 // dsn is the modernc.org/sqlite data source name of the file at path:
 // mode=rw never creates the file (rwc does), a busy timeout, synchronous
 // NORMAL (durable in WAL mode except for the last commits before a power
-// loss, never corrupt), and BEGIN IMMEDIATE for every transaction, so a
-// transaction takes the write lock when it starts instead of failing with
-// SQLITE_BUSY when it upgrades a read.
+// loss, never corrupt), a WAL file cut back to walLimit after each
+// checkpoint (not left at the size of the largest burst of writes), and
+// BEGIN IMMEDIATE for every transaction, so a transaction takes the write
+// lock when it starts instead of failing with SQLITE_BUSY when it upgrades
+// a read.
 func (db *DB) dsn(path string, create bool) string {
 	mode := "rw"
 	if create {
@@ -260,8 +262,12 @@ func (db *DB) dsn(path string, create bool) string {
 	q.Set("_txlock", "immediate")
 	q.Add("_pragma", "busy_timeout("+strconv.FormatInt(db.busy.Milliseconds(), 10)+")")
 	q.Add("_pragma", "synchronous(NORMAL)")
+	q.Add("_pragma", "journal_size_limit("+strconv.Itoa(walLimit)+")")
 	return (&url.URL{Scheme: "file", Path: filepath.ToSlash(path), RawQuery: q.Encode()}).String()
 }
+
+// walLimit is the size a WAL file is cut back to after a checkpoint.
+const walLimit = 16 << 20
 
 // connsPerFile bounds the connections of one file: readers run in
 // parallel (WAL), up to about one per core.

@@ -319,7 +319,8 @@ func TestOpenOptions(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f.close()
-	for pragma, want := range map[string]string{"journal_mode": "wal", "synchronous": "1", "busy_timeout": "5000"} {
+	for pragma, want := range map[string]string{"journal_mode": "wal", "synchronous": "1", "busy_timeout": "5000",
+		"journal_size_limit": "16777216"} {
 		var got string
 		if err := f.db.QueryRow("PRAGMA " + pragma).Scan(&got); err != nil || got != want {
 			t.Errorf("PRAGMA %s = %q (%v), want %q", pragma, got, err, want)
