@@ -1,5 +1,6 @@
 // The console's entry point: signing in and out, the hash router
-// (#/app-tokens, #/users, #/tokens, #/audit, #/tenants), and the header.
+// (#/app-tokens, #/users, #/tokens, #/find, #/audit, #/tenants), and the
+// header.
 
 import { get, post, del, session, onSessionExpired, ApiError, SessionExpired } from './api.js';
 import { $, $$, h, badge, bindForm, wireDialogs, wireLifetimes, wireSecretCopy, relative, clearErrors, announce } from './ui.js';
@@ -7,10 +8,11 @@ import { ctx, reset, can } from './state.js';
 import appTokens from './apptokens.js';
 import users from './users.js';
 import tokens from './tokens.js';
+import find from './find.js';
 import audit from './audit.js';
 import tenants from './tenants.js';
 
-const views = [appTokens, users, tokens, audit, tenants];
+const views = [appTokens, users, tokens, find, audit, tenants];
 const EXPIRED = 'Your session has expired. Please sign in again.';
 
 function section(id) {

@@ -4,7 +4,7 @@
 import { get, post, patch, del, seg } from './api.js';
 import {
   $, h, when, badge, shortID, fillRows, actions, button, bindForm, openDialog, confirm, showSecret,
-  announce, viewError, clearViewError, lifetimeOf, setBusy, isPast, relative, localTime,
+  announce, viewError, clearViewError, lifetimeOf, setBusy, isPast, relative, localTime, runAction,
 } from './ui.js';
 import { ctx, can, loadNames, userRef } from './state.js';
 
@@ -58,12 +58,13 @@ async function load(append = false) {
   }
 }
 
-const nameOf = (t) => t.name || 'without a name';
+const tokenName = (t) => t.name || 'without a name';
 const isMine = (t) => ctx.token?.app_token_id === t.id;
 
 function row(t) {
   const expired = t.expired ?? isPast(t.expires);
-  const name = nameOf(t);
+  const name = tokenName(t);
+  const then = () => load();
   return h('tr', { 'data-id': t.id, class: expired ? 'is-expired' : null },
     h('th', { scope: 'row' },
       h('span', { class: t.name ? 'name' : 'name muted' }, t.name || '(no name)'),
@@ -75,48 +76,45 @@ function row(t) {
     h('td', {}, expired ? badge('Expired', 'bad') : badge('Active', 'good')),
     h('td', {}, when(t.last_used, { none: 'never' })),
     actions(
-      can('manageAppTokens') ? button('Change expiry', () => openRedate({
-        label: `app token ${name}`, path: `/app_tokens/${seg(t.id)}`, expires: t.expires, done: () => load(),
-      }), { label: `Change expiry of app token ${name}` }) : null,
-      can('expireAppTokens') && !expired ? button('Expire', () => expire(t), { tone: 'warning', label: `Expire app token ${name}` }) : null,
-      can('expireAppTokens') ? button('Delete', () => remove(t), { tone: 'danger', label: `Delete app token ${name}` }) : null,
+      can('manageAppTokens') ? button('Change expiry', () => redateAppToken(t, then), { label: `Change expiry of app token ${name}` }) : null,
+      can('expireAppTokens') && !expired ? button('Expire', () => runAction(section(), () => expireAppToken(t), then), { tone: 'warning', label: `Expire app token ${name}` }) : null,
+      can('expireAppTokens') ? button('Delete', () => runAction(section(), () => deleteAppToken(t), then), { tone: 'danger', label: `Delete app token ${name}` }) : null,
     ));
 }
 
 const ownWarning = 'The console is signed in with this app token: it will stop working and you will have to sign in with another one.';
 
-async function expire(t) {
+// redateAppToken opens the change expiry dialog for app token t.
+export function redateAppToken(t, done) {
+  openRedate({ label: `app token ${tokenName(t)}`, path: `/app_tokens/${seg(t.id)}`, expires: t.expires, done });
+}
+
+// expireAppToken asks, then expires app token t; true when it did.
+export async function expireAppToken(t) {
   const ok = await confirm({
-    title: `Expire app token ${nameOf(t)}?`,
-    message: 'Every request made with it is refused from now on. The record stays in this list and in the audit log.',
+    title: `Expire app token ${tokenName(t)}?`,
+    message: 'Every request made with it is refused from now on. The record stays in the app token list and in the audit log.',
     warning: isMine(t) ? ownWarning : '',
     action: 'Expire app token',
   });
-  if (!ok) return;
-  try {
-    await patch(`/app_tokens/${seg(t.id)}`, { seconds_until_expire: -1 });
-    announce(`App token ${nameOf(t)} expired.`);
-    await load();
-  } catch (err) {
-    viewError(section(), err);
-  }
+  if (!ok) return false;
+  await patch(`/app_tokens/${seg(t.id)}`, { seconds_until_expire: -1 });
+  announce(`App token ${tokenName(t)} expired.`);
+  return true;
 }
 
-async function remove(t) {
+// deleteAppToken asks, then deletes app token t; true when it did.
+export async function deleteAppToken(t) {
   const ok = await confirm({
-    title: `Delete app token ${nameOf(t)}?`,
+    title: `Delete app token ${tokenName(t)}?`,
     message: 'It stops working and its record is removed. This cannot be undone.',
     warning: isMine(t) ? ownWarning : '',
     action: 'Delete app token',
   });
-  if (!ok) return;
-  try {
-    await del(`/app_tokens/${seg(t.id)}`);
-    announce(`App token ${nameOf(t)} deleted.`);
-    await load();
-  } catch (err) {
-    viewError(section(), err);
-  }
+  if (!ok) return false;
+  await del(`/app_tokens/${seg(t.id)}`);
+  announce(`App token ${tokenName(t)} deleted.`);
+  return true;
 }
 
 function wireCreate() {

@@ -1,8 +1,9 @@
 // Who is signed in, what their role lets them do (SPEC §6), and a small
-// directory of the tenant's users for showing names instead of ids. The
-// API is the real guard; this only hides what would be refused anyway.
+// directory of the tenant's users (and names of other ids) for showing
+// names instead of ids. The API is the real guard; this only hides what
+// would be refused anyway.
 
-import { get, SessionExpired } from './api.js';
+import { get, seg, ApiError, SessionExpired } from './api.js';
 import { h, $$, shortID } from './ui.js';
 
 export const ROLES = ['member', 'support', 'admin', 'owner'];
@@ -14,6 +15,7 @@ export const ctx = {
   platform: false, // may manage tenants (an owner of the platform tenant)
   users: new Map(), // id → user
   usersLoaded: 0,
+  names: new Map(), // "kind:id" → name, or null when the API no longer knows the id
 };
 
 export function reset() {
@@ -22,6 +24,7 @@ export function reset() {
   ctx.platform = false;
   ctx.users = new Map();
   ctx.usersLoaded = 0;
+  ctx.names = new Map();
 }
 
 export const rank = (role) => RANK[role] ?? -1;
@@ -44,6 +47,7 @@ export function can(action) {
     case 'issueOBO':
       return r >= RANK.admin && ctx.token?.kind !== 'obo';
     case 'manageTenants':
+    case 'viewTenants':
       return ctx.platform;
     default:
       return false;
@@ -110,11 +114,59 @@ function fillUserPickers() {
   }
 }
 
-// userRef shows a user id as its username when known.
-export function userRef(id) {
+// ---- Names of ids outside the directory ----
+
+// lookups says where the API answers one id of each kind, who may ask, and
+// which field of the answer names it.
+const lookups = {
+  user: { path: '/users/', may: () => can('viewUsers'), name: (u) => u.username },
+  app_token: { path: '/app_tokens/', may: () => can('viewAppTokens'), name: (t) => t.name || '(no name)' },
+  tenant: { path: '/tenants/', may: () => can('viewTenants'), name: (t) => t.slug },
+};
+
+// nameOf returns the name of a user, app token or tenant id: a string,
+// null when the API answered that it has no such id (deleted), undefined
+// when unknown.
+export function nameOf(kind, id) {
+  if (!id) return undefined;
+  if (kind === 'user' && ctx.users.has(id)) return ctx.users.get(id).username;
+  return ctx.names.get(`${kind}:${id}`);
+}
+
+// resolveNames asks the API, four at a time, for the ids of refs
+// ([kind, id] pairs) that have no name yet: at most `max` of them, each
+// once until sign-out. A failure other than "no such id" leaves the id
+// unnamed for a later try.
+export async function resolveNames(refs, max = 200) {
+  const todo = [...new Set(refs
+    .filter(([kind, id]) => id && lookups[kind]?.may() && nameOf(kind, id) === undefined)
+    .map(([kind, id]) => `${kind}:${id}`))].slice(0, max);
+  let next = 0;
+  const worker = async () => {
+    while (next < todo.length) {
+      const key = todo[next++];
+      const [kind, id] = key.split(':');
+      const l = lookups[kind];
+      try {
+        ctx.names.set(key, l.name(await get(l.path + seg(id))));
+      } catch (err) {
+        if (err instanceof SessionExpired) throw err;
+        if (err instanceof ApiError && (err.status === 404 || err.status === 400)) ctx.names.set(key, null);
+      }
+    }
+  };
+  await Promise.all([worker(), worker(), worker(), worker()]);
+}
+
+// userRef shows a user id as its username when known (fallback: a name
+// the caller already has, such as the one an audit record carries).
+export function userRef(id, fallback) {
   if (!id) return h('span', { class: 'muted' }, '—');
   if (typeof id === 'object') return h('span', {}, id.username || id.id || '—');
-  const u = ctx.users.get(id);
-  if (!u) return shortID(id);
-  return h('span', { title: id }, u.username, u.id === ctx.me?.id ? h('span', { class: 'muted' }, ' (you)') : null);
+  const name = nameOf('user', id) || fallback;
+  if (!name) {
+    if (nameOf('user', id) === null) return h('span', { title: id }, h('span', { class: 'muted' }, 'deleted user '), shortID(id));
+    return shortID(id);
+  }
+  return h('span', { title: id }, name, id === ctx.me?.id ? h('span', { class: 'muted' }, ' (you)') : null);
 }

@@ -1,19 +1,19 @@
 // User tokens: list and filter, issue an OBO token (the secret shown once),
-// change expiry, expire, delete, and the "leaked token" box that expires a
-// pasted token string, user token or app token.
+// change expiry, expire, delete. Finding one token by id or leaked string
+// is the Find token screen (find.js).
 
-import { get, post, patch, del, seg, session, ApiError } from './api.js';
+import { get, post, patch, del, seg, ApiError } from './api.js';
 import {
   $, h, when, badge, shortID, fillRows, actions, button, bindForm, openDialog, confirm, showSecret,
-  announce, viewError, clearViewError, lifetimeOf, setBusy, isPast, relative, localTime,
+  announce, viewError, clearViewError, lifetimeOf, setBusy, isPast, relative, localTime, runAction,
 } from './ui.js';
-import { ctx, can, loadNames, loadUsers, userRef } from './state.js';
+import { ctx, can, loadNames, loadUsers, userRef, nameOf } from './state.js';
 import { openRedate } from './apptokens.js';
 
 const section = () => $('#view-tokens');
 let cursor = null;
 
-const KINDS = { login: 'Login', personal: 'Personal', obo: 'On behalf of' };
+export const KINDS = { login: 'Login', personal: 'Personal', obo: 'On behalf of' };
 
 function filters() {
   const f = $('#tokens-filter').elements;
@@ -38,19 +38,20 @@ async function load(append = false) {
   }
 }
 
-const userOf = (t) => (t.user && typeof t.user === 'object' ? t.user.id : t.user);
-const mayTouch = (t) => can('expireAnyToken') || userOf(t) === ctx.me?.id;
-const mayExtend = (t) => can('extendAnyToken') || userOf(t) === ctx.me?.id;
+export const userOf = (t) => (t.user && typeof t.user === 'object' ? t.user.id : t.user);
+export const mayTouch = (t) => can('expireAnyToken') || userOf(t) === ctx.me?.id;
+export const mayExtend = (t) => can('extendAnyToken') || userOf(t) === ctx.me?.id;
 
-function describe(t) {
-  const u = ctx.users.get(userOf(t));
-  return `${KINDS[t.kind] ? KINDS[t.kind].toLowerCase() : t.kind} token${t.name ? ` “${t.name}”` : ''} of ${u ? u.username : userOf(t)}`;
+// describe names a user token in words: "on behalf of token “x” of casey".
+export function describe(t) {
+  return `${KINDS[t.kind] ? KINDS[t.kind].toLowerCase() : t.kind} token${t.name ? ` “${t.name}”` : ''} of ${nameOf('user', userOf(t)) || userOf(t)}`;
 }
 
 function row(t) {
   const expired = t.expired ?? isPast(t.expires);
   const mine = ctx.token?.id === t.id;
   const what = describe(t);
+  const then = () => load();
   return h('tr', { 'data-id': t.id, class: expired ? 'is-expired' : null },
     h('th', { scope: 'row' },
       badge(KINDS[t.kind] || t.kind, t.kind === 'obo' ? 'warning' : 'neutral'),
@@ -63,96 +64,47 @@ function row(t) {
     h('td', {}, when(t.expires, { expiry: true })),
     h('td', {}, when(t.last_used, { none: 'never' })),
     actions(
-      mayExtend(t) && !expired ? button('Change expiry', () => openRedate({
-        label: what, path: `/tokens/${seg(t.id)}`, expires: t.expires, done: () => load(), preset: '86400',
-      }), { label: `Change expiry of ${what}` }) : null,
-      mayTouch(t) && !expired ? button('Expire', () => expire(t, what, mine), { tone: 'warning', label: `Expire ${what}` }) : null,
-      mayTouch(t) ? button('Delete', () => remove(t, what, mine), { tone: 'danger', label: `Delete ${what}` }) : null,
+      mayExtend(t) && !expired ? button('Change expiry', () => redateUserToken(t, then), { label: `Change expiry of ${what}` }) : null,
+      mayTouch(t) && !expired ? button('Expire', () => runAction(section(), () => expireUserToken(t), then), { tone: 'warning', label: `Expire ${what}` }) : null,
+      mayTouch(t) ? button('Delete', () => runAction(section(), () => deleteUserToken(t), then), { tone: 'danger', label: `Delete ${what}` }) : null,
     ));
 }
 
 const ownWarning = 'This is the session you are using: you will be signed out.';
 
-async function expire(t, what, mine) {
+// redateUserToken opens the change expiry dialog for user token t.
+export function redateUserToken(t, done) {
+  openRedate({ label: describe(t), path: `/tokens/${seg(t.id)}`, expires: t.expires, done, preset: '86400' });
+}
+
+// expireUserToken asks, then expires user token t; true when it did.
+export async function expireUserToken(t) {
+  const what = describe(t);
   const ok = await confirm({
     title: 'Expire this token?',
     message: `The ${what} is refused from the next request on. Its record stays for the audit trail.`,
-    warning: mine ? ownWarning : '',
+    warning: ctx.token?.id === t.id ? ownWarning : '',
     action: 'Expire token',
   });
-  if (!ok) return;
-  try {
-    await patch(`/tokens/${seg(t.id)}`, { seconds_until_expire: -1 });
-    announce(`Expired the ${what}.`);
-    await load();
-  } catch (err) {
-    viewError(section(), err);
-  }
+  if (!ok) return false;
+  await patch(`/tokens/${seg(t.id)}`, { seconds_until_expire: -1 });
+  announce(`Expired the ${what}.`);
+  return true;
 }
 
-async function remove(t, what, mine) {
+// deleteUserToken asks, then deletes user token t; true when it did.
+export async function deleteUserToken(t) {
+  const what = describe(t);
   const ok = await confirm({
     title: 'Delete this token?',
     message: `The ${what} stops working and its record is removed. This cannot be undone.`,
-    warning: mine ? ownWarning : '',
+    warning: ctx.token?.id === t.id ? ownWarning : '',
     action: 'Delete token',
   });
-  if (!ok) return;
-  try {
-    await del(`/tokens/${seg(t.id)}`);
-    announce(`Deleted the ${what}.`);
-    await load();
-  } catch (err) {
-    viewError(section(), err);
-  }
-}
-
-// ---- Leaked token ----
-
-const notFound = (err) => err instanceof ApiError && (err.status === 404 || err.status === 400);
-
-// expireLeaked expires a pasted token string: as a user token first (or
-// first as an app token when its prefix says so), then as the other kind.
-async function expireLeaked(form) {
-  const result = $('#leaked-result');
-  result.hidden = true;
-  const secret = form.elements.token.value.trim().replace(/^(Bearer|Token)\s+/i, '');
-  const s = session.get() || {};
-  const own = secret === s.token ? 'your own session' : secret === s.appToken ? 'the app token this console is signed in with' : '';
-  if (own && !(await confirm({
-    title: 'Expire your own credentials?',
-    message: `This string is ${own}. Expiring it signs you out of the console.`,
-    action: 'Expire it anyway',
-  }))) return;
-
-  const kinds = [
-    { path: '/tokens/', label: 'user token' },
-    { path: '/app_tokens/', label: 'app token' },
-  ];
-  if (/^lka_/.test(secret)) kinds.reverse();
-  let malformed = 0;
-  for (const kind of kinds) {
-    try {
-      const t = await patch(kind.path + seg(secret), { seconds_until_expire: -1 });
-      form.reset();
-      const detail = kind.label === 'app token'
-        ? `app token ${t.name ? `“${t.name}” ` : ''}(id ${t.id})`
-        : `${KINDS[t.kind] ? KINDS[t.kind].toLowerCase() + ' ' : ''}user token of ${ctx.users.get(userOf(t))?.username || userOf(t)} (id ${t.id})`;
-      result.replaceChildren(h('strong', {}, `Expired: ${detail}.`), ' It is refused from the next request on.');
-      result.hidden = false;
-      announce(`Expired the leaked ${kind.label}.`);
-      if (kind.label === 'user token') load();
-      return;
-    } catch (err) {
-      if (!notFound(err)) throw err;
-      if (err.status === 400) malformed++;
-    }
-  }
-  throw new ApiError(404, {
-    token: malformed === kinds.length
-      ? 'This is neither a Latchkey token string nor a token id. Check that it was pasted whole.'
-      : 'No user token or app token of this tenant matches this string. It may already be deleted, or belong to another tenant.',
-  });
+  if (!ok) return false;
+  await del(`/tokens/${seg(t.id)}`);
+  announce(`Deleted the ${what}.`);
+  return true;
 }
 
 // ---- Issuing OBO tokens ----
@@ -185,7 +137,7 @@ function wireOBO() {
     if (secs !== undefined) body.seconds_until_expire = secs;
     const res = await post('/tokens', body);
     dialog.close();
-    const who = ctx.users.get(userOf(res))?.username || userOf(res);
+    const who = nameOf('user', userOf(res)) || userOf(res);
     if (!section().hidden) load();
     await showSecret({
       title: `On-behalf-of token for ${who}`,
@@ -201,7 +153,6 @@ export default {
   allowed: () => !!ctx.me,
   init() {
     wireOBO();
-    bindForm($('#leaked-form'), expireLeaked);
     bindForm($('#tokens-filter'), () => load());
     for (const name of ['user', 'kind', 'active']) $('#tokens-filter').elements[name].addEventListener('change', () => load());
     $('[data-more]', section()).addEventListener('click', () => load(true));

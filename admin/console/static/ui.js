@@ -124,6 +124,17 @@ export function viewError(view, err) {
   alert.scrollIntoView({ block: 'nearest' });
 }
 
+// runAction runs a row action (which asks, then calls the API, and returns
+// true when it did something), then `then` (a reload); errors go to the
+// view's alert.
+export async function runAction(view, action, then) {
+  try {
+    if (await action()) await then();
+  } catch (err) {
+    viewError(view, err);
+  }
+}
+
 export function clearViewError(view) {
   const alert = $('[data-view-error]', view);
   if (alert) { alert.hidden = true; alert.replaceChildren(); }
@@ -183,6 +194,7 @@ const validity = (c) => {
   if (v.valueMissing) return 'Required.';
   if (v.typeMismatch && c.type === 'email') return 'Enter an email address, like name@example.com.';
   if (v.patternMismatch) return 'This does not have the expected form.';
+  if (c.type === 'datetime-local') return 'Enter a date and time.';
   if (v.tooShort) return `At least ${c.minLength} characters.`;
   if (v.rangeUnderflow || v.rangeOverflow || v.badInput || v.stepMismatch) return 'Enter a whole number of seconds.';
   return c.validationMessage;
@@ -347,6 +359,13 @@ export function fillRows(table, rows, { append = false, empty = 'Nothing here ye
   const label = focused && focused.getAttribute('aria-label');
   if (!append) body.replaceChildren();
   $('tr.empty', body)?.remove();
+  // Each cell names its column, for the card layout of narrow screens.
+  const labels = $$('thead th', table).map((th) => th.textContent.trim());
+  for (const tr of rows) {
+    [...tr.children].forEach((cell, i) => {
+      if (labels[i] && !cell.classList.contains('row-actions')) cell.dataset.label = labels[i];
+    });
+  }
   body.append(...rows);
   if (!body.children.length) {
     body.append(h('tr', { class: 'empty' }, h('td', { colspan: $$('thead th', table).length }, empty)));
