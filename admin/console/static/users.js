@@ -1,10 +1,11 @@
-// Users: list and search, create, change role, disable / enable, expire all
-// tokens of a user, and a shortcut to issue an OBO token for one.
+// Users: list and search, create, change role, disable / enable, reset a
+// password, delete, expire all tokens of a user, and a shortcut to issue
+// an OBO token for one.
 
-import { get, post, patch, seg } from './api.js';
+import { get, post, patch, del, seg } from './api.js';
 import {
   $, h, when, badge, fillRows, actions, button, bindForm, openDialog, confirm, announce,
-  viewError, clearViewError, setBusy,
+  viewError, clearViewError, setBusy, runAction,
 } from './ui.js';
 import { ctx, can, loadNames, assignableRoles, mayManage, mayIssueOBOFor } from './state.js';
 import { openOBO } from './tokens.js';
@@ -54,6 +55,8 @@ function row(u) {
         : button('Disable', () => setStatus(u, 'disabled'), { tone: 'warning', label: `Disable ${u.username}` })) : null,
       can('expireAnyToken') ? button('Expire tokens', () => expireTokens(u), { tone: 'warning', label: `Expire all tokens of ${u.username}` }) : null,
       mayIssueOBOFor(u) ? button('Issue OBO token', () => openOBO(u.id), { label: `Issue an on-behalf-of token for ${u.username}` }) : null,
+      mayManage(u) ? button('Reset password', () => resetPassword(u), { label: `Reset the password of ${u.username}` }) : null,
+      mayManage(u) ? button('Delete', () => runAction(section(), () => remove(u), reload), { tone: 'danger', label: `Delete ${u.username}` }) : null,
     ));
 }
 
@@ -87,6 +90,61 @@ async function setStatus(u, status) {
   } catch (err) {
     viewError(section(), err);
   }
+}
+
+async function reload() {
+  await loadNames(true);
+  await load();
+}
+
+// remove asks, then deletes user u; true when it did.
+async function remove(u) {
+  const ok = await confirm({
+    title: `Delete ${u.username}?`,
+    message: `${u.username} is removed from this tenant and every token of ${u.username} stops working at once. The audit log keeps the records of what ${u.username} did. This cannot be undone; disable the account instead to keep it.`,
+    action: 'Delete user',
+  });
+  if (!ok) return false;
+  await del(`/users/${seg(u.id)}`);
+  announce(`${u.username} deleted.`);
+  return true;
+}
+
+function resetPassword(u) {
+  changing = u;
+  $('#pw-title').textContent = `Reset the password of ${u.username}`;
+  $('#pw-subject').textContent = `Every session and token of ${u.username} ends at once; ${u.username} then signs in with the new password. Tell them the password over a channel you trust.`;
+  openDialog($('#password-dialog'));
+  $('#pw-password').type = 'password';
+}
+
+// randomPassword makes 20 characters from a 32-letter alphabet (100 bits)
+// with the browser's cryptographic generator.
+function randomPassword() {
+  const alphabet = 'abcdefghjkmnpqrstuvwxyz23456789_';
+  return Array.from(crypto.getRandomValues(new Uint8Array(20)), (b) => alphabet[b & 31]).join('');
+}
+
+function wirePassword() {
+  const dialog = $('#password-dialog');
+  const input = $('#pw-password');
+  const show = $('#pw-show');
+  show.addEventListener('change', () => { input.type = show.checked ? 'text' : 'password'; });
+  $('#pw-generate').addEventListener('click', () => {
+    input.value = randomPassword();
+    show.checked = true;
+    input.type = 'text';
+    input.focus();
+    input.select();
+  });
+  bindForm($('form', dialog), async (form) => {
+    await patch(`/users/${seg(changing.id)}`, { password: form.elements.password.value });
+    form.reset();
+    input.type = 'password';
+    dialog.close();
+    announce(`The password of ${changing.username} was reset; their tokens have ended.`);
+  });
+  dialog.addEventListener('close', () => { input.value = ''; input.type = 'password'; });
 }
 
 async function expireTokens(u) {
@@ -127,6 +185,8 @@ function wire() {
     await loadNames(true);
     await load();
   });
+
+  wirePassword();
 
   bindForm($('#role-dialog form'), async (form) => {
     const role = form.elements.role.value;
