@@ -9,11 +9,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/chromedp"
 )
 
@@ -162,16 +164,43 @@ func (p *page) choose(sel, value string) {
 // its heading has the focus and its table is loaded.
 func (p *page) view(id string) {
 	p.t.Helper()
-	p.click(fmt.Sprintf(`#nav a[href="#/%s"]`, id))
+	if p.eval(fmt.Sprintf(`String(location.hash === '#/%s' && !document.querySelector('#view-%s').hidden)`, id, id)) == "true" {
+		// Already there: a click would change nothing.
+		p.eval(fmt.Sprintf(`document.querySelector('#view-%s h1').focus(), ''`, id))
+	} else {
+		p.click(fmt.Sprintf(`#nav a[href="#/%s"]`, id))
+	}
 	p.wait(id+" heading focused", fmt.Sprintf(`document.activeElement && document.activeElement.matches('#view-%s h1') && !document.querySelector('#view-%s').hidden`, id, id))
-	p.wait(id+" loaded", fmt.Sprintf(`document.querySelectorAll('#view-%s tbody tr').length > 0 && !document.querySelector('#view-%s [aria-busy]')`, id, id))
+	p.wait(id+" loaded", fmt.Sprintf(`(!document.querySelector('#view-%s tbody') || document.querySelectorAll('#view-%s tbody tr').length > 0) && !document.querySelector('#view-%s [aria-busy]')`, id, id, id))
+}
+
+// findToken looks a token up on the Find token screen and waits for it.
+func (p *page) findToken(q string) {
+	p.t.Helper()
+	p.fill("#find-query", q)
+	p.click(`#find-form button[type=submit]`)
+	p.wait("the found token", `!document.querySelector('#find-result').hidden && !document.querySelector('#find-form[aria-busy]')`)
+}
+
+// press clicks the button whose text is text inside the element sel.
+func (p *page) press(sel, text string) {
+	p.t.Helper()
+	p.do(chromedp.Click(fmt.Sprintf(`//*[@id=%q]//button[normalize-space()=%q]`, strings.TrimPrefix(sel, "#"), text)))
+}
+
+// confirm waits for the confirmation dialog and answers yes.
+func (p *page) confirm() {
+	p.t.Helper()
+	p.wait("the confirmation", `document.querySelector('#confirm-dialog').open`)
+	p.click("#confirm-ok")
+	p.wait("the confirmation to close", `!document.querySelector('#confirm-dialog').open`)
 }
 
 func (p *page) shot(name string) string {
 	p.t.Helper()
 	// A clean picture: no focus ring, no status toast over the table.
 	p.eval(`document.activeElement && document.activeElement.blur(), document.querySelector('#status').className = 'toast', ''`)
-	time.Sleep(300 * time.Millisecond) // the toast fades out
+	p.wait("the toast to fade out", `getComputedStyle(document.querySelector('#status')).opacity === '0'`)
 	buf, err := chromedp.Run(p.ctx, chromedp.FullScreenshot(100))
 	if err != nil {
 		p.fail("screenshot %s: %v", name, err)
@@ -266,4 +295,111 @@ func items(body map[string]any) []map[string]any {
 		}
 	}
 	return out
+}
+
+// signIn opens the console at url, signs in on its form and waits for
+// the first screen.
+func (p *page) signIn(url, appToken, username, password string) {
+	p.t.Helper()
+	p.do(chromedp.Navigate(url))
+	p.wait("the sign-in form", `!document.querySelector('#view-sign-in').hidden`)
+	p.fill("#si-app-token", appToken)
+	p.fill("#si-username", username)
+	p.fill("#si-password", password)
+	p.click(`#sign-in-form button[type=submit]`)
+	p.wait("signed in", `!document.querySelector('#topbar').hidden && document.querySelector('.view:not([hidden]) h1')`)
+}
+
+// tokenPattern matches any Latchkey token string.
+var tokenPattern = regexp.MustCompile(`lk[aur]_[a-z0-9]{8}_[a-z0-9]{20,}`)
+
+// noSecrets checks that no secret went where the console must not keep
+// it: the browser's console, the address bar, localStorage (which may hold
+// only a remembered App-Token) and sessionStorage (only the session).
+func (p *page) noSecrets(secrets ...string) {
+	p.t.Helper()
+	p.mu.Lock()
+	var logged []string
+	for _, m := range p.console {
+		logged = append(logged, m.String())
+	}
+	p.mu.Unlock()
+	logged = append(logged, p.eval(`location.href`))
+	// The messages name where a secret was, not the secret.
+	redact := func(text string) string {
+		for _, s := range secrets {
+			if s != "" {
+				text = strings.ReplaceAll(text, s, "<secret>")
+			}
+		}
+		return tokenPattern.ReplaceAllStringFunc(text, func(m string) string { return m[:4] + "…" })
+	}
+	for _, text := range logged {
+		if tokenPattern.MatchString(text) {
+			p.t.Errorf("a token string reached the browser console or the address: %q", redact(text))
+		}
+		for _, s := range secrets {
+			if s != "" && strings.Contains(text, s) {
+				p.t.Errorf("a secret reached the browser console or the address: %q", redact(text))
+			}
+		}
+	}
+	if keys := p.eval(`Object.keys(localStorage).filter(k => k !== 'latchkey.console.appToken').join(' ')`); keys != "" {
+		p.t.Errorf("localStorage holds %q, want at most the remembered App-Token", keys)
+	}
+	if keys := p.eval(`Object.keys(sessionStorage).filter(k => k !== 'latchkey.console.session').join(' ')`); keys != "" {
+		p.t.Errorf("sessionStorage holds %q, want only the session", keys)
+	}
+	stored := p.eval(`Object.values(localStorage).join(' ')`)
+	for _, s := range secrets {
+		if s != "" && strings.Contains(stored, s) {
+			p.t.Errorf("localStorage holds a secret")
+		}
+	}
+	if strings.Contains(stored, "lku_") || strings.Contains(stored, "lkr_") {
+		p.t.Errorf("localStorage holds a user or refresh token")
+	}
+}
+
+// clean fails the test on page errors and secrets that leaked (noSecrets).
+func (p *page) clean(secrets ...string) {
+	p.t.Helper()
+	if probs := p.problems(); len(probs) > 0 {
+		p.t.Errorf("the page logged errors:\n%s", strings.Join(probs, "\n"))
+	}
+	p.noSecrets(secrets...)
+}
+
+// downloads makes the browser save downloads into a new directory.
+func (p *page) downloads() string {
+	p.t.Helper()
+	dir := p.t.TempDir()
+	_, err := chromedp.CallBrowser(p.ctx, browser.SetDownloadBehavior, browser.SetDownloadBehaviorParams{
+		Behavior: browser.SetDownloadBehaviorBehaviorAllow, DownloadPath: dir})
+	if err != nil {
+		p.fail("allowing downloads: %v", err)
+	}
+	return dir
+}
+
+// downloaded waits for one finished file in dir and returns its name and
+// content.
+func (p *page) downloaded(dir string) (string, []byte) {
+	p.t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		entries, _ := os.ReadDir(dir)
+		for _, e := range entries {
+			if !strings.HasSuffix(e.Name(), ".crdownload") {
+				b, err := os.ReadFile(filepath.Join(dir, e.Name()))
+				if err == nil && len(b) > 0 {
+					return e.Name(), b
+				}
+			}
+		}
+		if time.Now().After(deadline) {
+			p.fail("timed out waiting for a download in %s", dir)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }

@@ -156,7 +156,7 @@ func TestIndexLoadsNothingExternal(t *testing.T) {
 // TestScriptsAvoidEval keeps the CSP's promise in the scripts themselves.
 func TestScriptsAvoidEval(t *testing.T) {
 	r := newRouter()
-	for _, name := range []string{"app.js", "api.js", "ui.js", "state.js", "apptokens.js", "users.js", "tokens.js", "audit.js", "tenants.js"} {
+	for _, name := range []string{"app.js", "api.js", "ui.js", "state.js", "apptokens.js", "users.js", "tokens.js", "find.js", "audit.js", "csv.js", "tenants.js"} {
 		res, body := fetch(t, r, http.MethodGet, "/console/"+name)
 		if res.StatusCode != http.StatusOK {
 			t.Errorf("GET /console/%s: got status %d, want 200", name, res.StatusCode)
