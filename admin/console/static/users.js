@@ -5,7 +5,7 @@
 import { get, post, patch, del, seg } from './api.js';
 import {
   $, h, when, badge, fillRows, actions, button, bindForm, openDialog, confirm, announce,
-  viewError, clearViewError, setBusy, runAction,
+  viewError, clearViewError, setBusy, runAction, clearErrors,
 } from './ui.js';
 import { ctx, can, loadNames, assignableRoles, mayManage, mayIssueOBOFor } from './state.js';
 import { openOBO } from './tokens.js';
@@ -131,6 +131,7 @@ function wirePassword() {
   const show = $('#pw-show');
   show.addEventListener('change', () => { input.type = show.checked ? 'text' : 'password'; });
   $('#pw-generate').addEventListener('click', () => {
+    clearErrors($('form', dialog));
     input.value = randomPassword();
     show.checked = true;
     input.type = 'text';
