@@ -112,7 +112,12 @@ func TestConsoleAuditLog(t *testing.T) {
 	if early != "0" {
 		t.Errorf("%s records before %s listed", early, since)
 	}
+	// The picture: since the time, by the owner.
+	p.choose("#af-user", p.eval(`document.querySelector('#af-user option[value]:not([value=""])').value`))
+	p.wait("the owner's records", `!document.querySelector('#audit-table[aria-busy]') && document.querySelectorAll('#audit-table tbody tr').length < 10`)
 	p.shot("audit-since")
+	p.choose("#af-user", "")
+	p.wait("everyone's records", `!document.querySelector('#audit-table[aria-busy]') && document.querySelectorAll('#audit-table tbody tr').length > 10`)
 
 	// CSV: every page the filters select, with names.
 	want := auditIDs(a, srv.AppToken, owner, "since="+url.QueryEscape(since.Format(time.RFC3339)))

@@ -47,6 +47,9 @@ type page struct {
 func openPage(t *testing.T) *page {
 	t.Helper()
 	exe := chromium(t)
+	// Each test has its own browser and its own Latchkey: they run side by
+	// side, most of their time being spent waiting for the page.
+	t.Parallel()
 	shots := os.Getenv("LATCHKEY_SCREENSHOT_DIR")
 	if shots == "" {
 		shots = t.TempDir()
