@@ -54,8 +54,8 @@ async function find(form) {
   $('#find-result').focus();
 }
 
-// refresh reads the shown token again after a change; a deleted one
-// leaves a note.
+// refresh reads the shown token again after a change; a deleted one is
+// no longer shown.
 async function refresh() {
   const { type, token } = found;
   try {
