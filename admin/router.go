@@ -118,9 +118,9 @@ func (a *App) router(trusted []string) (*gin.Engine, error) {
 	console.Register(r)
 
 	api := r.Group("/api/v1")
+	api.GET("/openapi.yaml", apidoc.Serve) // public: no credentials
 	app := api.Group("", a.Auth.App())
 	user := api.Group("", a.Auth.User())
-	app.GET("/openapi.yaml", apidoc.Serve)
 	(&usertokens.Handler{Service: a.Tokens, Audit: a.Audit}).Register(app, user)
 	(&apptokens.Handler{Service: a.AppTokens, Audit: a.Audit}).Register(user)
 	(&users.Handler{Users: a.Users, Audit: a.Audit}).Register(user)

@@ -33,7 +33,8 @@ const MalformedID = "One or more IDs are not formatted correctly."
 type Error struct {
 	Code   Code
 	Fields map[string]string
-	// RetryAfter, for Locked, says how long the client should wait.
+	// RetryAfter, for Locked and Unavailable, says how long the client
+	// should wait (at least a second is sent).
 	RetryAfter time.Duration
 	// Cause is the underlying error, never shown to clients.
 	Cause error

@@ -63,7 +63,9 @@ func Abort(c *gin.Context, e *errs.Error) {
 	switch e.Code {
 	case errs.Unauthorized:
 		c.Header("WWW-Authenticate", Realm)
-	case errs.Locked:
+	case errs.Locked, errs.Unavailable:
+		// An outage has no known end: a store that does not answer is
+		// asked again after a second.
 		secs := int(math.Ceil(e.RetryAfter.Seconds()))
 		c.Header("Retry-After", strconv.Itoa(max(secs, 1)))
 	}

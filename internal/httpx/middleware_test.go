@@ -153,7 +153,7 @@ func TestErrorsMapsCodesToStatuses(t *testing.T) {
 		{"/locked", 429, map[string]string{"credentials": "Locked."}, map[string]string{"Retry-After": "2"}},
 		{"/locked_short", 429, map[string]string{"credentials": "Locked."}, map[string]string{"Retry-After": "1"}},
 		{"/too_large", 413, map[string]string{"body": "Too large."}, nil},
-		{"/unavailable", 503, map[string]string{"store": "Down."}, nil},
+		{"/unavailable", 503, map[string]string{"store": "Down."}, map[string]string{"Retry-After": "1"}},
 		{"/internal", 500, map[string]string{"server": "Internal server error."}, nil},
 		{"/coded_internal", 500, map[string]string{"server": "Internal server error."}, nil},
 	}

@@ -1,0 +1,360 @@
+package apidoc_test
+
+import (
+	"bytes"
+	"maps"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/latchkey/latchkey/admin/apidoc"
+	"github.com/latchkey/latchkey/internal/testserver"
+)
+
+// big is a JSON body over the 64 KiB limit; the description accepts it
+// where a "name" is allowed, the server never.
+var big = `{"name":"` + strings.Repeat("a", 70<<10) + `"}`
+
+// world is what the conformance cases act on: the platform, and a tenant
+// "acme" with one user of every role, each logged in.
+type world struct {
+	k                          *checker
+	platform                   string // the platform owner's token
+	app                        string // acme's app token
+	tenantID                   string
+	owner, admin, support, mem string // tokens
+	ownerID, adminID, memID    string
+	supportID                  string
+}
+
+// TestConformance drives every operation of the description through its
+// success and its failure cases on a real server, and holds every request
+// and answer against the description (kin-openapi's openapi3filter). It
+// fails for an answer whose status, header or field the description lacks,
+// for a request the description and the server judge differently, and for
+// an operation the cases never drove to a success and a failure.
+func TestConformance(t *testing.T) {
+	s := testserver.Start(t)
+	k := newChecker(t, s)
+	w := &world{k: k, platform: s.OwnerToken(t)}
+
+	t.Run("meta", func(t *testing.T) { metaCases(t, w) })
+	t.Run("tenants", func(t *testing.T) { tenantCases(t, w) })
+	t.Run("users", func(t *testing.T) { userCases(t, w) })
+	t.Run("sessions", func(t *testing.T) { sessionCases(t, w) })
+	t.Run("app tokens", func(t *testing.T) { appTokenCases(t, w) })
+	t.Run("tokens", func(t *testing.T) { tokenCases(t, w) })
+	t.Run("audit", func(t *testing.T) { auditCases(t, w) })
+	t.Run("tenant deletion", func(t *testing.T) { tenantDeleteCases(t, w) })
+
+	// Operations that cannot fail: they read no input and no store.
+	cannotFail := []string{"getOpenAPI"}
+	for _, op := range slices.Sorted(maps.Values(operations(k.doc))) {
+		var ok, failed bool
+		for status := range k.seen[op] {
+			ok = ok || status < 300
+			failed = failed || status >= 400
+		}
+		if !ok {
+			t.Errorf("operation %s was never driven to a success: add its cases to admin/apidoc/cases_test.go", op)
+		}
+		if !failed && !slices.Contains(cannotFail, op) {
+			t.Errorf("operation %s was never driven to a failure: add its cases to admin/apidoc/cases_test.go", op)
+		}
+	}
+	var pairs int
+	for _, st := range k.seen {
+		pairs += len(st)
+	}
+	t.Logf("%d operations, %d (operation, status) pairs seen", len(k.seen), pairs)
+}
+
+func metaCases(t *testing.T, w *world) {
+	// Public: no App-Token.
+	a := w.k.Do(t, call{Method: "GET", Path: "/openapi.yaml", Want: 200})
+	if !bytes.Equal(a.Body, apidoc.OpenAPI) || !strings.HasPrefix(a.Header.Get("Content-Type"), "application/yaml") {
+		t.Errorf("got %q, %d bytes, want the embedded YAML document (%d bytes)", a.Header.Get("Content-Type"), len(a.Body), len(apidoc.OpenAPI))
+	}
+}
+
+func tenantCases(t *testing.T, w *world) {
+	k, p := w.k, w.platform
+	admin := map[string]any{"username": "owner", "password": "owner-password", "email": "owner@acme.test"}
+	a := k.Must(t, call{Method: "POST", Path: "/tenants", App: k.s.AppToken, User: p, Want: 201,
+		JSON: map[string]any{"slug": "acme", "name": "Acme", "admin": admin,
+			"settings": map[string]any{"lockout_attempts": 2}}})
+	w.app = a.String("app_token")
+	w.tenantID = a.JSON["tenant"].(map[string]any)["id"].(string)
+	w.ownerID = a.JSON["admin"].(map[string]any)["id"].(string)
+	w.owner = k.s.Login(t, w.app, "owner", "owner-password")
+
+	k.Do(t, call{Method: "POST", Path: "/tenants", App: k.s.AppToken, User: p, Want: 409,
+		JSON: map[string]any{"slug": "acme", "name": "Acme again", "admin": admin}})
+	k.Do(t, call{Method: "POST", Path: "/tenants", App: k.s.AppToken, User: p, Want: 400, Refused: true,
+		JSON: map[string]any{"slug": "Not A Slug", "name": "", "admin": map[string]any{}}})
+	k.Do(t, call{Method: "POST", Path: "/tenants", App: k.s.AppToken, User: p, Want: 400, Refused: true,
+		JSON: map[string]any{"slug": "beta", "name": "Beta", "admin": admin, "ROLE": "owner"}})
+	k.Do(t, call{Method: "POST", Path: "/tenants", App: w.app, User: w.owner, Want: 403,
+		JSON: map[string]any{"slug": "beta", "name": "Beta", "admin": admin}})
+	k.Do(t, call{Method: "POST", Path: "/tenants", App: k.s.AppToken, User: p, Want: 413, JSON: big, Refused: true})
+	k.Do(t, call{Method: "POST", Path: "/tenants", App: k.s.AppToken, Want: 401, Refused: true,
+		JSON: map[string]any{"slug": "beta", "name": "Beta", "admin": admin}})
+
+	k.Do(t, call{Method: "GET", Path: "/tenants?limit=1", App: k.s.AppToken, User: p, Want: 200})
+	page := k.Must(t, call{Method: "GET", Path: "/tenants?limit=1", App: k.s.AppToken, User: p, Want: 200})
+	k.Do(t, call{Method: "GET", Path: "/tenants?limit=1&cursor=" + url.QueryEscape(page.String("next_cursor")),
+		App: k.s.AppToken, User: p, Want: 200})
+	k.Do(t, call{Method: "GET", Path: "/tenants?limit=0", App: k.s.AppToken, User: p, Want: 400, Refused: true})
+	k.Do(t, call{Method: "GET", Path: "/tenants?cursor=NOT!A!SLUG", App: k.s.AppToken, User: p, Want: 400})
+	k.Do(t, call{Method: "GET", Path: "/tenants", App: w.app, User: w.owner, Want: 403})
+
+	k.Do(t, call{Method: "GET", Path: "/tenants/acme", App: k.s.AppToken, User: p, Want: 200})
+	k.Do(t, call{Method: "GET", Path: "/tenants/" + w.tenantID, App: k.s.AppToken, User: p, Want: 200})
+	k.Do(t, call{Method: "GET", Path: "/tenants/nobody", App: k.s.AppToken, User: p, Want: 404})
+	k.Do(t, call{Method: "GET", Path: "/tenants/acme", App: w.app, User: w.owner, Want: 403})
+
+	k.Do(t, call{Method: "PATCH", Path: "/tenants/acme", App: k.s.AppToken, User: p, Want: 200,
+		JSON: map[string]any{"name": "Acme Inc.", "settings": map[string]any{"allow_signup": false}}})
+	k.Do(t, call{Method: "PATCH", Path: "/tenants/platform", App: k.s.AppToken, User: p, Want: 409,
+		JSON: map[string]any{"status": "disabled"}})
+	k.Do(t, call{Method: "PATCH", Path: "/tenants/acme", App: k.s.AppToken, User: p, Want: 400, Refused: true,
+		JSON: map[string]any{"settings": map[string]any{"lockout_attempts": 0, "bogus": 1}}})
+	k.Do(t, call{Method: "PATCH", Path: "/tenants/acme", App: k.s.AppToken, User: p, Want: 400,
+		JSON: map[string]any{"settings": map[string]any{"user_token_ttl": 999999999}}})
+	k.Do(t, call{Method: "PATCH", Path: "/tenants/nobody", App: k.s.AppToken, User: p, Want: 404,
+		JSON: map[string]any{"name": "x"}})
+	k.Do(t, call{Method: "PATCH", Path: "/tenants/acme", App: w.app, User: w.owner, Want: 403,
+		JSON: map[string]any{"name": "x"}})
+	k.Do(t, call{Method: "PATCH", Path: "/tenants/acme", App: k.s.AppToken, User: p, Want: 413, JSON: big})
+}
+
+func userCases(t *testing.T, w *world) {
+	k, o := w.k, w.owner
+	newUser := func(name, role string) map[string]any {
+		return map[string]any{"username": name, "password": name + "-password", "email": name + "@acme.test", "role": role}
+	}
+	w.adminID = k.Must(t, call{Method: "POST", Path: "/users", App: w.app, User: o, Want: 201, JSON: newUser("adam", "admin")}).String("id")
+	w.supportID = k.Must(t, call{Method: "POST", Path: "/users", App: w.app, User: o, Want: 201, JSON: newUser("sue", "support")}).String("id")
+	w.memID = k.Must(t, call{Method: "POST", Path: "/users", App: w.app, User: o, Want: 201, JSON: newUser("mel", "member")}).String("id")
+	w.admin = k.s.Login(t, w.app, "adam", "adam-password")
+	w.support = k.s.Login(t, w.app, "sue", "sue-password")
+	w.mem = k.s.Login(t, w.app, "mel", "mel-password")
+
+	k.Do(t, call{Method: "POST", Path: "/users", App: w.app, User: o, Want: 409, JSON: newUser("ADAM", "member")})
+	k.Do(t, call{Method: "POST", Path: "/users", App: w.app, User: o, Want: 400, Refused: true,
+		JSON: map[string]any{"username": "x", "password": "short", "email": "nope", "role": "king"}})
+	k.Do(t, call{Method: "POST", Path: "/users", App: w.app, User: o, Want: 400, JSON: map[string]any{
+		"username": "valid-name", "password": "long-enough", "email": "not an email", "role": "member"}})
+	k.Do(t, call{Method: "POST", Path: "/users", App: w.app, User: w.admin, Want: 403, JSON: newUser("olga", "owner")})
+	k.Do(t, call{Method: "POST", Path: "/users", App: w.app, User: w.mem, Want: 403, JSON: newUser("max", "member")})
+	k.Do(t, call{Method: "POST", Path: "/users", App: w.app, User: o, Want: 413, JSON: big, Refused: true})
+
+	k.Do(t, call{Method: "GET", Path: "/users?role=member&status=active&q=me&limit=10", App: w.app, User: o, Want: 200})
+	k.Do(t, call{Method: "GET", Path: "/users?role=king", App: w.app, User: o, Want: 400, Refused: true})
+	k.Do(t, call{Method: "GET", Path: "/users?cursor=zzz", App: w.app, User: o, Want: 400})
+	k.Do(t, call{Method: "GET", Path: "/users", App: w.app, User: w.mem, Want: 403})
+
+	k.Do(t, call{Method: "GET", Path: "/users/me", App: w.app, User: w.mem, Want: 200})
+	k.Do(t, call{Method: "GET", Path: "/users/me", App: w.app, Want: 401, Refused: true})
+	k.Do(t, call{Method: "GET", Path: "/users/me", App: w.app, User: "lku_nottoken", Want: 401})
+	k.Do(t, call{Method: "GET", Path: "/users/me", App: w.app, Header: map[string]string{"Authorization": "Bearer " + w.mem}, Want: 200})
+
+	k.Do(t, call{Method: "GET", Path: "/users/" + w.memID, App: w.app, User: w.support, Want: 200})
+	k.Do(t, call{Method: "GET", Path: "/users/" + w.memID, App: w.app, User: w.mem, Want: 200})
+	k.Do(t, call{Method: "GET", Path: "/users/" + w.adminID, App: w.app, User: w.mem, Want: 403})
+	k.Do(t, call{Method: "GET", Path: "/users/0123456789abcdef01234567", App: w.app, User: o, Want: 404})
+	k.Do(t, call{Method: "GET", Path: "/users/nope", App: w.app, User: o, Want: 400, Refused: true})
+
+	k.Do(t, call{Method: "PATCH", Path: "/users/" + w.memID, App: w.app, User: o, Want: 200, JSON: map[string]any{"email": "mel@new.test"}})
+	k.Do(t, call{Method: "PATCH", Path: "/users/" + w.memID, App: w.app, User: w.mem, Want: 200, JSON: map[string]any{"email": "mel@acme.test"}})
+	k.Do(t, call{Method: "PATCH", Path: "/users/" + w.ownerID, App: w.app, User: o, Want: 409, JSON: map[string]any{"role": "member"}})
+	k.Do(t, call{Method: "PATCH", Path: "/users/" + w.ownerID, App: w.app, User: w.admin, Want: 403, JSON: map[string]any{"email": "x@y.z"}})
+	k.Do(t, call{Method: "PATCH", Path: "/users/0123456789abcdef01234567", App: w.app, User: o, Want: 404, JSON: map[string]any{"email": "x@y.z"}})
+	k.Do(t, call{Method: "PATCH", Path: "/users/" + w.memID, App: w.app, User: o, Want: 400, Refused: true, JSON: map[string]any{"status": "asleep"}})
+	k.Do(t, call{Method: "PATCH", Path: "/users/" + w.memID, App: w.app, User: o, Want: 400, Refused: true, JSON: map[string]any{"email": 5}})
+	k.Do(t, call{Method: "PATCH", Path: "/users/" + w.memID, App: w.app, User: o, Want: 413, Refused: true, JSON: big})
+
+	gone := k.Must(t, call{Method: "POST", Path: "/users", App: w.app, User: o, Want: 201, JSON: newUser("gone", "member")}).String("id")
+	k.Do(t, call{Method: "DELETE", Path: "/users/" + gone, App: w.app, User: w.support, Want: 403})
+	k.Do(t, call{Method: "DELETE", Path: "/users/" + gone, App: w.app, User: o, Want: 204})
+	k.Do(t, call{Method: "DELETE", Path: "/users/" + gone, App: w.app, User: o, Want: 404})
+	k.Do(t, call{Method: "DELETE", Path: "/users/" + w.ownerID, App: w.app, User: o, Want: 409})
+	k.Do(t, call{Method: "DELETE", Path: "/users/xyz", App: w.app, User: o, Want: 400, Refused: true})
+}
+
+func sessionCases(t *testing.T, w *world) {
+	k := w.k
+	k.Do(t, call{Method: "POST", Path: "/token", App: w.app, Want: 200, JSON: map[string]any{"username": "mel", "password": "mel-password", "long": true}})
+	k.Do(t, call{Method: "POST", Path: "/token", App: w.app, Want: 200, Form: url.Values{"username": {"mel"}, "password": {"mel-password"}, "seconds_until_expire": {"600"}}})
+	login := k.Must(t, call{Method: "POST", Path: "/token", App: w.app, Want: 200, Basic: []string{"mel", "mel-password"}})
+	k.Do(t, call{Method: "POST", Path: "/token", App: w.app, Want: 401, JSON: map[string]any{"username": "mel", "password": "wrong-password"}})
+	k.Do(t, call{Method: "POST", Path: "/token", App: w.app, Want: 400, JSON: map[string]any{}})
+	k.Do(t, call{Method: "POST", Path: "/token", App: w.app, Want: 400, JSON: map[string]any{"username": "mel", "password": "mel-password", "long": true, "seconds_until_expire": 60}})
+	k.Do(t, call{Method: "POST", Path: "/token", App: w.app, Want: 400, Refused: true, JSON: map[string]any{"username": "mel", "password": "mel-password", "seconds_until_expire": 0}})
+	k.Do(t, call{Method: "POST", Path: "/token", App: w.app, Want: 400, Refused: true, JSON: map[string]any{"username": "mel", "password": "mel-password", "remember": true}})
+	k.Do(t, call{Method: "POST", Path: "/token", App: w.app, Want: 400, Refused: true, JSON: `{"username": ["mel"]}`})
+	k.Do(t, call{Method: "POST", Path: "/token", Want: 401, Refused: true, JSON: map[string]any{"username": "mel", "password": "mel-password"}})
+	k.Do(t, call{Method: "POST", Path: "/token", App: "lka_forged", Want: 401, JSON: map[string]any{"username": "mel", "password": "mel-password"}})
+	k.Do(t, call{Method: "POST", Path: "/token", App: w.app, Want: 413, JSON: `{"username":"` + strings.Repeat("a", 70<<10) + `"}`})
+	// acme locks a username after 2 failures (its lockout_attempts).
+	k.Do(t, call{Method: "POST", Path: "/token", App: w.app, Want: 401, JSON: map[string]any{"username": "sue", "password": "wrong-password"}})
+	k.Do(t, call{Method: "POST", Path: "/token", App: w.app, Want: 401, JSON: map[string]any{"username": "sue", "password": "wrong-password"}})
+	k.Do(t, call{Method: "POST", Path: "/token", App: w.app, Want: 429, JSON: map[string]any{"username": "sue", "password": "sue-password"}})
+
+	tok := login.String("token")
+	k.Do(t, call{Method: "GET", Path: "/token", App: w.app, User: tok, Want: 200})
+	k.Do(t, call{Method: "GET", Path: "/token", App: w.app, Want: 401, Refused: true})
+	k.Do(t, call{Method: "GET", Path: "/token", App: k.s.AppToken, User: tok, Want: 401})
+	k.Do(t, call{Method: "PATCH", Path: "/token", App: w.app, User: tok, Want: 200, JSON: map[string]any{"seconds_until_expire": 3600}})
+	k.Do(t, call{Method: "PATCH", Path: "/token", App: w.app, User: tok, Want: 400, JSON: map[string]any{"seconds_until_expire": 99999999999}})
+	k.Do(t, call{Method: "PATCH", Path: "/token", App: w.app, User: tok, Want: 400, Refused: true, JSON: map[string]any{}})
+	k.Do(t, call{Method: "PATCH", Path: "/token", App: w.app, User: tok, Want: 400, Refused: true, JSON: map[string]any{"seconds_until_expire": "soon"}})
+	k.Do(t, call{Method: "PATCH", Path: "/token", App: w.app, User: tok, Want: 413, Refused: true, JSON: big})
+
+	refresh := login.String("refresh_token")
+	next := k.Must(t, call{Method: "POST", Path: "/token/refresh", App: w.app, Want: 200, JSON: map[string]any{"refresh_token": refresh}})
+	k.Do(t, call{Method: "POST", Path: "/token/refresh", App: w.app, Want: 200, Form: url.Values{"refresh_token": {next.String("refresh_token")}}})
+	k.Do(t, call{Method: "POST", Path: "/token/refresh", App: w.app, Want: 401, JSON: map[string]any{"refresh_token": refresh}})
+	k.Do(t, call{Method: "POST", Path: "/token/refresh", App: w.app, Want: 401, JSON: map[string]any{"refresh_token": "lkr_made_up"}})
+	k.Do(t, call{Method: "POST", Path: "/token/refresh", App: w.app, Want: 400, Refused: true, JSON: map[string]any{}})
+	k.Do(t, call{Method: "POST", Path: "/token/refresh", Want: 401, Refused: true, JSON: map[string]any{"refresh_token": refresh}})
+	k.Do(t, call{Method: "POST", Path: "/token/refresh", App: w.app, Want: 413, JSON: `{"refresh_token":"` + strings.Repeat("a", 70<<10) + `"}`})
+
+	out := k.Must(t, call{Method: "POST", Path: "/token", App: w.app, Want: 200, JSON: map[string]any{"username": "mel", "password": "mel-password"}}).String("token")
+	k.Do(t, call{Method: "DELETE", Path: "/token", App: w.app, User: out, Want: 204})
+	k.Do(t, call{Method: "DELETE", Path: "/token", App: w.app, User: out, Want: 401})
+
+	signup := map[string]any{"username": "newbie", "password1": "newbie-password", "password2": "newbie-password",
+		"email": "newbie@acme.test", "accept_tos": true}
+	k.Do(t, call{Method: "POST", Path: "/signup", App: w.app, Want: 403, JSON: signup})
+	k.Must(t, call{Method: "PATCH", Path: "/tenants/acme", App: k.s.AppToken, User: w.platform, Want: 200,
+		JSON: map[string]any{"settings": map[string]any{"allow_signup": true}}})
+	k.Do(t, call{Method: "POST", Path: "/signup", App: w.app, Want: 201, JSON: signup})
+	k.Do(t, call{Method: "POST", Path: "/signup", App: w.app, Want: 201, Form: url.Values{"username": {"newbie2"},
+		"password1": {"newbie-password"}, "password2": {"newbie-password"}, "email": {"n2@acme.test"}, "accept_tos": {"on"}}, Refused: true})
+	k.Do(t, call{Method: "POST", Path: "/signup", App: w.app, Want: 400, JSON: map[string]any{"username": "newbie",
+		"password1": "one-password", "password2": "another-password", "email": "nope", "accept_tos": false}})
+	k.Do(t, call{Method: "POST", Path: "/signup", App: w.app, Want: 400, Refused: true, JSON: map[string]any{"username": "x"}})
+	k.Do(t, call{Method: "POST", Path: "/signup", Want: 401, Refused: true, JSON: signup})
+	k.Do(t, call{Method: "POST", Path: "/signup", App: w.app, Want: 413, Refused: true, JSON: big})
+}
+
+func appTokenCases(t *testing.T, w *world) {
+	k, o := w.k, w.owner
+	created := k.Must(t, call{Method: "POST", Path: "/app_tokens", App: w.app, User: o, Want: 201,
+		JSON: map[string]any{"name": "ci", "seconds_until_expire": 86400}})
+	id, secret := created.String("id"), created.String("app_token")
+	k.Do(t, call{Method: "POST", Path: "/app_tokens", App: w.app, User: w.admin, Want: 201})
+	k.Do(t, call{Method: "POST", Path: "/app_tokens", App: w.app, User: o, Want: 400, Refused: true, JSON: map[string]any{"app_token": "lka_mine"}})
+	k.Do(t, call{Method: "POST", Path: "/app_tokens", App: w.app, User: o, Want: 400, Refused: true, JSON: map[string]any{"seconds_until_expire": 0}})
+	k.Do(t, call{Method: "POST", Path: "/app_tokens", App: w.app, User: o, Want: 400, Refused: true, JSON: map[string]any{"seconds_until_expire": 9999999999}})
+	k.Do(t, call{Method: "POST", Path: "/app_tokens", App: w.app, User: w.support, Want: 403})
+	k.Do(t, call{Method: "POST", Path: "/app_tokens", App: w.app, Want: 401, Refused: true})
+	k.Do(t, call{Method: "POST", Path: "/app_tokens", App: w.app, User: o, Want: 413, JSON: big})
+
+	k.Do(t, call{Method: "GET", Path: "/app_tokens?limit=1", App: w.app, User: w.support, Want: 200})
+	k.Do(t, call{Method: "GET", Path: "/app_tokens?limit=501", App: w.app, User: o, Want: 400, Refused: true})
+	k.Do(t, call{Method: "GET", Path: "/app_tokens?cursor=garbage", App: w.app, User: o, Want: 400})
+	k.Do(t, call{Method: "GET", Path: "/app_tokens", App: w.app, User: w.mem, Want: 403})
+
+	k.Do(t, call{Method: "GET", Path: "/app_tokens/" + id, App: w.app, User: o, Want: 200})
+	k.Do(t, call{Method: "GET", Path: "/app_tokens/" + secret, App: w.app, User: w.support, Want: 200})
+	k.Do(t, call{Method: "GET", Path: "/app_tokens/0123456789abcdef01234567", App: w.app, User: o, Want: 404})
+	k.Do(t, call{Method: "GET", Path: "/app_tokens/" + k.s.AppToken, App: w.app, User: o, Want: 404})
+	k.Do(t, call{Method: "GET", Path: "/app_tokens/nope", App: w.app, User: o, Want: 400})
+	k.Do(t, call{Method: "GET", Path: "/app_tokens/" + id, App: w.app, User: w.mem, Want: 403})
+
+	k.Do(t, call{Method: "PATCH", Path: "/app_tokens/" + id, App: w.app, User: o, Want: 200, JSON: map[string]any{"seconds_until_expire": 3600}})
+	k.Do(t, call{Method: "PATCH", Path: "/app_tokens/" + id, App: w.app, User: w.support, Want: 403, JSON: map[string]any{"seconds_until_expire": 3600}})
+	k.Do(t, call{Method: "PATCH", Path: "/app_tokens/" + id, App: w.app, User: o, Want: 400, Refused: true, JSON: map[string]any{"seconds_until_expire": 1, "name": "x"}})
+	k.Do(t, call{Method: "PATCH", Path: "/app_tokens/0123456789abcdef01234567", App: w.app, User: o, Want: 404, JSON: map[string]any{"seconds_until_expire": -1}})
+	k.Do(t, call{Method: "PATCH", Path: "/app_tokens/" + id, App: w.app, User: o, Want: 413, Refused: true, JSON: big})
+	k.Do(t, call{Method: "PATCH", Path: "/app_tokens/" + id, App: w.app, User: w.support, Want: 200, JSON: map[string]any{"seconds_until_expire": -1}})
+
+	k.Do(t, call{Method: "DELETE", Path: "/app_tokens/" + id, App: w.app, User: w.mem, Want: 403})
+	k.Do(t, call{Method: "DELETE", Path: "/app_tokens/" + id, App: w.app, User: w.support, Want: 204})
+	k.Do(t, call{Method: "DELETE", Path: "/app_tokens/" + id, App: w.app, User: o, Want: 404})
+	k.Do(t, call{Method: "DELETE", Path: "/app_tokens/nope", App: w.app, User: o, Want: 400})
+}
+
+func tokenCases(t *testing.T, w *world) {
+	k, o := w.k, w.owner
+	personal := k.Must(t, call{Method: "POST", Path: "/tokens", App: w.app, User: w.mem, Want: 201, JSON: map[string]any{"name": "laptop"}})
+	obo := k.Must(t, call{Method: "POST", Path: "/tokens", App: w.app, User: w.admin, Want: 201,
+		JSON: map[string]any{"user": w.memID, "seconds_until_expire": 3600}})
+	k.Do(t, call{Method: "POST", Path: "/tokens", App: w.app, User: obo.String("token"), Want: 403})
+	k.Do(t, call{Method: "POST", Path: "/tokens", App: w.app, User: w.mem, Want: 403, JSON: map[string]any{"user": w.supportID}})
+	k.Do(t, call{Method: "POST", Path: "/tokens", App: w.app, User: w.admin, Want: 403, JSON: map[string]any{"user": w.ownerID}})
+	k.Do(t, call{Method: "POST", Path: "/tokens", App: w.app, User: o, Want: 404, JSON: map[string]any{"user": "0123456789abcdef01234567"}})
+	k.Do(t, call{Method: "POST", Path: "/tokens", App: w.app, User: o, Want: 400, Refused: true, JSON: map[string]any{"user": "mel"}})
+	k.Do(t, call{Method: "POST", Path: "/tokens", App: w.app, User: o, Want: 400, Refused: true, JSON: map[string]any{"token": "lku_mine"}})
+	k.Do(t, call{Method: "POST", Path: "/tokens", App: w.app, User: o, Want: 400, JSON: map[string]any{"seconds_until_expire": 999999999}})
+	k.Do(t, call{Method: "POST", Path: "/tokens", App: w.app, User: o, Want: 413, JSON: big})
+	off := k.Must(t, call{Method: "POST", Path: "/users", App: w.app, User: o, Want: 201, JSON: map[string]any{
+		"username": "offline", "password": "offline-password", "email": "off@acme.test", "role": "member"}}).String("id")
+	k.Must(t, call{Method: "PATCH", Path: "/users/" + off, App: w.app, User: o, Want: 200, JSON: map[string]any{"status": "disabled"}})
+	k.Do(t, call{Method: "POST", Path: "/tokens", App: w.app, User: o, Want: 409, JSON: map[string]any{"user": off}})
+
+	k.Do(t, call{Method: "GET", Path: "/tokens?user=" + w.memID + "&kind=obo&active=true&limit=5", App: w.app, User: w.support, Want: 200})
+	k.Do(t, call{Method: "GET", Path: "/tokens", App: w.app, User: w.mem, Want: 200})
+	k.Do(t, call{Method: "GET", Path: "/tokens?kind=bogus&active=maybe&user=mel", App: w.app, User: o, Want: 400, Refused: true})
+	k.Do(t, call{Method: "GET", Path: "/tokens?cursor=garbage", App: w.app, User: o, Want: 400})
+	k.Do(t, call{Method: "GET", Path: "/tokens", App: w.app, User: "lku_nope", Want: 401})
+
+	leaked := personal.String("token")
+	k.Do(t, call{Method: "GET", Path: "/tokens/" + personal.String("id"), App: w.app, User: w.mem, Want: 200})
+	k.Do(t, call{Method: "GET", Path: "/tokens/" + leaked, App: w.app, User: w.support, Want: 200})
+	k.Do(t, call{Method: "GET", Path: "/tokens/" + obo.String("id"), App: w.app, User: w.support, Want: 200})
+	k.Do(t, call{Method: "GET", Path: "/tokens/0123456789abcdef01234567", App: w.app, User: o, Want: 404})
+	k.Do(t, call{Method: "GET", Path: "/tokens/nope", App: w.app, User: o, Want: 400})
+
+	k.Do(t, call{Method: "PATCH", Path: "/tokens/" + leaked, App: w.app, User: w.support, Want: 403, JSON: map[string]any{"seconds_until_expire": 60}})
+	k.Do(t, call{Method: "PATCH", Path: "/tokens/" + leaked, App: w.app, User: w.support, Want: 200, JSON: map[string]any{"seconds_until_expire": -1}})
+	k.Do(t, call{Method: "PATCH", Path: "/tokens/" + personal.String("id"), App: w.app, User: o, Want: 409, JSON: map[string]any{"seconds_until_expire": 60}})
+	k.Do(t, call{Method: "PATCH", Path: "/tokens/" + obo.String("id"), App: w.app, User: o, Want: 400, JSON: map[string]any{"seconds_until_expire": 999999999}})
+	k.Do(t, call{Method: "PATCH", Path: "/tokens/0123456789abcdef01234567", App: w.app, User: o, Want: 404, JSON: map[string]any{"seconds_until_expire": -1}})
+	k.Do(t, call{Method: "PATCH", Path: "/tokens/" + obo.String("id"), App: w.app, User: o, Want: 413, Refused: true, JSON: big})
+
+	k.Do(t, call{Method: "DELETE", Path: "/tokens/" + obo.String("id"), App: w.app, User: w.mem, Want: 204})
+	k.Do(t, call{Method: "DELETE", Path: "/tokens/" + obo.String("id"), App: w.app, User: o, Want: 404})
+	mine := k.Must(t, call{Method: "POST", Path: "/tokens", App: w.app, User: o, Want: 201}).String("id")
+	k.Do(t, call{Method: "DELETE", Path: "/tokens/" + mine, App: w.app, User: w.mem, Want: 404})
+	k.Do(t, call{Method: "DELETE", Path: "/tokens/" + mine, App: w.app, User: o, Want: 204})
+	k.Do(t, call{Method: "DELETE", Path: "/tokens/nope", App: w.app, User: o, Want: 400})
+
+	k.Do(t, call{Method: "POST", Path: "/users/" + w.ownerID + "/expire_tokens", App: w.app, User: w.mem, Want: 403})
+	k.Do(t, call{Method: "POST", Path: "/users/0123456789abcdef01234567/expire_tokens", App: w.app, User: o, Want: 404})
+	k.Do(t, call{Method: "POST", Path: "/users/mel/expire_tokens", App: w.app, User: o, Want: 400, Refused: true})
+	a := k.Must(t, call{Method: "POST", Path: "/users/" + w.memID + "/expire_tokens", App: w.app, User: w.support, Want: 200})
+	if n, _ := a.JSON["expired"].(float64); n < 1 {
+		t.Errorf("expire_tokens expired %v tokens, want at least mel's login", a.JSON["expired"])
+	}
+	k.Do(t, call{Method: "GET", Path: "/token", App: w.app, User: w.mem, Want: 401})
+}
+
+func auditCases(t *testing.T, w *world) {
+	k := w.k
+	k.Do(t, call{Method: "GET", Path: "/audit?action=login&user=" + w.memID + "&since=2020-01-02T15:04:05Z&limit=3", App: w.app, User: w.support, Want: 200})
+	a := k.Must(t, call{Method: "GET", Path: "/audit?limit=2", App: w.app, User: w.owner, Want: 200})
+	k.Do(t, call{Method: "GET", Path: "/audit?limit=2&cursor=" + url.QueryEscape(a.String("next_cursor")), App: w.app, User: w.owner, Want: 200})
+	k.Do(t, call{Method: "GET", Path: "/audit?since=yesterday", App: w.app, User: w.owner, Want: 400, Refused: true})
+	k.Do(t, call{Method: "GET", Path: "/audit?user=mel", App: w.app, User: w.owner, Want: 400, Refused: true})
+	k.Do(t, call{Method: "GET", Path: "/audit", App: w.app, User: w.admin, Want: 200})
+	mem := k.s.Login(t, w.app, "newbie", "newbie-password")
+	k.Do(t, call{Method: "GET", Path: "/audit", App: w.app, User: mem, Want: 403})
+}
+
+func tenantDeleteCases(t *testing.T, w *world) {
+	k, p := w.k, w.platform
+	k.Do(t, call{Method: "DELETE", Path: "/tenants/acme?confirm=wrong", App: k.s.AppToken, User: p, Want: 400})
+	k.Do(t, call{Method: "DELETE", Path: "/tenants/acme", App: k.s.AppToken, User: p, Want: 400, Refused: true})
+	k.Do(t, call{Method: "DELETE", Path: "/tenants/platform?confirm=platform", App: k.s.AppToken, User: p, Want: 409})
+	k.Do(t, call{Method: "DELETE", Path: "/tenants/acme?confirm=acme", App: w.app, User: w.owner, Want: 403})
+	k.Do(t, call{Method: "DELETE", Path: "/tenants/acme?confirm=acme", App: k.s.AppToken, User: p, Want: 204})
+	k.Do(t, call{Method: "DELETE", Path: "/tenants/acme?confirm=acme", App: k.s.AppToken, User: p, Want: 404})
+	if got := k.s.Do(t, testserver.Request{Method: "GET", Path: "/api/v1/token", AppToken: w.app, Token: w.owner}).Status; got != http.StatusUnauthorized {
+		t.Errorf("a deleted tenant's token: got %d, want 401", got)
+	}
+}
