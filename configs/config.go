@@ -148,10 +148,18 @@ func envName(key string) string {
 }
 
 // ignoredEnv holds the LATCHKEY_ variables that are read elsewhere and so
-// are not configuration typos: the bootstrap password, and the switches of
-// the test suite (CI sets them in the same environment the server reads).
+// are not configuration typos: the bootstrap password, the admin command
+// line's (internal/cli; a shell that uses it may also run serve), and the
+// switches of the test suite (CI sets them in the same environment the
+// server reads).
 var ignoredEnv = map[string]bool{
 	"LATCHKEY_ADMIN_PASSWORD":   true,
+	"LATCHKEY_URL":              true,
+	"LATCHKEY_APP_TOKEN":        true,
+	"LATCHKEY_TOKEN":            true,
+	"LATCHKEY_USERNAME":         true,
+	"LATCHKEY_PASSWORD":         true,
+	"LATCHKEY_CREDENTIALS":      true,
 	"LATCHKEY_REQUIRE_CHROMIUM": true,
 	"LATCHKEY_SCREENSHOT_DIR":   true,
 	"LATCHKEY_LOAD_DURATION":    true,

@@ -5,6 +5,9 @@
 //	latchkey migrate  copy an installation between SQLite and MongoDB
 //	latchkey app-token create --tenant SLUG   recovery: a new app token, straight into the store
 //	latchkey version  print the version
+//
+// and the admin command line of package internal/cli (login, tenants,
+// users, app-tokens, tokens, audit, …), a client of a running server.
 package main
 
 import (
@@ -14,6 +17,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/latchkey/latchkey/internal/cli"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
@@ -46,6 +51,9 @@ func run(ctx context.Context, args, env []string, stdout, stderr io.Writer) int 
 	case "help", "--help", "-h":
 		fmt.Fprint(stdout, usage)
 	default:
+		if cli.Handles(args[0]) {
+			return cli.Run(ctx, args, cli.IO{In: os.Stdin, Out: stdout, Err: stderr, Env: env})
+		}
 		fmt.Fprintf(stderr, "latchkey: unknown command %q\n\n%s", args[0], usage)
 		return 2
 	}
@@ -75,7 +83,11 @@ commands:
             recovery without the API: write a new app token of a tenant into the store and print it once
   version   print the version
 
-flags (every command above):
+admin commands (a client of a running server; see "latchkey <command> --help"):
+  login, logout, signup, session, tenants, users, app-tokens, tokens, audit,
+  completion bash|zsh|fish
+
+flags (serve, init, migrate, app-token):
   --config FILE        YAML configuration (see configs/latchkey.yaml)
   --addr HOST:PORT     server.addr
   --mongodb-uri URI    store.mongodb_uri (empty: SQLite files under store.data_dir)

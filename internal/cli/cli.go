@@ -1,0 +1,218 @@
+// Package cli is Latchkey's admin command line, a client of the HTTP API
+// built on package client: latchkey login, logout, signup, session, tenants,
+// users, app-tokens, tokens, audit and completion. docs/CLI.md documents it.
+package cli
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"net"
+	"net/url"
+	"slices"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/latchkey/latchkey/client"
+)
+
+// Exit codes, which scripts can rely on (docs/CLI.md).
+const (
+	ExitOK       = 0 // done
+	ExitAPI      = 1 // the API refused the request: 400, 409, 413, 429 and other errors
+	ExitUsage    = 2 // a bad command, flag or argument
+	ExitAuth     = 3 // not logged in, or the API answered 401 or 403
+	ExitNotFound = 4 // the API answered 404
+	ExitServer   = 5 // the server could not be reached or answered 5xx
+	ExitLocal    = 6 // a local failure: the credentials file, the terminal
+)
+
+// Commands are the first words Run handles; cmd/latchkey sends them here.
+var Commands = []string{"login", "logout", "signup", "session", "tenants", "users", "app-tokens", "tokens", "audit", "completion"}
+
+// Handles reports whether Run handles the command name.
+func Handles(name string) bool { return slices.Contains(Commands, name) }
+
+// IO is what a command reads and writes: its standard streams and its
+// environment (as os.Environ gives it).
+type IO struct {
+	In       io.Reader
+	Out, Err io.Writer
+	Env      []string
+}
+
+func (o IO) getenv(name string) string {
+	for _, kv := range slices.Backward(o.Env) {
+		if k, v, ok := strings.Cut(kv, "="); ok && k == name {
+			return v
+		}
+	}
+	return ""
+}
+
+// Run executes an admin command (args without the program name) and returns
+// the process exit code.
+func Run(ctx context.Context, args []string, o IO) int {
+	a := &app{io: o}
+	root := a.root()
+	root.SetArgs(args)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return ExitOK
+	}
+	code := exitCode(err)
+	a.printError(err, code)
+	return code
+}
+
+// app is one run of the command line: its streams and its --json flag.
+type app struct {
+	io   IO
+	json bool
+	in   *bufio.Reader // stdin, once a prompt has read from it
+}
+
+func (a *app) root() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "latchkey",
+		Short: "Latchkey's admin command line",
+		Long: `Administer a Latchkey server through its API, as the user you log in as.
+
+Start with "latchkey login". Credentials are kept in a file only you can read
+(LATCHKEY_CREDENTIALS, default: your config directory's latchkey/credentials.json);
+LATCHKEY_URL, LATCHKEY_APP_TOKEN and LATCHKEY_TOKEN override it.
+
+Exit codes: 0 ok, 1 the API refused the request, 2 usage, 3 not logged in or
+not allowed (401, 403), 4 not found (404), 5 server unreachable or 5xx,
+6 local failure (credentials file, terminal).`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetIn(a.io.In)
+	root.SetOut(a.io.Out)
+	root.SetErr(a.io.Err)
+	root.PersistentFlags().BoolVar(&a.json, "json", false, "print the API's JSON instead of a table")
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	root.AddCommand(a.loginCmd(), a.logoutCmd(), a.signupCmd(), a.sessionCmd(), a.tenantsCmd(), a.usersCmd(),
+		a.appTokensCmd(), a.tokensCmd(), a.auditCmd())
+	// Cobra's completion command, made now (after SetOut, which it keeps)
+	// so that an unknown shell is a usage error like any unknown subcommand.
+	root.InitDefaultCompletionCmd()
+	for _, c := range root.Commands() {
+		if c.Name() == "completion" {
+			c.Args, c.RunE = group(c.Use, c.Short).Args, group(c.Use, c.Short).RunE
+		}
+	}
+	return root
+}
+
+// usageError is a bad command line.
+type usageError struct{ error }
+
+func (e usageError) Unwrap() error { return e.error }
+
+// localError is a failure on this machine (files, terminal).
+type localError struct{ error }
+
+func (e localError) Unwrap() error { return e.error }
+
+// authError says the user must log in (again).
+type authError struct{ error }
+
+func (e authError) Unwrap() error { return e.error }
+
+func exitCode(err error) int {
+	var apiErr *client.Error
+	var urlErr *url.Error
+	var netErr net.Error
+	var usage usageError
+	var local localError
+	var auth authError
+	switch {
+	case errors.As(err, &apiErr):
+		switch {
+		case apiErr.Status == 401 || apiErr.Status == 403:
+			return ExitAuth
+		case apiErr.Status == 404:
+			return ExitNotFound
+		case apiErr.Status >= 500:
+			return ExitServer
+		}
+		return ExitAPI
+	case errors.As(err, &auth):
+		return ExitAuth
+	case errors.As(err, &local):
+		return ExitLocal
+	case errors.As(err, &usage):
+		return ExitUsage
+	case errors.As(err, &urlErr), errors.As(err, &netErr):
+		return ExitServer
+	}
+	// What is left are cobra's own errors: an unknown command, a wrong
+	// number of arguments.
+	return ExitUsage
+}
+
+// printError writes err to stderr: an API error with every field, one a
+// line (or as JSON with --json).
+func (a *app) printError(err error, code int) {
+	var apiErr *client.Error
+	if errors.As(err, &apiErr) {
+		if a.json {
+			_ = json.NewEncoder(a.io.Err).Encode(map[string]any{"status": apiErr.Status, "errors": apiErr.Fields})
+			return
+		}
+		fmt.Fprintf(a.io.Err, "latchkey: the server answered %d\n", apiErr.Status)
+		for _, k := range slices.Sorted(maps.Keys(apiErr.Fields)) {
+			fmt.Fprintf(a.io.Err, "  %s: %s\n", k, apiErr.Fields[k])
+		}
+		return
+	}
+	fmt.Fprintln(a.io.Err, "latchkey:", err)
+	if code == ExitUsage {
+		fmt.Fprintln(a.io.Err, `Run "latchkey <command> --help" for usage.`)
+	}
+}
+
+// print writes v as JSON with --json, and otherwise as table.
+func (a *app) print(v any, table func(w *tableWriter)) error {
+	if a.json {
+		enc := json.NewEncoder(a.io.Out)
+		enc.SetIndent("", "  ")
+		return enc.Encode(v)
+	}
+	w := newTable(a.io.Out)
+	table(w)
+	return w.Flush()
+}
+
+// group returns a command that only holds subcommands: alone it prints
+// its help, with an unknown subcommand it is a usage error.
+func group(use, short string) *cobra.Command {
+	return &cobra.Command{
+		Use:   use,
+		Short: short,
+		Args:  cobra.ArbitraryArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return usageError{fmt.Errorf("unknown command %q for %q", args[0], cmd.CommandPath())}
+			}
+			return cmd.Help()
+		},
+	}
+}
+
+// args returns a cobra argument check that reports a usage error.
+func args(n int, names ...string) cobra.PositionalArgs {
+	return func(_ *cobra.Command, got []string) error {
+		if len(got) != n {
+			return usageError{fmt.Errorf("want %d argument(s): %s; got %d", n, strings.Join(names, " "), len(got))}
+		}
+		return nil
+	}
+}

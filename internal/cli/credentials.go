@@ -1,0 +1,224 @@
+package cli
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"golang.org/x/term"
+
+	"github.com/latchkey/latchkey/client"
+	"github.com/latchkey/latchkey/client/api"
+)
+
+// Environment variables the CLI reads (configs ignores them for serve).
+const (
+	EnvURL         = "LATCHKEY_URL"
+	EnvAppToken    = "LATCHKEY_APP_TOKEN"
+	EnvToken       = "LATCHKEY_TOKEN"
+	EnvUsername    = "LATCHKEY_USERNAME"
+	EnvPassword    = "LATCHKEY_PASSWORD"
+	EnvCredentials = "LATCHKEY_CREDENTIALS"
+)
+
+// stored is the credentials file: where the server is, the app token, and
+// the session login made (its refresh token renews it when it ends).
+type stored struct {
+	URL            string    `json:"url"`
+	AppToken       string    `json:"app_token"`
+	Username       string    `json:"username,omitempty"`
+	Token          string    `json:"token,omitempty"`
+	Expires        time.Time `json:"expires,omitzero"`
+	RefreshToken   string    `json:"refresh_token,omitempty"`
+	RefreshExpires time.Time `json:"refresh_expires,omitzero"`
+}
+
+func (s *stored) setSession(sess *api.Session) {
+	s.Username, s.Token, s.Expires = sess.User.Username, sess.Token, sess.Expires
+	s.RefreshToken, s.RefreshExpires = sess.RefreshToken, sess.RefreshExpires
+}
+
+// credentialsPath is LATCHKEY_CREDENTIALS, or latchkey/credentials.json in
+// the user's config directory.
+func (a *app) credentialsPath() (string, error) {
+	if p := a.io.getenv(EnvCredentials); p != "" {
+		return p, nil
+	}
+	dir, err := os.UserConfigDir()
+	if err != nil {
+		return "", localError{fmt.Errorf("no config directory to keep credentials in (set %s): %w", EnvCredentials, err)}
+	}
+	return filepath.Join(dir, "latchkey", "credentials.json"), nil
+}
+
+// load reads the credentials file; a missing file is (nil, nil). A file
+// others may read is refused: it holds secrets.
+func (a *app) load() (*stored, error) {
+	path, err := a.credentialsPath()
+	if err != nil {
+		return nil, err
+	}
+	info, err := os.Stat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, localError{err}
+	}
+	if perm := info.Mode().Perm(); perm&0o077 != 0 {
+		return nil, localError{fmt.Errorf("%s can be read by others (mode %04o): run chmod 600 on it", path, perm)}
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, localError{err}
+	}
+	var s stored
+	if err := json.Unmarshal(b, &s); err != nil {
+		return nil, localError{fmt.Errorf("%s is not a credentials file: %w", path, err)}
+	}
+	return &s, nil
+}
+
+// save writes the credentials file, readable by its owner only, through a
+// temporary file so a crash never leaves half a file.
+func (a *app) save(s *stored) error {
+	path, err := a.credentialsPath()
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return localError{err}
+	}
+	b, err := json.MarshalIndent(s, "", "  ")
+	if err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".credentials-*")
+	if err != nil {
+		return localError{err}
+	}
+	defer os.Remove(tmp.Name())
+	if err := tmp.Chmod(0o600); err != nil {
+		tmp.Close()
+		return localError{err}
+	}
+	if _, err := tmp.Write(append(b, '\n')); err != nil {
+		tmp.Close()
+		return localError{err}
+	}
+	if err := tmp.Close(); err != nil {
+		return localError{err}
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return localError{err}
+	}
+	return nil
+}
+
+// forget removes the credentials file.
+func (a *app) forget() error {
+	path, err := a.credentialsPath()
+	if err != nil {
+		return err
+	}
+	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return localError{err}
+	}
+	return nil
+}
+
+var errNotLoggedIn = authError{errors.New(`not logged in: run "latchkey login" (or set LATCHKEY_URL, LATCHKEY_APP_TOKEN and LATCHKEY_TOKEN)`)}
+
+// client returns a Client with the credentials of the environment, else of
+// the credentials file. A stored session that has ended is renewed with its
+// refresh token first, and the file updated.
+func (a *app) client(ctx context.Context) (*client.Client, error) {
+	s, err := a.load()
+	if err != nil {
+		return nil, err
+	}
+	if s == nil {
+		s = &stored{}
+	}
+	url, app, token := first(a.io.getenv(EnvURL), s.URL), first(a.io.getenv(EnvAppToken), s.AppToken), a.io.getenv(EnvToken)
+	if url == "" || app == "" {
+		return nil, errNotLoggedIn
+	}
+	c, err := client.New(url, client.Credentials{AppToken: app})
+	if err != nil {
+		return nil, usageError{err}
+	}
+	switch {
+	case token != "":
+	case s.Token == "":
+		return nil, errNotLoggedIn
+	case time.Now().Before(s.Expires):
+		token = s.Token
+	case s.RefreshToken != "" && time.Now().Before(s.RefreshExpires):
+		r, err := c.RefreshSessionWithResponse(ctx, api.RefreshRequest{RefreshToken: s.RefreshToken})
+		if err != nil {
+			return nil, authError{fmt.Errorf(`the session has ended and could not be renewed (%w): run "latchkey login"`, err)}
+		}
+		s.setSession(r.JSON200)
+		if err := a.save(s); err != nil {
+			return nil, err
+		}
+		token = s.Token
+	default:
+		return nil, authError{errors.New(`the session has ended: run "latchkey login"`)}
+	}
+	c.SetToken(token)
+	return c, nil
+}
+
+func first(values ...string) string {
+	for _, v := range values {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+// ask prompts on stderr and reads an answer from stdin: without echo when
+// secret and stdin is a terminal, otherwise one line.
+func (a *app) ask(prompt string, secret bool) (string, error) {
+	fmt.Fprint(a.io.Err, prompt)
+	if f, ok := a.io.In.(*os.File); ok && secret && term.IsTerminal(int(f.Fd())) {
+		b, err := term.ReadPassword(int(f.Fd()))
+		fmt.Fprintln(a.io.Err)
+		if err != nil {
+			return "", localError{err}
+		}
+		return string(b), nil
+	}
+	if a.in == nil {
+		a.in = bufio.NewReader(a.io.In)
+	}
+	line, err := a.in.ReadString('\n')
+	line = strings.TrimRight(line, "\r\n")
+	if err != nil && line == "" {
+		return "", usageError{fmt.Errorf("no answer to %q on standard input", strings.TrimSpace(prompt))}
+	}
+	return line, nil
+}
+
+// value returns the first of flag, the environment variable env and an
+// answer to prompt that is not empty.
+func (a *app) value(flag, env, prompt string, secret bool) (string, error) {
+	if v := first(flag, a.io.getenv(env)); v != "" {
+		return v, nil
+	}
+	v, err := a.ask(prompt, secret)
+	if err == nil && v == "" {
+		err = usageError{fmt.Errorf("%s cannot be empty", strings.TrimSuffix(strings.TrimSpace(prompt), ":"))}
+	}
+	return v, err
+}

@@ -1,0 +1,276 @@
+package cli
+
+import (
+	"fmt"
+	"strconv"
+
+	"github.com/spf13/cobra"
+
+	"github.com/latchkey/latchkey/client"
+	"github.com/latchkey/latchkey/client/api"
+)
+
+// run builds a command that needs a logged-in client.
+func (a *app) run(use, short string, n int, argNames []string, do func(cmd *cobra.Command, c *client.Client, args []string) error) *cobra.Command {
+	return &cobra.Command{
+		Use:   use,
+		Short: short,
+		Args:  args(n, argNames...),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := a.client(cmd.Context())
+			if err != nil {
+				return err
+			}
+			return do(cmd, c, args)
+		},
+	}
+}
+
+// expiryFlag adds --expires-in to cmd and returns its parsed value, nil
+// when the flag was not given.
+func expiryFlag(cmd *cobra.Command, usage string, required bool) func() (*int64, error) {
+	var s string
+	cmd.Flags().StringVar(&s, "expires-in", "", usage)
+	if required {
+		_ = cmd.MarkFlagRequired("expires-in")
+	}
+	return func() (*int64, error) {
+		if !cmd.Flags().Changed("expires-in") {
+			return nil, nil
+		}
+		n, err := parseSeconds(s)
+		return &n, err
+	}
+}
+
+func (a *app) printAppTokens(list []api.AppToken) error {
+	return a.print(list, func(w *tableWriter) {
+		w.Row("ID", "NAME", "CREATED", "EXPIRES", "EXPIRED", "LAST USED")
+		for _, t := range list {
+			w.Row(t.Id, t.Name, when(t.Created), when(t.Expires), yesNo(t.Expired), whenPtr(t.LastUsed))
+		}
+	})
+}
+
+func (a *app) printAppToken(t *api.AppToken) error {
+	return a.print(t, func(w *tableWriter) {
+		w.Row("id", t.Id)
+		w.Row("name", t.Name)
+		w.Row("created", when(t.Created))
+		w.Row("created by", str(t.CreatedBy))
+		w.Row("expires", when(t.Expires))
+		w.Row("expired", yesNo(t.Expired))
+		w.Row("last used", whenPtr(t.LastUsed))
+	})
+}
+
+func (a *app) appTokensCmd() *cobra.Command {
+	cmd := group("app-tokens", "The tenant's app tokens")
+	var createExpiry func() (*int64, error)
+	create := a.run("create", "Create an app token; its secret is printed once", 0, nil,
+		func(cmd *cobra.Command, c *client.Client, _ []string) error {
+			name, _ := cmd.Flags().GetString("name")
+			secs, err := createExpiry()
+			if err != nil {
+				return err
+			}
+			r, err := c.CreateAppTokenWithResponse(cmd.Context(), api.NewAppTokenRequest{Name: &name, SecondsUntilExpire: secs})
+			if err != nil {
+				return err
+			}
+			t := r.JSON201
+			return a.print(t, func(w *tableWriter) {
+				w.Row("app token", t.AppToken)
+				w.Row("id", t.Id)
+				w.Row("name", t.Name)
+				w.Row("expires", when(t.Expires))
+				w.Row("(the app token is shown this once: keep it safe)")
+			})
+		})
+	create.Flags().String("name", "", "a name for the app")
+	createExpiry = expiryFlag(create, "lifetime: seconds or a duration such as 720h or 365d (default: the tenant's app_token_ttl)", false)
+
+	var extendExpiry func() (*int64, error)
+	extend := a.run("extend <token>", "Re-date an app token (--expires-in)", 1, []string{"<token>"},
+		func(cmd *cobra.Command, c *client.Client, args []string) error {
+			secs, err := extendExpiry()
+			if err != nil {
+				return err
+			}
+			r, err := c.SetAppTokenExpiryWithResponse(cmd.Context(), args[0], api.Expiry{SecondsUntilExpire: *secs})
+			if err != nil {
+				return err
+			}
+			return a.printAppToken(r.JSON200)
+		})
+	extendExpiry = expiryFlag(extend, "seconds or a duration from now; now or -1 expires it", true)
+
+	cmd.AddCommand(
+		a.run("list", "List the tenant's app tokens (never their secrets)", 0, nil,
+			func(cmd *cobra.Command, c *client.Client, _ []string) error {
+				list, err := client.Collect(c.AppTokens(cmd.Context(), nil))
+				if err != nil {
+					return err
+				}
+				return a.printAppTokens(list)
+			}),
+		a.run("get <token>", "Show an app token, by id or by the token string", 1, []string{"<token>"},
+			func(cmd *cobra.Command, c *client.Client, args []string) error {
+				r, err := c.GetAppTokenWithResponse(cmd.Context(), args[0])
+				if err != nil {
+					return err
+				}
+				return a.printAppToken(r.JSON200)
+			}),
+		create, extend,
+		a.run("expire <token>", "Expire an app token now (by id or by a leaked token string)", 1, []string{"<token>"},
+			func(cmd *cobra.Command, c *client.Client, args []string) error {
+				r, err := c.SetAppTokenExpiryWithResponse(cmd.Context(), args[0], api.Expiry{SecondsUntilExpire: -1})
+				if err != nil {
+					return err
+				}
+				return a.printAppToken(r.JSON200)
+			}),
+		a.run("delete <token>", "Delete an app token", 1, []string{"<token>"},
+			func(cmd *cobra.Command, c *client.Client, args []string) error {
+				if _, err := c.DeleteAppTokenWithResponse(cmd.Context(), args[0]); err != nil {
+					return err
+				}
+				fmt.Fprintln(a.io.Out, "Deleted app token", args[0]+".")
+				return nil
+			}),
+	)
+	return cmd
+}
+
+func (a *app) printUserTokens(list []api.UserToken) error {
+	return a.print(list, func(w *tableWriter) {
+		w.Row("ID", "KIND", "USER", "ACTOR", "NAME", "EXPIRES", "EXPIRED", "LAST USED")
+		for _, t := range list {
+			w.Row(t.Id, string(t.Kind), t.User, str(t.Actor), str(t.Name), when(t.Expires), yesNo(t.Expired), whenPtr(t.LastUsed))
+		}
+	})
+}
+
+func (a *app) printUserToken(t *api.UserToken) error {
+	return a.print(t, func(w *tableWriter) {
+		w.Row("id", t.Id)
+		w.Row("kind", string(t.Kind))
+		w.Row("name", str(t.Name))
+		w.Row("user", t.User)
+		w.Row("actor", str(t.Actor))
+		w.Row("app token", t.AppTokenId)
+		w.Row("created", when(t.Created))
+		w.Row("expires", when(t.Expires))
+		w.Row("expired", yesNo(t.Expired))
+		w.Row("last used", whenPtr(t.LastUsed))
+	})
+}
+
+func (a *app) tokensCmd() *cobra.Command {
+	cmd := group("tokens", "User tokens: personal and on-behalf-of, list, find, expire")
+	var user, kind, active string
+	list := a.run("list", "List user tokens (members see their own)", 0, nil,
+		func(cmd *cobra.Command, c *client.Client, _ []string) error {
+			p := &api.ListTokensParams{}
+			if user != "" {
+				p.User = &user
+			}
+			if kind != "" {
+				k := api.TokenKind(kind)
+				p.Kind = &k
+			}
+			if active != "" {
+				b, err := strconv.ParseBool(active)
+				if err != nil {
+					return usageError{fmt.Errorf("--active %q: want true or false", active)}
+				}
+				p.Active = &b
+			}
+			list, err := client.Collect(c.Tokens(cmd.Context(), p))
+			if err != nil {
+				return err
+			}
+			return a.printUserTokens(list)
+		})
+	list.Flags().StringVar(&user, "user", "", "only this user's tokens (a user id)")
+	list.Flags().StringVar(&kind, "kind", "", "only tokens of this kind: login, personal or obo")
+	list.Flags().StringVar(&active, "active", "", "only live (true) or expired (false) tokens")
+
+	var forUser, name string
+	var createExpiry func() (*int64, error)
+	create := a.run("create", "Issue a personal token, or with --user an on-behalf-of token; its secret is printed once", 0, nil,
+		func(cmd *cobra.Command, c *client.Client, _ []string) error {
+			secs, err := createExpiry()
+			if err != nil {
+				return err
+			}
+			req := api.NewTokenRequest{SecondsUntilExpire: secs}
+			if forUser != "" {
+				req.User = &forUser
+			}
+			if name != "" {
+				req.Name = &name
+			}
+			r, err := c.CreateTokenWithResponse(cmd.Context(), req)
+			if err != nil {
+				return err
+			}
+			t := r.JSON201
+			return a.print(t, func(w *tableWriter) {
+				w.Row("token", t.Token)
+				w.Row("id", t.Id)
+				w.Row("kind", string(t.Kind))
+				w.Row("user", t.User)
+				w.Row("actor", str(t.Actor))
+				w.Row("expires", when(t.Expires))
+				w.Row("(the token is shown this once: keep it safe)")
+			})
+		})
+	create.Flags().StringVar(&forUser, "user", "", "issue an on-behalf-of token for this user id")
+	create.Flags().StringVar(&name, "name", "", "a name for the token")
+	createExpiry = expiryFlag(create, "lifetime: seconds or a duration (default: the tenant's obo_token_ttl)", false)
+
+	var extendExpiry func() (*int64, error)
+	extend := a.run("extend <token>", "Re-date a user token (--expires-in)", 1, []string{"<token>"},
+		func(cmd *cobra.Command, c *client.Client, args []string) error {
+			secs, err := extendExpiry()
+			if err != nil {
+				return err
+			}
+			r, err := c.SetTokenExpiryWithResponse(cmd.Context(), args[0], api.Expiry{SecondsUntilExpire: *secs})
+			if err != nil {
+				return err
+			}
+			return a.printUserToken(r.JSON200)
+		})
+	extendExpiry = expiryFlag(extend, "seconds or a duration from now; now or -1 expires it", true)
+
+	cmd.AddCommand(list, create, extend,
+		a.run("get <token>", "Show a user token, by id or by the token string", 1, []string{"<token>"},
+			func(cmd *cobra.Command, c *client.Client, args []string) error {
+				r, err := c.GetTokenWithResponse(cmd.Context(), args[0])
+				if err != nil {
+					return err
+				}
+				return a.printUserToken(r.JSON200)
+			}),
+		a.run("expire <token>", "Expire a user token now, by id or by a leaked token string", 1, []string{"<token>"},
+			func(cmd *cobra.Command, c *client.Client, args []string) error {
+				r, err := c.SetTokenExpiryWithResponse(cmd.Context(), args[0], api.Expiry{SecondsUntilExpire: -1})
+				if err != nil {
+					return err
+				}
+				return a.printUserToken(r.JSON200)
+			}),
+		a.run("delete <token>", "Delete a user token", 1, []string{"<token>"},
+			func(cmd *cobra.Command, c *client.Client, args []string) error {
+				if _, err := c.DeleteTokenWithResponse(cmd.Context(), args[0]); err != nil {
+					return err
+				}
+				fmt.Fprintln(a.io.Out, "Deleted token", args[0]+".")
+				return nil
+			}),
+	)
+	return cmd
+}
