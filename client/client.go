@@ -21,7 +21,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -125,7 +127,7 @@ type Error struct {
 func (e *Error) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "latchkey: %d %s", e.Status, http.StatusText(e.Status))
-	for _, k := range sortedKeys(e.Fields) {
+	for _, k := range slices.Sorted(maps.Keys(e.Fields)) {
 		fmt.Fprintf(&b, "; %s: %s", k, e.Fields[k])
 	}
 	return b.String()

@@ -3,8 +3,6 @@ package client
 import (
 	"context"
 	"iter"
-	"maps"
-	"slices"
 
 	"github.com/latchkey/latchkey/client/api"
 )
@@ -125,5 +123,3 @@ func valueOf[T any](p *T) T {
 	}
 	return v
 }
-
-func sortedKeys(m map[string]string) []string { return slices.Sorted(maps.Keys(m)) }

@@ -1,12 +1,10 @@
 package apidoc_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"maps"
 	"net/http"
 	"net/http/httptest"
@@ -91,54 +89,13 @@ type call struct {
 	Refused bool
 }
 
-// answer is the server's answer, its JSON decoded.
-type answer struct {
-	Status int
-	Header http.Header
-	Body   []byte
-	JSON   map[string]any
-}
-
-// String returns JSON[key] as a string.
-func (a *answer) String(key string) string { s, _ := a.JSON[key].(string); return s }
-
-// newRequest builds the HTTP request of c against base.
-func (c call) newRequest(tb testing.TB, base string) *http.Request {
+// newRequest builds the HTTP request of c.
+func (k *checker) newRequest(tb testing.TB, c call) *http.Request {
 	tb.Helper()
-	var body []byte
-	ct := ""
-	switch {
-	case c.Form != nil:
-		body, ct = []byte(c.Form.Encode()), "application/x-www-form-urlencoded"
-	case c.JSON != nil:
-		if raw, ok := c.JSON.(string); ok {
-			body = []byte(raw)
-		} else {
-			var err error
-			if body, err = json.Marshal(c.JSON); err != nil {
-				tb.Fatalf("marshal: %v", err)
-			}
-		}
-		ct = "application/json"
-	}
-	req, err := http.NewRequest(c.Method, base+"/api/v1"+c.Path, bytes.NewReader(body))
-	if err != nil {
-		tb.Fatalf("new request: %v", err)
-	}
-	if ct != "" {
-		req.Header.Set("Content-Type", ct)
-	}
-	if c.App != "" {
-		req.Header.Set("App-Token", c.App)
-	}
-	if c.User != "" {
-		req.Header.Set("Token", c.User)
-	}
+	req := k.s.NewRequest(tb, testserver.Request{Method: c.Method, Path: "/api/v1" + c.Path, AppToken: c.App,
+		Token: c.User, JSON: c.JSON, Form: c.Form, Header: c.Header})
 	if c.Basic != nil {
 		req.SetBasicAuth(c.Basic[0], c.Basic[1])
-	}
-	for k, v := range c.Header {
-		req.Header.Set(k, v)
 	}
 	return req
 }
@@ -168,12 +125,12 @@ func authenticate(_ context.Context, in *openapi3filter.AuthenticationInput) err
 
 // Do sends c, fails tb unless the answer has status c.Want, and fails it
 // for every way the request or the answer disagrees with the description.
-func (k *checker) Do(tb testing.TB, c call) *answer {
+func (k *checker) Do(tb testing.TB, c call) *testserver.Response {
 	tb.Helper()
 	name := c.Method + " /api/v1" + c.Path
-	req := c.newRequest(tb, k.s.URL)
+	req := k.newRequest(tb, c)
 	// The validator reads the body; it gets its own copy of the request.
-	check := c.newRequest(tb, k.s.URL)
+	check := k.newRequest(tb, c)
 	route, params, err := k.router.FindRoute(check)
 	if err != nil {
 		tb.Fatalf("%s: the description has no operation for it: %v", name, err)
@@ -188,16 +145,7 @@ func (k *checker) Do(tb testing.TB, c call) *answer {
 		tb.Errorf("%s (%s): the description refuses this request: %v", name, op, err)
 	}
 
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		tb.Fatalf("%s: %v", name, err)
-	}
-	defer res.Body.Close()
-	a := &answer{Status: res.StatusCode, Header: res.Header}
-	a.Body, _ = io.ReadAll(res.Body)
-	if strings.HasPrefix(res.Header.Get("Content-Type"), "application/json") && len(a.Body) > 0 {
-		_ = json.Unmarshal(a.Body, &a.JSON)
-	}
+	a := testserver.Send(tb, req)
 	if a.Status != c.Want {
 		tb.Errorf("%s (%s): got status %d, want %d; body %s", name, op, a.Status, c.Want, a.Body)
 	}
@@ -217,7 +165,7 @@ func (k *checker) Do(tb testing.TB, c call) *answer {
 
 // Must is Do for a call whose answer the test goes on with: it stops the
 // test when the status is not c.Want.
-func (k *checker) Must(tb testing.TB, c call) *answer {
+func (k *checker) Must(tb testing.TB, c call) *testserver.Response {
 	tb.Helper()
 	a := k.Do(tb, c)
 	if a.Status != c.Want {
@@ -294,18 +242,13 @@ func TestOtherMethodsAnswer405(t *testing.T) {
 			if slices.Contains(listed, m) {
 				continue
 			}
-			req := call{Method: m, Path: concrete}.newRequest(t, s.URL)
+			req := k.newRequest(t, call{Method: m, Path: concrete})
 			if _, _, err := k.router.FindRoute(req); !errors.Is(err, routers.ErrMethodNotAllowed) {
 				t.Errorf("%s %s: the description's router says %v, want method not allowed", m, path, err)
 			}
-			res, err := http.DefaultClient.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			body, _ := io.ReadAll(res.Body)
-			res.Body.Close()
-			if res.StatusCode != http.StatusMethodNotAllowed {
-				t.Errorf("%s %s: got %d, want 405", m, path, res.StatusCode)
+			res := testserver.Send(t, req)
+			if res.Status != http.StatusMethodNotAllowed {
+				t.Errorf("%s %s: got %d, want 405", m, path, res.Status)
 				continue
 			}
 			allow := strings.Split(strings.ReplaceAll(res.Header.Get("Allow"), " ", ""), ",")
@@ -313,7 +256,7 @@ func TestOtherMethodsAnswer405(t *testing.T) {
 			if !slices.Equal(allow, listed) {
 				t.Errorf("%s %s: got Allow %v, want the described methods %v", m, path, allow, listed)
 			}
-			if err := validateAnswer(notAllowed, res.Header, body); err != nil {
+			if err := validateAnswer(notAllowed, res.Header, res.Body); err != nil {
 				t.Errorf("%s %s: the 405 answer breaks the MethodNotAllowed response: %v", m, path, err)
 			}
 		}

@@ -105,7 +105,8 @@ not allowed (401, 403), 4 not found (404), 5 server unreachable or 5xx,
 	root.InitDefaultCompletionCmd()
 	for _, c := range root.Commands() {
 		if c.Name() == "completion" {
-			c.Args, c.RunE = group(c.Use, c.Short).Args, group(c.Use, c.Short).RunE
+			g := group(c.Use, c.Short)
+			c.Args, c.RunE = g.Args, g.RunE
 		}
 	}
 	return root

@@ -151,9 +151,9 @@ func (a *app) client(ctx context.Context) (*client.Client, error) {
 	if url == "" || app == "" {
 		return nil, errNotLoggedIn
 	}
-	c, err := client.New(url, client.Credentials{AppToken: app})
+	c, err := anonymous(&stored{URL: url, AppToken: app})
 	if err != nil {
-		return nil, usageError{err}
+		return nil, err
 	}
 	switch {
 	case token != "":

@@ -25,6 +25,23 @@ func (a *app) password(fromStdin bool, prompt string) (string, error) {
 	return a.value("", EnvPassword, prompt, true)
 }
 
+// serverFlags adds the flags of the commands that start a session.
+func serverFlags(cmd *cobra.Command, url, appToken, username *string, fromStdin *bool) {
+	cmd.Flags().StringVar(url, "url", "", "the server, e.g. "+DefaultURL)
+	cmd.Flags().StringVar(appToken, "app-token", "", "the tenant's app token (lka_…)")
+	cmd.Flags().StringVar(username, "username", "", "the username")
+	cmd.Flags().BoolVar(fromStdin, "password-stdin", false, "read the password from the first line of stdin")
+}
+
+// anonymous returns a Client of the server in s with its app token only.
+func anonymous(s *stored) (*client.Client, error) {
+	c, err := client.New(s.URL, client.Credentials{AppToken: s.AppToken})
+	if err != nil {
+		return nil, usageError{err}
+	}
+	return c, nil
+}
+
 // server asks for the URL and the app token where flags, the environment
 // and the credentials file leave them open.
 func (a *app) server(url, app string) (*stored, error) {
@@ -69,9 +86,9 @@ credentials file (mode 0600) and renewed by its refresh token when it ends.`,
 			if err != nil {
 				return err
 			}
-			c, err := client.New(s.URL, client.Credentials{AppToken: s.AppToken})
+			c, err := anonymous(s)
 			if err != nil {
-				return usageError{err}
+				return err
 			}
 			r, err := c.LoginWithResponse(cmd.Context(), api.LoginRequest{Username: &s.Username, Password: &pw, Long: &long})
 			if err != nil {
@@ -80,10 +97,7 @@ credentials file (mode 0600) and renewed by its refresh token when it ends.`,
 			return a.keep(s, r.JSON200, "Logged in")
 		},
 	}
-	cmd.Flags().StringVar(&url, "url", "", "the server, e.g. "+DefaultURL)
-	cmd.Flags().StringVar(&appToken, "app-token", "", "the tenant's app token (lka_…)")
-	cmd.Flags().StringVar(&username, "username", "", "your username")
-	cmd.Flags().BoolVar(&fromStdin, "password-stdin", false, "read the password from the first line of stdin")
+	serverFlags(cmd, &url, &appToken, &username, &fromStdin)
 	cmd.Flags().BoolVar(&long, "long", false, "a long session (the tenant's long_token_ttl, 30 days by default)")
 	return cmd
 }
@@ -146,9 +160,9 @@ func (a *app) signupCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			c, err := client.New(s.URL, client.Credentials{AppToken: s.AppToken})
+			c, err := anonymous(s)
 			if err != nil {
-				return usageError{err}
+				return err
 			}
 			r, err := c.SignupWithResponse(cmd.Context(), api.SignupRequest{Username: username, Email: email,
 				Password1: pw, Password2: pw, AcceptTos: acceptTOS})
@@ -158,11 +172,8 @@ func (a *app) signupCmd() *cobra.Command {
 			return a.keep(s, r.JSON201, "Signed up")
 		},
 	}
-	cmd.Flags().StringVar(&url, "url", "", "the server, e.g. "+DefaultURL)
-	cmd.Flags().StringVar(&appToken, "app-token", "", "the tenant's app token (lka_…)")
-	cmd.Flags().StringVar(&username, "username", "", "the username to take")
+	serverFlags(cmd, &url, &appToken, &username, &fromStdin)
 	cmd.Flags().StringVar(&email, "email", "", "your email address")
-	cmd.Flags().BoolVar(&fromStdin, "password-stdin", false, "read the password from the first line of stdin")
 	cmd.Flags().BoolVar(&acceptTOS, "accept-tos", false, "accept the terms of service (required)")
 	return cmd
 }
@@ -225,9 +236,9 @@ func (a *app) sessionCmd() *cobra.Command {
 			if s == nil || s.RefreshToken == "" {
 				return errNotLoggedIn
 			}
-			c, err := client.New(s.URL, client.Credentials{AppToken: s.AppToken})
+			c, err := anonymous(s)
 			if err != nil {
-				return usageError{err}
+				return err
 			}
 			r, err := c.RefreshSessionWithResponse(cmd.Context(), api.RefreshRequest{RefreshToken: s.RefreshToken})
 			if err != nil {

@@ -46,6 +46,13 @@ func (r *Response) String(key string) string {
 // Do sends req and returns the answer; transport failures end the test.
 func (s *Server) Do(tb testing.TB, req Request) *Response {
 	tb.Helper()
+	return Send(tb, s.NewRequest(tb, req))
+}
+
+// NewRequest builds the HTTP request of req, for tests that look at or
+// change it before Send.
+func (s *Server) NewRequest(tb testing.TB, req Request) *http.Request {
+	tb.Helper()
 	var body io.Reader
 	ct := ""
 	switch {
@@ -79,9 +86,16 @@ func (s *Server) Do(tb testing.TB, req Request) *Response {
 	for k, v := range req.Header {
 		hr.Header.Set(k, v)
 	}
+	return hr
+}
+
+// Send sends hr and returns the answer, its JSON decoded; transport
+// failures end the test.
+func Send(tb testing.TB, hr *http.Request) *Response {
+	tb.Helper()
 	res, err := http.DefaultClient.Do(hr)
 	if err != nil {
-		tb.Fatalf("%s %s: %v", req.Method, req.Path, err)
+		tb.Fatalf("%s %s: %v", hr.Method, hr.URL.Path, err)
 	}
 	defer res.Body.Close()
 	out := &Response{Status: res.StatusCode, Header: res.Header}
