@@ -73,6 +73,14 @@ func Lock(field, message string, d time.Duration) *Error {
 	return e
 }
 
+// Busy returns an Unavailable error for a server that is overloaded rather
+// than broken, asking the client to come back after d.
+func Busy(field, message string, d time.Duration) *Error {
+	e := E(Unavailable, field, message)
+	e.RetryAfter = d
+	return e
+}
+
 // CodeOf returns the code of err, Internal for errors without one and ""
 // for nil.
 func CodeOf(err error) Code {

@@ -1,69 +1,138 @@
 package httpx
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"maps"
 	"net/http"
+	"net/url"
 	"reflect"
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
+	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 	"github.com/go-playground/validator/v10"
 
 	"github.com/latchkey/latchkey/internal/errs"
+	"github.com/latchkey/latchkey/internal/page"
+	"github.com/latchkey/latchkey/internal/text"
 )
 
 // MaxBody is the largest request body accepted (SPEC §3: 64 KiB).
 const MaxBody = 64 << 10
 
+// Request types say what they accept with validator tags; these are
+// Latchkey's own tags beside the library's (required, max, oneof, email,
+// mongodb for a 24-hex id …):
+//
+//	safetext  a name a person gave: no control or bidirectional formatting
+//	          characters (package text)
+//	rfc3339   a time such as 2026-01-02T15:04:05Z
+// embedded names an embedded struct in a validator namespace; Validate
+// leaves it out of field names.
+const embedded = "~"
+
 var validate = func() *validator.Validate {
 	v := validator.New(validator.WithRequiredStructEnabled())
 	v.RegisterTagNameFunc(func(f reflect.StructField) string {
+		if f.Anonymous {
+			return embedded // its fields are named as the outer struct's
+		}
 		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
 		if name == "-" {
 			return ""
 		}
 		return name
 	})
+	must := func(err error) {
+		if err != nil {
+			panic(err)
+		}
+	}
+	must(v.RegisterValidation("safetext", func(fl validator.FieldLevel) bool {
+		return text.Safe(fl.Field().String())
+	}))
+	must(v.RegisterValidation("rfc3339", func(fl validator.FieldLevel) bool {
+		_, err := time.Parse(time.RFC3339, fl.Field().String())
+		return err == nil
+	}))
 	return v
 }()
 
-// BindJSON decodes the JSON body strictly into dst (a pointer to a request
-// struct): unknown fields, wrong types and trailing data are field errors, a
-// body over MaxBody is TooLarge, and validator tags are checked. An empty
-// body is an empty object.
+// Bind decodes the body strictly into dst (a pointer to a request struct)
+// and checks its validator tags, reporting every failing field at once. The
+// body is JSON, or a form (application/x-www-form-urlencoded or multipart)
+// on routes that accept forms (SPEC §4 marks them).
+func Bind(c *gin.Context, dst any) error {
+	fields, err := decode(c, dst, true)
+	return finish(fields, err, dst)
+}
+
+// BindJSON is Bind for routes that take only JSON.
 func BindJSON(c *gin.Context, dst any) error {
-	body, err := readBody(c)
+	fields, err := decode(c, dst, false)
+	return finish(fields, err, dst)
+}
+
+// Decode is Bind without the validator tags, for a handler that completes
+// dst from elsewhere first (login takes HTTP Basic credentials) and then
+// calls Validate.
+func Decode(c *gin.Context, dst any) error {
+	fields, err := decode(c, dst, true)
 	if err != nil {
 		return err
 	}
-	if len(strings.TrimSpace(string(body))) > 0 {
-		dec := json.NewDecoder(bytes.NewReader(body))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(dst); err != nil {
-			return jsonError(err)
-		}
-		// Decoder.More is false before a stray "}" or "]", so look at the
-		// bytes themselves: only white space may follow the object.
-		if len(bytes.TrimSpace(body[dec.InputOffset():])) > 0 {
-			return errs.E(errs.Invalid, "body", "The body must be a single JSON object.")
-		}
-	}
-	return Validate(dst)
+	return errs.Fields(fields)
 }
 
-// Bind decodes a JSON body, or a form body (application/x-www-form-urlencoded
-// or multipart) for routes that accept forms, strictly into dst.
-func Bind(c *gin.Context, dst any) error {
+// BindQuery decodes the query string into dst by the json names of its
+// fields, as strictly as a form body (exact names, each at most once, no
+// unknown parameter, the right type), and checks the validator tags.
+func BindQuery(c *gin.Context, dst any) error {
+	q, err := url.ParseQuery(c.Request.URL.RawQuery)
+	if err != nil {
+		return errs.E(errs.Invalid, "query", "The query string could not be read.")
+	}
+	return finish(decodeForm(q, dst, "Unknown parameter."), nil, dst)
+}
+
+// finish reports an error about the whole body alone and otherwise joins
+// the decoding errors with the validator's, one message per field.
+func finish(fields map[string]string, err error, dst any) error {
+	if err != nil {
+		return err
+	}
+	if _, whole := fields["body"]; whole {
+		return errs.Fields(fields)
+	}
+	verr := Validate(dst)
+	e, ok := errs.As(verr)
+	if verr != nil && !ok {
+		return verr
+	}
+	if ok {
+		for k, v := range e.Fields {
+			if _, seen := fields[k]; !seen {
+				fields[k] = v
+			}
+		}
+	}
+	return errs.Fields(fields)
+}
+
+// decode reads the body into dst and returns the field errors, or an error
+// about the body as a whole.
+func decode(c *gin.Context, dst any, forms bool) (map[string]string, error) {
 	ct := c.ContentType()
-	if ct != "application/x-www-form-urlencoded" && ct != "multipart/form-data" {
-		return BindJSON(c, dst)
+	if !forms || ct != "application/x-www-form-urlencoded" && ct != "multipart/form-data" {
+		body, err := readBody(c)
+		if err != nil {
+			return nil, err
+		}
+		return decodeJSON(body, dst)
 	}
 	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, MaxBody)
 	// ParseMultipartForm answers a urlencoded body with ErrNotMultipart and
@@ -76,12 +145,9 @@ func Bind(c *gin.Context, dst any) error {
 		err = c.Request.ParseForm()
 	}
 	if err != nil {
-		return bodyError(err)
+		return nil, bodyError(err)
 	}
-	if err := decodeForm(c.Request.PostForm, dst); err != nil {
-		return err
-	}
-	return Validate(dst)
+	return decodeForm(c.Request.PostForm, dst, "Unknown field."), nil
 }
 
 // Validate checks dst's validator tags and returns every failure at once as
@@ -98,6 +164,7 @@ func Validate(dst any) error {
 		if i := strings.IndexByte(name, '.'); i >= 0 {
 			name = name[i+1:]
 		}
+		name = strings.ReplaceAll(name, embedded+".", "")
 		if _, seen := fields[name]; !seen {
 			fields[name] = message(fe)
 		}
@@ -125,6 +192,10 @@ func message(fe validator.FieldError) string {
 		return "Must be one of: " + strings.ReplaceAll(fe.Param(), " ", ", ") + "."
 	case "mongodb":
 		return errs.MalformedID
+	case "safetext":
+		return text.Message
+	case "rfc3339":
+		return "Must be an RFC 3339 time, such as 2026-01-02T15:04:05Z."
 	case "printascii", "alphanum":
 		return "Contains characters that are not allowed."
 	default:
@@ -151,47 +222,6 @@ func bodyError(err error) error {
 	return errs.E(errs.Invalid, "body", "The body could not be read.")
 }
 
-func jsonError(err error) error {
-	var typeErr *json.UnmarshalTypeError
-	var syntaxErr *json.SyntaxError
-	switch {
-	case errors.As(err, &typeErr):
-		field := typeErr.Field
-		if field == "" {
-			return errs.E(errs.Invalid, "body", "The body must be a JSON object.")
-		}
-		return errs.E(errs.Invalid, field, "Must be "+jsonKind(typeErr.Type)+".")
-	case errors.As(err, &syntaxErr), errors.Is(err, io.ErrUnexpectedEOF):
-		return errs.E(errs.Invalid, "body", "The body is not valid JSON.")
-	case strings.HasPrefix(err.Error(), "json: unknown field "):
-		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
-		return unknownField(name)
-	default:
-		return bodyError(err)
-	}
-}
-
-func jsonKind(t reflect.Type) string {
-	for t.Kind() == reflect.Pointer {
-		t = t.Elem()
-	}
-	switch t.Kind() {
-	case reflect.String:
-		return "a string"
-	case reflect.Bool:
-		return "true or false"
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
-		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
-		return "an integer"
-	case reflect.Float32, reflect.Float64:
-		return "a number"
-	case reflect.Slice, reflect.Array:
-		return "a list"
-	default:
-		return "an object"
-	}
-}
-
 var fieldName = regexp.MustCompile(`^[A-Za-z0-9_.\[\]-]{1,64}$`)
 
 // unknownField is the error for a field the request type does not have. A
@@ -199,44 +229,56 @@ var fieldName = regexp.MustCompile(`^[A-Za-z0-9_.\[\]-]{1,64}$`)
 // sent as a form (curl -d '{"username":…,"password":…}') arrives as one
 // field named by the whole object, password included, and an error message
 // never carries a secret.
-func unknownField(name string) *errs.Error {
+func unknownField(fields map[string]string, name, msg string) {
 	if !fieldName.MatchString(name) {
-		return errs.E(errs.Invalid, "body", "The body has a field whose name is not valid. "+
-			"To send JSON, set the header Content-Type: application/json.")
+		fields["body"] = "The body has a field whose name is not valid. " +
+			"To send JSON, set the header Content-Type: application/json."
+		return
 	}
-	return errs.E(errs.Invalid, name, "Unknown field.")
+	fields[name] = msg
 }
 
-// decodeForm copies form values into dst's fields by their json names. Only
-// string, bool and integer fields (and pointers to them) can come from a form;
-// any other name in the form is an unknown field.
-func decodeForm(form map[string][]string, dst any) error {
-	v := reflect.ValueOf(dst).Elem()
-	t := v.Type()
-	byName := map[string]int{}
-	for i := 0; i < t.NumField(); i++ {
-		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
-		if name != "" && name != "-" {
-			byName[name] = i
-		}
-	}
+// decodeForm copies form (or query) values into dst's fields by their json
+// names, matched exactly, returning every bad field. Only string, bool and
+// integer fields (and pointers to them) can come from a form; fields of an
+// embedded struct count as dst's own.
+func decodeForm(form map[string][]string, dst any, unknown string) map[string]string {
+	byName := map[string]reflect.Value{}
+	formFields(reflect.ValueOf(dst).Elem(), byName)
 	fields := map[string]string{}
 	for name, vals := range form {
-		i, ok := byName[name]
-		if !ok {
-			e := unknownField(name)
-			maps.Copy(fields, e.Fields)
-			continue
-		}
-		if len(vals) != 1 {
+		f, ok := byName[name]
+		switch {
+		case !utf8.ValidString(name):
+			fields["body"] = "The body is not valid UTF-8."
+		case !ok:
+			unknownField(fields, name, unknown)
+		case len(vals) != 1:
 			fields[name] = "Give this field once."
-			continue
-		}
-		if err := setString(v.Field(i), vals[0]); err != nil {
-			fields[name] = "Must be " + jsonKind(v.Field(i).Type()) + "."
+		case !utf8.ValidString(vals[0]):
+			fields[name] = "Must be valid UTF-8."
+		default:
+			if err := setString(f, vals[0]); err != nil {
+				fields[name] = "Must be " + jsonKind(f.Type()) + "."
+			}
 		}
 	}
-	return errs.Fields(fields)
+	return fields
+}
+
+func formFields(v reflect.Value, byName map[string]reflect.Value) {
+	t := v.Type()
+	for i := range t.NumField() {
+		sf := t.Field(i)
+		if sf.Anonymous && sf.Type.Kind() == reflect.Struct {
+			formFields(v.Field(i), byName)
+			continue
+		}
+		name, _, _ := strings.Cut(sf.Tag.Get("json"), ",")
+		if name != "" && name != "-" && sf.IsExported() {
+			byName[name] = v.Field(i)
+		}
+	}
 }
 
 func setString(f reflect.Value, s string) error {
@@ -261,7 +303,7 @@ func setString(f reflect.Value, s string) error {
 		}
 		f.SetBool(b)
 	case reflect.Int, reflect.Int32, reflect.Int64:
-		n, err := strconv.ParseInt(s, 10, 64)
+		n, err := strconv.ParseInt(s, 10, f.Type().Bits())
 		if err != nil {
 			return err
 		}
@@ -276,4 +318,20 @@ func setString(f reflect.Value, s string) error {
 // -1 or less expiring it at once.
 type Expiry struct {
 	Seconds *int64 `json:"seconds_until_expire" validate:"required"`
+}
+
+// PageQuery is the ?limit= and ?cursor= of a list; embed it in a list's
+// query type for BindQuery.
+type PageQuery struct {
+	Limit  *int   `json:"limit" validate:"omitempty,min=1,max=500"`
+	Cursor string `json:"cursor"`
+}
+
+// Page returns the page q asks for.
+func (q PageQuery) Page() page.Page {
+	p := page.Page{Limit: page.DefaultLimit, Cursor: q.Cursor}
+	if q.Limit != nil {
+		p.Limit = *q.Limit
+	}
+	return p
 }

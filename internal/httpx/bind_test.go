@@ -21,13 +21,16 @@ type inner struct {
 }
 
 type bindBody struct {
-	Name  string   `json:"name" validate:"required,max=10"`
-	Count *int64   `json:"count"`
-	On    bool     `json:"on"`
-	Role  string   `json:"role" validate:"omitempty,oneof=a b"`
-	Email string   `json:"email" validate:"omitempty,email"`
-	Inner inner    `json:"inner"`
-	Tags  []string `json:"tags"`
+	Name   string          `json:"name" validate:"required,max=10,safetext"`
+	Count  *int64          `json:"count"`
+	On     bool            `json:"on"`
+	Role   string          `json:"role" validate:"omitempty,oneof=a b"`
+	Email  string          `json:"email" validate:"omitempty,email"`
+	Inner  inner           `json:"inner"`
+	Tags   []string        `json:"tags"`
+	Inner2 *inner          `json:"inner2"`
+	Extra  map[string]any  `json:"extra"`
+	Raw    json.RawMessage `json:"raw"`
 }
 
 // bindEngine answers POST /json (BindJSON) and POST /any (Bind) with the
@@ -37,14 +40,14 @@ func bindEngine() *gin.Engine {
 	r := gin.New()
 	r.Use(httpx.Errors(zap.NewNop()))
 	for path, bind := range map[string]func(*gin.Context, any) error{"/json": httpx.BindJSON, "/any": httpx.Bind} {
-		r.POST(path, func(c *gin.Context) {
+		r.POST(path, httpx.Handle(func(c *gin.Context) error {
 			var b bindBody
 			if err := bind(c, &b); err != nil {
-				httpx.Fail(c, err)
-				return
+				return err
 			}
 			c.JSON(http.StatusOK, b)
-		})
+			return nil
+		}))
 	}
 	return r
 }
@@ -115,6 +118,46 @@ func TestBindJSON(t *testing.T) {
 		{name: "empty body is an empty object", body: ``, status: 400, errors: map[string]string{"name": "This field is required."}},
 		{name: "every validation error at once", body: `{"name":"much too long a name","role":"c","email":"nope"}`, status: 400,
 			errors: map[string]string{"name": "Must be at most 10 characters.", "role": "Must be one of: a, b.", "email": "Enter a valid email address."}},
+		{name: "names match exactly", body: `{"name":"n","ROLE":"a","Name":"m"}`, status: 400,
+			errors: map[string]string{"ROLE": "Unknown field.", "Name": "Unknown field."}},
+		{name: "a field given twice", body: `{"name":"n","role":"a","role":"b"}`, status: 400,
+			errors: map[string]string{"role": "Give this field once."}},
+		{name: "a nested field given twice", body: `{"name":"n","inner":{"x":"a","x":"b"}}`, status: 400,
+			errors: map[string]string{"inner.x": "Give this field once."}},
+		{name: "a field given twice inside free-form JSON", body: `{"name":"n","extra":{"a":{"b":1,"b":2}},"raw":[{"c":1,"c":1}]}`, status: 400,
+			errors: map[string]string{"extra.a.b": "Give this field once.", "raw[0].c": "Give this field once."}},
+		{name: "a nested name that differs in case", body: `{"name":"n","inner":{"X":"a"}}`, status: 400,
+			errors: map[string]string{"inner.X": "Unknown field."}},
+		{name: "null body", body: `null`, status: 400, errors: map[string]string{"body": "The body must be a JSON object."}},
+		{name: "string body", body: `"name"`, status: 400, errors: map[string]string{"body": "The body must be a JSON object."}},
+		{name: "number body", body: `12`, status: 400, errors: map[string]string{"body": "The body must be a JSON object."}},
+		{name: "null where an object is expected", body: `{"name":"n","inner":null,"inner2":null}`, status: 400,
+			errors: map[string]string{"inner": "Must be an object.", "inner2": "Must be an object."}},
+		{name: "null for a string", body: `{"name":null}`, status: 400, errors: map[string]string{"name": "Must be a string."}},
+		{name: "null for an optional field is absent", body: `{"name":"n","count":null}`, status: 200,
+			check: func(t *testing.T, b bindBody) {
+				if b.Count != nil {
+					t.Errorf("got count %d, want nil", *b.Count)
+				}
+			}},
+		{name: "invalid UTF-8", body: "{\"name\":\"n\xff\"}", status: 400, errors: map[string]string{"body": "The body is not valid UTF-8."}},
+		{name: "invalid UTF-8 in a name", body: "{\"name\":\"n\",\"\xfe\":1}", status: 400, errors: map[string]string{"body": "The body is not valid UTF-8."}},
+		{name: "a lone high surrogate", body: `{"name":"n\ud800"}`, status: 400, errors: map[string]string{"body": "The body is not valid UTF-8."}},
+		{name: "a lone low surrogate", body: `{"name":"n\udc00x"}`, status: 400, errors: map[string]string{"body": "The body is not valid UTF-8."}},
+		{name: "a surrogate pair is fine", body: `{"name":"\ud83d\ude00"}`, status: 200,
+			check: func(t *testing.T, b bindBody) {
+				if b.Name != "😀" {
+					t.Errorf("got name %q, want 😀", b.Name)
+				}
+			}},
+		{name: "an escaped backslash before u is no escape", body: `{"name":"\\ud800"}`, status: 200},
+		{name: "control characters in a name", body: `{"name":"a\u0000b"}`, status: 400,
+			errors: map[string]string{"name": "Must not contain control characters or bidirectional formatting characters."}},
+		{name: "a bidirectional override in a name", body: `{"name":"a\u202eb"}`, status: 400,
+			errors: map[string]string{"name": "Must not contain control characters or bidirectional formatting characters."}},
+		{name: "decoding and validation errors at once", body: `{"count":"x","ROLE":"a","role":"c","inner":{"x":1}}`, status: 400,
+			errors: map[string]string{"count": "Must be an integer.", "ROLE": "Unknown field.", "role": "Must be one of: a, b.",
+				"inner.x": "Must be a string.", "name": "This field is required."}},
 		{name: "64 KiB and more", body: big, status: 413, errors: map[string]string{"body": "The body must be at most 65536 bytes."}},
 	}
 	for _, tc := range cases {
@@ -178,6 +221,8 @@ func TestBindForm(t *testing.T) {
 		{name: "JSON sent as a form is not echoed", body: `{"name":"n","password":"hunter2-secret"}`, status: 400,
 			errors: map[string]string{"body": "The body has a field whose name is not valid. To send JSON, set the header Content-Type: application/json."}},
 		{name: "a field given twice", body: "name=n&name=m", status: 400, errors: map[string]string{"name": "Give this field once."}},
+		{name: "names match exactly", body: "name=n&NAME=m", status: 400, errors: map[string]string{"NAME": "Unknown field."}},
+		{name: "invalid UTF-8", body: "name=%ff", status: 400, errors: map[string]string{"name": "Must be valid UTF-8."}},
 		{name: "a struct field cannot come from a form", body: "name=n&inner=x", status: 400, errors: map[string]string{"inner": "Must be an object."}},
 		{name: "validation runs", body: "count=1", status: 400, errors: map[string]string{"name": "This field is required."}},
 		{name: "bad escape", body: "name=%zz", status: 400, errors: map[string]string{"body": "The body could not be read."}},

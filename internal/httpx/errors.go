@@ -4,6 +4,7 @@
 package httpx
 
 import (
+	"context"
 	"errors"
 	"math"
 	"net/http"
@@ -30,9 +31,28 @@ var statusOf = map[errs.Code]int{
 	errs.Internal:     http.StatusInternalServerError,
 }
 
+// StatusClientClosed is the status recorded (in the access log and the
+// metrics) for a request whose client hung up before it was answered; no
+// answer reaches the client. It is nginx's 499.
+const StatusClientClosed = 499
+
+// Handle adapts a handler that returns an error to Gin. Every handler is
+// written this way: a non-nil error is recorded for the Errors middleware,
+// which answers it, and the chain stops.
+func Handle(h func(*gin.Context) error) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if err := h(c); err != nil {
+			Fail(c, err)
+		}
+	}
+}
+
 // Errors is the middleware that turns the last error a handler recorded with
 // c.Error into the {"errors": {...}} answer. It is the only place errors
-// become HTTP; internal errors are logged here, once, and never shown.
+// become HTTP. Internal errors are logged here, once, and never shown; a
+// store that is unavailable is a 503 with Retry-After, logged as a warning;
+// a request whose client hung up (its context canceled) is logged as such
+// and recorded as StatusClientClosed, never as a 500.
 func Errors(log *zap.Logger) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		c.Next()
@@ -40,6 +60,12 @@ func Errors(log *zap.Logger) gin.HandlerFunc {
 			return
 		}
 		err := c.Errors.Last().Err
+		if errors.Is(c.Request.Context().Err(), context.Canceled) {
+			log.Info("client closed the request", zap.String("request_id", RequestID(c)),
+				zap.String("route", c.FullPath()), zap.NamedError("cause", err))
+			c.AbortWithStatus(StatusClientClosed)
+			return
+		}
 		e, ok := errs.As(err)
 		if !ok || e.Code == errs.Internal {
 			log.Error("internal error", zap.String("request_id", RequestID(c)),
@@ -47,14 +73,16 @@ func Errors(log *zap.Logger) gin.HandlerFunc {
 			e = errs.E(errs.Internal, "server", "Internal server error.")
 		}
 		if e.Code == errs.Unavailable {
-			log.Warn("store unavailable", zap.String("request_id", RequestID(c)), zap.Error(errors.Unwrap(e)))
+			log.Warn("unavailable", zap.String("request_id", RequestID(c)), zap.String("route", c.FullPath()),
+				zap.NamedError("cause", errors.Unwrap(e)))
 		}
 		Abort(c, e)
 	}
 }
 
-// Abort writes e as the answer and stops the handler chain. Middleware that
-// answers before any handler runs (authentication) uses it directly.
+// Abort writes e as the answer and stops the handler chain. Locked and
+// Unavailable answers carry Retry-After: e.RetryAfter rounded up, at least
+// one second.
 func Abort(c *gin.Context, e *errs.Error) {
 	status, ok := statusOf[e.Code]
 	if !ok {
@@ -72,8 +100,8 @@ func Abort(c *gin.Context, e *errs.Error) {
 	c.AbortWithStatusJSON(status, gin.H{"errors": e.Fields})
 }
 
-// Fail records err for the Errors middleware and stops the chain; handlers
-// call it as `httpx.Fail(c, err); return`.
+// Fail records err for the Errors middleware and stops the chain. Handle
+// calls it; a handler returns its error instead.
 func Fail(c *gin.Context, err error) {
 	_ = c.Error(err)
 	c.Abort()

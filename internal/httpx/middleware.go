@@ -1,12 +1,17 @@
 package httpx
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"net/http"
+	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 	"go.uber.org/zap"
@@ -70,7 +75,7 @@ func AccessLog(log *zap.Logger) gin.HandlerFunc {
 		fields := make([]zap.Field, 0, 6+len(ids)) // one allocation per line
 		fields = append(fields,
 			zap.String("request_id", RequestID(c)),
-			zap.String("method", c.Request.Method),
+			zap.String("method", Method(c)),
 			zap.String("route", route),
 			zap.Int("status", c.Writer.Status()),
 			zap.Duration("latency", time.Since(start)),
@@ -102,8 +107,119 @@ func NoRoute(c *gin.Context) {
 	Abort(c, errs.E(errs.NotFound, "path", "No such endpoint."))
 }
 
-// NoMethod answers a known path with an unsupported method with 405; Gin has
-// already set the Allow header.
+// NoMethod answers a known path with an unsupported method with 405. Gin
+// has set the Allow header; HEAD is added wherever GET is allowed (Head
+// serves it).
 func NoMethod(c *gin.Context) {
-	c.AbortWithStatusJSON(http.StatusMethodNotAllowed, gin.H{"errors": gin.H{"method": "Method " + c.Request.Method + " is not allowed here."}})
+	h := c.Writer.Header()
+	if allow := h.Get("Allow"); slices.Contains(strings.Split(allow, ", "), http.MethodGet) {
+		h.Set("Allow", allow+", "+http.MethodHead)
+	}
+	c.AbortWithStatusJSON(http.StatusMethodNotAllowed, gin.H{"errors": gin.H{"method": "Method " + Method(c) + " is not allowed here."}})
+}
+
+// MaxHeaderBytes bounds a request's headers in all (SPEC §3: 16 KiB); larger
+// ones are answered 431 by HeaderLimit. The server's own read limit
+// (http.Server.MaxHeaderBytes, ServerMaxHeaderBytes) is higher: up to it the
+// answer is this JSON one, beyond it net/http answers 431 and closes the
+// connection without reading further.
+const MaxHeaderBytes = 16 << 10
+
+// ServerMaxHeaderBytes is http.Server.MaxHeaderBytes (SPEC §3: 64 KiB).
+const ServerMaxHeaderBytes = 64 << 10
+
+// HeaderLimit answers 431 to a request whose headers (names, values and
+// their separators, Host included) add up to more than max bytes.
+func HeaderLimit(max int) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		n := len("Host: \r\n") + len(c.Request.Host)
+		for k, vs := range c.Request.Header {
+			for _, v := range vs {
+				n += len(k) + len(": \r\n") + len(v)
+			}
+		}
+		if n > max {
+			c.AbortWithStatusJSON(http.StatusRequestHeaderFieldsTooLarge, gin.H{"errors": gin.H{
+				"headers": fmt.Sprintf("The request headers must be at most %d bytes in all.", max)}})
+			return
+		}
+		c.Next()
+	}
+}
+
+// ValidUTF8 answers 400 to a request whose path or query string is not
+// valid UTF-8 once decoded, or whose query string cannot be decoded, naming
+// both at once.
+func ValidUTF8() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		bad := map[string]string{}
+		if !utf8.ValidString(c.Request.URL.Path) {
+			bad["path"] = "The path is not valid UTF-8."
+		}
+		if q, err := url.ParseQuery(c.Request.URL.RawQuery); err != nil {
+			bad["query"] = "The query string could not be read."
+		} else if !validValues(q) {
+			bad["query"] = "The query string is not valid UTF-8."
+		}
+		if len(bad) > 0 {
+			Abort(c, &errs.Error{Code: errs.Invalid, Fields: bad})
+			return
+		}
+		c.Next()
+	}
+}
+
+func validValues(q url.Values) bool {
+	for k, vs := range q {
+		if !utf8.ValidString(k) {
+			return false
+		}
+		for _, v := range vs {
+			if !utf8.ValidString(v) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// NoSniff sets X-Content-Type-Options: nosniff on every answer, so no
+// browser reads an answer as another type than it says.
+func NoSniff(c *gin.Context) {
+	c.Header("X-Content-Type-Options", "nosniff")
+	c.Next()
+}
+
+// NoStore sets Cache-Control: no-store, so no browser or proxy keeps a copy
+// of the answer. The API group uses it: its answers carry secrets (login,
+// refresh, signup, token, app token and tenant creation) or what only the
+// caller may see.
+func NoStore(c *gin.Context) {
+	c.Header("Cache-Control", "no-store")
+	c.Next()
+}
+
+type headKey struct{}
+
+// Head serves HEAD wherever GET is served: the request reaches h as a GET,
+// and net/http, which still sees the HEAD it read, sends the headers
+// (Content-Length included) without the body. Method returns the method
+// the client sent.
+func Head(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodHead {
+			r = r.WithContext(context.WithValue(r.Context(), headKey{}, true))
+			r.Method = http.MethodGet
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// Method returns the method the client sent: HEAD for a request that Head
+// passed on as a GET.
+func Method(c *gin.Context) string {
+	if head, _ := c.Request.Context().Value(headKey{}).(bool); head {
+		return http.MethodHead
+	}
+	return c.Request.Method
 }

@@ -1,23 +1,23 @@
 package httpx
 
 import (
-	"strconv"
-
 	"github.com/gin-gonic/gin"
 
-	"github.com/latchkey/latchkey/internal/errs"
 	"github.com/latchkey/latchkey/internal/page"
 )
 
-// PageOf reads ?limit= and ?cursor=.
+// PageOf reads ?limit= and ?cursor= alone, leaving the other parameters to
+// the handler; a list whose whole query is one type embeds PageQuery and
+// uses BindQuery instead.
 func PageOf(c *gin.Context) (page.Page, error) {
-	p := page.Page{Limit: page.DefaultLimit, Cursor: c.Query("cursor")}
-	if s, ok := c.GetQuery("limit"); ok {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 || n > page.MaxLimit {
-			return p, errs.E(errs.Invalid, "limit", "Must be an integer from 1 to 500.")
+	var q PageQuery
+	all := c.Request.URL.Query()
+	mine := map[string][]string{}
+	for _, k := range []string{"limit", "cursor"} {
+		if v, ok := all[k]; ok {
+			mine[k] = v
 		}
-		p.Limit = n
 	}
-	return p, nil
+	err := finish(decodeForm(mine, &q, "Unknown parameter."), nil, &q)
+	return q.Page(), err
 }
