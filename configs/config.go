@@ -19,6 +19,8 @@ import (
 
 	"github.com/goccy/go-yaml/ast"
 	"github.com/goccy/go-yaml/parser"
+
+	"github.com/latchkey/latchkey/internal/secret"
 )
 
 // Config is Latchkey's whole configuration. Every key is named by its yaml
@@ -61,14 +63,25 @@ type Tokens struct {
 	Retention     time.Duration `yaml:"retention"`       // expired records are purged after this; default 720h (30 days)
 	PurgeInterval time.Duration `yaml:"purge_interval"`  // how often the purge runs; default 1h
 	LastUsedFlush time.Duration `yaml:"last_used_flush"` // last_used is written at most once per token per this; default 1m
+	// TagKeys are the keys of the tag every token string carries (SPEC §2),
+	// each "<id>:<base64 of at least 32 bytes>", the first the current one;
+	// default none. Secret: never logged or quoted in an error.
+	TagKeys []string `yaml:"tag_keys"`
 }
 
 // Password configures argon2id password hashing. Validate enforces at least
-// OWASP's minimums.
+// OWASP's minimums. MaxConcurrent and MaxQueued bound the memory hashing
+// takes (SPEC §5).
 type Password struct {
 	Memory      uint32 `yaml:"memory_kib"`  // memory in KiB; default 19456 (19 MiB)
 	Iterations  uint32 `yaml:"iterations"`  // default 2
 	Parallelism uint8  `yaml:"parallelism"` // default 1
+	// MaxConcurrent bounds the password hashes running at once (each holds
+	// memory_kib); 0, the default, is two per core.
+	MaxConcurrent int `yaml:"max_concurrent"`
+	// MaxQueued is how many more logins may wait for a hash; beyond it they
+	// are answered 503 with Retry-After. Default 32.
+	MaxQueued int `yaml:"max_queued"`
 }
 
 // Log configures logging.
@@ -85,7 +98,7 @@ func Default() Config {
 		Store:    Store{DataDir: "./data", MaxOpenTenants: 256, Database: "latchkey", Timeout: 5 * time.Second},
 		Cache:    Cache{TTL: 2 * time.Second, Size: 100000},
 		Tokens:   Tokens{Retention: 720 * time.Hour, PurgeInterval: time.Hour, LastUsedFlush: time.Minute},
-		Password: Password{Memory: 19456, Iterations: 2, Parallelism: 1},
+		Password: Password{Memory: 19456, Iterations: 2, Parallelism: 1, MaxQueued: 32},
 		Log:      Log{Level: "info", Format: "json"},
 	}
 }
@@ -410,6 +423,17 @@ func (c Config) Validate() error {
 	if p.Parallelism < 1 {
 		return invalid("password.parallelism", "must be at least 1")
 	}
+	if p.MaxConcurrent < 0 {
+		return invalid("password.max_concurrent", "must not be negative (0 is two per core)")
+	}
+	if p.MaxQueued < 0 {
+		return invalid("password.max_queued", "must not be negative")
+	}
+	if len(c.Tokens.TagKeys) > 0 {
+		if _, err := secret.ParseKeys(c.Tokens.TagKeys); err != nil {
+			return invalid("tokens.tag_keys", "%v", err) // ParseKeys never quotes a key
+		}
+	}
 	if !slices.Contains([]string{"debug", "info", "warn", "error"}, c.Log.Level) {
 		return invalid("log.level", "%q must be debug, info, warn or error", c.Log.Level)
 	}
@@ -435,4 +459,25 @@ func checkAddr(addr string) error {
 
 func invalid(key, format string, args ...any) error {
 	return fmt.Errorf("config: %s: "+format, append([]any{key}, args...)...)
+}
+
+// PasswordSlots returns password.max_concurrent, with 0 taken as two per
+// core.
+func (p Password) PasswordSlots() int {
+	if p.MaxConcurrent == 0 {
+		return secret.DefaultConcurrency()
+	}
+	return p.MaxConcurrent
+}
+
+// Keyring returns the keyring of tokens.tag_keys, or nil when none is set.
+func (t Tokens) Keyring() (*secret.Keyring, error) {
+	if len(t.TagKeys) == 0 {
+		return nil, nil
+	}
+	k, err := secret.ParseKeys(t.TagKeys)
+	if err != nil {
+		return nil, invalid("tokens.tag_keys", "%v", err)
+	}
+	return k, nil
 }

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -263,6 +264,14 @@ func TestValidate(t *testing.T) {
 		{"argon2 m=7167 t=10", func(c *Config) { c.Password.Memory, c.Password.Iterations = 7167, 10 }, "config: password.memory_kib:"},
 		{"argon2 t=0", func(c *Config) { c.Password.Iterations = 0 }, "config: password.iterations: must be at least 1"},
 		{"argon2 p=0", func(c *Config) { c.Password.Parallelism = 0 }, "config: password.parallelism: must be at least 1"},
+		{"max concurrent hashes", func(c *Config) { c.Password.MaxConcurrent = 4 }, ""},
+		{"negative max concurrent", func(c *Config) { c.Password.MaxConcurrent = -1 }, "config: password.max_concurrent: must not be negative"},
+		{"no queue", func(c *Config) { c.Password.MaxQueued = 0 }, ""},
+		{"negative queue", func(c *Config) { c.Password.MaxQueued = -1 }, "config: password.max_queued: must not be negative"},
+		{"tag keys", func(c *Config) { c.Tokens.TagKeys = []string{"2:" + key32, "1:" + key32} }, ""},
+		{"tag key without id", func(c *Config) { c.Tokens.TagKeys = []string{key32} }, "config: tokens.tag_keys: item 1:"},
+		{"short tag key", func(c *Config) { c.Tokens.TagKeys = []string{"1:" + key32[:20]} }, "config: tokens.tag_keys: item 1 (key id 1): the key is"},
+		{"tag key id twice", func(c *Config) { c.Tokens.TagKeys = []string{"1:" + key32, "1:" + key32} }, "config: tokens.tag_keys: item 2: key id 1 is given twice"},
 		{"log level", func(c *Config) { c.Log.Level = "debug" }, ""},
 		{"bad log level", func(c *Config) { c.Log.Level = "INFO" }, "config: log.level:"},
 		{"log format", func(c *Config) { c.Log.Format = "console" }, ""},
@@ -274,6 +283,42 @@ func TestValidate(t *testing.T) {
 			tt.change(&c)
 			checkErr(t, c.Validate(), tt.wantErr)
 		})
+	}
+}
+
+// key32 is the base64 of 32 bytes, a tag key.
+const key32 = "c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LXNlY3I="
+
+// Tag keys come from the environment like any list, and an error about
+// them never quotes a key.
+func TestTagKeys(t *testing.T) {
+	c, err := Load("", []string{"LATCHKEY_TOKENS_TAG_KEYS=7:" + key32 + ",3:" + key32}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, err := c.Tokens.Keyring()
+	if err != nil || k.Current() != 7 || len(k.IDs()) != 2 {
+		t.Fatalf("got %v, %v; want current key 7 of two", k, err)
+	}
+	if k, err := Default().Tokens.Keyring(); k != nil || err != nil {
+		t.Errorf("no keys: got %v, %v, want nil, nil", k, err)
+	}
+	for _, bad := range []string{"7:" + key32[:30], "x" + key32, "7:" + key32 + "!"} {
+		_, err := Load("", []string{"LATCHKEY_TOKENS_TAG_KEYS=" + bad}, nil)
+		if err == nil || strings.Contains(err.Error(), key32[:16]) {
+			t.Errorf("%s: got %v, want an error that does not quote the key", bad, err)
+		}
+	}
+}
+
+func TestPasswordSlots(t *testing.T) {
+	p := Default().Password
+	if got, want := p.PasswordSlots(), 2*runtime.GOMAXPROCS(0); got != want {
+		t.Errorf("default: got %d, want two per core (%d)", got, want)
+	}
+	p.MaxConcurrent = 3
+	if got := p.PasswordSlots(); got != 3 {
+		t.Errorf("got %d, want 3", got)
 	}
 }
 

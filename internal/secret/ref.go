@@ -23,14 +23,14 @@ type Ref struct {
 func RefOf(tok Token, s string) Ref { return Ref{ID: tok.ID, Hash: Hash(s)} }
 
 // ParseRef reads a {token} path segment for tokens of kind in tenant. A
-// well-formed token string of another kind or tenant is NotFound, as is
-// anything shaped like a token that fails its checksum; anything else that
-// is not a 24-hex id is the malformed-id error on field.
-func ParseRef(s string, kind Kind, tenantID, field string) (Ref, error) {
+// token string of another kind or tenant is NotFound, as is anything shaped
+// like a token that k did not make (it fails its checksum or its tag);
+// anything else that is not a 24-hex id is the malformed-id error on field.
+func (k *Keyring) ParseRef(s string, kind Kind, tenantID, field string) (Ref, error) {
 	if id, err := ids.Parse(s); err == nil {
 		return Ref{ID: id}, nil
 	}
-	if tok, ok := ParseToken(s); ok {
+	if tok, ok := k.Parse(s); ok {
 		if tok.Kind != kind || tok.TenantID != tenantID {
 			return Ref{}, errs.E(errs.NotFound, field, "No such token.")
 		}

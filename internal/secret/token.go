@@ -5,6 +5,7 @@ package secret
 import (
 	"crypto/rand"
 	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/base32"
 	"encoding/binary"
 	"encoding/hex"
@@ -29,10 +30,17 @@ const (
 const TenantIDLen = 8
 
 const (
-	idBytes     = 12                        // the token's public id (an ObjectID)
-	randomBytes = 32                        // 256 bits from crypto/rand
-	rawLen      = idBytes + randomBytes + 4 // id, random, CRC-32
-	bodyLen     = (rawLen*8 + 4) / 5        // 77 base32 characters
+	idBytes     = 12                                 // the token's public id (an ObjectID)
+	randomBytes = 32                                 // 256 bits from crypto/rand
+	keyIDBytes  = 1                                  // the id of the key the tag was made with
+	tagBytes    = 16                                 // HMAC-SHA256 truncated to 128 bits
+	crcBytes    = 4                                  // CRC-32, public
+	tagged      = idBytes + randomBytes + keyIDBytes // what the tag covers, after the head
+	rawLen      = tagged + tagBytes + crcBytes
+	bodyLen     = (rawLen*8 + 4) / 5 // 104 base32 characters
+	headLen     = 3 + 1 + TenantIDLen + 1
+	// TokenLen is the length of every token string.
+	TokenLen = headLen + bodyLen
 )
 
 const alphabet = "abcdefghijklmnopqrstuvwxyz234567"
@@ -61,34 +69,41 @@ type Token struct {
 }
 
 // NewToken returns a new token string of kind for tenant, naming the record
-// id and carrying 256 bits from crypto/rand. Its format is
+// id, carrying 256 bits from crypto/rand and tagged with k's current key.
+// Its format is
 //
-//	<kind>_<tenant id>_<77 characters of base32: id, 32 random bytes, CRC-32>
+//	<kind>_<tenant id>_<104 characters of base32: id, 32 random bytes, key id, tag, CRC-32>
 //
 // for example lku_k3v7x2ab_… . The tenant id routes a request to its
-// database; the record id lets the store find the record by _id, the one
-// lookup every MongoDB-compatible store indexes, and the stored SHA-256 of
-// the whole string is then compared in constant time (a selector and a
-// verifier in one string). The CRC-32 (over everything before it) lets
-// ParseToken reject mistyped and made-up strings without a store lookup.
-func NewToken(kind Kind, tenantID string, id ids.ID) string {
-	buf := make([]byte, idBytes+randomBytes, rawLen)
-	copy(buf, id[:])
-	if _, err := rand.Read(buf[idBytes:]); err != nil {
+// database; the record id lets the store find the record by _id, and the
+// stored SHA-256 of the whole string is then compared in constant time (a
+// selector and a verifier in one string). The tag is the HMAC-SHA256 (first
+// 16 bytes) of everything before it under the installation's key named by
+// the key id, so a string this installation did not make is refused by
+// Parse without a store read, even with a valid checksum. The CRC-32 over
+// everything before it is public: a secret scanner can tell a real-looking
+// Latchkey token from a typo without the key.
+func (k *Keyring) NewToken(kind Kind, tenantID string, id ids.ID) string {
+	var raw [rawLen]byte
+	copy(raw[:], id[:])
+	if _, err := rand.Read(raw[idBytes : idBytes+randomBytes]); err != nil {
 		panic("secret: crypto/rand failed: " + err.Error())
 	}
 	head := string(kind) + "_" + tenantID + "_"
-	sum := crc32.ChecksumIEEE(append([]byte(head), buf...))
-	buf = binary.BigEndian.AppendUint32(buf, sum)
-	return head + b32.EncodeToString(buf)
+	raw[idBytes+randomBytes] = byte(k.current)
+	tag := k.keys[k.current].tag(head, raw[:tagged])
+	copy(raw[tagged:], tag[:tagBytes])
+	sum := crcIEEE(crcIEEE(0, head), raw[:rawLen-crcBytes])
+	binary.BigEndian.PutUint32(raw[rawLen-crcBytes:], sum)
+	return head + b32.EncodeToString(raw[:])
 }
 
-// ParseToken checks the format of s and returns its kind and tenant. It
-// reports false for anything NewToken could not have made. It runs on every
-// authenticated request (twice), so it allocates nothing.
-func ParseToken(s string) (Token, bool) {
-	const headLen = 3 + 1 + TenantIDLen + 1
-	if len(s) != headLen+bodyLen || s[3] != '_' || s[headLen-1] != '_' {
+// Parse checks s and returns its kind, tenant and record id. It reports
+// false for anything k's keys did not make: a wrong shape, prefix, tenant
+// id or checksum, an unknown key id, or a tag that does not verify. It
+// runs on every authenticated request (twice), so it allocates nothing.
+func (k *Keyring) Parse(s string) (Token, bool) {
+	if len(s) != TokenLen || s[3] != '_' || s[headLen-1] != '_' {
 		return Token{}, false
 	}
 	kind := Kind(s[:3])
@@ -103,8 +118,16 @@ func ParseToken(s string) (Token, bool) {
 	if !decodeBody(s[headLen:], &raw) {
 		return Token{}, false
 	}
-	sum := crcIEEE(crcIEEE(0, s[:headLen]), string(raw[:rawLen-4]))
-	if binary.BigEndian.Uint32(raw[rawLen-4:]) != sum {
+	sum := crcIEEE(crcIEEE(0, s[:headLen]), raw[:rawLen-crcBytes])
+	if binary.BigEndian.Uint32(raw[rawLen-crcBytes:]) != sum {
+		return Token{}, false
+	}
+	key := k.keys[raw[idBytes+randomBytes]]
+	if key == nil {
+		return Token{}, false
+	}
+	tag := key.tag(s[:headLen], raw[:tagged])
+	if subtle.ConstantTimeCompare(tag[:tagBytes], raw[tagged:tagged+tagBytes]) != 1 {
 		return Token{}, false
 	}
 	t := Token{Kind: kind, TenantID: tenant}
@@ -112,7 +135,7 @@ func ParseToken(s string) (Token, bool) {
 	return t, true
 }
 
-// decodeBody decodes the 77 base32 characters of a token body into raw. It
+// decodeBody decodes the 104 base32 characters of a token body into raw. It
 // refuses characters outside the alphabet and a last character whose
 // padding bit is not zero: the decoder of encoding/base32 ignores that bit,
 // which would let two spellings of every token through.
@@ -142,7 +165,7 @@ func decodeBody(body string, raw *[rawLen]byte) bool {
 // crcIEEE continues the CRC-32 (IEEE) crc over p, as crc32.Update does;
 // unlike crc32's functions it leaves p on the stack (they pass it through a
 // function variable, which moves the caller's buffer to the heap).
-func crcIEEE(crc uint32, p string) uint32 {
+func crcIEEE[T string | []byte](crc uint32, p T) uint32 {
 	crc = ^crc
 	for i := 0; i < len(p); i++ {
 		crc = crc32.IEEETable[byte(crc)^p[i]] ^ crc>>8
@@ -160,7 +183,7 @@ func LooksLikeToken(s string) bool {
 // token is stored. Tokens carry 256 random bits, so a plain hash is enough;
 // a slow hash would only slow every request down.
 func Hash(token string) string {
-	var buf [128]byte // token strings are 90 bytes: hashed without a heap copy
+	var buf [128]byte // token strings are 117 bytes: hashed without a heap copy
 	sum := sha256.Sum256(append(buf[:0], token...))
 	var out [2 * sha256.Size]byte
 	hex.Encode(out[:], sum[:])

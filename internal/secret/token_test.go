@@ -20,8 +20,8 @@ func TestNewTokenRoundTrip(t *testing.T) {
 			if want := string(kind) + "_" + tenant + "_"; !strings.HasPrefix(s, want) {
 				t.Errorf("got %q, want prefix %q", s, want)
 			}
-			if len(s) != 90 {
-				t.Errorf("got length %d, want 90 (3+1+8+1+77)", len(s))
+			if len(s) != 117 || secret.TokenLen != 117 {
+				t.Errorf("got length %d, want 117 (3+1+8+1+104)", len(s))
 			}
 			tok, ok := secret.ParseToken(s)
 			if !ok {
