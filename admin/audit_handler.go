@@ -8,10 +8,9 @@ import (
 
 	"github.com/latchkey/latchkey/internal/audit"
 	"github.com/latchkey/latchkey/internal/authn"
-	"github.com/latchkey/latchkey/internal/errs"
 	"github.com/latchkey/latchkey/internal/httpx"
+	"github.com/latchkey/latchkey/internal/ids"
 	"github.com/latchkey/latchkey/internal/page"
-	"github.com/latchkey/latchkey/internal/secret"
 )
 
 // AuditHandler serves GET /audit.
@@ -21,35 +20,35 @@ type AuditHandler struct {
 
 // Register mounts the audit route on rg, which must authenticate users.
 func (h *AuditHandler) Register(rg gin.IRouter) {
-	rg.GET("/audit", authn.Require(authn.ReadAudit), h.list)
+	rg.GET("/audit", authn.Require(authn.ReadAudit), httpx.Handle(h.list))
 }
 
-func (h *AuditHandler) list(c *gin.Context) {
-	pg, perr := httpx.PageOf(c)
-	f := audit.Filter{Action: c.Query("action")}
-	bad := map[string]string{}
-	if s := c.Query("user"); s != "" {
-		id, err := secret.ParseID(s, "user")
-		if err != nil {
-			bad["user"] = errs.MalformedID
-		}
+// auditQuery is the query of GET /audit.
+type auditQuery struct {
+	httpx.PageQuery
+	Action string `json:"action"`
+	User   string `json:"user" validate:"omitempty,mongodb"`
+	Since  string `json:"since" validate:"omitempty,rfc3339"`
+}
+
+func (h *AuditHandler) list(c *gin.Context) error {
+	var q auditQuery
+	if err := httpx.BindQuery(c, &q); err != nil {
+		return err
+	}
+	f := audit.Filter{Action: q.Action}
+	if q.User != "" {
+		id, _ := ids.Parse(q.User) // the tag checked it
 		f.User = &id
 	}
-	if s := c.Query("since"); s != "" {
-		t, err := time.Parse(time.RFC3339, s)
-		if err != nil {
-			bad["since"] = "Must be an RFC 3339 time, such as 2026-01-02T15:04:05Z."
-		}
+	if q.Since != "" {
+		t, _ := time.Parse(time.RFC3339, q.Since) // the tag checked it
 		f.Since = &t
 	}
-	if err := errs.Join(perr, errs.Fields(bad)); err != nil {
-		httpx.Fail(c, err)
-		return
-	}
-	recs, next, err := h.Audit.Find(c.Request.Context(), authn.From(c).TenantID, f, pg)
+	recs, next, err := h.Audit.Find(c.Request.Context(), authn.From(c).TenantID, f, q.Page())
 	if err != nil {
-		httpx.Fail(c, err)
-		return
+		return err
 	}
 	c.JSON(http.StatusOK, page.NewList(recs, next))
+	return nil
 }

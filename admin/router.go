@@ -84,7 +84,7 @@ func New(o Options) (*App, error) {
 	a.Users.Tokens = a.Tokens
 	a.Tenants.Provisioner = &Provisioner{Tenants: a.Tenants, Users: a.Users, AppTokens: a.AppTokens}
 	a.LastUsed = lastused.New(st.LastUsed())
-	a.Auth = &authn.Authenticator{Cache: a.Cache, Now: now, Recorder: a.LastUsed,
+	a.Auth = &authn.Authenticator{Keys: secret.Installed(), Cache: a.Cache, Now: now, Recorder: a.LastUsed,
 		Source: &Source{Tenants: a.Tenants, AppTokens: a.AppTokens, Tokens: a.Tokens, Users: a.Users}}
 	a.Metrics = metrics.New()
 	a.registerMetrics(a.Metrics)
@@ -93,7 +93,7 @@ func New(o Options) (*App, error) {
 		return nil, err
 	}
 	a.engine = h
-	a.Handler = httpx.FoldSlash(h, "/console/")
+	a.Handler = httpx.Head(httpx.FoldSlash(h, "/console/"))
 	a.startBackground(o)
 	return a, nil
 }
@@ -108,16 +108,17 @@ func (a *App) router(trusted []string) (*gin.Engine, error) {
 	r.RedirectTrailingSlash = false
 	r.RedirectFixedPath = false
 	r.ContextWithFallback = true
-	r.Use(httpx.AssignRequestID(), httpx.AccessLog(a.log), a.Metrics.Middleware(), a.recover, httpx.Errors(a.log))
+	r.Use(httpx.AssignRequestID(), httpx.NoSniff, httpx.AccessLog(a.log), a.Metrics.Middleware(), a.recover,
+		httpx.Errors(a.log), httpx.HeaderLimit(httpx.MaxHeaderBytes), httpx.ValidUTF8())
 	r.NoRoute(httpx.NoRoute)
 	r.NoMethod(httpx.NoMethod)
 
 	r.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
-	r.GET("/readyz", a.ready)
+	r.GET("/readyz", httpx.Handle(a.ready))
 	r.GET("/metrics", a.Metrics.Handler())
 	console.Register(r)
 
-	api := r.Group("/api/v1")
+	api := r.Group("/api/v1", httpx.NoStore)
 	api.GET("/openapi.yaml", apidoc.Serve) // public: no credentials
 	app := api.Group("", a.Auth.App())
 	user := api.Group("", a.Auth.User())
@@ -129,14 +130,14 @@ func (a *App) router(trusted []string) (*gin.Engine, error) {
 	return r, nil
 }
 
-func (a *App) ready(c *gin.Context) {
+func (a *App) ready(c *gin.Context) error {
 	ctx, cancel := context.WithTimeout(c.Request.Context(), 2*time.Second)
 	defer cancel()
 	if err := a.Store.Ping(ctx); err != nil {
-		httpx.Fail(c, &errs.Error{Code: errs.Unavailable, Fields: map[string]string{"store": "The store does not answer."}, Cause: err})
-		return
+		return &errs.Error{Code: errs.Unavailable, Fields: map[string]string{"store": "The store does not answer."}, Cause: err}
 	}
 	c.JSON(http.StatusOK, gin.H{"status": "ready"})
+	return nil
 }
 
 // recover turns a panic into a logged internal error and a JSON 500.

@@ -24,16 +24,16 @@ type Handler struct {
 // PUT is deliberately absent: it answers 405.
 func (h *Handler) Register(rg gin.IRouter) {
 	g := rg.Group("/app_tokens")
-	g.POST("", authn.Require(authn.ManageAppTokens), h.create)
-	g.GET("", authn.Require(authn.ViewAppTokens), h.list)
-	g.GET("/:token", authn.Require(authn.ViewAppTokens), h.get)
-	g.PATCH("/:token", authn.Require(authn.ExpireAppTokens), h.setExpiry)
-	g.DELETE("/:token", authn.Require(authn.ExpireAppTokens), h.delete)
+	g.POST("", authn.Require(authn.ManageAppTokens), httpx.Handle(h.create))
+	g.GET("", authn.Require(authn.ViewAppTokens), httpx.Handle(h.list))
+	g.GET("/:token", authn.Require(authn.ViewAppTokens), httpx.Handle(h.get))
+	g.PATCH("/:token", authn.Require(authn.ExpireAppTokens), httpx.Handle(h.setExpiry))
+	g.DELETE("/:token", authn.Require(authn.ExpireAppTokens), httpx.Handle(h.delete))
 }
 
 type createRequest struct {
 	Seconds *int64 `json:"seconds_until_expire"`
-	Name    string `json:"name" validate:"max=200"`
+	Name    string `json:"name" validate:"max=200,safetext"`
 	// The server makes every token string: these fields exist only to
 	// answer a client that tries to choose one.
 	AppToken json.RawMessage `json:"app_token"`
@@ -46,42 +46,37 @@ type createResponse struct {
 	View
 }
 
-func (h *Handler) create(c *gin.Context) {
+func (h *Handler) create(c *gin.Context) error {
 	var req createRequest
 	if err := httpx.BindJSON(c, &req); err != nil {
-		httpx.Fail(c, err)
-		return
+		return err
 	}
 	if req.AppToken != nil || req.Token != nil || req.ID != nil {
-		httpx.Fail(c, ErrChosenSecret)
-		return
+		return ErrChosenSecret
 	}
 	p := authn.From(c)
 	t, err := h.Service.Tenants.FindByID(c.Request.Context(), p.TenantID)
 	if err != nil {
-		httpx.Fail(c, err)
-		return
+		return err
 	}
 	by := p.UserID
 	tok, plain, err := h.Service.Create(c.Request.Context(), t, New{Name: req.Name, Seconds: req.Seconds, CreatedBy: &by})
 	if err != nil {
-		httpx.Fail(c, err)
-		return
+		return err
 	}
 	h.audit(c, "app_token.create", tok.ID)
 	c.JSON(http.StatusCreated, createResponse{AppToken: plain, View: ViewOf(tok, h.Service.Now())})
+	return nil
 }
 
-func (h *Handler) list(c *gin.Context) {
-	pg, err := httpx.PageOf(c)
-	if err != nil {
-		httpx.Fail(c, err)
-		return
+func (h *Handler) list(c *gin.Context) error {
+	var q httpx.PageQuery
+	if err := httpx.BindQuery(c, &q); err != nil {
+		return err
 	}
-	list, next, err := h.Service.List(c.Request.Context(), authn.From(c).TenantID, pg)
+	list, next, err := h.Service.List(c.Request.Context(), authn.From(c).TenantID, q.Page())
 	if err != nil {
-		httpx.Fail(c, err)
-		return
+		return err
 	}
 	now := h.Service.Now()
 	views := make([]View, len(list))
@@ -89,51 +84,49 @@ func (h *Handler) list(c *gin.Context) {
 		views[i] = ViewOf(&list[i], now)
 	}
 	c.JSON(http.StatusOK, page.NewList(views, next))
+	return nil
 }
 
-func (h *Handler) get(c *gin.Context) {
+func (h *Handler) get(c *gin.Context) error {
 	tok, err := h.Service.Get(c.Request.Context(), authn.From(c).TenantID, c.Param("token"))
 	if err != nil {
-		httpx.Fail(c, err)
-		return
+		return err
 	}
 	c.JSON(http.StatusOK, ViewOf(tok, h.Service.Now()))
+	return nil
 }
 
-func (h *Handler) setExpiry(c *gin.Context) {
+func (h *Handler) setExpiry(c *gin.Context) error {
 	var req httpx.Expiry
 	if err := httpx.BindJSON(c, &req); err != nil {
-		httpx.Fail(c, err)
-		return
+		return err
 	}
 	p := authn.From(c)
 	// Support staff may expire app tokens but not extend them.
 	if *req.Seconds > 0 && !p.Can(authn.ManageAppTokens) {
-		httpx.Fail(c, errs.E(errs.Forbidden, "seconds_until_expire", "Your role ("+string(p.Role)+") may only expire app tokens (seconds_until_expire -1 or less)."))
-		return
+		return errs.E(errs.Forbidden, "seconds_until_expire", "Your role ("+string(p.Role)+") may only expire app tokens (seconds_until_expire -1 or less).")
 	}
 	t, err := h.Service.Tenants.FindByID(c.Request.Context(), p.TenantID)
 	if err != nil {
-		httpx.Fail(c, err)
-		return
+		return err
 	}
 	tok, err := h.Service.SetExpiry(c.Request.Context(), t, c.Param("token"), *req.Seconds)
 	if err != nil {
-		httpx.Fail(c, err)
-		return
+		return err
 	}
 	h.audit(c, "app_token.expiry", tok.ID)
 	c.JSON(http.StatusOK, ViewOf(tok, h.Service.Now()))
+	return nil
 }
 
-func (h *Handler) delete(c *gin.Context) {
+func (h *Handler) delete(c *gin.Context) error {
 	tok, err := h.Service.Delete(c.Request.Context(), authn.From(c).TenantID, c.Param("token"))
 	if err != nil {
-		httpx.Fail(c, err)
-		return
+		return err
 	}
 	h.audit(c, "app_token.delete", tok.ID)
 	c.Status(http.StatusNoContent)
+	return nil
 }
 
 func (h *Handler) audit(c *gin.Context, action string, id ids.ID) {

@@ -20,18 +20,36 @@ type Handler struct {
 // Register mounts the tenant routes on rg, which must authenticate users.
 func (h *Handler) Register(rg gin.IRouter) {
 	g := rg.Group("/tenants", authn.Require(authn.ManageTenants))
-	g.POST("", h.create)
-	g.GET("", h.list)
-	g.GET("/:tenant", h.get)
-	g.PATCH("/:tenant", h.update)
-	g.DELETE("/:tenant", h.delete)
+	g.POST("", httpx.Handle(h.create))
+	g.GET("", httpx.Handle(h.list))
+	g.GET("/:tenant", httpx.Handle(h.get))
+	g.PATCH("/:tenant", httpx.Handle(h.update))
+	g.DELETE("/:tenant", httpx.Handle(h.delete))
 }
 
+// The request types tag what the service does not check: names a person
+// gave follow package text's rule (safetext).
 type createRequest struct {
 	Slug     string         `json:"slug"`
-	Name     string         `json:"name"`
-	Admin    Owner          `json:"admin"`
+	Name     string         `json:"name" validate:"safetext"`
+	Admin    ownerRequest   `json:"admin"`
 	Settings *SettingsPatch `json:"settings"`
+}
+
+type ownerRequest struct {
+	Username string `json:"username" validate:"safetext"`
+	Password string `json:"password"`
+	Email    string `json:"email"`
+}
+
+type patchRequest struct {
+	Name     *string        `json:"name" validate:"omitempty,safetext"`
+	Status   *string        `json:"status"`
+	Settings *SettingsPatch `json:"settings"`
+}
+
+type deleteQuery struct {
+	Confirm string `json:"confirm"`
 }
 
 type createResponse struct {
@@ -40,68 +58,70 @@ type createResponse struct {
 	AppToken string  `json:"app_token"`
 }
 
-func (h *Handler) create(c *gin.Context) {
+func (h *Handler) create(c *gin.Context) error {
 	var req createRequest
 	if err := httpx.BindJSON(c, &req); err != nil {
-		httpx.Fail(c, err)
-		return
+		return err
 	}
-	t, prov, err := h.Service.Create(c.Request.Context(), NewTenant{Slug: req.Slug, Name: req.Name, Settings: req.Settings}, req.Admin)
+	owner := Owner{Username: req.Admin.Username, Password: req.Admin.Password, Email: req.Admin.Email}
+	t, prov, err := h.Service.Create(c.Request.Context(), NewTenant{Slug: req.Slug, Name: req.Name, Settings: req.Settings}, owner)
 	if err != nil {
 		h.audit(c, "tenant.create", req.Slug, audit.Failure)
-		httpx.Fail(c, err)
-		return
+		return err
 	}
 	h.audit(c, "tenant.create", t.ID, audit.Success)
 	c.JSON(http.StatusCreated, createResponse{Tenant: t, Admin: gin.H{"id": prov.AdminID, "username": prov.AdminUsername}, AppToken: prov.AppToken})
+	return nil
 }
 
-func (h *Handler) list(c *gin.Context) {
-	pg, err := httpx.PageOf(c)
-	if err != nil {
-		httpx.Fail(c, err)
-		return
+func (h *Handler) list(c *gin.Context) error {
+	var q httpx.PageQuery
+	if err := httpx.BindQuery(c, &q); err != nil {
+		return err
 	}
-	list, next, err := h.Service.List(c.Request.Context(), pg)
+	list, next, err := h.Service.List(c.Request.Context(), q.Page())
 	if err != nil {
-		httpx.Fail(c, err)
-		return
+		return err
 	}
 	c.JSON(http.StatusOK, page.NewList(list, next))
+	return nil
 }
 
-func (h *Handler) get(c *gin.Context) {
+func (h *Handler) get(c *gin.Context) error {
 	t, err := h.Service.Find(c.Request.Context(), c.Param("tenant"))
 	if err != nil {
-		httpx.Fail(c, err)
-		return
+		return err
 	}
 	c.JSON(http.StatusOK, t)
+	return nil
 }
 
-func (h *Handler) update(c *gin.Context) {
-	var p Patch
-	if err := httpx.BindJSON(c, &p); err != nil {
-		httpx.Fail(c, err)
-		return
+func (h *Handler) update(c *gin.Context) error {
+	var req patchRequest
+	if err := httpx.BindJSON(c, &req); err != nil {
+		return err
 	}
-	t, err := h.Service.Update(c.Request.Context(), c.Param("tenant"), p)
+	t, err := h.Service.Update(c.Request.Context(), c.Param("tenant"), Patch{Name: req.Name, Status: req.Status, Settings: req.Settings})
 	if err != nil {
-		httpx.Fail(c, err)
-		return
+		return err
 	}
 	h.audit(c, "tenant.update", t.ID, audit.Success)
 	c.JSON(http.StatusOK, t)
+	return nil
 }
 
-func (h *Handler) delete(c *gin.Context) {
+func (h *Handler) delete(c *gin.Context) error {
+	var q deleteQuery
+	if err := httpx.BindQuery(c, &q); err != nil {
+		return err
+	}
 	ref := c.Param("tenant")
-	if err := h.Service.Delete(c.Request.Context(), ref, c.Query("confirm")); err != nil {
-		httpx.Fail(c, err)
-		return
+	if err := h.Service.Delete(c.Request.Context(), ref, q.Confirm); err != nil {
+		return err
 	}
 	h.audit(c, "tenant.delete", ref, audit.Success)
 	c.Status(http.StatusNoContent)
+	return nil
 }
 
 // audit records a tenant change in the caller's (the platform's) audit log.

@@ -2,6 +2,7 @@ package usertokens
 
 import (
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -21,24 +22,24 @@ type Handler struct {
 // Register mounts the routes: app (App-Token only) takes login, refresh and
 // signup; user (App-Token and user token) takes the rest.
 func (h *Handler) Register(app, user gin.IRouter) {
-	app.POST("/token", h.login)
-	app.POST("/token/refresh", h.refresh)
-	app.POST("/signup", h.signup)
-	user.GET("/token", h.current)
-	user.PATCH("/token", h.extend)
-	user.DELETE("/token", h.logout)
+	app.POST("/token", httpx.Handle(h.login))
+	app.POST("/token/refresh", httpx.Handle(h.refresh))
+	app.POST("/signup", httpx.Handle(h.signup))
+	user.GET("/token", httpx.Handle(h.current))
+	user.PATCH("/token", httpx.Handle(h.extend))
+	user.DELETE("/token", httpx.Handle(h.logout))
 	// PUT /tokens/:token is deliberately absent: it answers 405.
-	user.POST("/tokens", h.createToken)
-	user.GET("/tokens", h.listTokens)
-	user.GET("/tokens/:token", h.getToken)
-	user.PATCH("/tokens/:token", h.setTokenExpiry)
-	user.DELETE("/tokens/:token", h.deleteToken)
-	user.POST("/users/:id/expire_tokens", h.expireUserTokens)
+	user.POST("/tokens", httpx.Handle(h.createToken))
+	user.GET("/tokens", httpx.Handle(h.listTokens))
+	user.GET("/tokens/:token", httpx.Handle(h.getToken))
+	user.PATCH("/tokens/:token", httpx.Handle(h.setTokenExpiry))
+	user.DELETE("/tokens/:token", httpx.Handle(h.deleteToken))
+	user.POST("/users/:id/expire_tokens", httpx.Handle(h.expireUserTokens))
 }
 
 type loginRequest struct {
-	Username string `json:"username"`
-	Password string `json:"password"`
+	Username string `json:"username" validate:"required"`
+	Password string `json:"password" validate:"required"`
 	Seconds  *int64 `json:"seconds_until_expire"`
 	Long     bool   `json:"long"`
 }
@@ -67,31 +68,49 @@ func ResponseOf(s *Session) SessionResponse {
 		User: UserBrief{ID: s.User.ID.Hex(), Username: s.User.Username, Role: s.User.Role}}
 }
 
-func (h *Handler) login(c *gin.Context) {
+var errTwoCredentials = errs.E(errs.Invalid, "credentials",
+	"Send the username and password once: in the body or as HTTP Basic credentials, not both.")
+
+// basicAuth returns the HTTP Basic credentials of a request. Authorization
+// headers of scheme Basic that differ are refused, never "the first one
+// wins".
+func basicAuth(c *gin.Context) (username, password string, ok bool, err error) {
+	var basic string
+	for _, v := range c.Request.Header["Authorization"] {
+		scheme, _, _ := strings.Cut(v, " ")
+		if !strings.EqualFold(scheme, "Basic") {
+			continue
+		}
+		if basic != "" && v != basic {
+			return "", "", false, errTwoCredentials
+		}
+		basic = v
+	}
+	username, password, ok = c.Request.BasicAuth()
+	return username, password, ok && basic != "", nil
+}
+
+func (h *Handler) login(c *gin.Context) error {
 	var req loginRequest
-	if err := httpx.Bind(c, &req); err != nil {
-		httpx.Fail(c, err)
-		return
+	if err := httpx.Decode(c, &req); err != nil {
+		return err
 	}
-	if req.Username == "" && req.Password == "" {
-		req.Username, req.Password, _ = c.Request.BasicAuth()
+	user, pass, basic, err := basicAuth(c)
+	switch {
+	case err != nil:
+		return err
+	case basic && (req.Username != "" || req.Password != "") && (user != req.Username || pass != req.Password):
+		return errTwoCredentials
+	case basic:
+		req.Username, req.Password = user, pass
 	}
-	bad := map[string]string{}
-	if req.Username == "" {
-		bad["username"] = "This field is required."
-	}
-	if req.Password == "" {
-		bad["password"] = "This field is required."
-	}
-	if err := errs.Fields(bad); err != nil {
-		httpx.Fail(c, err)
-		return
+	if err := httpx.Validate(&req); err != nil {
+		return err
 	}
 	p := authn.From(c)
 	t, err := h.Service.Tenants.FindByID(c.Request.Context(), p.TenantID)
 	if err != nil {
-		httpx.Fail(c, err)
-		return
+		return err
 	}
 	s, err := h.Service.Login(c.Request.Context(), t, LoginInput{Username: req.Username, Password: req.Password,
 		Seconds: req.Seconds, Long: req.Long, AppToken: p.AppTokenID})
@@ -112,50 +131,49 @@ func (h *Handler) login(c *gin.Context) {
 			}
 			h.Audit.Write(c.Request.Context(), tenantID, rec)
 		}
-		httpx.Fail(c, err)
-		return
+		return err
 	}
 	rec := audit.Event(c, "login", s.Token.ID.Hex(), audit.Success)
 	id := s.User.ID
 	rec.User, rec.Username = &id, s.User.Username
 	h.Audit.Write(c.Request.Context(), tenantID, rec)
 	c.JSON(http.StatusOK, ResponseOf(s))
+	return nil
 }
 
-func (h *Handler) current(c *gin.Context) {
+func (h *Handler) current(c *gin.Context) error {
 	tok, err := h.Service.Current(c.Request.Context(), authn.From(c))
 	if err != nil {
-		httpx.Fail(c, err)
-		return
+		return err
 	}
 	// Written without reflection: this is the most frequent call of all.
 	c.Data(http.StatusOK, "application/json; charset=utf-8", ViewOf(tok, h.Service.Now()).AppendJSON(make([]byte, 0, 320)))
+	return nil
 }
 
-func (h *Handler) extend(c *gin.Context) {
+func (h *Handler) extend(c *gin.Context) error {
 	var req httpx.Expiry
 	if err := httpx.BindJSON(c, &req); err != nil {
-		httpx.Fail(c, err)
-		return
+		return err
 	}
 	p := authn.From(c)
 	tok, err := h.Service.ExtendCurrent(c.Request.Context(), p, *req.Seconds)
 	if err != nil {
-		httpx.Fail(c, err)
-		return
+		return err
 	}
 	h.audit(c, "token.expiry", tok.ID.Hex())
 	c.JSON(http.StatusOK, ViewOf(tok, h.Service.Now()))
+	return nil
 }
 
-func (h *Handler) logout(c *gin.Context) {
+func (h *Handler) logout(c *gin.Context) error {
 	p := authn.From(c)
 	if err := h.Service.Logout(c.Request.Context(), p); err != nil {
-		httpx.Fail(c, err)
-		return
+		return err
 	}
 	h.audit(c, "logout", p.TokenID.Hex())
 	c.Status(http.StatusNoContent)
+	return nil
 }
 
 func (h *Handler) audit(c *gin.Context, action, target string) {

@@ -13,27 +13,21 @@ import (
 )
 
 type refreshRequest struct {
-	RefreshToken string `json:"refresh_token"`
+	RefreshToken string `json:"refresh_token" validate:"required"`
 }
 
 // refresh serves POST /token/refresh (form or JSON): a new session for a
 // refresh token, in the login answer's shape.
-func (h *Handler) refresh(c *gin.Context) {
+func (h *Handler) refresh(c *gin.Context) error {
 	var req refreshRequest
 	if err := httpx.Bind(c, &req); err != nil {
-		httpx.Fail(c, err)
-		return
-	}
-	if req.RefreshToken == "" {
-		httpx.Fail(c, errs.E(errs.Invalid, "refresh_token", msgRequired))
-		return
+		return err
 	}
 	ctx := c.Request.Context()
 	p := authn.From(c)
 	t, err := h.Service.Tenants.FindByID(ctx, p.TenantID)
 	if err != nil {
-		httpx.Fail(c, err)
-		return
+		return err
 	}
 	s, parent, err := h.Service.Refresh(ctx, t, RefreshInput{RefreshToken: req.RefreshToken, AppToken: p.AppTokenID})
 	var rec audit.Record
@@ -55,8 +49,8 @@ func (h *Handler) refresh(c *gin.Context) {
 		h.Audit.Write(ctx, t.ID, rec)
 	}
 	if err != nil {
-		httpx.Fail(c, err)
-		return
+		return err
 	}
 	c.JSON(http.StatusOK, ResponseOf(s))
+	return nil
 }

@@ -19,7 +19,7 @@ type signupRequest struct {
 }
 
 // signup serves POST /signup (form or JSON): a new member, logged in.
-func (h *Handler) signup(c *gin.Context) {
+func (h *Handler) signup(c *gin.Context) error {
 	ctx := c.Request.Context()
 	p := authn.From(c)
 	t, err := h.Service.Tenants.FindByID(ctx, p.TenantID)
@@ -27,23 +27,21 @@ func (h *Handler) signup(c *gin.Context) {
 		err = SignupAllowed(t)
 	}
 	if err != nil {
-		httpx.Fail(c, err)
-		return
+		return err
 	}
 	var req signupRequest
 	if err := httpx.Bind(c, &req); err != nil {
-		httpx.Fail(c, err)
-		return
+		return err
 	}
 	s, err := h.Service.Signup(ctx, t, SignupInput{Username: req.Username, Password1: req.Password1,
 		Password2: req.Password2, Email: req.Email, AcceptTOS: req.AcceptTOS, AppToken: p.AppTokenID})
 	if err != nil {
-		httpx.Fail(c, err)
-		return
+		return err
 	}
 	rec := audit.Event(c, "signup", s.User.ID.Hex(), audit.Success)
 	id := s.User.ID
 	rec.User, rec.Username, rec.Detail = &id, s.User.Username, "token "+s.Token.ID.Hex()
 	h.Audit.Write(ctx, t.ID, rec)
 	c.JSON(http.StatusCreated, ResponseOf(s))
+	return nil
 }

@@ -8,7 +8,6 @@ import (
 
 	"github.com/latchkey/latchkey/internal/audit"
 	"github.com/latchkey/latchkey/internal/authn"
-	"github.com/latchkey/latchkey/internal/errs"
 	"github.com/latchkey/latchkey/internal/httpx"
 	"github.com/latchkey/latchkey/internal/ids"
 	"github.com/latchkey/latchkey/internal/page"
@@ -18,7 +17,7 @@ import (
 type createTokenRequest struct {
 	Seconds *int64 `json:"seconds_until_expire"`
 	User    string `json:"user"`
-	Name    string `json:"name"`
+	Name    string `json:"name" validate:"safetext"`
 	// The server makes every token string: these fields exist only to
 	// answer a client that tries to choose one.
 	Token json.RawMessage `json:"token"`
@@ -30,73 +29,55 @@ type createTokenResponse struct {
 	View
 }
 
-func (h *Handler) createToken(c *gin.Context) {
+func (h *Handler) createToken(c *gin.Context) error {
 	var req createTokenRequest
 	if err := httpx.BindJSON(c, &req); err != nil {
-		httpx.Fail(c, err)
-		return
+		return err
 	}
 	switch {
 	case req.Token != nil:
-		httpx.Fail(c, secret.Chosen("token"))
-		return
+		return secret.Chosen("token")
 	case req.ID != nil:
-		httpx.Fail(c, secret.Chosen("id"))
-		return
+		return secret.Chosen("id")
 	}
 	tok, plain, err := h.Service.Create(c.Request.Context(), authn.From(c), NewToken{User: req.User, Seconds: req.Seconds, Name: req.Name})
 	if err != nil {
-		httpx.Fail(c, err)
-		return
+		return err
 	}
 	rec := audit.Event(c, "token.create", tok.ID.Hex(), audit.Success)
 	rec.Detail = tok.Kind + " token for user " + tok.UserID.Hex()
 	h.Audit.Write(c.Request.Context(), authn.From(c).TenantID, rec)
 	c.JSON(http.StatusCreated, createTokenResponse{Token: plain, View: ViewOf(tok, h.Service.Now())})
+	return nil
 }
 
-// filterOf reads the list filters ?user=, ?kind= and ?active=, reporting
-// every bad one at once.
-func filterOf(c *gin.Context) (Filter, error) {
-	var f Filter
-	bad := map[string]string{}
-	if s, ok := c.GetQuery("user"); ok {
-		id, err := ids.Parse(s)
-		if err != nil {
-			bad["user"] = errs.MalformedID
-		}
+// listQuery is the query of GET /tokens: the filters ?user=, ?kind= and
+// ?active=, and the page.
+type listQuery struct {
+	httpx.PageQuery
+	User   string `json:"user" validate:"omitempty,mongodb"`
+	Kind   string `json:"kind" validate:"omitempty,oneof=login personal obo"`
+	Active *bool  `json:"active"`
+}
+
+// Filter returns the service's filter of q.
+func (q listQuery) Filter() Filter {
+	f := Filter{Kind: q.Kind, Active: q.Active}
+	if q.User != "" {
+		id, _ := ids.Parse(q.User) // the tag checked it
 		f.User = &id
 	}
-	if s, ok := c.GetQuery("kind"); ok {
-		if s != Login && s != Personal && s != OBO {
-			bad["kind"] = "Must be one of: login, personal, obo."
-		}
-		f.Kind = s
-	}
-	if s, ok := c.GetQuery("active"); ok {
-		switch s {
-		case "true":
-			f.Active = new(true)
-		case "false":
-			f.Active = new(false)
-		default:
-			bad["active"] = "Must be true or false."
-		}
-	}
-	return f, errs.Fields(bad)
+	return f
 }
 
-func (h *Handler) listTokens(c *gin.Context) {
-	f, ferr := filterOf(c)
-	pg, perr := httpx.PageOf(c)
-	if err := errs.Join(ferr, perr); err != nil {
-		httpx.Fail(c, err)
-		return
+func (h *Handler) listTokens(c *gin.Context) error {
+	var q listQuery
+	if err := httpx.BindQuery(c, &q); err != nil {
+		return err
 	}
-	list, next, err := h.Service.List(c.Request.Context(), authn.From(c), f, pg)
+	list, next, err := h.Service.List(c.Request.Context(), authn.From(c), q.Filter(), q.Page())
 	if err != nil {
-		httpx.Fail(c, err)
-		return
+		return err
 	}
 	now := h.Service.Now()
 	views := make([]View, len(list))
@@ -104,53 +85,52 @@ func (h *Handler) listTokens(c *gin.Context) {
 		views[i] = ViewOf(&list[i], now)
 	}
 	c.JSON(http.StatusOK, page.NewList(views, next))
+	return nil
 }
 
-func (h *Handler) getToken(c *gin.Context) {
+func (h *Handler) getToken(c *gin.Context) error {
 	tok, err := h.Service.Get(c.Request.Context(), authn.From(c), c.Param("token"))
 	if err != nil {
-		httpx.Fail(c, err)
-		return
+		return err
 	}
 	c.JSON(http.StatusOK, ViewOf(tok, h.Service.Now()))
+	return nil
 }
 
-func (h *Handler) setTokenExpiry(c *gin.Context) {
+func (h *Handler) setTokenExpiry(c *gin.Context) error {
 	var req httpx.Expiry
 	if err := httpx.BindJSON(c, &req); err != nil {
-		httpx.Fail(c, err)
-		return
+		return err
 	}
 	tok, err := h.Service.SetExpiry(c.Request.Context(), authn.From(c), c.Param("token"), *req.Seconds)
 	if err != nil {
-		httpx.Fail(c, err)
-		return
+		return err
 	}
 	h.audit(c, "token.expiry", tok.ID.Hex())
 	c.JSON(http.StatusOK, ViewOf(tok, h.Service.Now()))
+	return nil
 }
 
-func (h *Handler) deleteToken(c *gin.Context) {
+func (h *Handler) deleteToken(c *gin.Context) error {
 	tok, err := h.Service.Delete(c.Request.Context(), authn.From(c), c.Param("token"))
 	if err != nil {
-		httpx.Fail(c, err)
-		return
+		return err
 	}
 	h.audit(c, "token.delete", tok.ID.Hex())
 	c.Status(http.StatusNoContent)
+	return nil
 }
 
-func (h *Handler) expireUserTokens(c *gin.Context) {
+func (h *Handler) expireUserTokens(c *gin.Context) error {
 	id, err := secret.ParseID(c.Param("id"), "id")
 	if err != nil {
-		httpx.Fail(c, err)
-		return
+		return err
 	}
 	n, err := h.Service.ExpireUserTokens(c.Request.Context(), authn.From(c), id)
 	if err != nil {
-		httpx.Fail(c, err)
-		return
+		return err
 	}
 	h.audit(c, "user.expire_tokens", id.Hex())
 	c.JSON(http.StatusOK, gin.H{"expired": n})
+	return nil
 }

@@ -45,7 +45,7 @@ func benchRouter(ttl time.Duration) (*gin.Engine, *http.Request) {
 		user: map[string]authn.UserCredential{secret.Hash(userTok): {TokenID: ids.New(), Kind: "login",
 			Expires: far, UserID: ids.New(), Username: "u", Role: authn.Member, UserActive: true, ActorActive: true}},
 	}
-	a := &authn.Authenticator{Source: src, Cache: authn.NewCache(ttl, 1000, time.Now), Recorder: nopRecorder{}, Now: time.Now}
+	a := &authn.Authenticator{Keys: secret.Installed(), Source: src, Cache: authn.NewCache(ttl, 1000, time.Now), Recorder: nopRecorder{}, Now: time.Now}
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
 	r.GET("/x", a.User(), func(c *gin.Context) { c.Status(http.StatusNoContent) })
@@ -135,7 +135,7 @@ func BenchmarkMiddlewareHitFullCache(b *testing.B) {
 			reqs = append(reqs, req)
 		}
 	}
-	a := &authn.Authenticator{Source: src, Cache: authn.NewCache(time.Hour, tenants*perTenant, time.Now), Recorder: nopRecorder{}, Now: time.Now}
+	a := &authn.Authenticator{Keys: secret.Installed(), Source: src, Cache: authn.NewCache(time.Hour, tenants*perTenant, time.Now), Recorder: nopRecorder{}, Now: time.Now}
 	r := gin.New()
 	r.GET("/x", a.User(), func(c *gin.Context) { c.Status(http.StatusNoContent) })
 	for _, req := range reqs { // fill the cache

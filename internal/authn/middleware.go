@@ -63,6 +63,9 @@ type Recorder interface {
 
 // Authenticator is the authenticating middleware.
 type Authenticator struct {
+	// Keys are the installation's tag keys: a token string they did not
+	// make is refused before the cache or the store is asked.
+	Keys     *secret.Keyring
 	Source   Source
 	Cache    *Cache
 	Recorder Recorder // may be nil
@@ -83,44 +86,51 @@ var (
 	errBadToken    = errs.E(errs.Unauthorized, TokenHeader, "Invalid or expired token.")
 	errOtherTenant = errs.E(errs.Unauthorized, TokenHeader, "The token and the app token belong to different tenants.")
 	errUserOff     = errs.E(errs.Unauthorized, TokenHeader, "The token's user is disabled.")
+	errTwoApp      = errs.E(errs.Invalid, AppTokenHeader, "Send one app token: the request carries different ones.")
+	errTwoUser     = errs.E(errs.Invalid, TokenHeader,
+		"Send one user token: the request carries different ones (Token and Authorization headers count alike).")
 )
 
 // App is middleware that requires a valid App-Token and sets the principal's
 // tenant and app token. Login, refresh and signup use it alone.
 func (a *Authenticator) App() gin.HandlerFunc {
-	return func(c *gin.Context) {
+	return httpx.Handle(func(c *gin.Context) error {
 		p, err := a.app(c)
 		if err != nil {
-			abort(c, err)
-			return
+			return err
 		}
 		logFields(c, p)
 		c.Set(PrincipalKey, p)
 		c.Next()
-	}
+		return nil
+	})
 }
 
 // User is middleware that requires a valid App-Token and a valid user token
 // of the same tenant and sets the whole principal.
 func (a *Authenticator) User() gin.HandlerFunc {
-	return func(c *gin.Context) {
+	return httpx.Handle(func(c *gin.Context) error {
+		raw, err := UserTokenOf(c)
+		if err != nil {
+			return err // two user tokens: refused before anything is read
+		}
 		p, err := a.app(c)
 		switch {
 		case err == nil:
-			err = a.user(c, p)
-		case UserTokenOf(c) == "":
+			err = a.user(c, p, raw)
+		case raw == "":
 			err = alsoMissing(err, errNoToken)
 		}
 		if p != nil {
 			logFields(c, p)
 		}
 		if err != nil {
-			abort(c, err)
-			return
+			return err
 		}
 		c.Set(PrincipalKey, p)
 		c.Next()
-	}
+		return nil
+	})
 }
 
 // logFields puts the ids of p on the request's access log line: tenant and
@@ -150,21 +160,15 @@ func alsoMissing(err error, missing *errs.Error) error {
 	return &both
 }
 
-func abort(c *gin.Context, err error) {
-	e, ok := errs.As(err)
-	if !ok || e.Code == errs.Internal {
-		httpx.Fail(c, err)
-		return
-	}
-	httpx.Abort(c, e)
-}
-
 func (a *Authenticator) app(c *gin.Context) (*Principal, error) {
-	raw := c.GetHeader(AppTokenHeader)
+	raw, err := AppTokenOf(c)
+	if err != nil {
+		return nil, err
+	}
 	if raw == "" {
 		return nil, errNoAppToken
 	}
-	tok, ok := secret.ParseToken(raw)
+	tok, ok := a.Keys.Parse(raw)
 	if !ok || tok.Kind != secret.App {
 		return nil, errBadAppToken
 	}
@@ -189,12 +193,11 @@ func (a *Authenticator) app(c *gin.Context) (*Principal, error) {
 	return &Principal{TenantID: cred.TenantID, Platform: cred.Platform, AppTokenID: cred.TokenID}, nil
 }
 
-func (a *Authenticator) user(c *gin.Context, p *Principal) error {
-	raw := UserTokenOf(c)
+func (a *Authenticator) user(c *gin.Context, p *Principal, raw string) error {
 	if raw == "" {
 		return errNoToken
 	}
-	tok, ok := secret.ParseToken(raw)
+	tok, ok := a.Keys.Parse(raw)
 	if !ok || tok.Kind != secret.User {
 		return errBadToken
 	}
@@ -229,15 +232,49 @@ func (a *Authenticator) user(c *gin.Context, p *Principal) error {
 	return nil
 }
 
+// AppTokenOf returns the App-Token of a request, "" when there is none.
+// App-Token headers that differ are Invalid: no credential is picked from
+// several ("first one wins" lets a proxy check one and the server use
+// another).
+func AppTokenOf(c *gin.Context) (string, error) {
+	vals := c.Request.Header[AppTokenHeader]
+	if len(vals) == 0 {
+		return "", nil
+	}
+	for _, v := range vals[1:] {
+		if v != vals[0] {
+			return "", errTwoApp
+		}
+	}
+	return vals[0], nil
+}
+
 // UserTokenOf returns the user token of a request: the Token header, or an
-// Authorization header of scheme Token or Bearer.
-func UserTokenOf(c *gin.Context) string {
-	if t := c.GetHeader(TokenHeader); t != "" {
-		return t
+// Authorization header of scheme Token or Bearer; "" when there is none.
+// Several such headers must all carry the same token, else the request is
+// Invalid.
+func UserTokenOf(c *gin.Context) (string, error) {
+	tok := ""
+	take := func(v string) error {
+		if tok != "" && v != tok {
+			return errTwoUser
+		}
+		tok = v
+		return nil
 	}
-	scheme, value, ok := strings.Cut(c.GetHeader("Authorization"), " ")
-	if ok && (strings.EqualFold(scheme, "Token") || strings.EqualFold(scheme, "Bearer")) {
-		return strings.TrimSpace(value)
+	for _, v := range c.Request.Header[TokenHeader] {
+		if err := take(v); err != nil {
+			return "", err
+		}
 	}
-	return ""
+	for _, v := range c.Request.Header["Authorization"] {
+		scheme, value, ok := strings.Cut(v, " ")
+		if !ok || !strings.EqualFold(scheme, "Token") && !strings.EqualFold(scheme, "Bearer") {
+			continue
+		}
+		if err := take(strings.TrimSpace(value)); err != nil {
+			return "", err
+		}
+	}
+	return tok, nil
 }

@@ -73,11 +73,11 @@ func (p *Principal) Check(a Action) error {
 
 // Require is middleware that answers 403 unless the principal may do a.
 func Require(a Action) gin.HandlerFunc {
-	return func(c *gin.Context) {
+	return httpx.Handle(func(c *gin.Context) error {
 		if err := From(c).Check(a); err != nil {
-			httpx.Fail(c, err)
-			return
+			return err
 		}
 		c.Next()
-	}
+		return nil
+	})
 }

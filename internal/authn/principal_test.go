@@ -105,26 +105,97 @@ func TestCanOBOTokenCannotIssueOBO(t *testing.T) {
 
 func TestUserTokenOf(t *testing.T) {
 	cases := []struct {
-		header map[string]string
+		header [][2]string
 		want   string
+		two    bool
 	}{
-		{map[string]string{"Token": "lku_a"}, "lku_a"},
-		{map[string]string{"Authorization": "Token lku_b"}, "lku_b"},
-		{map[string]string{"Authorization": "Bearer lku_c"}, "lku_c"},
-		{map[string]string{"Authorization": "bearer  lku_d "}, "lku_d"},
-		{map[string]string{"Authorization": "Basic dTpw"}, ""},
-		{map[string]string{"Authorization": "Bearer"}, ""},
-		{map[string]string{"Token": "lku_e", "Authorization": "Bearer lku_f"}, "lku_e"},
-		{nil, ""},
+		{[][2]string{{"Token", "lku_a"}}, "lku_a", false},
+		{[][2]string{{"Authorization", "Token lku_b"}}, "lku_b", false},
+		{[][2]string{{"Authorization", "Bearer lku_c"}}, "lku_c", false},
+		{[][2]string{{"Authorization", "bearer  lku_d "}}, "lku_d", false},
+		{[][2]string{{"Authorization", "Basic dTpw"}}, "", false},
+		{[][2]string{{"Authorization", "Bearer"}}, "", false},
+		{nil, "", false},
+		// The same token twice is one credential.
+		{[][2]string{{"Token", "lku_e"}, {"Authorization", "Bearer lku_e"}}, "lku_e", false},
+		{[][2]string{{"Token", "lku_e"}, {"Token", "lku_e"}}, "lku_e", false},
+		// Two different ones are refused, never "first one wins".
+		{[][2]string{{"Token", "lku_e"}, {"Authorization", "Bearer lku_f"}}, "", true},
+		{[][2]string{{"Token", "lku_e"}, {"Token", "lku_f"}}, "", true},
+		{[][2]string{{"Authorization", "Token lku_e"}, {"Authorization", "Bearer lku_f"}}, "", true},
+		{[][2]string{{"Authorization", "Basic dTpw"}, {"Token", "lku_g"}}, "lku_g", false},
 	}
 	for _, tc := range cases {
 		c, _ := gin.CreateTestContext(httptest.NewRecorder())
 		c.Request = httptest.NewRequest("GET", "/", nil)
-		for k, v := range tc.header {
-			c.Request.Header.Set(k, v)
+		for _, h := range tc.header {
+			c.Request.Header.Add(h[0], h[1])
 		}
-		if got := UserTokenOf(c); got != tc.want {
-			t.Errorf("%v: got %q, want %q", tc.header, got, tc.want)
+		got, err := UserTokenOf(c)
+		if got != tc.want || (err != nil) != tc.two {
+			t.Errorf("%v: got %q, %v; want %q, two tokens %v", tc.header, got, err, tc.want, tc.two)
 		}
+		if tc.two && !errs.Is(err, errs.Invalid) {
+			t.Errorf("%v: got %v, want Invalid", tc.header, err)
+		}
+	}
+}
+
+func TestAppTokenOf(t *testing.T) {
+	for _, tc := range []struct {
+		vals []string
+		want string
+		two  bool
+	}{{nil, "", false}, {[]string{"lka_a"}, "lka_a", false}, {[]string{"lka_a", "lka_a"}, "lka_a", false},
+		{[]string{"lka_a", "lka_b"}, "", true}, {[]string{"lka_a", ""}, "", true}} {
+		c, _ := gin.CreateTestContext(httptest.NewRecorder())
+		c.Request = httptest.NewRequest("GET", "/", nil)
+		for _, v := range tc.vals {
+			c.Request.Header.Add(AppTokenHeader, v)
+		}
+		got, err := AppTokenOf(c)
+		if got != tc.want || (err != nil) != tc.two || tc.two && !errs.Is(err, errs.Invalid) {
+			t.Errorf("%v: got %q, %v; want %q, two %v", tc.vals, got, err, tc.want, tc.two)
+		}
+	}
+}
+
+// TestRankRules: an admin cannot act on an owner, and issues OBO tokens
+// only for users up to its own role; an owner acts on anyone; support
+// staff and members manage no user and issue no OBO token; an OBO token
+// issues none, whatever its role.
+func TestRankRules(t *testing.T) {
+	roles := []Role{Owner, Admin, Support, Member}
+	for _, actor := range roles {
+		for _, target := range roles {
+			p := &Principal{Role: actor}
+			manage := actor.AtLeast(Admin) && actor.AtLeast(target)
+			if err := p.CheckManage(target); (err == nil) != manage {
+				t.Errorf("%s manages a %s: got %v, want allowed %v", actor, target, err, manage)
+			} else if err != nil && !errs.Is(err, errs.Forbidden) {
+				t.Errorf("%s manages a %s: got %v, want Forbidden", actor, target, err)
+			}
+			if err := p.CheckIssueOBO(target); (err == nil) != manage {
+				t.Errorf("%s issues OBO for a %s: got %v, want allowed %v", actor, target, err, manage)
+			}
+			obo := &Principal{Role: actor, ActorID: ids.New()}
+			if err := obo.CheckIssueOBO(target); err == nil {
+				t.Errorf("an OBO token of role %s issued an OBO token for a %s", actor, target)
+			}
+		}
+	}
+	// Named cases, so a changed rule reads plainly in a failure.
+	admin := &Principal{Role: Admin}
+	if admin.CheckManage(Owner) == nil {
+		t.Error("an admin may act on an owner")
+	}
+	if admin.CheckManage(Admin) != nil || admin.CheckIssueOBO(Admin) != nil {
+		t.Error("an admin may not act on another admin")
+	}
+	if admin.CheckIssueOBO(Owner) == nil {
+		t.Error("an admin may issue an OBO token for an owner")
+	}
+	if e, _ := errs.As(admin.CheckIssueOBO(Owner)); e == nil || e.Fields["user"] == "" {
+		t.Errorf("got %v, want the error on the field user", e)
 	}
 }

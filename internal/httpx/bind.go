@@ -31,6 +31,8 @@ const MaxBody = 64 << 10
 //	safetext  a name a person gave: no control or bidirectional formatting
 //	          characters (package text)
 //	rfc3339   a time such as 2026-01-02T15:04:05Z
+//	limit     a page size, 1 to page.MaxLimit
+//
 // embedded names an embedded struct in a validator namespace; Validate
 // leaves it out of field names.
 const embedded = "~"
@@ -54,6 +56,9 @@ var validate = func() *validator.Validate {
 	}
 	must(v.RegisterValidation("safetext", func(fl validator.FieldLevel) bool {
 		return text.Safe(fl.Field().String())
+	}))
+	must(v.RegisterValidation("limit", func(fl validator.FieldLevel) bool {
+		return fl.Field().Int() >= 1 && fl.Field().Int() <= page.MaxLimit
 	}))
 	must(v.RegisterValidation("rfc3339", func(fl validator.FieldLevel) bool {
 		_, err := time.Parse(time.RFC3339, fl.Field().String())
@@ -194,6 +199,8 @@ func message(fe validator.FieldError) string {
 		return errs.MalformedID
 	case "safetext":
 		return text.Message
+	case "limit":
+		return fmt.Sprintf("Must be an integer from 1 to %d.", page.MaxLimit)
 	case "rfc3339":
 		return "Must be an RFC 3339 time, such as 2026-01-02T15:04:05Z."
 	case "printascii", "alphanum":
@@ -294,14 +301,16 @@ func setString(f reflect.Value, s string) error {
 	case reflect.String:
 		f.SetString(s)
 	case reflect.Bool:
-		b, err := strconv.ParseBool(s)
-		if s == "on" {
-			b, err = true, nil
+		// true or false as JSON spells them, and "on", which an HTML
+		// checkbox sends; not strconv.ParseBool's 1, t or TRUE.
+		switch s {
+		case "true", "on":
+			f.SetBool(true)
+		case "false":
+			f.SetBool(false)
+		default:
+			return fmt.Errorf("httpx: %q is not true or false", s)
 		}
-		if err != nil {
-			return err
-		}
-		f.SetBool(b)
 	case reflect.Int, reflect.Int32, reflect.Int64:
 		n, err := strconv.ParseInt(s, 10, f.Type().Bits())
 		if err != nil {
@@ -323,7 +332,7 @@ type Expiry struct {
 // PageQuery is the ?limit= and ?cursor= of a list; embed it in a list's
 // query type for BindQuery.
 type PageQuery struct {
-	Limit  *int   `json:"limit" validate:"omitempty,min=1,max=500"`
+	Limit  *int   `json:"limit" validate:"omitempty,limit"`
 	Cursor string `json:"cursor"`
 }
 

@@ -123,13 +123,13 @@ func TestBindQuery(t *testing.T) {
 		t.Errorf("no parameters: got %d %s, want the default page", w.Code, w.Body)
 	}
 	w := do(r, "GET", "/q?limit=501&user=xyz&active=maybe&since=yesterday&usr=1&cursor=a&cursor=b&LIMIT=1", nil)
-	want := map[string]string{"limit": "Must be at most 500.", "user": errs.MalformedID, "active": "Must be true or false.",
+	want := map[string]string{"limit": "Must be an integer from 1 to 500.", "user": errs.MalformedID, "active": "Must be true or false.",
 		"since": "Must be an RFC 3339 time, such as 2026-01-02T15:04:05Z.", "usr": "Unknown parameter.",
 		"cursor": "Give this field once.", "LIMIT": "Unknown parameter."}
 	if got := errorsOf(t, w); w.Code != 400 || !sameErrors(got, want) {
 		t.Errorf("got %d %v, want 400 %v", w.Code, got, want)
 	}
-	if w := do(r, "GET", "/q?limit=0", nil); w.Code != 400 || errorsOf(t, w)["limit"] != "Must be at least 1." {
+	if w := do(r, "GET", "/q?limit=0", nil); w.Code != 400 || errorsOf(t, w)["limit"] != "Must be an integer from 1 to 500." {
 		t.Errorf("limit=0: got %d %s", w.Code, w.Body)
 	}
 }

@@ -60,7 +60,7 @@ func New() *Metrics {
 		}, []string{"method", "route", "status"}),
 		logins: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "latchkey_logins_total",
-			Help: "Password logins by outcome: success, failure (bad credentials), locked, invalid (bad input) or error.",
+			Help: "Password logins by outcome: success, failure (bad credentials), locked, invalid (bad input), unavailable (busy or store down), abandoned (the client hung up) or error.",
 		}, []string{"outcome"}),
 	}
 	m.Registry.MustRegister(m.requests, m.latency, m.logins,
@@ -115,6 +115,10 @@ func loginOutcome(status int) string {
 		return "failure"
 	case status == http.StatusTooManyRequests:
 		return "locked"
+	case status == 499: // the client hung up (httpx.StatusClientClosed)
+		return "abandoned"
+	case status == http.StatusServiceUnavailable:
+		return "unavailable"
 	case status < 500:
 		return "invalid"
 	default:

@@ -40,7 +40,7 @@ func TestObserveLabels(t *testing.T) {
 	m := metrics.New()
 	m.Observe("GET", "/api/v1/token", 200, time.Millisecond)
 	m.Observe("BREW", "", 404, time.Millisecond) // an odd method on an unknown path
-	for _, status := range []int{200, 401, 429, 400, 503} {
+	for _, status := range []int{200, 401, 429, 400, 503, 499, 500} {
 		m.Observe("POST", metrics.LoginRoute, status, time.Millisecond)
 	}
 	m.Observe("POST", "/api/v1/tokens", 201, time.Millisecond) // not a login
@@ -56,7 +56,8 @@ func TestObserveLabels(t *testing.T) {
 		}
 	}
 	logins := samples(t, m, "latchkey_logins_total")
-	want := map[string]float64{"outcome=success": 1, "outcome=failure": 1, "outcome=locked": 1, "outcome=invalid": 1, "outcome=error": 1}
+	want := map[string]float64{"outcome=success": 1, "outcome=failure": 1, "outcome=locked": 1, "outcome=invalid": 1,
+		"outcome=unavailable": 1, "outcome=abandoned": 1, "outcome=error": 1}
 	if len(logins) != len(want) {
 		t.Errorf("got logins %v, want %v", logins, want)
 	}
