@@ -6,8 +6,9 @@
 #
 # The binary is pure Go (the embedded FerretDB/SQLite store included), so it is
 # built with CGO_ENABLED=0 and runs on a distroless static image as a non-root
-# user. The final image has no shell: health is checked from outside over HTTP
-# (GET /healthz, GET /readyz), not by a HEALTHCHECK here.
+# user. The final image has no shell or curl: its health check is the binary
+# itself, `latchkey healthcheck` (GET /readyz on server.addr), which
+# docker-compose.yml runs.
 
 # ---- build ---------------------------------------------------------------
 # Pinned to the patch release go.mod asks for, so the toolchain is never

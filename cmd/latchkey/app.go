@@ -17,6 +17,7 @@ import (
 
 	"github.com/latchkey/latchkey/admin"
 	"github.com/latchkey/latchkey/configs"
+	"github.com/latchkey/latchkey/internal/httpx"
 	"github.com/latchkey/latchkey/internal/mongo"
 	"github.com/latchkey/latchkey/internal/secret"
 	"github.com/latchkey/latchkey/internal/sqlite"
@@ -66,8 +67,11 @@ func (m *Main) Run(ctx context.Context) error {
 		return fmt.Errorf("server.addr: %w", err)
 	}
 	m.listener = ln
+	// Headers beyond MaxHeaderBytes are answered 431 by net/http, which then
+	// closes the connection without reading further; below it, over
+	// httpx.MaxHeaderBytes, the router answers 431 in the errors shape.
 	m.Server = &http.Server{Handler: m.App.Handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
-		ErrorLog: zap.NewStdLog(m.Logger)}
+		MaxHeaderBytes: httpx.ServerMaxHeaderBytes, ErrorLog: zap.NewStdLog(m.Logger)}
 	m.served = make(chan error, 1)
 	go func() { m.served <- m.Server.Serve(ln) }()
 	return nil

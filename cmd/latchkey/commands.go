@@ -7,7 +7,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"net/url"
+	"strings"
 
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
@@ -16,9 +18,12 @@ import (
 	"github.com/latchkey/latchkey/apptokens"
 	"github.com/latchkey/latchkey/internal/audit"
 	"github.com/latchkey/latchkey/internal/mongo"
+	"github.com/latchkey/latchkey/internal/secret"
 )
 
-// open loads the configuration of a subcommand and builds its Main.
+// open loads the configuration of a subcommand and builds its Main. The
+// configured tag keys (tokens.tag_keys) become the process's keyring, so
+// every token string this process makes or reads is tagged with them.
 func open(name string, args, env []string, stderr io.Writer, extra func(*flag.FlagSet)) (*Main, error) {
 	cfg, err := load(name, args, env, stderr, extra)
 	if err != nil {
@@ -28,30 +33,58 @@ func open(name string, args, env []string, stderr io.Writer, extra func(*flag.Fl
 	if err != nil {
 		return nil, err
 	}
+	keys, err := cfg.Tokens.Keyring()
+	if err != nil {
+		return nil, err
+	}
+	if keys != nil {
+		secret.Install(keys)
+	}
 	return NewMain(cfg, log), nil
 }
 
 // serve runs the server until ctx ends (SIGINT / SIGTERM), initialising an
-// empty store first.
+// empty store first. It binds server.addr before it opens the store: a port
+// in use must fail before anything is initialised, or the first credentials
+// would be made and never shown (and init refuses afterwards).
 func serve(ctx context.Context, args, env []string, stdout, stderr io.Writer) error {
 	m, err := open("serve", args, env, stderr, nil)
 	if err != nil {
 		return err
 	}
 	defer m.Close()
+	ln, err := net.Listen("tcp", m.Config.Server.Addr)
+	if err != nil {
+		return fmt.Errorf("server.addr: %w", err)
+	}
+	// Main.Run binds again once the store is ready; the address it binds is
+	// the one held now (with the port it picked, for port 0), and it is
+	// held until then.
+	m.Config.Server.Addr = ln.Addr().String()
+	if len(m.Config.Tokens.TagKeys) == 0 {
+		m.Logger.Warn("tokens.tag_keys is not set: this process tags token strings with a key of its own, " +
+			"so tokens it makes stop working when it restarts and other instances refuse them")
+	}
 	if err := m.Open(ctx); err != nil {
+		ln.Close()
 		return err
 	}
 	boot, err := m.App.Initialize(ctx, adminPassword(env))
 	if err != nil && !errors.Is(err, admin.ErrInitialised) {
+		ln.Close()
 		return err
 	}
+	ln.Close()
+	fromEnv := passwordFromEnv(env)
 	if err := m.Run(ctx); err != nil {
+		if boot != nil { // never leave credentials nobody saw
+			printWelcome(stdout, "http://"+m.Config.Server.Addr, boot, fromEnv)
+		}
 		return err
 	}
 	m.Logger.Info("listening", zap.String("url", m.URL()), zap.String("store", m.Store.Engine()))
 	if boot != nil {
-		printWelcome(stdout, m.URL(), boot)
+		printWelcome(stdout, m.URL(), boot, fromEnv)
 	} else {
 		fmt.Fprintf(stdout, "Latchkey is serving on %s (console: %s/console/). Stop it with Ctrl-C.\n", m.URL(), m.URL())
 	}
@@ -60,11 +93,30 @@ func serve(ctx context.Context, args, env []string, stdout, stderr io.Writer) er
 	return m.Close()
 }
 
+// passwordFromEnv reports whether LATCHKEY_ADMIN_PASSWORD gives the first
+// owner's password (adminPassword takes it from there).
+func passwordFromEnv(env []string) bool {
+	for _, kv := range env {
+		if v, ok := strings.CutPrefix(kv, "LATCHKEY_ADMIN_PASSWORD="); ok && v != "" {
+			return true
+		}
+	}
+	return false
+}
+
 // printWelcome prints the new store's credentials and a curl line that
-// logs in with them. curl -d sends its data as it is, so the password is
-// form-encoded for it (a LATCHKEY_ADMIN_PASSWORD may hold + & % or a quote,
-// which would otherwise change the password or break the shell quoting).
-func printWelcome(w io.Writer, base string, b *admin.Bootstrap) {
+// logs in with them. A password that came from LATCHKEY_ADMIN_PASSWORD is
+// not printed (whoever set it knows it, and terminal scrollback and
+// container logs keep what is printed): the curl line reads it from the
+// variable instead. A generated one is printed once, form-encoded for
+// curl -d, which sends its data as it is.
+func printWelcome(w io.Writer, base string, b *admin.Bootstrap, fromEnv bool) {
+	password := b.Admin.Password
+	data := "-d 'password=" + url.QueryEscape(b.Admin.Password) + "'"
+	if fromEnv {
+		password = "(the value of LATCHKEY_ADMIN_PASSWORD, not shown)"
+		data = `--data-urlencode "password=$LATCHKEY_ADMIN_PASSWORD"`
+	}
 	fmt.Fprintf(w, `Latchkey initialised a new store. These credentials are shown once; keep them safe.
 
   app token (platform tenant): %[2]s
@@ -72,13 +124,13 @@ func printWelcome(w io.Writer, base string, b *admin.Bootstrap) {
   password:                    %[4]s
 
 Log in:
-  curl -s -X POST %[1]s/api/v1/token/ -H 'App-Token: %[2]s' -d username=%[3]s -d 'password=%[5]s'
+  curl -s -X POST %[1]s/api/v1/token/ -H 'App-Token: %[2]s' -d username=%[3]s %[5]s
 
 Then call the API with the token it returns:
   curl -s %[1]s/api/v1/users/me -H 'App-Token: %[2]s' -H 'Token: <token>'
 
 Console: %[1]s/console/
-`, base, b.AppToken, b.Admin.Username, b.Admin.Password, url.QueryEscape(b.Admin.Password))
+`, base, b.AppToken, b.Admin.Username, password, data)
 }
 
 // initialise initialises an empty store without serving. On a store that

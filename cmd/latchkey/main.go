@@ -4,6 +4,7 @@
 //	latchkey init     initialise an empty store and print its credentials
 //	latchkey migrate  copy an installation between SQLite and MongoDB
 //	latchkey app-token create --tenant SLUG   recovery: a new app token, straight into the store
+//	latchkey healthcheck  exit 0 if the configured server answers GET /readyz
 //	latchkey version  print the version
 //
 // and the admin command line of package internal/cli (login, tenants,
@@ -46,6 +47,8 @@ func run(ctx context.Context, args, env []string, stdout, stderr io.Writer) int 
 		err = migrate(ctx, args[1:], env, stdout, stderr)
 	case "app-token":
 		err = appToken(ctx, args[1:], env, stdout, stderr)
+	case "healthcheck":
+		err = healthcheck(ctx, args[1:], env, stdout, stderr)
 	case "version", "--version", "-v":
 		fmt.Fprintln(stdout, "latchkey", version)
 	case "help", "--help", "-h":
@@ -81,6 +84,9 @@ commands:
   migrate   copy the whole installation into MongoDB (--to URI) or back into SQLite (--from URI)
   app-token create --tenant SLUG [--name NAME]
             recovery without the API: write a new app token of a tenant into the store and print it once
+  healthcheck
+            exit 0 if the server of this configuration answers GET /readyz with 200
+            (the container's health check: the image has no shell or curl)
   version   print the version
 
 admin commands (a client of a running server; see "latchkey <command> --help"):
@@ -94,5 +100,6 @@ flags (serve, init, migrate, app-token):
   --data-dir DIR       store.data_dir, the SQLite files' directory
 
 Environment variables LATCHKEY_<SECTION>_<KEY> override the file; flags override both.
-LATCHKEY_ADMIN_PASSWORD sets the first owner's password at initialisation.
+LATCHKEY_ADMIN_PASSWORD sets the first owner's password at initialisation; serve
+never prints it back.
 `

@@ -21,7 +21,7 @@ type instance struct {
 func startServe(t *testing.T, env ...string) instance {
 	t.Helper()
 	env = append([]string{"LATCHKEY_SERVER_ADDR=127.0.0.1:0",
-		"LATCHKEY_LOG_LEVEL=warn", "LATCHKEY_ADMIN_PASSWORD=owner-password"}, env...)
+		"LATCHKEY_LOG_LEVEL=warn", "LATCHKEY_ADMIN_PASSWORD=owner-password", tagKeys}, env...)
 	out := startProcess(t, env, "/console/", "serve")
 	i := strings.Index(out, "http://127.0.0.1:")
 	if i < 0 {

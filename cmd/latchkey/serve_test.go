@@ -159,7 +159,7 @@ func TestWelcomeCurlLineKeepsThePassword(t *testing.T) {
 	}
 	for _, pw := range []string{"plainpassword", `it's a+b&c=d%20 "q" $HOME \n`, "ünïcødé pässwörd"} {
 		var out strings.Builder
-		printWelcome(&out, "http://127.0.0.1:1", &admin.Bootstrap{AppToken: "lka_x", Admin: admin.BootstrapAdmin{Username: "admin", Password: pw}})
+		printWelcome(&out, "http://127.0.0.1:1", &admin.Bootstrap{AppToken: "lka_x", Admin: admin.BootstrapAdmin{Username: "admin", Password: pw}}, false)
 		line := ""
 		for _, l := range strings.Split(out.String(), "\n") {
 			if strings.Contains(l, "curl -s -X POST") {

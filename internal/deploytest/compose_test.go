@@ -37,13 +37,14 @@ type composeFile struct {
 }
 
 type composeService struct {
-	Image       string              `yaml:"image"`
-	Build       any                 `yaml:"build"`
-	Command     any                 `yaml:"command"`
-	Healthcheck *composeHealthcheck `yaml:"healthcheck"`
-	DependsOn   any                 `yaml:"depends_on"`
-	Environment any                 `yaml:"environment"`
-	Ports       []any               `yaml:"ports"`
+	Image           string              `yaml:"image"`
+	StopGracePeriod any                 `yaml:"stop_grace_period"`
+	Build           any                 `yaml:"build"`
+	Command         any                 `yaml:"command"`
+	Healthcheck     *composeHealthcheck `yaml:"healthcheck"`
+	DependsOn       any                 `yaml:"depends_on"`
+	Environment     any                 `yaml:"environment"`
+	Ports           []any               `yaml:"ports"`
 }
 
 type composeHealthcheck struct {
@@ -145,6 +146,27 @@ func TestComposeChecksFail(t *testing.T) {
 		{"curl healthcheck on distroless", func(c *composeFile) {
 			c.Services[latchkeyService].Healthcheck = &composeHealthcheck{Test: []any{"CMD", "curl", "-f", "http://localhost:8080/healthz"}}
 		}, "curl"},
+		{"latchkey without healthcheck", func(c *composeFile) { c.Services[latchkeyService].Healthcheck = nil }, "latchkey has no healthcheck"},
+		{"latchkey healthcheck disabled", func(c *composeFile) { c.Services[latchkeyService].Healthcheck.Disable = true }, "latchkey has no healthcheck"},
+		{"healthcheck not the binary", func(c *composeFile) {
+			c.Services[latchkeyService].Healthcheck = &composeHealthcheck{Test: []any{"CMD", "/latchkey", "version"}}
+		}, "latchkey healthcheck"},
+		{"healthcheck of another binary", func(c *composeFile) {
+			c.Services[latchkeyService].Healthcheck = &composeHealthcheck{Test: []any{"CMD", "/bin/healthcheck"}}
+		}, "latchkey healthcheck"},
+		{"no stop grace period", func(c *composeFile) { c.Services[latchkeyService].StopGracePeriod = nil }, "stop_grace_period"},
+		{"stop grace period shorter than the shutdown", func(c *composeFile) {
+			c.Services[latchkeyService].StopGracePeriod = "10s"
+		}, "server.shutdown_timeout"},
+		{"stop grace period equal to the shutdown", func(c *composeFile) {
+			c.Services[latchkeyService].StopGracePeriod = "15s"
+		}, "server.shutdown_timeout"},
+		{"shutdown timeout raised above the grace period", func(c *composeFile) {
+			setEnv(c, "LATCHKEY_SERVER_SHUTDOWN_TIMEOUT", "45s")
+		}, "server.shutdown_timeout"},
+		{"stop grace period not a duration", func(c *composeFile) {
+			c.Services[latchkeyService].StopGracePeriod = "soon"
+		}, "stop_grace_period"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -195,6 +217,10 @@ func TestComposeAcceptsEquivalentForms(t *testing.T) {
 		}},
 		{"ports in long form", func(c *composeFile) {
 			c.Services[latchkeyService].Ports = []any{map[string]any{"target": uint64(8080), "published": "8080", "host_ip": "127.0.0.1"}}
+		}},
+		{"stop grace period in minutes", func(c *composeFile) { c.Services[latchkeyService].StopGracePeriod = "1m30s" }},
+		{"healthcheck as the binary's name on PATH-less exec form", func(c *composeFile) {
+			c.Services[latchkeyService].Healthcheck = &composeHealthcheck{Test: []any{"CMD", "/latchkey", "healthcheck", "--addr", "0.0.0.0:8080"}}
 		}},
 		{"admin password passed through", func(c *composeFile) {
 			c.Services[latchkeyService].Environment = []any{
@@ -402,6 +428,8 @@ func checkCompose(c *composeFile, root string) []string {
 	if raw, ok := env["LATCHKEY_ADMIN_PASSWORD"]; ok && !fromHostEnv(raw, "LATCHKEY_ADMIN_PASSWORD") {
 		fail("latchkey: LATCHKEY_ADMIN_PASSWORD = %q, want it taken from the host, e.g. ${LATCHKEY_ADMIN_PASSWORD:-}", raw)
 	}
+
+	problems = append(problems, checkRuntime(lk, env, root)...)
 
 	// Latchkey: the image is distroless, so a healthcheck can run neither a
 	// shell nor curl/wget.
