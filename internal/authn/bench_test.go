@@ -8,8 +8,10 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"go.uber.org/zap"
 
 	"github.com/latchkey/latchkey/internal/authn"
+	"github.com/latchkey/latchkey/internal/httpx"
 	"github.com/latchkey/latchkey/internal/ids"
 	"github.com/latchkey/latchkey/internal/secret"
 )
@@ -48,6 +50,7 @@ func benchRouter(ttl time.Duration) (*gin.Engine, *http.Request) {
 	a := &authn.Authenticator{Keys: secret.Installed(), Source: src, Cache: authn.NewCache(ttl, 1000, time.Now), Recorder: nopRecorder{}, Now: time.Now}
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
+	r.Use(httpx.Errors(zap.NewNop())) // as the router: the middleware's errors are answered there
 	r.GET("/x", a.User(), func(c *gin.Context) { c.Status(http.StatusNoContent) })
 	req := httptest.NewRequest(http.MethodGet, "/x", nil)
 	req.Header.Set(authn.AppTokenHeader, appTok)
@@ -137,6 +140,7 @@ func BenchmarkMiddlewareHitFullCache(b *testing.B) {
 	}
 	a := &authn.Authenticator{Keys: secret.Installed(), Source: src, Cache: authn.NewCache(time.Hour, tenants*perTenant, time.Now), Recorder: nopRecorder{}, Now: time.Now}
 	r := gin.New()
+	r.Use(httpx.Errors(zap.NewNop())) // as the router: the middleware's errors are answered there
 	r.GET("/x", a.User(), func(c *gin.Context) { c.Status(http.StatusNoContent) })
 	for _, req := range reqs { // fill the cache
 		r.ServeHTTP(httptest.NewRecorder(), req)
