@@ -29,21 +29,19 @@ type countingSource struct {
 }
 
 func (s *countingSource) AppCredential(_ context.Context, _ string, ref secret.Ref) (authn.AppCredential, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.reads++
-	c, ok := s.app[ref.Hash]
-	if !ok {
-		return c, errs.E(errs.NotFound, "token", "No such token.")
-	}
-	return c, nil
+	return read(s, s.app, ref)
 }
 
 func (s *countingSource) UserCredential(_ context.Context, _ string, ref secret.Ref) (authn.UserCredential, error) {
+	return read(s, s.user, ref)
+}
+
+// read counts one read and looks ref's hash up in m.
+func read[T any](s *countingSource, m map[string]T, ref secret.Ref) (T, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.reads++
-	c, ok := s.user[ref.Hash]
+	c, ok := m[ref.Hash]
 	if !ok {
 		return c, errs.E(errs.NotFound, "token", "No such token.")
 	}

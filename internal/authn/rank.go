@@ -13,14 +13,7 @@ import "github.com/latchkey/latchkey/internal/errs"
 // a role change, call it with the user's current role and again with the
 // new one (an admin cannot make an owner either). Errors: Forbidden.
 func (p *Principal) CheckManage(target Role) error {
-	if err := p.Check(ManageUsers); err != nil {
-		return err
-	}
-	if !p.Role.AtLeast(target) {
-		return errs.E(errs.Forbidden, "role", "Your role ("+string(p.Role)+
-			") may not act on a user whose role ("+string(target)+") is above it.")
-	}
-	return nil
+	return p.checkRank(ManageUsers, target, "role", "act on")
 }
 
 // CheckIssueOBO returns nil when p may issue an on-behalf-of token for a
@@ -29,12 +22,18 @@ func (p *Principal) CheckManage(target Role) error {
 // up to admin and an owner for anyone. Errors: Forbidden, on the field
 // "user".
 func (p *Principal) CheckIssueOBO(target Role) error {
-	if err := p.Check(IssueOBO); err != nil {
+	return p.checkRank(IssueOBO, target, "user", "issue on-behalf-of tokens for")
+}
+
+// checkRank returns nil when p may do a, to a user of role target: p's
+// role is at least target's. The Forbidden error is on field.
+func (p *Principal) checkRank(a Action, target Role, field, doing string) error {
+	if err := p.Check(a); err != nil {
 		return err
 	}
 	if !p.Role.AtLeast(target) {
-		return errs.E(errs.Forbidden, "user", "Your role ("+string(p.Role)+
-			") may not issue on-behalf-of tokens for a user whose role ("+string(target)+") is above it.")
+		return errs.E(errs.Forbidden, field, "Your role ("+string(p.Role)+
+			") may not "+doing+" a user whose role ("+string(target)+") is above it.")
 	}
 	return nil
 }

@@ -24,19 +24,18 @@ import (
 // MaxBody is the largest request body accepted (SPEC §3: 64 KiB).
 const MaxBody = 64 << 10
 
-// Request types say what they accept with validator tags; these are
-// Latchkey's own tags beside the library's (required, max, oneof, email,
-// mongodb for a 24-hex id …):
+// embedded names an embedded struct in a validator namespace; Validate
+// leaves it out of field names.
+const embedded = "~"
+
+// validate checks request types, which say what they accept with validator
+// tags. These are Latchkey's own tags beside the library's (required, max,
+// oneof, email, mongodb for a 24-hex id …):
 //
 //	safetext  a name a person gave: no control or bidirectional formatting
 //	          characters (package text)
 //	rfc3339   a time such as 2026-01-02T15:04:05Z
 //	limit     a page size, 1 to page.MaxLimit
-//
-// embedded names an embedded struct in a validator namespace; Validate
-// leaves it out of field names.
-const embedded = "~"
-
 var validate = func() *validator.Validate {
 	v := validator.New(validator.WithRequiredStructEnabled())
 	v.RegisterTagNameFunc(func(f reflect.StructField) string {
