@@ -23,8 +23,8 @@ var ErrTargetNotEmpty = errs.E(errs.Conflict, "target", "The target store is not
 // Copy copies a whole installation from one store to another (latchkey
 // migrate): every tenant with its settings and status, users with their
 // password hashes, app tokens, user tokens with their refresh chains, and
-// audit records, record by record with their ids, so every token string
-// stays valid. Lockout claims are not copied: they only count failed logins
+// audit records, record by record with their ids, and the token tag keys,
+// so every token string stays valid. Lockout claims are not copied: they only count failed logins
 // of the current window. It refuses a target that has any tenant. Errors:
 // Conflict (ErrTargetNotEmpty), Unavailable.
 func Copy(ctx context.Context, from, to Store) (CopyReport, error) {
@@ -34,7 +34,18 @@ func Copy(ctx context.Context, from, to Store) (CopyReport, error) {
 	} else if len(existing) > 0 {
 		return rep, ErrTargetNotEmpty
 	}
-	err := pages(func(pg page.Page) (int, string, error) {
+	keys, err := from.Keys().Keys(ctx)
+	if err != nil {
+		return rep, fmt.Errorf("copy keys: %w", err)
+	}
+	for _, k := range keys {
+		if err := to.Keys().InsertKey(ctx, k); errs.Is(err, errs.Conflict) {
+			return rep, ErrTargetNotEmpty // keys of another installation: its tokens would not verify
+		} else if err != nil {
+			return rep, fmt.Errorf("copy keys: %w", err)
+		}
+	}
+	err = pages(func(pg page.Page) (int, string, error) {
 		list, next, err := from.Tenants().Find(ctx, pg)
 		for _, t := range list {
 			if err := to.Tenants().Insert(ctx, &t); err != nil {

@@ -7,6 +7,7 @@ import (
 	"github.com/latchkey/latchkey/apptokens"
 	"github.com/latchkey/latchkey/internal/audit"
 	"github.com/latchkey/latchkey/internal/lastused"
+	"github.com/latchkey/latchkey/internal/secret"
 	"github.com/latchkey/latchkey/tenants"
 	"github.com/latchkey/latchkey/usertokens"
 )
@@ -23,6 +24,8 @@ type Store interface {
 	Audit() audit.Store
 	// LastUsed writes the batched last_used times.
 	LastUsed() lastused.Writer
+	// Keys keeps the installation's token tag keys (SPEC §2).
+	Keys() secret.KeyStore
 	// Engine names the engine ("sqlite", "mongodb") for logs and metrics.
 	Engine() string
 	// Ping checks that the store answers. Errors: Unavailable.

@@ -51,6 +51,16 @@ func (m *Main) Open(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if len(c.Tokens.TagKeys) == 0 {
+		// The installation's keys, kept in the store (made with the first
+		// start), so every instance and every restart tags alike.
+		keys, err := secret.LoadKeyring(ctx, store.Keys(), time.Now())
+		if err != nil {
+			_ = store.Close()
+			return fmt.Errorf("load the token tag keys: %w", err)
+		}
+		secret.Install(keys)
+	}
 	m.Store = store
 	m.App, err = admin.New(admin.Options{Store: store, Logger: m.Logger, CacheTTL: c.Cache.TTL, CacheSize: c.Cache.Size,
 		Password:       secret.Argon2{MemoryKiB: c.Password.Memory, Iterations: c.Password.Iterations, Parallelism: c.Password.Parallelism},

@@ -61,10 +61,6 @@ func serve(ctx context.Context, args, env []string, stdout, stderr io.Writer) er
 	// the one held now (with the port it picked, for port 0), and it is
 	// held until then.
 	m.Config.Server.Addr = ln.Addr().String()
-	if len(m.Config.Tokens.TagKeys) == 0 {
-		m.Logger.Warn("tokens.tag_keys is not set: this process tags token strings with a key of its own, " +
-			"so tokens it makes stop working when it restarts and other instances refuse them")
-	}
 	if err := m.Open(ctx); err != nil {
 		ln.Close()
 		return err

@@ -21,11 +21,6 @@ func storeEnv(dir string, extra ...string) []string {
 	}, extra...)
 }
 
-// tagKeys is tokens.tag_keys for tests whose serve instances run as
-// processes of their own: instances of one installation share the keys
-// their token strings are tagged with.
-const tagKeys = "LATCHKEY_TOKENS_TAG_KEYS=1:dGVzdC10YWcta2V5LXRlc3QtdGFnLWtleS10ZXN0LXRhZy0="
-
 // syncBuffer is a bytes.Buffer safe for a writer and a reader in two
 // goroutines.
 type syncBuffer struct {

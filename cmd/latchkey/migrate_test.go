@@ -10,11 +10,14 @@ import (
 
 	"github.com/latchkey/latchkey/configs"
 	"github.com/latchkey/latchkey/internal/mongo/mongotest"
+	"github.com/latchkey/latchkey/internal/secret"
 )
 
-// openMainOn opens and runs a Main on the store cfg names.
+// openMainOn opens and runs a Main on the store cfg names, as a new
+// process would: with no tag keys but the ones the store keeps.
 func openMainOn(t *testing.T, cfg configs.Store) *Main {
 	t.Helper()
+	secret.Install(secret.NewProcessKeyring())
 	c := configs.Default()
 	c.Store = cfg
 	c.Server.Addr = "127.0.0.1:0"

@@ -10,11 +10,13 @@ import (
 
 	"github.com/latchkey/latchkey/admin"
 	"github.com/latchkey/latchkey/configs"
+	"github.com/latchkey/latchkey/internal/secret"
 )
 
 // openMain opens and runs a Main on the data in dir.
 func openMain(t *testing.T, dir string) *Main {
 	t.Helper()
+	secret.Install(secret.NewProcessKeyring()) // as a new process: only the store's keys
 	cfg := configs.Default()
 	cfg.Store.DataDir = dir
 	cfg.Server.Addr = "127.0.0.1:0"

@@ -17,11 +17,12 @@ type instance struct {
 }
 
 // startServe runs `latchkey serve` as a process of its own with env (which
-// names its store).
+// names its store). No tag keys are configured: the instances share the
+// ones kept in the store.
 func startServe(t *testing.T, env ...string) instance {
 	t.Helper()
 	env = append([]string{"LATCHKEY_SERVER_ADDR=127.0.0.1:0",
-		"LATCHKEY_LOG_LEVEL=warn", "LATCHKEY_ADMIN_PASSWORD=owner-password", tagKeys}, env...)
+		"LATCHKEY_LOG_LEVEL=warn", "LATCHKEY_ADMIN_PASSWORD=owner-password"}, env...)
 	out := startProcess(t, env, "/console/", "serve")
 	i := strings.Index(out, "http://127.0.0.1:")
 	if i < 0 {
