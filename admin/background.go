@@ -87,6 +87,12 @@ func (a *App) registerMetrics(m *metrics.Metrics) {
 		return float64(misses)
 	})
 	m.Gauge("latchkey_cache_entries", "Verified credentials held in the cache.", func() float64 { return float64(a.Cache.Len()) })
+	if h := a.hashes; h != nil {
+		m.Gauge("latchkey_password_hashes_running", "Password hashes running (at most password.max_concurrent).",
+			func() float64 { return float64(h.Running()) })
+		m.Gauge("latchkey_password_hashes_waiting", "Logins waiting for a password hash slot (at most password.max_queued).",
+			func() float64 { return float64(h.Waiting()) })
+	}
 	lu := func(f func(lastused.Stats) float64) func() float64 {
 		return func() float64 { return f(a.LastUsed.Stats()) }
 	}

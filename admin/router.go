@@ -26,11 +26,14 @@ import (
 
 // Options configure an App.
 type Options struct {
-	Store          Store
-	Logger         *zap.Logger
-	CacheTTL       time.Duration
-	CacheSize      int
-	Password       secret.Argon2
+	Store     Store
+	Logger    *zap.Logger
+	CacheTTL  time.Duration
+	CacheSize int
+	Password  secret.Argon2
+	// Hashes bounds the password hashes running at once
+	// (password.max_concurrent); nil sets no bound.
+	Hashes         *secret.Limiter
 	TrustedProxies []string
 	// LastUsedFlush is how often last_used is written
 	// (tokens.last_used_flush); 0 means one minute.
@@ -58,6 +61,7 @@ type App struct {
 	Handler   http.Handler
 	engine    *gin.Engine
 	log       *zap.Logger
+	hashes    *secret.Limiter
 
 	stopJobs  context.CancelFunc
 	jobs      sync.WaitGroup
@@ -73,14 +77,14 @@ func New(o Options) (*App, error) {
 	if now == nil {
 		now = time.Now
 	}
-	a := &App{Store: o.Store, log: o.Logger, Cache: authn.NewCache(o.CacheTTL, o.CacheSize, now)}
+	a := &App{Store: o.Store, log: o.Logger, hashes: o.Hashes, Cache: authn.NewCache(o.CacheTTL, o.CacheSize, now)}
 	st := o.Store
 	a.Audit = &audit.Log{Store: st.Audit(), Logger: o.Logger, Now: now}
 	a.Tenants = &tenants.Service{Store: st.Tenants(), Invalidate: a.Cache.Invalidate, Now: now}
 	a.AppTokens = &apptokens.Service{Tenants: a.Tenants, Store: st.AppTokens(), Invalidate: a.Cache.Invalidate, Now: now}
-	a.Users = &users.Service{Store: st.Users(), Hasher: o.Password, Invalidate: a.Cache.Invalidate, Now: now}
+	a.Users = &users.Service{Store: st.Users(), Hasher: o.Password, Hashes: o.Hashes, Invalidate: a.Cache.Invalidate, Now: now}
 	a.Tokens = &usertokens.Service{Tenants: a.Tenants, Users: a.Users, Store: st.UserTokens(), Claims: st.Claims(),
-		Invalidate: a.Cache.Invalidate, Now: now, DummyHash: o.Password.HashPassword(secret.NewPassword())}
+		Invalidate: a.Cache.Invalidate, Now: now, DummyHash: o.Password.HashPassword(secret.NewPassword()), Hashes: o.Hashes}
 	a.Users.Tokens = a.Tokens
 	a.Tenants.Provisioner = &Provisioner{Tenants: a.Tenants, Users: a.Users, AppTokens: a.AppTokens}
 	a.LastUsed = lastused.New(st.LastUsed())

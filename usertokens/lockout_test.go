@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/latchkey/latchkey/internal/secret"
 	"github.com/latchkey/latchkey/internal/testserver"
 	"github.com/latchkey/latchkey/usertokens"
 )
@@ -223,5 +224,33 @@ func TestLockoutRebuildsALostLock(t *testing.T) {
 	}
 	if lock, err := usertokens.LockOf(ctx, f.s.App.Tokens, f.a.ID, "mem"); err != nil || lock == nil {
 		t.Errorf("got lock %v (%v), want it rebuilt", lock, err)
+	}
+}
+
+// With every password-hash slot and the queue taken, a login is answered
+// 503 with Retry-After at once, before it claims anything of the lockout,
+// and a later login goes through: a flood of logins holds bounded memory
+// and costs nobody a lockout slot (SPEC §5, bounded memory).
+func TestLoginBeyondTheHashQueue(t *testing.T) {
+	hashes := secret.NewLimiter(1, 0, time.Second)
+	f := newFlowOn(t, testserver.StartWith(t, testserver.Options{Hashes: hashes}), "busy", nil)
+	release, err := hashes.Acquire(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	checks := usertokens.PasswordChecks(f.s.App.Tokens)
+	r := f.login(t, "mem", "mem-password", nil)
+	if r.Status != http.StatusServiceUnavailable || r.Header.Get("Retry-After") != "1" {
+		t.Errorf("with the slot taken: got %d, Retry-After %q; want 503 and 1", r.Status, r.Header.Get("Retry-After"))
+	}
+	if n := f.claimCount(t, "mem"); n != 0 {
+		t.Errorf("the refused login holds %d lockout claims, want 0", n)
+	}
+	if got := usertokens.PasswordChecks(f.s.App.Tokens) - checks; got != 0 {
+		t.Errorf("the refused login checked %d passwords, want 0", got)
+	}
+	release()
+	if r := f.login(t, "mem", "mem-password", nil); r.Status != http.StatusOK {
+		t.Errorf("after the slot was given back: got %d %s, want 200", r.Status, r.Body)
 	}
 }

@@ -26,6 +26,8 @@ type Service struct {
 	// DummyHash is checked against the password of unknown users, so that
 	// they take as long as known ones.
 	DummyHash string
+	// Hashes bounds the password checks running at once (nil: no bound).
+	Hashes *secret.Limiter
 
 	checks atomic.Int64 // passwords checked
 	// beforeRefreshInsert, when set (by tests), runs in Refresh after the

@@ -29,6 +29,8 @@ type Service struct {
 	Store  Store
 	Tokens Tokens
 	Hasher secret.Argon2
+	// Hashes bounds the password hashes running at once (nil: no bound).
+	Hashes *secret.Limiter
 	// Invalidate drops a tenant's cached credentials on this instance.
 	Invalidate func(tenantID string)
 	Now        func() time.Time
@@ -63,13 +65,28 @@ func (s *Service) Create(ctx context.Context, tenantID string, in New, by *authn
 	if by != nil && in.Role == authn.Owner && by.Role != authn.Owner {
 		return nil, errs.E(errs.Forbidden, "role", "Only an owner may create owners.")
 	}
+	hash, err := s.hash(ctx, in.Password)
+	if err != nil {
+		return nil, err
+	}
 	now := clock.Stored(s.Now())
 	u := &User{ID: ids.New(), Username: in.Username, UsernameKey: UsernameKey(in.Username), Email: in.Email,
-		Role: in.Role, Status: Active, PasswordHash: s.Hasher.HashPassword(in.Password), Created: now, Updated: now}
+		Role: in.Role, Status: Active, PasswordHash: hash, Created: now, Updated: now}
 	if err := s.Store.Insert(ctx, tenantID, u); err != nil {
 		return nil, err
 	}
 	return u, nil
+}
+
+// hash hashes password in one of the hash slots. Errors: Unavailable
+// (every slot and the queue taken).
+func (s *Service) hash(ctx context.Context, password string) (string, error) {
+	release, err := s.Hashes.Acquire(ctx)
+	if err != nil {
+		return "", err
+	}
+	defer release()
+	return s.Hasher.HashPassword(password), nil
 }
 
 // Get returns user id of tenant. Errors: NotFound.
@@ -139,7 +156,9 @@ func (s *Service) Update(ctx context.Context, p *authn.Principal, id ids.ID, pat
 		return nil, err
 	}
 	if patch.Password != nil {
-		u.PasswordHash = s.Hasher.HashPassword(*patch.Password)
+		if u.PasswordHash, err = s.hash(ctx, *patch.Password); err != nil {
+			return nil, err
+		}
 	}
 	u.Updated = clock.Stored(s.Now())
 	if err := s.Store.Replace(ctx, p.TenantID, u); err != nil {

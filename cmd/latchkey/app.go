@@ -64,6 +64,7 @@ func (m *Main) Open(ctx context.Context) error {
 	m.Store = store
 	m.App, err = admin.New(admin.Options{Store: store, Logger: m.Logger, CacheTTL: c.Cache.TTL, CacheSize: c.Cache.Size,
 		Password:       secret.Argon2{MemoryKiB: c.Password.Memory, Iterations: c.Password.Iterations, Parallelism: c.Password.Parallelism},
+		Hashes:         secret.NewLimiter(c.Password.PasswordSlots(), c.Password.MaxQueued, time.Second),
 		TrustedProxies: c.Server.TrustedProxies,
 		LastUsedFlush:  c.Tokens.LastUsedFlush, PurgeInterval: c.Tokens.PurgeInterval, Retention: c.Tokens.Retention})
 	return err

@@ -51,6 +51,8 @@ type Options struct {
 	// LastUsedFlush is how often the App writes last_used; default one
 	// minute (tests call App.LastUsed.Flush or App.Close instead).
 	LastUsedFlush time.Duration
+	// Hashes bounds the password hashes running at once; default none.
+	Hashes *secret.Limiter
 	// PurgeInterval runs the App's purge of records expired more than
 	// Retention ago (by the test clock); default 0, no periodic purge.
 	PurgeInterval, Retention time.Duration
@@ -79,7 +81,7 @@ func StartWith(tb testing.TB, o Options) *Server {
 		o.Logger = zaptest.NewLogger(tb, zaptest.Level(zap.WarnLevel))
 	}
 	app, err := admin.New(admin.Options{Store: store, Logger: o.Logger, CacheTTL: o.CacheTTL, CacheSize: 10000,
-		Password: FastArgon2, Now: o.Clock.Now, LastUsedFlush: o.LastUsedFlush,
+		Password: FastArgon2, Hashes: o.Hashes, Now: o.Clock.Now, LastUsedFlush: o.LastUsedFlush,
 		PurgeInterval: o.PurgeInterval, Retention: o.Retention})
 	if err != nil {
 		tb.Fatalf("admin.New: %v", err)
