@@ -5,31 +5,16 @@ import (
 	"errors"
 	"testing"
 
-	"go.uber.org/zap"
-	"go.uber.org/zap/zaptest"
-
 	"github.com/latchkey/latchkey/admin"
 	"github.com/latchkey/latchkey/configs"
-	"github.com/latchkey/latchkey/internal/secret"
 )
 
-// openMain opens and runs a Main on the data in dir.
+// openMain opens and runs a Main on the SQLite data in dir.
 func openMain(t *testing.T, dir string) *Main {
 	t.Helper()
-	secret.Install(secret.NewProcessKeyring()) // as a new process: only the store's keys
-	cfg := configs.Default()
-	cfg.Store.DataDir = dir
-	cfg.Server.Addr = "127.0.0.1:0"
-	m := NewMain(cfg, zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel)))
-	if err := m.Open(context.Background()); err != nil {
-		m.Close()
-		t.Fatalf("Open: %v", err)
-	}
-	if err := m.Run(context.Background()); err != nil {
-		m.Close()
-		t.Fatalf("Run: %v", err)
-	}
-	return m
+	cfg := configs.Default().Store
+	cfg.DataDir = dir
+	return openMainOn(t, cfg)
 }
 
 // Stopping and starting again on the same data keeps every token valid:
