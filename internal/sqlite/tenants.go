@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/latchkey/latchkey/internal/errs"
 	"github.com/latchkey/latchkey/internal/page"
 	"github.com/latchkey/latchkey/tenants"
 )
@@ -138,16 +137,4 @@ func (s tenantStore) Delete(ctx context.Context, id string) error {
 		return err
 	})
 	return s.db.changed("delete tenant", n, err, tenants.ErrNotFound)
-}
-
-// changed turns an update's or delete's count of changed rows into
-// notFound when it is 0 (and a missing tenant file into notFound too).
-func (db *DB) changed(op string, n int64, err error, notFound *errs.Error) error {
-	if err != nil {
-		return db.fail(op, err, notFound)
-	}
-	if n == 0 {
-		return notFound
-	}
-	return nil
 }
