@@ -21,11 +21,16 @@ var (
 )
 
 // Messages of translated errors.
-var (
-	msgUnavailable = map[string]string{"store": "The store is unavailable. Try again shortly."}
-	msgConflict    = map[string]string{"id": "Already exists."}
-	msgNotFound    = map[string]string{"id": "Not found."}
+const (
+	msgUnavailable = "The store is unavailable. Try again shortly."
+	msgConflict    = "Already exists."
+	msgNotFound    = "Not found."
 )
+
+// coded returns err as an error of code, with field's message.
+func coded(code errs.Code, field, msg string, err error) *errs.Error {
+	return &errs.Error{Code: code, Fields: map[string]string{field: msg}, Cause: err}
+}
 
 // fail turns an error of operation op into Latchkey's codes: no rows and a
 // missing tenant file become notFound (a missing file tenants.ErrNotFound
@@ -45,16 +50,16 @@ func (db *DB) fail(op string, err error, notFound *errs.Error) error {
 		if notFound != nil {
 			return notFound
 		}
-		return &errs.Error{Code: errs.NotFound, Fields: msgNotFound, Cause: fmt.Errorf("%s: %w", op, err)}
+		return coded(errs.NotFound, "id", msgNotFound, fmt.Errorf("%s: %w", op, err))
 	case errors.Is(err, errNoTenant):
 		if notFound != nil {
 			return notFound
 		}
 		return tenants.ErrNotFound
 	case isUnique(err):
-		return &errs.Error{Code: errs.Conflict, Fields: msgConflict, Cause: fmt.Errorf("%s: %w", op, err)}
+		return coded(errs.Conflict, "id", msgConflict, fmt.Errorf("%s: %w", op, err))
 	case db.unavailable(err):
-		return &errs.Error{Code: errs.Unavailable, Fields: msgUnavailable, Cause: fmt.Errorf("%s: %w", op, err)}
+		return coded(errs.Unavailable, "store", msgUnavailable, fmt.Errorf("%s: %w", op, err))
 	default:
 		return fmt.Errorf("sqlite: %s: %w", op, err)
 	}
