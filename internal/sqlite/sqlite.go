@@ -51,7 +51,11 @@ type Options struct {
 	// BusyTimeout is how long a statement waits for another connection's
 	// or process's lock before it fails as unavailable (5 s when 0).
 	BusyTimeout time.Duration
-	// Timeout bounds each store operation (store.timeout; none when 0).
+	// Timeout bounds each store operation's wait for its file to open,
+	// and each list, purge batch and last_used flush (store.timeout; none
+	// when 0). A statement by key (a lookup, or a write of rows an index
+	// names) runs to its end, bounded by its index and, while it waits for
+	// a lock, by BusyTimeout.
 	Timeout time.Duration
 }
 
@@ -180,6 +184,9 @@ func (db *DB) inTenant(ctx context.Context, tenantID string, f func(context.Cont
 	if db.closed.Load() {
 		return errClosed
 	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	ctx, cancel := db.bound(ctx)
 	defer cancel()
 	h, err := db.pool.acquire(ctx, tenantID)
@@ -199,6 +206,9 @@ func (db *DB) inTenant(ctx context.Context, tenantID string, f func(context.Cont
 func (db *DB) inControl(ctx context.Context, f func(context.Context, *file) error) error {
 	if db.closed.Load() {
 		return errClosed
+	}
+	if err := ctx.Err(); err != nil {
+		return err
 	}
 	ctx, cancel := db.bound(ctx)
 	defer cancel()
