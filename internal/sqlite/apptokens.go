@@ -11,11 +11,8 @@ import (
 
 // Insert implements apptokens.Store.
 func (s appTokenStore) Insert(ctx context.Context, tenantID string, t *apptokens.Token) error {
-	err := s.db.inTenant(ctx, tenantID, func(ctx context.Context, f *file) error {
-		_, err := f.exec(ctx, qAppTokenInsert, idArg(t.ID), t.Hash, t.Name, t.Created.UnixMilli(), optID(t.CreatedBy),
-			t.Expires.UnixMilli(), optTime(t.LastUsed))
-		return err
-	})
+	_, err := s.db.execIn(ctx, tenantID, qAppTokenInsert, idArg(t.ID), t.Hash, t.Name, t.Created.UnixMilli(),
+		optID(t.CreatedBy), t.Expires.UnixMilli(), optTime(t.LastUsed))
 	return s.db.fail("insert app token", err, nil)
 }
 
@@ -26,18 +23,7 @@ func scanAppToken(sc scanner, t *apptokens.Token) error {
 
 // FindByID implements apptokens.Store.
 func (s appTokenStore) FindByID(ctx context.Context, tenantID string, id ids.ID) (*apptokens.Token, error) {
-	var t apptokens.Token
-	err := s.db.inTenant(ctx, tenantID, func(ctx context.Context, f *file) error {
-		st, err := f.stmt(ctx, qAppTokenByID)
-		if err != nil {
-			return err
-		}
-		return scanAppToken(st.QueryRowContext(ctx, idArg(id)), &t)
-	})
-	if err != nil {
-		return nil, s.db.fail("find app token", err, apptokens.ErrNotFound)
-	}
-	return &t, nil
+	return findIn(ctx, s.db, tenantID, "find app token", qAppTokenByID, idArg(id), scanAppToken, apptokens.ErrNotFound)
 }
 
 // Find implements apptokens.Store.
@@ -51,51 +37,24 @@ func (s appTokenStore) Find(ctx context.Context, tenantID string, pg page.Page) 
 	if after != nil {
 		q, args = qAppTokenAfter, []any{idArg(*after), limit + 1}
 	}
-	var list []apptokens.Token
-	err = s.db.inTenant(ctx, tenantID, func(ctx context.Context, f *file) error {
-		rows, err := f.query(ctx, q, args...)
-		if err != nil {
-			return err
-		}
-		list, err = collect(rows, scanAppToken)
-		return err
-	})
-	if err = emptyIfGone(err); err != nil {
-		return nil, "", s.db.fail("list app tokens", err, nil)
-	}
-	list, next := pageOf(list, limit, func(t *apptokens.Token) string { return t.ID.Hex() })
-	return list, next, nil
+	return pageIn(ctx, s.db, tenantID, "list app tokens", q, args, limit, scanAppToken,
+		func(t *apptokens.Token) string { return t.ID.Hex() })
 }
 
 // LiveExcept implements apptokens.Store.
 func (s appTokenStore) LiveExcept(ctx context.Context, tenantID string, except ids.ID, now time.Time) (bool, error) {
-	var found bool
-	err := s.db.inTenant(ctx, tenantID, func(ctx context.Context, f *file) error {
-		var one int
-		err := f.one(ctx, qAppTokenLiveExcept, []any{now.UnixMilli(), idArg(except)}, &one)
-		found, err = exists(err)
-		return err
-	})
-	return found, s.db.fail("find live app token", emptyIfGone(err), nil)
+	return s.db.existsIn(ctx, tenantID, "find live app token", qAppTokenLiveExcept, now.UnixMilli(), idArg(except))
 }
 
 // SetExpires implements apptokens.Store.
 func (s appTokenStore) SetExpires(ctx context.Context, tenantID string, id ids.ID, expires time.Time) error {
-	var n int64
-	err := s.db.inTenant(ctx, tenantID, func(ctx context.Context, f *file) (err error) {
-		n, err = f.exec(ctx, qAppTokenSetExpires, expires.UnixMilli(), idArg(id))
-		return err
-	})
+	n, err := s.db.execIn(ctx, tenantID, qAppTokenSetExpires, expires.UnixMilli(), idArg(id))
 	return s.db.changed("set app token expiry", n, err, apptokens.ErrNotFound)
 }
 
 // Delete implements apptokens.Store.
 func (s appTokenStore) Delete(ctx context.Context, tenantID string, id ids.ID) error {
-	var n int64
-	err := s.db.inTenant(ctx, tenantID, func(ctx context.Context, f *file) (err error) {
-		n, err = f.exec(ctx, qAppTokenDelete, idArg(id))
-		return err
-	})
+	n, err := s.db.execIn(ctx, tenantID, qAppTokenDelete, idArg(id))
 	return s.db.changed("delete app token", n, err, apptokens.ErrNotFound)
 }
 

@@ -14,11 +14,8 @@ func (s auditStore) Insert(ctx context.Context, tenantID string, r *audit.Record
 	if r.ID.IsZero() {
 		r.ID = ids.NewAt(r.At)
 	}
-	err := s.db.inTenant(ctx, tenantID, func(ctx context.Context, f *file) error {
-		_, err := f.exec(ctx, qAuditInsert, idArg(r.ID), r.At.UnixMilli(), r.Action, optID(r.User), r.Username,
-			optID(r.Actor), r.Target, r.IP, r.RequestID, r.Outcome, r.Detail)
-		return err
-	})
+	_, err := s.db.execIn(ctx, tenantID, qAuditInsert, idArg(r.ID), r.At.UnixMilli(), r.Action, optID(r.User),
+		r.Username, optID(r.Actor), r.Target, r.IP, r.RequestID, r.Outcome, r.Detail)
 	return s.db.fail("insert audit record", err, nil)
 }
 
@@ -35,18 +32,6 @@ func (s auditStore) Find(ctx context.Context, tenantID string, flt audit.Filter,
 	}
 	limit := limitOf(pg)
 	q, args := auditFindSQL(flt, after, limit+1)
-	var list []audit.Record
-	err = s.db.inTenant(ctx, tenantID, func(ctx context.Context, f *file) error {
-		rows, err := f.query(ctx, q, args...)
-		if err != nil {
-			return err
-		}
-		list, err = collect(rows, scanRecord)
-		return err
-	})
-	if err = emptyIfGone(err); err != nil {
-		return nil, "", s.db.fail("list audit records", err, nil)
-	}
-	list, next := pageOf(list, limit, func(r *audit.Record) string { return r.ID.Hex() })
-	return list, next, nil
+	return pageIn(ctx, s.db, tenantID, "list audit records", q, args, limit, scanRecord,
+		func(r *audit.Record) string { return r.ID.Hex() })
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -47,22 +48,29 @@ func TestTenantRoundTripAndPages(t *testing.T) {
 		t.Errorf("bad cursor: %v", err)
 	}
 	var slugs []string
-	pg := page.Page{Limit: 2}
-	for {
-		list, next, err := db.Tenants().Find(ctx, pg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, tn := range list {
-			slugs = append(slugs, tn.Slug)
-		}
-		if next == "" {
-			break
-		}
-		pg.Cursor = next
+	for _, tn := range allPages(t, 2, func(pg page.Page) ([]tenants.Tenant, string, error) { return db.Tenants().Find(ctx, pg) }) {
+		slugs = append(slugs, tn.Slug)
 	}
 	if len(slugs) != 5 || !sortedStrings(slugs) {
 		t.Errorf("pages of tenants: %v, want 5 slugs in order", slugs)
+	}
+}
+
+// allPages reads a whole list, limit items a page, following the cursors.
+func allPages[T any](t *testing.T, limit int, find func(page.Page) ([]T, string, error)) []T {
+	t.Helper()
+	var all []T
+	pg := page.Page{Limit: limit}
+	for {
+		list, next, err := find(pg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		all = append(all, list...)
+		if next == "" {
+			return all
+		}
+		pg.Cursor = next
 	}
 }
 
@@ -112,19 +120,8 @@ func TestUserFilters(t *testing.T) {
 		{users.Filter{Status: users.Active, Q: "c"}, nil},
 	} {
 		var names []string
-		pg := page.Page{Limit: 2}
-		for {
-			list, next, err := db.Users().Find(ctx, tn, c.f, pg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, u := range list {
-				names = append(names, u.Username)
-			}
-			if next == "" {
-				break
-			}
-			pg.Cursor = next
+		for _, u := range allPages(t, 2, func(pg page.Page) ([]users.User, string, error) { return db.Users().Find(ctx, tn, c.f, pg) }) {
+			names = append(names, u.Username)
 		}
 		if fmt.Sprint(names) != fmt.Sprint(c.want) {
 			t.Errorf("Find(%+v): got %v, want %v (in id order)", c.f, names, c.want)
@@ -317,23 +314,8 @@ func TestAuditFilters(t *testing.T) {
 	} {
 		for _, limit := range []int{1, 3, 10} {
 			var got []int
-			pg := page.Page{Limit: limit}
-			for {
-				list, next, err := db.Audit().Find(ctx, tn, c.f, pg)
-				if err != nil {
-					t.Fatal(err)
-				}
-				for _, r := range list {
-					for i, id := range all {
-						if id == r.ID {
-							got = append(got, i)
-						}
-					}
-				}
-				if next == "" {
-					break
-				}
-				pg.Cursor = next
+			for _, r := range allPages(t, limit, func(pg page.Page) ([]audit.Record, string, error) { return db.Audit().Find(ctx, tn, c.f, pg) }) {
+				got = append(got, slices.Index(all, r.ID))
 			}
 			if fmt.Sprint(got) != fmt.Sprint(c.want) {
 				t.Errorf("Find(%+v) in pages of %d: got %v, want %v", c.f, limit, got, c.want)

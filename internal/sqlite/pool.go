@@ -110,10 +110,7 @@ func (p *pool) add(ctx context.Context, id string) (*handle, error) {
 	close(h.ready)
 	var victims []*handle
 	if err != nil {
-		if p.files[id] == h {
-			delete(p.files, id)
-		}
-		h.dead = true
+		p.evict(h)
 	} else {
 		victims = p.trim()
 	}
@@ -151,23 +148,34 @@ func (p *pool) release(h *handle) {
 func (p *pool) trim() []*handle {
 	var victims []*handle
 	for len(p.files) > p.limit && p.idle.Len() > 0 {
-		h := p.idle.Remove(p.idle.Front()).(*handle)
-		h.elem = nil
-		h.dead = true
-		delete(p.files, h.id)
+		h := p.idle.Front().Value.(*handle)
+		p.evict(h)
 		victims = append(victims, h)
 	}
 	return victims
+}
+
+// evict takes h out of the pool, with p.mu held: no acquire returns it
+// again, and its file closes at its last release, or, when nobody uses it,
+// by the caller at once (evict then reports true).
+func (p *pool) evict(h *handle) (idle bool) {
+	if p.files[h.id] == h {
+		delete(p.files, h.id)
+	}
+	h.dead = true
+	if h.elem == nil {
+		return false
+	}
+	p.idle.Remove(h.elem)
+	h.elem = nil
+	return true
 }
 
 // discard takes h out of the pool: no later acquire returns it, and its
 // file closes at its last release.
 func (p *pool) discard(h *handle) {
 	p.mu.Lock()
-	if p.files[h.id] == h {
-		delete(p.files, h.id)
-	}
-	h.dead = true
+	p.evict(h) // in use by the caller: closed at its release
 	p.mu.Unlock()
 }
 
@@ -198,14 +206,8 @@ func (p *pool) deleteFiles(id string, remove func() error) error {
 	}
 	p.deleting[id] = true
 	var victims []*handle
-	if h := p.files[id]; h != nil {
-		delete(p.files, id)
-		h.dead = true
-		if h.elem != nil {
-			p.idle.Remove(h.elem)
-			h.elem = nil
-			victims = append(victims, h)
-		}
+	if h := p.files[id]; h != nil && p.evict(h) {
+		victims = append(victims, h)
 	}
 	p.mu.Unlock()
 	closeAll(victims)
@@ -222,12 +224,8 @@ func (p *pool) close() error {
 	p.mu.Lock()
 	p.closed = true
 	var victims []*handle
-	for id, h := range p.files {
-		delete(p.files, id)
-		h.dead = true
-		if h.elem != nil {
-			p.idle.Remove(h.elem)
-			h.elem = nil
+	for _, h := range p.files {
+		if p.evict(h) {
 			victims = append(victims, h)
 		}
 	}
@@ -235,7 +233,7 @@ func (p *pool) close() error {
 	return closeAll(victims)
 }
 
-// open returns how many tenant files the pool holds.
+// size returns how many tenant files the pool holds.
 func (p *pool) size() int {
 	p.mu.Lock()
 	defer p.mu.Unlock()

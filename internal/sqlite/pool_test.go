@@ -29,7 +29,7 @@ func use(tb testing.TB, db *DB, id string) {
 	}
 	defer db.pool.release(h)
 	var v int
-	if err := h.one(context.Background(), qVersion, nil, &v); err != nil {
+	if err := h.row(context.Background(), qVersion).Scan(&v); err != nil {
 		tb.Fatalf("use %s: %v", id, err)
 	}
 }
@@ -80,7 +80,7 @@ func TestPoolNeverClosesAFileInUse(t *testing.T) {
 	}
 	for i, h := range held {
 		var v int
-		if err := h.one(ctx, qVersion, nil, &v); err != nil {
+		if err := h.row(ctx, qVersion).Scan(&v); err != nil {
 			t.Fatalf("file %d in use after others opened: %v", i, err)
 		}
 		db.pool.release(h)
@@ -116,7 +116,7 @@ func TestPoolUnderConcurrency(t *testing.T) {
 					return
 				}
 				var v int
-				err = h.one(context.Background(), qVersion, nil, &v)
+				err = h.row(context.Background(), qVersion).Scan(&v)
 				db.pool.release(h)
 				if err != nil {
 					errc <- fmt.Errorf("tenant %s: %w", tid, err)
@@ -149,7 +149,7 @@ func TestPoolDeleteWhileInUse(t *testing.T) {
 		t.Fatal(err)
 	}
 	var v int
-	if err := h.one(ctx, qVersion, nil, &v); err != nil {
+	if err := h.row(ctx, qVersion).Scan(&v); err != nil {
 		t.Fatalf("file in use during its tenant's deletion: %v", err)
 	}
 	if _, err := db.pool.acquire(ctx, tid); err != errNoTenant {

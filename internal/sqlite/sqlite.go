@@ -29,17 +29,12 @@ import (
 	"path/filepath"
 	"runtime"
 	"strconv"
-	"sync"
 	"sync/atomic"
 	"time"
-
-	"modernc.org/sqlite"
-	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/latchkey/latchkey/admin/users"
 	"github.com/latchkey/latchkey/apptokens"
 	"github.com/latchkey/latchkey/internal/audit"
-	"github.com/latchkey/latchkey/internal/errs"
 	"github.com/latchkey/latchkey/internal/lastused"
 	"github.com/latchkey/latchkey/tenants"
 	"github.com/latchkey/latchkey/usertokens"
@@ -56,7 +51,11 @@ type Options struct {
 	// BusyTimeout is how long a statement waits for another connection's
 	// or process's lock before it fails as unavailable (5 s when 0).
 	BusyTimeout time.Duration
-	// Timeout bounds each store operation (store.timeout; none when 0).
+	// Timeout bounds each store operation's wait for its file to open,
+	// and each list, purge batch and last_used flush (store.timeout; none
+	// when 0). A statement by key (a lookup, or a write of rows an index
+	// names) runs to its end, bounded by its index and, while it waits for
+	// a lock, by BusyTimeout.
 	Timeout time.Duration
 }
 
@@ -126,7 +125,7 @@ func (db *DB) Ping(ctx context.Context) error {
 	ctx, cancel := db.bound(ctx)
 	defer cancel()
 	var v int
-	return db.fail("ping", db.control.one(ctx, qVersion, nil, &v), nil)
+	return db.fail("ping", db.control.row(ctx, qVersion).Scan(&v), nil)
 }
 
 // Close closes every open file. Operations that start afterwards fail as
@@ -185,6 +184,9 @@ func (db *DB) inTenant(ctx context.Context, tenantID string, f func(context.Cont
 	if db.closed.Load() {
 		return errClosed
 	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	ctx, cancel := db.bound(ctx)
 	defer cancel()
 	h, err := db.pool.acquire(ctx, tenantID)
@@ -200,20 +202,13 @@ func (db *DB) inTenant(ctx context.Context, tenantID string, f func(context.Cont
 	return err
 }
 
-// gone reports whether err is SQLite failing to open the file at path
-// because it no longer exists.
-func gone(err error, path string) bool {
-	if code(err) != sqlite3.SQLITE_CANTOPEN {
-		return false
-	}
-	_, serr := os.Stat(path)
-	return errors.Is(serr, os.ErrNotExist)
-}
-
 // inControl runs f on the control file under the operation timeout.
 func (db *DB) inControl(ctx context.Context, f func(context.Context, *file) error) error {
 	if db.closed.Load() {
 		return errClosed
+	}
+	if err := ctx.Err(); err != nil {
+		return err
 	}
 	ctx, cancel := db.bound(ctx)
 	defer cancel()
@@ -329,166 +324,4 @@ func (db *DB) openTenant(ctx context.Context, id string) (*file, os.FileInfo, er
 		return nil, nil, err
 	}
 	return f, info, nil
-}
-
-// file is one open SQLite file with its prepared statements.
-type file struct {
-	db   *sql.DB
-	path string
-
-	mu    sync.Mutex
-	stmts map[string]*sql.Stmt
-}
-
-// stmt returns q prepared on f, preparing it once.
-func (f *file) stmt(ctx context.Context, q string) (*sql.Stmt, error) {
-	f.mu.Lock()
-	s := f.stmts[q]
-	f.mu.Unlock()
-	if s != nil {
-		return s, nil
-	}
-	s, err := f.db.PrepareContext(ctx, q)
-	if err != nil {
-		return nil, err
-	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if prev := f.stmts[q]; prev != nil {
-		_ = s.Close()
-		return prev, nil
-	}
-	if f.stmts == nil {
-		f.stmts = map[string]*sql.Stmt{}
-	}
-	f.stmts[q] = s
-	return s, nil
-}
-
-// one runs q and scans its first row into dest: sql.ErrNoRows when there
-// is none.
-func (f *file) one(ctx context.Context, q string, args []any, dest ...any) error {
-	s, err := f.stmt(ctx, q)
-	if err != nil {
-		return err
-	}
-	return s.QueryRowContext(ctx, args...).Scan(dest...)
-}
-
-// exec runs q and returns how many rows it changed.
-func (f *file) exec(ctx context.Context, q string, args ...any) (int64, error) {
-	s, err := f.stmt(ctx, q)
-	if err != nil {
-		return 0, err
-	}
-	res, err := s.ExecContext(ctx, args...)
-	if err != nil {
-		return 0, err
-	}
-	return res.RowsAffected()
-}
-
-// query runs q.
-func (f *file) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
-	s, err := f.stmt(ctx, q)
-	if err != nil {
-		return nil, err
-	}
-	return s.QueryContext(ctx, args...)
-}
-
-func (f *file) close() error {
-	f.mu.Lock()
-	for _, s := range f.stmts {
-		_ = s.Close()
-	}
-	f.stmts = nil
-	f.mu.Unlock()
-	return f.db.Close()
-}
-
-// Errors of the engine's own making, before translation.
-var (
-	errNoTenant = errors.New("sqlite: no such tenant file")
-	errClosed   = errors.New("sqlite: store closed")
-)
-
-// Messages of translated errors.
-var (
-	msgUnavailable = map[string]string{"store": "The store is unavailable. Try again shortly."}
-	msgConflict    = map[string]string{"id": "Already exists."}
-	msgNotFound    = map[string]string{"id": "Not found."}
-)
-
-// fail turns an error of operation op into Latchkey's codes: no rows and a
-// missing tenant file become notFound (a missing file tenants.ErrNotFound
-// when notFound is nil; no rows a NotFound without a domain), a unique or
-// primary-key violation Conflict, a busy or locked file, an interrupted
-// statement, an ended context, a full disk, an I/O error or a closed store
-// Unavailable. Anything else stays internal, wrapped with op.
-func (db *DB) fail(op string, err error, notFound *errs.Error) error {
-	if err == nil {
-		return nil
-	}
-	if _, ok := errs.As(err); ok {
-		return err
-	}
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-		if notFound != nil {
-			return notFound
-		}
-		return &errs.Error{Code: errs.NotFound, Fields: msgNotFound, Cause: fmt.Errorf("%s: %w", op, err)}
-	case errors.Is(err, errNoTenant):
-		if notFound != nil {
-			return notFound
-		}
-		return tenants.ErrNotFound
-	case isUnique(err):
-		return &errs.Error{Code: errs.Conflict, Fields: msgConflict, Cause: fmt.Errorf("%s: %w", op, err)}
-	case db.unavailable(err):
-		return &errs.Error{Code: errs.Unavailable, Fields: msgUnavailable, Cause: fmt.Errorf("%s: %w", op, err)}
-	default:
-		return fmt.Errorf("sqlite: %s: %w", op, err)
-	}
-}
-
-// code returns the primary SQLite result code of err, 0 if it has none.
-func code(err error) int {
-	var se *sqlite.Error
-	if !errors.As(err, &se) {
-		return 0
-	}
-	return se.Code() & 0xff
-}
-
-// isUnique reports whether err is a UNIQUE or PRIMARY KEY violation.
-func isUnique(err error) bool {
-	var se *sqlite.Error
-	if !errors.As(err, &se) {
-		return false
-	}
-	return se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || se.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
-}
-
-// unavailable reports whether err means the store cannot answer now,
-// rather than that the request or the code is wrong.
-func (db *DB) unavailable(err error) bool {
-	switch code(err) {
-	case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED, sqlite3.SQLITE_INTERRUPT, sqlite3.SQLITE_FULL,
-		sqlite3.SQLITE_IOERR, sqlite3.SQLITE_PROTOCOL, sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_NOMEM:
-		return true
-	}
-	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) ||
-		errors.Is(err, errClosed) || errors.Is(err, sql.ErrConnDone) || db.closed.Load()
-}
-
-// emptyIfGone turns a missing tenant file into no error, for the reads and
-// clean-ups of a tenant that has none: a deleted tenant reads as an empty
-// one, as a dropped MongoDB database does.
-func emptyIfGone(err error) error {
-	if errors.Is(err, errNoTenant) {
-		return nil
-	}
-	return err
 }

@@ -6,17 +6,13 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/latchkey/latchkey/internal/errs"
 	"github.com/latchkey/latchkey/internal/page"
 	"github.com/latchkey/latchkey/tenants"
 )
 
 // Insert implements tenants.Store.
 func (s tenantStore) Insert(ctx context.Context, t *tenants.Tenant) error {
-	err := s.db.inControl(ctx, func(ctx context.Context, f *file) error {
-		_, err := f.exec(ctx, qTenantInsert, append([]any{t.ID, t.Slug}, tenantValues(t)...)...)
-		return err
-	})
+	_, err := s.exec(ctx, qTenantInsert, append([]any{t.ID, t.Slug}, tenantValues(t)...)...)
 	if isUnique(err) {
 		return tenants.ErrSlugTaken
 	}
@@ -51,11 +47,7 @@ func (s tenantStore) FindBySlug(ctx context.Context, slug string) (*tenants.Tena
 func (s tenantStore) findOne(ctx context.Context, q, key string) (*tenants.Tenant, error) {
 	var t tenants.Tenant
 	err := s.db.inControl(ctx, func(ctx context.Context, f *file) error {
-		s, err := f.stmt(ctx, q)
-		if err != nil {
-			return err
-		}
-		return scanTenant(s.QueryRowContext(ctx, key), &t)
+		return scanTenant(f.row(keyed(ctx), q, key), &t)
 	})
 	if err != nil {
 		return nil, s.db.fail("find tenant", err, tenants.ErrNotFound)
@@ -91,11 +83,7 @@ func (s tenantStore) Find(ctx context.Context, pg page.Page) ([]tenants.Tenant, 
 
 // Replace implements tenants.Store.
 func (s tenantStore) Replace(ctx context.Context, t *tenants.Tenant) error {
-	var n int64
-	err := s.db.inControl(ctx, func(ctx context.Context, f *file) (err error) {
-		n, err = f.exec(ctx, qTenantReplace, append(append([]any{t.Slug}, tenantValues(t)...), t.ID)...)
-		return err
-	})
+	n, err := s.exec(ctx, qTenantReplace, append(append([]any{t.Slug}, tenantValues(t)...), t.ID)...)
 	return s.db.changed("replace tenant", n, err, tenants.ErrNotFound)
 }
 
@@ -132,22 +120,16 @@ func (s tenantStore) Delete(ctx context.Context, id string) error {
 			return s.db.fail("remove tenant file", err, nil)
 		}
 	}
-	var n int64
-	err := s.db.inControl(ctx, func(ctx context.Context, f *file) (err error) {
-		n, err = f.exec(ctx, qTenantDelete, id)
-		return err
-	})
+	n, err := s.exec(ctx, qTenantDelete, id)
 	return s.db.changed("delete tenant", n, err, tenants.ErrNotFound)
 }
 
-// changed turns an update's or delete's count of changed rows into
-// notFound when it is 0 (and a missing tenant file into notFound too).
-func (db *DB) changed(op string, n int64, err error, notFound *errs.Error) error {
-	if err != nil {
-		return db.fail(op, err, notFound)
-	}
-	if n == 0 {
-		return notFound
-	}
-	return nil
+// exec runs q in the control file and returns how many rows it changed.
+func (s tenantStore) exec(ctx context.Context, q string, args ...any) (int64, error) {
+	var n int64
+	err := s.db.inControl(ctx, func(ctx context.Context, f *file) (err error) {
+		n, err = f.exec(keyed(ctx), q, args...)
+		return err
+	})
+	return n, err
 }

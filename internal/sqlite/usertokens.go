@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/latchkey/latchkey/internal/errs"
 	"github.com/latchkey/latchkey/internal/ids"
 	"github.com/latchkey/latchkey/internal/page"
 	"github.com/latchkey/latchkey/usertokens"
@@ -12,12 +13,9 @@ import (
 // Insert implements usertokens.Store: the unique index on parent lets one
 // insert per parent succeed; the others are Conflict.
 func (s tokenStore) Insert(ctx context.Context, tenantID string, t *usertokens.Token) error {
-	err := s.db.inTenant(ctx, tenantID, func(ctx context.Context, f *file) error {
-		_, err := f.exec(ctx, qTokenInsert, idArg(t.ID), t.Hash, t.RefreshHash, optTime(t.RefreshExpires), t.Kind,
-			idArg(t.UserID), optID(t.ActorID), idArg(t.AppTokenID), optID(t.Chain), optID(t.Parent), t.Name,
-			t.Created.UnixMilli(), t.Expires.UnixMilli(), optTime(t.LastUsed), t.Lifetime)
-		return err
-	})
+	_, err := s.db.execIn(ctx, tenantID, qTokenInsert, idArg(t.ID), t.Hash, t.RefreshHash, optTime(t.RefreshExpires),
+		t.Kind, idArg(t.UserID), optID(t.ActorID), idArg(t.AppTokenID), optID(t.Chain), optID(t.Parent), t.Name,
+		t.Created.UnixMilli(), t.Expires.UnixMilli(), optTime(t.LastUsed), t.Lifetime)
 	return s.db.fail("insert token", err, nil)
 }
 
@@ -29,30 +27,12 @@ func scanToken(sc scanner, t *usertokens.Token) error {
 
 // FindByID implements usertokens.Store.
 func (s tokenStore) FindByID(ctx context.Context, tenantID string, id ids.ID) (*usertokens.Token, error) {
-	var t usertokens.Token
-	err := s.db.inTenant(ctx, tenantID, func(ctx context.Context, f *file) error {
-		st, err := f.stmt(ctx, qTokenByID)
-		if err != nil {
-			return err
-		}
-		return scanToken(st.QueryRowContext(ctx, idArg(id)), &t)
-	})
-	if err != nil {
-		return nil, s.db.fail("find token", err, usertokens.ErrNotFound)
-	}
-	return &t, nil
+	return findIn(ctx, s.db, tenantID, "find token", qTokenByID, idArg(id), scanToken, usertokens.ErrNotFound)
 }
 
 // HasChild implements usertokens.Store.
 func (s tokenStore) HasChild(ctx context.Context, tenantID string, id ids.ID) (bool, error) {
-	var found bool
-	err := s.db.inTenant(ctx, tenantID, func(ctx context.Context, f *file) error {
-		var one int
-		err := f.one(ctx, qTokenHasChild, []any{idArg(id)}, &one)
-		found, err = exists(err)
-		return err
-	})
-	return found, s.db.fail("find child token", emptyIfGone(err), nil)
+	return s.db.existsIn(ctx, tenantID, "find child token", qTokenHasChild, idArg(id))
 }
 
 // Find implements usertokens.Store.
@@ -63,20 +43,8 @@ func (s tokenStore) Find(ctx context.Context, tenantID string, flt usertokens.Fi
 	}
 	limit := limitOf(pg)
 	q, args := tokenFindSQL(flt, now.UnixMilli(), after, limit+1)
-	var list []usertokens.Token
-	err = s.db.inTenant(ctx, tenantID, func(ctx context.Context, f *file) error {
-		rows, err := f.query(ctx, q, args...)
-		if err != nil {
-			return err
-		}
-		list, err = collect(rows, scanToken)
-		return err
-	})
-	if err = emptyIfGone(err); err != nil {
-		return nil, "", s.db.fail("list tokens", err, nil)
-	}
-	list, next := pageOf(list, limit, func(t *usertokens.Token) string { return t.ID.Hex() })
-	return list, next, nil
+	return pageIn(ctx, s.db, tenantID, "list tokens", q, args, limit, scanToken,
+		func(t *usertokens.Token) string { return t.ID.Hex() })
 }
 
 // SetExpires implements usertokens.Store.
@@ -85,20 +53,13 @@ func (s tokenStore) SetExpires(ctx context.Context, tenantID string, id ids.ID, 
 	if refresh {
 		q = qTokenSetBoth
 	}
-	var n int64
-	err := s.db.inTenant(ctx, tenantID, func(ctx context.Context, f *file) (err error) {
-		n, err = f.exec(ctx, q, expires.UnixMilli(), idArg(id))
-		return err
-	})
+	n, err := s.db.execIn(ctx, tenantID, q, expires.UnixMilli(), idArg(id))
 	return s.db.changed("set token expiry", n, err, usertokens.ErrNotFound)
 }
 
 // ExpireAt implements usertokens.Store.
 func (s tokenStore) ExpireAt(ctx context.Context, tenantID string, id ids.ID, t time.Time) error {
-	err := s.db.inTenant(ctx, tenantID, func(ctx context.Context, f *file) error {
-		_, err := f.exec(ctx, qTokenExpireAt, t.UnixMilli(), idArg(id))
-		return err
-	})
+	_, err := s.db.execIn(ctx, tenantID, qTokenExpireAt, t.UnixMilli(), idArg(id))
 	return s.db.fail("expire token", emptyIfGone(err), nil)
 }
 
@@ -121,21 +82,13 @@ func (s tokenStore) Expire(ctx context.Context, tenantID string, sel usertokens.
 	default:
 		return 0, nil
 	}
-	var n int64
-	err := s.db.inTenant(ctx, tenantID, func(ctx context.Context, f *file) (err error) {
-		n, err = f.exec(ctx, q, args...)
-		return err
-	})
+	n, err := s.db.execIn(ctx, tenantID, q, args...)
 	return n, s.db.fail("expire tokens", emptyIfGone(err), nil)
 }
 
 // Delete implements usertokens.Store.
 func (s tokenStore) Delete(ctx context.Context, tenantID string, id ids.ID) error {
-	var n int64
-	err := s.db.inTenant(ctx, tenantID, func(ctx context.Context, f *file) (err error) {
-		n, err = f.exec(ctx, qTokenDelete, idArg(id))
-		return err
-	})
+	n, err := s.db.execIn(ctx, tenantID, qTokenDelete, idArg(id))
 	return s.db.changed("delete token", n, err, usertokens.ErrNotFound)
 }
 
@@ -146,43 +99,32 @@ func (s tokenStore) PurgeExpired(ctx context.Context, tenantID string, cutoff ti
 
 // InsertClaim implements usertokens.ClaimStore: the primary key decides.
 func (s claimStore) InsertClaim(ctx context.Context, tenantID string, c usertokens.Claim) error {
-	err := s.db.inTenant(ctx, tenantID, func(ctx context.Context, f *file) error {
-		_, err := f.exec(ctx, qClaimInsert, c.ID, c.Expires.UnixMilli(), optTime(c.Until))
-		return err
-	})
+	_, err := s.db.execIn(ctx, tenantID, qClaimInsert, c.ID, c.Expires.UnixMilli(), optTime(c.Until))
 	return s.db.fail("insert claim", err, nil)
+}
+
+func scanClaim(sc scanner, c *usertokens.Claim) error {
+	return sc.Scan(&c.ID, timeCol{&c.Expires}, optTimeCol{&c.Until})
 }
 
 // FindClaim implements usertokens.ClaimStore.
 func (s claimStore) FindClaim(ctx context.Context, tenantID, id string) (*usertokens.Claim, error) {
-	var c usertokens.Claim
-	var found bool
-	err := s.db.inTenant(ctx, tenantID, func(ctx context.Context, f *file) error {
-		err := f.one(ctx, qClaimByID, []any{id}, &c.ID, timeCol{&c.Expires}, optTimeCol{&c.Until})
-		found, err = exists(err)
-		return err
-	})
-	if err = emptyIfGone(err); err != nil || !found {
-		return nil, s.db.fail("find claim", err, nil)
+	c, err := findIn(ctx, s.db, tenantID, "find claim", qClaimByID, id, scanClaim, nil)
+	if errs.Is(err, errs.NotFound) {
+		return nil, nil
 	}
-	return &c, nil
+	return c, err
 }
 
 // ReplaceClaim implements usertokens.ClaimStore: one conditional UPDATE.
 func (s claimStore) ReplaceClaim(ctx context.Context, tenantID string, old *usertokens.Claim, c usertokens.Claim) error {
-	err := s.db.inTenant(ctx, tenantID, func(ctx context.Context, f *file) error {
-		_, err := f.exec(ctx, qClaimReplace, c.Expires.UnixMilli(), optTime(c.Until), old.ID, old.Expires.UnixMilli())
-		return err
-	})
+	_, err := s.db.execIn(ctx, tenantID, qClaimReplace, c.Expires.UnixMilli(), optTime(c.Until), old.ID, old.Expires.UnixMilli())
 	return s.db.fail("replace claim", emptyIfGone(err), nil)
 }
 
 // DeleteClaim implements usertokens.ClaimStore.
 func (s claimStore) DeleteClaim(ctx context.Context, tenantID, id string) error {
-	err := s.db.inTenant(ctx, tenantID, func(ctx context.Context, f *file) error {
-		_, err := f.exec(ctx, qClaimDelete, id)
-		return err
-	})
+	_, err := s.db.execIn(ctx, tenantID, qClaimDelete, id)
 	return s.db.fail("delete claim", emptyIfGone(err), nil)
 }
 
