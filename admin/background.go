@@ -2,12 +2,16 @@ package admin
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"go.uber.org/zap"
 
+	"github.com/latchkey/latchkey/internal/authn"
 	"github.com/latchkey/latchkey/internal/lastused"
 	"github.com/latchkey/latchkey/internal/metrics"
+	"github.com/latchkey/latchkey/internal/secret"
+	"github.com/latchkey/latchkey/leaks"
 )
 
 // finalFlushTimeout bounds the last_used flush of Close: with the store down
@@ -60,7 +64,8 @@ func (a *App) every(ctx context.Context, interval time.Duration, job func(ctx co
 	})
 }
 
-// Close stops the periodic jobs and writes the pending last_used times. Call
+// Close stops the periodic jobs, writes the pending last_used times and
+// exports the spans still buffered. Call
 // it after the HTTP server has stopped and before the store closes; calling
 // it again does nothing.
 func (a *App) Close() {
@@ -72,12 +77,26 @@ func (a *App) Close() {
 		if err := a.LastUsed.Flush(ctx); err != nil {
 			a.log.Warn("last_used: final flush failed", zap.Error(err), zap.Int("lost", a.LastUsed.Stats().Pending))
 		}
+		if err := a.Tracing.Shutdown(ctx); err != nil {
+			a.log.Warn("tracing: the last spans were not exported", zap.Error(err))
+		}
 	})
 }
 
-// registerMetrics adds the verification cache's and the last_used batcher's
-// counters to m.
+// registerMetrics adds the verification outcomes, the verification cache's
+// and the last_used batcher's counters and the leaked tokens to m.
 func (a *App) registerMetrics(m *metrics.Metrics) {
+	verified := m.CounterTable("latchkey_verifications_total",
+		"Token verifications by credential (app_token, user_token) and outcome.",
+		"credential", authn.CredentialNames, "outcome", authn.OutcomeNames)
+	a.Auth.Observe = func(c authn.Credential, o authn.Outcome) { verified[c][o].Inc() }
+	leaked := m.CounterTable("latchkey_leaked_tokens_total",
+		"Entries of leak reports by the kind of Latchkey token they name (other: none) and label.",
+		"kind", leakKindNames, "label", leakLabels)
+	a.Leaks.Observe = func(k secret.Kind, label string) {
+		leaked[slices.Index(leakKinds, k)][slices.Index(leakLabels, label)].Inc()
+	}
+
 	m.Counter("latchkey_cache_hits_total", "Token verifications answered by the cache.", func() float64 {
 		hits, _ := a.Cache.Stats()
 		return float64(hits)
@@ -105,3 +124,11 @@ func (a *App) registerMetrics(m *metrics.Metrics) {
 	m.Gauge("latchkey_last_used_pending", "Tokens used since their last_used was last written.",
 		lu(func(s lastused.Stats) float64 { return float64(s.Pending) }))
 }
+
+// leakKinds are the kinds latchkey_leaked_tokens_total counts, named by
+// leakKindNames; "" is anything that is not a Latchkey token.
+var (
+	leakKinds     = []secret.Kind{secret.App, secret.User, secret.Refresh, ""}
+	leakKindNames = []string{"app_token", "user_token", "refresh_token", "other"}
+	leakLabels    = []string{leaks.TruePositive, leaks.FalsePositive}
+)

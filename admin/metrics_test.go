@@ -34,12 +34,16 @@ func TestMetrics(t *testing.T) {
 		`latchkey_http_requests_total{method="GET",route="/api/v1/token",status="200"} 3`,
 		`latchkey_http_requests_total{method="GET",route="/api/v1/app_tokens/:token",status="200"} 1`,
 		`latchkey_http_requests_total{method="GET",route="(unmatched)",status="404"} 1`,
-		`latchkey_http_request_duration_seconds_bucket{method="GET",route="/api/v1/token",status="200",le="+Inf"} 3`,
+		`latchkey_http_request_duration_seconds_bucket{method="GET",route="/api/v1/token",status_class="2xx",le="+Inf"} 3`,
+		`latchkey_http_request_duration_seconds_bucket{method="PUT",route="(unmatched)",status_class="4xx",le="+Inf"} 1`,
 		`latchkey_logins_total{outcome="success"} 1`,
 		`latchkey_logins_total{outcome="failure"} 1`,
 		"latchkey_cache_hits_total ",
 		"latchkey_cache_misses_total ",
 		"latchkey_last_used_pending ",
+		`latchkey_build_info{goversion="go`,
+		"latchkey_password_hash_queue_depth 0",
+		`latchkey_verifications_total{credential="user_token",outcome="verified"} `,
 		"go_goroutines ",
 	} {
 		if !strings.Contains(body, want) {
@@ -53,6 +57,28 @@ func TestMetrics(t *testing.T) {
 	}
 	if hits := metricValue(t, body, "latchkey_cache_hits_total"); hits < 1 {
 		t.Errorf("got %v cache hits, want some: the same tokens were used again within the TTL", hits)
+	}
+}
+
+// TestHistogramSeriesFew: the latency histogram is labelled by status
+// class, so a route answering many codes keeps one set of buckets per class.
+func TestHistogramSeriesFew(t *testing.T) {
+	s := testserver.Start(t)
+	for status, body := range map[int]any{
+		http.StatusBadRequest:   map[string]any{"username": 7},
+		http.StatusUnauthorized: map[string]any{"username": s.Username, "password": "wrong-password"},
+	} {
+		s.Must(t, status, testserver.Request{Method: "POST", Path: "/api/v1/token", AppToken: s.AppToken, JSON: body})
+	}
+	body := string(s.Must(t, http.StatusOK, testserver.Request{Method: "GET", Path: "/metrics"}).Body)
+	n := strings.Count(body, `latchkey_http_request_duration_seconds_bucket{method="POST",route="/api/v1/token",`)
+	if buckets := strings.Count(body, `latchkey_http_request_duration_seconds_bucket{method="POST",route="/api/v1/token",status_class="4xx"`); n != buckets || n == 0 {
+		t.Errorf("login histogram: got %d bucket series, want only the 4xx class's (%d)", n, buckets)
+	}
+	for _, code := range []string{"400", "401"} {
+		if !strings.Contains(body, `latchkey_http_requests_total{method="POST",route="/api/v1/token",status="`+code+`"} 1`) {
+			t.Errorf("the request counter lost status code %s", code)
+		}
 	}
 }
 

@@ -20,6 +20,8 @@ import (
 	"github.com/latchkey/latchkey/internal/lastused"
 	"github.com/latchkey/latchkey/internal/metrics"
 	"github.com/latchkey/latchkey/internal/secret"
+	"github.com/latchkey/latchkey/internal/tracing"
+	"github.com/latchkey/latchkey/leaks"
 	"github.com/latchkey/latchkey/tenants"
 	"github.com/latchkey/latchkey/usertokens"
 )
@@ -44,6 +46,15 @@ type Options struct {
 	Retention     time.Duration
 	// Now is the clock; tests move it. Defaults to time.Now.
 	Now func() time.Time
+	// Version is the version the binary was built as, for
+	// latchkey_build_info and the spans; "" takes what Go recorded.
+	Version string
+	// Tracing configures OpenTelemetry tracing (tracing.*); the zero value
+	// records nothing but carries a caller's traceparent through.
+	Tracing tracing.Options
+	// LeakKeys are the public keys signed leak reports are checked
+	// against (leaks.*); nil accepts no signed report.
+	LeakKeys *leaks.Keys
 }
 
 // App is a wired Latchkey: every service, and the HTTP handler serving them.
@@ -57,7 +68,9 @@ type App struct {
 	Audit     *audit.Log
 	Auth      *authn.Authenticator
 	LastUsed  *lastused.Batcher
+	Leaks     *leaks.Service
 	Metrics   *metrics.Metrics
+	Tracing   *tracing.Tracing
 	Handler   http.Handler
 	engine    *gin.Engine
 	log       *zap.Logger
@@ -90,8 +103,18 @@ func New(o Options) (*App, error) {
 	a.LastUsed = lastused.New(st.LastUsed())
 	a.Auth = &authn.Authenticator{Keys: secret.Installed(), Cache: a.Cache, Now: now, Recorder: a.LastUsed,
 		Source: &Source{Tenants: a.Tenants, AppTokens: a.AppTokens, Tokens: a.Tokens, Users: a.Users}}
-	a.Metrics = metrics.New()
+	a.Leaks = &leaks.Service{Tenants: a.Tenants, AppTokens: a.AppTokens, Tokens: a.Tokens}
+	a.Leaks.SetKeys(o.LeakKeys)
+	a.Metrics = metrics.New(o.Version)
 	a.registerMetrics(a.Metrics)
+	if o.Tracing.Version == "" {
+		o.Tracing.Version = o.Version
+	}
+	tr, err := tracing.New(o.Tracing)
+	if err != nil {
+		return nil, err
+	}
+	a.Tracing = tr
 	h, err := a.router(o.TrustedProxies)
 	if err != nil {
 		return nil, err
@@ -112,8 +135,8 @@ func (a *App) router(trusted []string) (*gin.Engine, error) {
 	r.RedirectTrailingSlash = false
 	r.RedirectFixedPath = false
 	r.ContextWithFallback = true
-	r.Use(httpx.AssignRequestID(), httpx.NoSniff, httpx.AccessLog(a.log), a.Metrics.Middleware(), a.recover,
-		httpx.Errors(a.log), httpx.HeaderLimit(httpx.MaxHeaderBytes), httpx.ValidUTF8())
+	r.Use(httpx.AssignRequestID(), a.Tracing.Middleware(), httpx.NoSniff, httpx.AccessLog(a.log), a.Metrics.Middleware(),
+		a.recover, httpx.Errors(a.log), httpx.HeaderLimit(httpx.MaxHeaderBytes), httpx.ValidUTF8())
 	r.NoRoute(httpx.NoRoute)
 	r.NoMethod(httpx.NoMethod)
 
@@ -131,6 +154,7 @@ func (a *App) router(trusted []string) (*gin.Engine, error) {
 	(&users.Handler{Users: a.Users, Audit: a.Audit}).Register(user)
 	(&AuditHandler{Audit: a.Audit}).Register(user)
 	(&tenants.Handler{Service: a.Tenants, Audit: a.Audit}).Register(user)
+	(&leaks.Handler{Service: a.Leaks, Audit: a.Audit}).Register(api, a.Auth.User())
 	return r, nil
 }
 

@@ -1,19 +1,26 @@
 // Package metrics holds one App's Prometheus metrics in a registry of its
 // own (not the global default, so tests that build many Apps do not
-// collide): requests by route pattern and status, their latency, login
-// outcomes, and whatever counters the App adds (verification cache, last_used
-// flushes). Labels are route patterns and status codes, never a path as sent,
-// which may hold a pasted token string.
+// collide): requests by route pattern and status, their latency by status
+// class, login outcomes, token verification outcomes, the build, and
+// whatever the App adds (verification cache, last_used flushes, the
+// password-hash queue, leaked tokens). Labels are route patterns, status
+// codes and fixed words, never a path as sent, which may hold a pasted
+// token string.
 package metrics
 
 import (
 	"net/http"
+	"runtime"
+	"runtime/debug"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/latchkey/latchkey/internal/httpx"
 )
 
 // Metrics is one App's set of metrics.
@@ -27,6 +34,8 @@ type Metrics struct {
 	// series caches the resolved children per method, route and status,
 	// so a request costs two atomic adds and no label hashing.
 	series sync.Map // seriesKey → *series
+
+	passwordQueue atomic.Pointer[func() int]
 }
 
 type seriesKey struct {
@@ -45,27 +54,64 @@ type series struct {
 const LoginRoute = "/api/v1/token"
 
 // New returns the metrics with a fresh registry that also holds the Go
-// runtime and process collectors.
-func New() *Metrics {
+// runtime and process collectors and latchkey_build_info for version (the
+// version the binary was built as; "" takes the module version Go recorded).
+func New(version string) *Metrics {
 	m := &Metrics{
 		Registry: prometheus.NewRegistry(),
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "latchkey_http_requests_total",
 			Help: "HTTP requests answered, by method, route pattern and status code.",
 		}, []string{"method", "route", "status"}),
+		// The histogram is labelled by status class, not code: it has a
+		// series per bucket, and the codes of a route would multiply them.
 		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "latchkey_http_request_duration_seconds",
-			Help:    "Time to answer an HTTP request, by method, route pattern and status code.",
+			Help:    "Time to answer an HTTP request, by method, route pattern and status class (2xx, 4xx, 5xx).",
 			Buckets: []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
-		}, []string{"method", "route", "status"}),
+		}, []string{"method", "route", "status_class"}),
 		logins: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "latchkey_logins_total",
 			Help: "Password logins by outcome: success, failure (bad credentials), locked, invalid (bad input), unavailable (busy or store down), abandoned (the client hung up) or error.",
 		}, []string{"outcome"}),
 	}
-	m.Registry.MustRegister(m.requests, m.latency, m.logins,
+	m.Registry.MustRegister(m.requests, m.latency, m.logins, buildInfo(version),
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m.Gauge("latchkey_password_hash_queue_depth",
+		"Logins waiting for a password-hash slot (password.max_concurrent are hashed at once).",
+		func() float64 {
+			if f := m.passwordQueue.Load(); f != nil {
+				return float64((*f)())
+			}
+			return 0
+		})
 	return m
+}
+
+// buildInfo is latchkey_build_info: always 1, labelled with the version,
+// the Go version and the VCS revision the binary was built from.
+func buildInfo(version string) prometheus.Collector {
+	revision := "unknown"
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		if version == "" {
+			version = bi.Main.Version
+		}
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" && s.Value != "" {
+				revision = s.Value
+			}
+		}
+	}
+	if version == "" {
+		version = "unknown"
+	}
+	g := prometheus.NewGauge(prometheus.GaugeOpts{
+		Name:        "latchkey_build_info",
+		Help:        "Always 1; the labels say which build is running.",
+		ConstLabels: prometheus.Labels{"version": version, "goversion": runtime.Version(), "revision": revision},
+	})
+	g.Set(1)
+	return g
 }
 
 // Counter adds a counter whose value f reads at scrape time.
@@ -78,10 +124,32 @@ func (m *Metrics) Gauge(name, help string, f func() float64) {
 	m.Registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, f))
 }
 
+// CounterTable adds a counter labelled by two labels and returns its child
+// for every pair of values, resolved now: each series exists (at 0) from
+// the start, and counting costs an index and an atomic add.
+func (m *Metrics) CounterTable(name, help string, label1 string, values1 []string,
+	label2 string, values2 []string) [][]prometheus.Counter {
+	vec := prometheus.NewCounterVec(prometheus.CounterOpts{Name: name, Help: help}, []string{label1, label2})
+	m.Registry.MustRegister(vec)
+	table := make([][]prometheus.Counter, len(values1))
+	for i, v1 := range values1 {
+		table[i] = make([]prometheus.Counter, len(values2))
+		for j, v2 := range values2 {
+			table[i][j] = vec.WithLabelValues(v1, v2)
+		}
+	}
+	return table
+}
+
+// SetPasswordHashQueue makes latchkey_password_hash_queue_depth read depth,
+// the number of logins waiting for a password-hash slot. Until it is set
+// the gauge reads 0.
+func (m *Metrics) SetPasswordHashQueue(depth func() int) { m.passwordQueue.Store(&depth) }
+
 // Observe counts one answered request. route is the route pattern ("" for
 // an unmatched path).
 func (m *Metrics) Observe(method, route string, status int, took time.Duration) {
-	k := seriesKey{method: knownMethod(method), route: route, status: status}
+	k := seriesKey{method: httpx.Method(method), route: route, status: status}
 	if k.route == "" {
 		k.route = "(unmatched)"
 	}
@@ -98,13 +166,21 @@ func (m *Metrics) Observe(method, route string, status int, took time.Duration) 
 }
 
 func (m *Metrics) newSeries(k seriesKey) *series {
-	code := strconv.Itoa(k.status)
-	s := &series{count: m.requests.WithLabelValues(k.method, k.route, code),
-		latency: m.latency.WithLabelValues(k.method, k.route, code)}
+	s := &series{count: m.requests.WithLabelValues(k.method, k.route, strconv.Itoa(k.status)),
+		latency: m.latency.WithLabelValues(k.method, k.route, StatusClass(k.status))}
 	if k.method == http.MethodPost && k.route == LoginRoute {
 		s.login = m.logins.WithLabelValues(loginOutcome(k.status))
 	}
 	return s
+}
+
+// StatusClass returns "2xx" for 200 to 299 and so on; anything outside 100
+// to 599 is "other".
+func StatusClass(status int) string {
+	if status < 100 || status > 599 {
+		return "other"
+	}
+	return strconv.Itoa(status/100) + "xx"
 }
 
 func loginOutcome(status int) string {
@@ -124,15 +200,4 @@ func loginOutcome(status int) string {
 	default:
 		return "error"
 	}
-}
-
-// knownMethod keeps the method label's values few: a client can send any
-// method name.
-func knownMethod(m string) string {
-	switch m {
-	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
-		http.MethodDelete, http.MethodOptions:
-		return m
-	}
-	return "OTHER"
 }

@@ -37,7 +37,7 @@ func samples(t *testing.T, m *metrics.Metrics, name string) map[string]float64 {
 }
 
 func TestObserveLabels(t *testing.T) {
-	m := metrics.New()
+	m := metrics.New("")
 	m.Observe("GET", "/api/v1/token", 200, time.Millisecond)
 	m.Observe("BREW", "", 404, time.Millisecond) // an odd method on an unknown path
 	for _, status := range []int{200, 401, 429, 400, 503, 499, 500} {
@@ -71,7 +71,7 @@ func TestObserveLabels(t *testing.T) {
 // TestObserveConcurrent counts from many goroutines; under -race it checks
 // the series cache.
 func TestObserveConcurrent(t *testing.T) {
-	m := metrics.New()
+	m := metrics.New("")
 	var wg sync.WaitGroup
 	for g := range 8 {
 		wg.Go(func() {

@@ -1,0 +1,31 @@
+package apptokens
+
+import (
+	"context"
+
+	"github.com/latchkey/latchkey/internal/mongostore"
+	"github.com/latchkey/latchkey/internal/secret"
+)
+
+// ExpireLeaked expires now the app token whose string raw (parsed as tok)
+// a secret scanner found in public, and reports whether it was live until
+// then. A leaked token dies even when it is its tenant's last live app
+// token: a platform owner can mint the tenant a new one. Errors: NotFound
+// (no such token, or the string's hash differs), Unavailable.
+func (s *Service) ExpireLeaked(ctx context.Context, tok secret.Token, raw string) (*Token, bool, error) {
+	db := s.Tenants.DB(tok.TenantID)
+	t, err := s.Store.FindByRef(ctx, db, secret.RefOf(tok, raw))
+	if err != nil {
+		return nil, false, err
+	}
+	now := mongostore.Time(s.Now())
+	if !now.Before(t.Expires) {
+		return t, false, nil
+	}
+	if err := s.Store.SetExpires(ctx, db, t.ID, now); err != nil {
+		return nil, false, err
+	}
+	t.Expires = now
+	s.Invalidate(tok.TenantID)
+	return t, true, nil
+}
