@@ -39,7 +39,7 @@ func TestSignedReport(t *testing.T) {
 	leakedPersonal := s.Must(t, http.StatusCreated, testserver.Request{Method: "POST", Path: "/api/v1/tokens",
 		AppToken: globex.AppToken, Token: globex.OwnerToken, JSON: map[string]any{}}).String("token")
 
-	madeUp := secret.NewToken(secret.User, acme.ID, ids.New())      // right shape, no record
+	madeUp := secret.NewToken(secret.User, acme.ID, ids.New())     // right shape, no record
 	noTenant := secret.NewToken(secret.App, "aaaaaaaa", ids.New()) // a tenant that does not exist
 	entries := []string{
 		leakedLogin.token, leakedRefresh.refresh, spent.refresh, loggedOut.token, leakedApp, leakedPersonal,
