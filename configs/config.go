@@ -7,7 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math"
 	"net"
+	"net/url"
 	"net/netip"
 	"os"
 	"reflect"
@@ -33,6 +35,8 @@ type Config struct {
 	Tokens   Tokens   `yaml:"tokens"`
 	Password Password `yaml:"password"`
 	Log      Log      `yaml:"log"`
+	Leaks    Leaks    `yaml:"leaks"`
+	Tracing  Tracing  `yaml:"tracing"`
 }
 
 // Server configures the HTTP server.
@@ -90,6 +94,20 @@ type Log struct {
 	Format string `yaml:"format"` // json or console; default json
 }
 
+// Leaks configures the public keys that signed leak reports
+// (POST /api/v1/leaks) are checked against; with none, only platform owners
+// can report leaked tokens.
+type Leaks struct {
+	PublicKeys     []string `yaml:"public_keys"`      // "<key identifier>:<ECDSA P-256 public key, PEM or base64 DER>" entries; default none
+	PublicKeysFile string   `yaml:"public_keys_file"` // a JSON file in the shape of GitHub's published secret scanning keys; default ""
+}
+
+// Tracing configures OpenTelemetry tracing.
+type Tracing struct {
+	OTLPEndpoint string  `yaml:"otlp_endpoint"` // OTLP/HTTP collector URL, e.g. http://otel-collector:4318; default "": no export
+	SampleRatio  float64 `yaml:"sample_ratio"`  // share of new traces recorded, 0 to 1; default 1
+}
+
 // Default returns the configuration used for every key that is not set.
 // configs/latchkey.yaml lists the same values; a test keeps the two equal.
 func Default() Config {
@@ -100,6 +118,7 @@ func Default() Config {
 		Tokens:   Tokens{Retention: 720 * time.Hour, PurgeInterval: time.Hour, LastUsedFlush: time.Minute},
 		Password: Password{Memory: 19456, Iterations: 2, Parallelism: 1, MaxQueued: 32},
 		Log:      Log{Level: "info", Format: "json"},
+		Tracing:  Tracing{SampleRatio: 1},
 	}
 }
 
@@ -174,6 +193,7 @@ var ignoredEnv = map[string]bool{
 	"LATCHKEY_PASSWORD":         true,
 	"LATCHKEY_CREDENTIALS":      true,
 	"LATCHKEY_REQUIRE_CHROMIUM": true,
+	"LATCHKEY_REQUIRE_GITLEAKS": true,
 	"LATCHKEY_SCREENSHOT_DIR":   true,
 	"LATCHKEY_LOAD_DURATION":    true,
 }
@@ -346,6 +366,12 @@ func parse(v reflect.Value, s string) error {
 		if n, err = strconv.ParseUint(s, 10, v.Type().Bits()); err == nil {
 			v.SetUint(n)
 		}
+	case v.CanFloat():
+		var f float64
+		if f, err = strconv.ParseFloat(s, 64); err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+			return fmt.Errorf("%q is not a number", s)
+		}
+		v.SetFloat(f)
 	default:
 		return fmt.Errorf("unsupported type %s", v.Type())
 	}
@@ -439,6 +465,19 @@ func (c Config) Validate() error {
 	}
 	if !slices.Contains([]string{"json", "console"}, c.Log.Format) {
 		return invalid("log.format", "%q must be json or console", c.Log.Format)
+	}
+	return c.Tracing.validate()
+}
+
+func (t Tracing) validate() error {
+	if t.OTLPEndpoint != "" {
+		u, err := url.Parse(t.OTLPEndpoint)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return invalid("tracing.otlp_endpoint", "must be an http:// or https:// URL such as http://otel-collector:4318")
+		}
+	}
+	if t.SampleRatio < 0 || t.SampleRatio > 1 {
+		return invalid("tracing.sample_ratio", "%v must be from 0 to 1", t.SampleRatio)
 	}
 	return nil
 }

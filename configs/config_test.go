@@ -119,6 +119,13 @@ cache:
 				c.Server.TrustedProxies = []string{"10.0.0.0/8", "192.168.1.1"}
 				c.Store.DataDir = "/flag"
 			}},
+		{name: "leak keys and tracing from env", env: []string{
+			"LATCHKEY_LEAKS_PUBLIC_KEYS=old:MFkw AAAA,new:-----BEGIN PUBLIC KEY-----\nMFkw\n-----END PUBLIC KEY-----",
+			"LATCHKEY_TRACING_SAMPLE_RATIO=0.25", "LATCHKEY_TRACING_OTLP_ENDPOINT=http://collector:4318",
+		}, want: func(c *Config) {
+			c.Leaks.PublicKeys = []string{"old:MFkw AAAA", "new:-----BEGIN PUBLIC KEY-----\nMFkw\n-----END PUBLIC KEY-----"}
+			c.Tracing.SampleRatio, c.Tracing.OTLPEndpoint = 0.25, "http://collector:4318"
+		}},
 		{name: "flags without file", flags: map[string]string{"server.addr": ":9000", "cache.ttl": "0"}, want: func(c *Config) {
 			c.Server.Addr, c.Cache.TTL = ":9000", 0
 		}},
@@ -191,6 +198,8 @@ func TestLoadEnvErrors(t *testing.T) {
 		{"bad value", []string{"LATCHKEY_CACHE_TTL=banana"}, `config: cache.ttl: "banana" is not a duration such as "2s" or "1h30m" (LATCHKEY_CACHE_TTL)`},
 		{"bad list item", []string{"LATCHKEY_SERVER_TRUSTED_PROXIES=10.0.0.1,proxy"}, `config: server.trusted_proxies: "proxy" is not an IP address`},
 		{"invalid once loaded", []string{"LATCHKEY_CACHE_SIZE=0"}, "config: cache.size: must be at least 1"},
+		{"bad number", []string{"LATCHKEY_TRACING_SAMPLE_RATIO=half"}, `config: tracing.sample_ratio: "half" is not a number`},
+		{"NaN", []string{"LATCHKEY_TRACING_SAMPLE_RATIO=NaN"}, `config: tracing.sample_ratio: "NaN" is not a number`},
 		{"admin password and others ignored", []string{"LATCHKEY_ADMIN_PASSWORD=x", "latchkey_cache_ttl=x", "GOPATH=/go", "NOEQUALS"}, ""},
 	}
 	for _, tt := range tests {
@@ -276,6 +285,12 @@ func TestValidate(t *testing.T) {
 		{"bad log level", func(c *Config) { c.Log.Level = "INFO" }, "config: log.level:"},
 		{"log format", func(c *Config) { c.Log.Format = "console" }, ""},
 		{"bad log format", func(c *Config) { c.Log.Format = "text" }, "config: log.format:"},
+		{"otlp endpoint", func(c *Config) { c.Tracing.OTLPEndpoint = "https://collector.example:4318" }, ""},
+		{"otlp endpoint without scheme", func(c *Config) { c.Tracing.OTLPEndpoint = "collector:4318" }, "config: tracing.otlp_endpoint:"},
+		{"otlp endpoint of grpc", func(c *Config) { c.Tracing.OTLPEndpoint = "grpc://collector:4317" }, "config: tracing.otlp_endpoint:"},
+		{"sample ratio 0", func(c *Config) { c.Tracing.SampleRatio = 0 }, ""},
+		{"sample ratio over 1", func(c *Config) { c.Tracing.SampleRatio = 1.5 }, "config: tracing.sample_ratio:"},
+		{"negative sample ratio", func(c *Config) { c.Tracing.SampleRatio = -0.1 }, "config: tracing.sample_ratio:"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

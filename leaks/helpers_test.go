@@ -66,7 +66,7 @@ func trust(t *testing.T, s *testserver.Server, scanners ...*scanner) {
 	for _, sc := range scanners {
 		entries = append(entries, sc.entry(t))
 	}
-	keys, err := leaks.ParseKeys(entries, "")
+	keys, err := leaks.ParseKeys(entries)
 	if err != nil {
 		t.Fatalf("ParseKeys: %v", err)
 	}

@@ -34,14 +34,11 @@ type Keys struct {
 
 var keyIDPattern = regexp.MustCompile(`^[A-Za-z0-9._-]{1,128}$`)
 
-// ParseKeys reads the configured keys: each entry of entries is
-// "<key identifier>:<key>" (leaks.public_keys), and file, when not "", names
-// a JSON document in the shape of GitHub's published scanning keys,
-// {"public_keys": [{"key_identifier", "key"}, ...]} (leaks.public_keys_file).
-// A key is an ECDSA P-256 public key, PEM or the base64 of its DER; white
-// space inside it (a PEM on one line, as environment variables hold it) is
-// ignored. Errors name the entry.
-func ParseKeys(entries []string, file string) (*Keys, error) {
+// ParseKeys reads the configured keys (leaks.public_keys): each entry is
+// "<key identifier>:<key>", the key an ECDSA P-256 public key as PEM or the
+// base64 of its DER; white space inside it (a PEM on one line, as an
+// environment variable holds it) is ignored. Errors name the entry.
+func ParseKeys(entries []string) (*Keys, error) {
 	k := &Keys{byID: map[string]*ecdsa.PublicKey{}}
 	for i, e := range entries {
 		id, key, ok := strings.Cut(e, ":")
@@ -52,12 +49,16 @@ func ParseKeys(entries []string, file string) (*Keys, error) {
 			return nil, fmt.Errorf("entry %d: %w", i+1, err)
 		}
 	}
-	if file == "" {
-		return k, nil
-	}
-	data, err := os.ReadFile(file)
+	return k, nil
+}
+
+// ReadFile adds the keys of a JSON document in the shape GitHub publishes
+// its secret scanning keys in (leaks.public_keys_file):
+// {"public_keys": [{"key_identifier": "…", "key": "<PEM>", …}, …]}.
+func (k *Keys) ReadFile(path string) error {
+	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	var doc struct {
 		PublicKeys []struct {
@@ -66,14 +67,14 @@ func ParseKeys(entries []string, file string) (*Keys, error) {
 		} `json:"public_keys"`
 	}
 	if err := json.Unmarshal(data, &doc); err != nil {
-		return nil, fmt.Errorf("%s: not a JSON document of public_keys: %w", file, err)
+		return fmt.Errorf("%s: not a JSON document of public_keys: %w", path, err)
 	}
 	for i, e := range doc.PublicKeys {
 		if err := k.add(e.KeyIdentifier, e.Key); err != nil {
-			return nil, fmt.Errorf("%s: public_keys[%d]: %w", file, i, err)
+			return fmt.Errorf("%s: public_keys[%d]: %w", path, i, err)
 		}
 	}
-	return k, nil
+	return nil
 }
 
 func (k *Keys) add(id, text string) error {
