@@ -29,8 +29,9 @@ type Options struct {
 	// SampleRatio is the share of new traces recorded (tracing.sample_ratio);
 	// a request whose caller sampled its trace is always recorded.
 	SampleRatio float64
-	// Exporter, when set, receives the spans instead of an OTLP endpoint
-	// (tests pass an in-memory exporter).
+	// Exporter, when set, receives every span as it ends, instead of an
+	// OTLP endpoint receiving them in batches (tests pass an in-memory
+	// exporter).
 	Exporter sdktrace.SpanExporter
 	// Version is the service.version of the spans.
 	Version string
@@ -51,19 +52,23 @@ const Name = "github.com/latchkey/latchkey"
 // records nothing, but still carries a caller's trace context through.
 func New(o Options) (*Tracing, error) {
 	t := &Tracing{propagator: propagation.TraceContext{}, provider: noop.NewTracerProvider()}
-	exp := o.Exporter
-	if exp == nil && o.Endpoint != "" {
-		var err error
-		if exp, err = otlpExporter(o.Endpoint); err != nil {
+	var export sdktrace.TracerProviderOption
+	switch {
+	case o.Exporter != nil:
+		export = sdktrace.WithSyncer(o.Exporter)
+	case o.Endpoint != "":
+		exp, err := otlpExporter(o.Endpoint)
+		if err != nil {
 			return nil, err
 		}
+		export = sdktrace.WithBatcher(exp)
 	}
-	if exp != nil {
+	if export != nil {
 		if o.SampleRatio < 0 || o.SampleRatio > 1 {
 			return nil, fmt.Errorf("tracing: sample ratio %v is not between 0 and 1", o.SampleRatio)
 		}
 		res := resource.NewWithAttributes(semconv.SchemaURL, semconv.ServiceName("latchkey"), semconv.ServiceVersion(o.Version))
-		t.sdk = sdktrace.NewTracerProvider(sdktrace.WithBatcher(exp), sdktrace.WithResource(res),
+		t.sdk = sdktrace.NewTracerProvider(export, sdktrace.WithResource(res),
 			sdktrace.WithSampler(sdktrace.ParentBased(sdktrace.TraceIDRatioBased(o.SampleRatio))))
 		t.provider = t.sdk
 	}
