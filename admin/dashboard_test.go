@@ -145,3 +145,20 @@ func exposedMetrics(t *testing.T, s *testserver.Server) map[string]bool {
 	}
 	return names
 }
+
+// TestMetricsDocumented keeps docs/OBSERVABILITY.md true: every latchkey_
+// metric a real server serves is named there.
+func TestMetricsDocumented(t *testing.T) {
+	doc, err := os.ReadFile("../docs/OBSERVABILITY.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := testserver.Start(t)
+	busy(t, s)
+	for name := range exposedMetrics(t, s) {
+		family := strings.TrimSuffix(strings.TrimSuffix(strings.TrimSuffix(name, "_bucket"), "_sum"), "_count")
+		if strings.HasPrefix(name, "latchkey_") && !strings.Contains(string(doc), "`"+family+"`") {
+			t.Errorf("docs/OBSERVABILITY.md does not list %s", family)
+		}
+	}
+}
