@@ -24,11 +24,7 @@ func startTraced(t *testing.T) (*testserver.Server, *tracetest.InMemoryExporter,
 	t.Helper()
 	spans := tracetest.NewInMemoryExporter()
 	core, logs := observer.New(zap.InfoLevel)
-	store := testserver.Shared(t)
-	st := *store
-	st.Control = store.Client.Database("traced_" + strings.ToLower(strings.ReplaceAll(t.Name(), "/", "_")))
-	t.Cleanup(func() { testserver.DropAll(store, st.Control.Name()) })
-	app, err := admin.New(admin.Options{Store: &st, Logger: zap.New(core), CacheSize: 100, Password: testserver.FastArgon2,
+	app, err := admin.New(admin.Options{Store: testserver.OpenStore(t), Logger: zap.New(core), CacheSize: 100, Password: testserver.FastArgon2,
 		Tracing: tracing.Options{Exporter: spans, SampleRatio: 1}})
 	if err != nil {
 		t.Fatal(err)

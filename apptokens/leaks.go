@@ -3,7 +3,7 @@ package apptokens
 import (
 	"context"
 
-	"github.com/latchkey/latchkey/internal/mongostore"
+	"github.com/latchkey/latchkey/internal/clock"
 	"github.com/latchkey/latchkey/internal/secret"
 )
 
@@ -13,16 +13,15 @@ import (
 // token: a platform owner can mint the tenant a new one. Errors: NotFound
 // (no such token, or the string's hash differs), Unavailable.
 func (s *Service) ExpireLeaked(ctx context.Context, tok secret.Token, raw string) (*Token, bool, error) {
-	db := s.Tenants.DB(tok.TenantID)
-	t, err := s.Store.FindByRef(ctx, db, secret.RefOf(tok, raw))
+	t, err := s.FindByRef(ctx, tok.TenantID, secret.RefOf(tok, raw))
 	if err != nil {
 		return nil, false, err
 	}
-	now := mongostore.Time(s.Now())
+	now := clock.Stored(s.Now())
 	if !now.Before(t.Expires) {
 		return t, false, nil
 	}
-	if err := s.Store.SetExpires(ctx, db, t.ID, now); err != nil {
+	if err := s.Store.SetExpires(ctx, tok.TenantID, t.ID, now); err != nil {
 		return nil, false, err
 	}
 	t.Expires = now

@@ -191,7 +191,7 @@ func (h *Handler) audit(c *gin.Context, found []Found, reporter string) {
 		}
 		rec.Detail = fmt.Sprintf("leaked %s found by %s at %s; %s; reported by %s",
 			what, orUnknown(f.Entry.Source), orUnknown(f.Entry.URL), state, reporter)
-		h.Audit.Write(c.Request.Context(), h.Service.Tenants.DB(f.TenantID), rec)
+		h.Audit.Write(c.Request.Context(), f.TenantID, rec)
 	}
 }
 
@@ -210,7 +210,7 @@ func (h *Handler) summary(c *gin.Context, entries int, found []Found, reporter s
 	rec := audit.Event(c, "leaks.report", "", audit.Success)
 	rec.Detail = fmt.Sprintf("%d entries, %d Latchkey tokens found, %d of them live and expired now; reported by %s",
 		entries, len(found), live, reporter)
-	h.Audit.Write(c.Request.Context(), h.Service.Tenants.DB(t.ID), rec)
+	h.Audit.Write(c.Request.Context(), t.ID, rec)
 }
 
 func orUnknown(s string) string {

@@ -3,9 +3,7 @@ package usertokens
 import (
 	"context"
 
-	"go.mongodb.org/mongo-driver/v2/bson"
-
-	"github.com/latchkey/latchkey/internal/mongostore"
+	"github.com/latchkey/latchkey/internal/clock"
 	"github.com/latchkey/latchkey/internal/secret"
 )
 
@@ -16,27 +14,26 @@ import (
 // found it may have traded it for a newer session already. Errors: NotFound
 // (no such token, or the string's hash differs), Unavailable.
 func (s *Service) ExpireLeaked(ctx context.Context, tok secret.Token, raw string) (*Token, bool, error) {
-	db := s.Tenants.DB(tok.TenantID)
 	ref := secret.RefOf(tok, raw)
-	find := s.Store.FindByRef
+	find := s.FindByRef
 	if tok.Kind == secret.Refresh {
-		find = s.Store.FindByRefresh
+		find = s.findByRefresh
 	}
-	t, err := find(ctx, db, ref)
+	t, err := find(ctx, tok.TenantID, ref)
 	if err != nil {
 		return nil, false, err
 	}
-	now := mongostore.Time(s.Now())
+	now := clock.Stored(s.Now())
 	live := now.Before(t.Expires)
-	q := bson.D{{Key: "_id", Value: t.ID}}
 	if tok.Kind == secret.Refresh {
 		live = t.RefreshExpires != nil && now.Before(*t.RefreshExpires)
-		if t.Chain != nil {
-			q = bson.D{{Key: "chain", Value: *t.Chain}}
-		}
 	}
-	_, err = s.Store.ExpireWhere(ctx, db, q, now)
-	s.Invalidate(tok.TenantID)
+	if tok.Kind == secret.Refresh && t.Chain != nil { // every login token has a chain
+		_, err = s.expire(ctx, tok.TenantID, Selector{Chain: t.Chain})
+	} else {
+		err = s.Store.ExpireAt(ctx, tok.TenantID, t.ID, now)
+		s.Invalidate(tok.TenantID)
+	}
 	if err != nil {
 		return nil, false, err
 	}
