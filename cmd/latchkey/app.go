@@ -47,6 +47,10 @@ func NewMain(cfg configs.Config, log *zap.Logger) *Main {
 // of store.mongodb_uri) and wires the application.
 func (m *Main) Open(ctx context.Context) error {
 	c := m.Config
+	keys, err := leakKeys(c.Leaks)
+	if err != nil {
+		return err
+	}
 	store, err := openStore(ctx, c.Store)
 	if err != nil {
 		return err
@@ -66,7 +70,8 @@ func (m *Main) Open(ctx context.Context) error {
 		Password:       secret.Argon2{MemoryKiB: c.Password.Memory, Iterations: c.Password.Iterations, Parallelism: c.Password.Parallelism},
 		Hashes:         secret.NewLimiter(c.Password.PasswordSlots(), c.Password.MaxQueued, time.Second),
 		TrustedProxies: c.Server.TrustedProxies,
-		LastUsedFlush:  c.Tokens.LastUsedFlush, PurgeInterval: c.Tokens.PurgeInterval, Retention: c.Tokens.Retention})
+		LastUsedFlush:  c.Tokens.LastUsedFlush, PurgeInterval: c.Tokens.PurgeInterval, Retention: c.Tokens.Retention,
+		Version: version, Tracing: tracingOptions(c.Tracing), LeakKeys: keys})
 	return err
 }
 
