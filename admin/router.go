@@ -84,14 +84,24 @@ type App struct {
 // Routes lists the routes the router serves.
 func (a *App) Routes() gin.RoutesInfo { return a.engine.Routes() }
 
-// New wires the services over o.Store and builds the router.
+// New wires the services over o.Store, observed (timed, counted and
+// traced per call), and builds the router.
 func New(o Options) (*App, error) {
 	now := o.Now
 	if now == nil {
 		now = time.Now
 	}
-	a := &App{Store: o.Store, log: o.Logger, hashes: o.Hashes, Cache: authn.NewCache(o.CacheTTL, o.CacheSize, now)}
-	st := o.Store
+	if o.Tracing.Version == "" {
+		o.Tracing.Version = o.Version
+	}
+	tr, err := tracing.New(o.Tracing)
+	if err != nil {
+		return nil, err
+	}
+	a := &App{log: o.Logger, hashes: o.Hashes, Cache: authn.NewCache(o.CacheTTL, o.CacheSize, now),
+		Metrics: metrics.New(o.Version), Tracing: tr}
+	st := observe(o.Store, a.Metrics, tr.Tracer(), tr.Enabled())
+	a.Store = st
 	a.Audit = &audit.Log{Store: st.Audit(), Logger: o.Logger, Now: now}
 	a.Tenants = &tenants.Service{Store: st.Tenants(), Invalidate: a.Cache.Invalidate, Now: now}
 	a.AppTokens = &apptokens.Service{Tenants: a.Tenants, Store: st.AppTokens(), Invalidate: a.Cache.Invalidate, Now: now}
@@ -105,16 +115,7 @@ func New(o Options) (*App, error) {
 		Source: &Source{Tenants: a.Tenants, AppTokens: a.AppTokens, Tokens: a.Tokens, Users: a.Users}}
 	a.Leaks = &leaks.Service{Tenants: a.Tenants, AppTokens: a.AppTokens, Tokens: a.Tokens}
 	a.Leaks.SetKeys(o.LeakKeys)
-	a.Metrics = metrics.New(o.Version)
 	a.registerMetrics(a.Metrics)
-	if o.Tracing.Version == "" {
-		o.Tracing.Version = o.Version
-	}
-	tr, err := tracing.New(o.Tracing)
-	if err != nil {
-		return nil, err
-	}
-	a.Tracing = tr
 	h, err := a.router(o.TrustedProxies)
 	if err != nil {
 		return nil, err

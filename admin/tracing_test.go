@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 
@@ -98,6 +99,25 @@ func TestTracing(t *testing.T) {
 	}
 	if got := attr(span, "latchkey.request_id").AsString(); got != r.Header.Get("X-Request-Id") {
 		t.Errorf("latchkey.request_id: got %q, want the answer's X-Request-Id %q", got, r.Header.Get("X-Request-Id"))
+	}
+	// Each store call is a span of its own, the child of the request's.
+	var storeCalls []string
+	for _, sp := range spans.GetSpans() {
+		if sp.SpanContext.TraceID().String() != callerTrace || sp.SpanKind != trace.SpanKindClient {
+			continue
+		}
+		storeCalls = append(storeCalls, sp.Name)
+		if sp.Parent.SpanID() != span.SpanContext.SpanID() {
+			t.Errorf("store span %q: parent %s, want the request's span %s", sp.Name, sp.Parent.SpanID(), span.SpanContext.SpanID())
+		}
+		if got := attr(sp, "db.system.name").AsString(); got != testserver.Engine() {
+			t.Errorf("store span %q: db.system.name %q, want %q", sp.Name, got, testserver.Engine())
+		}
+	}
+	for _, want := range []string{"store tenants.FindByID", "store apptokens.FindByID", "store usertokens.FindByID", "store users.FindByID"} {
+		if !slices.Contains(storeCalls, want) {
+			t.Errorf("no span %q among the request's store spans %v", want, storeCalls)
+		}
 	}
 	for _, sp := range spans.GetSpans() {
 		text := sp.Name

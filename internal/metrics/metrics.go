@@ -36,6 +36,10 @@ type Metrics struct {
 	series sync.Map // seriesKey → *series
 
 	passwordQueue atomic.Pointer[func() int]
+
+	storeLatency *prometheus.HistogramVec
+	storeFaults  *prometheus.CounterVec
+	storeOps     sync.Map // engine + "\x00" + operation → *StoreOp
 }
 
 type seriesKey struct {
@@ -74,8 +78,17 @@ func New(version string) *Metrics {
 			Name: "latchkey_logins_total",
 			Help: "Password logins by outcome: success, failure (bad credentials), locked, invalid (bad input), unavailable (busy or store down), abandoned (the client hung up) or error.",
 		}, []string{"outcome"}),
+		storeLatency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "latchkey_store_operation_duration_seconds",
+			Help:    "Time of a store call, by engine and operation (interface and method, e.g. apptokens.FindByID).",
+			Buckets: []float64{.00005, .0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 5},
+		}, []string{"engine", "operation"}),
+		storeFaults: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "latchkey_store_errors_total",
+			Help: "Store calls that failed, by engine, operation and code: unavailable (the store did not answer in time, or is gone) or internal (a bug or an unexpected driver error). Not found and conflict are answers, not errors.",
+		}, []string{"engine", "operation", "code"}),
 	}
-	m.Registry.MustRegister(m.requests, m.latency, m.logins, buildInfo(version),
+	m.Registry.MustRegister(m.requests, m.latency, m.logins, m.storeLatency, m.storeFaults, buildInfo(version),
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m.Gauge("latchkey_password_hash_queue_depth",
 		"Logins waiting for a password-hash slot (password.max_concurrent are hashed at once).",
@@ -139,6 +152,28 @@ func (m *Metrics) CounterTable(name, help string, label1 string, values1 []strin
 		}
 	}
 	return table
+}
+
+// StoreOp is the metrics of one operation of one store engine.
+type StoreOp struct {
+	Latency     prometheus.Observer
+	Unavailable prometheus.Counter
+	Internal    prometheus.Counter
+}
+
+// StoreOp returns the metrics of operation on engine. Its series are made
+// (at 0) on first use and kept, so a call costs one map read.
+func (m *Metrics) StoreOp(engine, operation string) *StoreOp {
+	k := engine + "\x00" + operation
+	if v, ok := m.storeOps.Load(k); ok {
+		return v.(*StoreOp)
+	}
+	v, _ := m.storeOps.LoadOrStore(k, &StoreOp{
+		Latency:     m.storeLatency.WithLabelValues(engine, operation),
+		Unavailable: m.storeFaults.WithLabelValues(engine, operation, "unavailable"),
+		Internal:    m.storeFaults.WithLabelValues(engine, operation, "internal"),
+	})
+	return v.(*StoreOp)
 }
 
 // SetPasswordHashQueue makes latchkey_password_hash_queue_depth read depth,

@@ -1,0 +1,299 @@
+package admin
+
+import (
+	"context"
+	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	semconv "go.opentelemetry.io/otel/semconv/v1.40.0"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/latchkey/latchkey/admin/users"
+	"github.com/latchkey/latchkey/apptokens"
+	"github.com/latchkey/latchkey/internal/audit"
+	"github.com/latchkey/latchkey/internal/errs"
+	"github.com/latchkey/latchkey/internal/ids"
+	"github.com/latchkey/latchkey/internal/lastused"
+	"github.com/latchkey/latchkey/internal/metrics"
+	"github.com/latchkey/latchkey/internal/page"
+	"github.com/latchkey/latchkey/tenants"
+	"github.com/latchkey/latchkey/usertokens"
+)
+
+// observed wraps an engine so that every store call is timed, its faults
+// counted (latchkey_store_operation_duration_seconds,
+// latchkey_store_errors_total, by engine and operation) and, when tracing
+// is on, made a span, the child of the request's span. The engines know
+// nothing of it: this is the one seam between the services and the store.
+// Engine and Close pass through; every domain store is wrapped, method by
+// method (the compiler checks each wrapper against its interface).
+type observed struct {
+	Store
+	o *observer
+}
+
+// observe returns st observed through m and tracer; traced says whether
+// spans are recorded at all (without, no span context is made per call).
+func observe(st Store, m *metrics.Metrics, tracer trace.Tracer, traced bool) Store {
+	return observed{Store: st, o: &observer{engine: st.Engine(), metrics: m, tracer: tracer, traced: traced}}
+}
+
+type observer struct {
+	engine  string
+	metrics *metrics.Metrics
+	tracer  trace.Tracer
+	traced  bool
+}
+
+// do runs call, the store call op for tenant ("" for the control store),
+// timed, counted and traced.
+func (o *observer) do(ctx context.Context, op, tenant string, call func(context.Context) error) error {
+	m := o.metrics.StoreOp(o.engine, op)
+	var span trace.Span
+	if o.traced {
+		ctx, span = o.tracer.Start(ctx, "store "+op, trace.WithSpanKind(trace.SpanKindClient),
+			trace.WithAttributes(semconv.DBSystemNameKey.String(o.engine), semconv.DBOperationName(op),
+				attribute.String("latchkey.tenant_id", tenant)))
+	}
+	start := time.Now()
+	err := call(ctx)
+	m.Latency.Observe(time.Since(start).Seconds())
+	code := errs.CodeOf(err)
+	switch code {
+	case errs.Unavailable:
+		m.Unavailable.Inc()
+	case errs.Internal:
+		m.Internal.Inc()
+	}
+	if span != nil {
+		if code == errs.Unavailable || code == errs.Internal {
+			span.SetStatus(codes.Error, string(code)) // the code only: a driver's message may quote a query
+		}
+		span.End()
+	}
+	return err
+}
+
+func (s observed) Tenants() tenants.Store        { return obsTenants{s.Store.Tenants(), s.o} }
+func (s observed) Users() users.Store            { return obsUsers{s.Store.Users(), s.o} }
+func (s observed) AppTokens() apptokens.Store    { return obsAppTokens{s.Store.AppTokens(), s.o} }
+func (s observed) UserTokens() usertokens.Store  { return obsUserTokens{s.Store.UserTokens(), s.o} }
+func (s observed) Claims() usertokens.ClaimStore { return obsClaims{s.Store.Claims(), s.o} }
+func (s observed) Audit() audit.Store            { return obsAudit{s.Store.Audit(), s.o} }
+func (s observed) LastUsed() lastused.Writer     { return obsLastUsed{s.Store.LastUsed(), s.o} }
+func (s observed) Ping(ctx context.Context) error {
+	return s.o.do(ctx, "Ping", "", s.Store.Ping)
+}
+
+type obsTenants struct {
+	next tenants.Store
+	o    *observer
+}
+
+func (s obsTenants) Insert(ctx context.Context, t *tenants.Tenant) error {
+	return s.o.do(ctx, "tenants.Insert", "", func(ctx context.Context) error { return s.next.Insert(ctx, t) })
+}
+
+func (s obsTenants) FindByID(ctx context.Context, id string) (t *tenants.Tenant, err error) {
+	err = s.o.do(ctx, "tenants.FindByID", "", func(ctx context.Context) error { t, err = s.next.FindByID(ctx, id); return err })
+	return t, err
+}
+
+func (s obsTenants) FindBySlug(ctx context.Context, slug string) (t *tenants.Tenant, err error) {
+	err = s.o.do(ctx, "tenants.FindBySlug", "", func(ctx context.Context) error { t, err = s.next.FindBySlug(ctx, slug); return err })
+	return t, err
+}
+
+func (s obsTenants) Find(ctx context.Context, pg page.Page) (list []tenants.Tenant, next string, err error) {
+	err = s.o.do(ctx, "tenants.Find", "", func(ctx context.Context) error { list, next, err = s.next.Find(ctx, pg); return err })
+	return list, next, err
+}
+
+func (s obsTenants) Replace(ctx context.Context, t *tenants.Tenant) error {
+	return s.o.do(ctx, "tenants.Replace", "", func(ctx context.Context) error { return s.next.Replace(ctx, t) })
+}
+
+func (s obsTenants) CreateDatabase(ctx context.Context, id string) error {
+	return s.o.do(ctx, "tenants.CreateDatabase", id, func(ctx context.Context) error { return s.next.CreateDatabase(ctx, id) })
+}
+
+func (s obsTenants) Delete(ctx context.Context, id string) error {
+	return s.o.do(ctx, "tenants.Delete", id, func(ctx context.Context) error { return s.next.Delete(ctx, id) })
+}
+
+type obsUsers struct {
+	next users.Store
+	o    *observer
+}
+
+func (s obsUsers) Insert(ctx context.Context, tenantID string, u *users.User) error {
+	return s.o.do(ctx, "users.Insert", tenantID, func(ctx context.Context) error { return s.next.Insert(ctx, tenantID, u) })
+}
+
+func (s obsUsers) FindByID(ctx context.Context, tenantID string, id ids.ID) (u *users.User, err error) {
+	err = s.o.do(ctx, "users.FindByID", tenantID, func(ctx context.Context) error { u, err = s.next.FindByID(ctx, tenantID, id); return err })
+	return u, err
+}
+
+func (s obsUsers) FindByUsername(ctx context.Context, tenantID, username string) (u *users.User, err error) {
+	err = s.o.do(ctx, "users.FindByUsername", tenantID, func(ctx context.Context) error {
+		u, err = s.next.FindByUsername(ctx, tenantID, username)
+		return err
+	})
+	return u, err
+}
+
+func (s obsUsers) Find(ctx context.Context, tenantID string, f users.Filter, pg page.Page) (list []users.User, next string, err error) {
+	err = s.o.do(ctx, "users.Find", tenantID, func(ctx context.Context) error { list, next, err = s.next.Find(ctx, tenantID, f, pg); return err })
+	return list, next, err
+}
+
+func (s obsUsers) Replace(ctx context.Context, tenantID string, u *users.User) error {
+	return s.o.do(ctx, "users.Replace", tenantID, func(ctx context.Context) error { return s.next.Replace(ctx, tenantID, u) })
+}
+
+func (s obsUsers) Delete(ctx context.Context, tenantID string, id ids.ID) error {
+	return s.o.do(ctx, "users.Delete", tenantID, func(ctx context.Context) error { return s.next.Delete(ctx, tenantID, id) })
+}
+
+type obsAppTokens struct {
+	next apptokens.Store
+	o    *observer
+}
+
+func (s obsAppTokens) Insert(ctx context.Context, tenantID string, t *apptokens.Token) error {
+	return s.o.do(ctx, "apptokens.Insert", tenantID, func(ctx context.Context) error { return s.next.Insert(ctx, tenantID, t) })
+}
+
+func (s obsAppTokens) FindByID(ctx context.Context, tenantID string, id ids.ID) (t *apptokens.Token, err error) {
+	err = s.o.do(ctx, "apptokens.FindByID", tenantID, func(ctx context.Context) error { t, err = s.next.FindByID(ctx, tenantID, id); return err })
+	return t, err
+}
+
+func (s obsAppTokens) Find(ctx context.Context, tenantID string, pg page.Page) (list []apptokens.Token, next string, err error) {
+	err = s.o.do(ctx, "apptokens.Find", tenantID, func(ctx context.Context) error { list, next, err = s.next.Find(ctx, tenantID, pg); return err })
+	return list, next, err
+}
+
+func (s obsAppTokens) LiveExcept(ctx context.Context, tenantID string, except ids.ID, now time.Time) (live bool, err error) {
+	err = s.o.do(ctx, "apptokens.LiveExcept", tenantID, func(ctx context.Context) error {
+		live, err = s.next.LiveExcept(ctx, tenantID, except, now)
+		return err
+	})
+	return live, err
+}
+
+func (s obsAppTokens) SetExpires(ctx context.Context, tenantID string, id ids.ID, expires time.Time) error {
+	return s.o.do(ctx, "apptokens.SetExpires", tenantID, func(ctx context.Context) error { return s.next.SetExpires(ctx, tenantID, id, expires) })
+}
+
+func (s obsAppTokens) Delete(ctx context.Context, tenantID string, id ids.ID) error {
+	return s.o.do(ctx, "apptokens.Delete", tenantID, func(ctx context.Context) error { return s.next.Delete(ctx, tenantID, id) })
+}
+
+func (s obsAppTokens) PurgeExpired(ctx context.Context, tenantID string, cutoff time.Time) (n int64, err error) {
+	err = s.o.do(ctx, "apptokens.PurgeExpired", tenantID, func(ctx context.Context) error { n, err = s.next.PurgeExpired(ctx, tenantID, cutoff); return err })
+	return n, err
+}
+
+type obsUserTokens struct {
+	next usertokens.Store
+	o    *observer
+}
+
+func (s obsUserTokens) Insert(ctx context.Context, tenantID string, t *usertokens.Token) error {
+	return s.o.do(ctx, "usertokens.Insert", tenantID, func(ctx context.Context) error { return s.next.Insert(ctx, tenantID, t) })
+}
+
+func (s obsUserTokens) FindByID(ctx context.Context, tenantID string, id ids.ID) (t *usertokens.Token, err error) {
+	err = s.o.do(ctx, "usertokens.FindByID", tenantID, func(ctx context.Context) error { t, err = s.next.FindByID(ctx, tenantID, id); return err })
+	return t, err
+}
+
+func (s obsUserTokens) HasChild(ctx context.Context, tenantID string, id ids.ID) (has bool, err error) {
+	err = s.o.do(ctx, "usertokens.HasChild", tenantID, func(ctx context.Context) error { has, err = s.next.HasChild(ctx, tenantID, id); return err })
+	return has, err
+}
+
+func (s obsUserTokens) Find(ctx context.Context, tenantID string, f usertokens.Filter, now time.Time, pg page.Page) (list []usertokens.Token, next string, err error) {
+	err = s.o.do(ctx, "usertokens.Find", tenantID, func(ctx context.Context) error {
+		list, next, err = s.next.Find(ctx, tenantID, f, now, pg)
+		return err
+	})
+	return list, next, err
+}
+
+func (s obsUserTokens) SetExpires(ctx context.Context, tenantID string, id ids.ID, expires time.Time, refresh bool) error {
+	return s.o.do(ctx, "usertokens.SetExpires", tenantID, func(ctx context.Context) error {
+		return s.next.SetExpires(ctx, tenantID, id, expires, refresh)
+	})
+}
+
+func (s obsUserTokens) ExpireAt(ctx context.Context, tenantID string, id ids.ID, t time.Time) error {
+	return s.o.do(ctx, "usertokens.ExpireAt", tenantID, func(ctx context.Context) error { return s.next.ExpireAt(ctx, tenantID, id, t) })
+}
+
+func (s obsUserTokens) Expire(ctx context.Context, tenantID string, sel usertokens.Selector, now time.Time) (n int64, err error) {
+	err = s.o.do(ctx, "usertokens.Expire", tenantID, func(ctx context.Context) error { n, err = s.next.Expire(ctx, tenantID, sel, now); return err })
+	return n, err
+}
+
+func (s obsUserTokens) Delete(ctx context.Context, tenantID string, id ids.ID) error {
+	return s.o.do(ctx, "usertokens.Delete", tenantID, func(ctx context.Context) error { return s.next.Delete(ctx, tenantID, id) })
+}
+
+func (s obsUserTokens) PurgeExpired(ctx context.Context, tenantID string, cutoff time.Time) (n int64, err error) {
+	err = s.o.do(ctx, "usertokens.PurgeExpired", tenantID, func(ctx context.Context) error { n, err = s.next.PurgeExpired(ctx, tenantID, cutoff); return err })
+	return n, err
+}
+
+type obsClaims struct {
+	next usertokens.ClaimStore
+	o    *observer
+}
+
+func (s obsClaims) InsertClaim(ctx context.Context, tenantID string, c usertokens.Claim) error {
+	return s.o.do(ctx, "claims.InsertClaim", tenantID, func(ctx context.Context) error { return s.next.InsertClaim(ctx, tenantID, c) })
+}
+
+func (s obsClaims) FindClaim(ctx context.Context, tenantID, id string) (c *usertokens.Claim, err error) {
+	err = s.o.do(ctx, "claims.FindClaim", tenantID, func(ctx context.Context) error { c, err = s.next.FindClaim(ctx, tenantID, id); return err })
+	return c, err
+}
+
+func (s obsClaims) ReplaceClaim(ctx context.Context, tenantID string, old *usertokens.Claim, c usertokens.Claim) error {
+	return s.o.do(ctx, "claims.ReplaceClaim", tenantID, func(ctx context.Context) error { return s.next.ReplaceClaim(ctx, tenantID, old, c) })
+}
+
+func (s obsClaims) DeleteClaim(ctx context.Context, tenantID, id string) error {
+	return s.o.do(ctx, "claims.DeleteClaim", tenantID, func(ctx context.Context) error { return s.next.DeleteClaim(ctx, tenantID, id) })
+}
+
+func (s obsClaims) PurgeClaims(ctx context.Context, tenantID string, now time.Time) (n int64, err error) {
+	err = s.o.do(ctx, "claims.PurgeClaims", tenantID, func(ctx context.Context) error { n, err = s.next.PurgeClaims(ctx, tenantID, now); return err })
+	return n, err
+}
+
+type obsAudit struct {
+	next audit.Store
+	o    *observer
+}
+
+func (s obsAudit) Insert(ctx context.Context, tenantID string, r *audit.Record) error {
+	return s.o.do(ctx, "audit.Insert", tenantID, func(ctx context.Context) error { return s.next.Insert(ctx, tenantID, r) })
+}
+
+func (s obsAudit) Find(ctx context.Context, tenantID string, f audit.Filter, pg page.Page) (list []audit.Record, next string, err error) {
+	err = s.o.do(ctx, "audit.Find", tenantID, func(ctx context.Context) error { list, next, err = s.next.Find(ctx, tenantID, f, pg); return err })
+	return list, next, err
+}
+
+type obsLastUsed struct {
+	next lastused.Writer
+	o    *observer
+}
+
+func (s obsLastUsed) Write(ctx context.Context, tenantID, collection string, uses []lastused.Use) error {
+	return s.o.do(ctx, "lastused.Write", tenantID, func(ctx context.Context) error { return s.next.Write(ctx, tenantID, collection, uses) })
+}
