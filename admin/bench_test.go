@@ -9,10 +9,13 @@ import (
 	"testing"
 	"time"
 
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+
 	"github.com/latchkey/latchkey/admin/users"
 	"github.com/latchkey/latchkey/internal/authn"
 	"github.com/latchkey/latchkey/internal/secret"
 	"github.com/latchkey/latchkey/internal/testserver"
+	"github.com/latchkey/latchkey/internal/tracing"
 )
 
 // Benchmarks of whole requests through Gin (in process, no network), of a
@@ -45,6 +48,22 @@ func BenchmarkRequestHealthz(b *testing.B) {
 // warm cache (the clock does not move, so entries never age out).
 func BenchmarkRequestGetToken(b *testing.B) {
 	s := testserver.StartWith(b, testserver.Options{CacheTTL: time.Hour})
+	req := httptest.NewRequest(http.MethodGet, "/api/v1/token", nil)
+	req.Header.Set(authn.AppTokenHeader, s.AppToken)
+	req.Header.Set(authn.TokenHeader, s.OwnerToken(b))
+	serve(b, s.App.Handler, req, http.StatusOK) // warm the cache
+	b.ReportAllocs()
+	for b.Loop() {
+		serve(b, s.App.Handler, req, http.StatusOK)
+	}
+}
+
+// BenchmarkRequestGetTokenTraced is BenchmarkRequestGetToken with tracing
+// on and every request sampled: a server span per request, handed to an
+// exporter that discards it (what the OTLP batcher's queue costs aside).
+func BenchmarkRequestGetTokenTraced(b *testing.B) {
+	s := testserver.StartWith(b, testserver.Options{CacheTTL: time.Hour,
+		Tracing: tracing.Options{Exporter: tracetest.NewNoopExporter(), SampleRatio: 1}})
 	req := httptest.NewRequest(http.MethodGet, "/api/v1/token", nil)
 	req.Header.Set(authn.AppTokenHeader, s.AppToken)
 	req.Header.Set(authn.TokenHeader, s.OwnerToken(b))

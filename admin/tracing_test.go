@@ -1,9 +1,7 @@
 package admin_test
 
 import (
-	"context"
 	"net/http"
-	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
@@ -14,7 +12,6 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest/observer"
 
-	"github.com/latchkey/latchkey/admin"
 	"github.com/latchkey/latchkey/internal/testserver"
 	"github.com/latchkey/latchkey/internal/tracing"
 )
@@ -25,22 +22,7 @@ func startTraced(t *testing.T) (*testserver.Server, *tracetest.InMemoryExporter,
 	t.Helper()
 	spans := tracetest.NewInMemoryExporter()
 	core, logs := observer.New(zap.InfoLevel)
-	app, err := admin.New(admin.Options{Store: testserver.OpenStore(t), Logger: zap.New(core), CacheSize: 100, Password: testserver.FastArgon2,
-		Tracing: tracing.Options{Exporter: spans, SampleRatio: 1}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	hs := httptest.NewServer(app.Handler)
-	t.Cleanup(func() {
-		hs.Close()
-		app.Close()
-	})
-	boot, err := app.Initialize(context.Background(), "platform-password")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := &testserver.Server{URL: hs.URL, App: app, AppToken: boot.AppToken, Username: boot.Admin.Username,
-		Password: boot.Admin.Password, TenantID: boot.Tenant.ID}
+	s := testserver.StartWith(t, testserver.Options{Logger: zap.New(core), Tracing: tracing.Options{Exporter: spans, SampleRatio: 1}})
 	return s, spans, logs
 }
 

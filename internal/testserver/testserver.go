@@ -21,6 +21,7 @@ import (
 	"github.com/latchkey/latchkey/internal/mongo/mongotest"
 	"github.com/latchkey/latchkey/internal/secret"
 	"github.com/latchkey/latchkey/internal/sqlite"
+	"github.com/latchkey/latchkey/internal/tracing"
 )
 
 // Server is a running Latchkey with an initialised platform tenant.
@@ -56,6 +57,8 @@ type Options struct {
 	// PurgeInterval runs the App's purge of records expired more than
 	// Retention ago (by the test clock); default 0, no periodic purge.
 	PurgeInterval, Retention time.Duration
+	// Tracing of the App; default: off (nothing recorded).
+	Tracing tracing.Options
 }
 
 // FastArgon2 keeps password hashing cheap in tests; production uses the
@@ -82,7 +85,7 @@ func StartWith(tb testing.TB, o Options) *Server {
 	}
 	app, err := admin.New(admin.Options{Store: store, Logger: o.Logger, CacheTTL: o.CacheTTL, CacheSize: 10000,
 		Password: FastArgon2, Hashes: o.Hashes, Now: o.Clock.Now, LastUsedFlush: o.LastUsedFlush,
-		PurgeInterval: o.PurgeInterval, Retention: o.Retention})
+		PurgeInterval: o.PurgeInterval, Retention: o.Retention, Tracing: o.Tracing})
 	if err != nil {
 		tb.Fatalf("admin.New: %v", err)
 	}
