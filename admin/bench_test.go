@@ -46,24 +46,17 @@ func BenchmarkRequestHealthz(b *testing.B) {
 
 // BenchmarkRequestGetToken is an authenticated GET /api/v1/token with a
 // warm cache (the clock does not move, so entries never age out).
-func BenchmarkRequestGetToken(b *testing.B) {
-	s := testserver.StartWith(b, testserver.Options{CacheTTL: time.Hour})
-	req := httptest.NewRequest(http.MethodGet, "/api/v1/token", nil)
-	req.Header.Set(authn.AppTokenHeader, s.AppToken)
-	req.Header.Set(authn.TokenHeader, s.OwnerToken(b))
-	serve(b, s.App.Handler, req, http.StatusOK) // warm the cache
-	b.ReportAllocs()
-	for b.Loop() {
-		serve(b, s.App.Handler, req, http.StatusOK)
-	}
-}
+func BenchmarkRequestGetToken(b *testing.B) { benchGetToken(b, tracing.Options{}) }
 
 // BenchmarkRequestGetTokenTraced is BenchmarkRequestGetToken with tracing
 // on and every request sampled: a server span per request, handed to an
 // exporter that discards it (what the OTLP batcher's queue costs aside).
 func BenchmarkRequestGetTokenTraced(b *testing.B) {
-	s := testserver.StartWith(b, testserver.Options{CacheTTL: time.Hour,
-		Tracing: tracing.Options{Exporter: tracetest.NewNoopExporter(), SampleRatio: 1}})
+	benchGetToken(b, tracing.Options{Exporter: tracetest.NewNoopExporter(), SampleRatio: 1})
+}
+
+func benchGetToken(b *testing.B, tr tracing.Options) {
+	s := testserver.StartWith(b, testserver.Options{CacheTTL: time.Hour, Tracing: tr})
 	req := httptest.NewRequest(http.MethodGet, "/api/v1/token", nil)
 	req.Header.Set(authn.AppTokenHeader, s.AppToken)
 	req.Header.Set(authn.TokenHeader, s.OwnerToken(b))
