@@ -65,9 +65,8 @@ func (a *App) every(ctx context.Context, interval time.Duration, job func(ctx co
 }
 
 // Close stops the periodic jobs, writes the pending last_used times and
-// exports the spans still buffered. Call
-// it after the HTTP server has stopped and before the store closes; calling
-// it again does nothing.
+// exports the spans still buffered. Call it after the HTTP server has
+// stopped and before the store closes; calling it again does nothing.
 func (a *App) Close() {
 	a.closeOnce.Do(func() {
 		a.stopJobs()

@@ -202,16 +202,16 @@ func (m *Metrics) Observe(method, route string, status int, took time.Duration) 
 
 func (m *Metrics) newSeries(k seriesKey) *series {
 	s := &series{count: m.requests.WithLabelValues(k.method, k.route, strconv.Itoa(k.status)),
-		latency: m.latency.WithLabelValues(k.method, k.route, StatusClass(k.status))}
+		latency: m.latency.WithLabelValues(k.method, k.route, statusClass(k.status))}
 	if k.method == http.MethodPost && k.route == LoginRoute {
 		s.login = m.logins.WithLabelValues(loginOutcome(k.status))
 	}
 	return s
 }
 
-// StatusClass returns "2xx" for 200 to 299 and so on; anything outside 100
+// statusClass returns "2xx" for 200 to 299 and so on; anything outside 100
 // to 599 is "other".
-func StatusClass(status int) string {
+func statusClass(status int) string {
 	if status < 100 || status > 599 {
 		return "other"
 	}
