@@ -155,7 +155,7 @@ func parse(body []byte) ([]Entry, error) {
 		}{{"token", &e.Token, maxToken}, {"type", &e.Type, maxText}, {"url", &e.URL, maxURL}, {"source", &e.Source, maxText}} {
 			if v, ok := fields[f.name]; ok && string(v) != "null" && json.Unmarshal(v, f.dst) != nil {
 				bad[at+"."+f.name] = "Must be a string."
-			} else if len(*f.dst) > f.max {
+			} else if utf8.RuneCountInString(*f.dst) > f.max {
 				bad[at+"."+f.name] = "Must be at most " + strconv.Itoa(f.max) + " characters."
 			}
 		}

@@ -22,9 +22,9 @@ const (
 	// MaxEntries is the most entries one report may hold.
 	MaxEntries = 1000
 	// MaxBody is the largest report body, in bytes: MaxEntries entries of
-	// a token, a long URL and the rest fit.
+	// a token and a URL of 300 characters (about 460 bytes each) fit twice.
 	MaxBody = 1 << 20
-	// maxToken, maxURL and maxText bound an entry's fields.
+	// maxToken, maxURL and maxText bound an entry's fields, in characters.
 	maxToken = 1024
 	maxURL   = 4096
 	maxText  = 200
