@@ -119,6 +119,10 @@ func authenticate(_ context.Context, in *openapi3filter.AuthenticationInput) err
 		if _, _, ok := r.BasicAuth(); ok {
 			return nil
 		}
+	case "LeakKeyID", "LeakSignature":
+		if r.Header.Get(in.SecurityScheme.Name) != "" {
+			return nil
+		}
 	}
 	return fmt.Errorf("no %s credential", in.SecuritySchemeName)
 }

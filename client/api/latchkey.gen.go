@@ -40,6 +40,24 @@ func (e AuditRecordOutcome) Valid() bool {
 	}
 }
 
+// Defines values for LeakResultLabel.
+const (
+	FalsePositive LeakResultLabel = "false_positive"
+	TruePositive  LeakResultLabel = "true_positive"
+)
+
+// Valid indicates whether the value is a known member of the LeakResultLabel enum.
+func (e LeakResultLabel) Valid() bool {
+	switch e {
+	case FalsePositive:
+		return true
+	case TruePositive:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for Role.
 const (
 	RoleAdmin   Role = "admin"
@@ -174,7 +192,7 @@ type AuditPage struct {
 
 // AuditRecord defines model for AuditRecord.
 type AuditRecord struct {
-	// Action e.g. login, logout, refresh, refresh.reuse, token.create, token.expiry, token.delete, app_token.create, user.create, user.expire_tokens, signup, tenant.update
+	// Action e.g. login, logout, refresh, refresh.reuse, token.create, token.expiry, token.delete, app_token.create, user.create, user.expire_tokens, signup, tenant.update, app_token.leak, token.leak, leaks.report
 	Action string `json:"action"`
 
 	// Actor The issuing admin when the request used an obo token.
@@ -221,6 +239,42 @@ type Expiry struct {
 	// SecondsUntilExpire Seconds from now; -1 or less expires at once.
 	SecondsUntilExpire Seconds `json:"seconds_until_expire"`
 }
+
+// LeakEntry One secret a scanner found.
+type LeakEntry struct {
+	// Source What kind of place that is, e.g. content, commit, issue.
+	Source *string `json:"source,omitempty"`
+
+	// Token The string found.
+	Token string `json:"token"`
+
+	// Type The scanner's name for the kind of secret, e.g. latchkey_user_token.
+	Type *string `json:"type,omitempty"`
+
+	// Url Where it was found.
+	Url *string `json:"url,omitempty"`
+}
+
+// LeakReport defines model for LeakReport.
+type LeakReport = []LeakEntry
+
+// LeakResult defines model for LeakResult.
+type LeakResult struct {
+	// Label true_positive when it was a live Latchkey token, expired now; false_positive for anything else.
+	Label LeakResultLabel `json:"label"`
+
+	// TokenRaw The token as sent.
+	TokenRaw string `json:"token_raw"`
+
+	// TokenType The type as sent.
+	TokenType string `json:"token_type"`
+}
+
+// LeakResultLabel true_positive when it was a live Latchkey token, expired now; false_positive for anything else.
+type LeakResultLabel string
+
+// LeakResults defines model for LeakResults.
+type LeakResults = []LeakResult
 
 // LoginRequest username and password are required unless sent as HTTP Basic credentials.
 type LoginRequest struct {
@@ -699,6 +753,9 @@ type CreateAppTokenJSONRequestBody = NewAppTokenRequest
 // SetAppTokenExpiryJSONRequestBody defines body for SetAppTokenExpiry for application/json ContentType.
 type SetAppTokenExpiryJSONRequestBody = Expiry
 
+// ReportLeaksJSONRequestBody defines body for ReportLeaks for application/json ContentType.
+type ReportLeaksJSONRequestBody = LeakReport
+
 // SignupJSONRequestBody defines body for Signup for application/json ContentType.
 type SignupJSONRequestBody = SignupRequest
 
@@ -863,6 +920,40 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /audit (the `ListAudit` operationId).
 	ListAudit(ctx context.Context, params *ListAuditParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ReportLeaksWithBody Report leaked tokens; every live Latchkey token named, of any tenant, expires at once.
+	//
+	// The payload of GitHub's secret scanning partner program: a JSON array of
+	// entries, at most 1000 and 1 MiB (this route's own limits). Fields of an
+	// entry other than these four are ignored. A report is either signed
+	// (`GITHUB-PUBLIC-KEY-IDENTIFIER` names a public key configured in
+	// `leaks.public_keys`, `GITHUB-PUBLIC-KEY-SIGNATURE` is the base64 ASN.1 DER
+	// ECDSA P-256 signature of the SHA-256 of the raw body; no App-Token
+	// needed) or sent by an owner of the platform tenant. Each token found is
+	// audited in its tenant (`app_token.leak`, `token.leak`) with the source and
+	// url, never the token. A refused report expires nothing.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /leaks (the `ReportLeaks` operationId).
+	ReportLeaksWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ReportLeaks Report leaked tokens; every live Latchkey token named, of any tenant, expires at once.
+	//
+	// The payload of GitHub's secret scanning partner program: a JSON array of
+	// entries, at most 1000 and 1 MiB (this route's own limits). Fields of an
+	// entry other than these four are ignored. A report is either signed
+	// (`GITHUB-PUBLIC-KEY-IDENTIFIER` names a public key configured in
+	// `leaks.public_keys`, `GITHUB-PUBLIC-KEY-SIGNATURE` is the base64 ASN.1 DER
+	// ECDSA P-256 signature of the SHA-256 of the raw body; no App-Token
+	// needed) or sent by an owner of the platform tenant. Each token found is
+	// audited in its tenant (`app_token.leak`, `token.leak`) with the source and
+	// url, never the token. A refused report expires nothing.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /leaks (the `ReportLeaks` operationId).
+	ReportLeaks(ctx context.Context, body ReportLeaksJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetOpenAPI This description (public, no credentials).
 	//
@@ -1294,6 +1385,60 @@ func (c *Client) SetAppTokenExpiry(ctx context.Context, token Token, body SetApp
 // Corresponds with GET /audit (the `ListAudit` operationId).
 func (c *Client) ListAudit(ctx context.Context, params *ListAuditParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewListAuditRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ReportLeaksWithBody Report leaked tokens; every live Latchkey token named, of any tenant, expires at once.
+//
+// The payload of GitHub's secret scanning partner program: a JSON array of
+// entries, at most 1000 and 1 MiB (this route's own limits). Fields of an
+// entry other than these four are ignored. A report is either signed
+// (`GITHUB-PUBLIC-KEY-IDENTIFIER` names a public key configured in
+// `leaks.public_keys`, `GITHUB-PUBLIC-KEY-SIGNATURE` is the base64 ASN.1 DER
+// ECDSA P-256 signature of the SHA-256 of the raw body; no App-Token
+// needed) or sent by an owner of the platform tenant. Each token found is
+// audited in its tenant (`app_token.leak`, `token.leak`) with the source and
+// url, never the token. A refused report expires nothing.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /leaks (the `ReportLeaks` operationId).
+func (c *Client) ReportLeaksWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewReportLeaksRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ReportLeaks Report leaked tokens; every live Latchkey token named, of any tenant, expires at once.
+//
+// The payload of GitHub's secret scanning partner program: a JSON array of
+// entries, at most 1000 and 1 MiB (this route's own limits). Fields of an
+// entry other than these four are ignored. A report is either signed
+// (`GITHUB-PUBLIC-KEY-IDENTIFIER` names a public key configured in
+// `leaks.public_keys`, `GITHUB-PUBLIC-KEY-SIGNATURE` is the base64 ASN.1 DER
+// ECDSA P-256 signature of the SHA-256 of the raw body; no App-Token
+// needed) or sent by an owner of the platform tenant. Each token found is
+// audited in its tenant (`app_token.leak`, `token.leak`) with the source and
+// url, never the token. A refused report expires nothing.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /leaks (the `ReportLeaks` operationId).
+func (c *Client) ReportLeaks(ctx context.Context, body ReportLeaksJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewReportLeaksRequest(c.Server, body)
 	if err != nil {
 		return nil, err
 	}
@@ -2300,6 +2445,46 @@ func NewListAuditRequest(server string, params *ListAuditParams) (*http.Request,
 	if err != nil {
 		return nil, err
 	}
+
+	return req, nil
+}
+
+// NewReportLeaksRequest calls the generic ReportLeaks builder with application/json body
+func NewReportLeaksRequest(server string, body ReportLeaksJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewReportLeaksRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewReportLeaksRequestWithBody constructs an http.Request for the ReportLeaks method, with any body, and a specified content type
+func NewReportLeaksRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/leaks")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
 
 	return req, nil
 }
@@ -3501,6 +3686,40 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /audit (the `ListAudit` operationId).
 	ListAuditWithResponse(ctx context.Context, params *ListAuditParams, reqEditors ...RequestEditorFn) (*ListAuditResponse, error)
 
+	// ReportLeaksWithBodyWithResponse Report leaked tokens; every live Latchkey token named, of any tenant, expires at once.
+	//
+	// The payload of GitHub's secret scanning partner program: a JSON array of
+	// entries, at most 1000 and 1 MiB (this route's own limits). Fields of an
+	// entry other than these four are ignored. A report is either signed
+	// (`GITHUB-PUBLIC-KEY-IDENTIFIER` names a public key configured in
+	// `leaks.public_keys`, `GITHUB-PUBLIC-KEY-SIGNATURE` is the base64 ASN.1 DER
+	// ECDSA P-256 signature of the SHA-256 of the raw body; no App-Token
+	// needed) or sent by an owner of the platform tenant. Each token found is
+	// audited in its tenant (`app_token.leak`, `token.leak`) with the source and
+	// url, never the token. A refused report expires nothing.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /leaks (the `ReportLeaks` operationId).
+	ReportLeaksWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ReportLeaksResponse, error)
+
+	// ReportLeaksWithResponse Report leaked tokens; every live Latchkey token named, of any tenant, expires at once.
+	//
+	// The payload of GitHub's secret scanning partner program: a JSON array of
+	// entries, at most 1000 and 1 MiB (this route's own limits). Fields of an
+	// entry other than these four are ignored. A report is either signed
+	// (`GITHUB-PUBLIC-KEY-IDENTIFIER` names a public key configured in
+	// `leaks.public_keys`, `GITHUB-PUBLIC-KEY-SIGNATURE` is the base64 ASN.1 DER
+	// ECDSA P-256 signature of the SHA-256 of the raw body; no App-Token
+	// needed) or sent by an owner of the platform tenant. Each token found is
+	// audited in its tenant (`app_token.leak`, `token.leak`) with the source and
+	// url, never the token. A refused report expires nothing.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /leaks (the `ReportLeaks` operationId).
+	ReportLeaksWithResponse(ctx context.Context, body ReportLeaksJSONRequestBody, reqEditors ...RequestEditorFn) (*ReportLeaksResponse, error)
+
 	// GetOpenAPIWithResponse This description (public, no credentials).
 	//
 	// Returns a wrapper object for the known response body format(s).
@@ -4530,6 +4749,127 @@ func (r ListAuditResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r ListAuditResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ReportLeaksResponse200Headers the declared response headers of an HTTP 200 response for ReportLeaks
+type ReportLeaksResponse200Headers struct {
+	CacheControl string
+	XRequestId   string
+}
+
+// ReportLeaksResponse400Headers the declared response headers of an HTTP 400 response for ReportLeaks
+type ReportLeaksResponse400Headers struct {
+	XRequestId string
+}
+
+// ReportLeaksResponse401Headers the declared response headers of an HTTP 401 response for ReportLeaks
+type ReportLeaksResponse401Headers struct {
+	WWWAuthenticate string
+	XRequestId      string
+}
+
+// ReportLeaksResponse403Headers the declared response headers of an HTTP 403 response for ReportLeaks
+type ReportLeaksResponse403Headers struct {
+	XRequestId string
+}
+
+// ReportLeaksResponse413Headers the declared response headers of an HTTP 413 response for ReportLeaks
+type ReportLeaksResponse413Headers struct {
+	XRequestId string
+}
+
+// ReportLeaksResponse503Headers the declared response headers of an HTTP 503 response for ReportLeaks
+type ReportLeaksResponse503Headers struct {
+	RetryAfter int
+	XRequestId string
+}
+
+type ReportLeaksResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *LeakResults
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *Error
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ReportLeaksResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *ReportLeaksResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ReportLeaksResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *ReportLeaksResponse403Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *ReportLeaksResponse413Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ReportLeaksResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ReportLeaksResponse) GetJSON200() *LeakResults {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ReportLeaksResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ReportLeaksResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ReportLeaksResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r ReportLeaksResponse) GetJSON413() *Error {
+	return r.JSON413
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ReportLeaksResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ReportLeaksResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ReportLeaksResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ReportLeaksResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ReportLeaksResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -7425,6 +7765,52 @@ func (c *ClientWithResponses) ListAuditWithResponse(ctx context.Context, params 
 	return ParseListAuditResponse(rsp)
 }
 
+// ReportLeaksWithBodyWithResponse Report leaked tokens; every live Latchkey token named, of any tenant, expires at once.
+//
+// The payload of GitHub's secret scanning partner program: a JSON array of
+// entries, at most 1000 and 1 MiB (this route's own limits). Fields of an
+// entry other than these four are ignored. A report is either signed
+// (`GITHUB-PUBLIC-KEY-IDENTIFIER` names a public key configured in
+// `leaks.public_keys`, `GITHUB-PUBLIC-KEY-SIGNATURE` is the base64 ASN.1 DER
+// ECDSA P-256 signature of the SHA-256 of the raw body; no App-Token
+// needed) or sent by an owner of the platform tenant. Each token found is
+// audited in its tenant (`app_token.leak`, `token.leak`) with the source and
+// url, never the token. A refused report expires nothing.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /leaks (the `ReportLeaks` operationId).
+func (c *ClientWithResponses) ReportLeaksWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ReportLeaksResponse, error) {
+	rsp, err := c.ReportLeaksWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseReportLeaksResponse(rsp)
+}
+
+// ReportLeaksWithResponse Report leaked tokens; every live Latchkey token named, of any tenant, expires at once.
+//
+// The payload of GitHub's secret scanning partner program: a JSON array of
+// entries, at most 1000 and 1 MiB (this route's own limits). Fields of an
+// entry other than these four are ignored. A report is either signed
+// (`GITHUB-PUBLIC-KEY-IDENTIFIER` names a public key configured in
+// `leaks.public_keys`, `GITHUB-PUBLIC-KEY-SIGNATURE` is the base64 ASN.1 DER
+// ECDSA P-256 signature of the SHA-256 of the raw body; no App-Token
+// needed) or sent by an owner of the platform tenant. Each token found is
+// audited in its tenant (`app_token.leak`, `token.leak`) with the source and
+// url, never the token. A refused report expires nothing.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /leaks (the `ReportLeaks` operationId).
+func (c *ClientWithResponses) ReportLeaksWithResponse(ctx context.Context, body ReportLeaksJSONRequestBody, reqEditors ...RequestEditorFn) (*ReportLeaksResponse, error) {
+	rsp, err := c.ReportLeaks(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseReportLeaksResponse(rsp)
+}
+
 // GetOpenAPIWithResponse This description (public, no credentials).
 //
 // Returns a wrapper object for the known response body format(s).
@@ -8769,6 +9155,151 @@ func ParseListAuditResponse(rsp *http.Response) (*ListAuditResponse, error) {
 		response.Headers403 = &headers
 	case rsp.StatusCode == 503:
 		var headers ListAuditResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseReportLeaksResponse parses an HTTP response from a ReportLeaksWithResponse call
+func ParseReportLeaksResponse(rsp *http.Response) (*ReportLeaksResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ReportLeaksResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest LeakResults
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ReportLeaksResponse200Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers ReportLeaksResponse400Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers ReportLeaksResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers ReportLeaksResponse403Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 413:
+		var headers ReportLeaksResponse413Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers413 = &headers
+	case rsp.StatusCode == 503:
+		var headers ReportLeaksResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
