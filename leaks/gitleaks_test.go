@@ -133,7 +133,7 @@ func lookalikes(app, user string) string {
 		user + "a",
 		strings.ToUpper(user),
 		"x" + app,
-		"lku_abcdefgh_" + strings.Repeat("a", 77),
+		"lku_abcdefgh_" + strings.Repeat("a", 104),
 		"lka_r7aoafoz_…",
 	}, "\n") + "\n"
 }

@@ -47,65 +47,62 @@ var errNoCredentials = &errs.Error{Code: errs.Unauthorized, Fields: map[string]s
 // authenticates an App-Token and a user token, and must come from a
 // platform owner.
 func (h *Handler) Register(api gin.IRouter, user gin.HandlerFunc) {
-	api.POST("/leaks", h.authenticate(user), h.report)
+	api.POST("/leaks", h.authenticate(user), httpx.Handle(h.report))
 }
 
 func (h *Handler) authenticate(user gin.HandlerFunc) gin.HandlerFunc {
-	return func(c *gin.Context) {
+	return httpx.Handle(func(c *gin.Context) error {
 		id, sig := c.GetHeader(KeyIDHeader), c.GetHeader(SignatureHeader)
 		if id == "" && sig == "" {
-			if c.GetHeader(authn.AppTokenHeader) == "" {
-				httpx.Abort(c, errNoCredentials)
-				return
+			if len(c.Request.Header[authn.AppTokenHeader]) == 0 {
+				return errNoCredentials
 			}
 			user(c) // runs the rest of the chain once the tokens verify
-			return
+			return nil
 		}
 		body, err := readBody(c)
-		if err == nil {
-			err = h.Service.Keys().Verify(id, sig, body)
-		}
 		if err != nil {
-			httpx.Fail(c, err)
-			return
+			return err
+		}
+		if err := h.Service.Keys().Verify(id, sig, body); err != nil {
+			return err
 		}
 		c.Set(bodyKey, body)
 		c.Set(keyIDKey, id)
 		c.Next()
-	}
+		return nil
+	})
 }
 
-func (h *Handler) report(c *gin.Context) {
+// report answers a report that authenticate let through. The answer echoes
+// every token as sent, a secret: like every /api/v1 answer it carries
+// Cache-Control: no-store.
+func (h *Handler) report(c *gin.Context) error {
 	body, signed := c.Get(bodyKey)
 	reporter := "a report signed with key " + c.GetString(keyIDKey)
 	if !signed {
 		p := authn.From(c)
 		if !p.Can(authn.ManageTenants) {
-			httpx.Fail(c, errNotOwner)
-			return
+			return errNotOwner
 		}
 		var err error
 		if body, err = readBody(c); err != nil {
-			httpx.Fail(c, err)
-			return
+			return err
 		}
 		reporter = "platform owner " + p.Username
 	}
 	entries, err := parse(body.([]byte))
 	if err != nil {
-		httpx.Fail(c, err)
-		return
+		return err
 	}
 	results, found, err := h.Service.Expire(c.Request.Context(), entries)
 	h.audit(c, found, reporter)
 	if err != nil {
-		httpx.Fail(c, err)
-		return
+		return err
 	}
 	h.summary(c, len(entries), found, reporter)
-	// The answer echoes every token as sent: a secret.
-	c.Header("Cache-Control", "no-store")
 	c.JSON(http.StatusOK, results)
+	return nil
 }
 
 // readBody reads a report body of at most MaxBody bytes.

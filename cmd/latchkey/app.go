@@ -47,7 +47,7 @@ func NewMain(cfg configs.Config, log *zap.Logger) *Main {
 // of store.mongodb_uri) and wires the application.
 func (m *Main) Open(ctx context.Context) error {
 	c := m.Config
-	keys, err := leakKeys(c.Leaks)
+	scanKeys, err := leakKeys(c.Leaks)
 	if err != nil {
 		return err
 	}
@@ -71,7 +71,7 @@ func (m *Main) Open(ctx context.Context) error {
 		Hashes:         secret.NewLimiter(c.Password.PasswordSlots(), c.Password.MaxQueued, time.Second),
 		TrustedProxies: c.Server.TrustedProxies,
 		LastUsedFlush:  c.Tokens.LastUsedFlush, PurgeInterval: c.Tokens.PurgeInterval, Retention: c.Tokens.Retention,
-		Version: version, Tracing: tracingOptions(c.Tracing), LeakKeys: keys})
+		Version: version, Tracing: tracingOptions(c.Tracing), LeakKeys: scanKeys})
 	return err
 }
 

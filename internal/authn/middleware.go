@@ -70,6 +70,8 @@ type Authenticator struct {
 	Cache    *Cache
 	Recorder Recorder // may be nil
 	Now      func() time.Time
+	// Observe, when set, is told how each verification ended (metrics).
+	Observe func(Credential, Outcome)
 }
 
 // Header names.
@@ -161,16 +163,27 @@ func alsoMissing(err error, missing *errs.Error) error {
 }
 
 func (a *Authenticator) app(c *gin.Context) (*Principal, error) {
-	raw, err := AppTokenOf(c)
+	cred, o, err := a.verifyApp(c)
+	if a.Observe != nil {
+		a.Observe(AppToken, o)
+	}
 	if err != nil {
 		return nil, err
 	}
+	return &Principal{TenantID: cred.TenantID, Platform: cred.Platform, AppTokenID: cred.TokenID}, nil
+}
+
+func (a *Authenticator) verifyApp(c *gin.Context) (AppCredential, Outcome, error) {
+	raw, err := AppTokenOf(c)
+	if err != nil {
+		return AppCredential{}, Malformed, err
+	}
 	if raw == "" {
-		return nil, errNoAppToken
+		return AppCredential{}, Missing, errNoAppToken
 	}
 	tok, ok := a.Keys.Parse(raw)
 	if !ok || tok.Kind != secret.App {
-		return nil, errBadAppToken
+		return AppCredential{}, Malformed, errBadAppToken
 	}
 	ref := secret.RefOf(tok, raw)
 	cred, err := a.Cache.app(tok.TenantID, ref.Hash, func() (AppCredential, error) {
@@ -179,45 +192,27 @@ func (a *Authenticator) app(c *gin.Context) (*Principal, error) {
 	now := a.Now()
 	switch {
 	case errs.Is(err, errs.NotFound):
-		return nil, errBadAppToken
+		return cred, Unknown, errBadAppToken
 	case err != nil:
-		return nil, err
+		return cred, StoreError, err
 	case !cred.TenantActive:
-		return nil, errDisabled
+		return cred, TenantDisabled, errDisabled
 	case !now.Before(cred.Expires):
-		return nil, errBadAppToken
+		return cred, Expired, errBadAppToken
 	}
 	if a.Recorder != nil {
 		a.Recorder.Used(cred.TenantID, "app_tokens", cred.TokenID, now)
 	}
-	return &Principal{TenantID: cred.TenantID, Platform: cred.Platform, AppTokenID: cred.TokenID}, nil
+	return cred, Verified, nil
 }
 
 func (a *Authenticator) user(c *gin.Context, p *Principal, raw string) error {
-	if raw == "" {
-		return errNoToken
+	cred, o, err := a.verifyUser(c, p, raw)
+	if a.Observe != nil {
+		a.Observe(UserToken, o)
 	}
-	tok, ok := a.Keys.Parse(raw)
-	if !ok || tok.Kind != secret.User {
-		return errBadToken
-	}
-	if tok.TenantID != p.TenantID {
-		return errOtherTenant
-	}
-	ref := secret.RefOf(tok, raw)
-	cred, err := a.Cache.user(tok.TenantID, ref.Hash, func() (UserCredential, error) {
-		return a.Source.UserCredential(c.Request.Context(), tok.TenantID, ref)
-	})
-	now := a.Now()
-	switch {
-	case errs.Is(err, errs.NotFound):
-		return errBadToken
-	case err != nil:
+	if err != nil {
 		return err
-	case !now.Before(cred.Expires):
-		return errBadToken
-	case !cred.UserActive || !cred.ActorActive:
-		return errUserOff
 	}
 	p.TokenID, p.TokenKind = cred.TokenID, cred.Kind
 	p.Token = cred
@@ -226,10 +221,39 @@ func (a *Authenticator) user(c *gin.Context, p *Principal, raw string) error {
 		p.ActorID = cred.ActorID
 		p.Role = Weaker(cred.Role, cred.ActorRole)
 	}
+	return nil
+}
+
+func (a *Authenticator) verifyUser(c *gin.Context, p *Principal, raw string) (UserCredential, Outcome, error) {
+	if raw == "" {
+		return UserCredential{}, Missing, errNoToken
+	}
+	tok, ok := a.Keys.Parse(raw)
+	if !ok || tok.Kind != secret.User {
+		return UserCredential{}, Malformed, errBadToken
+	}
+	if tok.TenantID != p.TenantID {
+		return UserCredential{}, OtherTenant, errOtherTenant
+	}
+	ref := secret.RefOf(tok, raw)
+	cred, err := a.Cache.user(tok.TenantID, ref.Hash, func() (UserCredential, error) {
+		return a.Source.UserCredential(c.Request.Context(), tok.TenantID, ref)
+	})
+	now := a.Now()
+	switch {
+	case errs.Is(err, errs.NotFound):
+		return cred, Unknown, errBadToken
+	case err != nil:
+		return cred, StoreError, err
+	case !now.Before(cred.Expires):
+		return cred, Expired, errBadToken
+	case !cred.UserActive || !cred.ActorActive:
+		return cred, UserDisabled, errUserOff
+	}
 	if a.Recorder != nil {
 		a.Recorder.Used(p.TenantID, "tokens", cred.TokenID, now)
 	}
-	return nil
+	return cred, Verified, nil
 }
 
 // AppTokenOf returns the App-Token of a request, "" when there is none.

@@ -21,7 +21,7 @@ type Outcome uint8
 const (
 	Verified       Outcome = iota // valid: the request goes on
 	Missing                       // no such header
-	Malformed                     // not a token string of the right kind
+	Malformed                     // not a token string of the right kind (or two different ones)
 	Unknown                       // no such token in its tenant (or its hash differs)
 	Expired                       // the token has expired
 	TenantDisabled                // the token's tenant is disabled

@@ -224,10 +224,10 @@ func Method(c *gin.Context) string {
 	return c.Request.Method
 }
 
-// Method returns m when it is a standard method and "OTHER" otherwise, so
-// that metric labels and span names keep few values: a client can send any
-// method name.
-func Method(m string) string {
+// KnownMethod returns m when it is a standard method and "OTHER" otherwise,
+// so that metric labels and span names keep few values: a client can send
+// any method name.
+func KnownMethod(m string) string {
 	switch m {
 	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
 		http.MethodDelete, http.MethodOptions:

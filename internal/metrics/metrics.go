@@ -184,7 +184,7 @@ func (m *Metrics) SetPasswordHashQueue(depth func() int) { m.passwordQueue.Store
 // Observe counts one answered request. route is the route pattern ("" for
 // an unmatched path).
 func (m *Metrics) Observe(method, route string, status int, took time.Duration) {
-	k := seriesKey{method: httpx.Method(method), route: route, status: status}
+	k := seriesKey{method: httpx.KnownMethod(method), route: route, status: status}
 	if k.route == "" {
 		k.route = "(unmatched)"
 	}

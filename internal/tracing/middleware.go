@@ -34,7 +34,7 @@ func (t *Tracing) Middleware() gin.HandlerFunc {
 		if route == "" {
 			route = "(unmatched)"
 		}
-		method := httpx.Method(c.Request.Method)
+		method := httpx.KnownMethod(httpx.Method(c))
 		ctx, span := t.tracer.Start(ctx, method+" "+route, trace.WithSpanKind(trace.SpanKindServer),
 			trace.WithAttributes(semconv.HTTPRequestMethodKey.String(method), semconv.HTTPRoute(route)))
 		defer span.End()
