@@ -8,7 +8,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/latchkey/latchkey/internal/secret"
 	"github.com/latchkey/latchkey/internal/testserver"
 )
 
@@ -110,8 +112,7 @@ func TestDashboard(t *testing.T) {
 	}
 	walk(d.Panels)
 
-	s := testserver.Start(t)
-	busy(t, s)
+	s := startBusy(t)
 	exposed := exposedMetrics(t, s)
 	for name, panels := range queried {
 		if !exposed[name] {
@@ -120,16 +121,19 @@ func TestDashboard(t *testing.T) {
 	}
 }
 
-// busy sends the traffic that makes every lazily created series appear: a
+// startBusy starts a server with a password-hash limiter, as serve runs,
+// and sends the traffic that makes every lazily created series appear: a
 // login and a failed one, authenticated requests and a leak report.
-func busy(t *testing.T, s *testserver.Server) {
+func startBusy(t *testing.T) *testserver.Server {
 	t.Helper()
+	s := testserver.StartWith(t, testserver.Options{Hashes: secret.NewLimiter(2, 8, time.Second)})
 	tok := s.OwnerToken(t)
 	s.Must(t, http.StatusUnauthorized, testserver.Request{Method: "POST", Path: "/api/v1/token", AppToken: s.AppToken,
 		JSON: map[string]any{"username": s.Username, "password": "wrong-password"}})
 	s.Must(t, http.StatusOK, testserver.Request{Method: "GET", Path: "/api/v1/users/me", AppToken: s.AppToken, Token: tok})
 	s.Must(t, http.StatusOK, testserver.Request{Method: "POST", Path: "/api/v1/leaks", AppToken: s.AppToken, Token: tok,
 		JSON: []map[string]string{{"token": "ghp_0000", "type": "x", "url": "u", "source": "content"}}})
+	return s
 }
 
 // exposedMetrics returns the names of the samples /metrics serves.
@@ -153,8 +157,7 @@ func TestMetricsDocumented(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := testserver.Start(t)
-	busy(t, s)
+	s := startBusy(t)
 	missing := map[string]bool{}
 	for name := range exposedMetrics(t, s) {
 		family := strings.TrimSuffix(strings.TrimSuffix(strings.TrimSuffix(name, "_bucket"), "_sum"), "_count")

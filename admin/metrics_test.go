@@ -42,7 +42,6 @@ func TestMetrics(t *testing.T) {
 		"latchkey_cache_misses_total ",
 		"latchkey_last_used_pending ",
 		`latchkey_build_info{goversion="go`,
-		"latchkey_password_hash_queue_depth 0",
 		`latchkey_verifications_total{credential="user_token",outcome="verified"} `,
 		"go_goroutines ",
 	} {

@@ -2,8 +2,8 @@
 // own (not the global default, so tests that build many Apps do not
 // collide): requests by route pattern and status, their latency by status
 // class, login outcomes, token verification outcomes, the build, and
-// whatever the App adds (verification cache, last_used flushes, the
-// password-hash queue, leaked tokens). Labels are route patterns, status
+// whatever the App adds (verification cache, last_used flushes, password
+// hashes, leaked tokens). Labels are route patterns, status
 // codes and fixed words, never a path as sent, which may hold a pasted
 // token string.
 package metrics
@@ -14,7 +14,6 @@ import (
 	"runtime/debug"
 	"strconv"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -34,8 +33,6 @@ type Metrics struct {
 	// series caches the resolved children per method, route and status,
 	// so a request costs two atomic adds and no label hashing.
 	series sync.Map // seriesKey → *series
-
-	passwordQueue atomic.Pointer[func() int]
 
 	storeLatency *prometheus.HistogramVec
 	storeFaults  *prometheus.CounterVec
@@ -90,14 +87,6 @@ func New(version string) *Metrics {
 	}
 	m.Registry.MustRegister(m.requests, m.latency, m.logins, m.storeLatency, m.storeFaults, buildInfo(version),
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	m.Gauge("latchkey_password_hash_queue_depth",
-		"Logins waiting for a password-hash slot (password.max_concurrent are hashed at once).",
-		func() float64 {
-			if f := m.passwordQueue.Load(); f != nil {
-				return float64((*f)())
-			}
-			return 0
-		})
 	return m
 }
 
@@ -175,11 +164,6 @@ func (m *Metrics) StoreOp(engine, operation string) *StoreOp {
 	})
 	return v.(*StoreOp)
 }
-
-// SetPasswordHashQueue makes latchkey_password_hash_queue_depth read depth,
-// the number of logins waiting for a password-hash slot. Until it is set
-// the gauge reads 0.
-func (m *Metrics) SetPasswordHashQueue(depth func() int) { m.passwordQueue.Store(&depth) }
 
 // Observe counts one answered request. route is the route pattern ("" for
 // an unmatched path).

@@ -91,37 +91,6 @@ func TestObserveConcurrent(t *testing.T) {
 	}
 }
 
-// TestPasswordHashQueue: the gauge reads 0 until the hashing limiter hands
-// in its depth, then whatever the limiter says at scrape time.
-func TestPasswordHashQueue(t *testing.T) {
-	m := metrics.New("")
-	gauge := func() float64 {
-		families, err := m.Registry.Gather()
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, f := range families {
-			if f.GetName() == "latchkey_password_hash_queue_depth" {
-				return f.GetMetric()[0].GetGauge().GetValue()
-			}
-		}
-		t.Fatal("no latchkey_password_hash_queue_depth")
-		return 0
-	}
-	if got := gauge(); got != 0 {
-		t.Errorf("before the hook: got %v, want 0", got)
-	}
-	depth := 3
-	m.SetPasswordHashQueue(func() int { return depth })
-	if got := gauge(); got != 3 {
-		t.Errorf("got %v, want 3", got)
-	}
-	depth = 5
-	if got := gauge(); got != 5 {
-		t.Errorf("read at scrape time: got %v, want 5", got)
-	}
-}
-
 // TestBuildInfo: latchkey_build_info names the version it was given.
 func TestBuildInfo(t *testing.T) {
 	m := metrics.New("v1.2.3")
