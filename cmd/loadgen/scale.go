@@ -10,13 +10,13 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"slices"
 	"time"
 
 	"go.uber.org/zap"
 
 	"github.com/latchkey/latchkey/admin"
 	"github.com/latchkey/latchkey/internal/authn"
+	"github.com/latchkey/latchkey/internal/ids"
 	"github.com/latchkey/latchkey/internal/secret"
 	"github.com/latchkey/latchkey/internal/sqlite"
 	"github.com/latchkey/latchkey/tenants"
@@ -78,7 +78,7 @@ func runScale(args []string, out io.Writer) error {
 	start := time.Now()
 	for _, checkpoint := range checkpoints(c.tenants) {
 		for len(pop) < checkpoint {
-			p, err := populate(ctx, a, len(pop), c.tokens)
+			p, err := scaleTenant(ctx, a, len(pop), c.tokens)
 			if err != nil {
 				return fmt.Errorf("tenant %d: %w", len(pop)+1, err)
 			}
@@ -104,7 +104,7 @@ func checkpoints(n int) []int {
 	return append(cp, n)
 }
 
-// populated is one tenant made by populate, with its app token and a few
+// populated is one tenant made by scaleTenant, with its app token and a few
 // of its user tokens' secrets to verify.
 type populated struct {
 	tenantID string
@@ -115,17 +115,21 @@ type populated struct {
 // keep is how many token secrets of each tenant are kept for sampling.
 const keep = 20
 
-// populate creates tenant number i through the tenant service (its
+// scaleTenant creates tenant number i through the tenant service (its
 // database, indexes, owner and app token) and then n user tokens of its
 // owner in bulk.
-func populate(ctx context.Context, a *admin.App, i, n int) (populated, error) {
+func scaleTenant(ctx context.Context, a *admin.App, i, n int) (populated, error) {
 	t, prov, err := a.Tenants.Create(ctx, tenants.NewTenant{Slug: fmt.Sprintf("scale-%06d", i), Name: "scale"},
 		tenants.Owner{Username: "owner", Password: "owner-password", Email: "owner@example.test"})
 	if err != nil {
 		return populated{}, err
 	}
 	p := populated{tenantID: t.ID, appToken: prov.AppToken}
-	secrets, err := insertTokens(ctx, a.Store.UserTokens(), t.ID, prov.AdminID, n)
+	owner, err := ids.Parse(prov.AdminID)
+	if err != nil {
+		return populated{}, err
+	}
+	secrets, err := insertTokens(ctx, a.Store.UserTokens(), t.ID, n, func(int) ids.ID { return owner })
 	if err != nil {
 		return populated{}, err
 	}
@@ -183,14 +187,4 @@ func measure(store admin.Store, pop []populated, samples int) (miss, hit []time.
 		return nil, nil, err
 	}
 	return miss, hit, nil
-}
-
-func pct(lat []time.Duration, p float64) time.Duration {
-	s := slices.Clone(lat)
-	slices.Sort(s)
-	return s[min(len(s)-1, int(float64(len(s))*p))]
-}
-
-func us(d time.Duration) string {
-	return fmt.Sprintf("%.0fµs", float64(d)/float64(time.Microsecond))
 }
