@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Starts `latchkey serve` on a throwaway embedded store on loopback, runs
+# Starts `latchkey serve` on a throwaway SQLite data directory on loopback, runs
 # cmd/loadgen against it (GET /healthz against an authenticated GET
 # /api/v1/token, same run), prints the server's own /metrics summary, and
 # stops everything:
@@ -21,7 +21,7 @@ trap 'kill "$SERVER" 2>/dev/null || true; wait "$SERVER" 2>/dev/null || true; rm
 go build -o "$DATA/latchkey" ./cmd/latchkey
 go build -o "$DATA/loadgen" ./cmd/loadgen
 # The access log goes to a file, as it would in production (not a terminal).
-LATCHKEY_ADMIN_PASSWORD=$PASSWORD LATCHKEY_LOG_LEVEL=${LOG_LEVEL:-info} LATCHKEY_STORE_EMBEDDED_ADDR=127.0.0.1:0 \
+LATCHKEY_ADMIN_PASSWORD=$PASSWORD LATCHKEY_LOG_LEVEL=${LOG_LEVEL:-info} \
 	"$DATA/latchkey" serve --addr 127.0.0.1:"$PORT" --data-dir "$DATA/store" \
 	--config "${CONFIG:-configs/latchkey.yaml}" >"$DATA/serve.out" 2>"$DATA/serve.log" &
 SERVER=$!

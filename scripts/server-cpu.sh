@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Measures the server's own CPU time per request, which a throughput ratio
 # blurs (the load generator shares the machine): starts `latchkey serve` on a
-# throwaway embedded store on loopback, loads each route with wrk for a fixed
+# throwaway SQLite data directory on loopback, loads each route with wrk for a fixed
 # time, and divides the server process's CPU time (/proc/<pid>/stat) by the
 # requests answered:
 #
@@ -22,7 +22,7 @@ DATA=$(mktemp -d)
 trap 'kill "$SERVER" 2>/dev/null || true; wait "$SERVER" 2>/dev/null || true; rm -rf "$DATA"' EXIT
 
 go build -o "$DATA/latchkey" ./cmd/latchkey
-LATCHKEY_ADMIN_PASSWORD=load-test-password LATCHKEY_LOG_LEVEL=${LOG_LEVEL:-info} LATCHKEY_STORE_EMBEDDED_ADDR=127.0.0.1:0 \
+LATCHKEY_ADMIN_PASSWORD=load-test-password LATCHKEY_LOG_LEVEL=${LOG_LEVEL:-info} \
 	"$DATA/latchkey" serve --addr 127.0.0.1:"$PORT" --data-dir "$DATA/store" >"$DATA/serve.out" 2>"$DATA/serve.log" &
 SERVER=$!
 for _ in $(seq 100); do curl -sf "$BASE/healthz" >/dev/null && break; sleep 0.1; done

@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# Measures the store through real `latchkey serve` processes on loopback and
+# prints one table of every figure (docs/PERFORMANCE.md, "The store"):
+#
+#   1. `loadgen populate` writes a big tenant (100k users, 100k tokens, 1M
+#      audit records), a small one (100 users, 1k tokens) and ten write
+#      tenants into a new SQLite data directory through the engine;
+#   2. serve with cache.ttl=0: authenticated/bare throughput (goal >= 0.3),
+#      then `loadgen measure` of uncached verification and logins (big
+#      against small), unknown usernames against wrong passwords, and list
+#      and audit pages;
+#   3. serve with the default cache (2 s) on the same directory:
+#      authenticated/bare throughput (goal >= 0.85), then the write rates
+#      (token creations and logins on one tenant and across ten).
+#
+#   scripts/store-bench.sh                               # the full set: ~10 min to populate, ~3 min to measure
+#   USERS=10000 TOKENS=10000 AUDIT=100000 scripts/store-bench.sh   # smaller and faster
+#   DATA_DIR=/tmp/lk-bench scripts/store-bench.sh        # keep the populated directory; a second run reuses it
+#
+# Other knobs (environment): PORT (18097), DURATION (5s per route and round of
+# the throughput runs), SAMPLES (200 per side of a comparison), WRITES (10s per
+# write run). Needs go and curl. Bounded in time: every load run has a fixed
+# length and every server is stopped on exit.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+PORT=${PORT:-18097}
+BASE=http://127.0.0.1:$PORT
+WORK=$(mktemp -d)
+DATA=${DATA_DIR:-$WORK/data}
+FIXTURE=$DATA/fixture.json
+SERVER=
+stop() {
+	if [ -n "$SERVER" ]; then
+		kill "$SERVER" 2>/dev/null || true
+		wait "$SERVER" 2>/dev/null || true
+		SERVER=
+	fi
+}
+trap 'stop; rm -rf "$WORK"' EXIT
+
+machine() {
+	echo "machine: $(nproc) CPUs, $(lscpu | sed -n 's/^Model name: *//p'), $(go version | cut -d' ' -f3), load average $(cut -d' ' -f1-3 /proc/loadavg)"
+}
+
+# serve [ENV=VALUE…]: starts latchkey serve on $DATA with the given
+# configuration variables and waits until it answers.
+serve() {
+	env "$@" LATCHKEY_ADMIN_PASSWORD=load-test-password \
+		"$WORK/latchkey" serve --addr 127.0.0.1:"$PORT" --data-dir "$DATA/store" >>"$WORK/serve.out" 2>>"$WORK/serve.log" &
+	SERVER=$!
+	for _ in $(seq 300); do
+		curl -sf "$BASE/healthz" >/dev/null && return 0
+		sleep 0.1
+	done
+	echo "latchkey serve did not start:" >&2
+	cat "$WORK/serve.log" >&2
+	exit 1
+}
+
+go build -o "$WORK/latchkey" ./cmd/latchkey
+go build -o "$WORK/loadgen" ./cmd/loadgen
+machine
+mkdir -p "$DATA"
+if [ -f "$FIXTURE" ]; then
+	echo "reusing the populated directory $DATA"
+else
+	start=$SECONDS
+	"$WORK/loadgen" populate -data-dir "$DATA/store" -out "$FIXTURE" \
+		-users "${USERS:-100000}" -tokens "${TOKENS:-100000}" -audit "${AUDIT:-1000000}"
+	echo "populated in $((SECONDS - start))s; data directory $(du -sh "$DATA/store" | cut -f1)"
+fi
+RUNS=$WORK/runs.out
+: >"$RUNS"
+
+echo
+echo "== serve with cache.ttl=0 (every request reads the store)"
+serve LATCHKEY_CACHE_TTL=0
+"$WORK/loadgen" -url "$BASE" -fixture "$FIXTURE" -tenant big -goal 0.3 -p99 0 \
+	-duration "${DURATION:-5s}" -warmup 1s -rounds 2 | tee -a "$RUNS"
+"$WORK/loadgen" measure -url "$BASE" -fixture "$FIXTURE" -parts verify,login,lists \
+	-samples "${SAMPLES:-200}" | tee -a "$RUNS"
+stop
+
+echo
+echo "== serve with the default cache (cache.ttl 2s)"
+serve
+"$WORK/loadgen" -url "$BASE" -fixture "$FIXTURE" -tenant big -goal 0.85 \
+	-duration "${DURATION:-5s}" -warmup 1s -rounds 2 | tee -a "$RUNS"
+"$WORK/loadgen" measure -url "$BASE" -fixture "$FIXTURE" -parts writes -writes "${WRITES:-10s}" | tee -a "$RUNS"
+stop
+
+echo
+echo "== all figures ($(machine))"
+echo
+echo "| measurement | figure | goal | |"
+echo "|---|---|---|---|"
+grep '^| ' "$RUNS" | grep -v -e '^| measurement ' -e '^|---' || true
