@@ -11,7 +11,11 @@
 #      and audit pages;
 #   3. serve with the default cache (2 s) on the same directory:
 #      authenticated/bare throughput (goal >= 0.85), then the write rates
-#      (token creations and logins on one tenant and across ten).
+#      (token creations and logins on one tenant and across ten);
+#   4. in a second data directory of 1,000 tenants of one token each, a
+#      serve with cache.ttl=0 verifies a token of every tenant in turn, with
+#      store.max_open_tenants at its default (256) and above the number of
+#      tenants, and the serve's open files and resident memory are read.
 #
 #   scripts/store-bench.sh                               # the full set: ~10 min to populate, ~3 min to measure
 #   USERS=10000 TOKENS=10000 AUDIT=100000 scripts/store-bench.sh   # smaller and faster
@@ -19,7 +23,7 @@
 #
 # Other knobs (environment): PORT (18097), DURATION (5s per route and round of
 # the throughput runs), SAMPLES (200 per side of a comparison), WRITES (10s per
-# write run). Needs go and curl. Bounded in time: every load run has a fixed
+# write run), MANY (1000 tenants in step 4). Needs go and curl. Bounded in time: every load run has a fixed
 # length and every server is stopped on exit.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -43,11 +47,13 @@ machine() {
 	echo "machine: $(nproc) CPUs, $(lscpu | sed -n 's/^Model name: *//p'), $(go version | cut -d' ' -f3), load average $(cut -d' ' -f1-3 /proc/loadavg)"
 }
 
-# serve [ENV=VALUE…]: starts latchkey serve on $DATA with the given
-# configuration variables and waits until it answers.
+# serve DIR [ENV=VALUE…]: starts latchkey serve on the data directory DIR
+# with the given configuration variables and waits until it answers.
 serve() {
+	local dir=$1
+	shift
 	env "$@" LATCHKEY_ADMIN_PASSWORD=load-test-password \
-		"$WORK/latchkey" serve --addr 127.0.0.1:"$PORT" --data-dir "$DATA/store" >>"$WORK/serve.out" 2>>"$WORK/serve.log" &
+		"$WORK/latchkey" serve --addr 127.0.0.1:"$PORT" --data-dir "$dir" >>"$WORK/serve.out" 2>>"$WORK/serve.log" &
 	SERVER=$!
 	for _ in $(seq 300); do
 		curl -sf "$BASE/healthz" >/dev/null && return 0
@@ -75,7 +81,7 @@ RUNS=$WORK/runs.out
 
 echo
 echo "== serve with cache.ttl=0 (every request reads the store)"
-serve LATCHKEY_CACHE_TTL=0
+serve "$DATA/store" LATCHKEY_CACHE_TTL=0
 "$WORK/loadgen" -url "$BASE" -fixture "$FIXTURE" -tenant big -goal 0.3 -p99 0 \
 	-duration "${DURATION:-5s}" -warmup 1s -rounds 2 | tee -a "$RUNS"
 "$WORK/loadgen" measure -url "$BASE" -fixture "$FIXTURE" -parts verify,login,lists \
@@ -84,11 +90,27 @@ stop
 
 echo
 echo "== serve with the default cache (cache.ttl 2s)"
-serve
+serve "$DATA/store"
 "$WORK/loadgen" -url "$BASE" -fixture "$FIXTURE" -tenant big -goal 0.85 \
 	-duration "${DURATION:-5s}" -warmup 1s -rounds 2 | tee -a "$RUNS"
 "$WORK/loadgen" measure -url "$BASE" -fixture "$FIXTURE" -parts writes -writes "${WRITES:-10s}" | tee -a "$RUNS"
 stop
+
+echo
+MANY=${MANY:-1000}
+echo "== $MANY tenants of one token each, cache.ttl=0"
+"$WORK/loadgen" populate -data-dir "$WORK/many" -out "$WORK/many.json" -users 1 -tokens 1 -audit 0 \
+	-small-users 1 -small-tokens 1 -write-tenants 1 -write-users 1 -many-tenants "$MANY"
+for open in 256 $((MANY + 100)); do
+	serve "$WORK/many" LATCHKEY_CACHE_TTL=0 LATCHKEY_STORE_MAX_OPEN_TENANTS=$open
+	"$WORK/loadgen" measure -url "$BASE" -fixture "$WORK/many.json" -parts tenants |
+		sed "s/^| verification p50 across \([0-9]*\) tenants/| store.max_open_tenants $open: verification p50 across \1 tenants/" | tee -a "$RUNS"
+	fds=$(find "/proc/$SERVER/fd" -mindepth 1 | wc -l)
+	rss=$(awk '/^VmRSS/ {printf "%.0f MiB", $2 / 1024}' "/proc/$SERVER/status")
+	echo "serve after the rounds: $fds open file descriptors, resident memory $rss"
+	echo "| store.max_open_tenants $open: the serve's open file descriptors, resident memory after the rounds | $fds, $rss | | |" >>"$RUNS"
+	stop
+done
 
 echo
 echo "== all figures ($(machine))"

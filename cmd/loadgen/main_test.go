@@ -95,7 +95,7 @@ func TestPopulateAndMeasure(t *testing.T) {
 	var out bytes.Buffer
 	err := runPopulate([]string{"-data-dir", filepath.Join(dir, "store"), "-out", fixtureFile,
 		"-users", "30", "-tokens", "40", "-audit", "300", "-small-users", "4", "-small-tokens", "10",
-		"-write-tenants", "2", "-write-users", "3", "-sample", "12",
+		"-write-tenants", "2", "-write-users", "3", "-many-tenants", "3", "-sample", "12",
 		"-argon2-memory", "64", "-argon2-iterations", "1"}, &out)
 	if err != nil {
 		t.Fatalf("populate: %v\n%s", err, out.String())
@@ -108,9 +108,9 @@ func TestPopulateAndMeasure(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(f.Tenants) != 4 || len(f.writeTenants()) != 2 || len(big.Usernames) != 12 || len(big.TokenSecrets) != 12 || big.OwnerTokens != 4 {
-		t.Fatalf("fixture: %d tenants, %d write tenants, big: %d usernames, %d token secrets, %d owner tokens",
-			len(f.Tenants), len(f.writeTenants()), len(big.Usernames), len(big.TokenSecrets), big.OwnerTokens)
+	if len(f.Tenants) != 7 || len(f.writeTenants()) != 2 || len(f.manyTenants()) != 3 || len(big.Usernames) != 12 || len(big.TokenSecrets) != 12 || big.OwnerTokens != 4 {
+		t.Fatalf("fixture: %d tenants, %d write tenants, %d many, big: %d usernames, %d token secrets, %d owner tokens",
+			len(f.Tenants), len(f.writeTenants()), len(f.manyTenants()), len(big.Usernames), len(big.TokenSecrets), big.OwnerTokens)
 	}
 
 	// The ratio run logs in as a tenant's owner from the fixture.
@@ -140,7 +140,8 @@ func TestPopulateAndMeasure(t *testing.T) {
 	}
 
 	out.Reset()
-	err = runMeasure([]string{"-url", s.URL, "-fixture", fixtureFile, "-samples", "6", "-list-samples", "2",
+	err = runMeasure([]string{"-url", s.URL, "-fixture", fixtureFile, "-parts", "verify,login,lists,writes,tenants",
+		"-samples", "6", "-list-samples", "2", "-rounds", "2",
 		"-writes", "300ms", "-write-workers", "2", "-login-workers", "1"}, &out)
 	if err != nil {
 		t.Fatalf("measure: %v\n%s", err, out.String())
@@ -154,6 +155,8 @@ func TestPopulateAndMeasure(t *testing.T) {
 		"| GET /audit/?cursor=<middle of the log> p50 (50 items) |",
 		"| token creations, POST /api/v1/tokens/, 2 tenants, 2 workers |",
 		"| logins, POST /api/v1/token/, 1 tenant, 1 workers |",
+		"| verification p50 across 5 tenants, first round (every file opened) |",
+		"| verification p50 across 5 tenants, round 2 |",
 	} {
 		if !strings.Contains(report, want) {
 			t.Errorf("report lacks %q:\n%s", want, report)

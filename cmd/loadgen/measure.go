@@ -30,21 +30,24 @@ type measureConfig struct {
 	// token creations or loginWorkers concurrent logins.
 	writes                     time.Duration
 	writeWorkers, loginWorkers int
+	// rounds over every tenant of the fixture in the tenants part.
+	rounds int
 }
 
-var measureParts = []string{"verify", "login", "lists", "writes"}
+var measureParts = []string{"verify", "login", "lists", "writes", "tenants"}
 
 func parseMeasure(args []string) (measureConfig, error) {
 	var c measureConfig
 	fs := flag.NewFlagSet("loadgen measure", flag.ContinueOnError)
 	raw := fs.String("url", "http://127.0.0.1:8080", "base URL of latchkey serve (loopback only)")
 	fixtureFile := fs.String("fixture", "", "fixture written by `loadgen populate` for the serve's data directory")
-	parts := fs.String("parts", strings.Join(measureParts, ","), "measurements to run, of "+strings.Join(measureParts, ","))
+	parts := fs.String("parts", "verify,login,lists,writes", "measurements to run, of "+strings.Join(measureParts, ","))
 	fs.IntVar(&c.samples, "samples", 200, "requests on each side of a comparison")
 	fs.IntVar(&c.listSamples, "list-samples", 100, "requests per list page")
 	fs.DurationVar(&c.writes, "writes", 10*time.Second, "length of each write run")
 	fs.IntVar(&c.writeWorkers, "write-workers", 4, "concurrent token creations in the write runs")
 	fs.IntVar(&c.loginWorkers, "login-workers", 2, "concurrent logins in the write runs")
+	fs.IntVar(&c.rounds, "rounds", 3, "rounds over every tenant in the tenants part")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -72,6 +75,8 @@ func parseMeasure(args []string) (measureConfig, error) {
 		return c, errors.New("-writes must be between 0 and 10m")
 	case c.writeWorkers < 1 || c.writeWorkers > 256 || c.loginWorkers < 1 || c.loginWorkers > 64:
 		return c, errors.New("-write-workers must be between 1 and 256, -login-workers between 1 and 64")
+	case c.rounds < 1 || c.rounds > 100:
+		return c, errors.New("-rounds must be between 1 and 100")
 	}
 	return c, nil
 }
@@ -95,6 +100,8 @@ func runMeasure(args []string, out io.Writer) error {
 			err = m.lists()
 		case "writes":
 			err = m.writeRuns()
+		case "tenants":
+			err = m.tenantRounds()
 		}
 		if err != nil {
 			return fmt.Errorf("%s: %w", p, err)
@@ -471,5 +478,57 @@ func (m *measurer) writeRuns() error {
 	run("token creations, POST /api/v1/tokens/", m.writeWorkers, len(ws), create)
 	run("logins, POST /api/v1/token/", m.loginWorkers, 1, login)
 	run("logins, POST /api/v1/token/", m.loginWorkers, len(ws), login)
+	return nil
+}
+
+// tenantRounds verifies one token of every tenant that has one, tenant
+// after tenant, for several rounds: the first round opens every tenant
+// file; in the later ones a serve whose store.max_open_tenants is below
+// the number of tenants reopens each file (the least recently used goes
+// first, and this order always wants it next), one above it finds every
+// file open. Meant for cache.ttl 0.
+func (m *measurer) tenantRounds() error {
+	var ts []*fixtureTenant
+	for i := range m.fixture.Tenants {
+		if t := &m.fixture.Tenants[i]; len(t.TokenSecrets) > 0 {
+			ts = append(ts, t)
+		}
+	}
+	if len(ts) == 0 {
+		return errors.New("the fixture has no tenant with a token")
+	}
+	makers := make([]func(int) *http.Request, len(ts))
+	for k, t := range ts {
+		makers[k] = func(int) *http.Request {
+			return m.request(http.MethodGet, "/api/v1/token/", t.AppToken, t.TokenSecrets[0], "")
+		}
+	}
+	rounds := make([][]time.Duration, m.rounds)
+	for r := range rounds {
+		lat, err := m.series(1, http.StatusOK, makers...)
+		if err != nil {
+			return err
+		}
+		for _, l := range lat {
+			rounds[r] = append(rounds[r], l...)
+		}
+	}
+	fmt.Fprintf(m.out, "\nVerification across %d tenants, one request per tenant per round, %d rounds\n", len(ts), m.rounds)
+	fmt.Fprintf(m.out, "%-34s %9s %9s %9s %9s\n", "", "p50", "p90", "p99", "max")
+	var later []time.Duration
+	for r, lat := range rounds {
+		fmt.Fprintf(m.out, "%-34s %9s %9s %9s %9s\n", fmt.Sprintf("round %d", r+1), us(pct(lat, .5)), us(pct(lat, .9)), us(pct(lat, .99)), us(pct(lat, 1)))
+		if r > 0 {
+			later = append(later, lat...)
+		}
+	}
+	m.sum.add(fmt.Sprintf("verification p50 across %d tenants, first round (every file opened)", len(ts)), ms(pct(rounds[0], .5)), "", true)
+	if len(later) > 0 {
+		which := "round 2"
+		if m.rounds > 2 {
+			which = fmt.Sprintf("rounds 2–%d", m.rounds)
+		}
+		m.sum.add(fmt.Sprintf("verification p50 across %d tenants, %s", len(ts), which), ms(pct(later, .5)), "", true)
+	}
 	return nil
 }

@@ -31,8 +31,9 @@ type fixture struct {
 
 // fixtureTenant is one populated tenant.
 type fixtureTenant struct {
-	// Name is the tenant's part in the measurements: "big", "small" or
-	// "w0" … "w9" (the tenants of the write runs).
+	// Name is the tenant's part in the measurements: "big", "small",
+	// "w0" … "w9" (the tenants of the write runs) or "m0", "m1", … (the
+	// many tenants of one token each).
 	Name     string `json:"name"`
 	ID       string `json:"id"`
 	Slug     string `json:"slug"`
@@ -68,10 +69,16 @@ func (f *fixture) tenant(name string) (*fixtureTenant, error) {
 }
 
 // writeTenants returns the tenants of the write runs, w0 … w9.
-func (f *fixture) writeTenants() []*fixtureTenant {
+func (f *fixture) writeTenants() []*fixtureTenant { return f.named('w') }
+
+// manyTenants returns the many tenants of one token each, m0, m1, ….
+func (f *fixture) manyTenants() []*fixtureTenant { return f.named('m') }
+
+// named returns the tenants whose name is letter and a number.
+func (f *fixture) named(letter byte) []*fixtureTenant {
 	var out []*fixtureTenant
 	for i := range f.Tenants {
-		if len(f.Tenants[i].Name) > 1 && f.Tenants[i].Name[0] == 'w' {
+		if n := f.Tenants[i].Name; len(n) > 1 && n[0] == letter && n[1] >= '0' && n[1] <= '9' {
 			out = append(out, &f.Tenants[i])
 		}
 	}
@@ -98,8 +105,10 @@ type populateConfig struct {
 	smallUsers, smallTokens       int
 	// writeTenants tenants of writeUsers users each for the write runs.
 	writeTenants, writeUsers int
-	sample                   int
-	argon2                   secret.Argon2
+	// manyTenants tenants of one token each, for the pool of open files.
+	manyTenants int
+	sample      int
+	argon2      secret.Argon2
 }
 
 func parsePopulate(args []string) (populateConfig, error) {
@@ -115,6 +124,7 @@ func parsePopulate(args []string) (populateConfig, error) {
 	fs.IntVar(&c.smallTokens, "small-tokens", 1000, "user tokens of the small tenant")
 	fs.IntVar(&c.writeTenants, "write-tenants", 10, "tenants for the write runs")
 	fs.IntVar(&c.writeUsers, "write-users", 20, "users of each write tenant (besides its owner)")
+	fs.IntVar(&c.manyTenants, "many-tenants", 0, "further tenants of one user token each (open files: `loadgen measure -parts tenants`)")
 	fs.IntVar(&c.sample, "sample", 1000, "usernames and token secrets of each tenant kept in the fixture")
 	mem := fs.Uint("argon2-memory", uint(c.argon2.MemoryKiB), "argon2id memory (KiB) of the users' password hash: password.memory_kib of the serve")
 	iter := fs.Uint("argon2-iterations", uint(c.argon2.Iterations), "argon2id iterations: password.iterations")
@@ -131,8 +141,8 @@ func parsePopulate(args []string) (populateConfig, error) {
 		return c, errors.New("-data-dir and -out are required")
 	case c.bigUsers < 1 || c.smallUsers < 1 || c.writeUsers < 1:
 		return c, errors.New("-users, -small-users and -write-users must be at least 1")
-	case c.bigTokens < 1 || c.smallTokens < 1 || c.bigAudit < 0 || c.writeTenants < 1 || c.sample < 1:
-		return c, errors.New("-tokens, -small-tokens, -write-tenants and -sample must be at least 1, -audit at least 0")
+	case c.bigTokens < 1 || c.smallTokens < 1 || c.bigAudit < 0 || c.writeTenants < 1 || c.sample < 1 || c.manyTenants < 0:
+		return c, errors.New("-tokens, -small-tokens, -write-tenants and -sample must be at least 1, -audit and -many-tenants at least 0")
 	}
 	return c, nil
 }
@@ -252,5 +262,45 @@ func populate(ctx context.Context, store admin.Store, c populateConfig, out io.W
 			return nil, err
 		}
 	}
+	if c.manyTenants > 0 {
+		if err := populateMany(ctx, store, c, f, out); err != nil {
+			return nil, err
+		}
+	}
 	return f, nil
+}
+
+// populateMany makes c.manyTenants tenants of one user token each (their
+// owner's). Their owners never log in, so their password hashes are made
+// cheap.
+func populateMany(ctx context.Context, store admin.Store, c populateConfig, f *fixture, out io.Writer) error {
+	a, err := admin.New(admin.Options{Store: store, Logger: zap.NewNop(), CacheTTL: time.Second, CacheSize: 100,
+		Password: secret.Argon2{MemoryKiB: 64, Iterations: 1, Parallelism: 1}})
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	start := time.Now()
+	for i := range c.manyTenants {
+		name := fmt.Sprintf("m%d", i)
+		t, prov, err := a.Tenants.Create(ctx, tenants.NewTenant{Slug: c.prefix + "-" + name, Name: "loadgen " + name},
+			tenants.Owner{Username: "owner", Password: f.Password, Email: "owner@example.test"})
+		if err != nil {
+			return fmt.Errorf("tenant %s: %w", name, err)
+		}
+		owner, err := ids.Parse(prov.AdminID)
+		if err != nil {
+			return err
+		}
+		secrets, err := insertTokens(ctx, store.UserTokens(), t.ID, 1, func(int) ids.ID { return owner })
+		if err != nil {
+			return err
+		}
+		f.Tenants = append(f.Tenants, fixtureTenant{Name: name, ID: t.ID, Slug: t.Slug, AppToken: prov.AppToken,
+			Owner: prov.AdminUsername, OwnerID: prov.AdminID, Tokens: 1, TokenSecrets: secrets})
+	}
+	d := time.Since(start)
+	fmt.Fprintf(out, "  %d tenants of one token each in %s (%.0f tenants/s)\n", c.manyTenants, d.Round(time.Millisecond),
+		float64(c.manyTenants)/d.Seconds())
+	return nil
 }
