@@ -6,16 +6,17 @@
 #      audit records), a small one (100 users, 1k tokens) and ten write
 #      tenants into a new SQLite data directory through the engine;
 #   2. serve with cache.ttl=0: authenticated/bare throughput (goal >= 0.3),
-#      then `loadgen measure` of uncached verification and logins (big
-#      against small), unknown usernames against wrong passwords, and list
-#      and audit pages;
+#      then `loadgen measure` of uncached verification (big against small,
+#      with the files' pages as found and then with every page in the OS
+#      page cache), logins (big against small), unknown usernames against
+#      wrong passwords, and list and audit pages;
 #   3. serve with the default cache (2 s) on the same directory:
 #      authenticated/bare throughput (goal >= 0.85), then the write rates
 #      (token creations and logins on one tenant and across ten);
 #   4. in a second data directory of 1,000 tenants of one token each, a
 #      serve with cache.ttl=0 verifies a token of every tenant in turn, with
 #      store.max_open_tenants at its default (256) and above the number of
-#      tenants, and the serve's open files and resident memory are read.
+#      tenants, and reads the serve's open files and resident memory.
 #
 #   scripts/store-bench.sh                               # the full set: ~10 min to populate, ~3 min to measure
 #   USERS=10000 TOKENS=10000 AUDIT=100000 scripts/store-bench.sh   # smaller and faster
@@ -84,8 +85,21 @@ echo "== serve with cache.ttl=0 (every request reads the store)"
 serve "$DATA/store" LATCHKEY_CACHE_TTL=0
 "$WORK/loadgen" -url "$BASE" -fixture "$FIXTURE" -tenant big -goal 0.3 -p99 0 \
 	-duration "${DURATION:-5s}" -warmup 1s -rounds 2 | tee -a "$RUNS"
-"$WORK/loadgen" measure -url "$BASE" -fixture "$FIXTURE" -parts verify,login,lists \
-	-samples "${SAMPLES:-200}" | tee -a "$RUNS"
+# Uncached verification twice: with the tenant files' pages as the machine
+# left them (a host may have dropped pages nobody read for a while), then
+# after reading the files once, so every page is in the OS page cache. The
+# serve's disk reads during each run tell the two apart.
+for pages in "as found" "in the OS page cache"; do
+	if [ "$pages" != "as found" ]; then
+		cat "$DATA"/store/tenants/*.db >/dev/null
+	fi
+	read0=$(awk '/^read_bytes/ {print $2}' "/proc/$SERVER/io")
+	"$WORK/loadgen" measure -url "$BASE" -fixture "$FIXTURE" -parts verify -samples "${SAMPLES:-200}" |
+		sed "/^| measurement /!s/^| \([a-z]\)/| tenant files $pages: \1/" | tee -a "$RUNS"
+	read1=$(awk '/^read_bytes/ {print $2}' "/proc/$SERVER/io")
+	echo "| tenant files $pages: the serve's disk reads during that run | $(((read1 - read0) / 1024)) KiB | | |" | tee -a "$RUNS"
+done
+"$WORK/loadgen" measure -url "$BASE" -fixture "$FIXTURE" -parts login,lists -samples "${SAMPLES:-200}" | tee -a "$RUNS"
 stop
 
 echo
@@ -104,11 +118,7 @@ echo "== $MANY tenants of one token each, cache.ttl=0"
 for open in 256 $((MANY + 100)); do
 	serve "$WORK/many" LATCHKEY_CACHE_TTL=0 LATCHKEY_STORE_MAX_OPEN_TENANTS=$open
 	"$WORK/loadgen" measure -url "$BASE" -fixture "$WORK/many.json" -parts tenants |
-		sed "s/^| verification p50 across \([0-9]*\) tenants/| store.max_open_tenants $open: verification p50 across \1 tenants/" | tee -a "$RUNS"
-	fds=$(find "/proc/$SERVER/fd" -mindepth 1 | wc -l)
-	rss=$(awk '/^VmRSS/ {printf "%.0f MiB", $2 / 1024}' "/proc/$SERVER/status")
-	echo "serve after the rounds: $fds open file descriptors, resident memory $rss"
-	echo "| store.max_open_tenants $open: the serve's open file descriptors, resident memory after the rounds | $fds, $rss | | |" >>"$RUNS"
+		sed "/^| measurement /!s/^| \([a-z]\)/| store.max_open_tenants $open: \1/" | tee -a "$RUNS"
 	stop
 done
 

@@ -201,14 +201,26 @@ func run(c config, out io.Writer) error {
 	// Each round loads both routes, one after the other; the ratio of a
 	// round compares two stretches of time seconds apart, so a burst of
 	// other work on a shared machine spoils one round, not the run.
+	// The serve's own CPU time per request does not depend on how much of
+	// a shared machine the run got.
 	var roundRatios []float64
+	var cpu [2]float64
 	for range c.rounds {
 		var rates [2]float64
 		for i, t := range targets {
 			before := len(results[i].latencies)
+			cpu0, err := serverCPU(client, c.base)
+			if err != nil {
+				return err
+			}
 			start := time.Now()
 			load(client, t, c.connections, c.duration, results[i])
 			rates[i] = float64(len(results[i].latencies)-before) / time.Since(start).Seconds()
+			cpu1, err := serverCPU(client, c.base)
+			if err != nil {
+				return err
+			}
+			cpu[i] += cpu1 - cpu0
 		}
 		roundRatios = append(roundRatios, rates[1]/rates[0])
 	}
@@ -218,6 +230,8 @@ func run(c config, out io.Writer) error {
 	}
 	bare, auth := results[0], results[1]
 	ratio := auth.rate() / bare.rate()
+	cpuBare, cpuAuth := perRequest(cpu[0], len(bare.latencies)), perRequest(cpu[1], len(auth.latencies))
+	fmt.Fprintf(out, "server CPU per request: %s bare, %s authenticated\n", us(cpuBare), us(cpuAuth))
 	p99 := auth.percentile(0.99)
 	failed := auth.non2xx + bare.non2xx + auth.errors + bare.errors
 	p99Goal, p99Met := "none", true
@@ -240,6 +254,8 @@ func run(c config, out io.Writer) error {
 	sum.add(fmt.Sprintf("authenticated GET /api/v1/token / bare GET /healthz, %d connections, %d rounds of %s", c.connections, c.rounds, c.duration),
 		fmt.Sprintf("**%.2f** (%.0f vs %.0f req/s; rounds' median %.2f, range %.2f–%.2f)", ratio, auth.rate(), bare.rate(),
 			median, roundRatios[0], roundRatios[len(roundRatios)-1]), fmt.Sprintf("≥ %.2f", c.goal), ratio >= c.goal)
+	sum.add("server CPU per request in that run, authenticated / bare", fmt.Sprintf("%.2f (%s vs %s)",
+		ratioOf(cpuAuth, cpuBare), us(cpuAuth), us(cpuBare)), "", true)
 	sum.add("authenticated p99 in that run", ms(p99), strings.TrimPrefix(p99Goal, "none"), p99Met)
 	sum.add("non-2xx or failed requests in that run", fmt.Sprint(failed), "0", failed == 0)
 

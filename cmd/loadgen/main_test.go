@@ -42,7 +42,8 @@ func TestRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	report := out.String()
-	for _, want := range []string{"GET /healthz", "GET /api/v1/token", "authenticated / bare throughput", "logins/s"} {
+	for _, want := range []string{"GET /healthz", "GET /api/v1/token", "authenticated / bare throughput", "logins/s",
+		"| server CPU per request in that run, authenticated / bare |"} {
 		if !strings.Contains(report, want) {
 			t.Errorf("report lacks %q:\n%s", want, report)
 		}
@@ -157,6 +158,7 @@ func TestPopulateAndMeasure(t *testing.T) {
 		"| logins, POST /api/v1/token/, 1 tenant, 1 workers |",
 		"| verification p50 across 5 tenants, first round (every file opened) |",
 		"| verification p50 across 5 tenants, round 2 |",
+		"| the serve's open file descriptors, resident memory after the rounds |",
 	} {
 		if !strings.Contains(report, want) {
 			t.Errorf("report lacks %q:\n%s", want, report)

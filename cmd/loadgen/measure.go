@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -12,7 +11,6 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
-	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -203,26 +201,10 @@ func ratioOf(a, b time.Duration) float64 {
 	return float64(a) / float64(b)
 }
 
-// cacheCounts reads the serve's cache hit and miss counters from /metrics.
+// cacheCounts reads the serve's cache hit and miss counters.
 func (m *measurer) cacheCounts() (hits, misses float64, err error) {
-	code, body, _, err := m.send(m.request(http.MethodGet, "/metrics", "", "", ""))
-	if err != nil || code != http.StatusOK {
-		return 0, 0, fmt.Errorf("GET /metrics: %d %v", code, err)
-	}
-	sc := bufio.NewScanner(bytes.NewReader(body))
-	for sc.Scan() {
-		name, v, ok := strings.Cut(sc.Text(), " ")
-		if !ok {
-			continue
-		}
-		switch name {
-		case "latchkey_cache_hits_total":
-			hits, _ = strconv.ParseFloat(v, 64)
-		case "latchkey_cache_misses_total":
-			misses, _ = strconv.ParseFloat(v, 64)
-		}
-	}
-	return hits, misses, sc.Err()
+	s, err := scrape(m.client, m.base)
+	return s[metricHits], s[metricMisses], err
 }
 
 // verify compares uncached verification (GET /api/v1/token with a random
@@ -445,27 +427,41 @@ func (m *measurer) writeRuns() error {
 		}
 	}
 	fmt.Fprintf(m.out, "\nWrites, %s per run\n", m.writes)
-	fmt.Fprintf(m.out, "%-62s %10s %10s %9s %9s %9s %8s %7s\n", "run", "requests", "req/s", "p50", "p90", "p99", "non-2xx", "errors")
-	run := func(what string, workers, spread int, req func(t int, i uint64) *http.Request) {
+	fmt.Fprintf(m.out, "%-62s %10s %10s %9s %9s %9s %8s %7s %10s\n", "run", "requests", "req/s", "p50", "p90", "p99", "non-2xx", "errors", "CPU/req")
+	run := func(what string, workers, spread int, req func(t int, i uint64) *http.Request) error {
 		var next atomic.Uint64
 		res := &result{}
 		tgt := target{name: what, req: func() *http.Request {
 			i := next.Add(1)
 			return req(int(i%uint64(spread)), i)
 		}}
+		cpu0, err := serverCPU(m.client, m.base)
+		if err != nil {
+			return err
+		}
 		load(m.client, tgt, workers, m.writes, res)
+		cpu1, err := serverCPU(m.client, m.base)
+		if err != nil {
+			return err
+		}
+		cpu := perRequest(cpu1-cpu0, len(res.latencies))
 		tenants := "1 tenant"
 		if spread > 1 {
 			tenants = fmt.Sprintf("%d tenants", spread)
 		}
 		name := fmt.Sprintf("%s, %s, %d workers", what, tenants, workers)
-		fmt.Fprintf(m.out, "%-62s %10d %10.0f %9s %9s %9s %8d %7d\n", name, len(res.latencies), res.rate(),
-			us(res.percentile(.5)), us(res.percentile(.9)), us(res.percentile(.99)), res.non2xx, res.errors)
+		fmt.Fprintf(m.out, "%-62s %10d %10.0f %9s %9s %9s %8d %7d %10s\n", name, len(res.latencies), res.rate(),
+			us(res.percentile(.5)), us(res.percentile(.9)), us(res.percentile(.99)), res.non2xx, res.errors, us(cpu))
 		if res.firstErr != "" {
 			fmt.Fprintf(m.out, "  first failure: %s\n", res.firstErr)
 		}
-		m.sum.add(name, fmt.Sprintf("**%.0f**/s (p50 %s, p99 %s, non-2xx %d)", res.rate(), ms(res.percentile(.5)),
-			ms(res.percentile(.99)), res.non2xx+res.errors), "", true)
+		perCore := 0.0
+		if cpu > 0 {
+			perCore = float64(time.Second) / float64(cpu)
+		}
+		m.sum.add(name, fmt.Sprintf("**%.0f**/s (p50 %s, p99 %s, non-2xx %d); serve CPU %s each: %.0f per CPU-second",
+			res.rate(), ms(res.percentile(.5)), ms(res.percentile(.99)), res.non2xx+res.errors, ms(cpu), perCore), "", true)
+		return nil
 	}
 	create := func(t int, _ uint64) *http.Request {
 		return m.request(http.MethodPost, "/api/v1/tokens/", ws[t].AppToken, tokens[t], `{"name":"loadgen","seconds_until_expire":3600}`)
@@ -474,10 +470,20 @@ func (m *measurer) writeRuns() error {
 		names := ws[t].Usernames
 		return m.request(http.MethodPost, "/api/v1/token/", ws[t].AppToken, "", loginBody(names[int(i/uint64(len(ws)))%len(names)], m.fixture.Password))
 	}
-	run("token creations, POST /api/v1/tokens/", m.writeWorkers, 1, create)
-	run("token creations, POST /api/v1/tokens/", m.writeWorkers, len(ws), create)
-	run("logins, POST /api/v1/token/", m.loginWorkers, 1, login)
-	run("logins, POST /api/v1/token/", m.loginWorkers, len(ws), login)
+	for _, r := range []struct {
+		what    string
+		workers int
+		req     func(int, uint64) *http.Request
+	}{
+		{"token creations, POST /api/v1/tokens/", m.writeWorkers, create},
+		{"logins, POST /api/v1/token/", m.loginWorkers, login},
+	} {
+		for _, spread := range []int{1, len(ws)} {
+			if err := run(r.what, r.workers, spread, r.req); err != nil {
+				return err
+			}
+		}
+	}
 	return nil
 }
 
@@ -522,6 +528,11 @@ func (m *measurer) tenantRounds() error {
 			later = append(later, lat...)
 		}
 	}
+	st, err := scrape(m.client, m.base)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(m.out, "serve after the rounds: %.0f open file descriptors, %.0f MiB resident\n", st[metricFDs], st[metricRSS]/(1<<20))
 	m.sum.add(fmt.Sprintf("verification p50 across %d tenants, first round (every file opened)", len(ts)), ms(pct(rounds[0], .5)), "", true)
 	if len(later) > 0 {
 		which := "round 2"
@@ -530,5 +541,7 @@ func (m *measurer) tenantRounds() error {
 		}
 		m.sum.add(fmt.Sprintf("verification p50 across %d tenants, %s", len(ts), which), ms(pct(later, .5)), "", true)
 	}
+	m.sum.add("the serve's open file descriptors, resident memory after the rounds",
+		fmt.Sprintf("%.0f, %.0f MiB", st[metricFDs], st[metricRSS]/(1<<20)), "", true)
 	return nil
 }

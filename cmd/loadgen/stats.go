@@ -31,6 +31,14 @@ func ms(d time.Duration) string {
 	return fmt.Sprintf("%.2f ms", float64(d)/float64(time.Millisecond))
 }
 
+// perRequest divides seconds of CPU time by n requests.
+func perRequest(seconds float64, n int) time.Duration {
+	if n == 0 {
+		return 0
+	}
+	return time.Duration(seconds / float64(n) * float64(time.Second))
+}
+
 // mannWhitneyZ compares two samples with the Mann–Whitney U test and
 // returns its normal approximation z (with the correction for ties): about
 // 0 when neither sample tends to be larger, positive when a's values tend
