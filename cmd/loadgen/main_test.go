@@ -3,12 +3,14 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"math"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/latchkey/latchkey/internal/secret"
 	"github.com/latchkey/latchkey/internal/sqlite"
 	"github.com/latchkey/latchkey/internal/testserver"
 )
@@ -93,11 +95,17 @@ func TestMannWhitneyZ(t *testing.T) {
 func TestPopulateAndMeasure(t *testing.T) {
 	dir := t.TempDir()
 	fixtureFile := filepath.Join(dir, "fixture.json")
+	// The serve runs with tokens.tag_keys; populate must tag the token
+	// strings it makes with them.
+	tagKeys := "1:" + base64.StdEncoding.EncodeToString(secret.NewKey())
+	prev := secret.Installed()
+	t.Cleanup(func() { secret.Install(prev) })
 	var out bytes.Buffer
 	err := runPopulate([]string{"-data-dir", filepath.Join(dir, "store"), "-out", fixtureFile,
 		"-users", "30", "-tokens", "40", "-audit", "300", "-small-users", "4", "-small-tokens", "10",
 		"-write-tenants", "2", "-write-users", "3", "-many-tenants", "3", "-sample", "12",
-		"-argon2-memory", "64", "-argon2-iterations", "1"}, &out)
+		"-argon2-memory", "64", "-argon2-iterations", "1",
+		"-tag-keys", tagKeys}, &out)
 	if err != nil {
 		t.Fatalf("populate: %v\n%s", err, out.String())
 	}
@@ -124,6 +132,12 @@ func TestPopulateAndMeasure(t *testing.T) {
 		t.Errorf("parseFlags -fixture: %v, app token %q, username %q", err, cfg.appToken, cfg.username)
 	}
 
+	// As `latchkey serve` does with LATCHKEY_TOKENS_TAG_KEYS.
+	keys, err := secret.ParseKeys([]string{tagKeys})
+	if err != nil {
+		t.Fatal(err)
+	}
+	secret.Install(keys)
 	store, err := sqlite.Open(context.Background(), sqlite.Options{DataDir: filepath.Join(dir, "store"), Timeout: 10 * time.Second})
 	if err != nil {
 		t.Fatal(err)
