@@ -428,12 +428,14 @@ func (m *measurer) writeRuns() error {
 	}
 	fmt.Fprintf(m.out, "\nWrites, %s per run\n", m.writes)
 	fmt.Fprintf(m.out, "%-62s %10s %10s %9s %9s %9s %8s %7s %10s\n", "run", "requests", "req/s", "p50", "p90", "p99", "non-2xx", "errors", "CPU/req")
-	run := func(what string, workers, spread int, req func(t int, i uint64) *http.Request) error {
+	// run sends requests from workers, each to the next of spread tenants
+	// in turn; req gets the tenant and how many requests went to it before.
+	run := func(what string, workers, spread int, req func(t int, k uint64) *http.Request) error {
 		var next atomic.Uint64
 		res := &result{}
 		tgt := target{name: what, req: func() *http.Request {
-			i := next.Add(1)
-			return req(int(i%uint64(spread)), i)
+			i := next.Add(1) - 1
+			return req(int(i%uint64(spread)), i/uint64(spread))
 		}}
 		cpu0, err := serverCPU(m.client, m.base)
 		if err != nil {
@@ -466,9 +468,9 @@ func (m *measurer) writeRuns() error {
 	create := func(t int, _ uint64) *http.Request {
 		return m.request(http.MethodPost, "/api/v1/tokens/", ws[t].AppToken, tokens[t], `{"name":"loadgen","seconds_until_expire":3600}`)
 	}
-	login := func(t int, i uint64) *http.Request {
+	login := func(t int, k uint64) *http.Request { // each login as the tenant's next user
 		names := ws[t].Usernames
-		return m.request(http.MethodPost, "/api/v1/token/", ws[t].AppToken, "", loginBody(names[int(i/uint64(len(ws)))%len(names)], m.fixture.Password))
+		return m.request(http.MethodPost, "/api/v1/token/", ws[t].AppToken, "", loginBody(names[k%uint64(len(names))], m.fixture.Password))
 	}
 	for _, r := range []struct {
 		what    string
