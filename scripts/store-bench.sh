@@ -22,9 +22,10 @@
 #   USERS=10000 TOKENS=10000 AUDIT=100000 scripts/store-bench.sh   # smaller and faster
 #   DATA_DIR=/tmp/lk-bench scripts/store-bench.sh        # keep the populated directory; a second run reuses it
 #
-# Other knobs (environment): PORT (18097), DURATION (5s per route and round of
-# the throughput runs), SAMPLES (200 per side of a comparison), WRITES (10s per
-# write run), MANY (1000 tenants in step 4). Needs go and curl. Bounded in time: every load run has a fixed
+# Other knobs (environment): PORT (18097), ROUNDS (10) and DURATION (2s per
+# route and round) of the throughput runs, SAMPLES (200 per side of a
+# comparison), WRITES (10s per write run), MANY (1000 tenants in step 4).
+# Needs go and curl. Bounded in time: every load run has a fixed
 # length and every server is stopped on exit.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -87,7 +88,7 @@ echo
 echo "== serve with cache.ttl=0 (every request reads the store)"
 serve "$DATA/store" LATCHKEY_CACHE_TTL=0
 "$WORK/loadgen" -url "$BASE" -fixture "$FIXTURE" -tenant big -goal 0.3 -p99 0 \
-	-duration "${DURATION:-5s}" -warmup 1s -rounds 2 | tee -a "$RUNS"
+	-duration "${DURATION:-2s}" -warmup 1s -rounds "${ROUNDS:-10}" | tee -a "$RUNS"
 # Uncached verification twice: with the tenant files' pages as the machine
 # left them (a host may have dropped pages nobody read for a while), then
 # after reading the files once, so every page is in the OS page cache. The
@@ -109,7 +110,7 @@ echo
 echo "== serve with the default cache (cache.ttl 2s)"
 serve "$DATA/store"
 "$WORK/loadgen" -url "$BASE" -fixture "$FIXTURE" -tenant big -goal 0.85 \
-	-duration "${DURATION:-5s}" -warmup 1s -rounds 2 | tee -a "$RUNS"
+	-duration "${DURATION:-2s}" -warmup 1s -rounds "${ROUNDS:-10}" | tee -a "$RUNS"
 "$WORK/loadgen" measure -url "$BASE" -fixture "$FIXTURE" -parts writes -writes "${WRITES:-10s}" | tee -a "$RUNS"
 stop
 
