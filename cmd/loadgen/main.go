@@ -262,10 +262,21 @@ func run(c config, out io.Writer) error {
 	if c.logins > 0 {
 		r := &result{}
 		t := target{name: "POST /api/v1/token", req: func() *http.Request { return loginRequest(c) }}
+		cpu0, err := serverCPU(client, c.base)
+		if err != nil {
+			return err
+		}
 		load(client, t, c.loginWorkers, c.logins, r)
+		cpu1, err := serverCPU(client, c.base)
+		if err != nil {
+			return err
+		}
 		fmt.Fprintf(out, "\nlogins with %d concurrent worker(s):\n", c.loginWorkers)
 		r.print(out, t.name)
-		fmt.Fprintf(out, "logins/s: %.1f\n", r.rate())
+		perLogin := perRequest(cpu1-cpu0, len(r.latencies))
+		fmt.Fprintf(out, "logins/s: %.1f; server CPU per login %s\n", r.rate(), ms(perLogin))
+		sum.add(fmt.Sprintf("logins, %d concurrent", c.loginWorkers), fmt.Sprintf("**%.1f**/s (p50 %s); server CPU %s each",
+			r.rate(), ms(r.percentile(.5)), ms(perLogin)), "", true)
 	}
 	sum.print(out)
 	return nil
