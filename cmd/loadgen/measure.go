@@ -318,7 +318,7 @@ func (m *measurer) logins() error {
 	z := mannWhitneyZ(lat[0], lat[1])
 	m.sum.add("failed login p50, unknown username / wrong password",
 		fmt.Sprintf("**%.2f×** (%s vs %s), Mann–Whitney z %+.2f over %d each", ratioOf(pct(lat[0], .5), pct(lat[1], .5)),
-			ms(pct(lat[0], .5)), ms(pct(lat[1], .5)), z, len(lat[0])), "as costly: |z| < 1.96", z > -1.96 && z < 1.96)
+			ms(pct(lat[0], .5)), ms(pct(lat[1], .5)), z, len(lat[0])), "as costly: z within ±1.96", z > -1.96 && z < 1.96)
 	return nil
 }
 
