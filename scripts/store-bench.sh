@@ -50,12 +50,12 @@ machine() {
 }
 
 # serve DIR [ENV=VALUE…]: starts latchkey serve on the data directory DIR
-# with the given configuration variables and waits until it answers. Every
-# serve and populate shares the tag keys of $DATA/tag_keys.
+# with the given configuration variables and waits until it answers. It
+# tags tokens with the keys kept in the data directory, as populate did.
 serve() {
 	local dir=$1
 	shift
-	env "$@" LATCHKEY_ADMIN_PASSWORD=load-test-password LATCHKEY_TOKENS_TAG_KEYS="$(cat "$DATA/tag_keys")" \
+	env "$@" LATCHKEY_ADMIN_PASSWORD=load-test-password \
 		"$WORK/latchkey" serve --addr 127.0.0.1:"$PORT" --data-dir "$dir" >>"$WORK/serve.out" 2>>"$WORK/serve.log" &
 	SERVER=$!
 	for _ in $(seq 300); do
@@ -71,13 +71,11 @@ go build -o "$WORK/latchkey" ./cmd/latchkey
 go build -o "$WORK/loadgen" ./cmd/loadgen
 machine
 mkdir -p "$DATA"
-if [ -f "$FIXTURE" ] && [ -f "$DATA/tag_keys" ]; then
+if [ -f "$FIXTURE" ]; then
 	echo "reusing the populated directory $DATA"
 else
-	rm -rf "$DATA/store"
-	(umask 077 && echo "1:$(head -c 32 /dev/urandom | base64)" >"$DATA/tag_keys")
 	start=$SECONDS
-	"$WORK/loadgen" populate -data-dir "$DATA/store" -out "$FIXTURE" -tag-keys "$(cat "$DATA/tag_keys")" \
+	"$WORK/loadgen" populate -data-dir "$DATA/store" -out "$FIXTURE" \
 		-users "${USERS:-100000}" -tokens "${TOKENS:-100000}" -audit "${AUDIT:-1000000}"
 	echo "populated in $((SECONDS - start))s; data directory $(du -sh "$DATA/store" | cut -f1)"
 fi
@@ -117,7 +115,7 @@ stop
 echo
 MANY=${MANY:-1000}
 echo "== $MANY tenants of one token each, cache.ttl=0"
-"$WORK/loadgen" populate -data-dir "$WORK/many" -out "$WORK/many.json" -tag-keys "$(cat "$DATA/tag_keys")" -users 1 -tokens 1 -audit 0 \
+"$WORK/loadgen" populate -data-dir "$WORK/many" -out "$WORK/many.json" -users 1 -tokens 1 -audit 0 \
 	-small-users 1 -small-tokens 1 -write-tenants 1 -write-users 1 -many-tenants "$MANY"
 for open in 256 $((MANY + 100)); do
 	serve "$WORK/many" LATCHKEY_CACHE_TTL=0 LATCHKEY_STORE_MAX_OPEN_TENANTS=$open

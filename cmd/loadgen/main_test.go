@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/base64"
 	"math"
 	"path/filepath"
 	"strings"
@@ -95,17 +94,15 @@ func TestMannWhitneyZ(t *testing.T) {
 func TestPopulateAndMeasure(t *testing.T) {
 	dir := t.TempDir()
 	fixtureFile := filepath.Join(dir, "fixture.json")
-	// The serve runs with tokens.tag_keys; populate must tag the token
-	// strings it makes with them.
-	tagKeys := "1:" + base64.StdEncoding.EncodeToString(secret.NewKey())
+	// populate must tag the token strings it makes with the keys the
+	// serve loads from the store.
 	prev := secret.Installed()
 	t.Cleanup(func() { secret.Install(prev) })
 	var out bytes.Buffer
 	err := runPopulate([]string{"-data-dir", filepath.Join(dir, "store"), "-out", fixtureFile,
 		"-users", "30", "-tokens", "40", "-audit", "300", "-small-users", "4", "-small-tokens", "10",
 		"-write-tenants", "2", "-write-users", "3", "-many-tenants", "3", "-sample", "12",
-		"-argon2-memory", "64", "-argon2-iterations", "1",
-		"-tag-keys", tagKeys}, &out)
+		"-argon2-memory", "64", "-argon2-iterations", "1"}, &out)
 	if err != nil {
 		t.Fatalf("populate: %v\n%s", err, out.String())
 	}
@@ -132,16 +129,17 @@ func TestPopulateAndMeasure(t *testing.T) {
 		t.Errorf("parseFlags -fixture: %v, app token %q, username %q", err, cfg.appToken, cfg.username)
 	}
 
-	// As `latchkey serve` does with LATCHKEY_TOKENS_TAG_KEYS.
-	keys, err := secret.ParseKeys([]string{tagKeys})
-	if err != nil {
-		t.Fatal(err)
-	}
-	secret.Install(keys)
 	store, err := sqlite.Open(context.Background(), sqlite.Options{DataDir: filepath.Join(dir, "store"), Timeout: 10 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
+	// As `latchkey serve` does at its start.
+	secret.Install(secret.NewProcessKeyring()) // what populate installed is gone
+	keys, err := secret.LoadKeyring(context.Background(), store.Keys(), time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	secret.Install(keys)
 	t.Cleanup(func() { _ = store.Close() })
 	s := testserver.StartWith(t, testserver.Options{Store: store}) // cache off
 	for table, want := range map[string]int64{testserver.TableUsers: 31, testserver.TableTokens: 40} {

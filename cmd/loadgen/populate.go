@@ -110,8 +110,8 @@ type populateConfig struct {
 	manyTenants int
 	sample      int
 	argon2      secret.Argon2
-	// tagKeys are the serve's tokens.tag_keys: the token strings made here
-	// carry a tag under the current one.
+	// tagKeys are the serve's tokens.tag_keys when it is configured with
+	// them; nil: the installation's keys kept in the store, as serve uses.
 	tagKeys *secret.Keyring
 }
 
@@ -130,7 +130,7 @@ func parsePopulate(args []string) (populateConfig, error) {
 	fs.IntVar(&c.writeUsers, "write-users", 20, "users of each write tenant (besides its owner)")
 	fs.IntVar(&c.manyTenants, "many-tenants", 0, "further tenants of one user token each (open files: `loadgen measure -parts tenants`)")
 	fs.IntVar(&c.sample, "sample", 1000, "usernames and token secrets of each tenant kept in the fixture")
-	tagKeys := fs.String("tag-keys", "", "the serve's tokens.tag_keys, as in LATCHKEY_TOKENS_TAG_KEYS (\"1:<key in base64>,…\"); required")
+	tagKeys := fs.String("tag-keys", "", "the serve's tokens.tag_keys if it has them, as in LATCHKEY_TOKENS_TAG_KEYS (\"1:<key in base64>,…\"); default: the keys kept in the store")
 	mem := fs.Uint("argon2-memory", uint(c.argon2.MemoryKiB), "argon2id memory (KiB) of the users' password hash: password.memory_kib of the serve")
 	iter := fs.Uint("argon2-iterations", uint(c.argon2.Iterations), "argon2id iterations: password.iterations")
 	par := fs.Uint("argon2-parallelism", uint(c.argon2.Parallelism), "argon2id parallelism: password.parallelism")
@@ -142,18 +142,20 @@ func parsePopulate(args []string) (populateConfig, error) {
 	}
 	c.argon2 = secret.Argon2{MemoryKiB: uint32(*mem), Iterations: uint32(*iter), Parallelism: uint8(*par)}
 	switch {
-	case c.dataDir == "" || c.out == "" || *tagKeys == "":
-		return c, errors.New("-data-dir, -out and -tag-keys are required")
+	case c.dataDir == "" || c.out == "":
+		return c, errors.New("-data-dir and -out are required")
 	case c.bigUsers < 1 || c.smallUsers < 1 || c.writeUsers < 1:
 		return c, errors.New("-users, -small-users and -write-users must be at least 1")
 	case c.bigTokens < 1 || c.smallTokens < 1 || c.bigAudit < 0 || c.writeTenants < 1 || c.sample < 1 || c.manyTenants < 0:
 		return c, errors.New("-tokens, -small-tokens, -write-tenants and -sample must be at least 1, -audit and -many-tenants at least 0")
 	}
-	k, err := secret.ParseKeys(strings.Split(*tagKeys, ","))
-	if err != nil {
-		return c, fmt.Errorf("-tag-keys: %w", err)
+	if *tagKeys != "" {
+		k, err := secret.ParseKeys(strings.Split(*tagKeys, ","))
+		if err != nil {
+			return c, fmt.Errorf("-tag-keys: %w", err)
+		}
+		c.tagKeys = k
 	}
-	c.tagKeys = k
 	return c, nil
 }
 
@@ -164,15 +166,22 @@ func runPopulate(args []string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	// The tenant service and insertTokens make token strings with the
-	// process's keyring; the serve must accept them.
-	secret.Install(c.tagKeys)
 	ctx := context.Background()
 	store, err := sqlite.Open(ctx, sqlite.Options{DataDir: c.dataDir, Timeout: time.Minute})
 	if err != nil {
 		return err
 	}
 	defer store.Close()
+	// The tenant service and insertTokens tag token strings with the
+	// process's keyring: the keys serve will use, as serve loads them (the
+	// installation's keys in the store, made here if the store is new).
+	keys := c.tagKeys
+	if keys == nil {
+		if keys, err = secret.LoadKeyring(ctx, store.Keys(), time.Now()); err != nil {
+			return fmt.Errorf("load the token tag keys: %w", err)
+		}
+	}
+	secret.Install(keys)
 	f, err := populate(ctx, store, c, out)
 	if err != nil {
 		return err
