@@ -343,18 +343,18 @@ func (m *measurer) lists() error {
 		name, path string
 		goal       bool
 	}{
-		{fmt.Sprintf("GET /tokens/?user=<owner> (%d tokens)", big.OwnerTokens), "/api/v1/tokens/?user=" + big.OwnerID, true},
-		{"GET /tokens/?user=<a user>", "/api/v1/tokens/?user=%u", true},
+		{fmt.Sprintf("GET /tokens/?user={owner} (%d tokens)", big.OwnerTokens), "/api/v1/tokens/?user=" + big.OwnerID, true},
+		{"GET /tokens/?user={a user}", "/api/v1/tokens/?user=%u", true},
 		{"GET /tokens/", "/api/v1/tokens/", true},
 		{"GET /tokens/?active=true&kind=personal", "/api/v1/tokens/?active=true&kind=personal", true},
 		{"GET /audit/", "/api/v1/audit/", true},
 		{"GET /audit/?action=token.create", "/api/v1/audit/?action=token.create", true},
 		{"GET /audit/?action=user.create", "/api/v1/audit/?action=user.create", true},
-		{"GET /audit/?since=<1 h ago>", "/api/v1/audit/?since=" + since(time.Hour), true},
-		{"GET /audit/?since=<29 days ago>", "/api/v1/audit/?since=" + since(29*24*time.Hour), true},
-		{"GET /audit/?action=login&since=<7 days ago>", "/api/v1/audit/?action=login&since=" + since(7*24*time.Hour), true},
-		{"GET /audit/?user=<a user>", "/api/v1/audit/?user=%u", true},
-		{"GET /audit/?cursor=<middle of the log>", "/api/v1/audit/?cursor=" + big.AuditMiddle, true},
+		{"GET /audit/?since={1 h ago}", "/api/v1/audit/?since=" + since(time.Hour), true},
+		{"GET /audit/?since={29 days ago}", "/api/v1/audit/?since=" + since(29*24*time.Hour), true},
+		{"GET /audit/?action=login&since={7 days ago}", "/api/v1/audit/?action=login&since=" + since(7*24*time.Hour), true},
+		{"GET /audit/?user={a user}", "/api/v1/audit/?user=%u", true},
+		{"GET /audit/?cursor={middle of the log}", "/api/v1/audit/?cursor=" + big.AuditMiddle, true},
 		{"GET /audit/?limit=500", "/api/v1/audit/?limit=500", false},
 	}
 	makers := make([]func(int) *http.Request, len(pages))

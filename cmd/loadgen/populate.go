@@ -47,7 +47,7 @@ type fixtureTenant struct {
 	Tokens int `json:"tokens"`
 	Audit  int `json:"audit"`
 	// OwnerTokens of the tokens belong to the owner (a full page of
-	// GET /tokens/?user=<owner>); the others are spread over the users.
+	// GET /tokens/?user={owner}); the others are spread over the users.
 	OwnerTokens int `json:"owner_tokens"`
 	// Usernames and UserIDs are a random sample of the users (same order);
 	// TokenSecrets a random sample of the token strings.
