@@ -212,24 +212,18 @@ func populate(ctx context.Context, store admin.Store, c populateConfig, out io.W
 
 	make1 := func(name string, nUsers, nTokens, nAudit int) error {
 		t0 := time.Now()
-		t, prov, err := a.Tenants.Create(ctx, tenants.NewTenant{Slug: c.prefix + "-" + name, Name: "loadgen " + name},
-			tenants.Owner{Username: "owner", Password: f.Password, Email: "owner@example.test"})
-		if err != nil {
-			return fmt.Errorf("tenant %s: %w", name, err)
-		}
-		owner, err := ids.Parse(prov.AdminID)
+		ft, owner, err := newTenant(ctx, a, c.prefix, name, f.Password)
 		if err != nil {
 			return err
 		}
-		ft := fixtureTenant{Name: name, ID: t.ID, Slug: t.Slug, AppToken: prov.AppToken, Owner: prov.AdminUsername,
-			OwnerID: prov.AdminID, Users: nUsers, Tokens: nTokens, Audit: nAudit}
+		ft.Users, ft.Tokens, ft.Audit = nUsers, nTokens, nAudit
 		step := func(what string, n int, start time.Time) {
 			d := time.Since(start)
 			fmt.Fprintf(out, "  %-6s %9d %-14s in %7s  (%.0f inserts/s)\n", name, n, what, d.Round(time.Millisecond), float64(n)/d.Seconds())
 		}
 
 		start := time.Now()
-		uids, err := insertUsers(ctx, store.Users(), t.ID, nUsers, phc)
+		uids, err := insertUsers(ctx, store.Users(), ft.ID, nUsers, phc)
 		if err != nil {
 			return err
 		}
@@ -242,7 +236,7 @@ func populate(ctx context.Context, store admin.Store, c populateConfig, out io.W
 		if nTokens > 0 {
 			ft.OwnerTokens = min(nTokens/10, 1000)
 			start = time.Now()
-			secrets, err := insertTokens(ctx, store.UserTokens(), t.ID, nTokens, func(i int) ids.ID {
+			secrets, err := insertTokens(ctx, store.UserTokens(), ft.ID, nTokens, func(i int) ids.ID {
 				if i < ft.OwnerTokens {
 					return owner
 				}
@@ -259,14 +253,14 @@ func populate(ctx context.Context, store admin.Store, c populateConfig, out io.W
 
 		if nAudit > 0 {
 			start = time.Now()
-			mid, err := insertAudit(ctx, store.Audit(), t.ID, nAudit, 30*24*time.Hour, uids)
+			mid, err := insertAudit(ctx, store.Audit(), ft.ID, nAudit, 30*24*time.Hour, uids)
 			if err != nil {
 				return err
 			}
 			step("audit records", nAudit, start)
 			ft.AuditMiddle = mid.Hex()
 		}
-		fmt.Fprintf(out, "  %-6s tenant %s (%s) done in %s\n", name, t.Slug, t.ID, time.Since(t0).Round(time.Second))
+		fmt.Fprintf(out, "  %-6s tenant %s (%s) done in %s\n", name, ft.Slug, ft.ID, time.Since(t0).Round(time.Second))
 		f.Tenants = append(f.Tenants, ft)
 		return nil
 	}
@@ -304,25 +298,35 @@ func populateMany(ctx context.Context, store admin.Store, c populateConfig, f *f
 	defer a.Close()
 	start := time.Now()
 	for i := range c.manyTenants {
-		name := fmt.Sprintf("m%d", i)
-		t, prov, err := a.Tenants.Create(ctx, tenants.NewTenant{Slug: c.prefix + "-" + name, Name: "loadgen " + name},
-			tenants.Owner{Username: "owner", Password: f.Password, Email: "owner@example.test"})
-		if err != nil {
-			return fmt.Errorf("tenant %s: %w", name, err)
-		}
-		owner, err := ids.Parse(prov.AdminID)
+		ft, owner, err := newTenant(ctx, a, c.prefix, fmt.Sprintf("m%d", i), f.Password)
 		if err != nil {
 			return err
 		}
-		secrets, err := insertTokens(ctx, store.UserTokens(), t.ID, 1, func(int) ids.ID { return owner })
-		if err != nil {
+		if ft.TokenSecrets, err = insertTokens(ctx, store.UserTokens(), ft.ID, 1, func(int) ids.ID { return owner }); err != nil {
 			return err
 		}
-		f.Tenants = append(f.Tenants, fixtureTenant{Name: name, ID: t.ID, Slug: t.Slug, AppToken: prov.AppToken,
-			Owner: prov.AdminUsername, OwnerID: prov.AdminID, Tokens: 1, TokenSecrets: secrets})
+		ft.Tokens = 1
+		f.Tenants = append(f.Tenants, ft)
 	}
 	d := time.Since(start)
 	fmt.Fprintf(out, "  %d tenants of one token each in %s (%.0f tenants/s)\n", c.manyTenants, d.Round(time.Millisecond),
 		float64(c.manyTenants)/d.Seconds())
 	return nil
+}
+
+// newTenant creates tenant prefix-name through the tenant service (its
+// file, its owner "owner" with password, its app token) and returns its
+// fixture entry and its owner's id.
+func newTenant(ctx context.Context, a *admin.App, prefix, name, password string) (fixtureTenant, ids.ID, error) {
+	t, prov, err := a.Tenants.Create(ctx, tenants.NewTenant{Slug: prefix + "-" + name, Name: "loadgen " + name},
+		tenants.Owner{Username: "owner", Password: password, Email: "owner@example.test"})
+	if err != nil {
+		return fixtureTenant{}, ids.ID{}, fmt.Errorf("tenant %s: %w", name, err)
+	}
+	owner, err := ids.Parse(prov.AdminID)
+	if err != nil {
+		return fixtureTenant{}, ids.ID{}, err
+	}
+	return fixtureTenant{Name: name, ID: t.ID, Slug: t.Slug, AppToken: prov.AppToken, Owner: prov.AdminUsername,
+		OwnerID: prov.AdminID}, owner, nil
 }
