@@ -308,14 +308,7 @@ func (r *result) rate() float64 {
 	return float64(len(r.latencies)) / r.elapsed.Seconds()
 }
 
-func (r *result) percentile(p float64) time.Duration {
-	if len(r.latencies) == 0 {
-		return 0
-	}
-	s := slices.Clone(r.latencies)
-	slices.Sort(s)
-	return s[min(len(s)-1, int(float64(len(s))*p))]
-}
+func (r *result) percentile(p float64) time.Duration { return pct(r.latencies, p) }
 
 func (r *result) print(out io.Writer, name string) {
 	us := func(d time.Duration) string { return d.Round(time.Microsecond).String() }
