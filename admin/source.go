@@ -32,8 +32,8 @@ func (s *Source) AppCredential(ctx context.Context, tenantID string, ref secret.
 	if err != nil {
 		return authn.AppCredential{}, err
 	}
-	return authn.AppCredential{TenantID: t.ID, TenantActive: t.Active(), Platform: t.Platform,
-		TokenID: tok.ID, Expires: tok.Expires}, nil
+	return authn.AppCredential{TenantID: t.ID, TenantSlug: t.Slug, TenantActive: t.Active(), Platform: t.Platform,
+		TokenID: tok.ID, Created: tok.Created, Expires: tok.Expires}, nil
 }
 
 // UserCredential implements authn.Source.

@@ -35,9 +35,9 @@ type nopRecorder struct{}
 
 func (nopRecorder) Used(string, string, ids.ID, time.Time) {}
 
-// benchRouter serves GET /x behind the User middleware with a cache of ttl
-// (0: every request is a miss) and returns a request carrying valid tokens.
-func benchRouter(ttl time.Duration) (*gin.Engine, *http.Request) {
+// memFixture returns an in-memory source holding one valid App-Token and
+// user token of one tenant, and a GET /x request carrying them.
+func memFixture() (*memSource, *http.Request) {
 	const tenant = "abcdefgh"
 	appTok, userTok := secret.NewToken(secret.App, tenant, ids.New()), secret.NewToken(secret.User, tenant, ids.New())
 	far := time.Now().Add(time.Hour)
@@ -47,15 +47,27 @@ func benchRouter(ttl time.Duration) (*gin.Engine, *http.Request) {
 		user: map[string]authn.UserCredential{secret.Hash(userTok): {TokenID: ids.New(), Kind: "login",
 			Expires: far, UserID: ids.New(), Username: "u", Role: authn.Member, UserActive: true, ActorActive: true}},
 	}
-	a := &authn.Authenticator{Keys: secret.Installed(), Source: src, Cache: authn.NewCache(ttl, 1000, time.Now), Recorder: nopRecorder{}, Now: time.Now}
+	req := httptest.NewRequest(http.MethodGet, "/x", nil)
+	req.Header.Set(authn.AppTokenHeader, appTok)
+	req.Header.Set(authn.TokenHeader, userTok)
+	return src, req
+}
+
+// userRouter serves GET /x (204) behind a's User middleware.
+func userRouter(a *authn.Authenticator) *gin.Engine {
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
 	r.Use(httpx.Errors(zap.NewNop())) // as the router: the middleware's errors are answered there
 	r.GET("/x", a.User(), func(c *gin.Context) { c.Status(http.StatusNoContent) })
-	req := httptest.NewRequest(http.MethodGet, "/x", nil)
-	req.Header.Set(authn.AppTokenHeader, appTok)
-	req.Header.Set(authn.TokenHeader, userTok)
-	return r, req
+	return r
+}
+
+// benchRouter serves GET /x behind the User middleware with a cache of ttl
+// (0: every request is a miss) and returns a request carrying valid tokens.
+func benchRouter(ttl time.Duration) (*gin.Engine, *http.Request) {
+	src, req := memFixture()
+	a := &authn.Authenticator{Keys: secret.Installed(), Source: src, Cache: authn.NewCache(ttl, 1000, time.Now), Recorder: nopRecorder{}, Now: time.Now}
+	return userRouter(a), req
 }
 
 func benchMiddleware(b *testing.B, ttl time.Duration) {

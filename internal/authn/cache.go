@@ -1,6 +1,8 @@
 package authn
 
 import (
+	"context"
+	"errors"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -24,8 +26,30 @@ type Cache struct {
 	mu      sync.Mutex
 	gen     map[string]uint64 // tenant id → generation
 	entries map[string]entry  // token hash → entry
+	flights map[flightKey]*flight
 
 	hits, misses atomic.Uint64
+}
+
+// flightKey names one store read in progress: a credential as seen in one
+// generation of its tenant. A request that starts after Invalidate sees the
+// new generation, so it never joins a read that began before the change.
+type flightKey struct {
+	tenant, hash string
+	gen          uint64
+}
+
+// errLoadPanicked is what callers waiting on a load hear when it panicked
+// (the panic itself reaches the loading request's recovery).
+var errLoadPanicked = errors.New("authn: credential load panicked")
+
+// flight is one store read that concurrent misses of the same credential
+// wait for instead of reading again (single flight).
+type flight struct {
+	done   chan struct{}
+	joined int // callers waiting besides the one reading
+	val    entry
+	err    error
 }
 
 type entry struct {
@@ -39,7 +63,8 @@ type entry struct {
 // NewCache returns a cache of at most size entries, each kept for ttl; a ttl
 // of 0 disables it.
 func NewCache(ttl time.Duration, size int, now func() time.Time) *Cache {
-	return &Cache{ttl: ttl, size: max(size, 1), now: now, gen: map[string]uint64{}, entries: map[string]entry{}}
+	return &Cache{ttl: ttl, size: max(size, 1), now: now, gen: map[string]uint64{}, entries: map[string]entry{},
+		flights: map[flightKey]*flight{}}
 }
 
 // Invalidate drops every cached credential of tenant.
@@ -60,34 +85,55 @@ func (c *Cache) Len() int {
 // went to the store (misses) since it was made.
 func (c *Cache) Stats() (hits, misses uint64) { return c.hits.Load(), c.misses.Load() }
 
-func (c *Cache) app(tenant, hash string, load func() (AppCredential, error)) (AppCredential, error) {
-	if e, ok := c.get(tenant, hash); ok {
-		return e.app, nil
-	}
-	gen := c.generation(tenant)
-	v, err := load()
-	if err == nil {
-		c.put(hash, entry{tenant: tenant, gen: gen, app: v})
-	}
-	return v, err
+func (c *Cache) app(ctx context.Context, tenant, hash string, load func(context.Context) (AppCredential, error)) (AppCredential, error) {
+	e, err := c.lookup(ctx, tenant, hash, func(ctx context.Context) (entry, error) {
+		v, err := load(ctx)
+		return entry{app: v}, err
+	})
+	return e.app, err
 }
 
-func (c *Cache) user(tenant, hash string, load func() (UserCredential, error)) (UserCredential, error) {
-	if e, ok := c.get(tenant, hash); ok {
-		return e.user, nil
-	}
-	gen := c.generation(tenant)
-	v, err := load()
-	if err == nil {
-		c.put(hash, entry{tenant: tenant, gen: gen, user: v})
-	}
-	return v, err
+func (c *Cache) user(ctx context.Context, tenant, hash string, load func(context.Context) (UserCredential, error)) (UserCredential, error) {
+	e, err := c.lookup(ctx, tenant, hash, func(ctx context.Context) (entry, error) {
+		v, err := load(ctx)
+		return entry{user: v}, err
+	})
+	return e.user, err
 }
 
-func (c *Cache) generation(tenant string) uint64 {
+// lookup answers from the cache, or else loads the credential once for all
+// concurrent callers that miss it in the same generation of its tenant, and
+// keeps a successful result. The load runs detached from the cancellation of
+// the request that started it (the store's own timeout bounds it), so a
+// client that hangs up does not fail the others waiting for the same read.
+func (c *Cache) lookup(ctx context.Context, tenant, hash string, load func(context.Context) (entry, error)) (entry, error) {
+	if e, ok := c.get(tenant, hash); ok {
+		return e, nil
+	}
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.gen[tenant]
+	key := flightKey{tenant: tenant, hash: hash, gen: c.gen[tenant]}
+	if f, ok := c.flights[key]; ok {
+		f.joined++
+		c.mu.Unlock()
+		<-f.done
+		return f.val, f.err
+	}
+	f := &flight{done: make(chan struct{})}
+	c.flights[key] = f
+	c.mu.Unlock()
+	f.err = errLoadPanicked // until the load returns
+	defer func() {
+		c.mu.Lock()
+		delete(c.flights, key)
+		c.mu.Unlock()
+		close(f.done)
+	}()
+	f.val, f.err = load(context.WithoutCancel(ctx))
+	if f.err == nil {
+		f.val.tenant, f.val.gen = tenant, key.gen
+		c.put(hash, f.val)
+	}
+	return f.val, f.err
 }
 
 func (c *Cache) get(tenant, hash string) (entry, bool) {

@@ -1,14 +1,18 @@
 package authn
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/latchkey/latchkey/internal/errs"
 )
+
+var ctx = context.Background()
 
 // clock is a clock the cache tests move.
 type clock struct {
@@ -35,7 +39,7 @@ type loader struct {
 	err   error
 }
 
-func (l *loader) load() (AppCredential, error) {
+func (l *loader) load(context.Context) (AppCredential, error) {
 	l.calls++
 	return l.cred, l.err
 }
@@ -49,7 +53,7 @@ func TestCacheHit(t *testing.T) {
 	c, _ := newTestCache(2*time.Second, 10)
 	l := &loader{cred: AppCredential{TenantID: "aaaaaaaa", TenantActive: true}}
 	for i := range 3 {
-		got, err := c.app("aaaaaaaa", "h1", l.load)
+		got, err := c.app(ctx, "aaaaaaaa", "h1", l.load)
 		if err != nil || got.TenantID != "aaaaaaaa" {
 			t.Fatalf("call %d: got %+v, %v", i, got, err)
 		}
@@ -65,12 +69,12 @@ func TestCacheHit(t *testing.T) {
 func TestCacheUserCredentials(t *testing.T) {
 	c, _ := newTestCache(time.Second, 10)
 	calls := 0
-	load := func() (UserCredential, error) {
+	load := func(context.Context) (UserCredential, error) {
 		calls++
 		return UserCredential{Username: "ann", Role: Admin, UserActive: true}, nil
 	}
 	for range 2 {
-		if got, err := c.user("aaaaaaaa", "u1", load); err != nil || got.Username != "ann" {
+		if got, err := c.user(ctx, "aaaaaaaa", "u1", load); err != nil || got.Username != "ann" {
 			t.Fatalf("got %+v, %v, want ann", got, err)
 		}
 	}
@@ -82,14 +86,14 @@ func TestCacheUserCredentials(t *testing.T) {
 func TestCacheTTLExpiry(t *testing.T) {
 	c, clk := newTestCache(2*time.Second, 10)
 	l := &loader{}
-	c.app("aaaaaaaa", "h1", l.load)
+	c.app(ctx, "aaaaaaaa", "h1", l.load)
 	clk.Advance(1999 * time.Millisecond)
-	c.app("aaaaaaaa", "h1", l.load)
+	c.app(ctx, "aaaaaaaa", "h1", l.load)
 	if l.calls != 1 {
 		t.Fatalf("before the ttl: got %d loads, want 1", l.calls)
 	}
 	clk.Advance(time.Millisecond)
-	c.app("aaaaaaaa", "h1", l.load)
+	c.app(ctx, "aaaaaaaa", "h1", l.load)
 	if l.calls != 2 {
 		t.Errorf("at the ttl: got %d loads, want 2", l.calls)
 	}
@@ -99,7 +103,7 @@ func TestCacheDoesNotKeepErrors(t *testing.T) {
 	c, _ := newTestCache(time.Second, 10)
 	l := &loader{err: errs.E(errs.NotFound, "token", "No such token.")}
 	for range 2 {
-		if _, err := c.app("aaaaaaaa", "h1", l.load); !errs.Is(err, errs.NotFound) {
+		if _, err := c.app(ctx, "aaaaaaaa", "h1", l.load); !errs.Is(err, errs.NotFound) {
 			t.Fatalf("got %v, want not found", err)
 		}
 	}
@@ -107,7 +111,7 @@ func TestCacheDoesNotKeepErrors(t *testing.T) {
 		t.Errorf("got %d loads and %d entries, want 2 and 0", l.calls, c.Len())
 	}
 	l.err = errors.New("store down")
-	if _, err := c.app("aaaaaaaa", "h1", l.load); err == nil {
+	if _, err := c.app(ctx, "aaaaaaaa", "h1", l.load); err == nil {
 		t.Error("got nil, want the load's error")
 	}
 }
@@ -115,11 +119,11 @@ func TestCacheDoesNotKeepErrors(t *testing.T) {
 func TestCacheInvalidateDropsOneTenant(t *testing.T) {
 	c, _ := newTestCache(time.Minute, 10)
 	a, b := &loader{}, &loader{}
-	c.app("aaaaaaaa", "ha", a.load)
-	c.app("bbbbbbbb", "hb", b.load)
+	c.app(ctx, "aaaaaaaa", "ha", a.load)
+	c.app(ctx, "bbbbbbbb", "hb", b.load)
 	c.Invalidate("aaaaaaaa")
-	c.app("aaaaaaaa", "ha", a.load)
-	c.app("bbbbbbbb", "hb", b.load)
+	c.app(ctx, "aaaaaaaa", "ha", a.load)
+	c.app(ctx, "bbbbbbbb", "hb", b.load)
 	if a.calls != 2 {
 		t.Errorf("invalidated tenant: got %d loads, want 2", a.calls)
 	}
@@ -132,8 +136,8 @@ func TestCacheInvalidateDropsOneTenant(t *testing.T) {
 func TestCacheEntryIsPerTenant(t *testing.T) {
 	c, _ := newTestCache(time.Minute, 10)
 	l := &loader{}
-	c.app("aaaaaaaa", "h", l.load)
-	c.app("bbbbbbbb", "h", l.load)
+	c.app(ctx, "aaaaaaaa", "h", l.load)
+	c.app(ctx, "bbbbbbbb", "h", l.load)
 	if l.calls != 2 {
 		t.Errorf("got %d loads, want 2", l.calls)
 	}
@@ -144,7 +148,7 @@ func TestCacheSizeBound(t *testing.T) {
 		c, _ := newTestCache(time.Minute, size)
 		l := &loader{}
 		for i := range 3 * size {
-			c.app("aaaaaaaa", fmt.Sprint("h", i), l.load)
+			c.app(ctx, "aaaaaaaa", fmt.Sprint("h", i), l.load)
 			if n := c.Len(); n > size {
 				t.Fatalf("size %d: got %d entries after %d loads", size, n, i+1)
 			}
@@ -159,7 +163,7 @@ func TestCacheTTLZeroDisables(t *testing.T) {
 	c, _ := newTestCache(0, 10)
 	l := &loader{}
 	for range 3 {
-		c.app("aaaaaaaa", "h1", l.load)
+		c.app(ctx, "aaaaaaaa", "h1", l.load)
 	}
 	if l.calls != 3 || c.Len() != 0 {
 		t.Errorf("got %d loads and %d entries, want 3 and 0", l.calls, c.Len())
@@ -171,26 +175,26 @@ func TestCacheTTLZeroDisables(t *testing.T) {
 func TestCacheLoadRacingInvalidateIsNotKept(t *testing.T) {
 	c, _ := newTestCache(time.Minute, 10)
 	l := &loader{}
-	racing := func() (AppCredential, error) {
+	racing := func(ctx context.Context) (AppCredential, error) {
 		c.Invalidate("aaaaaaaa") // a change lands while the store is read
-		return l.load()
+		return l.load(ctx)
 	}
-	if _, err := c.app("aaaaaaaa", "h1", racing); err != nil {
+	if _, err := c.app(ctx, "aaaaaaaa", "h1", racing); err != nil {
 		t.Fatal(err)
 	}
 	if c.Len() != 0 {
 		t.Errorf("got %d entries, want 0: the racing load was cached", c.Len())
 	}
-	c.app("aaaaaaaa", "h1", l.load)
+	c.app(ctx, "aaaaaaaa", "h1", l.load)
 	if l.calls != 2 {
 		t.Errorf("got %d loads, want 2", l.calls)
 	}
 	// A race in another tenant does not matter.
-	other := func() (AppCredential, error) {
+	other := func(ctx context.Context) (AppCredential, error) {
 		c.Invalidate("bbbbbbbb")
-		return l.load()
+		return l.load(ctx)
 	}
-	c.app("aaaaaaaa", "h2", other)
+	c.app(ctx, "aaaaaaaa", "h2", other)
 	if c.Len() != 2 {
 		t.Errorf("got %d entries, want 2", c.Len())
 	}
@@ -203,7 +207,7 @@ func TestCacheConcurrentUse(t *testing.T) {
 		wg.Go(func() {
 			for i := range 500 {
 				tenant := fmt.Sprint("t", i%3)
-				c.app(tenant, fmt.Sprint("h", g, i%70), func() (AppCredential, error) { return AppCredential{}, nil })
+				c.app(ctx, tenant, fmt.Sprint("h", g, i%70), func(context.Context) (AppCredential, error) { return AppCredential{}, nil })
 				if i%50 == 0 {
 					c.Invalidate(tenant)
 					clk.Advance(100 * time.Millisecond)
@@ -214,5 +218,59 @@ func TestCacheConcurrentUse(t *testing.T) {
 	wg.Wait()
 	if c.Len() > 50 {
 		t.Errorf("got %d entries, want at most 50", c.Len())
+	}
+}
+
+// A read that began before a change to its tenant is not joined by requests
+// made after the change: they read again (SPEC §5: revocation from the next
+// request on).
+func TestCacheFlightNotJoinedAcrossInvalidate(t *testing.T) {
+	for _, ttl := range []time.Duration{time.Minute, 0} {
+		c, _ := newTestCache(ttl, 10)
+		var reads atomic.Int64
+		gate := make(chan struct{})
+		load := func(context.Context) (AppCredential, error) {
+			reads.Add(1)
+			<-gate
+			return AppCredential{TenantID: "aaaaaaaa"}, nil
+		}
+		first := make(chan error)
+		go func() {
+			_, err := c.app(ctx, "aaaaaaaa", "h1", load)
+			first <- err
+		}()
+		for reads.Load() == 0 {
+			time.Sleep(time.Millisecond)
+		}
+		c.Invalidate("aaaaaaaa")
+		second := make(chan error)
+		go func() {
+			_, err := c.app(ctx, "aaaaaaaa", "h1", load)
+			second <- err
+		}()
+		for reads.Load()+int64(c.Waiting()) < 2 {
+			time.Sleep(time.Millisecond)
+		}
+		close(gate)
+		if err := errors.Join(<-first, <-second); err != nil {
+			t.Fatal(err)
+		}
+		if got := reads.Load(); got != 2 {
+			t.Errorf("ttl %v: got %d reads, want 2: a request after Invalidate joined the older read", ttl, got)
+		}
+	}
+}
+
+// The load runs detached from the cancellation of the request that started
+// it: when that client hangs up, the others waiting still get the result.
+func TestCacheLoadOutlivesItsCaller(t *testing.T) {
+	c, _ := newTestCache(time.Minute, 10)
+	cctx, cancel := context.WithCancel(ctx)
+	cancel()
+	_, err := c.app(cctx, "aaaaaaaa", "h1", func(ctx context.Context) (AppCredential, error) {
+		return AppCredential{}, ctx.Err()
+	})
+	if err != nil {
+		t.Errorf("got %v, want the load to run with a live context", err)
 	}
 }

@@ -18,9 +18,11 @@ import (
 // AppCredential is what an App-Token resolves to.
 type AppCredential struct {
 	TenantID     string
+	TenantSlug   string
 	TenantActive bool
 	Platform     bool
 	TokenID      ids.ID
+	Created      time.Time
 	Expires      time.Time
 }
 
@@ -93,46 +95,108 @@ var (
 		"Send one user token: the request carries different ones (Token and Authorization headers count alike).")
 )
 
+// Need says which credentials Authenticate requires.
+type Need int
+
+// What a route needs.
+const (
+	// AppOnly: the App-Token; a user token is not looked at (login,
+	// refresh, signup).
+	AppOnly Need = iota
+	// UserRequired: the App-Token and a user token of the same tenant.
+	UserRequired
+	// UserIfPresent: the App-Token, and the user token when one is sent
+	// (GET /verify?user=optional).
+	UserIfPresent
+)
+
 // App is middleware that requires a valid App-Token and sets the principal's
 // tenant and app token. Login, refresh and signup use it alone.
-func (a *Authenticator) App() gin.HandlerFunc {
+func (a *Authenticator) App() gin.HandlerFunc { return a.middleware(AppOnly) }
+
+// User is middleware that requires a valid App-Token and a valid user token
+// of the same tenant and sets the whole principal.
+func (a *Authenticator) User() gin.HandlerFunc { return a.middleware(UserRequired) }
+
+func (a *Authenticator) middleware(need Need) gin.HandlerFunc {
 	return httpx.Handle(func(c *gin.Context) error {
-		p, err := a.app(c)
-		if err != nil {
+		if _, err := a.Authenticate(c, need); err != nil {
 			return err
 		}
-		logFields(c, p)
-		c.Set(PrincipalKey, p)
 		c.Next()
 		return nil
 	})
 }
 
-// User is middleware that requires a valid App-Token and a valid user token
-// of the same tenant and sets the whole principal.
-func (a *Authenticator) User() gin.HandlerFunc {
+// Authenticate verifies the request's credentials as need says, puts their
+// ids on the access log line and, when they are valid, the principal in the
+// context (From). Errors are Invalid (two different tokens for one slot),
+// Unauthorized, or the store's (Unavailable).
+func (a *Authenticator) Authenticate(c *gin.Context, need Need) (*Principal, error) {
+	raw, err := AppTokenOf(c)
+	if err != nil {
+		a.observe(AppToken, Malformed)
+		return nil, err
+	}
+	return a.authenticate(c, raw, need)
+}
+
+// Client is middleware for routes a client app calls in its own name
+// (RFC 7662 introspection): it requires a valid app token, sent as the
+// App-Token header or, as OAuth clients send their secret, as the password
+// of HTTP Basic authentication. Both at once must name the same token.
+func (a *Authenticator) Client() gin.HandlerFunc {
 	return httpx.Handle(func(c *gin.Context) error {
-		raw, err := UserTokenOf(c)
+		raw, err := AppTokenOf(c)
 		if err != nil {
-			return err // two user tokens: refused before anything is read
-		}
-		p, err := a.app(c)
-		switch {
-		case err == nil:
-			err = a.user(c, p, raw)
-		case raw == "":
-			err = alsoMissing(err, errNoToken)
-		}
-		if p != nil {
-			logFields(c, p)
-		}
-		if err != nil {
+			a.observe(AppToken, Malformed)
 			return err
 		}
-		c.Set(PrincipalKey, p)
+		if _, password, ok := c.Request.BasicAuth(); ok {
+			if raw != "" && raw != password {
+				a.observe(AppToken, Malformed)
+				return errTwoApp
+			}
+			raw = password
+		}
+		if _, err := a.authenticate(c, raw, AppOnly); err != nil {
+			return err
+		}
 		c.Next()
 		return nil
 	})
+}
+
+func (a *Authenticator) authenticate(c *gin.Context, rawApp string, need Need) (*Principal, error) {
+	rawUser := ""
+	if need != AppOnly {
+		var err error
+		if rawUser, err = UserTokenOf(c); err != nil {
+			return nil, err // two user tokens: refused before anything is read
+		}
+	}
+	ctx := c.Request.Context()
+	p, err := a.VerifyApp(ctx, rawApp)
+	switch {
+	case err == nil && (need == UserRequired || rawUser != ""):
+		err = a.VerifyUser(ctx, p, rawUser)
+	case err != nil && need == UserRequired && rawUser == "":
+		err = alsoMissing(err, errNoToken)
+	}
+	if p != nil {
+		logFields(c, p)
+	}
+	if err != nil {
+		return nil, err
+	}
+	c.Set(PrincipalKey, p)
+	return p, nil
+}
+
+func (a *Authenticator) observe(c Credential, o Outcome) {
+	if a.Observe != nil {
+		a.Observe(c, o)
+	}
 }
 
 // logFields puts the ids of p on the request's access log line: tenant and
@@ -162,22 +226,20 @@ func alsoMissing(err error, missing *errs.Error) error {
 	return &both
 }
 
-func (a *Authenticator) app(c *gin.Context) (*Principal, error) {
-	cred, o, err := a.verifyApp(c)
-	if a.Observe != nil {
-		a.Observe(AppToken, o)
-	}
+// VerifyApp resolves raw, an app token string, into a principal holding its
+// tenant and app token, and records the use. Errors are Unauthorized
+// (missing, not Latchkey's, unknown, expired, tenant disabled) or the
+// store's.
+func (a *Authenticator) VerifyApp(ctx context.Context, raw string) (*Principal, error) {
+	cred, o, err := a.verifyApp(ctx, raw)
+	a.observe(AppToken, o)
 	if err != nil {
 		return nil, err
 	}
-	return &Principal{TenantID: cred.TenantID, Platform: cred.Platform, AppTokenID: cred.TokenID}, nil
+	return &Principal{TenantID: cred.TenantID, Platform: cred.Platform, AppTokenID: cred.TokenID, App: cred}, nil
 }
 
-func (a *Authenticator) verifyApp(c *gin.Context) (AppCredential, Outcome, error) {
-	raw, err := AppTokenOf(c)
-	if err != nil {
-		return AppCredential{}, Malformed, err
-	}
+func (a *Authenticator) verifyApp(ctx context.Context, raw string) (AppCredential, Outcome, error) {
 	if raw == "" {
 		return AppCredential{}, Missing, errNoAppToken
 	}
@@ -186,8 +248,8 @@ func (a *Authenticator) verifyApp(c *gin.Context) (AppCredential, Outcome, error
 		return AppCredential{}, Malformed, errBadAppToken
 	}
 	ref := secret.RefOf(tok, raw)
-	cred, err := a.Cache.app(tok.TenantID, ref.Hash, func() (AppCredential, error) {
-		return a.Source.AppCredential(c.Request.Context(), tok.TenantID, ref)
+	cred, err := a.Cache.app(ctx, tok.TenantID, ref.Hash, func(ctx context.Context) (AppCredential, error) {
+		return a.Source.AppCredential(ctx, tok.TenantID, ref)
 	})
 	now := a.Now()
 	switch {
@@ -206,11 +268,14 @@ func (a *Authenticator) verifyApp(c *gin.Context) (AppCredential, Outcome, error
 	return cred, Verified, nil
 }
 
-func (a *Authenticator) user(c *gin.Context, p *Principal, raw string) error {
-	cred, o, err := a.verifyUser(c, p, raw)
-	if a.Observe != nil {
-		a.Observe(UserToken, o)
-	}
+// VerifyUser resolves raw, a user token string of p's tenant, completes p
+// (VerifyApp's principal) with the token, its user and the effective role,
+// and records the use. Errors are Unauthorized (missing, not Latchkey's,
+// another tenant's, unknown, expired, user or OBO issuer disabled) or the
+// store's.
+func (a *Authenticator) VerifyUser(ctx context.Context, p *Principal, raw string) error {
+	cred, o, err := a.verifyUser(ctx, p, raw)
+	a.observe(UserToken, o)
 	if err != nil {
 		return err
 	}
@@ -224,7 +289,7 @@ func (a *Authenticator) user(c *gin.Context, p *Principal, raw string) error {
 	return nil
 }
 
-func (a *Authenticator) verifyUser(c *gin.Context, p *Principal, raw string) (UserCredential, Outcome, error) {
+func (a *Authenticator) verifyUser(ctx context.Context, p *Principal, raw string) (UserCredential, Outcome, error) {
 	if raw == "" {
 		return UserCredential{}, Missing, errNoToken
 	}
@@ -236,8 +301,8 @@ func (a *Authenticator) verifyUser(c *gin.Context, p *Principal, raw string) (Us
 		return UserCredential{}, OtherTenant, errOtherTenant
 	}
 	ref := secret.RefOf(tok, raw)
-	cred, err := a.Cache.user(tok.TenantID, ref.Hash, func() (UserCredential, error) {
-		return a.Source.UserCredential(c.Request.Context(), tok.TenantID, ref)
+	cred, err := a.Cache.user(ctx, tok.TenantID, ref.Hash, func(ctx context.Context) (UserCredential, error) {
+		return a.Source.UserCredential(ctx, tok.TenantID, ref)
 	})
 	now := a.Now()
 	switch {

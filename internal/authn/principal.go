@@ -50,8 +50,10 @@ type Principal struct {
 	// and the issuing actor's roles.
 	Role    Role
 	ActorID ids.ID // the issuing admin of an OBO token, else zero
-	// Token is the user token as this request verified it: read from the
-	// store at most cache.ttl ago (last_used is also written in batches).
+	// App and Token are the app token and the user token as this request
+	// verified them: read from the store at most cache.ttl ago (last_used is
+	// also written in batches).
+	App   AppCredential
 	Token UserCredential
 }
 
