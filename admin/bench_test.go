@@ -46,18 +46,26 @@ func BenchmarkRequestHealthz(b *testing.B) {
 
 // BenchmarkRequestGetToken is an authenticated GET /api/v1/token with a
 // warm cache (the clock does not move, so entries never age out).
-func BenchmarkRequestGetToken(b *testing.B) { benchGetToken(b, tracing.Options{}) }
+func BenchmarkRequestGetToken(b *testing.B) {
+	benchAuthenticated(b, "/api/v1/token", tracing.Options{})
+}
+
+// BenchmarkRequestVerify is GET /api/v1/verify with a warm cache: what a
+// gateway asks for every request it lets through.
+func BenchmarkRequestVerify(b *testing.B) { benchAuthenticated(b, "/api/v1/verify", tracing.Options{}) }
 
 // BenchmarkRequestGetTokenTraced is BenchmarkRequestGetToken with tracing
 // on and every request sampled: a server span per request, handed to an
 // exporter that discards it (what the OTLP batcher's queue costs aside).
 func BenchmarkRequestGetTokenTraced(b *testing.B) {
-	benchGetToken(b, tracing.Options{Exporter: tracetest.NewNoopExporter(), SampleRatio: 1})
+	benchAuthenticated(b, "/api/v1/token", tracing.Options{Exporter: tracetest.NewNoopExporter(), SampleRatio: 1})
 }
 
-func benchGetToken(b *testing.B, tr tracing.Options) {
+// benchAuthenticated serves GET path with the platform owner's tokens,
+// cached.
+func benchAuthenticated(b *testing.B, path string, tr tracing.Options) {
 	s := testserver.StartWith(b, testserver.Options{CacheTTL: time.Hour, Tracing: tr})
-	req := httptest.NewRequest(http.MethodGet, "/api/v1/token", nil)
+	req := httptest.NewRequest(http.MethodGet, path, nil)
 	req.Header.Set(authn.AppTokenHeader, s.AppToken)
 	req.Header.Set(authn.TokenHeader, s.OwnerToken(b))
 	serve(b, s.App.Handler, req, http.StatusOK) // warm the cache

@@ -156,6 +156,8 @@ func (a *App) router(trusted []string) (*gin.Engine, error) {
 	(&AuditHandler{Audit: a.Audit}).Register(user)
 	(&tenants.Handler{Service: a.Tenants, Audit: a.Audit}).Register(user)
 	(&leaks.Handler{Service: a.Leaks, Audit: a.Audit}).Register(api, a.Auth.User())
+	(&VerifyHandler{Auth: a.Auth}).Register(api)
+	(&IntrospectHandler{Auth: a.Auth, Metrics: a.Metrics}).Register(api)
 	return r, nil
 }
 

@@ -47,6 +47,7 @@ func TestConformance(t *testing.T) {
 	t.Run("app tokens", func(t *testing.T) { appTokenCases(t, w) })
 	t.Run("tokens", func(t *testing.T) { tokenCases(t, w) })
 	t.Run("audit", func(t *testing.T) { auditCases(t, w) })
+	t.Run("verify", func(t *testing.T) { verifyCases(t, w) })
 	t.Run("leaks", func(t *testing.T) { leakCases(t, w) })
 	t.Run("tenant deletion", func(t *testing.T) { tenantDeleteCases(t, w) })
 

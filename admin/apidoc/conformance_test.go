@@ -115,7 +115,7 @@ func authenticate(_ context.Context, in *openapi3filter.AuthenticationInput) err
 		if r.Header.Get("Token") != "" || strings.EqualFold(scheme, "Token") || strings.EqualFold(scheme, "Bearer") {
 			return nil
 		}
-	case "LoginBasic":
+	case "LoginBasic", "ClientBasic":
 		if _, _, ok := r.BasicAuth(); ok {
 			return nil
 		}
@@ -190,7 +190,7 @@ func operations(doc *openapi3.T) map[string]string {
 	return ops
 }
 
-var ginParam = regexp.MustCompile(`:([a-z_]+)`)
+var ginParam = regexp.MustCompile(`[:*]([a-z_]+)`)
 
 // TestDescriptionMatchesRouter: every route the router serves under
 // /api/v1 is described, and the description has nothing the router lacks.

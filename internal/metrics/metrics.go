@@ -26,9 +26,11 @@ import (
 type Metrics struct {
 	Registry *prometheus.Registry
 
-	requests *prometheus.CounterVec
-	latency  *prometheus.HistogramVec
-	logins   *prometheus.CounterVec
+	requests       *prometheus.CounterVec
+	latency        *prometheus.HistogramVec
+	logins         *prometheus.CounterVec
+	verifyAnswers  *prometheus.CounterVec
+	introspections *prometheus.CounterVec
 
 	// series caches the resolved children per method, route and status,
 	// so a request costs two atomic adds and no label hashing.
@@ -48,11 +50,17 @@ type series struct {
 	count   prometheus.Counter
 	latency prometheus.Observer
 	login   prometheus.Counter // nil unless the route is the login
+	verify  prometheus.Counter // nil unless the route is /verify
 }
 
 // LoginRoute is the route pattern of login; its answers count as login
 // outcomes.
 const LoginRoute = "/api/v1/token"
+
+// VerifyRoute is the route pattern of /verify (any method; VerifyRoute +
+// "/*path" answers the paths below it); its answers count as verify
+// answers.
+const VerifyRoute = "/api/v1/verify"
 
 // New returns the metrics with a fresh registry that also holds the Go
 // runtime and process collectors and latchkey_build_info for version (the
@@ -75,6 +83,14 @@ func New(version string) *Metrics {
 			Name: "latchkey_logins_total",
 			Help: "Password logins by outcome: success, failure (bad credentials), locked, invalid (bad input), unavailable (busy or store down), abandoned (the client hung up) or error.",
 		}, []string{"outcome"}),
+		verifyAnswers: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "latchkey_verify_answers_total",
+			Help: "Answers of /api/v1/verify (gateways and the verify package asking who is calling) by result: ok, unauthorized, forbidden (role too weak), invalid (bad query or credentials), abandoned (the client hung up), unavailable or error.",
+		}, []string{"result"}),
+		introspections: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "latchkey_introspections_total",
+			Help: "Tokens introspected (POST /api/v1/introspect answered 200), by whether they were active.",
+		}, []string{"active"}),
 		storeLatency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "latchkey_store_operation_duration_seconds",
 			Help:    "Time of a store call, by engine and operation (interface and method, e.g. apptokens.FindByID).",
@@ -85,7 +101,7 @@ func New(version string) *Metrics {
 			Help: "Store calls that failed, by engine, operation and code: unavailable (the store did not answer in time, or is gone) or internal (a bug or an unexpected driver error). Not found and conflict are answers, not errors.",
 		}, []string{"engine", "operation", "code"}),
 	}
-	m.Registry.MustRegister(m.requests, m.latency, m.logins, m.storeLatency, m.storeFaults, buildInfo(version),
+	m.Registry.MustRegister(m.requests, m.latency, m.logins, m.verifyAnswers, m.introspections, m.storeLatency, m.storeFaults, buildInfo(version),
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -182,6 +198,14 @@ func (m *Metrics) Observe(method, route string, status int, took time.Duration) 
 	if s.login != nil {
 		s.login.Inc()
 	}
+	if s.verify != nil {
+		s.verify.Inc()
+	}
+}
+
+// Introspected counts one introspection answered, active or not.
+func (m *Metrics) Introspected(active bool) {
+	m.introspections.WithLabelValues(strconv.FormatBool(active)).Inc()
 }
 
 func (m *Metrics) newSeries(k seriesKey) *series {
@@ -189,6 +213,9 @@ func (m *Metrics) newSeries(k seriesKey) *series {
 		latency: m.latency.WithLabelValues(k.method, k.route, statusClass(k.status))}
 	if k.method == http.MethodPost && k.route == LoginRoute {
 		s.login = m.logins.WithLabelValues(loginOutcome(k.status))
+	}
+	if k.route == VerifyRoute || k.route == VerifyRoute+"/*path" {
+		s.verify = m.verifyAnswers.WithLabelValues(verifyResult(k.status))
 	}
 	return s
 }
@@ -210,6 +237,25 @@ func loginOutcome(status int) string {
 		return "failure"
 	case status == http.StatusTooManyRequests:
 		return "locked"
+	case status == 499: // the client hung up (httpx.StatusClientClosed)
+		return "abandoned"
+	case status == http.StatusServiceUnavailable:
+		return "unavailable"
+	case status < 500:
+		return "invalid"
+	default:
+		return "error"
+	}
+}
+
+func verifyResult(status int) string {
+	switch {
+	case status < 300:
+		return "ok"
+	case status == http.StatusUnauthorized:
+		return "unauthorized"
+	case status == http.StatusForbidden:
+		return "forbidden"
 	case status == 499: // the client hung up (httpx.StatusClientClosed)
 		return "abandoned"
 	case status == http.StatusServiceUnavailable:

@@ -116,3 +116,37 @@ func TestBuildInfo(t *testing.T) {
 	}
 	t.Fatal("no latchkey_build_info")
 }
+
+// TestVerifyAnswers counts /verify answers by result, whatever the method
+// and the path below /verify, and introspections by whether the token was
+// active.
+func TestVerifyAnswers(t *testing.T) {
+	m := metrics.New("")
+	for _, o := range []struct {
+		method, route string
+		status        int
+	}{{"GET", metrics.VerifyRoute, 200}, {"POST", metrics.VerifyRoute + "/*path", 200}, {"GET", metrics.VerifyRoute, 401},
+		{"GET", metrics.VerifyRoute, 403}, {"GET", metrics.VerifyRoute, 400}, {"GET", metrics.VerifyRoute, 499},
+		{"GET", metrics.VerifyRoute, 503}, {"GET", metrics.VerifyRoute, 500}} {
+		m.Observe(o.method, o.route, o.status, time.Millisecond)
+	}
+	m.Observe("GET", "/api/v1/token", 401, time.Millisecond) // not a /verify answer
+	m.Introspected(true)
+	m.Introspected(false)
+	m.Introspected(false)
+	got := samples(t, m, "latchkey_verify_answers_total")
+	want := map[string]float64{"result=ok": 2, "result=unauthorized": 1, "result=forbidden": 1, "result=invalid": 1,
+		"result=abandoned": 1, "result=unavailable": 1, "result=error": 1}
+	if len(got) != len(want) {
+		t.Errorf("got %v, want %v", got, want)
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("verify answers{%s}: got %v, want %v", k, got[k], v)
+		}
+	}
+	in := samples(t, m, "latchkey_introspections_total")
+	if in["active=true"] != 1 || in["active=false"] != 2 {
+		t.Errorf("got introspections %v, want 1 active and 2 inactive", in)
+	}
+}

@@ -1,0 +1,112 @@
+package admin
+
+import (
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/latchkey/latchkey/internal/authn"
+	"github.com/latchkey/latchkey/internal/errs"
+	"github.com/latchkey/latchkey/internal/httpx"
+	"github.com/latchkey/latchkey/internal/metrics"
+	"github.com/latchkey/latchkey/internal/secret"
+)
+
+// IntrospectHandler serves POST /introspect, RFC 7662 token introspection:
+// a client app, authenticated by its app token, asks whether a token is
+// valid. Tokens are verified by the same Authenticator as every request,
+// and only tokens of the caller's tenant can be active.
+type IntrospectHandler struct {
+	Auth    *authn.Authenticator
+	Metrics *metrics.Metrics
+}
+
+// Register mounts POST /introspect behind the client authentication of
+// RFC 7662 (App-Token, or the app token as HTTP Basic password).
+func (h *IntrospectHandler) Register(api gin.IRouter) {
+	api.POST("/introspect", h.Auth.Client(), httpx.Handle(h.introspect))
+}
+
+type introspectRequest struct {
+	Token string `json:"token" validate:"required"`
+	// Hint is accepted and not needed: a token's kind is in its prefix.
+	Hint string `json:"token_type_hint"`
+}
+
+// Introspection is the answer of RFC 7662 §2.2. Only Active is present for
+// an inactive token. Beside the RFC's members: kind (login, personal, obo)
+// and tenant_id.
+type Introspection struct {
+	Active    bool   `json:"active"`
+	TokenType string `json:"token_type,omitempty"` // user_token or app_token
+	Kind      string `json:"kind,omitempty"`
+	Sub       string `json:"sub,omitempty"` // the user's id
+	Username  string `json:"username,omitempty"`
+	Role      string `json:"role,omitempty"` // effective role
+	Tenant    string `json:"tenant,omitempty"`
+	TenantID  string `json:"tenant_id,omitempty"`
+	ClientID  string `json:"client_id,omitempty"` // the app token it was issued through
+	Exp       int64  `json:"exp,omitempty"`
+	Iat       int64  `json:"iat,omitempty"`
+	JTI       string `json:"jti,omitempty"` // the token's public id
+	Act       *Actor `json:"act,omitempty"`
+}
+
+// Actor names the admin who issued an OBO token (RFC 8693's act claim).
+type Actor struct {
+	Sub string `json:"sub"`
+}
+
+func (h *IntrospectHandler) introspect(c *gin.Context) error {
+	var req introspectRequest
+	if err := httpx.Bind(c, &req); err != nil {
+		return err
+	}
+	got, err := h.lookup(c, authn.From(c), req.Token)
+	if errs.Is(err, errs.Unauthorized) {
+		got, err = Introspection{}, nil
+	}
+	if err != nil {
+		return err
+	}
+	h.Metrics.Introspected(got.Active)
+	c.JSON(http.StatusOK, got)
+	return nil
+}
+
+// lookup verifies raw as the caller's tenant would have it verified on any
+// request. Anything that is not a live app or user token of that tenant is
+// an Unauthorized error (refresh tokens included: they authenticate nothing
+// but a refresh).
+func (h *IntrospectHandler) lookup(c *gin.Context, caller *authn.Principal, raw string) (Introspection, error) {
+	tok, ok := h.Auth.Keys.Parse(raw)
+	if !ok || tok.TenantID != caller.TenantID {
+		return Introspection{}, errs.E(errs.Unauthorized, "token", "Not a token of this tenant.")
+	}
+	ctx := c.Request.Context()
+	switch tok.Kind {
+	case secret.App:
+		p, err := h.Auth.VerifyApp(ctx, raw)
+		if err != nil {
+			return Introspection{}, err
+		}
+		return Introspection{Active: true, TokenType: "app_token", Tenant: p.App.TenantSlug, TenantID: p.TenantID,
+			ClientID: p.AppTokenID.Hex(), Exp: p.App.Expires.Unix(), Iat: p.App.Created.Unix(), JTI: p.AppTokenID.Hex()}, nil
+	case secret.User:
+		p := &authn.Principal{TenantID: caller.TenantID}
+		if err := h.Auth.VerifyUser(ctx, p, raw); err != nil {
+			return Introspection{}, err
+		}
+		in := Introspection{Active: true, TokenType: "user_token", Kind: p.TokenKind, Sub: p.UserID.Hex(),
+			Username: p.Username, Role: string(p.Role), Tenant: caller.App.TenantSlug, TenantID: p.TenantID,
+			Exp: p.Token.Expires.Unix(), Iat: p.Token.Created.Unix(), JTI: p.TokenID.Hex()}
+		if !p.Token.AppTokenID.IsZero() {
+			in.ClientID = p.Token.AppTokenID.Hex()
+		}
+		if p.OBO() {
+			in.Act = &Actor{Sub: p.ActorID.Hex()}
+		}
+		return in, nil
+	}
+	return Introspection{}, errs.E(errs.Unauthorized, "token", "Not an app or user token.")
+}

@@ -1,0 +1,184 @@
+package admin
+
+import (
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/latchkey/latchkey/internal/authn"
+	"github.com/latchkey/latchkey/internal/errs"
+	"github.com/latchkey/latchkey/internal/httpx"
+)
+
+// VerifyHandler serves /verify, which tells a gateway or a platform's own
+// service who is calling (SPEC §10). It verifies with the same
+// Authenticator as every other route: the same checks, cache, revocation
+// bound and last_used bookkeeping.
+type VerifyHandler struct {
+	Auth *authn.Authenticator
+}
+
+// VerifyMethods are the methods /verify answers: a gateway forwards the
+// original request's method, so every method of HTTP is accepted (HEAD as
+// GET, like everywhere) and the body is never read. CONNECT names a proxy
+// tunnel, never an API call.
+var VerifyMethods = []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch,
+	http.MethodDelete, http.MethodOptions, http.MethodTrace}
+
+// The identity headers of a /verify answer.
+const (
+	HeaderTenantID   = "X-Latchkey-Tenant-Id"
+	HeaderTenant     = "X-Latchkey-Tenant"
+	HeaderUserID     = "X-Latchkey-User-Id"
+	HeaderUsername   = "X-Latchkey-Username"
+	HeaderRole       = "X-Latchkey-Role"
+	HeaderActorID    = "X-Latchkey-Actor-Id"
+	HeaderTokenID    = "X-Latchkey-Token-Id"
+	HeaderTokenKind  = "X-Latchkey-Token-Kind"
+	HeaderAppTokenID = "X-Latchkey-App-Token-Id"
+	HeaderExpires    = "X-Latchkey-Expires"
+)
+
+// Register mounts /verify for every method in VerifyMethods, and every
+// path below it: Envoy's ext_authz appends the original request's path
+// (and query) to the one it is configured with.
+func (h *VerifyHandler) Register(api gin.IRouter) {
+	api.Match(VerifyMethods, "/verify", httpx.Handle(h.verify))
+	api.Match(VerifyMethods, "/verify/*path", httpx.Handle(h.verifyBelow))
+}
+
+// Identity is the body of a /verify answer: the facts of its X-Latchkey-*
+// headers. The user's fields are absent when ?user=optional was answered
+// from the App-Token alone; actor_id is present for OBO tokens only.
+type Identity struct {
+	TenantID   string `json:"tenant_id"`
+	Tenant     string `json:"tenant"`
+	AppTokenID string `json:"app_token_id"`
+	UserID     string `json:"user_id,omitempty"`
+	Username   string `json:"username,omitempty"`
+	Role       string `json:"role,omitempty"` // effective role: OBO tokens are capped by their actor's
+	ActorID    string `json:"actor_id,omitempty"`
+	TokenID    string `json:"token_id,omitempty"`
+	TokenKind  string `json:"token_kind,omitempty"`
+	// Expires is the user token's expiry, or the app token's when there is
+	// no user token.
+	Expires time.Time `json:"expires"`
+}
+
+// verifyQuery is the query of /verify. A role needs a user, so
+// user=optional only drops the user token when no role is asked for.
+type verifyQuery struct {
+	Role string `json:"role" validate:"omitempty,oneof=owner admin support member"`
+	User string `json:"user" validate:"omitempty,oneof=required optional"`
+}
+
+func (h *VerifyHandler) verify(c *gin.Context) error {
+	need, role := authn.UserRequired, authn.Role("")
+	if c.Request.URL.RawQuery != "" { // most gateways ask without one: parse nothing
+		var q verifyQuery
+		if err := httpx.BindQuery(c, &q); err != nil {
+			return err
+		}
+		role = authn.Role(q.Role)
+		if q.User == "optional" && role == "" {
+			need = authn.UserIfPresent
+		}
+	}
+	return h.answer(c, need, role)
+}
+
+// verifyBelow answers /verify/<path>: the path and query are the original
+// request's (Envoy appends them) and are not read.
+func (h *VerifyHandler) verifyBelow(c *gin.Context) error {
+	return h.answer(c, authn.UserRequired, "")
+}
+
+func (h *VerifyHandler) answer(c *gin.Context, need authn.Need, role authn.Role) error {
+	p, err := h.Auth.Authenticate(c, need)
+	if err != nil {
+		return err
+	}
+	if role != "" && !p.Role.AtLeast(role) {
+		return errs.E(errs.Forbidden, "role", "This needs the role "+string(role)+
+			" or a stronger one; the caller's role is "+string(p.Role)+".")
+	}
+	id := identityOf(p)
+	id.setHeaders(c.Writer.Header())
+	if preferMinimal(c.Request.Header["Prefer"]) {
+		c.Header("Preference-Applied", "return=minimal")
+		c.Status(http.StatusNoContent)
+		return nil
+	}
+	c.Data(http.StatusOK, "application/json; charset=utf-8", id.AppendJSON(make([]byte, 0, 384)))
+	return nil
+}
+
+// preferMinimal reports whether a Prefer header (RFC 7240) asks for
+// return=minimal: then the answer is 204 with the identity headers and no
+// body. Gateways ask so because they read headers only; an answer without a
+// body lets them keep the connection for the next question (Caddy and
+// nginx close it when a body they do not read is left behind).
+func preferMinimal(prefer []string) bool {
+	for _, h := range prefer {
+		for pref := range strings.SplitSeq(h, ",") {
+			token, _, _ := strings.Cut(pref, ";")
+			if strings.EqualFold(strings.ReplaceAll(strings.TrimSpace(token), " ", ""), "return=minimal") {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// setHeaders sets the X-Latchkey-* headers of id that apply, with one
+// allocation for all the values.
+func (id Identity) setHeaders(h http.Header) {
+	vals := [...]string{id.TenantID, id.Tenant, id.AppTokenID, id.UserID, id.Username, id.Role, id.ActorID,
+		id.TokenID, id.TokenKind, id.Expires.Format(time.RFC3339Nano)}
+	keys := [...]string{HeaderTenantID, HeaderTenant, HeaderAppTokenID, HeaderUserID, HeaderUsername, HeaderRole,
+		HeaderActorID, HeaderTokenID, HeaderTokenKind, HeaderExpires}
+	backing := vals[:] // one array on the heap, sliced per header
+	for i, k := range keys {
+		if vals[i] != "" {
+			h[k] = backing[i : i+1 : i+1]
+		}
+	}
+}
+
+// AppendJSON appends id as encoding/json writes it (a test keeps the two
+// byte for byte equal), without reflection: gateways ask /verify for every
+// request they let through.
+func (id Identity) AppendJSON(b []byte) []byte {
+	b = append(b, `{"tenant_id":`...)
+	b = httpx.AppendJSONString(b, id.TenantID)
+	b = append(b, `,"tenant":`...)
+	b = httpx.AppendJSONString(b, id.Tenant)
+	b = append(b, `,"app_token_id":`...)
+	b = httpx.AppendJSONString(b, id.AppTokenID)
+	for _, f := range [...]struct{ key, val string }{{`,"user_id":`, id.UserID}, {`,"username":`, id.Username},
+		{`,"role":`, id.Role}, {`,"actor_id":`, id.ActorID}, {`,"token_id":`, id.TokenID}, {`,"token_kind":`, id.TokenKind}} {
+		if f.val != "" {
+			b = append(b, f.key...)
+			b = httpx.AppendJSONString(b, f.val)
+		}
+	}
+	b = append(b, `,"expires":`...)
+	b = httpx.AppendJSONTime(b, id.Expires)
+	return append(b, '}')
+}
+
+func identityOf(p *authn.Principal) Identity {
+	id := Identity{TenantID: p.TenantID, Tenant: p.App.TenantSlug, AppTokenID: p.AppTokenID.Hex(),
+		Expires: p.App.Expires.UTC()}
+	if p.TokenID.IsZero() {
+		return id
+	}
+	id.UserID, id.Username, id.Role = p.UserID.Hex(), p.Username, string(p.Role)
+	id.TokenID, id.TokenKind, id.Expires = p.TokenID.Hex(), p.TokenKind, p.Token.Expires.UTC()
+	if p.OBO() {
+		id.ActorID = p.ActorID.Hex()
+	}
+	return id
+}
