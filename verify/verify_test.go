@@ -1,0 +1,283 @@
+package verify_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/latchkey/latchkey/internal/testserver"
+	"github.com/latchkey/latchkey/verify"
+)
+
+func TestMain(m *testing.M) { testserver.Main(m) }
+
+// latchkey is a real Latchkey (cache off, so every question it is asked
+// reads the store) with a tenant "acme", its owner and a member "mem".
+type latchkey struct {
+	s     *testserver.Server
+	acme  *testserver.Tenant
+	mem   string // mem's user token
+	memID string
+}
+
+func startLatchkey(t *testing.T) *latchkey {
+	t.Helper()
+	s := testserver.Start(t)
+	l := &latchkey{s: s, acme: s.NewTenant(t, "acme")}
+	l.memID = s.NewUser(t, l.acme.AppToken, l.acme.OwnerToken, "mem", "member")
+	l.mem = s.Login(t, l.acme.AppToken, "mem", "mem-password")
+	return l
+}
+
+// asked returns how many /verify questions Latchkey has answered 200.
+func (l *latchkey) asked(t *testing.T) string {
+	t.Helper()
+	body := string(l.s.Must(t, http.StatusOK, testserver.Request{Method: "GET", Path: "/metrics"}).Body)
+	for line := range strings.Lines(body) {
+		if v, ok := strings.CutPrefix(line, `latchkey_verify_answers_total{result="ok"} `); ok {
+			return strings.TrimSpace(v)
+		}
+	}
+	return "0"
+}
+
+// echoCaller is the protected handler of the tests: it answers the Caller
+// it was given and the X-Latchkey-* headers that reached it.
+var echoCaller = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	c, ok := verify.FromContext(r.Context())
+	if !ok {
+		http.Error(w, "no caller", http.StatusInternalServerError)
+		return
+	}
+	var leaked []string
+	for k := range r.Header {
+		if strings.HasPrefix(strings.ToLower(k), "x-latchkey-") {
+			leaked = append(leaked, k)
+		}
+	}
+	_ = json.NewEncoder(w).Encode(map[string]any{"caller": c, "leaked": leaked})
+})
+
+type answer struct {
+	Status int
+	Header http.Header
+	Caller *verify.Caller
+	Leaked []string
+	Errors map[string]string
+}
+
+func call(t *testing.T, h http.Handler, header map[string]string) answer {
+	t.Helper()
+	r := httptest.NewRequest(http.MethodPost, "/orders", strings.NewReader(`{"item": 1}`))
+	for k, v := range header {
+		r.Header.Set(k, v)
+	}
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	a := answer{Status: w.Code, Header: w.Header()}
+	var body struct {
+		Caller *verify.Caller    `json:"caller"`
+		Leaked []string          `json:"leaked"`
+		Errors map[string]string `json:"errors"`
+	}
+	if err := json.Unmarshal(w.Body.Bytes(), &body); err != nil {
+		t.Fatalf("got %d %q: %v", w.Code, w.Body, err)
+	}
+	a.Caller, a.Leaked, a.Errors = body.Caller, body.Leaked, body.Errors
+	return a
+}
+
+func newVerifier(t *testing.T, o verify.Options) *verify.Verifier {
+	t.Helper()
+	v, err := verify.New(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+// TestAgainstLatchkey checks the middleware against a real Latchkey: the
+// caller it hands on is the one /verify names, refusals carry Latchkey's
+// messages, and a client's own X-Latchkey-* headers never pass.
+func TestAgainstLatchkey(t *testing.T) {
+	l := startLatchkey(t)
+	h := newVerifier(t, verify.Options{URL: l.s.URL}).Handler(echoCaller)
+
+	a := call(t, h, map[string]string{"App-Token": l.acme.AppToken, "Token": l.mem,
+		"X-Latchkey-User-Id": "forged", "x-latchkey-role": "owner", "X-Latchkey-Anything": "x"})
+	if a.Status != http.StatusOK {
+		t.Fatalf("got %d %v", a.Status, a.Errors)
+	}
+	direct := l.s.Must(t, http.StatusOK, testserver.Request{Method: "GET", Path: "/api/v1/verify", AppToken: l.acme.AppToken, Token: l.mem})
+	var want verify.Caller
+	if err := json.Unmarshal(direct.Body, &want); err != nil {
+		t.Fatal(err)
+	}
+	if *a.Caller != want {
+		t.Errorf("got caller %+v, want %+v", *a.Caller, want)
+	}
+	if a.Caller.Username != "mem" || a.Caller.UserID != l.memID || a.Caller.Tenant != "acme" || a.Caller.Role != "member" || a.Caller.OBO() {
+		t.Errorf("got caller %+v", *a.Caller)
+	}
+	if len(a.Leaked) != 0 {
+		t.Errorf("the client's headers %v reached the handler", a.Leaked)
+	}
+	// Bearer works as Token does.
+	if a := call(t, h, map[string]string{"App-Token": l.acme.AppToken, "Authorization": "Bearer " + l.mem}); a.Status != http.StatusOK {
+		t.Errorf("Bearer: got %d %v", a.Status, a.Errors)
+	}
+
+	for name, hd := range map[string]map[string]string{
+		"a made-up token":      {"App-Token": l.acme.AppToken, "Token": "lku_made_up"},
+		"no user token":        {"App-Token": l.acme.AppToken},
+		"a made-up app token":  {"App-Token": "lka_x", "Token": l.mem},
+		"nothing":              {},
+		"the owner's app only": {"App-Token": l.acme.AppToken, "Token": l.acme.AppToken},
+	} {
+		a := call(t, h, hd)
+		if a.Status != http.StatusUnauthorized || len(a.Errors) == 0 || a.Header.Get("WWW-Authenticate") != `Token realm="latchkey"` {
+			t.Errorf("%s: got %d %v %v, want 401 with Latchkey's errors", name, a.Status, a.Errors, a.Header)
+		}
+	}
+}
+
+// TestRoleAndOBO checks Options.Role and RequireRole against the effective
+// role Latchkey names, and an OBO caller's actor.
+func TestRoleAndOBO(t *testing.T) {
+	l := startLatchkey(t)
+	adminOnly := newVerifier(t, verify.Options{URL: l.s.URL, Role: "admin"}).Handler(echoCaller)
+	if a := call(t, adminOnly, map[string]string{"App-Token": l.acme.AppToken, "Token": l.mem}); a.Status != http.StatusForbidden || a.Errors["role"] == "" {
+		t.Errorf("member behind Role admin: got %d %v, want 403", a.Status, a.Errors)
+	}
+	if a := call(t, adminOnly, map[string]string{"App-Token": l.acme.AppToken, "Token": l.acme.OwnerToken}); a.Status != http.StatusOK {
+		t.Errorf("owner behind Role admin: got %d %v", a.Status, a.Errors)
+	}
+	obo := l.s.Must(t, http.StatusCreated, testserver.Request{Method: "POST", Path: "/api/v1/tokens", AppToken: l.acme.AppToken,
+		Token: l.acme.OwnerToken, JSON: map[string]any{"user": l.memID}}).String("token")
+	v := newVerifier(t, verify.Options{URL: l.s.URL})
+	ownersOnly := v.Handler(verify.RequireRole("owner")(echoCaller))
+	a := call(t, v.Handler(echoCaller), map[string]string{"App-Token": l.acme.AppToken, "Token": obo})
+	if a.Status != http.StatusOK || !a.Caller.OBO() || a.Caller.ActorID != l.acme.OwnerID || a.Caller.UserID != l.memID ||
+		a.Caller.Role != "member" || a.Caller.TokenKind != "obo" {
+		t.Errorf("OBO: got %d %+v", a.Status, a.Caller)
+	}
+	if a := call(t, ownersOnly, map[string]string{"App-Token": l.acme.AppToken, "Token": obo}); a.Status != http.StatusForbidden {
+		t.Errorf("OBO token of an owner acting as a member, RequireRole(owner): got %d, want 403", a.Status)
+	}
+}
+
+func TestUserOptional(t *testing.T) {
+	l := startLatchkey(t)
+	h := newVerifier(t, verify.Options{URL: l.s.URL, UserOptional: true}).Handler(echoCaller)
+	a := call(t, h, map[string]string{"App-Token": l.acme.AppToken})
+	if a.Status != http.StatusOK || a.Caller.HasUser() || a.Caller.Tenant != "acme" || a.Caller.AppTokenID == "" {
+		t.Errorf("App-Token alone: got %d %+v", a.Status, a.Caller)
+	}
+	if a := call(t, h, map[string]string{"App-Token": l.acme.AppToken, "Token": "lku_made_up"}); a.Status != http.StatusUnauthorized {
+		t.Errorf("with a made-up user token: got %d, want 401", a.Status)
+	}
+	if a := call(t, h, map[string]string{}); a.Status != http.StatusUnauthorized || len(a.Errors) != 1 {
+		t.Errorf("nothing: got %d %v, want 401 naming App-Token only", a.Status, a.Errors)
+	}
+}
+
+// TestCacheBoundsRevocation checks the cache: a repeated request is not
+// asked again within the TTL, and a token expired through Latchkey's API
+// stops passing once the TTL has run.
+func TestCacheBoundsRevocation(t *testing.T) {
+	l := startLatchkey(t)
+	const ttl = 2 * time.Second
+	v := newVerifier(t, verify.Options{URL: l.s.URL, TTL: ttl})
+	clk := testserver.NewClock(time.Now())
+	verify.SetClock(v, clk.Now)
+	h := v.Handler(echoCaller)
+	login := l.s.Must(t, http.StatusOK, testserver.Request{Method: "POST", Path: "/api/v1/token", AppToken: l.acme.AppToken,
+		JSON: map[string]any{"username": "mem", "password": "mem-password"}})
+	creds := map[string]string{"App-Token": l.acme.AppToken, "Token": login.String("token")}
+
+	before := l.asked(t)
+	if a := call(t, h, creds); a.Status != http.StatusOK {
+		t.Fatalf("got %d %v", a.Status, a.Errors)
+	}
+	asked := l.asked(t)
+	if asked == before {
+		t.Fatal("Latchkey was not asked")
+	}
+	l.s.Must(t, http.StatusOK, testserver.Request{Method: "PATCH", Path: "/api/v1/tokens/" + login.String("id"),
+		AppToken: l.acme.AppToken, Token: l.acme.OwnerToken, JSON: map[string]any{"seconds_until_expire": -1}})
+	clk.Advance(ttl - time.Millisecond)
+	if a := call(t, h, creds); a.Status != http.StatusOK {
+		t.Errorf("within the TTL: got %d, want the cached 200", a.Status)
+	}
+	if got := l.asked(t); got != asked {
+		t.Errorf("within the TTL Latchkey was asked again (%s → %s)", asked, got)
+	}
+	clk.Advance(time.Millisecond)
+	if a := call(t, h, creds); a.Status != http.StatusUnauthorized {
+		t.Errorf("at the TTL: got %d, want 401", a.Status)
+	}
+}
+
+// TestLatchkeyUnavailable checks that nothing passes when Latchkey cannot
+// answer: unreachable, or answering what it never answers /verify with.
+func TestLatchkeyUnavailable(t *testing.T) {
+	gone := httptest.NewServer(http.NotFoundHandler())
+	gone.Close()
+	broken := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "oops", http.StatusInternalServerError)
+	}))
+	defer broken.Close()
+	wrongPath := httptest.NewServer(http.NotFoundHandler())
+	defer wrongPath.Close()
+	garbled := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte("{not json"))
+	}))
+	defer garbled.Close()
+	for name, url := range map[string]string{"unreachable": gone.URL, "500": broken.URL, "404": wrongPath.URL, "garbled 200": garbled.URL} {
+		h := newVerifier(t, verify.Options{URL: url}).Handler(echoCaller)
+		a := call(t, h, map[string]string{"App-Token": "lka_x", "Token": "lku_y"})
+		if a.Status != http.StatusServiceUnavailable || a.Errors["latchkey"] == "" || a.Header.Get("Retry-After") == "" {
+			t.Errorf("%s: got %d %v %v, want 503 with Retry-After", name, a.Status, a.Errors, a.Header)
+		}
+	}
+}
+
+func TestNewRefusesBadOptions(t *testing.T) {
+	for _, o := range []verify.Options{
+		{}, {URL: "127.0.0.1:8080"}, {URL: "ftp://h"}, {URL: "http://"}, {URL: "http://h", Role: "root"},
+	} {
+		if _, err := verify.New(o); err == nil {
+			t.Errorf("%+v: got no error", o)
+		}
+	}
+}
+
+// TestImportsNothingInternal keeps the package importable by anyone: it
+// uses the standard library alone (the Gin adapter only adds Gin).
+func TestImportsNothingInternal(t *testing.T) {
+	for pkg, allowed := range map[string][]string{
+		"github.com/latchkey/latchkey/verify":           {"github.com/latchkey/latchkey/verify"},
+		"github.com/latchkey/latchkey/verify/ginverify": {"github.com/latchkey/latchkey/verify", "github.com/gin-gonic/", "github.com/", "golang.org/x/", "google.golang.org/", "go.mongodb.org/", "gopkg.in/"},
+	} {
+		out, err := exec.Command("go", "list", "-deps", "-f", "{{if not .Standard}}{{.ImportPath}}{{end}}", pkg).CombinedOutput()
+		if err != nil {
+			t.Fatalf("go list %s: %v\n%s", pkg, err, out)
+		}
+		for _, dep := range strings.Fields(string(out)) {
+			if dep == pkg {
+				continue
+			}
+			ok := false
+			for _, a := range allowed {
+				ok = ok || strings.HasPrefix(dep, a)
+			}
+			if !ok || strings.HasPrefix(dep, "github.com/latchkey/latchkey/") && dep != "github.com/latchkey/latchkey/verify" {
+				t.Errorf("%s imports %s", pkg, dep)
+			}
+		}
+	}
+}
