@@ -40,6 +40,66 @@ func (e AuditRecordOutcome) Valid() bool {
 	}
 }
 
+// Defines values for IdentityTokenKind.
+const (
+	IdentityTokenKindLogin    IdentityTokenKind = "login"
+	IdentityTokenKindObo      IdentityTokenKind = "obo"
+	IdentityTokenKindPersonal IdentityTokenKind = "personal"
+)
+
+// Valid indicates whether the value is a known member of the IdentityTokenKind enum.
+func (e IdentityTokenKind) Valid() bool {
+	switch e {
+	case IdentityTokenKindLogin:
+		return true
+	case IdentityTokenKindObo:
+		return true
+	case IdentityTokenKindPersonal:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for IntrospectionKind.
+const (
+	IntrospectionKindLogin    IntrospectionKind = "login"
+	IntrospectionKindObo      IntrospectionKind = "obo"
+	IntrospectionKindPersonal IntrospectionKind = "personal"
+)
+
+// Valid indicates whether the value is a known member of the IntrospectionKind enum.
+func (e IntrospectionKind) Valid() bool {
+	switch e {
+	case IntrospectionKindLogin:
+		return true
+	case IntrospectionKindObo:
+		return true
+	case IntrospectionKindPersonal:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for IntrospectionTokenType.
+const (
+	IntrospectionTokenTypeAppToken  IntrospectionTokenType = "app_token"
+	IntrospectionTokenTypeUserToken IntrospectionTokenType = "user_token"
+)
+
+// Valid indicates whether the value is a known member of the IntrospectionTokenType enum.
+func (e IntrospectionTokenType) Valid() bool {
+	switch e {
+	case IntrospectionTokenTypeAppToken:
+		return true
+	case IntrospectionTokenTypeUserToken:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for LeakResultLabel.
 const (
 	FalsePositive LeakResultLabel = "false_positive"
@@ -123,19 +183,19 @@ func (e TenantPatchStatus) Valid() bool {
 
 // Defines values for TokenKind.
 const (
-	Login    TokenKind = "login"
-	Obo      TokenKind = "obo"
-	Personal TokenKind = "personal"
+	TokenKindLogin    TokenKind = "login"
+	TokenKindObo      TokenKind = "obo"
+	TokenKindPersonal TokenKind = "personal"
 )
 
 // Valid indicates whether the value is a known member of the TokenKind enum.
 func (e TokenKind) Valid() bool {
 	switch e {
-	case Login:
+	case TokenKindLogin:
 		return true
-	case Obo:
+	case TokenKindObo:
 		return true
-	case Personal:
+	case TokenKindPersonal:
 		return true
 	default:
 		return false
@@ -154,6 +214,24 @@ func (e UserStatus) Valid() bool {
 	case UserStatusActive:
 		return true
 	case UserStatusDisabled:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for VerifyUser.
+const (
+	Optional VerifyUser = "optional"
+	Required VerifyUser = "required"
+)
+
+// Valid indicates whether the value is a known member of the VerifyUser enum.
+func (e VerifyUser) Valid() bool {
+	switch e {
+	case Optional:
+		return true
+	case Required:
 		return true
 	default:
 		return false
@@ -238,6 +316,84 @@ type ExpiredCount struct {
 type Expiry struct {
 	// SecondsUntilExpire Seconds from now; -1 or less expires at once.
 	SecondsUntilExpire Seconds `json:"seconds_until_expire"`
+}
+
+// Identity The facts of a /verify answer's X-Latchkey-* headers.
+type Identity struct {
+	// ActorId A record id, 24 lowercase hex characters.
+	ActorId *ObjectID `json:"actor_id,omitempty"`
+
+	// AppTokenId A record id, 24 lowercase hex characters.
+	AppTokenId ObjectID `json:"app_token_id"`
+
+	// Expires An RFC 3339 time in UTC.
+	Expires Time  `json:"expires"`
+	Role    *Role `json:"role,omitempty"`
+
+	// Tenant The tenant's slug.
+	Tenant   string `json:"tenant"`
+	TenantId string `json:"tenant_id"`
+
+	// TokenId A record id, 24 lowercase hex characters.
+	TokenId   *ObjectID          `json:"token_id,omitempty"`
+	TokenKind *IdentityTokenKind `json:"token_kind,omitempty"`
+
+	// UserId A record id, 24 lowercase hex characters.
+	UserId   *ObjectID `json:"user_id,omitempty"`
+	Username *string   `json:"username,omitempty"`
+}
+
+// IdentityTokenKind defines model for Identity.TokenKind.
+type IdentityTokenKind string
+
+// Introspection RFC 7662: `{"active": false}` alone, or an active token's facts.
+type Introspection struct {
+	// Act OBO tokens only.
+	Act *struct {
+		// Sub A record id, 24 lowercase hex characters.
+		Sub ObjectID `json:"sub"`
+	} `json:"act,omitempty"`
+	Active bool `json:"active"`
+
+	// ClientId The app token it was issued through (an app token's own id).
+	ClientId *string `json:"client_id,omitempty"`
+
+	// Exp Expiry in seconds since 1970.
+	Exp *int `json:"exp,omitempty"`
+
+	// Iat Creation in seconds since 1970.
+	Iat *int `json:"iat,omitempty"`
+
+	// Jti The token's public id.
+	Jti *string `json:"jti,omitempty"`
+
+	// Kind User tokens.
+	Kind *IntrospectionKind `json:"kind,omitempty"`
+	Role *Role              `json:"role,omitempty"`
+
+	// Sub A record id, 24 lowercase hex characters.
+	Sub *ObjectID `json:"sub,omitempty"`
+
+	// Tenant The tenant's slug.
+	Tenant    *string                 `json:"tenant,omitempty"`
+	TenantId  *string                 `json:"tenant_id,omitempty"`
+	TokenType *IntrospectionTokenType `json:"token_type,omitempty"`
+	Username  *string                 `json:"username,omitempty"`
+}
+
+// IntrospectionKind User tokens.
+type IntrospectionKind string
+
+// IntrospectionTokenType defines model for Introspection.TokenType.
+type IntrospectionTokenType string
+
+// IntrospectionRequest defines model for IntrospectionRequest.
+type IntrospectionRequest struct {
+	// Token A user or app token string.
+	Token string `json:"token"`
+
+	// TokenTypeHint Accepted and not needed.
+	TokenTypeHint *string `json:"token_type_hint,omitempty"`
 }
 
 // LeakEntry One secret a scanner found.
@@ -627,11 +783,20 @@ type Cursor = string
 // Limit defines model for limit.
 type Limit = int
 
+// Prefer defines model for prefer.
+type Prefer = string
+
 // Token defines model for token.
 type Token = string
 
 // UserID A record id, 24 lowercase hex characters.
 type UserID = ObjectID
+
+// VerifyRole defines model for verifyRole.
+type VerifyRole = Role
+
+// VerifyUser defines model for verifyUser.
+type VerifyUser string
 
 // AppTokenCreated defines model for AppTokenCreated.
 type AppTokenCreated = NewAppToken
@@ -747,11 +912,29 @@ type ListUsersParams struct {
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
+// VerifyParams defines parameters for Verify.
+type VerifyParams struct {
+	// Role The weakest effective role let through (403 otherwise); needs a user token.
+	Role *VerifyRole `form:"role,omitempty" json:"role,omitempty"`
+
+	// User `optional`: a valid App-Token alone is 200, naming the tenant and the app token only.
+	User *VerifyUser `form:"user,omitempty" json:"user,omitempty"`
+
+	// Prefer `return=minimal` (RFC 7240): the answer is 204 with the headers and no body, so a gateway that does not read bodies keeps its connection.
+	Prefer *Prefer `json:"Prefer,omitempty"`
+}
+
 // CreateAppTokenJSONRequestBody defines body for CreateAppToken for application/json ContentType.
 type CreateAppTokenJSONRequestBody = NewAppTokenRequest
 
 // SetAppTokenExpiryJSONRequestBody defines body for SetAppTokenExpiry for application/json ContentType.
 type SetAppTokenExpiryJSONRequestBody = Expiry
+
+// IntrospectJSONRequestBody defines body for Introspect for application/json ContentType.
+type IntrospectJSONRequestBody = IntrospectionRequest
+
+// IntrospectFormdataRequestBody defines body for Introspect for application/x-www-form-urlencoded ContentType.
+type IntrospectFormdataRequestBody = IntrospectionRequest
 
 // ReportLeaksJSONRequestBody defines body for ReportLeaks for application/json ContentType.
 type ReportLeaksJSONRequestBody = LeakReport
@@ -920,6 +1103,54 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /audit (the `ListAudit` operationId).
 	ListAudit(ctx context.Context, params *ListAuditParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// IntrospectWithBody RFC 7662 token introspection.
+	//
+	// The caller authenticates with its `App-Token` header or, as an OAuth
+	// client, with HTTP Basic whose password is the app token (the username
+	// is not read); both at once must name the same app token. A token is
+	// active when it is a live app or user token of the caller's tenant,
+	// verified as every request is; anything else (another tenant's token,
+	// expired, revoked, a refresh token, not a Latchkey token) is
+	// `{"active": false}` and nothing more. `token_type_hint` is accepted
+	// and not needed: a token's kind is in its prefix.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /introspect (the `Introspect` operationId).
+	IntrospectWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// Introspect RFC 7662 token introspection.
+	//
+	// The caller authenticates with its `App-Token` header or, as an OAuth
+	// client, with HTTP Basic whose password is the app token (the username
+	// is not read); both at once must name the same app token. A token is
+	// active when it is a live app or user token of the caller's tenant,
+	// verified as every request is; anything else (another tenant's token,
+	// expired, revoked, a refresh token, not a Latchkey token) is
+	// `{"active": false}` and nothing more. `token_type_hint` is accepted
+	// and not needed: a token's kind is in its prefix.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /introspect (the `Introspect` operationId).
+	Introspect(ctx context.Context, body IntrospectJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// IntrospectWithFormdataBody RFC 7662 token introspection.
+	//
+	// The caller authenticates with its `App-Token` header or, as an OAuth
+	// client, with HTTP Basic whose password is the app token (the username
+	// is not read); both at once must name the same app token. A token is
+	// active when it is a live app or user token of the caller's tenant,
+	// verified as every request is; anything else (another tenant's token,
+	// expired, revoked, a refresh token, not a Latchkey token) is
+	// `{"active": false}` and nothing more. `token_type_hint` is accepted
+	// and not needed: a token's kind is in its prefix.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type.
+	//
+	// Corresponds with POST /introspect (the `Introspect` operationId).
+	IntrospectWithFormdataBody(ctx context.Context, body IntrospectFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ReportLeaksWithBody Report leaked tokens; every live Latchkey token named, of any tenant, expires at once.
 	//
@@ -1261,6 +1492,21 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /users/{id}/expire_tokens (the `ExpireUserTokens` operationId).
 	ExpireUserTokens(ctx context.Context, id UserID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// Verify Who is calling? For gateways and a platform's own services.
+	//
+	// Verifies the request's App-Token and user token exactly as every
+	// route does (same tenant rule, expiry, disabled users and tenants, OBO
+	// role cap, cache and revocation bound; `last_used` recorded) and names
+	// the caller in `X-Latchkey-*` headers and in the body. Every method but
+	// CONNECT is answered alike (gateways forward the original method; HEAD
+	// as GET); the body is never read. `?role=` answers 403 unless the
+	// effective role is at least that one; `?user=optional` lets an
+	// App-Token alone through (a user token, when sent, is still verified;
+	// a role needs one). Unknown query parameters are 400.
+	//
+	// Corresponds with GET /verify (the `Verify` operationId).
+	Verify(ctx context.Context, params *VerifyParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 }
 
 // ListAppTokens List the tenant's app tokens, newest first (never their secrets).
@@ -1385,6 +1631,84 @@ func (c *Client) SetAppTokenExpiry(ctx context.Context, token Token, body SetApp
 // Corresponds with GET /audit (the `ListAudit` operationId).
 func (c *Client) ListAudit(ctx context.Context, params *ListAuditParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewListAuditRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// IntrospectWithBody RFC 7662 token introspection.
+//
+// The caller authenticates with its `App-Token` header or, as an OAuth
+// client, with HTTP Basic whose password is the app token (the username
+// is not read); both at once must name the same app token. A token is
+// active when it is a live app or user token of the caller's tenant,
+// verified as every request is; anything else (another tenant's token,
+// expired, revoked, a refresh token, not a Latchkey token) is
+// `{"active": false}` and nothing more. `token_type_hint` is accepted
+// and not needed: a token's kind is in its prefix.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /introspect (the `Introspect` operationId).
+func (c *Client) IntrospectWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewIntrospectRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// Introspect RFC 7662 token introspection.
+//
+// The caller authenticates with its `App-Token` header or, as an OAuth
+// client, with HTTP Basic whose password is the app token (the username
+// is not read); both at once must name the same app token. A token is
+// active when it is a live app or user token of the caller's tenant,
+// verified as every request is; anything else (another tenant's token,
+// expired, revoked, a refresh token, not a Latchkey token) is
+// `{"active": false}` and nothing more. `token_type_hint` is accepted
+// and not needed: a token's kind is in its prefix.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /introspect (the `Introspect` operationId).
+func (c *Client) Introspect(ctx context.Context, body IntrospectJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewIntrospectRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// IntrospectWithFormdataBody RFC 7662 token introspection.
+//
+// The caller authenticates with its `App-Token` header or, as an OAuth
+// client, with HTTP Basic whose password is the app token (the username
+// is not read); both at once must name the same app token. A token is
+// active when it is a live app or user token of the caller's tenant,
+// verified as every request is; anything else (another tenant's token,
+// expired, revoked, a refresh token, not a Latchkey token) is
+// `{"active": false}` and nothing more. `token_type_hint` is accepted
+// and not needed: a token's kind is in its prefix.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type.
+//
+// Corresponds with POST /introspect (the `Introspect` operationId).
+func (c *Client) IntrospectWithFormdataBody(ctx context.Context, body IntrospectFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewIntrospectRequestWithFormdataBody(c.Server, body)
 	if err != nil {
 		return nil, err
 	}
@@ -2126,6 +2450,31 @@ func (c *Client) ExpireUserTokens(ctx context.Context, id UserID, reqEditors ...
 	return c.Client.Do(req)
 }
 
+// Verify Who is calling? For gateways and a platform's own services.
+//
+// Verifies the request's App-Token and user token exactly as every
+// route does (same tenant rule, expiry, disabled users and tenants, OBO
+// role cap, cache and revocation bound; `last_used` recorded) and names
+// the caller in `X-Latchkey-*` headers and in the body. Every method but
+// CONNECT is answered alike (gateways forward the original method; HEAD
+// as GET); the body is never read. `?role=` answers 403 unless the
+// effective role is at least that one; `?user=optional` lets an
+// App-Token alone through (a user token, when sent, is still verified;
+// a role needs one). Unknown query parameters are 400.
+//
+// Corresponds with GET /verify (the `Verify` operationId).
+func (c *Client) Verify(ctx context.Context, params *VerifyParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewVerifyRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // NewListAppTokensRequest constructs an http.Request for the ListAppTokens method
 func NewListAppTokensRequest(server string, params *ListAppTokensParams) (*http.Request, error) {
 	var err error
@@ -2445,6 +2794,57 @@ func NewListAuditRequest(server string, params *ListAuditParams) (*http.Request,
 	if err != nil {
 		return nil, err
 	}
+
+	return req, nil
+}
+
+// NewIntrospectRequest calls the generic Introspect builder with application/json body
+func NewIntrospectRequest(server string, body IntrospectJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewIntrospectRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewIntrospectRequestWithFormdataBody calls the generic Introspect builder with application/x-www-form-urlencoded body
+func NewIntrospectRequestWithFormdataBody(server string, body IntrospectFormdataRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	bodyStr, err := runtime.MarshalForm(body, nil)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = strings.NewReader(bodyStr.Encode())
+	return NewIntrospectRequestWithBody(server, "application/x-www-form-urlencoded", bodyReader)
+}
+
+// NewIntrospectRequestWithBody constructs an http.Request for the Introspect method, with any body, and a specified content type
+func NewIntrospectRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/introspect")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
 
 	return req, nil
 }
@@ -3582,6 +3982,87 @@ func NewExpireUserTokensRequest(server string, id UserID) (*http.Request, error)
 	return req, nil
 }
 
+// NewVerifyRequest constructs an http.Request for the Verify method
+func NewVerifyRequest(server string, params *VerifyParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/verify")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Role != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "role", *params.Role, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.User != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "user", *params.User, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.Prefer != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Prefer", *params.Prefer, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Prefer", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
 func (c *Client) applyEditors(ctx context.Context, req *http.Request, additionalEditors []RequestEditorFn) error {
 	for _, r := range c.RequestEditors {
 		if err := r(ctx, req); err != nil {
@@ -3685,6 +4166,54 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /audit (the `ListAudit` operationId).
 	ListAuditWithResponse(ctx context.Context, params *ListAuditParams, reqEditors ...RequestEditorFn) (*ListAuditResponse, error)
+
+	// IntrospectWithBodyWithResponse RFC 7662 token introspection.
+	//
+	// The caller authenticates with its `App-Token` header or, as an OAuth
+	// client, with HTTP Basic whose password is the app token (the username
+	// is not read); both at once must name the same app token. A token is
+	// active when it is a live app or user token of the caller's tenant,
+	// verified as every request is; anything else (another tenant's token,
+	// expired, revoked, a refresh token, not a Latchkey token) is
+	// `{"active": false}` and nothing more. `token_type_hint` is accepted
+	// and not needed: a token's kind is in its prefix.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /introspect (the `Introspect` operationId).
+	IntrospectWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*IntrospectResponse, error)
+
+	// IntrospectWithResponse RFC 7662 token introspection.
+	//
+	// The caller authenticates with its `App-Token` header or, as an OAuth
+	// client, with HTTP Basic whose password is the app token (the username
+	// is not read); both at once must name the same app token. A token is
+	// active when it is a live app or user token of the caller's tenant,
+	// verified as every request is; anything else (another tenant's token,
+	// expired, revoked, a refresh token, not a Latchkey token) is
+	// `{"active": false}` and nothing more. `token_type_hint` is accepted
+	// and not needed: a token's kind is in its prefix.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /introspect (the `Introspect` operationId).
+	IntrospectWithResponse(ctx context.Context, body IntrospectJSONRequestBody, reqEditors ...RequestEditorFn) (*IntrospectResponse, error)
+
+	// IntrospectWithFormdataBodyWithResponse RFC 7662 token introspection.
+	//
+	// The caller authenticates with its `App-Token` header or, as an OAuth
+	// client, with HTTP Basic whose password is the app token (the username
+	// is not read); both at once must name the same app token. A token is
+	// active when it is a live app or user token of the caller's tenant,
+	// verified as every request is; anything else (another tenant's token,
+	// expired, revoked, a refresh token, not a Latchkey token) is
+	// `{"active": false}` and nothing more. `token_type_hint` is accepted
+	// and not needed: a token's kind is in its prefix.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /introspect (the `Introspect` operationId).
+	IntrospectWithFormdataBodyWithResponse(ctx context.Context, body IntrospectFormdataRequestBody, reqEditors ...RequestEditorFn) (*IntrospectResponse, error)
 
 	// ReportLeaksWithBodyWithResponse Report leaked tokens; every live Latchkey token named, of any tenant, expires at once.
 	//
@@ -4054,6 +4583,23 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /users/{id}/expire_tokens (the `ExpireUserTokens` operationId).
 	ExpireUserTokensWithResponse(ctx context.Context, id UserID, reqEditors ...RequestEditorFn) (*ExpireUserTokensResponse, error)
+
+	// VerifyWithResponse Who is calling? For gateways and a platform's own services.
+	//
+	// Verifies the request's App-Token and user token exactly as every
+	// route does (same tenant rule, expiry, disabled users and tenants, OBO
+	// role cap, cache and revocation bound; `last_used` recorded) and names
+	// the caller in `X-Latchkey-*` headers and in the body. Every method but
+	// CONNECT is answered alike (gateways forward the original method; HEAD
+	// as GET); the body is never read. `?role=` answers 403 unless the
+	// effective role is at least that one; `?user=optional` lets an
+	// App-Token alone through (a user token, when sent, is still verified;
+	// a role needs one). Unknown query parameters are 400.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /verify (the `Verify` operationId).
+	VerifyWithResponse(ctx context.Context, params *VerifyParams, reqEditors ...RequestEditorFn) (*VerifyResponse, error)
 }
 
 // ListAppTokensResponse200Headers the declared response headers of an HTTP 200 response for ListAppTokens
@@ -4749,6 +5295,112 @@ func (r ListAuditResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r ListAuditResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// IntrospectResponse200Headers the declared response headers of an HTTP 200 response for Introspect
+type IntrospectResponse200Headers struct {
+	XRequestId string
+}
+
+// IntrospectResponse400Headers the declared response headers of an HTTP 400 response for Introspect
+type IntrospectResponse400Headers struct {
+	XRequestId string
+}
+
+// IntrospectResponse401Headers the declared response headers of an HTTP 401 response for Introspect
+type IntrospectResponse401Headers struct {
+	WWWAuthenticate string
+	XRequestId      string
+}
+
+// IntrospectResponse413Headers the declared response headers of an HTTP 413 response for Introspect
+type IntrospectResponse413Headers struct {
+	XRequestId string
+}
+
+// IntrospectResponse503Headers the declared response headers of an HTTP 503 response for Introspect
+type IntrospectResponse503Headers struct {
+	RetryAfter int
+	XRequestId string
+}
+
+type IntrospectResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Introspection
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *TooLarge
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *IntrospectResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *IntrospectResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *IntrospectResponse401Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *IntrospectResponse413Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *IntrospectResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r IntrospectResponse) GetJSON200() *Introspection {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r IntrospectResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r IntrospectResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r IntrospectResponse) GetJSON413() *TooLarge {
+	return r.JSON413
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r IntrospectResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r IntrospectResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r IntrospectResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r IntrospectResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r IntrospectResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -7657,6 +8309,140 @@ func (r ExpireUserTokensResponse) ContentType() string {
 	return ""
 }
 
+// VerifyResponse200Headers the declared response headers of an HTTP 200 response for Verify
+type VerifyResponse200Headers struct {
+	XLatchkeyActorId    *ObjectID
+	XLatchkeyAppTokenId ObjectID
+	XLatchkeyExpires    Time
+	XLatchkeyRole       *Role
+	XLatchkeyTenant     string
+	XLatchkeyTenantId   string
+	XLatchkeyTokenId    *ObjectID
+	XLatchkeyTokenKind  *string
+	XLatchkeyUserId     *ObjectID
+	XLatchkeyUsername   *string
+	XRequestId          string
+}
+
+// VerifyResponse204Headers the declared response headers of an HTTP 204 response for Verify
+type VerifyResponse204Headers struct {
+	PreferenceApplied   string
+	XLatchkeyActorId    *ObjectID
+	XLatchkeyAppTokenId ObjectID
+	XLatchkeyExpires    Time
+	XLatchkeyRole       *Role
+	XLatchkeyTenant     string
+	XLatchkeyTenantId   string
+	XLatchkeyTokenId    *ObjectID
+	XLatchkeyTokenKind  *string
+	XLatchkeyUserId     *ObjectID
+	XLatchkeyUsername   *string
+	XRequestId          string
+}
+
+// VerifyResponse400Headers the declared response headers of an HTTP 400 response for Verify
+type VerifyResponse400Headers struct {
+	XRequestId string
+}
+
+// VerifyResponse401Headers the declared response headers of an HTTP 401 response for Verify
+type VerifyResponse401Headers struct {
+	WWWAuthenticate string
+	XRequestId      string
+}
+
+// VerifyResponse403Headers the declared response headers of an HTTP 403 response for Verify
+type VerifyResponse403Headers struct {
+	XRequestId string
+}
+
+// VerifyResponse503Headers the declared response headers of an HTTP 503 response for Verify
+type VerifyResponse503Headers struct {
+	RetryAfter int
+	XRequestId string
+}
+
+type VerifyResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Identity
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *VerifyResponse200Headers
+	// Headers204 the parsed response headers for an HTTP 204 response
+	Headers204 *VerifyResponse204Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *VerifyResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *VerifyResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *VerifyResponse403Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *VerifyResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r VerifyResponse) GetJSON200() *Identity {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r VerifyResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r VerifyResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r VerifyResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r VerifyResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r VerifyResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r VerifyResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r VerifyResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r VerifyResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // ListAppTokensWithResponse List the tenant's app tokens, newest first (never their secrets).
 //
 // Returns a wrapper object for the known response body format(s).
@@ -7763,6 +8549,72 @@ func (c *ClientWithResponses) ListAuditWithResponse(ctx context.Context, params 
 		return nil, err
 	}
 	return ParseListAuditResponse(rsp)
+}
+
+// IntrospectWithBodyWithResponse RFC 7662 token introspection.
+//
+// The caller authenticates with its `App-Token` header or, as an OAuth
+// client, with HTTP Basic whose password is the app token (the username
+// is not read); both at once must name the same app token. A token is
+// active when it is a live app or user token of the caller's tenant,
+// verified as every request is; anything else (another tenant's token,
+// expired, revoked, a refresh token, not a Latchkey token) is
+// `{"active": false}` and nothing more. `token_type_hint` is accepted
+// and not needed: a token's kind is in its prefix.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /introspect (the `Introspect` operationId).
+func (c *ClientWithResponses) IntrospectWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*IntrospectResponse, error) {
+	rsp, err := c.IntrospectWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseIntrospectResponse(rsp)
+}
+
+// IntrospectWithResponse RFC 7662 token introspection.
+//
+// The caller authenticates with its `App-Token` header or, as an OAuth
+// client, with HTTP Basic whose password is the app token (the username
+// is not read); both at once must name the same app token. A token is
+// active when it is a live app or user token of the caller's tenant,
+// verified as every request is; anything else (another tenant's token,
+// expired, revoked, a refresh token, not a Latchkey token) is
+// `{"active": false}` and nothing more. `token_type_hint` is accepted
+// and not needed: a token's kind is in its prefix.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /introspect (the `Introspect` operationId).
+func (c *ClientWithResponses) IntrospectWithResponse(ctx context.Context, body IntrospectJSONRequestBody, reqEditors ...RequestEditorFn) (*IntrospectResponse, error) {
+	rsp, err := c.Introspect(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseIntrospectResponse(rsp)
+}
+
+// IntrospectWithFormdataBodyWithResponse RFC 7662 token introspection.
+//
+// The caller authenticates with its `App-Token` header or, as an OAuth
+// client, with HTTP Basic whose password is the app token (the username
+// is not read); both at once must name the same app token. A token is
+// active when it is a live app or user token of the caller's tenant,
+// verified as every request is; anything else (another tenant's token,
+// expired, revoked, a refresh token, not a Latchkey token) is
+// `{"active": false}` and nothing more. `token_type_hint` is accepted
+// and not needed: a token's kind is in its prefix.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /introspect (the `Introspect` operationId).
+func (c *ClientWithResponses) IntrospectWithFormdataBodyWithResponse(ctx context.Context, body IntrospectFormdataRequestBody, reqEditors ...RequestEditorFn) (*IntrospectResponse, error) {
+	rsp, err := c.IntrospectWithFormdataBody(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseIntrospectResponse(rsp)
 }
 
 // ReportLeaksWithBodyWithResponse Report leaked tokens; every live Latchkey token named, of any tenant, expires at once.
@@ -8366,6 +9218,29 @@ func (c *ClientWithResponses) ExpireUserTokensWithResponse(ctx context.Context, 
 		return nil, err
 	}
 	return ParseExpireUserTokensResponse(rsp)
+}
+
+// VerifyWithResponse Who is calling? For gateways and a platform's own services.
+//
+// Verifies the request's App-Token and user token exactly as every
+// route does (same tenant rule, expiry, disabled users and tenants, OBO
+// role cap, cache and revocation bound; `last_used` recorded) and names
+// the caller in `X-Latchkey-*` headers and in the body. Every method but
+// CONNECT is answered alike (gateways forward the original method; HEAD
+// as GET); the body is never read. `?role=` answers 403 unless the
+// effective role is at least that one; `?user=optional` lets an
+// App-Token alone through (a user token, when sent, is still verified;
+// a role needs one). Unknown query parameters are 400.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /verify (the `Verify` operationId).
+func (c *ClientWithResponses) VerifyWithResponse(ctx context.Context, params *VerifyParams, reqEditors ...RequestEditorFn) (*VerifyResponse, error) {
+	rsp, err := c.Verify(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseVerifyResponse(rsp)
 }
 
 // ParseListAppTokensResponse parses an HTTP response from a ListAppTokensWithResponse call
@@ -9155,6 +10030,127 @@ func ParseListAuditResponse(rsp *http.Response) (*ListAuditResponse, error) {
 		response.Headers403 = &headers
 	case rsp.StatusCode == 503:
 		var headers ListAuditResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseIntrospectResponse parses an HTTP response from a IntrospectWithResponse call
+func ParseIntrospectResponse(rsp *http.Response) (*IntrospectResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &IntrospectResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Introspection
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest TooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers IntrospectResponse200Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers IntrospectResponse400Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers IntrospectResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 413:
+		var headers IntrospectResponse413Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers413 = &headers
+	case rsp.StatusCode == 503:
+		var headers IntrospectResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
@@ -12504,6 +13500,287 @@ func ParseExpireUserTokensResponse(rsp *http.Response) (*ExpireUserTokensRespons
 		response.Headers404 = &headers
 	case rsp.StatusCode == 503:
 		var headers ExpireUserTokensResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseVerifyResponse parses an HTTP response from a VerifyWithResponse call
+func ParseVerifyResponse(rsp *http.Response) (*VerifyResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &VerifyResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Identity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers VerifyResponse200Headers
+		if values := rsp.Header.Values("X-Latchkey-Actor-Id"); len(values) > 0 {
+			var value ObjectID
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Latchkey-Actor-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XLatchkeyActorId = &value
+		}
+		if values := rsp.Header.Values("X-Latchkey-App-Token-Id"); len(values) > 0 {
+			var value ObjectID
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Latchkey-App-Token-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XLatchkeyAppTokenId = value
+		}
+		if values := rsp.Header.Values("X-Latchkey-Expires"); len(values) > 0 {
+			var value Time
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Latchkey-Expires", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: "date-time"}); err != nil {
+				return nil, err
+			}
+			headers.XLatchkeyExpires = value
+		}
+		if values := rsp.Header.Values("X-Latchkey-Role"); len(values) > 0 {
+			var value Role
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Latchkey-Role", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XLatchkeyRole = &value
+		}
+		if values := rsp.Header.Values("X-Latchkey-Tenant"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Latchkey-Tenant", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XLatchkeyTenant = value
+		}
+		if values := rsp.Header.Values("X-Latchkey-Tenant-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Latchkey-Tenant-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XLatchkeyTenantId = value
+		}
+		if values := rsp.Header.Values("X-Latchkey-Token-Id"); len(values) > 0 {
+			var value ObjectID
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Latchkey-Token-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XLatchkeyTokenId = &value
+		}
+		if values := rsp.Header.Values("X-Latchkey-Token-Kind"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Latchkey-Token-Kind", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XLatchkeyTokenKind = &value
+		}
+		if values := rsp.Header.Values("X-Latchkey-User-Id"); len(values) > 0 {
+			var value ObjectID
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Latchkey-User-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XLatchkeyUserId = &value
+		}
+		if values := rsp.Header.Values("X-Latchkey-Username"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Latchkey-Username", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XLatchkeyUsername = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 204:
+		var headers VerifyResponse204Headers
+		if values := rsp.Header.Values("Preference-Applied"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Preference-Applied", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.PreferenceApplied = value
+		}
+		if values := rsp.Header.Values("X-Latchkey-Actor-Id"); len(values) > 0 {
+			var value ObjectID
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Latchkey-Actor-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XLatchkeyActorId = &value
+		}
+		if values := rsp.Header.Values("X-Latchkey-App-Token-Id"); len(values) > 0 {
+			var value ObjectID
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Latchkey-App-Token-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XLatchkeyAppTokenId = value
+		}
+		if values := rsp.Header.Values("X-Latchkey-Expires"); len(values) > 0 {
+			var value Time
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Latchkey-Expires", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: "date-time"}); err != nil {
+				return nil, err
+			}
+			headers.XLatchkeyExpires = value
+		}
+		if values := rsp.Header.Values("X-Latchkey-Role"); len(values) > 0 {
+			var value Role
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Latchkey-Role", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XLatchkeyRole = &value
+		}
+		if values := rsp.Header.Values("X-Latchkey-Tenant"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Latchkey-Tenant", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XLatchkeyTenant = value
+		}
+		if values := rsp.Header.Values("X-Latchkey-Tenant-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Latchkey-Tenant-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XLatchkeyTenantId = value
+		}
+		if values := rsp.Header.Values("X-Latchkey-Token-Id"); len(values) > 0 {
+			var value ObjectID
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Latchkey-Token-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XLatchkeyTokenId = &value
+		}
+		if values := rsp.Header.Values("X-Latchkey-Token-Kind"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Latchkey-Token-Kind", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XLatchkeyTokenKind = &value
+		}
+		if values := rsp.Header.Values("X-Latchkey-User-Id"); len(values) > 0 {
+			var value ObjectID
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Latchkey-User-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XLatchkeyUserId = &value
+		}
+		if values := rsp.Header.Values("X-Latchkey-Username"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Latchkey-Username", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XLatchkeyUsername = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers204 = &headers
+	case rsp.StatusCode == 400:
+		var headers VerifyResponse400Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers VerifyResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers VerifyResponse403Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 503:
+		var headers VerifyResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {

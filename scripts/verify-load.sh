@@ -1,0 +1,164 @@
+#!/usr/bin/env bash
+# Measures Latchkey as the verifier in front of an API (SPEC §10), all on
+# 127.0.0.1, bounded in time (about a minute and a half with the defaults):
+#
+#  1. `latchkey serve` on a throwaway data directory: GET /api/v1/verify
+#     (App-Token + Token) against the bare GET /healthz, alternating rounds
+#     of wrk in one run. Goal: verify at >= 0.8 of healthz, p99 < 5 ms.
+#  2. nginx in front of an upstream (internal/gatewaytest/upstream, which
+#     echoes what it receives), configured from deploy/nginx/latchkey.conf
+#     plus one location that skips auth_request: the protected route
+#     against the same upstream unprotected, behind the same nginx,
+#     alternating rounds. Goal: protected at >= 0.5 of unprotected.
+#  3. The verify middleware on a cache hit (go test -bench -benchmem).
+#
+#   scripts/verify-load.sh
+#   ROUNDS=3 SECONDS_PER_RUN=10 CONNECTIONS=4 scripts/verify-load.sh
+#   NGINX_WORKERS=1 scripts/verify-load.sh
+#   SERVER_GOMAXPROCS=1 scripts/verify-load.sh   # GOMAXPROCS of latchkey and the upstream
+#
+# Needs go, curl, python3, wrk and nginx (apt-get install -y wrk nginx).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+ROUNDS=${ROUNDS:-2}
+SECS=${SECONDS_PER_RUN:-8}
+CONNS=${CONNECTIONS:-4}
+NGINX_WORKERS=${NGINX_WORKERS:-auto}
+SERVER_GOMAXPROCS=${SERVER_GOMAXPROCS:-$(nproc)}
+LK_PORT=${LK_PORT:-18190}
+UP_PORT=${UP_PORT:-18191}
+GW_PORT=${GW_PORT:-18192}
+LK=http://127.0.0.1:$LK_PORT
+GW=http://127.0.0.1:$GW_PORT
+DATA=$(mktemp -d)
+PIDS=()
+cleanup() {
+	for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+	for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+	rm -rf "$DATA"
+}
+trap cleanup EXIT
+
+for tool in go curl python3 wrk nginx; do
+	command -v "$tool" >/dev/null || { echo "needs $tool (apt-get install -y wrk nginx)" >&2; exit 1; }
+done
+
+go build -o "$DATA/latchkey" ./cmd/latchkey
+go build -o "$DATA/upstream" ./internal/gatewaytest/upstream
+
+# Latchkey with its default configuration (SQLite, access log at info, to a file;
+# cache.ttl 2 s).
+GOMAXPROCS=$SERVER_GOMAXPROCS LATCHKEY_ADMIN_PASSWORD=load-test-password \
+	"$DATA/latchkey" serve --addr "127.0.0.1:$LK_PORT" --data-dir "$DATA/store" \
+	>"$DATA/serve.out" 2>"$DATA/serve.log" &
+PIDS+=($!)
+GOMAXPROCS=$SERVER_GOMAXPROCS "$DATA/upstream" -addr "127.0.0.1:$UP_PORT" 2>"$DATA/upstream.log" &
+PIDS+=($!)
+for _ in $(seq 150); do curl -sf "$LK/healthz" >/dev/null && break; sleep 0.1; done
+APP=$(grep -o 'lka_[a-z0-9_]*' "$DATA/serve.out" | head -1 || true)
+if [ -z "$APP" ]; then
+	echo "latchkey serve did not start:" >&2
+	cat "$DATA/serve.log" >&2
+	exit 1
+fi
+TOK=$(curl -s -X POST "$LK/api/v1/token" -H "App-Token: $APP" -d username=admin -d password=load-test-password |
+	python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
+
+# nginx: the shipped file with the addresses changed, and one unprotected
+# location to the same upstream for the comparison.
+mkdir -p "$DATA/nginx"
+sed -e "s/server 127.0.0.1:8080;/server 127.0.0.1:$LK_PORT;/" \
+	-e "s/server 127.0.0.1:9000;/server 127.0.0.1:$UP_PORT;/" \
+	-e "s/listen 8000;/listen 127.0.0.1:$GW_PORT;/" \
+	-e 's|^    location / {|    location /open/ {\n        auth_request off;\n        proxy_pass http://api;\n    }\n\n    location / {|' \
+	deploy/nginx/latchkey.conf >"$DATA/nginx/latchkey.conf"
+grep -q "location /open/" "$DATA/nginx/latchkey.conf" || { echo "could not add the unprotected location" >&2; exit 1; }
+cat >"$DATA/nginx/nginx.conf" <<EOF
+daemon off;
+worker_processes $NGINX_WORKERS;
+user $(id -un);
+pid $DATA/nginx/nginx.pid;
+error_log $DATA/nginx/error.log warn;
+events { worker_connections 1024; }
+http {
+    access_log off;
+    client_body_temp_path $DATA/nginx/body;
+    proxy_temp_path $DATA/nginx/proxy;
+    fastcgi_temp_path $DATA/nginx/fastcgi;
+    uwsgi_temp_path $DATA/nginx/uwsgi;
+    scgi_temp_path $DATA/nginx/scgi;
+    include $DATA/nginx/latchkey.conf;
+}
+EOF
+nginx -p "$DATA/nginx" -c "$DATA/nginx/nginx.conf" -e "$DATA/nginx/error.log" &
+PIDS+=($!)
+NGINX=$!
+LATCHKEY=${PIDS[0]}
+UPSTREAM=${PIDS[1]}
+for _ in $(seq 100); do curl -s -o /dev/null "$GW/open/" && break; sleep 0.1; done
+
+for url in "$GW/x" "$LK/api/v1/verify"; do
+	code=$(curl -s -o /dev/null -w '%{http_code}' -H "App-Token: $APP" -H "Token: $TOK" "$url")
+	[ "$code" = 200 ] || { echo "$url answered $code with valid credentials" >&2; exit 1; }
+done
+
+# cpu_ticks PID...: user+system CPU ticks of the processes and their children
+# threads (nginx: the master and its workers).
+cpu_ticks() {
+	local total=0 pid
+	for pid in "$@"; do
+		for p in "$pid" $(pgrep -P "$pid" || true); do
+			total=$((total + $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0)))
+		done
+	done
+	echo "$total"
+}
+TICKS=$(getconf CLK_TCK)
+
+# bench NAME URL [WRK-ARGS...]: one wrk run; prints a row and records req/s
+# and p99 (ms) in RPS[NAME] and P99[NAME] (sums over rounds). The CPU time
+# Latchkey, nginx and the upstream spent per request is printed too: unlike
+# throughput, it hardly depends on what else the machine runs.
+declare -A RPS P99 BAD
+bench() {
+	local name=$1 url=$2 out rps p99 bad before after n
+	shift 2
+	before=$(cpu_ticks "$LATCHKEY" "$NGINX" "$UPSTREAM")
+	out=$(wrk -t1 -c"$CONNS" -d"${SECS}s" --latency "$@" "$url")
+	after=$(cpu_ticks "$LATCHKEY" "$NGINX" "$UPSTREAM")
+	n=$(awk '/requests in/ {print $1}' <<<"$out")
+	rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
+	p99=$(awk '$1 == "99%" {v=$2; if (v ~ /us$/) {sub(/us$/, "", v); v/=1000} else if (v ~ /ms$/) {sub(/ms$/, "", v)} else if (v ~ /s$/) {sub(/s$/, "", v); v*=1000}; print v}' <<<"$out")
+	bad=$(awk '/Non-2xx/ {print $5}' <<<"$out")
+	printf '  %-34s %10s req/s   p99 %7.2f ms   non-2xx %-4s servers %4d µs CPU/request\n' "$name" "$rps" "$p99" "${bad:-0}" \
+		$(((after - before) * 1000000 / TICKS / n))
+	RPS[$name]=$(python3 -c "print(${RPS[$name]:-0} + $rps)")
+	P99[$name]=$(python3 -c "print(max(${P99[$name]:-0}, $p99))")
+	BAD[$name]=$(( ${BAD[$name]:-0} + ${bad:-0} ))
+}
+
+ratio() { python3 -c "print(f'{$1 / $2:.2f}')"; }
+
+echo "machine: $(nproc) CPUs, $(lscpu | sed -n 's/^Model name: *//p'), $(go version | cut -d' ' -f3), $(nginx -v 2>&1 | cut -d' ' -f3), load average $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "wrk -t1 -c$CONNS -d${SECS}s per run, $ROUNDS rounds, nginx worker_processes $NGINX_WORKERS, GOMAXPROCS of latchkey and upstream $SERVER_GOMAXPROCS"
+wrk -t1 -c"$CONNS" -d2s -H "App-Token: $APP" -H "Token: $TOK" "$LK/api/v1/verify" >/dev/null # warm up
+for r in $(seq "$ROUNDS"); do
+	echo "round $r"
+	bench "latchkey GET /healthz" "$LK/healthz"
+	bench "latchkey GET /api/v1/verify" "$LK/api/v1/verify" -H "App-Token: $APP" -H "Token: $TOK"
+	bench "nginx, unprotected /open/x" "$GW/open/x" -H "App-Token: $APP" -H "Token: $TOK"
+	bench "nginx, protected /x" "$GW/x" -H "App-Token: $APP" -H "Token: $TOK"
+done
+
+v=$(ratio "${RPS[latchkey GET /api/v1/verify]}" "${RPS[latchkey GET /healthz]}")
+g=$(ratio "${RPS[nginx, protected /x]}" "${RPS[nginx, unprotected /open/x]}")
+echo
+echo "verify / healthz throughput: $v (goal >= 0.80); verify p99 (worst round) ${P99[latchkey GET /api/v1/verify]} ms (goal < 5); non-2xx ${BAD[latchkey GET /api/v1/verify]}"
+echo "nginx protected / unprotected throughput: $g (goal >= 0.50); protected p99 (worst round) ${P99[nginx, protected /x]} ms; non-2xx ${BAD[nginx, protected /x]}"
+echo
+echo "latchkey metrics:"
+curl -s "$LK/metrics" | grep -E '^latchkey_(verifications|cache_(hits|misses))' || true
+echo
+echo "the verify middleware on a cache hit:"
+go test -run '^$' -bench 'HandlerHit' -benchmem -count 3 ./verify | grep -E '^Benchmark'
