@@ -5,6 +5,8 @@
 #  1. `latchkey serve` on a throwaway data directory: GET /api/v1/verify
 #     (App-Token + Token) against the bare GET /healthz, alternating rounds
 #     of wrk in one run. Goal: verify at >= 0.8 of healthz, p99 < 5 ms.
+#     GET /api/v1/token, the cheapest other authenticated route, for
+#     comparison.
 #  2. nginx in front of an upstream (internal/gatewaytest/upstream, which
 #     echoes what it receives), configured from deploy/nginx/latchkey.conf
 #     plus one location that skips auth_request: the protected route
@@ -147,18 +149,21 @@ for r in $(seq "$ROUNDS"); do
 	echo "round $r"
 	bench "latchkey GET /healthz" "$LK/healthz"
 	bench "latchkey GET /api/v1/verify" "$LK/api/v1/verify" -H "App-Token: $APP" -H "Token: $TOK"
+	bench "latchkey GET /api/v1/token" "$LK/api/v1/token" -H "App-Token: $APP" -H "Token: $TOK"
 	bench "nginx, unprotected /open/x" "$GW/open/x" -H "App-Token: $APP" -H "Token: $TOK"
 	bench "nginx, protected /x" "$GW/x" -H "App-Token: $APP" -H "Token: $TOK"
 done
 
 v=$(ratio "${RPS[latchkey GET /api/v1/verify]}" "${RPS[latchkey GET /healthz]}")
+tk=$(ratio "${RPS[latchkey GET /api/v1/token]}" "${RPS[latchkey GET /healthz]}")
 g=$(ratio "${RPS[nginx, protected /x]}" "${RPS[nginx, unprotected /open/x]}")
 echo
 echo "verify / healthz throughput: $v (goal >= 0.80); verify p99 (worst round) ${P99[latchkey GET /api/v1/verify]} ms (goal < 5); non-2xx ${BAD[latchkey GET /api/v1/verify]}"
+echo "for comparison, GET /api/v1/token / healthz: $tk"
 echo "nginx protected / unprotected throughput: $g (goal >= 0.50); protected p99 (worst round) ${P99[nginx, protected /x]} ms; non-2xx ${BAD[nginx, protected /x]}"
 echo
 echo "latchkey metrics:"
-curl -s "$LK/metrics" | grep -E '^latchkey_(verifications|cache_(hits|misses))' || true
+curl -s "$LK/metrics" | grep -E '^latchkey_(verify_answers_total|cache_(hits|misses)_total)' || true
 echo
 echo "the verify middleware on a cache hit:"
 go test -run '^$' -bench 'HandlerHit' -benchmem -count 3 ./verify | grep -E '^Benchmark'
