@@ -230,22 +230,15 @@ func statusClass(status int) string {
 }
 
 func loginOutcome(status int) string {
-	switch {
-	case status == http.StatusOK:
+	switch status {
+	case http.StatusOK:
 		return "success"
-	case status == http.StatusUnauthorized:
+	case http.StatusUnauthorized:
 		return "failure"
-	case status == http.StatusTooManyRequests:
+	case http.StatusTooManyRequests:
 		return "locked"
-	case status == 499: // the client hung up (httpx.StatusClientClosed)
-		return "abandoned"
-	case status == http.StatusServiceUnavailable:
-		return "unavailable"
-	case status < 500:
-		return "invalid"
-	default:
-		return "error"
 	}
+	return otherOutcome(status)
 }
 
 func verifyResult(status int) string {
@@ -256,6 +249,13 @@ func verifyResult(status int) string {
 		return "unauthorized"
 	case status == http.StatusForbidden:
 		return "forbidden"
+	}
+	return otherOutcome(status)
+}
+
+// otherOutcome names the statuses login and /verify outcomes share.
+func otherOutcome(status int) string {
+	switch {
 	case status == 499: // the client hung up (httpx.StatusClientClosed)
 		return "abandoned"
 	case status == http.StatusServiceUnavailable:
