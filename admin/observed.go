@@ -176,20 +176,14 @@ func (s obsAppTokens) Find(ctx context.Context, tenantID string, pg page.Page) (
 	return list, next, err
 }
 
-func (s obsAppTokens) LiveExcept(ctx context.Context, tenantID string, except ids.ID, now time.Time) (live bool, err error) {
-	err = s.o.do(ctx, "apptokens.LiveExcept", tenantID, func(ctx context.Context) error {
-		live, err = s.next.LiveExcept(ctx, tenantID, except, now)
-		return err
+func (s obsAppTokens) SetExpires(ctx context.Context, tenantID string, id ids.ID, expires time.Time, keep apptokens.KeepLive) error {
+	return s.o.do(ctx, "apptokens.SetExpires", tenantID, func(ctx context.Context) error {
+		return s.next.SetExpires(ctx, tenantID, id, expires, keep)
 	})
-	return live, err
 }
 
-func (s obsAppTokens) SetExpires(ctx context.Context, tenantID string, id ids.ID, expires time.Time) error {
-	return s.o.do(ctx, "apptokens.SetExpires", tenantID, func(ctx context.Context) error { return s.next.SetExpires(ctx, tenantID, id, expires) })
-}
-
-func (s obsAppTokens) Delete(ctx context.Context, tenantID string, id ids.ID) error {
-	return s.o.do(ctx, "apptokens.Delete", tenantID, func(ctx context.Context) error { return s.next.Delete(ctx, tenantID, id) })
+func (s obsAppTokens) Delete(ctx context.Context, tenantID string, id ids.ID, keep apptokens.KeepLive) error {
+	return s.o.do(ctx, "apptokens.Delete", tenantID, func(ctx context.Context) error { return s.next.Delete(ctx, tenantID, id, keep) })
 }
 
 func (s obsAppTokens) PurgeExpired(ctx context.Context, tenantID string, cutoff time.Time) (n int64, err error) {

@@ -151,10 +151,12 @@ func (a *App) router(trusted []string) (*gin.Engine, error) {
 	app := api.Group("", a.Auth.App())
 	user := api.Group("", a.Auth.User())
 	(&usertokens.Handler{Service: a.Tokens, Audit: a.Audit}).Register(app, user)
-	(&apptokens.Handler{Service: a.AppTokens, Audit: a.Audit}).Register(user)
+	appTokens := &apptokens.Handler{Service: a.AppTokens, Audit: a.Audit}
+	appTokens.Register(user)
 	(&users.Handler{Users: a.Users, Audit: a.Audit}).Register(user)
 	(&AuditHandler{Audit: a.Audit}).Register(user)
 	(&tenants.Handler{Service: a.Tenants, Audit: a.Audit}).Register(user)
+	appTokens.RegisterPlatform(user)
 	(&leaks.Handler{Service: a.Leaks, Audit: a.Audit}).Register(api, a.Auth.User())
 	(&VerifyHandler{Auth: a.Auth}).Register(api)
 	(&IntrospectHandler{Auth: a.Auth, Metrics: a.Metrics}).Register(api)

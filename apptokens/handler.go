@@ -12,6 +12,7 @@ import (
 	"github.com/latchkey/latchkey/internal/httpx"
 	"github.com/latchkey/latchkey/internal/ids"
 	"github.com/latchkey/latchkey/internal/page"
+	"github.com/latchkey/latchkey/tenants"
 )
 
 // Handler serves /app_tokens.
@@ -31,6 +32,13 @@ func (h *Handler) Register(rg gin.IRouter) {
 	g.DELETE("/:token", authn.Require(authn.ExpireAppTokens), httpx.Handle(h.delete))
 }
 
+// RegisterPlatform mounts POST /tenants/{id or slug}/app_tokens on rg,
+// which must authenticate users: a platform owner mints an app token for
+// any tenant, the way back in for a tenant that has none left.
+func (h *Handler) RegisterPlatform(rg gin.IRouter) {
+	rg.POST("/tenants/:tenant/app_tokens", authn.Require(authn.ManageTenants), httpx.Handle(h.createFor))
+}
+
 type createRequest struct {
 	Seconds *int64 `json:"seconds_until_expire"`
 	Name    string `json:"name" validate:"max=200,safetext"`
@@ -47,26 +55,57 @@ type createResponse struct {
 }
 
 func (h *Handler) create(c *gin.Context) error {
-	var req createRequest
-	if err := httpx.BindJSON(c, &req); err != nil {
-		return err
-	}
-	if req.AppToken != nil || req.Token != nil || req.ID != nil {
-		return ErrChosenSecret
-	}
 	p := authn.From(c)
 	t, err := h.Service.Tenants.FindByID(c.Request.Context(), p.TenantID)
 	if err != nil {
 		return err
 	}
 	by := p.UserID
-	tok, plain, err := h.Service.Create(c.Request.Context(), t, New{Name: req.Name, Seconds: req.Seconds, CreatedBy: &by})
+	tok, err := h.mint(c, t, &by)
 	if err != nil {
 		return err
 	}
 	h.audit(c, "app_token.create", tok.ID)
-	c.JSON(http.StatusCreated, createResponse{AppToken: plain, View: ViewOf(tok, h.Service.Now())})
 	return nil
+}
+
+// createFor mints an app token for the tenant of the path. Its created_by
+// stays empty (the caller is no user of that tenant); both the tenant's
+// audit log and the platform's record it.
+func (h *Handler) createFor(c *gin.Context) error {
+	t, err := h.Service.Tenants.Find(c.Request.Context(), c.Param("tenant"))
+	if err != nil {
+		return err
+	}
+	tok, err := h.mint(c, t, nil)
+	if err != nil {
+		return err
+	}
+	p := authn.From(c)
+	rec := audit.Event(c, "app_token.create", tok.ID.Hex(), audit.Success)
+	rec.User, rec.Username, rec.Actor = nil, "", nil
+	rec.Detail = "minted by the platform owner " + p.Username
+	h.Audit.Write(c.Request.Context(), t.ID, rec)
+	h.Audit.Write(c.Request.Context(), p.TenantID, audit.Event(c, "tenant.app_token.create", t.ID, audit.Success))
+	return nil
+}
+
+// mint reads a create request, makes the app token for t and answers 201
+// with its secret.
+func (h *Handler) mint(c *gin.Context, t *tenants.Tenant, by *ids.ID) (*Token, error) {
+	var req createRequest
+	if err := httpx.BindJSON(c, &req); err != nil {
+		return nil, err
+	}
+	if req.AppToken != nil || req.Token != nil || req.ID != nil {
+		return nil, ErrChosenSecret
+	}
+	tok, plain, err := h.Service.Create(c.Request.Context(), t, New{Name: req.Name, Seconds: req.Seconds, CreatedBy: by})
+	if err != nil {
+		return nil, err
+	}
+	c.JSON(http.StatusCreated, createResponse{AppToken: plain, View: ViewOf(tok, h.Service.Now())})
+	return tok, nil
 }
 
 func (h *Handler) list(c *gin.Context) error {
@@ -96,7 +135,31 @@ func (h *Handler) get(c *gin.Context) error {
 	return nil
 }
 
+// forceQuery is the query of a change that may remove the tenant's last
+// live app token.
+type forceQuery struct {
+	Force bool `json:"force"`
+}
+
+// force reads ?force=true, which only an owner may send.
+func force(c *gin.Context) (bool, error) {
+	var q forceQuery
+	if err := httpx.BindQuery(c, &q); err != nil {
+		return false, err
+	}
+	if q.Force {
+		if err := authn.From(c).Check(authn.ForceAppTokens); err != nil {
+			return false, err
+		}
+	}
+	return q.Force, nil
+}
+
 func (h *Handler) setExpiry(c *gin.Context) error {
+	forced, err := force(c)
+	if err != nil {
+		return err
+	}
 	var req httpx.Expiry
 	if err := httpx.BindJSON(c, &req); err != nil {
 		return err
@@ -110,7 +173,7 @@ func (h *Handler) setExpiry(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	tok, err := h.Service.SetExpiry(c.Request.Context(), t, c.Param("token"), *req.Seconds)
+	tok, err := h.Service.SetExpiry(c.Request.Context(), t, c.Param("token"), *req.Seconds, forced)
 	if err != nil {
 		return err
 	}
@@ -120,7 +183,11 @@ func (h *Handler) setExpiry(c *gin.Context) error {
 }
 
 func (h *Handler) delete(c *gin.Context) error {
-	tok, err := h.Service.Delete(c.Request.Context(), authn.From(c).TenantID, c.Param("token"))
+	forced, err := force(c)
+	if err != nil {
+		return err
+	}
+	tok, err := h.Service.Delete(c.Request.Context(), authn.From(c).TenantID, c.Param("token"), forced)
 	if err != nil {
 		return err
 	}

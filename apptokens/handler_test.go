@@ -205,3 +205,118 @@ func TestForgedStringWithARealID(t *testing.T) {
 	// The real one still works, by its string.
 	s.Must(t, 200, testserver.Request{Method: "GET", Path: "/api/v1/token", AppToken: r.String("app_token"), Token: owner})
 }
+
+// TestLastLiveAppToken: deleting or expiring a tenant's last live app token
+// is 409, as every role; ?force=true lets an owner do it, and only an owner.
+func TestLastLiveAppToken(t *testing.T) {
+	s := testserver.Start(t)
+	tn := s.NewTenant(t, "lonely")
+	owner := tn.OwnerToken
+	s.NewUser(t, tn.AppToken, owner, "ada", "admin")
+	admin := s.Login(t, tn.AppToken, "ada", "ada-password")
+	list := s.Must(t, 200, testserver.Request{Method: "GET", Path: base, AppToken: tn.AppToken, Token: owner})
+	only := list.JSON["items"].([]any)[0].(map[string]any)["id"].(string)
+	req := func(method, query, token string, body any) *testserver.Response {
+		return s.Do(t, testserver.Request{Method: method, Path: base + "/" + only + query, AppToken: tn.AppToken, Token: token, JSON: body})
+	}
+	expire := map[string]any{"seconds_until_expire": -1}
+	for _, tt := range []struct {
+		name, method, query, token string
+		body                       any
+		want                       int
+		field                      string
+	}{
+		{"the owner deletes it", "DELETE", "", owner, nil, 409, "token"},
+		{"the owner expires it", "PATCH", "", owner, expire, 409, "token"},
+		{"an admin deletes it", "DELETE", "", admin, nil, 409, "token"},
+		{"an admin forces", "DELETE", "?force=true", admin, nil, 403, "permission"},
+		{"an admin forces the expiry", "PATCH", "?force=true", admin, expire, 403, "permission"},
+		{"force is not a boolean", "DELETE", "?force=yes", owner, nil, 400, "force"},
+		{"an unknown parameter", "DELETE", "?forse=true", owner, nil, 400, "forse"},
+	} {
+		r := req(tt.method, tt.query, tt.token, tt.body)
+		if r.Status != tt.want {
+			t.Fatalf("%s: got %d, want %d: %s", tt.name, r.Status, tt.want, r.Body)
+		}
+		testserver.WantErrors(t, r, map[string]string{tt.field: "*"})
+	}
+	// Still there and still working.
+	s.Must(t, 200, testserver.Request{Method: "GET", Path: "/api/v1/token", AppToken: tn.AppToken, Token: owner})
+	// Re-dating it while it stays live is no removal.
+	s.Must(t, 200, testserver.Request{Method: "PATCH", Path: base + "/" + only, AppToken: tn.AppToken, Token: owner,
+		JSON: map[string]any{"seconds_until_expire": 3600}})
+	// With a second live token, the first may go without force.
+	second := s.Must(t, 201, testserver.Request{Method: "POST", Path: base, AppToken: tn.AppToken, Token: owner, JSON: map[string]any{}})
+	s.Must(t, 204, testserver.Request{Method: "DELETE", Path: base + "/" + only, AppToken: second.String("app_token"), Token: owner})
+	// The owner forces the expiry of the last one: the tenant is locked out.
+	s.Must(t, 200, testserver.Request{Method: "PATCH", Path: base + "/" + second.String("id") + "?force=true",
+		AppToken: second.String("app_token"), Token: owner, JSON: expire})
+	s.Must(t, 401, testserver.Request{Method: "GET", Path: "/api/v1/token", AppToken: second.String("app_token"), Token: owner})
+}
+
+// TestPlatformMintsAppToken: a platform owner gives a locked-out tenant a
+// new app token; nobody else may, and both audit logs record it.
+func TestPlatformMintsAppToken(t *testing.T) {
+	s := testserver.Start(t)
+	platformOwner := s.OwnerToken(t)
+	tn := s.NewTenant(t, "locked")
+	other := s.NewTenant(t, "other")
+	list := s.Must(t, 200, testserver.Request{Method: "GET", Path: base, AppToken: tn.AppToken, Token: tn.OwnerToken})
+	only := list.JSON["items"].([]any)[0].(map[string]any)["id"].(string)
+	s.Must(t, 204, testserver.Request{Method: "DELETE", Path: base + "/" + only + "?force=true", AppToken: tn.AppToken, Token: tn.OwnerToken})
+
+	mint := func(ref, appToken, token string, body any) *testserver.Response {
+		return s.Do(t, testserver.Request{Method: "POST", Path: "/api/v1/tenants/" + ref + "/app_tokens/", AppToken: appToken, Token: token, JSON: body})
+	}
+	for _, tt := range []struct {
+		name, ref, appToken, token string
+		body                       any
+		want                       int
+		field                      string
+	}{
+		{"another tenant's owner", tn.Slug, other.AppToken, other.OwnerToken, nil, 403, "permission"},
+		{"an unknown tenant", "nowhere", s.AppToken, platformOwner, nil, 404, "tenant"},
+		{"a chosen string", tn.Slug, s.AppToken, platformOwner, map[string]any{"app_token": "mine"}, 400, "app_token"},
+		{"a lifetime of zero", tn.Slug, s.AppToken, platformOwner, map[string]any{"seconds_until_expire": 0}, 400, "seconds_until_expire"},
+	} {
+		r := mint(tt.ref, tt.appToken, tt.token, tt.body)
+		if r.Status != tt.want {
+			t.Fatalf("%s: got %d, want %d: %s", tt.name, r.Status, tt.want, r.Body)
+		}
+		testserver.WantErrors(t, r, map[string]string{tt.field: "*"})
+	}
+	var plain string
+	for _, ref := range []string{tn.Slug, tn.ID} {
+		r := mint(ref, s.AppToken, platformOwner, map[string]any{"name": "recovery", "seconds_until_expire": 86400})
+		if r.Status != 201 || r.JSON["created_by"] != nil || r.String("name") != "recovery" {
+			t.Fatalf("mint by %s: got %d %s, want 201 named recovery without created_by", ref, r.Status, r.Body)
+		}
+		plain = r.String("app_token")
+		if !strings.HasPrefix(plain, "lka_"+tn.ID+"_") {
+			t.Fatalf("got app_token %.20s…, want one of tenant %s", plain, tn.ID)
+		}
+	}
+	// The tenant is back: its owner logs in with the new token, and its
+	// audit log says the platform made it.
+	owner := s.Login(t, plain, "owner", "owner-password")
+	if n := countAudit(t, s, plain, owner, "app_token.create", "minted by the platform owner "+s.Username); n != 2 {
+		t.Errorf("the tenant's audit log has %d platform mints, want 2", n)
+	}
+	if n := countAudit(t, s, s.AppToken, platformOwner, "tenant.app_token.create", ""); n != 2 {
+		t.Errorf("the platform's audit log has %d mints, want 2", n)
+	}
+}
+
+// countAudit counts the audit records of action (with detail, unless "")
+// that the tenant of appToken shows to token.
+func countAudit(t *testing.T, s *testserver.Server, appToken, token, action, detail string) int {
+	t.Helper()
+	r := s.Must(t, 200, testserver.Request{Method: "GET", Path: "/api/v1/audit?action=" + action, AppToken: appToken, Token: token})
+	n := 0
+	for _, it := range r.JSON["items"].([]any) {
+		if rec := it.(map[string]any); detail == "" || rec["detail"] == detail {
+			n++
+		}
+	}
+	return n
+}

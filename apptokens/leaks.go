@@ -21,7 +21,7 @@ func (s *Service) ExpireLeaked(ctx context.Context, tok secret.Token, raw string
 	if !now.Before(t.Expires) {
 		return t, false, nil
 	}
-	if err := s.Store.SetExpires(ctx, tok.TenantID, t.ID, now); err != nil {
+	if err := s.Store.SetExpires(ctx, tok.TenantID, t.ID, now, Force); err != nil {
 		return nil, false, err
 	}
 	t.Expires = now

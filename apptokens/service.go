@@ -70,10 +70,11 @@ func (s *Service) List(ctx context.Context, tenantID string, pg page.Page) ([]To
 }
 
 // SetExpiry re-dates the app token ref to seconds from now (-1 or less:
-// now, which expires it). It also re-dates an expired token. The cache of
-// this instance forgets the tenant's credentials at once. Errors: Invalid,
-// NotFound.
-func (s *Service) SetExpiry(ctx context.Context, t *tenants.Tenant, ref string, seconds int64) (*Token, error) {
+// now, which expires it). It also re-dates an expired token. Expiring the
+// tenant's last live app token needs force. The cache of this instance
+// forgets the tenant's credentials at once. Errors: Invalid, NotFound,
+// Conflict (ErrLastLive).
+func (s *Service) SetExpiry(ctx context.Context, t *tenants.Tenant, ref string, seconds int64, force bool) (*Token, error) {
 	if err := tenants.CheckSeconds(seconds, tenants.MaxAppTokenTTL); err != nil {
 		return nil, err
 	}
@@ -81,25 +82,35 @@ func (s *Service) SetExpiry(ctx context.Context, t *tenants.Tenant, ref string, 
 	if err != nil {
 		return nil, err
 	}
-	tok.Expires = tenants.Expiry(clock.Stored(s.Now()), seconds)
-	if err := s.Store.SetExpires(ctx, t.ID, tok.ID, tok.Expires); err != nil {
+	now := clock.Stored(s.Now())
+	tok.Expires = tenants.Expiry(now, seconds)
+	if err := s.Store.SetExpires(ctx, t.ID, tok.ID, tok.Expires, keepLive(now, force)); err != nil {
 		return nil, err
 	}
 	s.Invalidate(t.ID)
 	return tok, nil
 }
 
-// Delete removes the app token ref. Errors: Invalid, NotFound.
-func (s *Service) Delete(ctx context.Context, tenantID, ref string) (*Token, error) {
+// Delete removes the app token ref. Deleting the tenant's last live app
+// token needs force. Errors: Invalid, NotFound, Conflict (ErrLastLive).
+func (s *Service) Delete(ctx context.Context, tenantID, ref string, force bool) (*Token, error) {
 	tok, err := s.Get(ctx, tenantID, ref)
 	if err != nil {
 		return nil, err
 	}
-	if err := s.Store.Delete(ctx, tenantID, tok.ID); err != nil {
+	if err := s.Store.Delete(ctx, tenantID, tok.ID, keepLive(clock.Stored(s.Now()), force)); err != nil {
 		return nil, err
 	}
 	s.Invalidate(tenantID)
 	return tok, nil
+}
+
+// keepLive is the guard of a change at now: none when forced.
+func keepLive(now time.Time, force bool) KeepLive {
+	if force {
+		return Force
+	}
+	return KeepLive{At: now}
 }
 
 // FindByRef returns the app token ref names in tenant: the record of its

@@ -21,17 +21,36 @@ type Store interface {
 	// id), and the next page's cursor ("" on the last). Errors: Invalid
 	// (page.BadCursor), Unavailable.
 	Find(ctx context.Context, tenantID string, pg page.Page) ([]Token, string, error)
-	// LiveExcept reports whether the tenant has a token other than except
-	// that is still live at now. Errors: Unavailable.
-	LiveExcept(ctx context.Context, tenantID string, except ids.ID, now time.Time) (bool, error)
-	// SetExpires changes token id's expiry. Errors: NotFound, Unavailable.
-	SetExpires(ctx context.Context, tenantID string, id ids.ID, expires time.Time) error
-	// Delete removes token id. Errors: NotFound, Unavailable.
-	Delete(ctx context.Context, tenantID string, id ids.ID) error
+	// SetExpires changes token id's expiry. Errors: NotFound, Conflict
+	// (ErrLastLive, see KeepLive), Unavailable.
+	SetExpires(ctx context.Context, tenantID string, id ids.ID, expires time.Time, keep KeepLive) error
+	// Delete removes token id. Errors: NotFound, Conflict (ErrLastLive, see
+	// KeepLive), Unavailable.
+	Delete(ctx context.Context, tenantID string, id ids.ID, keep KeepLive) error
 	// PurgeExpired deletes the tokens that expired before cutoff and
 	// returns how many. Errors: Unavailable.
 	PurgeExpired(ctx context.Context, tenantID string, cutoff time.Time) (int64, error)
 }
+
+// KeepLive guards a tenant against losing its last live app token, with
+// which it would lock itself out (SPEC §4). Given to SetExpires or Delete,
+// a KeepLive with At set makes the store refuse, with ErrLastLive, a change
+// after which the tenant would have no app token live at At: the change of
+// a token live at At that is neither re-dated past At nor has a live
+// sibling. The store decides it for concurrent callers too, so two requests
+// that each remove one of the last two tokens never both succeed. Force
+// (the zero KeepLive) refuses nothing.
+type KeepLive struct{ At time.Time }
+
+// Force lets SetExpires and Delete remove a tenant's last live app token.
+var Force = KeepLive{}
+
+// Guards reports whether k refuses anything.
+func (k KeepLive) Guards() bool { return !k.At.IsZero() }
+
+// ErrLastLive is the engines' answer to a change KeepLive refuses.
+var ErrLastLive = errs.E(errs.Conflict, "token", "This is the tenant's last live app token: without it "+
+	"the tenant is locked out. Create another first, or, as an owner, add ?force=true.")
 
 // ErrNotFound is the engines' answer for a missing app token.
 var ErrNotFound = errs.E(errs.NotFound, "token", "No such app token.")

@@ -279,6 +279,24 @@ func appTokenCases(t *testing.T, w *world) {
 	k.Do(t, call{Method: "DELETE", Path: "/app_tokens/" + id, App: w.app, User: w.support, Want: 204})
 	k.Do(t, call{Method: "DELETE", Path: "/app_tokens/" + id, App: w.app, User: o, Want: 404})
 	k.Do(t, call{Method: "DELETE", Path: "/app_tokens/nope", App: w.app, User: o, Want: 400})
+
+	// A tenant's last live app token: 409 unless an owner forces it; then
+	// the platform mints the tenant a new one.
+	solo := k.Must(t, call{Method: "POST", Path: "/tenants", App: k.s.AppToken, User: w.platform, Want: 201,
+		JSON: map[string]any{"slug": "solo", "name": "Solo", "admin": map[string]any{
+			"username": "owner", "password": "owner-password", "email": "owner@solo.test"}}}).String("app_token")
+	soloOwner := k.s.Login(t, solo, "owner", "owner-password")
+	k.Do(t, call{Method: "PATCH", Path: "/app_tokens/" + solo, App: solo, User: soloOwner, Want: 409, JSON: map[string]any{"seconds_until_expire": -1}})
+	k.Do(t, call{Method: "DELETE", Path: "/app_tokens/" + solo, App: solo, User: soloOwner, Want: 409})
+	k.Do(t, call{Method: "DELETE", Path: "/app_tokens/" + solo + "?force=maybe", App: solo, User: soloOwner, Want: 400, Refused: true})
+	k.Do(t, call{Method: "DELETE", Path: "/app_tokens/" + solo + "?force=true", App: solo, User: soloOwner, Want: 204})
+	mint := "/tenants/solo/app_tokens"
+	k.Do(t, call{Method: "POST", Path: mint, App: k.s.AppToken, User: w.platform, Want: 201, JSON: map[string]any{"name": "recovery"}})
+	k.Do(t, call{Method: "POST", Path: mint, App: k.s.AppToken, User: w.platform, Want: 400, Refused: true, JSON: map[string]any{"app_token": "lka_mine"}})
+	k.Do(t, call{Method: "POST", Path: mint, App: k.s.AppToken, User: w.platform, Want: 413, JSON: big})
+	k.Do(t, call{Method: "POST", Path: "/tenants/nowhere/app_tokens", App: k.s.AppToken, User: w.platform, Want: 404})
+	k.Do(t, call{Method: "POST", Path: mint, App: w.app, User: o, Want: 403})
+	k.Do(t, call{Method: "POST", Path: mint, App: k.s.AppToken, Want: 401, Refused: true})
 }
 
 func tokenCases(t *testing.T, w *world) {

@@ -843,6 +843,18 @@ type ListAppTokensParams struct {
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
+// DeleteAppTokenParams defines parameters for DeleteAppToken.
+type DeleteAppTokenParams struct {
+	// Force `true` lets an owner remove the tenant's last live app token (403 for other roles).
+	Force *bool `form:"force,omitempty" json:"force,omitempty"`
+}
+
+// SetAppTokenExpiryParams defines parameters for SetAppTokenExpiry.
+type SetAppTokenExpiryParams struct {
+	// Force `true` lets an owner remove the tenant's last live app token (403 for other roles).
+	Force *bool `form:"force,omitempty" json:"force,omitempty"`
+}
+
 // ListAuditParams defines parameters for ListAudit.
 type ListAuditParams struct {
 	// Action Only records of this action (e.g. login, token.create).
@@ -950,6 +962,9 @@ type CreateTenantJSONRequestBody = NewTenantRequest
 
 // UpdateTenantJSONRequestBody defines body for UpdateTenant for application/json ContentType.
 type UpdateTenantJSONRequestBody = TenantPatch
+
+// CreateTenantAppTokenJSONRequestBody defines body for CreateTenantAppToken for application/json ContentType.
+type CreateTenantAppTokenJSONRequestBody = NewAppTokenRequest
 
 // ExtendCurrentTokenJSONRequestBody defines body for ExtendCurrentToken for application/json ContentType.
 type ExtendCurrentTokenJSONRequestBody = Expiry
@@ -1077,8 +1092,11 @@ type ClientInterface interface {
 
 	// DeleteAppToken Delete an app token.
 	//
+	// Deleting the tenant's last live app token is 409: without one the tenant
+	// is locked out. Create another first, or, as an owner, add `?force=true`.
+	//
 	// Corresponds with DELETE /app_tokens/{token} (the `DeleteAppToken` operationId).
-	DeleteAppToken(ctx context.Context, token Token, reqEditors ...RequestEditorFn) (*http.Response, error)
+	DeleteAppToken(ctx context.Context, token Token, params *DeleteAppTokenParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetAppToken One app token, by public id or token string.
 	//
@@ -1087,17 +1105,23 @@ type ClientInterface interface {
 
 	// SetAppTokenExpiryWithBody Re-date an app token (-1 or less expires it at once; support staff may only expire).
 	//
+	// Expiring the tenant's last live app token is 409: without one the tenant
+	// is locked out. Create another first, or, as an owner, add `?force=true`.
+	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with PATCH /app_tokens/{token} (the `SetAppTokenExpiry` operationId).
-	SetAppTokenExpiryWithBody(ctx context.Context, token Token, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	SetAppTokenExpiryWithBody(ctx context.Context, token Token, params *SetAppTokenExpiryParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// SetAppTokenExpiry Re-date an app token (-1 or less expires it at once; support staff may only expire).
+	//
+	// Expiring the tenant's last live app token is 409: without one the tenant
+	// is locked out. Create another first, or, as an owner, add `?force=true`.
 	//
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with PATCH /app_tokens/{token} (the `SetAppTokenExpiry` operationId).
-	SetAppTokenExpiry(ctx context.Context, token Token, body SetAppTokenExpiryJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	SetAppTokenExpiry(ctx context.Context, token Token, params *SetAppTokenExpiryParams, body SetAppTokenExpiryJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListAudit The tenant's audit log, newest first.
 	//
@@ -1280,6 +1304,32 @@ type ClientInterface interface {
 	//
 	// Corresponds with PATCH /tenants/{tenant} (the `UpdateTenant` operationId).
 	UpdateTenant(ctx context.Context, tenant string, body UpdateTenantJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateTenantAppTokenWithBody Mint an app token for any tenant; its secret is in this answer only.
+	//
+	// Platform owners only: the way back in for a tenant that has no live app
+	// token left. The body is that of `POST /app_tokens/`; the new token has no
+	// `created_by` (the caller is no user of that tenant). The tenant's audit
+	// log records `app_token.create` with the platform owner's name in
+	// `detail`, the platform's `tenant.app_token.create`.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /tenants/{tenant}/app_tokens (the `CreateTenantAppToken` operationId).
+	CreateTenantAppTokenWithBody(ctx context.Context, tenant string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateTenantAppToken Mint an app token for any tenant; its secret is in this answer only.
+	//
+	// Platform owners only: the way back in for a tenant that has no live app
+	// token left. The body is that of `POST /app_tokens/`; the new token has no
+	// `created_by` (the caller is no user of that tenant). The tenant's audit
+	// log records `app_token.create` with the platform owner's name in
+	// `detail`, the platform's `tenant.app_token.create`.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /tenants/{tenant}/app_tokens (the `CreateTenantAppToken` operationId).
+	CreateTenantAppToken(ctx context.Context, tenant string, body CreateTenantAppTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// Logout Log out; the current token and its refresh token stop working.
 	//
@@ -1564,9 +1614,12 @@ func (c *Client) CreateAppToken(ctx context.Context, body CreateAppTokenJSONRequ
 
 // DeleteAppToken Delete an app token.
 //
+// Deleting the tenant's last live app token is 409: without one the tenant
+// is locked out. Create another first, or, as an owner, add `?force=true`.
+//
 // Corresponds with DELETE /app_tokens/{token} (the `DeleteAppToken` operationId).
-func (c *Client) DeleteAppToken(ctx context.Context, token Token, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewDeleteAppTokenRequest(c.Server, token)
+func (c *Client) DeleteAppToken(ctx context.Context, token Token, params *DeleteAppTokenParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteAppTokenRequest(c.Server, token, params)
 	if err != nil {
 		return nil, err
 	}
@@ -1594,11 +1647,14 @@ func (c *Client) GetAppToken(ctx context.Context, token Token, reqEditors ...Req
 
 // SetAppTokenExpiryWithBody Re-date an app token (-1 or less expires it at once; support staff may only expire).
 //
+// Expiring the tenant's last live app token is 409: without one the tenant
+// is locked out. Create another first, or, as an owner, add `?force=true`.
+//
 // Takes any type of body and a specified content type.
 //
 // Corresponds with PATCH /app_tokens/{token} (the `SetAppTokenExpiry` operationId).
-func (c *Client) SetAppTokenExpiryWithBody(ctx context.Context, token Token, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewSetAppTokenExpiryRequestWithBody(c.Server, token, contentType, body)
+func (c *Client) SetAppTokenExpiryWithBody(ctx context.Context, token Token, params *SetAppTokenExpiryParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSetAppTokenExpiryRequestWithBody(c.Server, token, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -1611,11 +1667,14 @@ func (c *Client) SetAppTokenExpiryWithBody(ctx context.Context, token Token, con
 
 // SetAppTokenExpiry Re-date an app token (-1 or less expires it at once; support staff may only expire).
 //
+// Expiring the tenant's last live app token is 409: without one the tenant
+// is locked out. Create another first, or, as an owner, add `?force=true`.
+//
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with PATCH /app_tokens/{token} (the `SetAppTokenExpiry` operationId).
-func (c *Client) SetAppTokenExpiry(ctx context.Context, token Token, body SetAppTokenExpiryJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewSetAppTokenExpiryRequest(c.Server, token, body)
+func (c *Client) SetAppTokenExpiry(ctx context.Context, token Token, params *SetAppTokenExpiryParams, body SetAppTokenExpiryJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSetAppTokenExpiryRequest(c.Server, token, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -1968,6 +2027,52 @@ func (c *Client) UpdateTenantWithBody(ctx context.Context, tenant string, conten
 // Corresponds with PATCH /tenants/{tenant} (the `UpdateTenant` operationId).
 func (c *Client) UpdateTenant(ctx context.Context, tenant string, body UpdateTenantJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewUpdateTenantRequest(c.Server, tenant, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateTenantAppTokenWithBody Mint an app token for any tenant; its secret is in this answer only.
+//
+// Platform owners only: the way back in for a tenant that has no live app
+// token left. The body is that of `POST /app_tokens/`; the new token has no
+// `created_by` (the caller is no user of that tenant). The tenant's audit
+// log records `app_token.create` with the platform owner's name in
+// `detail`, the platform's `tenant.app_token.create`.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /tenants/{tenant}/app_tokens (the `CreateTenantAppToken` operationId).
+func (c *Client) CreateTenantAppTokenWithBody(ctx context.Context, tenant string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateTenantAppTokenRequestWithBody(c.Server, tenant, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateTenantAppToken Mint an app token for any tenant; its secret is in this answer only.
+//
+// Platform owners only: the way back in for a tenant that has no live app
+// token left. The body is that of `POST /app_tokens/`; the new token has no
+// `created_by` (the caller is no user of that tenant). The tenant's audit
+// log records `app_token.create` with the platform owner's name in
+// `detail`, the platform's `tenant.app_token.create`.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /tenants/{tenant}/app_tokens (the `CreateTenantAppToken` operationId).
+func (c *Client) CreateTenantAppToken(ctx context.Context, tenant string, body CreateTenantAppTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateTenantAppTokenRequest(c.Server, tenant, body)
 	if err != nil {
 		return nil, err
 	}
@@ -2582,7 +2687,7 @@ func NewCreateAppTokenRequestWithBody(server string, contentType string, body io
 }
 
 // NewDeleteAppTokenRequest constructs an http.Request for the DeleteAppToken method
-func NewDeleteAppTokenRequest(server string, token Token) (*http.Request, error) {
+func NewDeleteAppTokenRequest(server string, token Token, params *DeleteAppTokenParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -2605,6 +2710,33 @@ func NewDeleteAppTokenRequest(server string, token Token) (*http.Request, error)
 	queryURL, err := serverURL.Parse(operationPath)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Force != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "force", *params.Force, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
 	}
 
 	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
@@ -2650,18 +2782,18 @@ func NewGetAppTokenRequest(server string, token Token) (*http.Request, error) {
 }
 
 // NewSetAppTokenExpiryRequest calls the generic SetAppTokenExpiry builder with application/json body
-func NewSetAppTokenExpiryRequest(server string, token Token, body SetAppTokenExpiryJSONRequestBody) (*http.Request, error) {
+func NewSetAppTokenExpiryRequest(server string, token Token, params *SetAppTokenExpiryParams, body SetAppTokenExpiryJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewSetAppTokenExpiryRequestWithBody(server, token, "application/json", bodyReader)
+	return NewSetAppTokenExpiryRequestWithBody(server, token, params, "application/json", bodyReader)
 }
 
 // NewSetAppTokenExpiryRequestWithBody constructs an http.Request for the SetAppTokenExpiry method, with any body, and a specified content type
-func NewSetAppTokenExpiryRequestWithBody(server string, token Token, contentType string, body io.Reader) (*http.Request, error) {
+func NewSetAppTokenExpiryRequestWithBody(server string, token Token, params *SetAppTokenExpiryParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -2684,6 +2816,33 @@ func NewSetAppTokenExpiryRequestWithBody(server string, token Token, contentType
 	queryURL, err := serverURL.Parse(operationPath)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Force != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "force", *params.Force, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
 	}
 
 	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
@@ -3202,6 +3361,53 @@ func NewUpdateTenantRequestWithBody(server string, tenant string, contentType st
 	}
 
 	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewCreateTenantAppTokenRequest calls the generic CreateTenantAppToken builder with application/json body
+func NewCreateTenantAppTokenRequest(server string, tenant string, body CreateTenantAppTokenJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateTenantAppTokenRequestWithBody(server, tenant, "application/json", bodyReader)
+}
+
+// NewCreateTenantAppTokenRequestWithBody constructs an http.Request for the CreateTenantAppToken method, with any body, and a specified content type
+func NewCreateTenantAppTokenRequestWithBody(server string, tenant string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "tenant", tenant, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/tenants/%s/app_tokens", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
 	if err != nil {
 		return nil, err
 	}
@@ -4134,10 +4340,13 @@ type ClientWithResponsesInterface interface {
 
 	// DeleteAppTokenWithResponse Delete an app token.
 	//
+	// Deleting the tenant's last live app token is 409: without one the tenant
+	// is locked out. Create another first, or, as an owner, add `?force=true`.
+	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with DELETE /app_tokens/{token} (the `DeleteAppToken` operationId).
-	DeleteAppTokenWithResponse(ctx context.Context, token Token, reqEditors ...RequestEditorFn) (*DeleteAppTokenResponse, error)
+	DeleteAppTokenWithResponse(ctx context.Context, token Token, params *DeleteAppTokenParams, reqEditors ...RequestEditorFn) (*DeleteAppTokenResponse, error)
 
 	// GetAppTokenWithResponse One app token, by public id or token string.
 	//
@@ -4148,17 +4357,23 @@ type ClientWithResponsesInterface interface {
 
 	// SetAppTokenExpiryWithBodyWithResponse Re-date an app token (-1 or less expires it at once; support staff may only expire).
 	//
+	// Expiring the tenant's last live app token is 409: without one the tenant
+	// is locked out. Create another first, or, as an owner, add `?force=true`.
+	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with PATCH /app_tokens/{token} (the `SetAppTokenExpiry` operationId).
-	SetAppTokenExpiryWithBodyWithResponse(ctx context.Context, token Token, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SetAppTokenExpiryResponse, error)
+	SetAppTokenExpiryWithBodyWithResponse(ctx context.Context, token Token, params *SetAppTokenExpiryParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SetAppTokenExpiryResponse, error)
 
 	// SetAppTokenExpiryWithResponse Re-date an app token (-1 or less expires it at once; support staff may only expire).
+	//
+	// Expiring the tenant's last live app token is 409: without one the tenant
+	// is locked out. Create another first, or, as an owner, add `?force=true`.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with PATCH /app_tokens/{token} (the `SetAppTokenExpiry` operationId).
-	SetAppTokenExpiryWithResponse(ctx context.Context, token Token, body SetAppTokenExpiryJSONRequestBody, reqEditors ...RequestEditorFn) (*SetAppTokenExpiryResponse, error)
+	SetAppTokenExpiryWithResponse(ctx context.Context, token Token, params *SetAppTokenExpiryParams, body SetAppTokenExpiryJSONRequestBody, reqEditors ...RequestEditorFn) (*SetAppTokenExpiryResponse, error)
 
 	// ListAuditWithResponse The tenant's audit log, newest first.
 	//
@@ -4351,6 +4566,32 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with PATCH /tenants/{tenant} (the `UpdateTenant` operationId).
 	UpdateTenantWithResponse(ctx context.Context, tenant string, body UpdateTenantJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateTenantResponse, error)
+
+	// CreateTenantAppTokenWithBodyWithResponse Mint an app token for any tenant; its secret is in this answer only.
+	//
+	// Platform owners only: the way back in for a tenant that has no live app
+	// token left. The body is that of `POST /app_tokens/`; the new token has no
+	// `created_by` (the caller is no user of that tenant). The tenant's audit
+	// log records `app_token.create` with the platform owner's name in
+	// `detail`, the platform's `tenant.app_token.create`.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /tenants/{tenant}/app_tokens (the `CreateTenantAppToken` operationId).
+	CreateTenantAppTokenWithBodyWithResponse(ctx context.Context, tenant string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateTenantAppTokenResponse, error)
+
+	// CreateTenantAppTokenWithResponse Mint an app token for any tenant; its secret is in this answer only.
+	//
+	// Platform owners only: the way back in for a tenant that has no live app
+	// token left. The body is that of `POST /app_tokens/`; the new token has no
+	// `created_by` (the caller is no user of that tenant). The tenant's audit
+	// log records `app_token.create` with the platform owner's name in
+	// `detail`, the platform's `tenant.app_token.create`.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /tenants/{tenant}/app_tokens (the `CreateTenantAppToken` operationId).
+	CreateTenantAppTokenWithResponse(ctx context.Context, tenant string, body CreateTenantAppTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateTenantAppTokenResponse, error)
 
 	// LogoutWithResponse Log out; the current token and its refresh token stop working.
 	//
@@ -4854,6 +5095,11 @@ type DeleteAppTokenResponse404Headers struct {
 	XRequestId string
 }
 
+// DeleteAppTokenResponse409Headers the declared response headers of an HTTP 409 response for DeleteAppToken
+type DeleteAppTokenResponse409Headers struct {
+	XRequestId string
+}
+
 // DeleteAppTokenResponse503Headers the declared response headers of an HTTP 503 response for DeleteAppToken
 type DeleteAppTokenResponse503Headers struct {
 	RetryAfter int
@@ -4871,6 +5117,8 @@ type DeleteAppTokenResponse struct {
 	JSON403 *Forbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Unavailable
 	// Headers204 the parsed response headers for an HTTP 204 response
@@ -4883,6 +5131,8 @@ type DeleteAppTokenResponse struct {
 	Headers403 *DeleteAppTokenResponse403Headers
 	// Headers404 the parsed response headers for an HTTP 404 response
 	Headers404 *DeleteAppTokenResponse404Headers
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *DeleteAppTokenResponse409Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *DeleteAppTokenResponse503Headers
 }
@@ -4905,6 +5155,11 @@ func (r DeleteAppTokenResponse) GetJSON403() *Forbidden {
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
 func (r DeleteAppTokenResponse) GetJSON404() *NotFound {
 	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r DeleteAppTokenResponse) GetJSON409() *Conflict {
+	return r.JSON409
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
@@ -5087,6 +5342,11 @@ type SetAppTokenExpiryResponse404Headers struct {
 	XRequestId string
 }
 
+// SetAppTokenExpiryResponse409Headers the declared response headers of an HTTP 409 response for SetAppTokenExpiry
+type SetAppTokenExpiryResponse409Headers struct {
+	XRequestId string
+}
+
 // SetAppTokenExpiryResponse413Headers the declared response headers of an HTTP 413 response for SetAppTokenExpiry
 type SetAppTokenExpiryResponse413Headers struct {
 	XRequestId string
@@ -5111,6 +5371,8 @@ type SetAppTokenExpiryResponse struct {
 	JSON403 *Forbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *TooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
@@ -5125,6 +5387,8 @@ type SetAppTokenExpiryResponse struct {
 	Headers403 *SetAppTokenExpiryResponse403Headers
 	// Headers404 the parsed response headers for an HTTP 404 response
 	Headers404 *SetAppTokenExpiryResponse404Headers
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *SetAppTokenExpiryResponse409Headers
 	// Headers413 the parsed response headers for an HTTP 413 response
 	Headers413 *SetAppTokenExpiryResponse413Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -5154,6 +5418,11 @@ func (r SetAppTokenExpiryResponse) GetJSON403() *Forbidden {
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
 func (r SetAppTokenExpiryResponse) GetJSON404() *NotFound {
 	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r SetAppTokenExpiryResponse) GetJSON409() *Conflict {
+	return r.JSON409
 }
 
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
@@ -6339,6 +6608,140 @@ func (r UpdateTenantResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r UpdateTenantResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// CreateTenantAppTokenResponse201Headers the declared response headers of an HTTP 201 response for CreateTenantAppToken
+type CreateTenantAppTokenResponse201Headers struct {
+	XRequestId string
+}
+
+// CreateTenantAppTokenResponse400Headers the declared response headers of an HTTP 400 response for CreateTenantAppToken
+type CreateTenantAppTokenResponse400Headers struct {
+	XRequestId string
+}
+
+// CreateTenantAppTokenResponse401Headers the declared response headers of an HTTP 401 response for CreateTenantAppToken
+type CreateTenantAppTokenResponse401Headers struct {
+	WWWAuthenticate string
+	XRequestId      string
+}
+
+// CreateTenantAppTokenResponse403Headers the declared response headers of an HTTP 403 response for CreateTenantAppToken
+type CreateTenantAppTokenResponse403Headers struct {
+	XRequestId string
+}
+
+// CreateTenantAppTokenResponse404Headers the declared response headers of an HTTP 404 response for CreateTenantAppToken
+type CreateTenantAppTokenResponse404Headers struct {
+	XRequestId string
+}
+
+// CreateTenantAppTokenResponse413Headers the declared response headers of an HTTP 413 response for CreateTenantAppToken
+type CreateTenantAppTokenResponse413Headers struct {
+	XRequestId string
+}
+
+// CreateTenantAppTokenResponse503Headers the declared response headers of an HTTP 503 response for CreateTenantAppToken
+type CreateTenantAppTokenResponse503Headers struct {
+	RetryAfter int
+	XRequestId string
+}
+
+type CreateTenantAppTokenResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *AppTokenCreated
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *TooLarge
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers201 the parsed response headers for an HTTP 201 response
+	Headers201 *CreateTenantAppTokenResponse201Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *CreateTenantAppTokenResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *CreateTenantAppTokenResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *CreateTenantAppTokenResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *CreateTenantAppTokenResponse404Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *CreateTenantAppTokenResponse413Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *CreateTenantAppTokenResponse503Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r CreateTenantAppTokenResponse) GetJSON201() *AppTokenCreated {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r CreateTenantAppTokenResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r CreateTenantAppTokenResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r CreateTenantAppTokenResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r CreateTenantAppTokenResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r CreateTenantAppTokenResponse) GetJSON413() *TooLarge {
+	return r.JSON413
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r CreateTenantAppTokenResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateTenantAppTokenResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateTenantAppTokenResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateTenantAppTokenResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateTenantAppTokenResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -8488,11 +8891,14 @@ func (c *ClientWithResponses) CreateAppTokenWithResponse(ctx context.Context, bo
 
 // DeleteAppTokenWithResponse Delete an app token.
 //
+// Deleting the tenant's last live app token is 409: without one the tenant
+// is locked out. Create another first, or, as an owner, add `?force=true`.
+//
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with DELETE /app_tokens/{token} (the `DeleteAppToken` operationId).
-func (c *ClientWithResponses) DeleteAppTokenWithResponse(ctx context.Context, token Token, reqEditors ...RequestEditorFn) (*DeleteAppTokenResponse, error) {
-	rsp, err := c.DeleteAppToken(ctx, token, reqEditors...)
+func (c *ClientWithResponses) DeleteAppTokenWithResponse(ctx context.Context, token Token, params *DeleteAppTokenParams, reqEditors ...RequestEditorFn) (*DeleteAppTokenResponse, error) {
+	rsp, err := c.DeleteAppToken(ctx, token, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -8514,11 +8920,14 @@ func (c *ClientWithResponses) GetAppTokenWithResponse(ctx context.Context, token
 
 // SetAppTokenExpiryWithBodyWithResponse Re-date an app token (-1 or less expires it at once; support staff may only expire).
 //
+// Expiring the tenant's last live app token is 409: without one the tenant
+// is locked out. Create another first, or, as an owner, add `?force=true`.
+//
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with PATCH /app_tokens/{token} (the `SetAppTokenExpiry` operationId).
-func (c *ClientWithResponses) SetAppTokenExpiryWithBodyWithResponse(ctx context.Context, token Token, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SetAppTokenExpiryResponse, error) {
-	rsp, err := c.SetAppTokenExpiryWithBody(ctx, token, contentType, body, reqEditors...)
+func (c *ClientWithResponses) SetAppTokenExpiryWithBodyWithResponse(ctx context.Context, token Token, params *SetAppTokenExpiryParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SetAppTokenExpiryResponse, error) {
+	rsp, err := c.SetAppTokenExpiryWithBody(ctx, token, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -8527,11 +8936,14 @@ func (c *ClientWithResponses) SetAppTokenExpiryWithBodyWithResponse(ctx context.
 
 // SetAppTokenExpiryWithResponse Re-date an app token (-1 or less expires it at once; support staff may only expire).
 //
+// Expiring the tenant's last live app token is 409: without one the tenant
+// is locked out. Create another first, or, as an owner, add `?force=true`.
+//
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with PATCH /app_tokens/{token} (the `SetAppTokenExpiry` operationId).
-func (c *ClientWithResponses) SetAppTokenExpiryWithResponse(ctx context.Context, token Token, body SetAppTokenExpiryJSONRequestBody, reqEditors ...RequestEditorFn) (*SetAppTokenExpiryResponse, error) {
-	rsp, err := c.SetAppTokenExpiry(ctx, token, body, reqEditors...)
+func (c *ClientWithResponses) SetAppTokenExpiryWithResponse(ctx context.Context, token Token, params *SetAppTokenExpiryParams, body SetAppTokenExpiryJSONRequestBody, reqEditors ...RequestEditorFn) (*SetAppTokenExpiryResponse, error) {
+	rsp, err := c.SetAppTokenExpiry(ctx, token, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -8830,6 +9242,44 @@ func (c *ClientWithResponses) UpdateTenantWithResponse(ctx context.Context, tena
 		return nil, err
 	}
 	return ParseUpdateTenantResponse(rsp)
+}
+
+// CreateTenantAppTokenWithBodyWithResponse Mint an app token for any tenant; its secret is in this answer only.
+//
+// Platform owners only: the way back in for a tenant that has no live app
+// token left. The body is that of `POST /app_tokens/`; the new token has no
+// `created_by` (the caller is no user of that tenant). The tenant's audit
+// log records `app_token.create` with the platform owner's name in
+// `detail`, the platform's `tenant.app_token.create`.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /tenants/{tenant}/app_tokens (the `CreateTenantAppToken` operationId).
+func (c *ClientWithResponses) CreateTenantAppTokenWithBodyWithResponse(ctx context.Context, tenant string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateTenantAppTokenResponse, error) {
+	rsp, err := c.CreateTenantAppTokenWithBody(ctx, tenant, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateTenantAppTokenResponse(rsp)
+}
+
+// CreateTenantAppTokenWithResponse Mint an app token for any tenant; its secret is in this answer only.
+//
+// Platform owners only: the way back in for a tenant that has no live app
+// token left. The body is that of `POST /app_tokens/`; the new token has no
+// `created_by` (the caller is no user of that tenant). The tenant's audit
+// log records `app_token.create` with the platform owner's name in
+// `detail`, the platform's `tenant.app_token.create`.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /tenants/{tenant}/app_tokens (the `CreateTenantAppToken` operationId).
+func (c *ClientWithResponses) CreateTenantAppTokenWithResponse(ctx context.Context, tenant string, body CreateTenantAppTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateTenantAppTokenResponse, error) {
+	rsp, err := c.CreateTenantAppToken(ctx, tenant, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateTenantAppTokenResponse(rsp)
 }
 
 // LogoutWithResponse Log out; the current token and its refresh token stop working.
@@ -9547,6 +9997,13 @@ func ParseDeleteAppTokenResponse(rsp *http.Response) (*DeleteAppTokenResponse, e
 		}
 		response.JSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest Unavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -9614,6 +10071,16 @@ func ParseDeleteAppTokenResponse(rsp *http.Response) (*DeleteAppTokenResponse, e
 			headers.XRequestId = value
 		}
 		response.Headers404 = &headers
+	case rsp.StatusCode == 409:
+		var headers DeleteAppTokenResponse409Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers409 = &headers
 	case rsp.StatusCode == 503:
 		var headers DeleteAppTokenResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -9823,6 +10290,13 @@ func ParseSetAppTokenExpiryResponse(rsp *http.Response) (*SetAppTokenExpiryRespo
 		}
 		response.JSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest TooLarge
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -9897,6 +10371,16 @@ func ParseSetAppTokenExpiryResponse(rsp *http.Response) (*SetAppTokenExpiryRespo
 			headers.XRequestId = value
 		}
 		response.Headers404 = &headers
+	case rsp.StatusCode == 409:
+		var headers SetAppTokenExpiryResponse409Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers409 = &headers
 	case rsp.StatusCode == 413:
 		var headers SetAppTokenExpiryResponse413Headers
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
@@ -11227,6 +11711,161 @@ func ParseUpdateTenantResponse(rsp *http.Response) (*UpdateTenantResponse, error
 		response.Headers413 = &headers
 	case rsp.StatusCode == 503:
 		var headers UpdateTenantResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseCreateTenantAppTokenResponse parses an HTTP response from a CreateTenantAppTokenWithResponse call
+func ParseCreateTenantAppTokenResponse(rsp *http.Response) (*CreateTenantAppTokenResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateTenantAppTokenResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest AppTokenCreated
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest TooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 201:
+		var headers CreateTenantAppTokenResponse201Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers201 = &headers
+	case rsp.StatusCode == 400:
+		var headers CreateTenantAppTokenResponse400Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers CreateTenantAppTokenResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers CreateTenantAppTokenResponse403Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers CreateTenantAppTokenResponse404Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 413:
+		var headers CreateTenantAppTokenResponse413Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers413 = &headers
+	case rsp.StatusCode == 503:
+		var headers CreateTenantAppTokenResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {

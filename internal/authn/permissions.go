@@ -24,6 +24,8 @@ const (
 	ExtendAnyToken  Action = "extend any user token"
 	ReadAudit       Action = "read the audit log"
 	ManageTenants   Action = "manage tenants"
+	// ForceAppTokens removes a tenant's last live app token (?force=true).
+	ForceAppTokens Action = "remove the tenant's last live app token"
 )
 
 // minRole is the permission matrix: the weakest role allowed each action.
@@ -39,6 +41,7 @@ var minRole = map[Action]Role{
 	ExtendAnyToken:  Admin,
 	ReadAudit:       Support,
 	ManageTenants:   Owner,
+	ForceAppTokens:  Owner,
 }
 
 // Can reports whether p may do a. Managing tenants also needs the platform

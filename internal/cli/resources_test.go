@@ -48,6 +48,10 @@ func TestTenantCommands(t *testing.T) {
 	tm.fails(cli.ExitAPI, []string{"409", "status: The platform tenant cannot be disabled."}, "", "tenants", "update", "platform", "--status", "disabled")
 	tm.fails(cli.ExitUsage, []string{"nothing to change"}, "", "tenants", "update", "acme")
 
+	contains(t, "tenants app-token", tm.ok("", "tenants", "app-token", "acme", "--name", "recovery", "--expires-in", "1d"),
+		"app token lka_", "name recovery", "shown this once")
+	tm.fails(cli.ExitNotFound, []string{"404"}, "", "tenants", "app-token", "nobody")
+
 	tm.fails(cli.ExitAPI, []string{"400", "confirm: Must be the tenant's slug"}, "", "tenants", "delete", "acme", "--confirm", "wrong")
 	contains(t, "tenants delete", tm.ok("", "tenants", "delete", "acme", "--confirm", "acme"), "Deleted tenant acme.")
 
@@ -122,10 +126,16 @@ func TestAppTokenCommands(t *testing.T) {
 	contains(t, "app-tokens delete", tm.ok("", "app-tokens", "delete", made.ID), "Deleted app token")
 	tm.fails(cli.ExitNotFound, []string{"404"}, "", "app-tokens", "delete", made.ID)
 
+	// Only the tenant's first token is live now: removing it needs --force.
+	tm.fails(cli.ExitAPI, []string{"409", "last live app token"}, "", "app-tokens", "delete", acme.AppToken)
+	tm.fails(cli.ExitAPI, []string{"409", "last live app token"}, "", "app-tokens", "expire", acme.AppToken)
+
 	tmem := newTerm(t, s)
 	s.NewUser(t, acme.AppToken, acme.OwnerToken, "mel", "member")
 	tmem.login(acme.AppToken, "mel", "mel-password")
 	tmem.fails(cli.ExitAuth, []string{"403"}, "", "app-tokens", "list")
+
+	contains(t, "app-tokens expire --force", tm.ok("", "app-tokens", "expire", acme.AppToken, "--force"), "expired    yes")
 }
 
 func TestTokenCommands(t *testing.T) {

@@ -165,7 +165,17 @@ func (a *app) tenantsCmd() *cobra.Command {
 	del.Flags().StringVar(&confirm, "confirm", "", "the tenant's slug, to confirm")
 	_ = del.MarkFlagRequired("confirm")
 
-	cmd.AddCommand(create, update, del,
+	mint := a.appTokenCreateCmd("app-token <tenant>",
+		"Mint an app token for a tenant (by id or slug), e.g. one that has none left; its secret is printed once", 1, []string{"<tenant>"},
+		func(cmd *cobra.Command, c *client.Client, args []string, req api.NewAppTokenRequest) (*api.AppTokenCreated, error) {
+			r, err := c.CreateTenantAppTokenWithResponse(cmd.Context(), args[0], req)
+			if err != nil {
+				return nil, err
+			}
+			return r.JSON201, nil
+		})
+
+	cmd.AddCommand(create, update, del, mint,
 		a.run("list", "List tenants", 0, nil, func(cmd *cobra.Command, c *client.Client, _ []string) error {
 			list, err := client.Collect(c.Tenants(cmd.Context(), nil))
 			if err != nil {

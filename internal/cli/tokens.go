@@ -64,31 +64,53 @@ func (a *app) printAppToken(t *api.AppToken) error {
 	})
 }
 
+// forced is the --force flag of cmd, nil when not given.
+func forced(cmd *cobra.Command) *bool {
+	if !cmd.Flags().Changed("force") {
+		return nil
+	}
+	f, _ := cmd.Flags().GetBool("force")
+	return &f
+}
+
+// appTokenCreateCmd builds a command that creates an app token with --name
+// and --expires-in through do and prints it with its secret.
+func (a *app) appTokenCreateCmd(use, short string, n int, argNames []string,
+	do func(cmd *cobra.Command, c *client.Client, args []string, req api.NewAppTokenRequest) (*api.AppTokenCreated, error)) *cobra.Command {
+	var expiry func() (*int64, error)
+	cmd := a.run(use, short, n, argNames, func(cmd *cobra.Command, c *client.Client, args []string) error {
+		name, _ := cmd.Flags().GetString("name")
+		secs, err := expiry()
+		if err != nil {
+			return err
+		}
+		t, err := do(cmd, c, args, api.NewAppTokenRequest{Name: &name, SecondsUntilExpire: secs})
+		if err != nil {
+			return err
+		}
+		return a.print(t, func(w *tableWriter) {
+			w.Row("app token", t.AppToken)
+			w.Row("id", t.Id)
+			w.Row("name", t.Name)
+			w.Row("expires", when(t.Expires))
+			w.Row("(the app token is shown this once: keep it safe)")
+		})
+	})
+	cmd.Flags().String("name", "", "a name for the app")
+	expiry = expiryFlag(cmd, "lifetime: seconds or a duration such as 720h or 365d (default: the tenant's app_token_ttl)", false)
+	return cmd
+}
+
 func (a *app) appTokensCmd() *cobra.Command {
 	cmd := group("app-tokens", "The tenant's app tokens")
-	var createExpiry func() (*int64, error)
-	create := a.run("create", "Create an app token; its secret is printed once", 0, nil,
-		func(cmd *cobra.Command, c *client.Client, _ []string) error {
-			name, _ := cmd.Flags().GetString("name")
-			secs, err := createExpiry()
+	create := a.appTokenCreateCmd("create", "Create an app token; its secret is printed once", 0, nil,
+		func(cmd *cobra.Command, c *client.Client, _ []string, req api.NewAppTokenRequest) (*api.AppTokenCreated, error) {
+			r, err := c.CreateAppTokenWithResponse(cmd.Context(), req)
 			if err != nil {
-				return err
+				return nil, err
 			}
-			r, err := c.CreateAppTokenWithResponse(cmd.Context(), api.NewAppTokenRequest{Name: &name, SecondsUntilExpire: secs})
-			if err != nil {
-				return err
-			}
-			t := r.JSON201
-			return a.print(t, func(w *tableWriter) {
-				w.Row("app token", t.AppToken)
-				w.Row("id", t.Id)
-				w.Row("name", t.Name)
-				w.Row("expires", when(t.Expires))
-				w.Row("(the app token is shown this once: keep it safe)")
-			})
+			return r.JSON201, nil
 		})
-	create.Flags().String("name", "", "a name for the app")
-	createExpiry = expiryFlag(create, "lifetime: seconds or a duration such as 720h or 365d (default: the tenant's app_token_ttl)", false)
 
 	var extendExpiry func() (*int64, error)
 	extend := a.run("extend <token>", "Re-date an app token (--expires-in)", 1, []string{"<token>"},
@@ -97,13 +119,34 @@ func (a *app) appTokensCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			r, err := c.SetAppTokenExpiryWithResponse(cmd.Context(), args[0], api.Expiry{SecondsUntilExpire: *secs})
+			r, err := c.SetAppTokenExpiryWithResponse(cmd.Context(), args[0],
+				&api.SetAppTokenExpiryParams{Force: forced(cmd)}, api.Expiry{SecondsUntilExpire: *secs})
 			if err != nil {
 				return err
 			}
 			return a.printAppToken(r.JSON200)
 		})
 	extendExpiry = expiryFlag(extend, "seconds or a duration from now; now or -1 expires it", true)
+	expire := a.run("expire <token>", "Expire an app token now (by id or by a leaked token string)", 1, []string{"<token>"},
+		func(cmd *cobra.Command, c *client.Client, args []string) error {
+			r, err := c.SetAppTokenExpiryWithResponse(cmd.Context(), args[0],
+				&api.SetAppTokenExpiryParams{Force: forced(cmd)}, api.Expiry{SecondsUntilExpire: -1})
+			if err != nil {
+				return err
+			}
+			return a.printAppToken(r.JSON200)
+		})
+	del := a.run("delete <token>", "Delete an app token", 1, []string{"<token>"},
+		func(cmd *cobra.Command, c *client.Client, args []string) error {
+			if _, err := c.DeleteAppTokenWithResponse(cmd.Context(), args[0], &api.DeleteAppTokenParams{Force: forced(cmd)}); err != nil {
+				return err
+			}
+			fmt.Fprintln(a.io.Out, "Deleted app token", args[0]+".")
+			return nil
+		})
+	for _, c := range []*cobra.Command{extend, expire, del} {
+		c.Flags().Bool("force", false, "allow removing the tenant's last live app token, which locks the tenant out (owners only)")
+	}
 
 	cmd.AddCommand(
 		a.run("list", "List the tenant's app tokens (never their secrets)", 0, nil,
@@ -122,23 +165,7 @@ func (a *app) appTokensCmd() *cobra.Command {
 				}
 				return a.printAppToken(r.JSON200)
 			}),
-		create, extend,
-		a.run("expire <token>", "Expire an app token now (by id or by a leaked token string)", 1, []string{"<token>"},
-			func(cmd *cobra.Command, c *client.Client, args []string) error {
-				r, err := c.SetAppTokenExpiryWithResponse(cmd.Context(), args[0], api.Expiry{SecondsUntilExpire: -1})
-				if err != nil {
-					return err
-				}
-				return a.printAppToken(r.JSON200)
-			}),
-		a.run("delete <token>", "Delete an app token", 1, []string{"<token>"},
-			func(cmd *cobra.Command, c *client.Client, args []string) error {
-				if _, err := c.DeleteAppTokenWithResponse(cmd.Context(), args[0]); err != nil {
-					return err
-				}
-				fmt.Fprintln(a.io.Out, "Deleted app token", args[0]+".")
-				return nil
-			}),
+		create, extend, expire, del,
 	)
 	return cmd
 }

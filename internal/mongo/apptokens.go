@@ -42,32 +42,78 @@ func (s appTokenStore) Find(ctx context.Context, tenantID string, pg page.Page) 
 		Key: "_id", Desc: true, After: after, KeyOf: func(t *apptokens.Token) string { return t.ID.Hex() }})
 }
 
-// LiveExcept implements apptokens.Store.
-func (s appTokenStore) LiveExcept(ctx context.Context, tenantID string, except ids.ID, now time.Time) (bool, error) {
+// SetExpires implements apptokens.Store. A guarded change that would end
+// the token's life is made first and checked after (see undoIfLast).
+func (s appTokenStore) SetExpires(ctx context.Context, tenantID string, id ids.ID, expires time.Time, keep apptokens.KeepLive) error {
+	set := bson.D{{Key: "$set", Value: bson.D{{Key: "expires", Value: expires}}}}
+	if !keep.Guards() || expires.After(keep.At) {
+		res, err := s.coll(tenantID).UpdateOne(ctx, bson.D{{Key: "_id", Value: id}}, set)
+		if err != nil {
+			return translate(err, nil)
+		}
+		return affected(res.MatchedCount, nil, apptokens.ErrNotFound)
+	}
+	var old apptokens.Token
+	err := s.coll(tenantID).FindOneAndUpdate(ctx, bson.D{{Key: "_id", Value: id}}, set).Decode(&old)
+	if err != nil {
+		return translate(err, apptokens.ErrNotFound)
+	}
+	return s.undoIfLast(ctx, tenantID, &old, keep, func(ctx context.Context) error {
+		// Only this change is undone: a later one to the token stands.
+		_, err := s.coll(tenantID).UpdateOne(ctx, bson.D{{Key: "_id", Value: id}, {Key: "expires", Value: expires}},
+			bson.D{{Key: "$set", Value: bson.D{{Key: "expires", Value: old.Expires}}}})
+		return err
+	})
+}
+
+// Delete implements apptokens.Store. A guarded delete is made first and
+// checked after (see undoIfLast).
+func (s appTokenStore) Delete(ctx context.Context, tenantID string, id ids.ID, keep apptokens.KeepLive) error {
+	var old apptokens.Token
+	err := s.coll(tenantID).FindOneAndDelete(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&old)
+	if err != nil {
+		return translate(err, apptokens.ErrNotFound)
+	}
+	if !keep.Guards() {
+		return nil
+	}
+	return s.undoIfLast(ctx, tenantID, &old, keep, func(ctx context.Context) error {
+		_, err := s.coll(tenantID).InsertOne(ctx, &old)
+		return err
+	})
+}
+
+// undoIfLast decides KeepLive after the change of old was made: when old
+// was live at keep.At and no other token of the tenant is, it undoes the
+// change and answers ErrLastLive. MongoDB has no statement that checks
+// one document and changes another, so the check comes after the change:
+// of two requests that each remove one of the last two tokens, the later
+// check sees both removals and undoes its own, so a live token always
+// remains (both may be refused; a retry then succeeds). While the change
+// stands, old does not authenticate: a blink only in that race or on the
+// way to a 409.
+func (s appTokenStore) undoIfLast(ctx context.Context, tenantID string, old *apptokens.Token, keep apptokens.KeepLive,
+	undo func(context.Context) error) error {
+	if !old.Expires.After(keep.At) {
+		return nil
+	}
 	err := s.coll(tenantID).FindOne(ctx, bson.D{
-		{Key: "expires", Value: bson.D{{Key: "$gt", Value: now}}},
-		{Key: "_id", Value: bson.D{{Key: "$ne", Value: except}}},
+		{Key: "expires", Value: bson.D{{Key: "$gt", Value: keep.At}}},
+		{Key: "_id", Value: bson.D{{Key: "$ne", Value: old.ID}}},
 	}, options.FindOne().SetProjection(bson.D{{Key: "_id", Value: 1}})).Err()
-	return found(err)
-}
-
-// SetExpires implements apptokens.Store.
-func (s appTokenStore) SetExpires(ctx context.Context, tenantID string, id ids.ID, expires time.Time) error {
-	res, err := s.coll(tenantID).UpdateOne(ctx, bson.D{{Key: "_id", Value: id}},
-		bson.D{{Key: "$set", Value: bson.D{{Key: "expires", Value: expires}}}})
-	if err != nil {
-		return translate(err, nil)
+	live, err := found(err)
+	if err == nil && live {
+		return nil
 	}
-	return affected(res.MatchedCount, nil, apptokens.ErrNotFound)
-}
-
-// Delete implements apptokens.Store.
-func (s appTokenStore) Delete(ctx context.Context, tenantID string, id ids.ID) error {
-	res, err := s.coll(tenantID).DeleteOne(ctx, bson.D{{Key: "_id", Value: id}})
-	if err != nil {
-		return translate(err, nil)
+	// Not known to leave another live token: undo, even when the check
+	// failed, so a store fault cannot lock the tenant out.
+	if uerr := undo(context.WithoutCancel(ctx)); uerr != nil {
+		return translate(uerr, nil)
 	}
-	return affected(res.DeletedCount, nil, apptokens.ErrNotFound)
+	if err != nil {
+		return err
+	}
+	return apptokens.ErrLastLive
 }
 
 // PurgeExpired implements apptokens.Store.

@@ -41,21 +41,37 @@ func (s appTokenStore) Find(ctx context.Context, tenantID string, pg page.Page) 
 		func(t *apptokens.Token) string { return t.ID.Hex() })
 }
 
-// LiveExcept implements apptokens.Store.
-func (s appTokenStore) LiveExcept(ctx context.Context, tenantID string, except ids.ID, now time.Time) (bool, error) {
-	return s.db.existsIn(ctx, tenantID, "find live app token", qAppTokenLiveExcept, now.UnixMilli(), idArg(except))
-}
-
 // SetExpires implements apptokens.Store.
-func (s appTokenStore) SetExpires(ctx context.Context, tenantID string, id ids.ID, expires time.Time) error {
-	n, err := s.db.execIn(ctx, tenantID, qAppTokenSetExpires, expires.UnixMilli(), idArg(id))
-	return s.db.changed("set app token expiry", n, err, apptokens.ErrNotFound)
+func (s appTokenStore) SetExpires(ctx context.Context, tenantID string, id ids.ID, expires time.Time, keep apptokens.KeepLive) error {
+	q, args := qAppTokenSetExpires, []any{expires.UnixMilli(), idArg(id)}
+	if keep.Guards() {
+		q, args = qAppTokenSetExpiresKeep, append(args, keep.At.UnixMilli())
+	}
+	n, err := s.db.execIn(ctx, tenantID, q, args...)
+	return s.guarded(ctx, tenantID, "set app token expiry", id, keep, n, err)
 }
 
 // Delete implements apptokens.Store.
-func (s appTokenStore) Delete(ctx context.Context, tenantID string, id ids.ID) error {
-	n, err := s.db.execIn(ctx, tenantID, qAppTokenDelete, idArg(id))
-	return s.db.changed("delete app token", n, err, apptokens.ErrNotFound)
+func (s appTokenStore) Delete(ctx context.Context, tenantID string, id ids.ID, keep apptokens.KeepLive) error {
+	q, args := qAppTokenDelete, []any{idArg(id)}
+	if keep.Guards() {
+		q, args = qAppTokenDeleteKeep, append(args, keep.At.UnixMilli())
+	}
+	n, err := s.db.execIn(ctx, tenantID, q, args...)
+	return s.guarded(ctx, tenantID, "delete app token", id, keep, n, err)
+}
+
+// guarded answers a change of token id that changed n rows: when a guarded
+// change changed nothing, either the token is missing (NotFound) or keep
+// refused it (ErrLastLive).
+func (s appTokenStore) guarded(ctx context.Context, tenantID, op string, id ids.ID, keep apptokens.KeepLive, n int64, err error) error {
+	if err != nil || n > 0 || !keep.Guards() {
+		return s.db.changed(op, n, err, apptokens.ErrNotFound)
+	}
+	if _, err := s.FindByID(ctx, tenantID, id); err != nil {
+		return err
+	}
+	return apptokens.ErrLastLive
 }
 
 // PurgeExpired implements apptokens.Store.

@@ -88,9 +88,19 @@ const (
 	// read from its end and stopped by the LIMIT.
 	qAppTokenFirst      = `SELECT ` + appTokenCols + ` FROM app_tokens ORDER BY id DESC LIMIT ?`
 	qAppTokenAfter      = `SELECT ` + appTokenCols + ` FROM app_tokens WHERE id < ? ORDER BY id DESC LIMIT ?`
-	qAppTokenLiveExcept = `SELECT 1 FROM app_tokens WHERE expires > ? AND id <> ? LIMIT 1`
 	qAppTokenSetExpires = `UPDATE app_tokens SET expires = ? WHERE id = ?`
 	qAppTokenDelete     = `DELETE FROM app_tokens WHERE id = ?`
+	// qAppTokenSetExpiresKeep sets token ?2's expiry to ?1 unless that
+	// leaves no token live at ?3 (apptokens.KeepLive): it applies when the
+	// new expiry is still live, when the token was not live, or when
+	// another token is. One statement, so concurrent calls cannot both
+	// pass the check.
+	qAppTokenSetExpiresKeep = `UPDATE app_tokens SET expires = ?1 WHERE id = ?2 AND
+		(?1 > ?3 OR expires <= ?3 OR EXISTS (SELECT 1 FROM app_tokens WHERE expires > ?3 AND id <> ?2))`
+	// qAppTokenDeleteKeep deletes token ?1 unless that leaves no token live
+	// at ?2, in one statement as qAppTokenSetExpiresKeep.
+	qAppTokenDeleteKeep = `DELETE FROM app_tokens WHERE id = ?1 AND
+		(expires <= ?2 OR EXISTS (SELECT 1 FROM app_tokens WHERE expires > ?2 AND id <> ?1))`
 	// qAppTokenPurge deletes up to ?2 tokens that expired before ?1.
 	qAppTokenPurge = `DELETE FROM app_tokens WHERE id IN
 		(SELECT id FROM app_tokens WHERE expires < ?1 LIMIT ?2)`

@@ -228,7 +228,7 @@ func TestErrorsTranslated(t *testing.T) {
 	if _, err := db.AppTokens().FindByID(ctx, tn.ID, ids.New()); !errors.Is(err, apptokens.ErrNotFound) {
 		t.Errorf("missing token: got %v, want apptokens.ErrNotFound", err)
 	}
-	if err := db.AppTokens().Delete(ctx, tn.ID, ids.New()); !errors.Is(err, apptokens.ErrNotFound) {
+	if err := db.AppTokens().Delete(ctx, tn.ID, ids.New(), apptokens.Force); !errors.Is(err, apptokens.ErrNotFound) {
 		t.Errorf("delete missing token: got %v, want apptokens.ErrNotFound", err)
 	}
 	dup := *tn

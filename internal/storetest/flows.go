@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/latchkey/latchkey/admin/users"
+	"github.com/latchkey/latchkey/apptokens"
 	"github.com/latchkey/latchkey/internal/authn"
 	"github.com/latchkey/latchkey/internal/errs"
 	"github.com/latchkey/latchkey/internal/ids"
@@ -196,9 +197,53 @@ func testRaceSlug(t *testing.T, open Opener) {
 	if _, err := e.st.Users().FindByUsername(e.ctx, tn.ID, "boss"); err != nil {
 		t.Errorf("the winner has no owner: %v", err)
 	}
-	if live, err := e.st.AppTokens().LiveExcept(e.ctx, tn.ID, ids.ID{}, e.now()); err != nil || !live {
-		t.Errorf("the winner has no app token: %v, %v", live, err)
+	if live := liveAppTokens(t, e, tn.ID); live != 1 {
+		t.Errorf("the winner has %d live app tokens, want 1", live)
 	}
+}
+
+// testRaceLastAppToken removes ten live app tokens of one tenant at once,
+// half by deleting, half by expiring, each guarded by KeepLive: whatever
+// the order, at least one stays live.
+func testRaceLastAppToken(t *testing.T, open Opener) {
+	e := newEnv(t, open)
+	as := e.st.AppTokens()
+	tid := e.tenant.ID
+	now := e.now()
+	list, _, err := as.Find(e.ctx, tid, page.Page{Limit: 10})
+	must(t, "list", err)
+	for range 9 {
+		tok := &apptokens.Token{ID: ids.New(), Hash: ids.New().Hex(), Created: now, Expires: now.Add(time.Hour)}
+		must(t, "insert", as.Insert(e.ctx, tid, tok))
+		list = append(list, *tok)
+	}
+	keep := apptokens.KeepLive{At: now}
+	got := race(len(list), func(i int) error {
+		if i%2 == 0 {
+			return as.Delete(e.ctx, tid, list[i].ID, keep)
+		}
+		return as.SetExpires(e.ctx, tid, list[i].ID, now, keep)
+	})
+	if got[""]+got[errs.Conflict] != len(list) {
+		t.Fatalf("outcomes %v, want only successes and conflicts", got)
+	}
+	if live := liveAppTokens(t, e, tid); live < 1 || live != got[errs.Conflict] {
+		t.Errorf("%d live app tokens after %v, want as many as refused removals and at least 1", live, got)
+	}
+}
+
+// liveAppTokens counts the app tokens of tenant tid live at e.now().
+func liveAppTokens(t *testing.T, e *env, tid string) int {
+	t.Helper()
+	list, _, err := e.st.AppTokens().Find(e.ctx, tid, page.Page{Limit: 100})
+	must(t, "list app tokens", err)
+	n := 0
+	for _, tok := range list {
+		if tok.Expires.After(e.now()) {
+			n++
+		}
+	}
+	return n
 }
 
 // race runs f n times at once and counts the outcomes by error code ("" for

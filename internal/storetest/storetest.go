@@ -41,6 +41,7 @@ func Run(t *testing.T, open Opener) {
 	t.Run("RaceLockout", func(t *testing.T) { testRaceLockout(t, open) })
 	t.Run("RaceUsername", func(t *testing.T) { testRaceUsername(t, open) })
 	t.Run("RaceSlug", func(t *testing.T) { testRaceSlug(t, open) })
+	t.Run("RaceLastAppToken", func(t *testing.T) { testRaceLastAppToken(t, open) })
 	t.Run("Keys", func(t *testing.T) { testKeys(t, open) })
 }
 

@@ -59,26 +59,34 @@ func testAppTokens(t *testing.T, open Opener) {
 		t.Errorf("pages: got %v, want %v", all, want)
 	}
 
-	live, err := as.LiveExcept(e.ctx, tid, initial.ID, now)
-	must(t, "live except", err)
-	if !live {
-		t.Errorf("LiveExcept: got false with four other live tokens")
-	}
+	// KeepLive: while the initial token is live, the others may go.
+	keep := apptokens.KeepLive{At: now}
 	for _, tok := range made {
-		must(t, "expire", as.SetExpires(e.ctx, tid, tok.ID, now))
+		must(t, "expire with a live sibling", as.SetExpires(e.ctx, tid, tok.ID, now, keep))
 	}
-	if live, _ := as.LiveExcept(e.ctx, tid, initial.ID, now); live {
-		t.Errorf("LiveExcept: got true when every other token expired at now")
+	// Now the initial token is the last live one: neither expiring nor
+	// deleting it passes the guard, and it is left as it was.
+	wantErr(t, "expire the last live token", as.SetExpires(e.ctx, tid, initial.ID, now, keep), apptokens.ErrLastLive)
+	wantErr(t, "delete the last live token", as.Delete(e.ctx, tid, initial.ID, keep), apptokens.ErrLastLive)
+	got, err = as.FindByID(e.ctx, tid, initial.ID)
+	must(t, "find the last live token", err)
+	if !got.Expires.Equal(initial.Expires) {
+		t.Errorf("a refused change moved the expiry from %v to %v", initial.Expires, got.Expires)
 	}
-	if live, _ := as.LiveExcept(e.ctx, tid, made[0].ID, now); !live {
-		t.Errorf("LiveExcept: got false with the initial token live")
-	}
-	wantErr(t, "set expiry of a missing token", as.SetExpires(e.ctx, tid, ids.New(), now), apptokens.ErrNotFound)
-	must(t, "delete", as.Delete(e.ctx, tid, made[0].ID))
-	wantErr(t, "delete again", as.Delete(e.ctx, tid, made[0].ID), apptokens.ErrNotFound)
+	// Re-dating it into the future keeps it live; an expired token goes
+	// whatever the others are; a missing one is not found.
+	must(t, "re-date the last live token", as.SetExpires(e.ctx, tid, initial.ID, now.Add(time.Hour), keep))
+	must(t, "delete an expired token", as.Delete(e.ctx, tid, made[3].ID, keep))
+	wantErr(t, "guarded delete of a missing token", as.Delete(e.ctx, tid, ids.New(), keep), apptokens.ErrNotFound)
+	wantErr(t, "guarded expiry of a missing token", as.SetExpires(e.ctx, tid, ids.New(), now, keep), apptokens.ErrNotFound)
+	// Force refuses nothing.
+	must(t, "force the expiry of the last live token", as.SetExpires(e.ctx, tid, initial.ID, now, apptokens.Force))
+	wantErr(t, "set expiry of a missing token", as.SetExpires(e.ctx, tid, ids.New(), now, apptokens.Force), apptokens.ErrNotFound)
+	must(t, "delete", as.Delete(e.ctx, tid, made[0].ID, apptokens.Force))
+	wantErr(t, "delete again", as.Delete(e.ctx, tid, made[0].ID, apptokens.Force), apptokens.ErrNotFound)
 
 	// Purge: expired before the cutoff goes, the rest stays.
-	must(t, "re-date", as.SetExpires(e.ctx, tid, made[1].ID, now.Add(-2*time.Hour)))
+	must(t, "re-date", as.SetExpires(e.ctx, tid, made[1].ID, now.Add(-2*time.Hour), apptokens.Force))
 	n, err := as.PurgeExpired(e.ctx, tid, now.Add(-time.Hour))
 	must(t, "purge", err)
 	if n != 1 {
