@@ -51,6 +51,7 @@ func TestCanMatrix(t *testing.T) {
 		ExtendAnyToken:  {true, true, false, false},
 		ReadAudit:       {true, true, true, false},
 		ManageTenants:   {true, false, false, false},
+		ForceAppTokens:  {true, false, false, false},
 	}
 	if len(matrix) != len(minRole) {
 		t.Errorf("the test covers %d actions, the matrix has %d", len(matrix), len(minRole))
