@@ -139,9 +139,6 @@ var slugPattern = regexp.MustCompile(`^[a-z][a-z0-9-]{1,38}$`)
 // ValidSlug reports whether s is a well-formed tenant slug.
 func ValidSlug(s string) bool { return slugPattern.MatchString(s) }
 
-// DatabaseName returns the name of a tenant's database.
-func DatabaseName(id string) string { return "lk_" + id }
-
 // Expiry returns now plus seconds, the way every seconds_until_expire is
 // counted: -1 or less means now, which expires at once.
 func Expiry(now time.Time, seconds int64) time.Time {

@@ -137,7 +137,7 @@ func (db *DB) live() *mongo.Client {
 	return db.client
 }
 
-func (db *DB) tenant(id string) *mongo.Database { return db.live().Database(tenantDatabase(id)) }
+func (db *DB) tenant(id string) *mongo.Database { return db.live().Database(TenantDatabase(id)) }
 
 func (db *DB) controlDB() *mongo.Database { return db.live().Database(db.control.Name()) }
 
@@ -152,8 +152,8 @@ func writable(d event.TopologyDescription) bool {
 	return false
 }
 
-// tenantDatabase returns the name of a tenant's database.
-func tenantDatabase(id string) string { return "lk_" + id }
+// TenantDatabase returns the name of a tenant's database.
+func TenantDatabase(id string) string { return "lk_" + id }
 
 // The domain stores, each a view of db.
 type (

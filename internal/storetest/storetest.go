@@ -14,7 +14,6 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/latchkey/latchkey/admin"
-	"github.com/latchkey/latchkey/internal/authn"
 	"github.com/latchkey/latchkey/internal/clock"
 	"github.com/latchkey/latchkey/internal/errs"
 	"github.com/latchkey/latchkey/internal/ids"
@@ -125,9 +124,4 @@ func idsOf[T any](items []T, id func(*T) ids.ID) []string {
 		out[i] = id(&items[i]).Hex()
 	}
 	return out
-}
-
-// member is a principal acting as user in e's tenant.
-func (e *env) principal(user ids.ID, role authn.Role) *authn.Principal {
-	return &authn.Principal{TenantID: e.tenant.ID, UserID: user, Role: role}
 }

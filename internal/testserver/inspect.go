@@ -41,7 +41,7 @@ func (s *Server) Count(tb testing.TB, tenantID, table string) int64 {
 		}
 		return n
 	case *mongo.DB:
-		n, err := st.Client().Database("lk_"+tenantID).Collection(table).CountDocuments(ctx, bson.D{})
+		n, err := st.Client().Database(mongo.TenantDatabase(tenantID)).Collection(table).CountDocuments(ctx, bson.D{})
 		if err != nil {
 			tb.Fatalf("count %s: %v", table, err)
 		}
@@ -64,7 +64,7 @@ func (s *Server) DatabaseExists(tb testing.TB, tenantID string) bool {
 		if err != nil {
 			tb.Fatalf("list databases: %v", err)
 		}
-		return slices.Contains(names, "lk_"+tenantID)
+		return slices.Contains(names, mongo.TenantDatabase(tenantID))
 	default:
 		tb.Fatalf("DatabaseExists: unknown engine %T", s.Store)
 		return false
@@ -97,7 +97,7 @@ func (s *Server) Records(tb testing.TB, tenantID string) []string {
 			out = append(out, sqliteRows(tb, db, name)...)
 		}
 	case *mongo.DB:
-		db := st.Client().Database("lk_" + tenantID)
+		db := st.Client().Database(mongo.TenantDatabase(tenantID))
 		names, err := db.ListCollectionNames(ctx, bson.D{})
 		if err != nil {
 			tb.Fatalf("list collections: %v", err)

@@ -93,7 +93,7 @@ func DropAll(db *mongo.DB) {
 		}
 		if cur.All(ctx, &ts) == nil {
 			for _, t := range ts {
-				_ = db.Client().Database("lk_" + t.ID).Drop(ctx)
+				_ = db.Client().Database(mongo.TenantDatabase(t.ID)).Drop(ctx)
 			}
 		}
 	}
