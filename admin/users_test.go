@@ -49,7 +49,7 @@ func TestUsersCreateAndGet(t *testing.T) {
 		{name: "wrong type", req: create(owner, map[string]any{"username": []string{"carl"}, "password": "carl-password", "email": "c@example.test", "role": "member"}),
 			status: 400, errors: map[string]string{"username": "Must be a string."}},
 		{name: "an admin cannot create owners", req: create(adm, map[string]any{"username": "own2", "password": "own2-password", "email": "o@example.test", "role": "owner"}),
-			status: 403, errors: map[string]string{"role": "Only an owner may create owners."}},
+			status: 403, errors: map[string]string{"role": "Your role (admin) may not give a user the role owner, which is above it."}},
 		{name: "an admin creates admins", req: create(adm, map[string]any{"username": "adm2", "password": "adm2-password", "email": "a2@example.test", "role": "admin"}),
 			status: 201},
 		{name: "a member cannot create users", req: create(mem, map[string]any{"username": "m2", "password": "m2-password", "email": "m2@example.test", "role": "member"}),

@@ -100,8 +100,10 @@ func checkNew(st tenants.Settings, p *authn.Principal, in NewToken) (ids.ID, int
 
 // checkOBO decides whether p may issue an OBO token for user target: p needs
 // IssueOBO, target must exist in p's tenant, be active and have a role no
-// stronger than p's.
+// stronger than p's (authn's rank rules).
 func (s *Service) checkOBO(ctx context.Context, p *authn.Principal, target ids.ID) error {
+	// Before the lookup: a 404 would tell a caller without the right which
+	// ids exist.
 	if err := p.Check(authn.IssueOBO); err != nil {
 		return err
 	}
@@ -109,9 +111,8 @@ func (s *Service) checkOBO(ctx context.Context, p *authn.Principal, target ids.I
 	if err != nil {
 		return err
 	}
-	if !p.Role.AtLeast(acct.Role) {
-		return errs.E(errs.Forbidden, "user", "Your role ("+string(p.Role)+
-			") may not issue on-behalf-of tokens for a user whose role ("+string(acct.Role)+") is above it.")
+	if err := p.CheckIssueOBO(acct.Role); err != nil {
+		return err
 	}
 	if !acct.Active() {
 		return errUserDisabled

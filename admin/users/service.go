@@ -56,14 +56,17 @@ func (u New) Check(prefix string) error {
 }
 
 // Create adds a user to tenant. by is the caller (nil for bootstrap and
-// signup); an admin cannot create owners. Errors: Invalid, Forbidden,
+// signup), who may only give roles up to its own (authn's rank rules): an
+// admin cannot create owners. Errors: Invalid, Forbidden,
 // Conflict (username taken, field "username").
 func (s *Service) Create(ctx context.Context, tenantID string, in New, by *authn.Principal) (*User, error) {
 	if err := in.Check(""); err != nil {
 		return nil, err
 	}
-	if by != nil && in.Role == authn.Owner && by.Role != authn.Owner {
-		return nil, errs.E(errs.Forbidden, "role", "Only an owner may create owners.")
+	if by != nil {
+		if err := by.CheckAssign(in.Role); err != nil {
+			return nil, err
+		}
 	}
 	hash, err := s.hash(ctx, in.Password)
 	if err != nil {
@@ -114,8 +117,9 @@ type Patch struct {
 }
 
 // Update applies patch to user id. Users may change their own email and
-// password; changing others needs ManageUsers, and only owners change
-// owners or make them. Disabling a user or changing its password ends its
+// password but not their own role or status; changing others needs
+// authn's rank rules for both the user's current role and any new one, so
+// only owners change owners or make them. Disabling a user or changing its password ends its
 // tokens at once, except, for a user changing its own password, the token
 // it used; disabling also ends for good the OBO tokens it issued.
 // Errors: Invalid, Forbidden, NotFound, Conflict.
@@ -141,8 +145,8 @@ func (s *Service) Update(ctx context.Context, p *authn.Principal, id ids.ID, pat
 	}
 	if patch.Role != nil {
 		checkRole(bad, "role", *patch.Role)
-		if *patch.Role == authn.Owner && p.Role != authn.Owner {
-			return nil, errs.E(errs.Forbidden, "role", "Only an owner may make owners.")
+		if err := p.CheckAssign(*patch.Role); err != nil {
+			return nil, err
 		}
 		u.Role = *patch.Role
 	}
@@ -188,24 +192,20 @@ func (s *Service) endTokens(ctx context.Context, tenantID string, user ids.ID) e
 
 // checkChange decides whether p may change u; roleOrStatus says whether the
 // change touches u's role or status, which nobody may change on themselves.
+// Changing another user follows authn's rank rules.
 func (s *Service) checkChange(p *authn.Principal, u *User, roleOrStatus bool) error {
-	if u.ID == p.UserID {
-		if roleOrStatus {
-			return errs.E(errs.Conflict, "user", "You cannot change your own role or status.")
-		}
-		return nil
+	if u.ID != p.UserID {
+		return p.CheckManage(u.Role)
 	}
-	if err := p.Check(authn.ManageUsers); err != nil {
-		return err
-	}
-	if u.Role == authn.Owner && p.Role != authn.Owner {
-		return errs.E(errs.Forbidden, "user", "Only an owner may change or delete an owner.")
+	if roleOrStatus {
+		return errs.E(errs.Conflict, "user", "You cannot change your own role or status.")
 	}
 	return nil
 }
 
 // Delete removes user id and ends its tokens and the OBO tokens it issued.
-// Nobody deletes themselves. Errors: Forbidden, NotFound, Conflict.
+// Nobody deletes themselves; deleting others follows authn's rank rules.
+// Errors: Forbidden, NotFound, Conflict.
 func (s *Service) Delete(ctx context.Context, p *authn.Principal, id ids.ID) error {
 	u, err := s.Get(ctx, p.TenantID, id)
 	if err != nil {
@@ -214,7 +214,7 @@ func (s *Service) Delete(ctx context.Context, p *authn.Principal, id ids.ID) err
 	if u.ID == p.UserID {
 		return errs.E(errs.Conflict, "user", "You cannot delete yourself.")
 	}
-	if err := s.checkChange(p, u, true); err != nil {
+	if err := p.CheckManage(u.Role); err != nil {
 		return err
 	}
 	if err := s.Store.Delete(ctx, p.TenantID, u.ID); err != nil {

@@ -176,6 +176,9 @@ func TestRankRules(t *testing.T) {
 			} else if err != nil && !errs.Is(err, errs.Forbidden) {
 				t.Errorf("%s manages a %s: got %v, want Forbidden", actor, target, err)
 			}
+			if err := p.CheckAssign(target); (err == nil) != manage {
+				t.Errorf("%s gives a user the role %s: got %v, want allowed %v", actor, target, err, manage)
+			}
 			if err := p.CheckIssueOBO(target); (err == nil) != manage {
 				t.Errorf("%s issues OBO for a %s: got %v, want allowed %v", actor, target, err, manage)
 			}
@@ -193,10 +196,24 @@ func TestRankRules(t *testing.T) {
 	if admin.CheckManage(Admin) != nil || admin.CheckIssueOBO(Admin) != nil {
 		t.Error("an admin may not act on another admin")
 	}
+	if admin.CheckAssign(Owner) == nil {
+		t.Error("an admin may make an owner")
+	}
 	if admin.CheckIssueOBO(Owner) == nil {
 		t.Error("an admin may issue an OBO token for an owner")
 	}
-	if e, _ := errs.As(admin.CheckIssueOBO(Owner)); e == nil || e.Fields["user"] == "" {
-		t.Errorf("got %v, want the error on the field user", e)
+	// Each error names the field that is wrong: the user acted on, or the
+	// role given.
+	for name, tc := range map[string]struct {
+		err   error
+		field string
+	}{
+		"manage": {admin.CheckManage(Owner), "user"},
+		"assign": {admin.CheckAssign(Owner), "role"},
+		"obo":    {admin.CheckIssueOBO(Owner), "user"},
+	} {
+		if e, _ := errs.As(tc.err); e == nil || e.Fields[tc.field] == "" {
+			t.Errorf("%s: got %v, want the error on the field %s", name, tc.err, tc.field)
+		}
 	}
 }
