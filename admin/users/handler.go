@@ -7,7 +7,6 @@ import (
 
 	"github.com/latchkey/latchkey/internal/audit"
 	"github.com/latchkey/latchkey/internal/authn"
-	"github.com/latchkey/latchkey/internal/errs"
 	"github.com/latchkey/latchkey/internal/httpx"
 	"github.com/latchkey/latchkey/internal/page"
 	"github.com/latchkey/latchkey/internal/secret"
@@ -22,113 +21,112 @@ type Handler struct {
 // Register mounts the user routes on rg, which must authenticate users.
 func (h *Handler) Register(rg gin.IRouter) {
 	g := rg.Group("/users")
-	g.GET("", authn.Require(authn.ViewUsers), h.list)
-	g.POST("", authn.Require(authn.ManageUsers), h.create)
-	g.GET("/me", h.me)
-	g.GET("/:id", h.get)
-	g.PATCH("/:id", h.update)
-	g.DELETE("/:id", authn.Require(authn.ManageUsers), h.delete)
+	g.GET("", authn.Require(authn.ViewUsers), httpx.Handle(h.list))
+	g.POST("", authn.Require(authn.ManageUsers), httpx.Handle(h.create))
+	g.GET("/me", httpx.Handle(h.me))
+	g.GET("/:id", httpx.Handle(h.get))
+	g.PATCH("/:id", httpx.Handle(h.update))
+	g.DELETE("/:id", authn.Require(authn.ManageUsers), httpx.Handle(h.delete))
 }
 
-func (h *Handler) list(c *gin.Context) {
-	pg, perr := httpx.PageOf(c)
-	f := Filter{Role: c.Query("role"), Status: c.Query("status"), Q: c.Query("q")}
-	bad := map[string]string{}
-	if f.Role != "" {
-		checkRole(bad, "role", authn.Role(f.Role))
+// listQuery is the query of GET /users: the filters ?role=, ?status= and
+// ?q= (the start of a username or an email address, so never longer than
+// an email address), and the page.
+type listQuery struct {
+	httpx.PageQuery
+	Role   authn.Role `json:"role" validate:"omitempty,oneof=owner admin support member"`
+	Status string     `json:"status" validate:"omitempty,oneof=active disabled"`
+	Q      string     `json:"q" validate:"max=254"`
+}
+
+func (h *Handler) list(c *gin.Context) error {
+	var q listQuery
+	if err := httpx.BindQuery(c, &q); err != nil {
+		return err
 	}
-	if f.Status != "" && f.Status != Active && f.Status != Disabled {
-		bad["status"] = "Must be one of: active, disabled."
-	}
-	if err := errs.Join(perr, errs.Fields(bad)); err != nil {
-		httpx.Fail(c, err)
-		return
-	}
-	list, next, err := h.Users.List(c.Request.Context(), authn.From(c).TenantID, f, pg)
+	f := Filter{Role: string(q.Role), Status: q.Status, Q: q.Q}
+	list, next, err := h.Users.List(c.Request.Context(), authn.From(c).TenantID, f, q.Page())
 	if err != nil {
-		httpx.Fail(c, err)
-		return
+		return err
 	}
 	c.JSON(http.StatusOK, page.NewList(list, next))
+	return nil
 }
 
-func (h *Handler) create(c *gin.Context) {
+func (h *Handler) create(c *gin.Context) error {
 	var req New
 	if err := httpx.BindJSON(c, &req); err != nil {
-		httpx.Fail(c, err)
-		return
+		return err
 	}
 	p := authn.From(c)
 	u, err := h.Users.Create(c.Request.Context(), p.TenantID, req, p)
 	if err != nil {
-		httpx.Fail(c, err)
-		return
+		return err
 	}
 	h.audit(c, "user.create", u.ID.Hex())
 	c.JSON(http.StatusCreated, u)
+	return nil
 }
 
-func (h *Handler) me(c *gin.Context) {
+func (h *Handler) me(c *gin.Context) error {
 	p := authn.From(c)
 	u, err := h.Users.Get(c.Request.Context(), p.TenantID, p.UserID)
 	if err != nil {
-		httpx.Fail(c, err)
-		return
+		return err
 	}
 	c.JSON(http.StatusOK, u)
+	return nil
 }
 
-func (h *Handler) get(c *gin.Context) {
+func (h *Handler) get(c *gin.Context) error {
 	p := authn.From(c)
 	id, err := secret.ParseID(c.Param("id"), "id")
 	if err != nil {
-		httpx.Fail(c, err)
-		return
+		return err
 	}
-	if id != p.UserID && !p.Can(authn.ViewUsers) {
-		httpx.Fail(c, p.Check(authn.ViewUsers))
-		return
+	if id != p.UserID {
+		// Before the lookup: a 404 would tell which ids exist.
+		if err := p.Check(authn.ViewUsers); err != nil {
+			return err
+		}
 	}
 	u, err := h.Users.Get(c.Request.Context(), p.TenantID, id)
 	if err != nil {
-		httpx.Fail(c, err)
-		return
+		return err
 	}
 	c.JSON(http.StatusOK, u)
+	return nil
 }
 
-func (h *Handler) update(c *gin.Context) {
+func (h *Handler) update(c *gin.Context) error {
 	id, err := secret.ParseID(c.Param("id"), "id")
 	if err != nil {
-		httpx.Fail(c, err)
-		return
+		return err
 	}
 	var req Patch
 	if err := httpx.BindJSON(c, &req); err != nil {
-		httpx.Fail(c, err)
-		return
+		return err
 	}
 	u, err := h.Users.Update(c.Request.Context(), authn.From(c), id, req)
 	if err != nil {
-		httpx.Fail(c, err)
-		return
+		return err
 	}
 	h.audit(c, "user.update", u.ID.Hex())
 	c.JSON(http.StatusOK, u)
+	return nil
 }
 
-func (h *Handler) delete(c *gin.Context) {
+func (h *Handler) delete(c *gin.Context) error {
 	id, err := secret.ParseID(c.Param("id"), "id")
 	if err != nil {
-		httpx.Fail(c, err)
-		return
+		return err
 	}
 	if err := h.Users.Delete(c.Request.Context(), authn.From(c), id); err != nil {
-		httpx.Fail(c, err)
-		return
+		return err
 	}
 	h.audit(c, "user.delete", id.Hex())
 	c.Status(http.StatusNoContent)
+	return nil
 }
 
 func (h *Handler) audit(c *gin.Context, action, target string) {

@@ -201,7 +201,9 @@ func TestNoRouteAndNoMethod(t *testing.T) {
 	}
 }
 
-func TestPageOf(t *testing.T) {
+// TestPageQuery: ?limit= and ?cursor= as every list binds them (a list's
+// query type embeds PageQuery).
+func TestPageQuery(t *testing.T) {
 	cases := []struct {
 		query  string
 		limit  int
@@ -219,7 +221,9 @@ func TestPageOf(t *testing.T) {
 	for _, tc := range cases {
 		c, _ := gin.CreateTestContext(httptest.NewRecorder())
 		c.Request = httptest.NewRequest("GET", "/?"+tc.query, nil)
-		p, err := httpx.PageOf(c)
+		var q httpx.PageQuery
+		err := httpx.BindQuery(c, &q)
+		p := q.Page()
 		if tc.bad {
 			if e, ok := errs.As(err); !ok || e.Code != errs.Invalid || e.Fields["limit"] == "" {
 				t.Errorf("%q: got %v, want invalid limit", tc.query, err)
