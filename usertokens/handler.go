@@ -1,6 +1,7 @@
 package usertokens
 
 import (
+	"errors"
 	"net/http"
 	"strings"
 	"time"
@@ -114,31 +115,38 @@ func (h *Handler) login(c *gin.Context) error {
 	}
 	s, err := h.Service.Login(c.Request.Context(), t, LoginInput{Username: req.Username, Password: req.Password,
 		Seconds: req.Seconds, Long: req.Long, AppToken: p.AppTokenID})
-	tenantID := p.TenantID
 	if err != nil {
-		if code := errs.CodeOf(err); code == errs.Unauthorized || code == errs.Locked {
-			rec := audit.Event(c, "login", "", audit.Failure)
-			if code == errs.Locked {
-				rec.Outcome = audit.Denied
-			}
-			// Only a username that exists is recorded: an unknown one may be a
-			// password typed into the wrong field.
-			if acct := h.Service.Known(c.Request.Context(), p.TenantID, req.Username); acct != nil {
-				id := acct.ID
-				rec.User, rec.Username, rec.Target = &id, acct.Username, id.Hex()
-			} else {
-				rec.Detail = "unknown username"
-			}
-			h.Audit.Write(c.Request.Context(), tenantID, rec)
+		var failed *LoginError
+		if errors.As(err, &failed) {
+			h.auditFailedLogin(c, failed)
 		}
 		return err
 	}
 	rec := audit.Event(c, "login", s.Token.ID.Hex(), audit.Success)
 	id := s.User.ID
 	rec.User, rec.Username = &id, s.User.Username
-	h.Audit.Write(c.Request.Context(), tenantID, rec)
+	h.Audit.Write(c.Request.Context(), p.TenantID, rec)
 	c.JSON(http.StatusOK, ResponseOf(s))
 	return nil
+}
+
+// auditFailedLogin records a login refused for its credentials or a lock.
+// Only a username that exists is recorded, with its user: an unknown one
+// may be a password typed into the wrong field. Login looked the username
+// up already, so recording costs no second lookup, and unknown usernames
+// take no longer than wrong passwords.
+func (h *Handler) auditFailedLogin(c *gin.Context, failed *LoginError) {
+	rec := audit.Event(c, "login", "", audit.Failure)
+	if errs.Is(failed, errs.Locked) {
+		rec.Outcome = audit.Denied
+	}
+	if acct := failed.User; acct != nil {
+		id := acct.ID
+		rec.User, rec.Username, rec.Target = &id, acct.Username, id.Hex()
+	} else {
+		rec.Detail = "unknown username"
+	}
+	h.Audit.Write(c.Request.Context(), authn.From(c).TenantID, rec)
 }
 
 func (h *Handler) current(c *gin.Context) error {

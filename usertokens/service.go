@@ -60,9 +60,24 @@ type LoginInput struct {
 	AppToken ids.ID
 }
 
+// LoginError is the error of a login refused for its credentials
+// (Unauthorized) or for a lock on its username (Locked). It carries the
+// user the username names, nil when there is none, so that the failure is
+// recorded without looking the username up again; clients hear Err alone.
+type LoginError struct {
+	User *users.User
+	Err  error
+}
+
+func (e *LoginError) Error() string { return e.Err.Error() }
+
+// Unwrap returns Err, so errs reads its code.
+func (e *LoginError) Unwrap() error { return e.Err }
+
 // Login checks a username and password and issues a login token with a
 // refresh token. Unknown users and wrong passwords get the same error after
-// the same work. Errors: Invalid, Unauthorized, Locked.
+// the same work: one username lookup and one password check. Errors:
+// Invalid, Unauthorized and Locked (as a *LoginError), Unavailable.
 func (s *Service) Login(ctx context.Context, t *tenants.Tenant, in LoginInput) (*Session, error) {
 	ttl, err := loginTTL(t.Settings, in.Seconds, in.Long)
 	if err != nil {
@@ -77,11 +92,14 @@ func (s *Service) Login(ctx context.Context, t *tenants.Tenant, in LoginInput) (
 		hash = acct.PasswordHash
 	}
 	ok, err := s.checkPassword(ctx, t, in.Username, hash, in.Password, acct != nil && acct.Active())
+	if errs.Is(err, errs.Locked) {
+		return nil, &LoginError{User: acct, Err: err}
+	}
 	if err != nil {
 		return nil, err
 	}
 	if !ok || acct == nil || !acct.Active() {
-		return nil, errCredentials
+		return nil, &LoginError{User: acct, Err: errCredentials}
 	}
 	return s.issue(ctx, t, acct, in.AppToken, ttl, nil)
 }
@@ -168,17 +186,6 @@ func (s *Service) ExtendCurrent(ctx context.Context, p *authn.Principal, seconds
 	}
 	s.Invalidate(p.TenantID)
 	return tok, nil
-}
-
-// Known returns the user of username, or nil when there is none (or the
-// store cannot say), for recording a failed login without recording what
-// may be a mistyped password.
-func (s *Service) Known(ctx context.Context, tenantID, username string) *users.User {
-	acct, err := s.Users.FindByUsername(ctx, tenantID, username)
-	if err != nil {
-		return nil
-	}
-	return acct
 }
 
 // Logout expires the principal's token and its refresh token now.
