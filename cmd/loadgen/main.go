@@ -27,6 +27,20 @@
 // passwords, list and audit pages, and write rates on one tenant and across
 // ten. scripts/store-bench.sh runs the whole set.
 //
+//	loadgen flood -url URL -fixture FILE -pid PID [-parts logins,forged,soak] …
+//
+// floods that serve: parallel logins with unknown usernames and wrong
+// passwords (the serve's peak memory, its statuses, a verified client's
+// p99 meanwhile), forged user tokens with a valid CRC-32 (the store reads
+// they cause, a verified client's p50 against idle) and a mixed soak
+// (every answer by status). scripts/flood.sh runs them with
+// `loadgen measure -parts login` between. The verified client runs as
+//
+//	loadgen verifier -url URL -app-token lka_… -duration D
+//
+// in a process of its own (flood starts it), with the user token in
+// $LOADGEN_VERIFIED_TOKEN, and writes its latencies as JSON.
+//
 //	loadgen scale [-tenants 1000] [-tokens 1000] [-samples 300] [-data-dir DIR]
 //
 // fills a throwaway SQLite store and measures, in process, verification
@@ -70,7 +84,8 @@ type config struct {
 
 func main() {
 	subcommands := map[string]func([]string, io.Writer) error{
-		"scale": runScale, "populate": runPopulate, "measure": runMeasure,
+		"scale": runScale, "populate": runPopulate, "measure": runMeasure, "flood": runFlood,
+		"verifier": runVerifier,
 	}
 	if len(os.Args) > 1 && subcommands[os.Args[1]] != nil {
 		if err := subcommands[os.Args[1]](os.Args[2:], os.Stdout); err != nil {
@@ -299,6 +314,10 @@ type result struct {
 	non2xx    int
 	errors    int
 	firstErr  string
+	// codes counts the answers by status code; noRetryAfter the 503
+	// answers without a Retry-After header.
+	codes        map[int]int
+	noRetryAfter int
 }
 
 func (r *result) rate() float64 {
@@ -328,8 +347,9 @@ func load(client *http.Client, t target, n int, d time.Duration, res *result) {
 	for range n {
 		wg.Go(func() {
 			lat := make([]time.Duration, 0, 4096)
-			var non2xx, errs int
+			var non2xx, errs, noRetry int
 			var firstErr string
+			codes := map[int]int{}
 			req := t.req()
 			for time.Now().Before(deadline) {
 				if !t.once {
@@ -342,6 +362,12 @@ func load(client *http.Client, t target, n int, d time.Duration, res *result) {
 					resp.Body.Close()
 				}
 				lat = append(lat, time.Since(t0))
+				if err == nil {
+					codes[resp.StatusCode]++
+					if resp.StatusCode == http.StatusServiceUnavailable && resp.Header.Get("Retry-After") == "" {
+						noRetry++
+					}
+				}
 				switch {
 				case err != nil:
 					errs++
@@ -359,6 +385,13 @@ func load(client *http.Client, t target, n int, d time.Duration, res *result) {
 			res.latencies = append(res.latencies, lat...)
 			res.non2xx += non2xx
 			res.errors += errs
+			res.noRetryAfter += noRetry
+			if res.codes == nil {
+				res.codes = map[int]int{}
+			}
+			for c, n := range codes {
+				res.codes[c] += n
+			}
 			if res.firstErr == "" {
 				res.firstErr = firstErr
 			}

@@ -11,8 +11,10 @@ import (
 	"strings"
 )
 
-// scrape reads the serve's /metrics and returns its unlabelled samples by
-// name: the cache counters, and the process's CPU seconds, open file
+// scrape reads the serve's /metrics and returns its samples by series
+// (the name, and its labels as the serve wrote them, e.g.
+// `latchkey_store_operation_duration_seconds_count{engine="sqlite",operation="usertokens.FindByID"}`):
+// the cache and store counters, and the process's CPU seconds, open file
 // descriptors and resident memory, which make figures that do not depend
 // on how much of a shared machine the run got.
 func scrape(client *http.Client, base *url.URL) (map[string]float64, error) {
@@ -30,10 +32,12 @@ func scrape(client *http.Client, base *url.URL) (map[string]float64, error) {
 	out := map[string]float64{}
 	sc := bufio.NewScanner(bytes.NewReader(body))
 	for sc.Scan() {
-		name, v, ok := strings.Cut(sc.Text(), " ")
-		if !ok || strings.HasPrefix(name, "#") || strings.Contains(name, "{") {
+		line := sc.Text()
+		i := strings.LastIndexByte(line, ' ') // a label value may hold spaces, a sample's value none
+		if i < 0 || strings.HasPrefix(line, "#") {
 			continue
 		}
+		name, v := line[:i], line[i+1:]
 		if f, err := strconv.ParseFloat(v, 64); err == nil {
 			out[name] = f
 		}
