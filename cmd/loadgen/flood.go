@@ -481,12 +481,12 @@ func (f *flooder) forged() error {
 	}
 	vs := func(a, b phase) (float64, string) {
 		x, y := a.verified.percentile(.5), b.verified.percentile(.5)
-		return ratioOf(x, y), fmt.Sprintf("%.2f× (%s vs %s; p99 %s vs %s)", ratioOf(x, y), ms(x), ms(y),
+		return ratioOf(x, y), fmt.Sprintf("**%.2f×** (%s vs %s; p99 %s vs %s)", ratioOf(x, y), ms(x), ms(y),
 			ms(a.verified.percentile(.99)), ms(b.verified.percentile(.99)))
 	}
 	r, text := vs(during, idle)
 	f.sum.add(fmt.Sprintf("verified p50 of one client during %d forgers / idle", f.forgers),
-		fmt.Sprintf("**%s**; non-2xx %d; %s", text, bad, during.served(time.Millisecond)), fmt.Sprintf("≤ %.0f×", f.p50Factor),
+		fmt.Sprintf("%s; non-2xx %d; %s", text, bad, during.served(time.Millisecond)), fmt.Sprintf("≤ %.0f×", f.p50Factor),
 		r <= f.p50Factor && bad == 0)
 	_, text = vs(control, idle)
 	f.sum.add(fmt.Sprintf("control: the same during %d clients of GET /healthz / idle", f.forgers),

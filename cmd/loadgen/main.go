@@ -83,15 +83,7 @@ type config struct {
 }
 
 func main() {
-	subcommands := map[string]func([]string, io.Writer) error{
-		"scale": runScale, "populate": runPopulate, "measure": runMeasure, "flood": runFlood,
-		"verifier": runVerifier,
-	}
-	if len(os.Args) > 1 && subcommands[os.Args[1]] != nil {
-		if err := subcommands[os.Args[1]](os.Args[2:], os.Stdout); err != nil {
-			fmt.Fprintf(os.Stderr, "loadgen %s: %v\n", os.Args[1], err)
-			os.Exit(1)
-		}
+	if subcommand(os.Args[1:]) {
 		return
 	}
 	cfg, err := parseFlags(os.Args[1:])
@@ -103,6 +95,29 @@ func main() {
 		fmt.Fprintln(os.Stderr, "loadgen:", err)
 		os.Exit(1)
 	}
+}
+
+// subcommand runs the subcommand args names, if it names one, and reports
+// whether it did; a failing one exits the process.
+func subcommand(args []string) bool {
+	run := map[string]func([]string, io.Writer) error{
+		"scale": runScale, "populate": runPopulate, "measure": runMeasure, "flood": runFlood, "verifier": runVerifier,
+	}[firstOf(args)]
+	if run == nil {
+		return false
+	}
+	if err := run(args[1:], os.Stdout); err != nil {
+		fmt.Fprintf(os.Stderr, "loadgen %s: %v\n", args[0], err)
+		os.Exit(1)
+	}
+	return true
+}
+
+func firstOf(args []string) string {
+	if len(args) == 0 {
+		return ""
+	}
+	return args[0]
 }
 
 func parseFlags(args []string) (config, error) {

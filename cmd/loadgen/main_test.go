@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"math"
+	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -14,7 +16,14 @@ import (
 	"github.com/latchkey/latchkey/internal/testserver"
 )
 
-func TestMain(m *testing.M) { testserver.Main(m) }
+// TestMain runs the tests, or, when `loadgen flood` starts this binary as
+// its verified client (`loadgen verifier`), that.
+func TestMain(m *testing.M) {
+	if subcommand(os.Args[1:]) {
+		return
+	}
+	testserver.Main(m)
+}
 
 func TestRefusesNonLoopback(t *testing.T) {
 	for _, u := range []string{"http://10.0.0.1:8080", "http://example.com", "https://127.0.0.1:8080", "http://0.0.0.0:8080"} {
@@ -89,8 +98,10 @@ func TestMannWhitneyZ(t *testing.T) {
 // TestPopulateAndMeasure fills a data directory with `loadgen populate`
 // (small numbers), serves it and runs every `loadgen measure` part against
 // it: the populated tokens verify, the users log in with the fixture's
-// password, the list pages answer, and the report has every row. No
-// timing is asserted.
+// password, the list pages answer, and the report has every row. Then
+// every `loadgen flood` part, briefly: its report has every row, the
+// forged tokens are all refused without a store read, and no answer is a
+// 500. No timing is asserted.
 func TestPopulateAndMeasure(t *testing.T) {
 	dir := t.TempDir()
 	fixtureFile := filepath.Join(dir, "fixture.json")
@@ -181,6 +192,40 @@ func TestPopulateAndMeasure(t *testing.T) {
 			if !strings.Contains(line, "non-2xx 0)") || strings.Contains(line, "**0**/s") {
 				t.Errorf("write run failed: %s", line)
 			}
+		}
+	}
+
+	// Every flood, briefly, against the same serve (this process's memory
+	// stands for the serve's).
+	out.Reset()
+	err = runFlood([]string{"-url", s.URL, "-fixture", fixtureFile, "-pid", strconv.Itoa(os.Getpid()),
+		"-login-workers", "8", "-login-flood", "300ms", "-forgers", "3", "-forged-flood", "200ms",
+		"-soak", "500ms", "-soak-workers", "3"}, &out)
+	if err != nil {
+		t.Fatalf("flood: %v\n%s", err, out.String())
+	}
+	report = out.String()
+	for _, want := range []string{
+		": peak resident memory of the serve | **",
+		": answers 500 | **0** of ",
+		": 503 answers without Retry-After | 0 | 0 | met |",
+		"| verified GET /api/v1/token/ of one client during that flood: p99 | ",
+		"| control: the same during 8 clients of GET /healthz | ",
+		"| 3 clients of forged user tokens, 200ms alone: user-token store reads | **0** for ",
+		"| forged user tokens answered 401 | ",
+		"| verified p50 of one client during 3 forgers / idle | ",
+		"| 500ms mixed soak after the floods, 3 clients: answers 500 | **0** of ",
+	} {
+		if !strings.Contains(report, want) {
+			t.Errorf("flood report lacks %q:\n%s", want, report)
+		}
+	}
+	for line := range strings.SplitSeq(report, "\n") {
+		// The verified client and the forged tokens' answers: no
+		// failures, whatever the times.
+		if strings.HasPrefix(line, "| forged user tokens answered 401") && !strings.HasSuffix(line, "| met |") ||
+			strings.HasPrefix(line, "| verified") && !strings.Contains(line, "non-2xx 0") {
+			t.Errorf("flood: %s", line)
 		}
 	}
 }
