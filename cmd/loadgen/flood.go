@@ -14,11 +14,13 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/latchkey/latchkey/internal/ids"
@@ -237,6 +239,8 @@ func (f *flooder) healthz() *target {
 type phase struct {
 	verified, flood *result
 	before, after   map[string]float64
+	// generatorCPU is the CPU time loadgen (and its verified client) used.
+	generatorCPU time.Duration
 }
 
 // run runs, for d, the verified client (unless verify is nil) beside
@@ -247,6 +251,7 @@ func (f *flooder) run(verify *verified, flood *target, workers int, client *http
 	if p.before, err = scrape(f.client, f.base); err != nil {
 		return p, err
 	}
+	cpu0 := generatorCPU()
 	var wg sync.WaitGroup
 	if flood != nil {
 		wg.Go(func() { load(client, *flood, workers, d, p.flood) })
@@ -258,8 +263,30 @@ func (f *flooder) run(verify *verified, flood *target, workers int, client *http
 	if err != nil {
 		return p, err
 	}
+	p.generatorCPU = generatorCPU() - cpu0
 	p.after, err = scrape(f.client, f.base)
 	return p, err
+}
+
+// generatorCPU returns the CPU time this process and its finished children
+// (the verified clients) have used.
+func generatorCPU() time.Duration {
+	var total time.Duration
+	for _, who := range []int{syscall.RUSAGE_SELF, syscall.RUSAGE_CHILDREN} {
+		var ru syscall.Rusage
+		if syscall.Getrusage(who, &ru) == nil {
+			total += time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+		}
+	}
+	return total
+}
+
+// cpuShare says how the CPU time of p went: the serve's and the load
+// generator's, in cores over d.
+func (p phase) cpuShare(d time.Duration) string {
+	serve := p.after[metricCPU] - p.before[metricCPU]
+	return fmt.Sprintf("serve %.2f cores, load generator %.2f cores of %d", serve/d.Seconds(),
+		p.generatorCPU.Seconds()/d.Seconds(), runtime.NumCPU())
 }
 
 // served says how long the serve itself took over the verified client's
@@ -389,8 +416,8 @@ func (f *flooder) logins() error {
 	p.verified.print(f.out, "verified")
 	control.flood.print(f.out, "GET /healthz")
 	control.verified.print(f.out, "verified")
-	fmt.Fprintf(f.out, "login answers: %s; 503 without Retry-After: %d; serve CPU %.1f s\n", statusCounts(p.flood.codes), p.flood.noRetryAfter,
-		p.after[metricCPU]-p.before[metricCPU])
+	fmt.Fprintf(f.out, "login answers: %s; 503 without Retry-After: %d\n", statusCounts(p.flood.codes), p.flood.noRetryAfter)
+	fmt.Fprintf(f.out, "CPU during the logins: %s; during GET /healthz: %s\n", p.cpuShare(f.loginFlood), control.cpuShare(f.loginFlood))
 	fmt.Fprintf(f.out, "verified requests during the logins %s; during GET /healthz %s\n", p.served(f.p99Goal), control.served(f.p99Goal))
 	fmt.Fprintf(f.out, "serve memory: %s resident before, %s sampled peak, %s high-water mark (VmHWM) after\n",
 		mib(before.rss), mib(peakRSS.Load()), mib(after.hwm))
@@ -404,11 +431,11 @@ func (f *flooder) logins() error {
 	f.sum.add(what+": 503 answers without Retry-After", fmt.Sprint(p.flood.noRetryAfter), "0", p.flood.noRetryAfter == 0)
 	v, c := p.verified, control.verified
 	p99 := v.percentile(.99)
-	f.sum.add("verified GET /api/v1/token/ of one client during that flood: p99", fmt.Sprintf("**%s** (p50 %s, %d requests, non-2xx %d; %s)",
-		ms(p99), ms(v.percentile(.5)), len(v.latencies), v.non2xx+v.errors, p.served(f.p99Goal)), "≤ "+ms(f.p99Goal),
+	f.sum.add("verified GET /api/v1/token/ of one client during that flood: p99", fmt.Sprintf("**%s** (p50 %s, %d requests, non-2xx %d; %s; CPU: %s)",
+		ms(p99), ms(v.percentile(.5)), len(v.latencies), v.non2xx+v.errors, p.served(f.p99Goal), p.cpuShare(f.loginFlood)), "≤ "+ms(f.p99Goal),
 		p99 <= f.p99Goal && v.non2xx+v.errors == 0)
-	f.sum.add(fmt.Sprintf("control: the same during %d clients of GET /healthz", f.loginWorkers), fmt.Sprintf("p99 %s (p50 %s, %d requests; %s)",
-		ms(c.percentile(.99)), ms(c.percentile(.5)), len(c.latencies), control.served(f.p99Goal)), "", true)
+	f.sum.add(fmt.Sprintf("control: the same during %d clients of GET /healthz", f.loginWorkers), fmt.Sprintf("p99 %s (p50 %s, %d requests; %s; CPU: %s)",
+		ms(c.percentile(.99)), ms(c.percentile(.5)), len(c.latencies), control.served(f.p99Goal), control.cpuShare(f.loginFlood)), "", true)
 	return nil
 }
 
@@ -463,9 +490,11 @@ func (f *flooder) forged() error {
 	fmt.Fprintf(f.out, "forged answers: %s; serve CPU per forged request (phase 2) %s\n", statusCounts(forgedCodes), us(cpu))
 	fmt.Fprintf(f.out, "store operations in phase 2: %s\n", opCounts(ops))
 	for i, p := range ps {
+		served := ""
 		if i != 1 {
-			fmt.Fprintf(f.out, "phase %d: verified requests %s\n", i+1, p.served(time.Millisecond))
+			served = "; verified requests " + p.served(time.Millisecond)
 		}
+		fmt.Fprintf(f.out, "phase %d: CPU %s%s\n", i+1, p.cpuShare(f.forgedFlood), served)
 	}
 
 	reads := ops["usertokens.FindByID"]
@@ -486,11 +515,11 @@ func (f *flooder) forged() error {
 	}
 	r, text := vs(during, idle)
 	f.sum.add(fmt.Sprintf("verified p50 of one client during %d forgers / idle", f.forgers),
-		fmt.Sprintf("%s; non-2xx %d; %s", text, bad, during.served(time.Millisecond)), fmt.Sprintf("≤ %.0f×", f.p50Factor),
+		fmt.Sprintf("%s; non-2xx %d; %s; CPU: %s", text, bad, during.served(time.Millisecond), during.cpuShare(f.forgedFlood)), fmt.Sprintf("≤ %.0f×", f.p50Factor),
 		r <= f.p50Factor && bad == 0)
 	_, text = vs(control, idle)
 	f.sum.add(fmt.Sprintf("control: the same during %d clients of GET /healthz / idle", f.forgers),
-		fmt.Sprintf("%s; %s", text, control.served(time.Millisecond)), "", true)
+		fmt.Sprintf("%s; %s; CPU: %s", text, control.served(time.Millisecond), control.cpuShare(f.forgedFlood)), "", true)
 	return nil
 }
 
