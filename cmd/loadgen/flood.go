@@ -310,6 +310,32 @@ func (p phase) served(limit time.Duration) string {
 	return fmt.Sprintf("in the serve: p50 ≤ %s, p99 ≤ %s, %.1f %% within %s", bound(b, .5), bound(b, .99), 100*within/total, ms(limit))
 }
 
+// storeCalls says how many store calls of each operation the serve made
+// in p and, for the busiest ones, the bucket bounds of their p50 and p99
+// (latchkey_store_operation_duration_seconds: the time of a call, waiting
+// for a connection included).
+func (p phase) storeCalls() string {
+	ops := storeOps(p.before, p.after)
+	parts := make([]string, 0, len(ops))
+	for op, n := range ops {
+		if n < 100 {
+			continue
+		}
+		var prefix string
+		for series := range p.after {
+			if i := strings.Index(series, `,operation="`+op+`",le="`); i > 0 && strings.HasPrefix(series, "latchkey_store_operation_duration_seconds_bucket{") {
+				prefix = series[:i+len(`,operation="`+op+`",le="`)]
+				break
+			}
+		}
+		if b := buckets(p.before, p.after, prefix); prefix != "" && len(b) > 0 {
+			parts = append(parts, fmt.Sprintf("%s %.0f (p50 ≤ %s, p99 ≤ %s)", op, n, bound(b, .5), bound(b, .99)))
+		}
+	}
+	slices.Sort(parts)
+	return fmt.Sprintf("%s; all: %s", strings.Join(parts, ", "), opCounts(ops))
+}
+
 // bucket is a histogram bucket: n observations at most le.
 type bucket struct{ le, n float64 }
 
@@ -418,6 +444,7 @@ func (f *flooder) logins() error {
 	control.verified.print(f.out, "verified")
 	fmt.Fprintf(f.out, "login answers: %s; 503 without Retry-After: %d\n", statusCounts(p.flood.codes), p.flood.noRetryAfter)
 	fmt.Fprintf(f.out, "CPU during the logins: %s; during GET /healthz: %s\n", p.cpuShare(f.loginFlood), control.cpuShare(f.loginFlood))
+	fmt.Fprintf(f.out, "store calls during the logins: %s\n", p.storeCalls())
 	fmt.Fprintf(f.out, "verified requests during the logins %s; during GET /healthz %s\n", p.served(f.p99Goal), control.served(f.p99Goal))
 	fmt.Fprintf(f.out, "serve memory: %s resident before, %s sampled peak, %s high-water mark (VmHWM) after\n",
 		mib(before.rss), mib(peakRSS.Load()), mib(after.hwm))
