@@ -9,6 +9,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"math/rand/v2"
 	"net/http"
@@ -61,7 +62,7 @@ func parseFlood(args []string) (floodConfig, error) {
 	fs.IntVar(&c.loginWorkers, "login-workers", 500, "parallel logins in the login flood")
 	fs.DurationVar(&c.loginFlood, "login-flood", 20*time.Second, "length of the login flood")
 	fs.IntVar(&c.forgers, "forgers", 50, "clients sending forged user tokens")
-	fs.DurationVar(&c.forgedFlood, "forged-flood", 10*time.Second, "length of each of the three phases of the forged flood")
+	fs.DurationVar(&c.forgedFlood, "forged-flood", 10*time.Second, "length of each of the four phases of the forged flood")
 	fs.IntVar(&c.soakWorkers, "soak-workers", 16, "clients of the mixed soak")
 	fs.DurationVar(&c.soak, "soak", 60*time.Second, "length of the mixed soak")
 	rssMiB := fs.Int64("rss-goal", 300, "peak resident memory (MiB) of the serve in the login flood that meets the goal")
@@ -158,9 +159,12 @@ func (f *flooder) verifier() (*verified, error) {
 // verified is the legitimate client's credentials.
 type verified struct{ appToken, token string }
 
-// verifiedEnv passes the legitimate client's user token to `loadgen
-// verifier` (not on its command line, which other users may read).
-const verifiedEnv = "LOADGEN_VERIFIED_TOKEN"
+// The environment passes the legitimate client's App-Token and user token
+// to `loadgen verifier` (not its command line, which other users may read).
+const (
+	verifiedAppEnv   = "LOADGEN_VERIFIED_APP_TOKEN"
+	verifiedTokenEnv = "LOADGEN_VERIFIED_TOKEN"
+)
 
 // measure runs `loadgen verifier` for d: the legitimate client's verified
 // requests, one after the other, from a process of its own, as a client
@@ -171,8 +175,8 @@ func (v *verified) measure(base string, d time.Duration, res *result) error {
 	if err != nil {
 		return err
 	}
-	cmd := exec.Command(exe, "verifier", "-url", base, "-app-token", v.appToken, "-duration", d.String())
-	cmd.Env = append(os.Environ(), verifiedEnv+"="+v.token)
+	cmd := exec.Command(exe, "verifier", "-url", base, "-duration", d.String())
+	cmd.Env = append(os.Environ(), verifiedAppEnv+"="+v.appToken, verifiedTokenEnv+"="+v.token)
 	cmd.Stderr = os.Stderr
 	b, err := cmd.Output()
 	if err != nil {
@@ -195,14 +199,14 @@ type verifierReport struct {
 	FirstErr  string          `json:"first_error,omitempty"`
 }
 
-// runVerifier is `loadgen verifier -url URL -app-token lka_… -duration D`
-// (the user token in $LOADGEN_VERIFIED_TOKEN), the legitimate client of
-// `loadgen flood`: GET /api/v1/token/ back to back on one connection for
-// D, written as a verifierReport in JSON.
+// runVerifier is `loadgen verifier -url URL -duration D` (the App-Token
+// and user token in $LOADGEN_VERIFIED_APP_TOKEN and
+// $LOADGEN_VERIFIED_TOKEN), the legitimate client of `loadgen flood`: GET
+// /api/v1/token/ back to back on one connection for D, written as a
+// verifierReport in JSON.
 func runVerifier(args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("loadgen verifier", flag.ContinueOnError)
 	raw := fs.String("url", "http://127.0.0.1:8080", "base URL of latchkey serve (loopback only)")
-	appToken := fs.String("app-token", "", "the App-Token")
 	d := fs.Duration("duration", 10*time.Second, "how long to send")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -211,15 +215,15 @@ func runVerifier(args []string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	token := os.Getenv(verifiedEnv)
-	if *appToken == "" || token == "" || *d <= 0 || *d > 10*time.Minute {
-		return fmt.Errorf("-app-token and $%s are required, -duration between 0 and 10m", verifiedEnv)
+	appToken, token := os.Getenv(verifiedAppEnv), os.Getenv(verifiedTokenEnv)
+	if appToken == "" || token == "" || *d <= 0 || *d > 10*time.Minute {
+		return fmt.Errorf("$%s and $%s are required, -duration between 0 and 10m", verifiedAppEnv, verifiedTokenEnv)
 	}
 	c := config{base: u}
 	res := &result{}
 	load(newClient(1), target{once: true, req: func() *http.Request {
 		r := newRequest(c, http.MethodGet, "/api/v1/token/", nil)
-		r.Header.Set("App-Token", *appToken)
+		r.Header.Set("App-Token", appToken)
 		r.Header.Set("Token", token)
 		return r
 	}}, 1, *d, res)
@@ -722,19 +726,19 @@ func (f *flooder) mixedSoak() error {
 
 // statusCounts formats answers by status code, in order: "200: 12, 401: 3".
 func statusCounts(codes map[int]int) string {
-	keys := slices.Sorted(func(yield func(int) bool) {
-		for c := range codes {
-			if !yield(c) {
-				return
-			}
-		}
-	})
-	parts := make([]string, len(keys))
-	for i, c := range keys {
-		parts[i] = fmt.Sprintf("%d: %d", c, codes[c])
-	}
-	if len(parts) == 0 {
+	return listed(codes, func(c, n int) string { return fmt.Sprintf("%d: %d", c, n) })
+}
+
+// listed formats m's entries with item, in the order of their keys, or
+// says "none".
+func listed[K cmp.Ordered, V any](m map[K]V, item func(K, V) string) string {
+	if len(m) == 0 {
 		return "none"
+	}
+	keys := slices.Sorted(maps.Keys(m))
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = item(k, m[k])
 	}
 	return strings.Join(parts, ", ")
 }
@@ -765,21 +769,7 @@ func storeOps(before, after map[string]float64) map[string]float64 {
 
 // opCounts formats store calls by operation, in order.
 func opCounts(ops map[string]float64) string {
-	keys := slices.Sorted(func(yield func(string) bool) {
-		for k := range ops {
-			if !yield(k) {
-				return
-			}
-		}
-	})
-	if len(keys) == 0 {
-		return "none"
-	}
-	parts := make([]string, len(keys))
-	for i, k := range keys {
-		parts[i] = fmt.Sprintf("%s %.0f", k, ops[k])
-	}
-	return strings.Join(parts, ", ")
+	return listed(ops, func(op string, n float64) string { return fmt.Sprintf("%s %.0f", op, n) })
 }
 
 // memory is what /proc/<pid>/status says of a process's resident memory.

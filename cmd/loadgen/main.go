@@ -36,10 +36,11 @@
 // (every answer by status). scripts/flood.sh runs them with
 // `loadgen measure -parts login` between. The verified client runs as
 //
-//	loadgen verifier -url URL -app-token lka_… -duration D
+//	loadgen verifier -url URL -duration D
 //
-// in a process of its own (flood starts it), with the user token in
-// $LOADGEN_VERIFIED_TOKEN, and writes its latencies as JSON.
+// in a process of its own (flood starts it), with its App-Token and user
+// token in $LOADGEN_VERIFIED_APP_TOKEN and $LOADGEN_VERIFIED_TOKEN, and
+// writes its latencies as JSON.
 //
 //	loadgen scale [-tenants 1000] [-tokens 1000] [-samples 300] [-data-dir DIR]
 //
@@ -100,9 +101,12 @@ func main() {
 // subcommand runs the subcommand args names, if it names one, and reports
 // whether it did; a failing one exits the process.
 func subcommand(args []string) bool {
+	if len(args) == 0 {
+		return false
+	}
 	run := map[string]func([]string, io.Writer) error{
 		"scale": runScale, "populate": runPopulate, "measure": runMeasure, "flood": runFlood, "verifier": runVerifier,
-	}[firstOf(args)]
+	}[args[0]]
 	if run == nil {
 		return false
 	}
@@ -111,13 +115,6 @@ func subcommand(args []string) bool {
 		os.Exit(1)
 	}
 	return true
-}
-
-func firstOf(args []string) string {
-	if len(args) == 0 {
-		return ""
-	}
-	return args[0]
 }
 
 func parseFlags(args []string) (config, error) {
