@@ -141,6 +141,15 @@ type flooder struct {
 	*measurer
 }
 
+// withUsers returns the fixture's tenant name, which must have users.
+func (f *flooder) withUsers(name string) (*fixtureTenant, error) {
+	t, err := f.fixture.tenant(name)
+	if err == nil && len(t.Usernames) == 0 {
+		err = fmt.Errorf("the %s tenant's fixture has no users", name)
+	}
+	return t, err
+}
+
 // verifier logs the owner of the fixture's small tenant in and returns its
 // credentials: the legitimate client whose latency the floods must not
 // spoil.
@@ -383,12 +392,9 @@ func bound(b []bucket, q float64) string {
 // another tenant and the serve's memory is sampled every 100 ms. Then, as
 // a control, as many clients of GET /healthz beside the verified client.
 func (f *flooder) logins() error {
-	w0, err := f.fixture.tenant("w0")
+	w0, err := f.withUsers("w0")
 	if err != nil {
 		return err
-	}
-	if len(w0.Usernames) == 0 {
-		return errors.New("the w0 tenant's fixture has no users")
 	}
 	verify, err := f.verifier()
 	if err != nil {
@@ -596,12 +602,9 @@ type soakTally struct {
 // gave, verifications of its token, token creations and list pages as the
 // tenant's owner, and bad input. It counts every answer by status.
 func (f *flooder) mixedSoak() error {
-	w1, err := f.fixture.tenant("w1")
+	w1, err := f.withUsers("w1")
 	if err != nil {
 		return err
-	}
-	if len(w1.Usernames) == 0 {
-		return errors.New("the w1 tenant's fixture has no users")
 	}
 	owner, err := f.login(w1, w1.Owner)
 	if err != nil {
