@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The floods of SECURITY.md's "Bounded work and memory" against one real
 # `latchkey serve` on 127.0.0.1 (docs/PERFORMANCE.md, "Floods (issue 10)"),
-# bounded in time (about 3 minutes with the defaults), printing one table:
+# bounded in time (about 4½ minutes with the defaults), printing one table:
 #
 #   1. 500 parallel logins for 20 s in one tenant, unknown usernames and
 #      known ones with wrong passwords (only an App-Token is needed): the
@@ -26,8 +26,10 @@
 #
 # Other knobs (environment): PORT (18099), LOGIN_WORKERS (500), FORGERS
 # (50), SOAK_WORKERS (16). The serve runs with its default configuration on
-# a throwaway data directory (LATCHKEY_ADMIN_PASSWORD set); `loadgen
-# populate` adds the tenants the floods use. Needs go and curl.
+# a throwaway data directory (LATCHKEY_ADMIN_PASSWORD set), changed only by
+# LATCHKEY_* variables in the environment (LATCHKEY_PASSWORD_MAX_CONCURRENT=1
+# scripts/flood.sh); `loadgen populate` adds the tenants the floods use.
+# Needs go and curl.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
