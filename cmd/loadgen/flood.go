@@ -341,7 +341,10 @@ func (p phase) storeCalls() string {
 				break
 			}
 		}
-		if b := buckets(p.before, p.after, prefix); prefix != "" && len(b) > 0 {
+		if prefix == "" {
+			continue
+		}
+		if b := buckets(p.before, p.after, prefix); len(b) > 0 {
 			parts = append(parts, fmt.Sprintf("%s %.0f (p50 ≤ %s, p99 ≤ %s)", op, n, bound(b, .5), bound(b, .99)))
 		}
 	}
@@ -464,7 +467,7 @@ func (f *flooder) logins() error {
 		"≤ "+mib(f.rssGoal), peak <= f.rssGoal)
 	fives := p.flood.codes[http.StatusInternalServerError]
 	f.sum.add(what+": answers 500", fmt.Sprintf("**%d** of %d (%s; %d failed connections)", fives, len(p.flood.latencies),
-		statusCounts(p.flood.codes), p.flood.errors), "0", fives == 0)
+		statusCounts(p.flood.codes), p.flood.errors), "0", fives == 0 && p.flood.errors == 0)
 	f.sum.add(what+": 503 answers without Retry-After", fmt.Sprint(p.flood.noRetryAfter), "0", p.flood.noRetryAfter == 0)
 	v, c := p.verified, control.verified
 	p99 := v.percentile(.99)
