@@ -81,7 +81,7 @@ type Password struct {
 	Iterations  uint32 `yaml:"iterations"`  // default 2
 	Parallelism uint8  `yaml:"parallelism"` // default 1
 	// MaxConcurrent bounds the password hashes running at once (each holds
-	// memory_kib); 0, the default, is two per core.
+	// memory_kib); 0, the default, is every core but one (at least one).
 	MaxConcurrent int `yaml:"max_concurrent"`
 	// MaxQueued is how many more logins may wait for a hash; beyond it they
 	// are answered 503 with Retry-After. Default 32.
@@ -450,7 +450,7 @@ func (c Config) Validate() error {
 		return invalid("password.parallelism", "must be at least 1")
 	}
 	if p.MaxConcurrent < 0 {
-		return invalid("password.max_concurrent", "must not be negative (0 is two per core)")
+		return invalid("password.max_concurrent", "must not be negative (0 is every core but one)")
 	}
 	if p.MaxQueued < 0 {
 		return invalid("password.max_queued", "must not be negative")
@@ -500,8 +500,8 @@ func invalid(key, format string, args ...any) error {
 	return fmt.Errorf("config: %s: "+format, append([]any{key}, args...)...)
 }
 
-// PasswordSlots returns password.max_concurrent, with 0 taken as two per
-// core.
+// PasswordSlots returns password.max_concurrent, with 0 taken as every
+// core but one.
 func (p Password) PasswordSlots() int {
 	if p.MaxConcurrent == 0 {
 		return secret.DefaultConcurrency()

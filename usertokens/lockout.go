@@ -53,16 +53,9 @@ type attempt struct {
 // username is locked or no slot is free); afterwards it frees the slot when
 // the login succeeds (usable, and the password matches) and keeps it as a
 // failure otherwise, locking the username at the window's last failure.
-// The check waits for one of the hash slots (password.max_concurrent)
-// first, so a flood of logins holds bounded memory; beyond the queue it is
-// Unavailable at once, before any claim. Errors: Locked, Unavailable,
-// Internal (a malformed hash).
+// The caller holds one of the hash slots (password.max_concurrent).
+// Errors: Locked, Unavailable, Internal (a malformed hash).
 func (s *Service) checkPassword(ctx context.Context, t *tenants.Tenant, username, hash, password string, usable bool) (bool, error) {
-	release, err := s.Hashes.Acquire(ctx)
-	if err != nil {
-		return false, err
-	}
-	defer release()
 	a, err := s.claimAttempt(ctx, t, username)
 	if err != nil {
 		return false, err

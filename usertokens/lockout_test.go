@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -239,9 +240,19 @@ func TestLoginBeyondTheHashQueue(t *testing.T) {
 		t.Fatal(err)
 	}
 	checks := usertokens.PasswordChecks(f.s.App.Tokens)
+	before := storeCalls(t, f.s)
 	r := f.login(t, "mem", "mem-password", nil)
 	if r.Status != http.StatusServiceUnavailable || r.Header.Get("Retry-After") != "1" {
 		t.Errorf("with the slot taken: got %d, Retry-After %q; want 503 and 1", r.Status, r.Header.Get("Retry-After"))
+	}
+	// Refused before any store read of the login itself: only the reads
+	// that authenticate the App-Token (with the cache off) and the
+	// handler's read of the tenant's settings happen.
+	authenticating := map[string]bool{`operation="apptokens.FindByID"`: true, `operation="tenants.FindByID"`: true}
+	for op, n := range storeCalls(t, f.s) {
+		if _, name, _ := strings.Cut(op, ","); n != before[op] && !authenticating[name] {
+			t.Errorf("the refused login called %s %v times", op, n-before[op])
+		}
 	}
 	if n := f.claimCount(t, "mem"); n != 0 {
 		t.Errorf("the refused login holds %d lockout claims, want 0", n)

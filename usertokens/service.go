@@ -83,7 +83,25 @@ func (s *Service) Login(ctx context.Context, t *tenants.Tenant, in LoginInput) (
 	if err != nil {
 		return nil, err
 	}
-	acct, err := s.Users.FindByUsername(ctx, t.ID, in.Username)
+	acct, err := s.authenticate(ctx, t, in.Username, in.Password)
+	if err != nil {
+		return nil, err
+	}
+	return s.issue(ctx, t, acct, in.AppToken, ttl, nil)
+}
+
+// authenticate returns the active user of username whose password is
+// password. It holds one of the hash slots (password.max_concurrent) from
+// before any store read to the end of the check, so a login flood beyond
+// the queue is answered Unavailable at once, costing neither reads nor
+// memory. Errors: Unauthorized and Locked (as a *LoginError), Unavailable.
+func (s *Service) authenticate(ctx context.Context, t *tenants.Tenant, username, password string) (*users.User, error) {
+	release, err := s.Hashes.Acquire(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	acct, err := s.Users.FindByUsername(ctx, t.ID, username)
 	if err != nil && !errs.Is(err, errs.NotFound) {
 		return nil, err
 	}
@@ -91,7 +109,7 @@ func (s *Service) Login(ctx context.Context, t *tenants.Tenant, in LoginInput) (
 	if acct != nil {
 		hash = acct.PasswordHash
 	}
-	ok, err := s.checkPassword(ctx, t, in.Username, hash, in.Password, acct != nil && acct.Active())
+	ok, err := s.checkPassword(ctx, t, username, hash, password, acct != nil && acct.Active())
 	if errs.Is(err, errs.Locked) {
 		return nil, &LoginError{User: acct, Err: err}
 	}
@@ -101,7 +119,7 @@ func (s *Service) Login(ctx context.Context, t *tenants.Tenant, in LoginInput) (
 	if !ok || acct == nil || !acct.Active() {
 		return nil, &LoginError{User: acct, Err: errCredentials}
 	}
-	return s.issue(ctx, t, acct, in.AppToken, ttl, nil)
+	return acct, nil
 }
 
 func loginTTL(st tenants.Settings, seconds *int64, long bool) (int64, error) {

@@ -24,8 +24,10 @@ type Limiter struct {
 	queue   int
 }
 
-// DefaultConcurrency is password.max_concurrent's default: two per core.
-func DefaultConcurrency() int { return 2 * runtime.GOMAXPROCS(0) }
+// DefaultConcurrency is password.max_concurrent's default: every core but
+// one (at least one hash). A login flood then leaves a core to everything
+// else, above all to verifying the credentials that guard the platform.
+func DefaultConcurrency() int { return max(runtime.GOMAXPROCS(0)-1, 1) }
 
 // NewLimiter lets slots hashes run at once and queue more wait; a refused
 // caller is asked to come back after retryAfter.
