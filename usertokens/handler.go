@@ -109,11 +109,7 @@ func (h *Handler) login(c *gin.Context) error {
 		return err
 	}
 	p := authn.From(c)
-	t, err := h.Service.Tenants.FindByID(c.Request.Context(), p.TenantID)
-	if err != nil {
-		return err
-	}
-	s, err := h.Service.Login(c.Request.Context(), t, LoginInput{Username: req.Username, Password: req.Password,
+	s, err := h.Service.Login(c.Request.Context(), p.TenantID, LoginInput{Username: req.Username, Password: req.Password,
 		Seconds: req.Seconds, Long: req.Long, AppToken: p.AppTokenID})
 	if err != nil {
 		var failed *LoginError

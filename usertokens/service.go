@@ -74,34 +74,48 @@ func (e *LoginError) Error() string { return e.Err.Error() }
 // Unwrap returns Err, so errs reads its code.
 func (e *LoginError) Unwrap() error { return e.Err }
 
-// Login checks a username and password and issues a login token with a
-// refresh token. Unknown users and wrong passwords get the same error after
-// the same work: one username lookup and one password check. Errors:
-// Invalid, Unauthorized and Locked (as a *LoginError), Unavailable.
-func (s *Service) Login(ctx context.Context, t *tenants.Tenant, in LoginInput) (*Session, error) {
-	ttl, err := loginTTL(t.Settings, in.Seconds, in.Long)
+// Login checks a username and password in tenant tenantID and issues a
+// login token with a refresh token. Unknown users and wrong passwords get
+// the same error after the same work: one username lookup and one password
+// check. Errors: Invalid, Unauthorized and Locked (as a *LoginError),
+// Unavailable.
+func (s *Service) Login(ctx context.Context, tenantID string, in LoginInput) (*Session, error) {
+	a, err := s.authenticate(ctx, tenantID, in)
 	if err != nil {
 		return nil, err
 	}
-	acct, err := s.authenticate(ctx, t, in.Username, in.Password)
-	if err != nil {
-		return nil, err
-	}
-	return s.issue(ctx, t, acct, in.AppToken, ttl, nil)
+	return s.issue(ctx, a.tenant, a.user, in.AppToken, a.ttl, nil)
 }
 
-// authenticate returns the active user of username whose password is
-// password. It holds one of the hash slots (password.max_concurrent) from
-// before any store read to the end of the check, so a login flood beyond
-// the queue is answered Unavailable at once, costing neither reads nor
-// memory. Errors: Unauthorized and Locked (as a *LoginError), Unavailable.
-func (s *Service) authenticate(ctx context.Context, t *tenants.Tenant, username, password string) (*users.User, error) {
+// authenticated is what authenticate found: the tenant, its user and the
+// lifetime the login's token gets.
+type authenticated struct {
+	tenant *tenants.Tenant
+	user   *users.User
+	ttl    int64
+}
+
+// authenticate finds the tenant and its active user whose username and
+// password in names, and the lifetime in asks for. It holds one of the hash slots
+// (password.max_concurrent) from before any store read to the end of the
+// check, so a login flood beyond the queue is answered Unavailable at once,
+// costing neither reads nor memory. Errors: Invalid (a lifetime the tenant
+// does not allow), Unauthorized and Locked (as a *LoginError), Unavailable.
+func (s *Service) authenticate(ctx context.Context, tenantID string, in LoginInput) (*authenticated, error) {
 	release, err := s.Hashes.Acquire(ctx)
 	if err != nil {
 		return nil, err
 	}
 	defer release()
-	acct, err := s.Users.FindByUsername(ctx, t.ID, username)
+	t, err := s.Tenants.FindByID(ctx, tenantID)
+	if err != nil {
+		return nil, err
+	}
+	ttl, err := loginTTL(t.Settings, in.Seconds, in.Long)
+	if err != nil {
+		return nil, err
+	}
+	acct, err := s.Users.FindByUsername(ctx, t.ID, in.Username)
 	if err != nil && !errs.Is(err, errs.NotFound) {
 		return nil, err
 	}
@@ -109,7 +123,7 @@ func (s *Service) authenticate(ctx context.Context, t *tenants.Tenant, username,
 	if acct != nil {
 		hash = acct.PasswordHash
 	}
-	ok, err := s.checkPassword(ctx, t, username, hash, password, acct != nil && acct.Active())
+	ok, err := s.checkPassword(ctx, t, in.Username, hash, in.Password, acct != nil && acct.Active())
 	if errs.Is(err, errs.Locked) {
 		return nil, &LoginError{User: acct, Err: err}
 	}
@@ -119,7 +133,7 @@ func (s *Service) authenticate(ctx context.Context, t *tenants.Tenant, username,
 	if !ok || acct == nil || !acct.Active() {
 		return nil, &LoginError{User: acct, Err: errCredentials}
 	}
-	return acct, nil
+	return &authenticated{tenant: t, user: acct, ttl: ttl}, nil
 }
 
 func loginTTL(st tenants.Settings, seconds *int64, long bool) (int64, error) {

@@ -71,7 +71,7 @@ func testPurge(t *testing.T, open Opener) {
 func testRaceRefresh(t *testing.T, open Opener) {
 	e := newEnv(t, open)
 	app := firstAppToken(t, e)
-	sess, err := e.app.Tokens.Login(e.ctx, e.tenant, usertokens.LoginInput{Username: "boss", Password: "boss-password", AppToken: app})
+	sess, err := e.app.Tokens.Login(e.ctx, e.tenant.ID, usertokens.LoginInput{Username: "boss", Password: "boss-password", AppToken: app})
 	must(t, "login", err)
 	const n = 20
 	var (
@@ -135,7 +135,7 @@ func testRaceLockout(t *testing.T, open Opener) {
 	for range 20 {
 		wg.Go(func() {
 			<-start
-			_, err := e.app.Tokens.Login(e.ctx, e.tenant, usertokens.LoginInput{Username: "boss", Password: "wrong-password", AppToken: app})
+			_, err := e.app.Tokens.Login(e.ctx, e.tenant.ID, usertokens.LoginInput{Username: "boss", Password: "wrong-password", AppToken: app})
 			e, _ := errs.As(err)
 			mu.Lock()
 			defer mu.Unlock()
@@ -156,7 +156,7 @@ func testRaceLockout(t *testing.T, open Opener) {
 		t.Errorf("got answers %v, want only unauthorized and locked", codes)
 	}
 	// The right password is refused too now.
-	_, err := e.app.Tokens.Login(e.ctx, e.tenant, usertokens.LoginInput{Username: "boss", Password: "boss-password", AppToken: app})
+	_, err := e.app.Tokens.Login(e.ctx, e.tenant.ID, usertokens.LoginInput{Username: "boss", Password: "boss-password", AppToken: app})
 	wantCode(t, "the right password after the flood", err, errs.Locked)
 }
 
