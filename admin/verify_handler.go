@@ -3,7 +3,6 @@ package admin
 import (
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -63,8 +62,9 @@ type Identity struct {
 	TokenID    string `json:"token_id,omitempty"`
 	TokenKind  string `json:"token_kind,omitempty"`
 	// Expires is the user token's expiry, or the app token's when there is
-	// no user token.
-	Expires time.Time `json:"expires"`
+	// no user token: UTC, RFC 3339 with nanoseconds (encoding/json's form of
+	// a time.Time).
+	Expires string `json:"expires"`
 }
 
 // verifyQuery is the query of /verify. A role needs a user, so
@@ -105,15 +105,26 @@ func (h *VerifyHandler) answer(c *gin.Context, need authn.Need, role authn.Role)
 			" or a stronger one; the caller's role is "+string(p.Role)+".")
 	}
 	id := identityOf(p)
-	id.setHeaders(c.Writer.Header())
+	hdr := c.Writer.Header()
+	id.setHeaders(hdr)
 	if preferMinimal(c.Request.Header["Prefer"]) {
-		c.Header("Preference-Applied", "return=minimal")
+		hdr["Preference-Applied"] = preferenceApplied
 		c.Status(http.StatusNoContent)
 		return nil
 	}
-	c.Data(http.StatusOK, "application/json; charset=utf-8", id.AppendJSON(make([]byte, 0, 384)))
+	hdr["Content-Type"] = jsonContentType
+	c.Status(http.StatusOK)
+	_, _ = c.Writer.Write(id.AppendJSON(make([]byte, 0, 384))) // as c.Data: a client gone is no error of ours
 	return nil
 }
+
+// Header values of every /verify answer, shared by all of them (Gin's JSON
+// answers do the same): set with canonical keys and no allocation. Nothing
+// writes into a header value's slice in place.
+var (
+	jsonContentType   = []string{"application/json; charset=utf-8"}
+	preferenceApplied = []string{"return=minimal"}
+)
 
 // preferMinimal reports whether a Prefer header (RFC 7240) asks for
 // return=minimal: then the answer is 204 with the identity headers and no
@@ -133,10 +144,10 @@ func preferMinimal(prefer []string) bool {
 }
 
 // setHeaders sets the X-Latchkey-* headers of id that apply, with one
-// allocation for all the values.
+// allocation for all the values (the keys are canonical: no Set needed).
 func (id Identity) setHeaders(h http.Header) {
 	vals := [...]string{id.TenantID, id.Tenant, id.AppTokenID, id.UserID, id.Username, id.Role, id.ActorID,
-		id.TokenID, id.TokenKind, id.Expires.Format(time.RFC3339Nano)}
+		id.TokenID, id.TokenKind, id.Expires}
 	keys := [...]string{HeaderTenantID, HeaderTenant, HeaderAppTokenID, HeaderUserID, HeaderUsername, HeaderRole,
 		HeaderActorID, HeaderTokenID, HeaderTokenKind, HeaderExpires}
 	backing := vals[:] // one array on the heap, sliced per header
@@ -165,20 +176,20 @@ func (id Identity) AppendJSON(b []byte) []byte {
 		}
 	}
 	b = append(b, `,"expires":`...)
-	b = httpx.AppendJSONTime(b, id.Expires)
+	b = httpx.AppendJSONString(b, id.Expires)
 	return append(b, '}')
 }
 
+// identityOf names p from its credentials' Text, made once per store read,
+// so that a cached credential is not formatted again for every question.
 func identityOf(p *authn.Principal) Identity {
-	id := Identity{TenantID: p.TenantID, Tenant: p.App.TenantSlug, AppTokenID: p.AppTokenID.Hex(),
-		Expires: p.App.Expires.UTC()}
+	id := Identity{TenantID: p.TenantID, Tenant: p.App.TenantSlug, AppTokenID: p.App.Text.TokenID,
+		Expires: p.App.Text.Expires}
 	if p.TokenID.IsZero() {
 		return id
 	}
-	id.UserID, id.Username, id.Role = p.UserID.Hex(), p.Username, string(p.Role)
-	id.TokenID, id.TokenKind, id.Expires = p.TokenID.Hex(), p.TokenKind, p.Token.Expires.UTC()
-	if p.OBO() {
-		id.ActorID = p.ActorID.Hex()
-	}
+	id.UserID, id.Username, id.Role = p.Token.Text.UserID, p.Username, string(p.Role)
+	id.TokenID, id.TokenKind, id.Expires = p.Token.Text.TokenID, p.TokenKind, p.Token.Text.Expires
+	id.ActorID = p.Token.Text.ActorID // "" unless OBO
 	return id
 }

@@ -24,6 +24,33 @@ type AppCredential struct {
 	TokenID      ids.ID
 	Created      time.Time
 	Expires      time.Time
+	// TokenID and Expires as answers and log lines write them (withText).
+	Text AppText
+}
+
+// AppText is an app token's id in hex and its expiry in UTC, RFC 3339 with
+// nanoseconds (encoding/json's form of a time).
+type AppText struct{ TokenID, Expires string }
+
+// UserText is a user token's ids in hex (ActorID "" when there is no actor)
+// and its expiry in UTC, RFC 3339 with nanoseconds.
+type UserText struct{ TokenID, UserID, ActorID, Expires string }
+
+// withText returns c with its Text made. Credentials get it once per store
+// read, so a cached one is not formatted again for every request that
+// shows it (the access log, /verify's headers and body).
+func (c AppCredential) withText() AppCredential {
+	c.Text = AppText{TokenID: c.TokenID.Hex(), Expires: c.Expires.UTC().Format(time.RFC3339Nano)}
+	return c
+}
+
+// withText returns c with its Text made (see AppCredential.withText).
+func (c UserCredential) withText() UserCredential {
+	c.Text = UserText{TokenID: c.TokenID.Hex(), UserID: c.UserID.Hex(), Expires: c.Expires.UTC().Format(time.RFC3339Nano)}
+	if !c.ActorID.IsZero() {
+		c.Text.ActorID = c.ActorID.Hex()
+	}
+	return c
 }
 
 // UserCredential is what a user token resolves to, with the state of its
@@ -46,6 +73,9 @@ type UserCredential struct {
 	AppTokenID ids.ID // the app token it was issued through
 	Created    time.Time
 	LastUsed   *time.Time
+	// TokenID, UserID, ActorID and Expires as answers and log lines write
+	// them (withText).
+	Text UserText
 }
 
 // Source resolves token strings, given as refs (the record id the string
@@ -201,15 +231,16 @@ func (a *Authenticator) observe(c Credential, o Outcome) {
 
 // logFields puts the ids of p on the request's access log line: tenant and
 // app token, and the user token and user once they are verified. One call
-// per request, so the hot path makes one small slice.
+// per request, so the hot path makes one small slice; the ids are the
+// credentials' Text, made once per store read.
 func logFields(c *gin.Context, p *Principal) {
-	app := p.AppTokenID.Hex()
+	app := zap.String("app_token_id", p.App.Text.TokenID)
 	if p.TokenID.IsZero() {
-		httpx.AddLogFields(c, zap.String("tenant", p.TenantID), zap.String("app_token_id", app))
+		httpx.AddLogFields(c, zap.String("tenant", p.TenantID), app)
 		return
 	}
-	httpx.AddLogFields(c, zap.String("tenant", p.TenantID), zap.String("app_token_id", app),
-		zap.String("token_id", p.TokenID.Hex()), zap.String("user_id", p.UserID.Hex()))
+	httpx.AddLogFields(c, zap.String("tenant", p.TenantID), app,
+		zap.String("token_id", p.Token.Text.TokenID), zap.String("user_id", p.Token.Text.UserID))
 }
 
 // alsoMissing adds the fields of missing to an Unauthorized err, so a
@@ -249,7 +280,8 @@ func (a *Authenticator) verifyApp(ctx context.Context, raw string) (AppCredentia
 	}
 	ref := secret.RefOf(tok, raw)
 	cred, err := a.Cache.app(ctx, tok.TenantID, ref.Hash, func(ctx context.Context) (AppCredential, error) {
-		return a.Source.AppCredential(ctx, tok.TenantID, ref)
+		cred, err := a.Source.AppCredential(ctx, tok.TenantID, ref)
+		return cred.withText(), err
 	})
 	now := a.Now()
 	switch {
@@ -302,7 +334,8 @@ func (a *Authenticator) verifyUser(ctx context.Context, p *Principal, raw string
 	}
 	ref := secret.RefOf(tok, raw)
 	cred, err := a.Cache.user(ctx, tok.TenantID, ref.Hash, func(ctx context.Context) (UserCredential, error) {
-		return a.Source.UserCredential(ctx, tok.TenantID, ref)
+		cred, err := a.Source.UserCredential(ctx, tok.TenantID, ref)
+		return cred.withText(), err
 	})
 	now := a.Now()
 	switch {
