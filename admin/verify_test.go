@@ -292,9 +292,13 @@ func TestVerifyUserOptional(t *testing.T) {
 	f := newVerifyFixture(t)
 	r := f.s.Must(t, http.StatusOK, testserver.Request{Method: "GET", Path: "/api/v1/verify?user=optional", AppToken: f.acme.AppToken})
 	got := identityHeaders(t, r)
-	for _, k := range []string{admin.HeaderTenantID, admin.HeaderTenant, admin.HeaderAppTokenID, admin.HeaderExpires} {
-		if got[k] == "" {
-			t.Errorf("%s: missing", k)
+	app := f.s.Must(t, http.StatusOK, testserver.Request{Method: "GET", Path: "/api/v1/app_tokens/" + got[admin.HeaderAppTokenID],
+		AppToken: f.acme.AppToken, Token: f.acme.OwnerToken})
+	want := map[string]string{admin.HeaderTenantID: f.acme.ID, admin.HeaderTenant: "acme",
+		admin.HeaderAppTokenID: app.String("id"), admin.HeaderExpires: app.String("expires")}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s: got %q, want %q (the app token's)", k, got[k], v)
 		}
 		delete(got, k)
 	}
