@@ -5,8 +5,9 @@
 #  1. `latchkey serve` on a throwaway data directory: GET /api/v1/verify
 #     (App-Token + Token) against the bare GET /healthz, alternating rounds
 #     of wrk in one run. Goal: verify at >= 0.8 of healthz, p99 < 5 ms.
-#     GET /api/v1/token, the cheapest other authenticated route, for
-#     comparison.
+#     GET /api/v1/token, the cheapest other authenticated route, and
+#     /verify with Prefer: return=minimal (204, as the gateway files ask),
+#     for comparison.
 #  2. nginx in front of an upstream (internal/gatewaytest/upstream, which
 #     echoes what it receives), configured from deploy/nginx/latchkey.conf
 #     plus one location that skips auth_request: the protected route
@@ -105,14 +106,12 @@ for url in "$GW/x" "$LK/api/v1/verify"; do
 	[ "$code" = 200 ] || { echo "$url answered $code with valid credentials" >&2; exit 1; }
 done
 
-# cpu_ticks PID...: user+system CPU ticks of the processes and their children
-# threads (nginx: the master and its workers).
+# cpu_ticks PID: user+system CPU ticks of the process (all its threads) and
+# of its child processes (nginx: the master and its workers).
 cpu_ticks() {
-	local total=0 pid
-	for pid in "$@"; do
-		for p in "$pid" $(pgrep -P "$pid" || true); do
-			total=$((total + $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0)))
-		done
+	local total=0 p
+	for p in "$1" $(pgrep -P "$1" || true); do
+		total=$((total + $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0)))
 	done
 	echo "$total"
 }
@@ -120,24 +119,32 @@ TICKS=$(getconf CLK_TCK)
 
 # bench NAME URL [WRK-ARGS...]: one wrk run; prints a row and records req/s
 # and p99 (ms) in RPS[NAME] and P99[NAME] (sums over rounds). The CPU time
-# Latchkey, nginx and the upstream spent per request is printed too: unlike
-# throughput, it hardly depends on what else the machine runs.
-declare -A RPS P99 BAD
+# Latchkey, nginx, the upstream and wrk itself spent per request is printed
+# too: unlike throughput, it hardly depends on what else the machine runs,
+# and on two cores it is what the throughput of each path is bounded by.
+declare -A RPS P99 BAD CPU
 bench() {
-	local name=$1 url=$2 out rps p99 bad before after n
+	local name=$1 url=$2 out rps p99 bad n lk ng up wrk_cpu
 	shift 2
-	before=$(cpu_ticks "$LATCHKEY" "$NGINX" "$UPSTREAM")
-	out=$(wrk -t1 -c"$CONNS" -d"${SECS}s" --latency "$@" "$url")
-	after=$(cpu_ticks "$LATCHKEY" "$NGINX" "$UPSTREAM")
+	local lk0 ng0 up0 lk1 ng1 up1
+	lk0=$(cpu_ticks "$LATCHKEY") ng0=$(cpu_ticks "$NGINX") up0=$(cpu_ticks "$UPSTREAM")
+	# wrk's own CPU (user + system seconds) from the shell's time keyword.
+	out=$( { TIMEFORMAT='wrk-cpu %U %S'; time wrk -t1 -c"$CONNS" -d"${SECS}s" --latency "$@" "$url"; } 2>&1)
+	lk1=$(cpu_ticks "$LATCHKEY") ng1=$(cpu_ticks "$NGINX") up1=$(cpu_ticks "$UPSTREAM")
 	n=$(awk '/requests in/ {print $1}' <<<"$out")
 	rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
 	p99=$(awk '$1 == "99%" {v=$2; if (v ~ /us$/) {sub(/us$/, "", v); v/=1000} else if (v ~ /ms$/) {sub(/ms$/, "", v)} else if (v ~ /s$/) {sub(/s$/, "", v); v*=1000}; print v}' <<<"$out")
 	bad=$(awk '/Non-2xx/ {print $5}' <<<"$out")
-	printf '  %-34s %10s req/s   p99 %7.2f ms   non-2xx %-4s servers %4d µs CPU/request\n' "$name" "$rps" "$p99" "${bad:-0}" \
-		$(((after - before) * 1000000 / TICKS / n))
+	lk=$(((lk1 - lk0) * 1000000 / TICKS / n))
+	ng=$(((ng1 - ng0) * 1000000 / TICKS / n))
+	up=$(((up1 - up0) * 1000000 / TICKS / n))
+	wrk_cpu=$(awk -v n="$n" '$1 == "wrk-cpu" {printf "%d", ($2 + $3) * 1e6 / n}' <<<"$out")
+	printf '  %-34s %9s req/s  p99 %6.2f ms  non-2xx %-3s  CPU µs/request: latchkey %3d  nginx %3d  upstream %3d  wrk %3d\n' \
+		"$name" "$rps" "$p99" "${bad:-0}" "$lk" "$ng" "$up" "$wrk_cpu"
 	RPS[$name]=$(python3 -c "print(${RPS[$name]:-0} + $rps)")
 	P99[$name]=$(python3 -c "print(max(${P99[$name]:-0}, $p99))")
 	BAD[$name]=$(( ${BAD[$name]:-0} + ${bad:-0} ))
+	CPU[$name]=$(( ${CPU[$name]:-0} + lk + ng + up + wrk_cpu ))
 }
 
 ratio() { python3 -c "print(f'{$1 / $2:.2f}')"; }
@@ -149,6 +156,7 @@ for r in $(seq "$ROUNDS"); do
 	echo "round $r"
 	bench "latchkey GET /healthz" "$LK/healthz"
 	bench "latchkey GET /api/v1/verify" "$LK/api/v1/verify" -H "App-Token: $APP" -H "Token: $TOK"
+	bench "latchkey /verify, Prefer minimal" "$LK/api/v1/verify" -H "App-Token: $APP" -H "Token: $TOK" -H "Prefer: return=minimal"
 	bench "latchkey GET /api/v1/token" "$LK/api/v1/token" -H "App-Token: $APP" -H "Token: $TOK"
 	bench "nginx, unprotected /open/x" "$GW/open/x" -H "App-Token: $APP" -H "Token: $TOK"
 	bench "nginx, protected /x" "$GW/x" -H "App-Token: $APP" -H "Token: $TOK"
@@ -161,6 +169,8 @@ echo
 echo "verify / healthz throughput: $v (goal >= 0.80); verify p99 (worst round) ${P99[latchkey GET /api/v1/verify]} ms (goal < 5); non-2xx ${BAD[latchkey GET /api/v1/verify]}"
 echo "for comparison, GET /api/v1/token / healthz: $tk"
 echo "nginx protected / unprotected throughput: $g (goal >= 0.50); protected p99 (worst round) ${P99[nginx, protected /x]} ms; non-2xx ${BAD[nginx, protected /x]}"
+echo "CPU µs per request, all four processes, mean of the rounds: healthz $((CPU[latchkey GET /healthz] / ROUNDS)), verify $((CPU[latchkey GET /api/v1/verify] / ROUNDS)), token $((CPU[latchkey GET /api/v1/token] / ROUNDS)); nginx unprotected $((CPU[nginx, unprotected /open/x] / ROUNDS)), protected $((CPU[nginx, protected /x] / ROUNDS))"
+echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
 echo "latchkey metrics:"
 curl -s "$LK/metrics" | grep -E '^latchkey_(verify_answers_total|cache_(hits|misses)_total)' || true
