@@ -28,31 +28,6 @@ type AppCredential struct {
 	Text AppText
 }
 
-// AppText is an app token's id in hex and its expiry in UTC, RFC 3339 with
-// nanoseconds (encoding/json's form of a time).
-type AppText struct{ TokenID, Expires string }
-
-// UserText is a user token's ids in hex (ActorID "" when there is no actor)
-// and its expiry in UTC, RFC 3339 with nanoseconds.
-type UserText struct{ TokenID, UserID, ActorID, Expires string }
-
-// withText returns c with its Text made. Credentials get it once per store
-// read, so a cached one is not formatted again for every request that
-// shows it (the access log, /verify's headers and body).
-func (c AppCredential) withText() AppCredential {
-	c.Text = AppText{TokenID: c.TokenID.Hex(), Expires: c.Expires.UTC().Format(time.RFC3339Nano)}
-	return c
-}
-
-// withText returns c with its Text made (see AppCredential.withText).
-func (c UserCredential) withText() UserCredential {
-	c.Text = UserText{TokenID: c.TokenID.Hex(), UserID: c.UserID.Hex(), Expires: c.Expires.UTC().Format(time.RFC3339Nano)}
-	if !c.ActorID.IsZero() {
-		c.Text.ActorID = c.ActorID.Hex()
-	}
-	return c
-}
-
 // UserCredential is what a user token resolves to, with the state of its
 // user and, for OBO tokens, of its issuing actor.
 type UserCredential struct {
@@ -76,6 +51,31 @@ type UserCredential struct {
 	// TokenID, UserID, ActorID and Expires as answers and log lines write
 	// them (withText).
 	Text UserText
+}
+
+// AppText is an app token's id in hex and its expiry in UTC, RFC 3339 with
+// nanoseconds (encoding/json's form of a time).
+type AppText struct{ TokenID, Expires string }
+
+// UserText is a user token's ids in hex (ActorID "" when there is no actor)
+// and its expiry in UTC, RFC 3339 with nanoseconds.
+type UserText struct{ TokenID, UserID, ActorID, Expires string }
+
+// withText returns c with its Text made. Credentials get it once per store
+// read, so a cached one is not formatted again for every request that
+// shows it (the access log, /verify's headers and body).
+func (c AppCredential) withText() AppCredential {
+	c.Text = AppText{TokenID: c.TokenID.Hex(), Expires: c.Expires.UTC().Format(time.RFC3339Nano)}
+	return c
+}
+
+// withText returns c with its Text made (see AppCredential.withText).
+func (c UserCredential) withText() UserCredential {
+	c.Text = UserText{TokenID: c.TokenID.Hex(), UserID: c.UserID.Hex(), Expires: c.Expires.UTC().Format(time.RFC3339Nano)}
+	if !c.ActorID.IsZero() {
+		c.Text.ActorID = c.ActorID.Hex()
+	}
+	return c
 }
 
 // Source resolves token strings, given as refs (the record id the string
