@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Measures Latchkey as the verifier in front of an API (SPEC §10), all on
-# 127.0.0.1, bounded in time (about a minute and a half with the defaults):
+# 127.0.0.1, bounded in time (about two minutes with the defaults):
 #
 #  1. `latchkey serve` on a throwaway data directory: GET /api/v1/verify
 #     (App-Token + Token) against the bare GET /healthz, alternating rounds
