@@ -6,5 +6,5 @@
 // what is tested. The tests skip when a server is not installed, unless
 // LATCHKEY_REQUIRE_GATEWAYS=1 (CI), which makes that a failure.
 //
-// The upstream sub-package serves Echo on its own, for scripts/gateway-load.sh.
+// The upstream sub-package serves Echo on its own, for scripts/verify-load.sh.
 package gatewaytest

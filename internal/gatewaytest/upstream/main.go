@@ -1,5 +1,5 @@
 // Command upstream serves gatewaytest.Echo on a loopback address: the
-// protected API of scripts/gateway-load.sh.
+// protected API of scripts/verify-load.sh.
 //
 //	go run ./internal/gatewaytest/upstream -addr 127.0.0.1:9000
 package main
