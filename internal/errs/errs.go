@@ -73,11 +73,15 @@ func Lock(field, message string, d time.Duration) *Error {
 	return e
 }
 
+// ErrBusy is the cause of every Busy error: errors.Is(err, ErrBusy) tells
+// an overloaded server from a broken store.
+var ErrBusy = errors.New("busy")
+
 // Busy returns an Unavailable error for a server that is overloaded rather
 // than broken, asking the client to come back after d.
 func Busy(field, message string, d time.Duration) *Error {
 	e := E(Unavailable, field, message)
-	e.RetryAfter = d
+	e.RetryAfter, e.Cause = d, ErrBusy
 	return e
 }
 

@@ -50,7 +50,8 @@ func Handle(h func(*gin.Context) error) gin.HandlerFunc {
 // Errors is the middleware that turns the last error a handler recorded with
 // c.Error into the {"errors": {...}} answer. It is the only place errors
 // become HTTP. Internal errors are logged here, once, and never shown; a
-// store that is unavailable is a 503 with Retry-After, logged as a warning;
+// store that is unavailable is a 503 with Retry-After, logged as a warning
+// (a refusal for being busy is a 503 with Retry-After, not logged);
 // a request whose client hung up (its context canceled) is logged as such
 // and recorded as StatusClientClosed, never as a 500.
 func Errors(log *zap.Logger) gin.HandlerFunc {
@@ -72,7 +73,11 @@ func Errors(log *zap.Logger) gin.HandlerFunc {
 				zap.String("route", c.FullPath()), zap.Error(err))
 			e = errs.E(errs.Internal, "server", "Internal server error.")
 		}
-		if e.Code == errs.Unavailable {
+		// A store that failed is worth a line; a refusal for being busy
+		// (the password hash queue full) is expected under load and shows
+		// in the metrics, and a line for each would let a flood write the
+		// log as fast as it sends.
+		if e.Code == errs.Unavailable && !errors.Is(e, errs.ErrBusy) {
 			log.Warn("unavailable", zap.String("request_id", RequestID(c)), zap.String("route", c.FullPath()),
 				zap.NamedError("cause", errors.Unwrap(e)))
 		}
@@ -82,7 +87,10 @@ func Errors(log *zap.Logger) gin.HandlerFunc {
 
 // Abort writes e as the answer and stops the handler chain. Locked and
 // Unavailable answers carry Retry-After: e.RetryAfter rounded up, at least
-// one second.
+// one second. A busy answer also closes the connection: a client that sends
+// its next request the moment the 503 arrives must connect again first,
+// and the connections waiting to be accepted do not take turns with the
+// requests of everyone else.
 func Abort(c *gin.Context, e *errs.Error) {
 	status, ok := statusOf[e.Code]
 	if !ok {
@@ -96,6 +104,9 @@ func Abort(c *gin.Context, e *errs.Error) {
 		// asked again after a second.
 		secs := int(math.Ceil(e.RetryAfter.Seconds()))
 		c.Header("Retry-After", strconv.Itoa(max(secs, 1)))
+		if errors.Is(e, errs.ErrBusy) {
+			c.Header("Connection", "close")
+		}
 	}
 	c.AbortWithStatusJSON(status, gin.H{"errors": e.Fields})
 }

@@ -178,21 +178,30 @@ func TestHead(t *testing.T) {
 	}
 }
 
+// TestErrorsRetryAfterOnUnavailable: both kinds of 503 carry Retry-After;
+// a store that failed is logged and keeps the connection, a busy refusal is
+// not logged (a flood would write the log as fast as it sends) and closes
+// the connection.
 func TestErrorsRetryAfterOnUnavailable(t *testing.T) {
 	gin.SetMode(gin.ReleaseMode)
+	core, logs := observer.New(zap.InfoLevel)
 	r := gin.New()
-	r.Use(httpx.Errors(zap.NewNop()))
+	r.Use(httpx.Errors(zap.New(core)))
 	r.GET("/down", httpx.Handle(func(*gin.Context) error {
 		return &errs.Error{Code: errs.Unavailable, Fields: map[string]string{"store": "Down."}, Cause: errors.New("dial tcp")}
 	}))
 	r.GET("/busy", httpx.Handle(func(*gin.Context) error {
 		return errs.Busy("server", "Busy.", 2500*time.Millisecond)
 	}))
-	for path, want := range map[string]string{"/down": "1", "/busy": "3"} {
-		w := do(r, "GET", path, nil)
-		if w.Code != 503 || w.Header().Get("Retry-After") != want {
-			t.Errorf("%s: got %d Retry-After %q, want 503 and %s", path, w.Code, w.Header().Get("Retry-After"), want)
+	for _, tc := range []struct{ path, retry, connection string }{{"/down", "1", ""}, {"/busy", "3", "close"}} {
+		w := do(r, "GET", tc.path, nil)
+		if w.Code != 503 || w.Header().Get("Retry-After") != tc.retry || w.Header().Get("Connection") != tc.connection {
+			t.Errorf("%s: got %d Retry-After %q Connection %q, want 503, %s and %q", tc.path, w.Code,
+				w.Header().Get("Retry-After"), w.Header().Get("Connection"), tc.retry, tc.connection)
 		}
+	}
+	if n := logs.FilterMessage("unavailable").Len(); n != 1 {
+		t.Errorf("got %d unavailable log lines, want 1 (the store's)", n)
 	}
 }
 
