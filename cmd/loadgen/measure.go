@@ -159,14 +159,17 @@ func (m *measurer) send(r *http.Request) (int, []byte, time.Duration, error) {
 }
 
 // series sends n requests of each maker, one at a time, alternating
-// between the makers (and rotating which goes first) so that both see the
-// same moments of a shared machine, and returns each maker's latencies.
-// Any answer but want fails it.
+// between the makers so that both see the same moments of a shared
+// machine, and returns each maker's latencies. Which maker goes first in a
+// round is random: a fixed rotation lets anything periodic on the server
+// (a garbage collection every fourth password hash, say) fall on one maker
+// in every round. Any answer but want fails it.
 func (m *measurer) series(n, want int, makers ...func(i int) *http.Request) ([][]time.Duration, error) {
 	lat := make([][]time.Duration, len(makers))
 	for i := range n {
+		first := rand.IntN(len(makers))
 		for k := range makers {
-			j := (i + k) % len(makers)
+			j := (first + k) % len(makers)
 			r := makers[j](i)
 			code, body, d, err := m.send(r)
 			if err != nil {
