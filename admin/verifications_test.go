@@ -1,9 +1,7 @@
 package admin_test
 
 import (
-	"fmt"
 	"net/http"
-	"strings"
 	"testing"
 	"time"
 
@@ -16,21 +14,7 @@ import (
 // `credential="…",outcome="…"`.
 func verifications(t *testing.T, s *testserver.Server) map[string]float64 {
 	t.Helper()
-	body := string(s.Must(t, http.StatusOK, testserver.Request{Method: "GET", Path: "/metrics"}).Body)
-	out := map[string]float64{}
-	for line := range strings.SplitSeq(body, "\n") {
-		rest, ok := strings.CutPrefix(line, "latchkey_verifications_total{")
-		if !ok {
-			continue
-		}
-		labels, value, _ := strings.Cut(rest, "} ")
-		var v float64
-		if _, err := fmt.Sscan(value, &v); err != nil {
-			t.Fatalf("%s: %v", line, err)
-		}
-		out[labels] = v
-	}
-	return out
+	return s.Samples(t, "latchkey_verifications_total")
 }
 
 // TestVerificationOutcomes: every way a verification ends is counted once

@@ -36,19 +36,8 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 PORT=${PORT:-18099}
 BASE=http://127.0.0.1:$PORT
 WORK=$(mktemp -d)
-SERVER=
-stop() {
-	if [ -n "$SERVER" ]; then
-		kill "$SERVER" 2>/dev/null || true
-		wait "$SERVER" 2>/dev/null || true
-		SERVER=
-	fi
-}
-trap 'stop; rm -rf "$WORK"' EXIT
-
-machine() {
-	echo "machine: $(nproc) CPUs, $(lscpu | sed -n 's/^Model name: *//p'), $(go version | cut -d' ' -f3), load average $(cut -d' ' -f1-3 /proc/loadavg)"
-}
+# shellcheck source=scripts/lib.sh
+. scripts/lib.sh
 
 if [ -n "${LATCHKEY:-}" ]; then
 	cp "$LATCHKEY" "$WORK/latchkey"

@@ -35,19 +35,8 @@ BASE=http://127.0.0.1:$PORT
 WORK=$(mktemp -d)
 DATA=${DATA_DIR:-$WORK/data}
 FIXTURE=$DATA/fixture.json
-SERVER=
-stop() {
-	if [ -n "$SERVER" ]; then
-		kill "$SERVER" 2>/dev/null || true
-		wait "$SERVER" 2>/dev/null || true
-		SERVER=
-	fi
-}
-trap 'stop; rm -rf "$WORK"' EXIT
-
-machine() {
-	echo "machine: $(nproc) CPUs, $(lscpu | sed -n 's/^Model name: *//p'), $(go version | cut -d' ' -f3), load average $(cut -d' ' -f1-3 /proc/loadavg)"
-}
+# shellcheck source=scripts/lib.sh
+. scripts/lib.sh
 
 # serve DIR [ENV=VALUE…]: starts latchkey serve on the data directory DIR
 # with the given configuration variables and waits until it answers. It

@@ -1,10 +1,8 @@
 package usertokens_test
 
 import (
-	"fmt"
 	"maps"
 	"net/http"
-	"strings"
 	"testing"
 
 	"github.com/latchkey/latchkey/internal/testserver"
@@ -15,22 +13,7 @@ import (
 // one count per engine and operation, every call timed).
 func storeCalls(t *testing.T, s *testserver.Server) map[string]float64 {
 	t.Helper()
-	body := s.Must(t, http.StatusOK, testserver.Request{Method: "GET", Path: "/metrics"}).Body
-	calls := map[string]float64{}
-	const prefix = "latchkey_store_operation_duration_seconds_count{"
-	for line := range strings.SplitSeq(string(body), "\n") {
-		labels, ok := strings.CutPrefix(line, prefix)
-		if !ok {
-			continue
-		}
-		labels, value, _ := strings.Cut(labels, "} ")
-		var n float64
-		if _, err := fmt.Sscan(value, &n); err != nil {
-			t.Fatalf("%s: %v", line, err)
-		}
-		calls[labels] = n
-	}
-	return calls
+	return s.Samples(t, "latchkey_store_operation_duration_seconds_count")
 }
 
 // TestFailedLoginsReadAlike: a failed login with an unknown username makes

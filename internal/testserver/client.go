@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -188,4 +189,28 @@ func WantErrors(tb testing.TB, r *Response, want map[string]string) {
 	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
 		tb.Errorf("got Content-Type %q, want JSON", ct)
 	}
+}
+
+// Samples returns the samples of the metric name on /metrics by their
+// labels as written there (`a="x",b="y"`; "" for a metric without labels).
+func (s *Server) Samples(tb testing.TB, name string) map[string]float64 {
+	tb.Helper()
+	body := string(s.Must(tb, http.StatusOK, Request{Method: "GET", Path: "/metrics"}).Body)
+	out := map[string]float64{}
+	for line := range strings.SplitSeq(body, "\n") {
+		rest, ok := strings.CutPrefix(line, name)
+		if !ok || rest == "" || rest[0] != '{' && rest[0] != ' ' {
+			continue
+		}
+		labels, value := "", strings.TrimSpace(rest)
+		if rest[0] == '{' {
+			labels, value, _ = strings.Cut(rest[1:], "} ")
+		}
+		n, err := strconv.ParseFloat(value, 64)
+		if err != nil {
+			tb.Fatalf("%s: %v", line, err)
+		}
+		out[labels] = n
+	}
+	return out
 }
