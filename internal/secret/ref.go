@@ -3,8 +3,6 @@ package secret
 import (
 	"crypto/subtle"
 
-	"go.mongodb.org/mongo-driver/v2/bson"
-
 	"github.com/latchkey/latchkey/internal/errs"
 	"github.com/latchkey/latchkey/internal/ids"
 )
@@ -41,10 +39,6 @@ func (k *Keyring) ParseRef(s string, kind Kind, tenantID, field string) (Ref, er
 	}
 	return Ref{}, errs.E(errs.Invalid, field, errs.MalformedID)
 }
-
-// Filter returns the store filter of the referenced record: always by _id,
-// the lookup every store indexes. Check Verifies on what it finds.
-func (r Ref) Filter() bson.D { return bson.D{{Key: "_id", Value: r.ID}} }
 
 // Verifies reports whether a record whose stored hash is stored is the one
 // r names: always for a bare id, and for a token string when the hashes

@@ -171,8 +171,8 @@ func TestParseRef(t *testing.T) {
 			if ref.Hash != tc.wantHash {
 				t.Errorf("got hash %q, want %q", ref.Hash, tc.wantHash)
 			}
-			if strings.Contains(ref.Filter()[0].Key+ref.Hash, tc.in) && tc.wantHash != "" {
-				t.Errorf("the filter carries the token string")
+			if strings.Contains(ref.ID.Hex()+ref.Hash, tc.in) && tc.wantHash != "" {
+				t.Errorf("the ref carries the token string")
 			}
 		})
 	}
