@@ -83,9 +83,4 @@ echo
 echo "serve: $(grep -c '"level":"error"' "$WORK/serve.log" || true) error lines in its log; $(awk '/^VmHWM/ {print $2 / 1024 " MiB"}' "/proc/$SERVER/status") peak resident memory"
 stop
 
-echo
-echo "== all figures ($(machine))"
-echo
-echo "| measurement | figure | goal | |"
-echo "|---|---|---|---|"
-grep '^| ' "$RUNS" | grep -v -e '^| measurement ' -e '^|---' || true
+all_figures "$RUNS"

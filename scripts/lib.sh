@@ -16,3 +16,14 @@ trap 'stop; rm -rf "$WORK"' EXIT
 machine() {
 	echo "machine: $(nproc) CPUs, $(lscpu | sed -n 's/^Model name: *//p'), $(go version | cut -d' ' -f3), load average $(cut -d' ' -f1-3 /proc/loadavg)"
 }
+
+# all_figures FILE prints every table row the runs wrote into FILE as one
+# table, under the machine they ran on.
+all_figures() {
+	echo
+	echo "== all figures ($(machine))"
+	echo
+	echo "| measurement | figure | goal | |"
+	echo "|---|---|---|---|"
+	grep '^| ' "$1" | grep -v -e '^| measurement ' -e '^|---' || true
+}

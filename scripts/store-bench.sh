@@ -113,9 +113,4 @@ for open in 256 $((MANY + 100)); do
 	stop
 done
 
-echo
-echo "== all figures ($(machine))"
-echo
-echo "| measurement | figure | goal | |"
-echo "|---|---|---|---|"
-grep '^| ' "$RUNS" | grep -v -e '^| measurement ' -e '^|---' || true
+all_figures "$RUNS"
