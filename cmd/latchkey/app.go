@@ -8,7 +8,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"strings"
 	"sync"
 	"time"
 
@@ -182,10 +181,8 @@ func openStore(ctx context.Context, cfg configs.Store) (admin.Store, error) {
 
 // adminPassword returns LATCHKEY_ADMIN_PASSWORD from env, or a new random one.
 func adminPassword(env []string) string {
-	for _, kv := range env {
-		if v, ok := strings.CutPrefix(kv, "LATCHKEY_ADMIN_PASSWORD="); ok && v != "" {
-			return v
-		}
+	if v, _ := lookupEnv(env, "LATCHKEY_ADMIN_PASSWORD"); v != "" {
+		return v
 	}
 	return secret.NewPassword()
 }

@@ -9,7 +9,6 @@ import (
 	"io"
 	"net"
 	"net/url"
-	"strings"
 
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
@@ -53,6 +52,7 @@ func serve(ctx context.Context, args, env []string, stdout, stderr io.Writer) er
 		return err
 	}
 	defer m.Close()
+	gogc := tuneGC(env)
 	ln, err := net.Listen("tcp", m.Config.Server.Addr)
 	if err != nil {
 		return fmt.Errorf("server.addr: %w", err)
@@ -78,7 +78,7 @@ func serve(ctx context.Context, args, env []string, stdout, stderr io.Writer) er
 		}
 		return err
 	}
-	m.Logger.Info("listening", zap.String("url", m.URL()), zap.String("store", m.Store.Engine()))
+	m.Logger.Info("listening", zap.String("url", m.URL()), zap.String("store", m.Store.Engine()), zap.String("gogc", gogc))
 	if boot != nil {
 		printWelcome(stdout, m.URL(), boot, fromEnv)
 	} else {
@@ -92,12 +92,8 @@ func serve(ctx context.Context, args, env []string, stdout, stderr io.Writer) er
 // passwordFromEnv reports whether LATCHKEY_ADMIN_PASSWORD gives the first
 // owner's password (adminPassword takes it from there).
 func passwordFromEnv(env []string) bool {
-	for _, kv := range env {
-		if v, ok := strings.CutPrefix(kv, "LATCHKEY_ADMIN_PASSWORD="); ok && v != "" {
-			return true
-		}
-	}
-	return false
+	v, _ := lookupEnv(env, "LATCHKEY_ADMIN_PASSWORD")
+	return v != ""
 }
 
 // printWelcome prints the new store's credentials and a curl line that
