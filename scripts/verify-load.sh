@@ -12,7 +12,11 @@
 #     echoes what it receives), configured from deploy/nginx/latchkey.conf
 #     plus one location that skips auth_request: the protected route
 #     against the same upstream unprotected, behind the same nginx,
-#     alternating rounds. Goal: protected at >= 0.5 of unprotected.
+#     alternating rounds. Goal: protected at >= 0.5 of unprotected. A
+#     second server of the same nginx asks a stand-in verifier that checks
+#     nothing (upstream -verifier: a fixed 204 with the identity headers)
+#     instead of Latchkey: the ceiling any verifier written as a Go HTTP
+#     server could reach here.
 #  3. The verify middleware on a cache hit (go test -bench -benchmem).
 #
 #   scripts/verify-load.sh
@@ -32,8 +36,11 @@ SERVER_GOMAXPROCS=${SERVER_GOMAXPROCS:-$(nproc)}
 LK_PORT=${LK_PORT:-18190}
 UP_PORT=${UP_PORT:-18191}
 GW_PORT=${GW_PORT:-18192}
+STUB_PORT=${STUB_PORT:-18193}
+GW_STUB_PORT=${GW_STUB_PORT:-18194}
 LK=http://127.0.0.1:$LK_PORT
 GW=http://127.0.0.1:$GW_PORT
+GW_STUB=http://127.0.0.1:$GW_STUB_PORT
 DATA=$(mktemp -d)
 PIDS=()
 cleanup() {
@@ -58,6 +65,9 @@ GOMAXPROCS=$SERVER_GOMAXPROCS LATCHKEY_ADMIN_PASSWORD=load-test-password \
 PIDS+=($!)
 GOMAXPROCS=$SERVER_GOMAXPROCS "$DATA/upstream" -addr "127.0.0.1:$UP_PORT" 2>"$DATA/upstream.log" &
 PIDS+=($!)
+# The stand-in verifier runs with the GOGC latchkey serve gives itself.
+GOMAXPROCS=$SERVER_GOMAXPROCS GOGC=400 "$DATA/upstream" -verifier -addr "127.0.0.1:$STUB_PORT" 2>"$DATA/stub.log" &
+PIDS+=($!)
 for _ in $(seq 150); do curl -sf "$LK/healthz" >/dev/null && break; sleep 0.1; done
 APP=$(grep -o 'lka_[a-z0-9_]*' "$DATA/serve.out" | head -1 || true)
 if [ -z "$APP" ]; then
@@ -77,6 +87,14 @@ sed -e "s/server 127.0.0.1:8080;/server 127.0.0.1:$LK_PORT;/" \
 	-e 's|^    location / {|    location /open/ {\n        auth_request off;\n        proxy_pass http://api;\n    }\n\n    location / {|' \
 	deploy/nginx/latchkey.conf >"$DATA/nginx/latchkey.conf"
 grep -q "location /open/" "$DATA/nginx/latchkey.conf" || { echo "could not add the unprotected location" >&2; exit 1; }
+# The same server again, asking the stand-in verifier: its own upstream
+# block for it, the API's upstream and the map shared with the first.
+sed -e "s/server 127.0.0.1:8080;/server 127.0.0.1:$STUB_PORT;/" \
+	-e "s/listen 8000;/listen 127.0.0.1:$GW_STUB_PORT;/" \
+	-e 's/^upstream latchkey {/upstream latchkey_stub {/' -e 's|http://latchkey/|http://latchkey_stub/|' \
+	-e '/^upstream api {/,/^}/d' -e '/^map \$uri/,$d' \
+	deploy/nginx/latchkey.conf >>"$DATA/nginx/latchkey.conf"
+grep -q "upstream latchkey_stub" "$DATA/nginx/latchkey.conf" || { echo "could not add the stand-in verifier's server" >&2; exit 1; }
 cat >"$DATA/nginx/nginx.conf" <<EOF
 daemon off;
 worker_processes $NGINX_WORKERS;
@@ -99,9 +117,10 @@ PIDS+=($!)
 NGINX=$!
 LATCHKEY=${PIDS[0]}
 UPSTREAM=${PIDS[1]}
+STUB=${PIDS[2]}
 for _ in $(seq 100); do curl -s -o /dev/null "$GW/open/" && break; sleep 0.1; done
 
-for url in "$GW/x" "$LK/api/v1/verify"; do
+for url in "$GW/x" "$LK/api/v1/verify" "$GW_STUB/x"; do
 	code=$(curl -s -o /dev/null -w '%{http_code}' -H "App-Token: $APP" -H "Token: $TOK" "$url")
 	[ "$code" = 200 ] || { echo "$url answered $code with valid credentials" >&2; exit 1; }
 done
@@ -127,10 +146,11 @@ bench() {
 	local name=$1 url=$2 out rps p99 bad n lk ng up wrk_cpu
 	shift 2
 	local lk0 ng0 up0 lk1 ng1 up1
-	lk0=$(cpu_ticks "$LATCHKEY") ng0=$(cpu_ticks "$NGINX") up0=$(cpu_ticks "$UPSTREAM")
+	# The stand-in verifier's CPU is counted as Latchkey's: it is in its place.
+	lk0=$(($(cpu_ticks "$LATCHKEY") + $(cpu_ticks "$STUB"))) ng0=$(cpu_ticks "$NGINX") up0=$(cpu_ticks "$UPSTREAM")
 	# wrk's own CPU (user + system seconds) from the shell's time keyword.
 	out=$( { TIMEFORMAT='wrk-cpu %U %S'; time wrk -t1 -c"$CONNS" -d"${SECS}s" --latency "$@" "$url"; } 2>&1)
-	lk1=$(cpu_ticks "$LATCHKEY") ng1=$(cpu_ticks "$NGINX") up1=$(cpu_ticks "$UPSTREAM")
+	lk1=$(($(cpu_ticks "$LATCHKEY") + $(cpu_ticks "$STUB"))) ng1=$(cpu_ticks "$NGINX") up1=$(cpu_ticks "$UPSTREAM")
 	n=$(awk '/requests in/ {print $1}' <<<"$out")
 	rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
 	p99=$(awk '$1 == "99%" {v=$2; if (v ~ /us$/) {sub(/us$/, "", v); v/=1000} else if (v ~ /ms$/) {sub(/ms$/, "", v)} else if (v ~ /s$/) {sub(/s$/, "", v); v*=1000}; print v}' <<<"$out")
@@ -160,16 +180,19 @@ for r in $(seq "$ROUNDS"); do
 	bench "latchkey GET /api/v1/token" "$LK/api/v1/token" -H "App-Token: $APP" -H "Token: $TOK"
 	bench "nginx, unprotected /open/x" "$GW/open/x" -H "App-Token: $APP" -H "Token: $TOK"
 	bench "nginx, protected /x" "$GW/x" -H "App-Token: $APP" -H "Token: $TOK"
+	bench "nginx, stand-in verifier /x" "$GW_STUB/x" -H "App-Token: $APP" -H "Token: $TOK"
 done
 
 v=$(ratio "${RPS[latchkey GET /api/v1/verify]}" "${RPS[latchkey GET /healthz]}")
 tk=$(ratio "${RPS[latchkey GET /api/v1/token]}" "${RPS[latchkey GET /healthz]}")
 g=$(ratio "${RPS[nginx, protected /x]}" "${RPS[nginx, unprotected /open/x]}")
+gs=$(ratio "${RPS[nginx, stand-in verifier /x]}" "${RPS[nginx, unprotected /open/x]}")
 echo
 echo "verify / healthz throughput: $v (goal >= 0.80); verify p99 (worst round) ${P99[latchkey GET /api/v1/verify]} ms (goal < 5); non-2xx ${BAD[latchkey GET /api/v1/verify]}"
 echo "for comparison, GET /api/v1/token / healthz: $tk"
 echo "nginx protected / unprotected throughput: $g (goal >= 0.50); protected p99 (worst round) ${P99[nginx, protected /x]} ms; non-2xx ${BAD[nginx, protected /x]}"
-echo "CPU µs per request, all four processes, mean of the rounds: healthz $((CPU[latchkey GET /healthz] / ROUNDS)), verify $((CPU[latchkey GET /api/v1/verify] / ROUNDS)), token $((CPU[latchkey GET /api/v1/token] / ROUNDS)); nginx unprotected $((CPU[nginx, unprotected /open/x] / ROUNDS)), protected $((CPU[nginx, protected /x] / ROUNDS))"
+echo "the ceiling: protected by the stand-in verifier that checks nothing / unprotected: $gs"
+echo "CPU µs per request, all four processes, mean of the rounds: healthz $((CPU[latchkey GET /healthz] / ROUNDS)), verify $((CPU[latchkey GET /api/v1/verify] / ROUNDS)), token $((CPU[latchkey GET /api/v1/token] / ROUNDS)); nginx unprotected $((CPU[nginx, unprotected /open/x] / ROUNDS)), protected $((CPU[nginx, protected /x] / ROUNDS)), stand-in verifier $((CPU[nginx, stand-in verifier /x] / ROUNDS))"
 echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
 echo "latchkey metrics:"

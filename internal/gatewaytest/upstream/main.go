@@ -1,7 +1,13 @@
 // Command upstream serves gatewaytest.Echo on a loopback address: the
-// protected API of scripts/verify-load.sh.
+// protected API of scripts/verify-load.sh. With -verifier it serves
+// instead a stand-in for Latchkey's /verify that checks nothing: every
+// request gets the 204 and identity headers of a gateway's question with
+// Prefer: return=minimal, fixed. Put where Latchkey would be, it shows
+// what the cheapest verifier a Go HTTP server can be costs a gateway on
+// the same machine: the ceiling of the protected / unprotected ratio.
 //
 //	go run ./internal/gatewaytest/upstream -addr 127.0.0.1:9000
+//	go run ./internal/gatewaytest/upstream -addr 127.0.0.1:9001 -verifier
 package main
 
 import (
@@ -15,10 +21,38 @@ import (
 
 func main() {
 	addr := flag.String("addr", "127.0.0.1:9000", "loopback address to listen on")
+	verifier := flag.Bool("verifier", false, "answer every request as /verify does a valid login token, checking nothing")
 	flag.Parse()
 	host, _, err := net.SplitHostPort(*addr)
 	if err != nil || !net.ParseIP(host).IsLoopback() {
 		log.Fatalf("upstream: -addr %q: want a loopback host:port", *addr)
 	}
-	log.Fatal(http.ListenAndServe(*addr, &gatewaytest.Echo{}))
+	var h http.Handler = &gatewaytest.Echo{}
+	if *verifier {
+		h = http.HandlerFunc(acceptAll)
+	}
+	log.Fatal(http.ListenAndServe(*addr, h))
+}
+
+// identity is the answer of acceptAll: the headers Latchkey's /verify sets
+// for a login token, with values of the same lengths.
+var identity = [][2]string{
+	{"X-Latchkey-Tenant-Id", "abcdefgh"},
+	{"X-Latchkey-Tenant", "platform"},
+	{"X-Latchkey-App-Token-Id", "6756f1a2c3d4e5f607182930"},
+	{"X-Latchkey-User-Id", "6756f1a2c3d4e5f607182931"},
+	{"X-Latchkey-Username", "admin"},
+	{"X-Latchkey-Role", "owner"},
+	{"X-Latchkey-Token-Id", "6756f1a2c3d4e5f607182932"},
+	{"X-Latchkey-Token-Kind", "login"},
+	{"X-Latchkey-Expires", "2026-12-01T23:00:00.123456789Z"},
+	{"Preference-Applied", "return=minimal"},
+}
+
+func acceptAll(w http.ResponseWriter, _ *http.Request) {
+	h := w.Header()
+	for _, kv := range identity {
+		h[kv[0]] = []string{kv[1]}
+	}
+	w.WriteHeader(http.StatusNoContent)
 }
