@@ -52,7 +52,7 @@ func serve(ctx context.Context, args, env []string, stdout, stderr io.Writer) er
 		return err
 	}
 	defer m.Close()
-	gogc := tuneGC(env)
+	gc := tuneGC(env)
 	ln, err := net.Listen("tcp", m.Config.Server.Addr)
 	if err != nil {
 		return fmt.Errorf("server.addr: %w", err)
@@ -78,7 +78,7 @@ func serve(ctx context.Context, args, env []string, stdout, stderr io.Writer) er
 		}
 		return err
 	}
-	m.Logger.Info("listening", zap.String("url", m.URL()), zap.String("store", m.Store.Engine()), zap.String("gogc", gogc))
+	m.Logger.Info("listening", zap.String("url", m.URL()), zap.String("store", m.Store.Engine()), zap.String("gc", gc))
 	if boot != nil {
 		printWelcome(stdout, m.URL(), boot, fromEnv)
 	} else {
