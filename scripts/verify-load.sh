@@ -23,6 +23,7 @@
 #   ROUNDS=3 SECONDS_PER_RUN=10 CONNECTIONS=4 scripts/verify-load.sh
 #   NGINX_WORKERS=1 scripts/verify-load.sh
 #   SERVER_GOMAXPROCS=1 scripts/verify-load.sh   # GOMAXPROCS of latchkey and the upstream
+#   SERVER_GOGC=100 scripts/verify-load.sh       # GOGC of latchkey (unset: serve's 32 MiB heap floor)
 #
 # Needs go, curl, python3, wrk and nginx (apt-get install -y wrk nginx).
 set -euo pipefail
@@ -33,6 +34,7 @@ SECS=${SECONDS_PER_RUN:-8}
 CONNS=${CONNECTIONS:-4}
 NGINX_WORKERS=${NGINX_WORKERS:-auto}
 SERVER_GOMAXPROCS=${SERVER_GOMAXPROCS:-$(nproc)}
+SERVER_GOGC=${SERVER_GOGC:-}
 LK_PORT=${LK_PORT:-18190}
 UP_PORT=${UP_PORT:-18191}
 GW_PORT=${GW_PORT:-18192}
@@ -59,14 +61,15 @@ go build -o "$DATA/upstream" ./internal/gatewaytest/upstream
 
 # Latchkey with its default configuration (SQLite, access log at info, to a file;
 # cache.ttl 2 s).
-GOMAXPROCS=$SERVER_GOMAXPROCS LATCHKEY_ADMIN_PASSWORD=load-test-password \
+env GOMAXPROCS=$SERVER_GOMAXPROCS ${SERVER_GOGC:+GOGC=$SERVER_GOGC} LATCHKEY_ADMIN_PASSWORD=load-test-password \
 	"$DATA/latchkey" serve --addr "127.0.0.1:$LK_PORT" --data-dir "$DATA/store" \
 	>"$DATA/serve.out" 2>"$DATA/serve.log" &
 PIDS+=($!)
 GOMAXPROCS=$SERVER_GOMAXPROCS "$DATA/upstream" -addr "127.0.0.1:$UP_PORT" 2>"$DATA/upstream.log" &
 PIDS+=($!)
-# The stand-in verifier runs with the GOGC latchkey serve gives itself.
-GOMAXPROCS=$SERVER_GOMAXPROCS GOGC=400 "$DATA/upstream" -verifier -addr "127.0.0.1:$STUB_PORT" 2>"$DATA/stub.log" &
+# The stand-in verifier gets latchkey's heap goal: its heap is small, and at
+# GOGC=800 the runtime's least heap goal is 32 MiB, serve's floor.
+GOMAXPROCS=$SERVER_GOMAXPROCS GOGC=${SERVER_GOGC:-800} "$DATA/upstream" -verifier -addr "127.0.0.1:$STUB_PORT" 2>"$DATA/stub.log" &
 PIDS+=($!)
 for _ in $(seq 150); do curl -sf "$LK/healthz" >/dev/null && break; sleep 0.1; done
 APP=$(grep -o 'lka_[a-z0-9_]*' "$DATA/serve.out" | head -1 || true)
@@ -170,7 +173,7 @@ bench() {
 ratio() { python3 -c "print(f'{$1 / $2:.2f}')"; }
 
 echo "machine: $(nproc) CPUs, $(lscpu | sed -n 's/^Model name: *//p'), $(go version | cut -d' ' -f3), $(nginx -v 2>&1 | cut -d' ' -f3), load average $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "wrk -t1 -c$CONNS -d${SECS}s per run, $ROUNDS rounds, nginx worker_processes $NGINX_WORKERS, GOMAXPROCS of latchkey and upstream $SERVER_GOMAXPROCS"
+echo "wrk -t1 -c$CONNS -d${SECS}s per run, $ROUNDS rounds, nginx worker_processes $NGINX_WORKERS, GOMAXPROCS of latchkey and upstream $SERVER_GOMAXPROCS, GOGC of latchkey ${SERVER_GOGC:-unset (a 32 MiB heap floor)}"
 wrk -t1 -c"$CONNS" -d2s -H "App-Token: $APP" -H "Token: $TOK" "$LK/api/v1/verify" >/dev/null # warm up
 for r in $(seq "$ROUNDS"); do
 	echo "round $r"
