@@ -15,8 +15,8 @@
 #     alternating rounds. Goal: protected at >= 0.5 of unprotected. A
 #     second server of the same nginx asks a stand-in verifier that checks
 #     nothing (upstream -verifier: a fixed 204 with the identity headers)
-#     instead of Latchkey: the ceiling any verifier written as a Go HTTP
-#     server could reach here.
+#     instead of Latchkey: the ceiling for a verifier served by Go's
+#     net/http on this machine.
 #  3. The verify middleware on a cache hit (go test -bench -benchmem).
 #
 #   scripts/verify-load.sh

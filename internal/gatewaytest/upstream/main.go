@@ -3,8 +3,9 @@
 // instead a stand-in for Latchkey's /verify that checks nothing: every
 // request gets the 204 and identity headers of a gateway's question with
 // Prefer: return=minimal, fixed. Put where Latchkey would be, it shows
-// what the cheapest verifier a Go HTTP server can be costs a gateway on
-// the same machine: the ceiling of the protected / unprotected ratio.
+// what a verifier served by Go's net/http costs a gateway on the same
+// machine when it does no work at all: the ceiling of the protected /
+// unprotected ratio for Latchkey.
 //
 //	go run ./internal/gatewaytest/upstream -addr 127.0.0.1:9000
 //	go run ./internal/gatewaytest/upstream -addr 127.0.0.1:9001 -verifier
