@@ -2,13 +2,13 @@ package admin
 
 import (
 	"net/http"
-	"strings"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/latchkey/latchkey/internal/authn"
 	"github.com/latchkey/latchkey/internal/errs"
 	"github.com/latchkey/latchkey/internal/httpx"
+	"github.com/latchkey/latchkey/internal/prefer"
 )
 
 // VerifyHandler serves /verify, which tells a gateway or a platform's own
@@ -107,7 +107,12 @@ func (h *VerifyHandler) answer(c *gin.Context, need authn.Need, role authn.Role)
 	id := identityOf(p)
 	hdr := c.Writer.Header()
 	id.setHeaders(hdr)
-	if preferMinimal(c.Request.Header["Prefer"]) {
+	// Prefer: return=minimal (RFC 7240) asks for 204 with the identity
+	// headers and no body. Gateways ask so because they read headers only;
+	// an answer without a body lets them keep the connection for the next
+	// question (Caddy and nginx close it when a body they do not read is
+	// left behind).
+	if prefer.ReturnMinimal(c.Request.Header["Prefer"]) {
 		hdr["Preference-Applied"] = preferenceApplied
 		c.Status(http.StatusNoContent)
 		return nil
@@ -125,23 +130,6 @@ var (
 	jsonContentType   = []string{"application/json; charset=utf-8"}
 	preferenceApplied = []string{"return=minimal"}
 )
-
-// preferMinimal reports whether a Prefer header (RFC 7240) asks for
-// return=minimal: then the answer is 204 with the identity headers and no
-// body. Gateways ask so because they read headers only; an answer without a
-// body lets them keep the connection for the next question (Caddy and
-// nginx close it when a body they do not read is left behind).
-func preferMinimal(prefer []string) bool {
-	for _, h := range prefer {
-		for pref := range strings.SplitSeq(h, ",") {
-			token, _, _ := strings.Cut(pref, ";")
-			if strings.EqualFold(strings.ReplaceAll(strings.TrimSpace(token), " ", ""), "return=minimal") {
-				return true
-			}
-		}
-	}
-	return false
-}
 
 // setHeaders sets the X-Latchkey-* headers of id that apply, with one
 // allocation for all the values (the keys are canonical: no Set needed).

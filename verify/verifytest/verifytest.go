@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/latchkey/latchkey/internal/prefer"
 	"github.com/latchkey/latchkey/verify"
 )
 
@@ -83,20 +84,6 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// preferMinimal reports whether r asks for the headers without the body
-// (Prefer: return=minimal, as the gateway configurations send).
-func preferMinimal(r *http.Request) bool {
-	for _, h := range r.Header.Values("Prefer") {
-		for pref := range strings.SplitSeq(h, ",") {
-			token, _, _ := strings.Cut(pref, ";")
-			if strings.EqualFold(strings.ReplaceAll(strings.TrimSpace(token), " ", ""), "return=minimal") {
-				return true
-			}
-		}
-	}
-	return false
-}
-
 func userToken(r *http.Request) string {
 	if t := r.Header.Get("Token"); t != "" {
 		return t
@@ -125,7 +112,7 @@ func answer(w http.ResponseWriter, r *http.Request, status int, v any) {
 			}
 		}
 		h.Set("X-Latchkey-Expires", v.Expires.UTC().Format(time.RFC3339Nano))
-		if preferMinimal(r) {
+		if prefer.ReturnMinimal(r.Header.Values("Prefer")) { // as Latchkey: headers only
 			h.Set("Preference-Applied", "return=minimal")
 			h.Del("Content-Type")
 			w.WriteHeader(http.StatusNoContent)
