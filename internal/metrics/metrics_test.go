@@ -36,6 +36,21 @@ func samples(t *testing.T, m *metrics.Metrics, name string) map[string]float64 {
 	return out
 }
 
+// wantSamples checks that the counter name has exactly the series of want,
+// with want's values.
+func wantSamples(t *testing.T, m *metrics.Metrics, name string, want map[string]float64) {
+	t.Helper()
+	got := samples(t, m, name)
+	if len(got) != len(want) {
+		t.Errorf("%s: got %v, want %v", name, got, want)
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s{%s}: got %v, want %v", name, k, got[k], v)
+		}
+	}
+}
+
 func TestObserveLabels(t *testing.T) {
 	m := metrics.New("")
 	m.Observe("GET", "/api/v1/token", 200, time.Millisecond)
@@ -55,17 +70,8 @@ func TestObserveLabels(t *testing.T) {
 			t.Errorf("requests{%s}: got %v, want 1", want, requests[want])
 		}
 	}
-	logins := samples(t, m, "latchkey_logins_total")
-	want := map[string]float64{"outcome=success": 1, "outcome=failure": 1, "outcome=locked": 1, "outcome=invalid": 1,
-		"outcome=unavailable": 1, "outcome=abandoned": 1, "outcome=error": 1}
-	if len(logins) != len(want) {
-		t.Errorf("got logins %v, want %v", logins, want)
-	}
-	for k, v := range want {
-		if logins[k] != v {
-			t.Errorf("logins{%s}: got %v, want %v", k, logins[k], v)
-		}
-	}
+	wantSamples(t, m, "latchkey_logins_total", map[string]float64{"outcome=success": 1, "outcome=failure": 1,
+		"outcome=locked": 1, "outcome=invalid": 1, "outcome=unavailable": 1, "outcome=abandoned": 1, "outcome=error": 1})
 }
 
 // TestObserveConcurrent counts from many goroutines; under -race it checks
@@ -134,17 +140,8 @@ func TestVerifyAnswers(t *testing.T) {
 	m.Introspected(true)
 	m.Introspected(false)
 	m.Introspected(false)
-	got := samples(t, m, "latchkey_verify_answers_total")
-	want := map[string]float64{"result=ok": 2, "result=unauthorized": 1, "result=forbidden": 1, "result=invalid": 1,
-		"result=abandoned": 1, "result=unavailable": 1, "result=error": 1}
-	if len(got) != len(want) {
-		t.Errorf("got %v, want %v", got, want)
-	}
-	for k, v := range want {
-		if got[k] != v {
-			t.Errorf("verify answers{%s}: got %v, want %v", k, got[k], v)
-		}
-	}
+	wantSamples(t, m, "latchkey_verify_answers_total", map[string]float64{"result=ok": 2, "result=unauthorized": 1,
+		"result=forbidden": 1, "result=invalid": 1, "result=abandoned": 1, "result=unavailable": 1, "result=error": 1})
 	in := samples(t, m, "latchkey_introspections_total")
 	if in["active=true"] != 1 || in["active=false"] != 2 {
 		t.Errorf("got introspections %v, want 1 active and 2 inactive", in)
