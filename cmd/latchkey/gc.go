@@ -28,7 +28,7 @@ const heapFloor = 32 << 20
 func tuneGC(env []string) string {
 	rule, keepFloor := gcRule(env)
 	if keepFloor {
-		floorOnce.Do(func() { (&floor{bytes: heapFloor}).arm() })
+		floorOnce.Do(func() { new(floor).arm() })
 	}
 	return rule
 }
@@ -45,11 +45,10 @@ func gcRule(env []string) (rule string, keepFloor bool) {
 var floorOnce sync.Once
 
 // floor sets GOGC after every collection so that the next heap goal is at
-// least bytes; 100 (Go's default) once the live heap is half of it or
+// least heapFloor; 100 (Go's default) once the live heap is half of it or
 // more. The goal is the live heap plus GOGC percent of what the collector
 // scans: the live heap, goroutine stacks and global variables.
 type floor struct {
-	bytes   uint64
 	samples [3]metrics.Sample
 }
 
@@ -70,7 +69,7 @@ func (f *floor) adjust() {
 	metrics.Read(f.samples[:])
 	live := f.samples[0].Value.Uint64()
 	roots := f.samples[1].Value.Uint64() + f.samples[2].Value.Uint64()
-	debug.SetGCPercent(floorPercent(live, roots, f.bytes))
+	debug.SetGCPercent(floorPercent(live, roots, heapFloor))
 }
 
 // floorPercent is the GOGC that makes the heap goal at least floor: 100
