@@ -52,12 +52,8 @@ func TestRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	report := out.String()
-	for _, want := range []string{"GET /healthz", "GET /api/v1/token", "authenticated / bare throughput", "logins/s",
-		"| server CPU per request in that run, authenticated / bare |"} {
-		if !strings.Contains(report, want) {
-			t.Errorf("report lacks %q:\n%s", want, report)
-		}
-	}
+	reportHas(t, report, "GET /healthz", "GET /api/v1/token", "authenticated / bare throughput", "logins/s",
+		"| server CPU per request in that run, authenticated / bare |")
 	for line := range strings.SplitSeq(report, "\n") {
 		if strings.HasPrefix(line, "GET ") {
 			f := strings.Fields(line)
@@ -171,7 +167,7 @@ func TestPopulateAndMeasure(t *testing.T) {
 		t.Fatalf("measure: %v\n%s", err, out.String())
 	}
 	report := out.String()
-	for _, want := range []string{
+	reportHas(t, report,
 		"| verification p50 (uncached), 40 tokens in the tenant / 10 |",
 		"| login p50, 31 users in the tenant / 5 |",
 		"| failed login p50, unknown username / wrong password |",
@@ -182,11 +178,7 @@ func TestPopulateAndMeasure(t *testing.T) {
 		"| verification p50 across 5 tenants, first round (every file opened) |",
 		"| verification p50 across 5 tenants, round 2 |",
 		"| the serve's open file descriptors, resident memory after the rounds |",
-	} {
-		if !strings.Contains(report, want) {
-			t.Errorf("report lacks %q:\n%s", want, report)
-		}
-	}
+	)
 	for line := range strings.SplitSeq(report, "\n") {
 		if strings.HasPrefix(line, "| token creations") || strings.HasPrefix(line, "| logins") {
 			if !strings.Contains(line, "non-2xx 0)") || strings.Contains(line, "**0**/s") {
@@ -205,7 +197,7 @@ func TestPopulateAndMeasure(t *testing.T) {
 		t.Fatalf("flood: %v\n%s", err, out.String())
 	}
 	report = out.String()
-	for _, want := range []string{
+	reportHas(t, report,
 		": peak resident memory of the serve | **",
 		": answers 500 | **0** of ",
 		": 503 answers without Retry-After | 0 | 0 | met |",
@@ -215,17 +207,23 @@ func TestPopulateAndMeasure(t *testing.T) {
 		"| forged user tokens answered 401 | ",
 		"| verified p50 of one client during 3 forgers / idle | ",
 		"| 500ms mixed soak after the floods, 3 clients: answers 500 | **0** of ",
-	} {
-		if !strings.Contains(report, want) {
-			t.Errorf("flood report lacks %q:\n%s", want, report)
-		}
-	}
+	)
 	for line := range strings.SplitSeq(report, "\n") {
 		// The verified client and the forged tokens' answers: no
 		// failures, whatever the times.
 		if strings.HasPrefix(line, "| forged user tokens answered 401") && !strings.HasSuffix(line, "| met |") ||
 			strings.HasPrefix(line, "| verified") && !strings.Contains(line, "non-2xx 0") {
 			t.Errorf("flood: %s", line)
+		}
+	}
+}
+
+// reportHas checks that report holds each of wants.
+func reportHas(t *testing.T, report string, wants ...string) {
+	t.Helper()
+	for _, want := range wants {
+		if !strings.Contains(report, want) {
+			t.Errorf("report lacks %q:\n%s", want, report)
 		}
 	}
 }
