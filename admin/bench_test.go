@@ -11,11 +11,11 @@ import (
 
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
-	"github.com/latchkey/latchkey/admin/users"
 	"github.com/latchkey/latchkey/internal/authn"
 	"github.com/latchkey/latchkey/internal/secret"
 	"github.com/latchkey/latchkey/internal/testserver"
 	"github.com/latchkey/latchkey/internal/tracing"
+	"github.com/latchkey/latchkey/users"
 )
 
 // Benchmarks of whole requests through Gin (in process, no network), of a

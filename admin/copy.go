@@ -5,10 +5,10 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/latchkey/latchkey/admin/users"
 	"github.com/latchkey/latchkey/internal/audit"
 	"github.com/latchkey/latchkey/internal/errs"
 	"github.com/latchkey/latchkey/internal/page"
+	"github.com/latchkey/latchkey/users"
 	"github.com/latchkey/latchkey/usertokens"
 )
 

@@ -5,11 +5,11 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/latchkey/latchkey/admin/users"
 	"github.com/latchkey/latchkey/apptokens"
 	"github.com/latchkey/latchkey/internal/authn"
 	"github.com/latchkey/latchkey/internal/errs"
 	"github.com/latchkey/latchkey/tenants"
+	"github.com/latchkey/latchkey/users"
 )
 
 // Provisioner gives a new tenant its database, first owner and first app

@@ -11,7 +11,6 @@ import (
 
 	"github.com/latchkey/latchkey/admin/apidoc"
 	"github.com/latchkey/latchkey/admin/console"
-	"github.com/latchkey/latchkey/admin/users"
 	"github.com/latchkey/latchkey/apptokens"
 	"github.com/latchkey/latchkey/internal/audit"
 	"github.com/latchkey/latchkey/internal/authn"
@@ -23,6 +22,7 @@ import (
 	"github.com/latchkey/latchkey/internal/tracing"
 	"github.com/latchkey/latchkey/leaks"
 	"github.com/latchkey/latchkey/tenants"
+	"github.com/latchkey/latchkey/users"
 	"github.com/latchkey/latchkey/usertokens"
 )
 

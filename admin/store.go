@@ -3,12 +3,12 @@ package admin
 import (
 	"context"
 
-	"github.com/latchkey/latchkey/admin/users"
 	"github.com/latchkey/latchkey/apptokens"
 	"github.com/latchkey/latchkey/internal/audit"
 	"github.com/latchkey/latchkey/internal/lastused"
 	"github.com/latchkey/latchkey/internal/secret"
 	"github.com/latchkey/latchkey/tenants"
+	"github.com/latchkey/latchkey/users"
 	"github.com/latchkey/latchkey/usertokens"
 )
 

@@ -9,9 +9,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/latchkey/latchkey/admin/users"
 	"github.com/latchkey/latchkey/configs"
 	"github.com/latchkey/latchkey/internal/page"
+	"github.com/latchkey/latchkey/users"
 )
 
 // runCmd runs the command line args with env and returns its exit code

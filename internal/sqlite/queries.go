@@ -3,9 +3,9 @@ package sqlite
 import (
 	"strings"
 
-	"github.com/latchkey/latchkey/admin/users"
 	"github.com/latchkey/latchkey/internal/audit"
 	"github.com/latchkey/latchkey/internal/ids"
+	"github.com/latchkey/latchkey/users"
 	"github.com/latchkey/latchkey/usertokens"
 )
 

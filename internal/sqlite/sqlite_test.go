@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/latchkey/latchkey/admin"
-	"github.com/latchkey/latchkey/admin/users"
 	"github.com/latchkey/latchkey/apptokens"
 	"github.com/latchkey/latchkey/internal/clock"
 	"github.com/latchkey/latchkey/internal/errs"
@@ -19,6 +18,7 @@ import (
 	"github.com/latchkey/latchkey/internal/page"
 	"github.com/latchkey/latchkey/internal/secret"
 	"github.com/latchkey/latchkey/tenants"
+	"github.com/latchkey/latchkey/users"
 )
 
 var _ admin.Store = (*DB)(nil)

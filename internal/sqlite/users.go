@@ -4,9 +4,9 @@ import (
 	"context"
 	"strings"
 
-	"github.com/latchkey/latchkey/admin/users"
 	"github.com/latchkey/latchkey/internal/ids"
 	"github.com/latchkey/latchkey/internal/page"
+	"github.com/latchkey/latchkey/users"
 )
 
 // Insert implements users.Store.

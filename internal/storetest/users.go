@@ -5,10 +5,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/latchkey/latchkey/admin/users"
 	"github.com/latchkey/latchkey/internal/authn"
 	"github.com/latchkey/latchkey/internal/ids"
 	"github.com/latchkey/latchkey/internal/page"
+	"github.com/latchkey/latchkey/users"
 )
 
 var usersFilterAll = users.Filter{}
