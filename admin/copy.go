@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/latchkey/latchkey/internal/audit"
+	"github.com/latchkey/latchkey/audit"
 	"github.com/latchkey/latchkey/internal/errs"
 	"github.com/latchkey/latchkey/internal/page"
 	"github.com/latchkey/latchkey/users"

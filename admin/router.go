@@ -12,7 +12,7 @@ import (
 	"github.com/latchkey/latchkey/admin/apidoc"
 	"github.com/latchkey/latchkey/admin/console"
 	"github.com/latchkey/latchkey/apptokens"
-	"github.com/latchkey/latchkey/internal/audit"
+	"github.com/latchkey/latchkey/audit"
 	"github.com/latchkey/latchkey/internal/authn"
 	"github.com/latchkey/latchkey/internal/errs"
 	"github.com/latchkey/latchkey/internal/httpx"

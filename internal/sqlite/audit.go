@@ -3,7 +3,7 @@ package sqlite
 import (
 	"context"
 
-	"github.com/latchkey/latchkey/internal/audit"
+	"github.com/latchkey/latchkey/audit"
 	"github.com/latchkey/latchkey/internal/ids"
 	"github.com/latchkey/latchkey/internal/page"
 )

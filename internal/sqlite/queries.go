@@ -3,7 +3,7 @@ package sqlite
 import (
 	"strings"
 
-	"github.com/latchkey/latchkey/internal/audit"
+	"github.com/latchkey/latchkey/audit"
 	"github.com/latchkey/latchkey/internal/ids"
 	"github.com/latchkey/latchkey/users"
 	"github.com/latchkey/latchkey/usertokens"

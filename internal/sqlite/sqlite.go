@@ -33,7 +33,7 @@ import (
 	"time"
 
 	"github.com/latchkey/latchkey/apptokens"
-	"github.com/latchkey/latchkey/internal/audit"
+	"github.com/latchkey/latchkey/audit"
 	"github.com/latchkey/latchkey/internal/lastused"
 	"github.com/latchkey/latchkey/tenants"
 	"github.com/latchkey/latchkey/users"
