@@ -154,7 +154,7 @@ func (a *App) router(trusted []string) (*gin.Engine, error) {
 	appTokens := &apptokens.Handler{Service: a.AppTokens, Audit: a.Audit}
 	appTokens.Register(user)
 	(&users.Handler{Users: a.Users, Audit: a.Audit}).Register(user)
-	(&AuditHandler{Audit: a.Audit}).Register(user)
+	(&audit.Handler{Audit: a.Audit}).Register(user)
 	(&tenants.Handler{Service: a.Tenants, Audit: a.Audit}).Register(user)
 	appTokens.RegisterPlatform(user)
 	(&leaks.Handler{Service: a.Leaks, Audit: a.Audit}).Register(api, a.Auth.User())

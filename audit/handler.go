@@ -1,4 +1,4 @@
-package admin
+package audit
 
 import (
 	"net/http"
@@ -6,20 +6,19 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/latchkey/latchkey/audit"
 	"github.com/latchkey/latchkey/internal/authn"
 	"github.com/latchkey/latchkey/internal/httpx"
 	"github.com/latchkey/latchkey/internal/ids"
 	"github.com/latchkey/latchkey/internal/page"
 )
 
-// AuditHandler serves GET /audit.
-type AuditHandler struct {
-	Audit *audit.Log
+// Handler serves GET /audit.
+type Handler struct {
+	Audit *Log
 }
 
 // Register mounts the audit route on rg, which must authenticate users.
-func (h *AuditHandler) Register(rg gin.IRouter) {
+func (h *Handler) Register(rg gin.IRouter) {
 	rg.GET("/audit", authn.Require(authn.ReadAudit), httpx.Handle(h.list))
 }
 
@@ -31,12 +30,12 @@ type auditQuery struct {
 	Since  string `json:"since" validate:"omitempty,rfc3339"`
 }
 
-func (h *AuditHandler) list(c *gin.Context) error {
+func (h *Handler) list(c *gin.Context) error {
 	var q auditQuery
 	if err := httpx.BindQuery(c, &q); err != nil {
 		return err
 	}
-	f := audit.Filter{Action: q.Action}
+	f := Filter{Action: q.Action}
 	if q.User != "" {
 		id, _ := ids.Parse(q.User) // the tag checked it
 		f.User = &id
