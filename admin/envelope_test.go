@@ -9,9 +9,9 @@ import (
 	"time"
 
 	"github.com/latchkey/latchkey/internal/ids"
-	"github.com/latchkey/latchkey/internal/mongo/mongotest"
 	"github.com/latchkey/latchkey/internal/secret"
 	"github.com/latchkey/latchkey/internal/testserver"
+	"github.com/latchkey/latchkey/store/mongo/mongotest"
 )
 
 // noRedirect sends a request without following redirects.

@@ -13,8 +13,8 @@ import (
 )
 
 // Store is an open storage engine: every domain's store over one set of
-// databases. internal/sqlite (the embedded default) and internal/mongo
-// implement it, and both pass internal/storetest.
+// databases. store/sqlite (the embedded default) and store/mongo
+// implement it, and both pass store/storetest.
 type Store interface {
 	Tenants() tenants.Store
 	Users() users.Store

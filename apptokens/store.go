@@ -10,7 +10,7 @@ import (
 )
 
 // Store keeps the app tokens of every tenant database. The engines
-// (internal/sqlite, internal/mongo) implement it; every call names the
+// (store/sqlite, store/mongo) implement it; every call names the
 // tenant.
 type Store interface {
 	// Insert adds t. Errors: Conflict (id taken), Unavailable.

@@ -8,7 +8,7 @@ import (
 )
 
 // Store keeps the tenant registry and each tenant's database. The engines
-// (internal/sqlite, internal/mongo) implement it.
+// (store/sqlite, store/mongo) implement it.
 type Store interface {
 	// Insert adds t. Errors: Conflict (ErrSlugTaken: slug or id taken),
 	// Unavailable.

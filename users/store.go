@@ -9,7 +9,7 @@ import (
 )
 
 // Store keeps the users of every tenant database. The engines
-// (internal/sqlite, internal/mongo) implement it; every call names the
+// (store/sqlite, store/mongo) implement it; every call names the
 // tenant.
 type Store interface {
 	// Insert adds u. Errors: Conflict (ErrUsernameTaken: the username,

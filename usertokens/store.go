@@ -10,7 +10,7 @@ import (
 )
 
 // Store keeps the user tokens of every tenant database. The engines
-// (internal/sqlite, internal/mongo) implement it; every call names the
+// (store/sqlite, store/mongo) implement it; every call names the
 // tenant.
 type Store interface {
 	// Insert adds t. When t.Parent is set and another token has that

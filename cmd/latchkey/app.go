@@ -17,9 +17,9 @@ import (
 	"github.com/latchkey/latchkey/admin"
 	"github.com/latchkey/latchkey/configs"
 	"github.com/latchkey/latchkey/internal/httpx"
-	"github.com/latchkey/latchkey/internal/mongo"
 	"github.com/latchkey/latchkey/internal/secret"
-	"github.com/latchkey/latchkey/internal/sqlite"
+	"github.com/latchkey/latchkey/store/mongo"
+	"github.com/latchkey/latchkey/store/sqlite"
 )
 
 // Main is one Latchkey process: configuration, logger, store and HTTP

@@ -16,8 +16,8 @@ import (
 	"github.com/latchkey/latchkey/admin"
 	"github.com/latchkey/latchkey/apptokens"
 	"github.com/latchkey/latchkey/audit"
-	"github.com/latchkey/latchkey/internal/mongo"
 	"github.com/latchkey/latchkey/internal/secret"
+	"github.com/latchkey/latchkey/store/mongo"
 )
 
 // open loads the configuration of a subcommand and builds its Main. The

@@ -4,7 +4,7 @@ import (
 	"os"
 	"testing"
 
-	"github.com/latchkey/latchkey/internal/mongo/mongotest"
+	"github.com/latchkey/latchkey/store/mongo/mongotest"
 )
 
 // TestMain stops the FerretDB that the MongoDB-engine tests start.

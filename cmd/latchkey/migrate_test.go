@@ -9,8 +9,8 @@ import (
 	"go.uber.org/zap/zaptest"
 
 	"github.com/latchkey/latchkey/configs"
-	"github.com/latchkey/latchkey/internal/mongo/mongotest"
 	"github.com/latchkey/latchkey/internal/secret"
+	"github.com/latchkey/latchkey/store/mongo/mongotest"
 )
 
 // openMainOn opens and runs a Main on the store cfg names, as a new

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/latchkey/latchkey/internal/mongo/mongotest"
+	"github.com/latchkey/latchkey/store/mongo/mongotest"
 )
 
 // instance is a `latchkey serve` run by a test.

@@ -15,7 +15,7 @@ import (
 	"go.uber.org/zap/zaptest"
 
 	"github.com/latchkey/latchkey/configs"
-	"github.com/latchkey/latchkey/internal/mongo/mongotest"
+	"github.com/latchkey/latchkey/store/mongo/mongotest"
 )
 
 // freeAddr returns a loopback address with a port that was free a moment

@@ -12,8 +12,8 @@ import (
 	"time"
 
 	"github.com/latchkey/latchkey/internal/secret"
-	"github.com/latchkey/latchkey/internal/sqlite"
 	"github.com/latchkey/latchkey/internal/testserver"
+	"github.com/latchkey/latchkey/store/sqlite"
 )
 
 // TestMain runs the tests, or, when `loadgen flood` starts this binary as

@@ -17,7 +17,7 @@ import (
 	"github.com/latchkey/latchkey/admin"
 	"github.com/latchkey/latchkey/internal/ids"
 	"github.com/latchkey/latchkey/internal/secret"
-	"github.com/latchkey/latchkey/internal/sqlite"
+	"github.com/latchkey/latchkey/store/sqlite"
 	"github.com/latchkey/latchkey/tenants"
 )
 

@@ -18,7 +18,7 @@ import (
 	"github.com/latchkey/latchkey/internal/authn"
 	"github.com/latchkey/latchkey/internal/ids"
 	"github.com/latchkey/latchkey/internal/secret"
-	"github.com/latchkey/latchkey/internal/sqlite"
+	"github.com/latchkey/latchkey/store/sqlite"
 	"github.com/latchkey/latchkey/tenants"
 )
 

@@ -11,8 +11,8 @@ import (
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 
-	"github.com/latchkey/latchkey/internal/mongo"
-	"github.com/latchkey/latchkey/internal/sqlite"
+	"github.com/latchkey/latchkey/store/mongo"
+	"github.com/latchkey/latchkey/store/sqlite"
 )
 
 // Tables (MongoDB: collections) of a tenant database, for Count.

@@ -18,10 +18,10 @@ import (
 	"go.uber.org/zap/zaptest"
 
 	"github.com/latchkey/latchkey/admin"
-	"github.com/latchkey/latchkey/internal/mongo/mongotest"
 	"github.com/latchkey/latchkey/internal/secret"
-	"github.com/latchkey/latchkey/internal/sqlite"
 	"github.com/latchkey/latchkey/internal/tracing"
+	"github.com/latchkey/latchkey/store/mongo/mongotest"
+	"github.com/latchkey/latchkey/store/sqlite"
 )
 
 // Server is a running Latchkey with an initialised platform tenant.

@@ -17,7 +17,7 @@ import (
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 
-	"github.com/latchkey/latchkey/internal/mongo"
+	"github.com/latchkey/latchkey/store/mongo"
 )
 
 // URIEnv names a real MongoDB for the tests that want one.

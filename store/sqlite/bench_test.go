@@ -19,7 +19,7 @@ import (
 // The hot lookups at two sizes of a tenant, to show that their cost does
 // not grow with the data:
 //
-//	go test ./internal/sqlite -run '^$' -bench . -benchmem
+//	go test ./store/sqlite -run '^$' -bench . -benchmem
 //
 // Each size is filled once per run (100k rows take a few seconds) in a
 // directory removed at the end. Besides the wall time per lookup (ns/op),

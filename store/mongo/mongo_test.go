@@ -5,8 +5,8 @@ import (
 	"testing"
 
 	"github.com/latchkey/latchkey/admin"
-	"github.com/latchkey/latchkey/internal/mongo/mongotest"
-	"github.com/latchkey/latchkey/internal/storetest"
+	"github.com/latchkey/latchkey/store/mongo/mongotest"
+	"github.com/latchkey/latchkey/store/storetest"
 )
 
 func TestMain(m *testing.M) { os.Exit(mongotest.Main(m)) }

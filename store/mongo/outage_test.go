@@ -14,8 +14,8 @@ import (
 
 	"github.com/latchkey/latchkey/internal/errs"
 	"github.com/latchkey/latchkey/internal/ids"
-	"github.com/latchkey/latchkey/internal/mongo"
-	"github.com/latchkey/latchkey/internal/mongo/mongotest"
+	"github.com/latchkey/latchkey/store/mongo"
+	"github.com/latchkey/latchkey/store/mongo/mongotest"
 	"github.com/latchkey/latchkey/usertokens"
 )
 

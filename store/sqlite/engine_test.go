@@ -22,7 +22,7 @@ import (
 
 // These tests check what is particular to this engine's SQL: NULLs, the
 // millisecond times, the conditions of each statement. The behaviour both
-// engines share is internal/storetest's.
+// engines share is store/storetest's.
 
 func TestTenantRoundTripAndPages(t *testing.T) {
 	ctx := context.Background()

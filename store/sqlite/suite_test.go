@@ -5,8 +5,8 @@ import (
 	"testing"
 
 	"github.com/latchkey/latchkey/admin"
-	"github.com/latchkey/latchkey/internal/sqlite"
-	"github.com/latchkey/latchkey/internal/storetest"
+	"github.com/latchkey/latchkey/store/sqlite"
+	"github.com/latchkey/latchkey/store/storetest"
 )
 
 // The behavioural suite every engine passes, on SQLite files in a
