@@ -181,7 +181,7 @@ func envName(key string) string {
 
 // ignoredEnv holds the LATCHKEY_ variables that are read elsewhere and so
 // are not configuration typos: the bootstrap password, the admin command
-// line's (internal/cli; a shell that uses it may also run serve), and the
+// line's (cmd/latchkey/cli; a shell that uses it may also run serve), and the
 // switches of the test suite (CI sets them in the same environment the
 // server reads).
 var ignoredEnv = map[string]bool{

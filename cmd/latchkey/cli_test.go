@@ -163,7 +163,7 @@ func TestVersionAndUsage(t *testing.T) {
 	if code, stdout, _ := runCmd(t, nil, "help"); code != 0 || !strings.Contains(stdout, "serve") || !strings.Contains(stdout, "app-tokens") {
 		t.Errorf("help: got %d %q, want the server and the admin commands", code, stdout)
 	}
-	// The admin commands go to internal/cli (tested there).
+	// The admin commands go to cmd/latchkey/cli (tested there).
 	if code, _, stderr := runCmd(t, []string{"LATCHKEY_CREDENTIALS=" + t.TempDir() + "/none.json"}, "users", "me"); code != 3 ||
 		!strings.Contains(stderr, "not logged in") {
 		t.Errorf("users me without credentials: got %d %q, want 3, not logged in", code, stderr)

@@ -7,7 +7,7 @@
 //	latchkey healthcheck  exit 0 if the configured server answers GET /readyz
 //	latchkey version  print the version
 //
-// and the admin command line of package internal/cli (login, tenants,
+// and the admin command line of package cmd/latchkey/cli (login, tenants,
 // users, app-tokens, tokens, audit, …), a client of a running server.
 package main
 
@@ -19,7 +19,7 @@ import (
 	"os/signal"
 	"syscall"
 
-	"github.com/latchkey/latchkey/internal/cli"
+	"github.com/latchkey/latchkey/cmd/latchkey/cli"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".

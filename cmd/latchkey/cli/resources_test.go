@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/latchkey/latchkey/internal/cli"
+	"github.com/latchkey/latchkey/cmd/latchkey/cli"
 	"github.com/latchkey/latchkey/internal/testserver"
 )
 

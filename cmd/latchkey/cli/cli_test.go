@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/latchkey/latchkey/cmd/latchkey/cli"
 	"github.com/latchkey/latchkey/configs"
-	"github.com/latchkey/latchkey/internal/cli"
 	"github.com/latchkey/latchkey/internal/testserver"
 )
 
