@@ -7,6 +7,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/latchkey/latchkey/admin/jobs"
 	"github.com/latchkey/latchkey/internal/authn"
 	"github.com/latchkey/latchkey/internal/lastused"
 	"github.com/latchkey/latchkey/internal/metrics"
@@ -22,20 +23,19 @@ const finalFlushTimeout = 10 * time.Second
 // o.LastUsedFlush (default one minute) and, when o.PurgeInterval is set, the
 // purge of records expired more than o.Retention ago. Close stops them.
 func (a *App) startBackground(o Options) {
-	ctx, cancel := context.WithCancel(context.Background())
-	a.stopJobs = cancel
+	a.jobs = jobs.NewScheduler()
 	flush := o.LastUsedFlush
 	if flush <= 0 {
 		flush = time.Minute
 	}
-	a.every(ctx, flush, func(ctx context.Context) {
+	a.jobs.Every(flush, func(ctx context.Context) {
 		if err := a.LastUsed.Flush(ctx); err != nil {
 			a.log.Warn("last_used flush failed; kept for the next one", zap.Error(err))
 		}
 	})
 	if o.PurgeInterval > 0 {
-		a.every(ctx, o.PurgeInterval, func(ctx context.Context) {
-			rep, err := a.Purge(ctx, o.Retention)
+		a.jobs.Every(o.PurgeInterval, func(ctx context.Context) {
+			rep, err := a.Purger.Run(ctx, o.Retention)
 			fields := []zap.Field{zap.Int("tenants", rep.Tenants), zap.Int64("app_tokens", rep.AppTokens),
 				zap.Int64("tokens", rep.Tokens), zap.Int64("claims", rep.Claims)}
 			if err != nil {
@@ -47,30 +47,12 @@ func (a *App) startBackground(o Options) {
 	}
 }
 
-// every runs job every interval until ctx ends, which also cancels a job
-// that is running.
-func (a *App) every(ctx context.Context, interval time.Duration, job func(ctx context.Context)) {
-	a.jobs.Go(func() {
-		t := time.NewTicker(interval)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-				job(ctx)
-			}
-		}
-	})
-}
-
 // Close stops the periodic jobs, writes the pending last_used times and
 // exports the spans still buffered. Call it after the HTTP server has
 // stopped and before the store closes; calling it again does nothing.
 func (a *App) Close() {
 	a.closeOnce.Do(func() {
-		a.stopJobs()
-		a.jobs.Wait()
+		a.jobs.Stop()
 		ctx, cancel := context.WithTimeout(context.Background(), finalFlushTimeout)
 		defer cancel()
 		if err := a.LastUsed.Flush(ctx); err != nil {

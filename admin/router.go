@@ -11,6 +11,7 @@ import (
 
 	"github.com/latchkey/latchkey/admin/apidoc"
 	"github.com/latchkey/latchkey/admin/console"
+	"github.com/latchkey/latchkey/admin/jobs"
 	"github.com/latchkey/latchkey/apptokens"
 	"github.com/latchkey/latchkey/audit"
 	"github.com/latchkey/latchkey/internal/authn"
@@ -76,8 +77,10 @@ type App struct {
 	log       *zap.Logger
 	hashes    *secret.Limiter
 
-	stopJobs  context.CancelFunc
-	jobs      sync.WaitGroup
+	// Purger deletes records expired more than a retention ago; the jobs
+	// run it every PurgeInterval.
+	Purger    *jobs.Purger
+	jobs      *jobs.Scheduler
 	closeOnce sync.Once
 }
 
@@ -111,6 +114,7 @@ func New(o Options) (*App, error) {
 	a.Users.Tokens = a.Tokens
 	a.Tenants.Provisioner = &Provisioner{Tenants: a.Tenants, Users: a.Users, AppTokens: a.AppTokens}
 	a.LastUsed = lastused.New(st.LastUsed())
+	a.Purger = &jobs.Purger{Tenants: st.Tenants(), AppTokens: st.AppTokens(), Tokens: a.Tokens, Now: now}
 	a.Auth = &authn.Authenticator{Keys: secret.Installed(), Cache: a.Cache, Now: now, Recorder: a.LastUsed,
 		Source: &Source{Tenants: a.Tenants, AppTokens: a.AppTokens, Tokens: a.Tokens, Users: a.Users}}
 	a.Leaks = &leaks.Service{Tenants: a.Tenants, AppTokens: a.AppTokens, Tokens: a.Tokens}

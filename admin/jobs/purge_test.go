@@ -1,4 +1,4 @@
-package admin_test
+package jobs_test
 
 import (
 	"context"
@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/latchkey/latchkey/admin"
+	"github.com/latchkey/latchkey/admin/jobs"
 	"github.com/latchkey/latchkey/internal/errs"
 	"github.com/latchkey/latchkey/internal/ids"
 	"github.com/latchkey/latchkey/internal/testserver"
@@ -72,11 +72,13 @@ func TestPurge(t *testing.T) {
 	s.Must(t, http.StatusUnauthorized, testserver.Request{Method: "POST", Path: "/api/v1/token", AppToken: a.AppToken,
 		JSON: map[string]any{"username": "nobody", "password": "wrong-password"}})
 	tokensA := s.Count(t, a.ID, testserver.TableTokens)
-	rep, err := admin.PurgePaged(s.App, ctx, retention, 1) // a page per tenant: every page is visited
+	paged := *s.App.Purger
+	paged.PageSize = 1 // a page per tenant: every page is visited
+	rep, err := paged.Run(ctx, retention)
 	if err != nil {
 		t.Fatalf("Purge: %v", err)
 	}
-	want := admin.PurgeReport{Tenants: 3, AppTokens: 1, Tokens: 2, Claims: 13}
+	want := jobs.Report{Tenants: 3, AppTokens: 1, Tokens: 2, Claims: 13}
 	if rep != want {
 		t.Errorf("got report %+v, want %+v", rep, want)
 	}
@@ -107,7 +109,7 @@ func TestPurge(t *testing.T) {
 		t.Errorf("got %d app tokens after the purge, want 1 (the live one)", got)
 	}
 	// Nothing more is due: a second run deletes nothing.
-	if rep, err := s.App.Purge(ctx, retention); err != nil || rep != (admin.PurgeReport{Tenants: 3}) {
+	if rep, err := s.App.Purger.Run(ctx, retention); err != nil || rep != (jobs.Report{Tenants: 3}) {
 		t.Errorf("second purge: got %+v, %v; want nothing deleted", rep, err)
 	}
 }
