@@ -12,6 +12,7 @@ import (
 	"github.com/latchkey/latchkey/admin/apidoc"
 	"github.com/latchkey/latchkey/admin/console"
 	"github.com/latchkey/latchkey/admin/jobs"
+	"github.com/latchkey/latchkey/admin/verification"
 	"github.com/latchkey/latchkey/apptokens"
 	"github.com/latchkey/latchkey/audit"
 	"github.com/latchkey/latchkey/internal/authn"
@@ -162,8 +163,7 @@ func (a *App) router(trusted []string) (*gin.Engine, error) {
 	(&tenants.Handler{Service: a.Tenants, Audit: a.Audit}).Register(user)
 	appTokens.RegisterPlatform(user)
 	(&leaks.Handler{Service: a.Leaks, Audit: a.Audit}).Register(api, a.Auth.User())
-	(&VerifyHandler{Auth: a.Auth}).Register(api)
-	(&IntrospectHandler{Auth: a.Auth, Metrics: a.Metrics}).Register(api)
+	(&verification.Handler{Auth: a.Auth, Metrics: a.Metrics}).Register(api)
 	return r, nil
 }
 

@@ -4,7 +4,7 @@ import (
 	"net/url"
 	"testing"
 
-	"github.com/latchkey/latchkey/admin"
+	"github.com/latchkey/latchkey/admin/verification"
 )
 
 // verifyCases drive /verify (every method, and a path below it) and
@@ -13,7 +13,7 @@ func verifyCases(t *testing.T, w *world) {
 	k := w.k
 	mel := k.s.Login(t, w.app, "mel", "mel-password")
 	adam := k.s.Login(t, w.app, "adam", "adam-password")
-	for _, m := range admin.VerifyMethods {
+	for _, m := range verification.VerifyMethods {
 		for _, path := range []string{"/verify", "/verify/orders"} {
 			k.Do(t, call{Method: m, Path: path, App: w.app, User: mel, Want: 200})
 			k.Do(t, call{Method: m, Path: path, App: w.app, User: "lku_nope", Want: 401})
@@ -29,8 +29,8 @@ func verifyCases(t *testing.T, w *world) {
 	k.Do(t, call{Method: "GET", Path: "/verify/orders?page=2", App: w.app, User: mel, Want: 200})
 	a := k.Do(t, call{Method: "GET", Path: "/verify", App: w.app, User: mel, Want: 204,
 		Header: map[string]string{"Prefer": "return=minimal"}})
-	if len(a.Body) != 0 || a.Header.Get(admin.HeaderUserID) != w.memID {
-		t.Errorf("Prefer: return=minimal: got %d bytes and user %q, want none and %s", len(a.Body), a.Header.Get(admin.HeaderUserID), w.memID)
+	if len(a.Body) != 0 || a.Header.Get(verification.HeaderUserID) != w.memID {
+		t.Errorf("Prefer: return=minimal: got %d bytes and user %q, want none and %s", len(a.Body), a.Header.Get(verification.HeaderUserID), w.memID)
 	}
 
 	form := func(token string) url.Values {

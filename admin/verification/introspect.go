@@ -1,4 +1,4 @@
-package admin
+package verification
 
 import (
 	"net/http"
@@ -8,24 +8,12 @@ import (
 	"github.com/latchkey/latchkey/internal/authn"
 	"github.com/latchkey/latchkey/internal/errs"
 	"github.com/latchkey/latchkey/internal/httpx"
-	"github.com/latchkey/latchkey/internal/metrics"
 	"github.com/latchkey/latchkey/internal/secret"
 )
 
-// IntrospectHandler serves POST /introspect, RFC 7662 token introspection:
-// a client app, authenticated by its app token, asks whether a token is
-// valid. Tokens are verified by the same Authenticator as every request,
-// and only tokens of the caller's tenant can be active.
-type IntrospectHandler struct {
-	Auth    *authn.Authenticator
-	Metrics *metrics.Metrics
-}
-
-// Register mounts POST /introspect behind the client authentication of
-// RFC 7662 (App-Token, or the app token as HTTP Basic password).
-func (h *IntrospectHandler) Register(api gin.IRouter) {
-	api.POST("/introspect", h.Auth.Client(), httpx.Handle(h.introspect))
-}
+// POST /introspect is RFC 7662 token introspection: a client app,
+// authenticated by its app token, asks whether a token is valid. Only
+// tokens of the caller's tenant can be active.
 
 type introspectRequest struct {
 	Token string `json:"token" validate:"required"`
@@ -57,7 +45,7 @@ type Actor struct {
 	Sub string `json:"sub"`
 }
 
-func (h *IntrospectHandler) introspect(c *gin.Context) error {
+func (h *Handler) introspect(c *gin.Context) error {
 	var req introspectRequest
 	if err := httpx.Bind(c, &req); err != nil {
 		return err
@@ -78,7 +66,7 @@ func (h *IntrospectHandler) introspect(c *gin.Context) error {
 // request. Anything that is not a live app or user token of that tenant is
 // an Unauthorized error (refresh tokens included: they authenticate nothing
 // but a refresh).
-func (h *IntrospectHandler) lookup(c *gin.Context, caller *authn.Principal, raw string) (Introspection, error) {
+func (h *Handler) lookup(c *gin.Context, caller *authn.Principal, raw string) (Introspection, error) {
 	tok, ok := h.Auth.Keys.Parse(raw)
 	if !ok || tok.TenantID != caller.TenantID {
 		return Introspection{}, errs.E(errs.Unauthorized, "token", "Not a token of this tenant.")

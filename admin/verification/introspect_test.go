@@ -1,4 +1,4 @@
-package admin_test
+package verification_test
 
 import (
 	"encoding/base64"

@@ -1,4 +1,8 @@
-package admin
+// Package verification answers the platform's own API and gateways: /verify
+// (who is calling, SPEC §10) and /introspect (RFC 7662). Both verify with the
+// same Authenticator as every other route: the same checks, cache,
+// revocation bound and last_used bookkeeping.
+package verification
 
 import (
 	"net/http"
@@ -8,15 +12,14 @@ import (
 	"github.com/latchkey/latchkey/internal/authn"
 	"github.com/latchkey/latchkey/internal/errs"
 	"github.com/latchkey/latchkey/internal/httpx"
+	"github.com/latchkey/latchkey/internal/metrics"
 	"github.com/latchkey/latchkey/internal/prefer"
 )
 
-// VerifyHandler serves /verify, which tells a gateway or a platform's own
-// service who is calling (SPEC §10). It verifies with the same
-// Authenticator as every other route: the same checks, cache, revocation
-// bound and last_used bookkeeping.
-type VerifyHandler struct {
-	Auth *authn.Authenticator
+// Handler serves /verify and /introspect.
+type Handler struct {
+	Auth    *authn.Authenticator
+	Metrics *metrics.Metrics // introspection outcomes
 }
 
 // VerifyMethods are the methods /verify answers: a gateway forwards the
@@ -42,10 +45,13 @@ const (
 
 // Register mounts /verify for every method in VerifyMethods, and every
 // path below it: Envoy's ext_authz appends the original request's path
-// (and query) to the one it is configured with.
-func (h *VerifyHandler) Register(api gin.IRouter) {
+// (and query) to the one it is configured with. It mounts POST /introspect
+// behind the client authentication of RFC 7662 (App-Token, or the app token
+// as HTTP Basic password).
+func (h *Handler) Register(api gin.IRouter) {
 	api.Match(VerifyMethods, "/verify", httpx.Handle(h.verify))
 	api.Match(VerifyMethods, "/verify/*path", httpx.Handle(h.verifyBelow))
+	api.POST("/introspect", h.Auth.Client(), httpx.Handle(h.introspect))
 }
 
 // Identity is the body of a /verify answer: the facts of its X-Latchkey-*
@@ -74,7 +80,7 @@ type verifyQuery struct {
 	User string `json:"user" validate:"omitempty,oneof=required optional"`
 }
 
-func (h *VerifyHandler) verify(c *gin.Context) error {
+func (h *Handler) verify(c *gin.Context) error {
 	need, role := authn.UserRequired, authn.Role("")
 	if c.Request.URL.RawQuery != "" { // most gateways ask without one: parse nothing
 		var q verifyQuery
@@ -91,11 +97,11 @@ func (h *VerifyHandler) verify(c *gin.Context) error {
 
 // verifyBelow answers /verify/<path>: the path and query are the original
 // request's (Envoy appends them) and are not read.
-func (h *VerifyHandler) verifyBelow(c *gin.Context) error {
+func (h *Handler) verifyBelow(c *gin.Context) error {
 	return h.answer(c, authn.UserRequired, "")
 }
 
-func (h *VerifyHandler) answer(c *gin.Context, need authn.Need, role authn.Role) error {
+func (h *Handler) answer(c *gin.Context, need authn.Need, role authn.Role) error {
 	p, err := h.Auth.Authenticate(c, need)
 	if err != nil {
 		return err

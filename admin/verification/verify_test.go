@@ -1,4 +1,4 @@
-package admin_test
+package verification_test
 
 import (
 	"context"
@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/latchkey/latchkey/admin"
+	"github.com/latchkey/latchkey/admin/verification"
 	"github.com/latchkey/latchkey/internal/testserver"
 )
 
@@ -72,15 +72,15 @@ func TestVerifyNamesTheCaller(t *testing.T) {
 		t.Fatalf("got %d %s, want 200", r.Status, r.Body)
 	}
 	want := map[string]string{
-		admin.HeaderTenantID:   f.acme.ID,
-		admin.HeaderTenant:     "acme",
-		admin.HeaderUserID:     f.ids["mem"],
-		admin.HeaderUsername:   "mem",
-		admin.HeaderRole:       "member",
-		admin.HeaderTokenID:    login.String("id"),
-		admin.HeaderTokenKind:  "login",
-		admin.HeaderAppTokenID: appTokenIDIn(t, f.s, f.acme.OwnerToken, f.acme.AppToken),
-		admin.HeaderExpires:    login.String("expires"),
+		verification.HeaderTenantID:   f.acme.ID,
+		verification.HeaderTenant:     "acme",
+		verification.HeaderUserID:     f.ids["mem"],
+		verification.HeaderUsername:   "mem",
+		verification.HeaderRole:       "member",
+		verification.HeaderTokenID:    login.String("id"),
+		verification.HeaderTokenKind:  "login",
+		verification.HeaderAppTokenID: appTokenIDIn(t, f.s, f.acme.OwnerToken, f.acme.AppToken),
+		verification.HeaderExpires:    login.String("expires"),
 	}
 	got := identityHeaders(t, r)
 	if len(got) != len(want) {
@@ -91,15 +91,15 @@ func TestVerifyNamesTheCaller(t *testing.T) {
 			t.Errorf("%s: got %q, want %q", k, got[k], v)
 		}
 	}
-	var body admin.Identity
+	var body verification.Identity
 	if err := json.Unmarshal(r.Body, &body); err != nil {
 		t.Fatalf("body %s: %v", r.Body, err)
 	}
 	fromBody := map[string]string{
-		admin.HeaderTenantID: body.TenantID, admin.HeaderTenant: body.Tenant, admin.HeaderUserID: body.UserID,
-		admin.HeaderUsername: body.Username, admin.HeaderRole: body.Role, admin.HeaderTokenID: body.TokenID,
-		admin.HeaderTokenKind: body.TokenKind, admin.HeaderAppTokenID: body.AppTokenID,
-		admin.HeaderExpires: body.Expires,
+		verification.HeaderTenantID: body.TenantID, verification.HeaderTenant: body.Tenant, verification.HeaderUserID: body.UserID,
+		verification.HeaderUsername: body.Username, verification.HeaderRole: body.Role, verification.HeaderTokenID: body.TokenID,
+		verification.HeaderTokenKind: body.TokenKind, verification.HeaderAppTokenID: body.AppTokenID,
+		verification.HeaderExpires: body.Expires,
 	}
 	for k, v := range want {
 		if fromBody[k] != v {
@@ -127,11 +127,11 @@ func appTokenIDIn(t *testing.T, s *testserver.Server, tok, app string) string {
 func TestVerifyAnyMethodAnyBody(t *testing.T) {
 	f := newVerifyFixture(t)
 	tok := f.login(t, "mem")
-	for _, m := range admin.VerifyMethods {
+	for _, m := range verification.VerifyMethods {
 		for _, path := range []string{"/api/v1/verify", "/api/v1/verify/", "/api/v1/verify/orders/7/items"} {
 			r := f.s.Do(t, testserver.Request{Method: m, Path: path, AppToken: f.acme.AppToken, Token: tok,
 				JSON: `{"not": "read", "role": "owner"`})
-			if r.Status != http.StatusOK || r.Header.Get(admin.HeaderUsername) != "mem" {
+			if r.Status != http.StatusOK || r.Header.Get(verification.HeaderUsername) != "mem" {
 				t.Errorf("%s %s: got %d %s", m, path, r.Status, r.Body)
 			}
 		}
@@ -139,7 +139,7 @@ func TestVerifyAnyMethodAnyBody(t *testing.T) {
 	for _, auth := range []string{"Bearer ", "Token "} {
 		r := f.s.Do(t, testserver.Request{Method: "GET", Path: "/api/v1/verify", AppToken: f.acme.AppToken,
 			Header: map[string]string{"Authorization": auth + tok}})
-		if r.Status != http.StatusOK || r.Header.Get(admin.HeaderUsername) != "mem" {
+		if r.Status != http.StatusOK || r.Header.Get(verification.HeaderUsername) != "mem" {
 			t.Errorf("Authorization: %s…: got %d %s", auth, r.Status, r.Body)
 		}
 	}
@@ -267,9 +267,9 @@ func TestVerifyRole(t *testing.T) {
 	obo := f.s.Must(t, http.StatusCreated, testserver.Request{Method: "POST", Path: "/api/v1/tokens", AppToken: f.acme.AppToken,
 		Token: f.login(t, "admin1"), JSON: map[string]any{"user": f.ids["admin2"]}})
 	r := f.verify(t, "/api/v1/verify?role=admin", obo.String("token"))
-	if r.Status != http.StatusOK || r.Header.Get(admin.HeaderUserID) != f.ids["admin2"] ||
-		r.Header.Get(admin.HeaderActorID) != f.ids["admin1"] || r.Header.Get(admin.HeaderTokenKind) != "obo" ||
-		r.Header.Get(admin.HeaderRole) != "admin" {
+	if r.Status != http.StatusOK || r.Header.Get(verification.HeaderUserID) != f.ids["admin2"] ||
+		r.Header.Get(verification.HeaderActorID) != f.ids["admin1"] || r.Header.Get(verification.HeaderTokenKind) != "obo" ||
+		r.Header.Get(verification.HeaderRole) != "admin" {
 		t.Fatalf("OBO: got %d %v", r.Status, identityHeaders(t, r))
 	}
 	if !strings.Contains(string(r.Body), `"actor_id":"`+f.ids["admin1"]+`"`) {
@@ -281,7 +281,7 @@ func TestVerifyRole(t *testing.T) {
 	if r.Status != http.StatusForbidden {
 		t.Errorf("OBO after its actor's demotion, role=admin: got %d, want 403", r.Status)
 	}
-	if got := f.verify(t, "/api/v1/verify", obo.String("token")).Header.Get(admin.HeaderRole); got != "support" {
+	if got := f.verify(t, "/api/v1/verify", obo.String("token")).Header.Get(verification.HeaderRole); got != "support" {
 		t.Errorf("OBO after its actor's demotion: got role %q, want support", got)
 	}
 }
@@ -292,10 +292,10 @@ func TestVerifyUserOptional(t *testing.T) {
 	f := newVerifyFixture(t)
 	r := f.s.Must(t, http.StatusOK, testserver.Request{Method: "GET", Path: "/api/v1/verify?user=optional", AppToken: f.acme.AppToken})
 	got := identityHeaders(t, r)
-	app := f.s.Must(t, http.StatusOK, testserver.Request{Method: "GET", Path: "/api/v1/app_tokens/" + got[admin.HeaderAppTokenID],
+	app := f.s.Must(t, http.StatusOK, testserver.Request{Method: "GET", Path: "/api/v1/app_tokens/" + got[verification.HeaderAppTokenID],
 		AppToken: f.acme.AppToken, Token: f.acme.OwnerToken})
-	want := map[string]string{admin.HeaderTenantID: f.acme.ID, admin.HeaderTenant: "acme",
-		admin.HeaderAppTokenID: app.String("id"), admin.HeaderExpires: app.String("expires")}
+	want := map[string]string{verification.HeaderTenantID: f.acme.ID, verification.HeaderTenant: "acme",
+		verification.HeaderAppTokenID: app.String("id"), verification.HeaderExpires: app.String("expires")}
 	for k, v := range want {
 		if got[k] != v {
 			t.Errorf("%s: got %q, want %q (the app token's)", k, got[k], v)
@@ -313,7 +313,7 @@ func TestVerifyUserOptional(t *testing.T) {
 	if r := f.verify(t, "/api/v1/verify?user=optional", "lku_nonsense"); r.Status != http.StatusUnauthorized {
 		t.Errorf("with a bad user token: got %d, want 401", r.Status)
 	}
-	if r := f.verify(t, "/api/v1/verify?user=optional", f.login(t, "mem")); r.Header.Get(admin.HeaderUsername) != "mem" {
+	if r := f.verify(t, "/api/v1/verify?user=optional", f.login(t, "mem")); r.Header.Get(verification.HeaderUsername) != "mem" {
 		t.Errorf("with a user token: got %d %v", r.Status, identityHeaders(t, r))
 	}
 	if r := f.verify(t, "/api/v1/verify?user=optional&role=member", ""); r.Status != http.StatusUnauthorized {
@@ -389,7 +389,7 @@ func TestVerifyMetrics(t *testing.T) {
 // equal to encoding/json, with every field set and with the optional ones
 // empty; a field added to Identity without AppendJSON learning it fails here.
 func TestIdentityAppendJSON(t *testing.T) {
-	full := admin.Identity{TenantID: "k3v7x2ab", Tenant: "acme", AppTokenID: "65f0c0ffee0000000000aaaa",
+	full := verification.Identity{TenantID: "k3v7x2ab", Tenant: "acme", AppTokenID: "65f0c0ffee0000000000aaaa",
 		UserID: "65f0c0ffee0000000000bbbb", Username: `ann "<b>&\ é` + "\x01\xff", Role: "admin",
 		ActorID: "65f0c0ffee0000000000cccc", TokenID: "65f0c0ffee0000000000dddd", TokenKind: "obo",
 		Expires: "2026-01-02T03:04:05.6Z"}
@@ -399,9 +399,9 @@ func TestIdentityAppendJSON(t *testing.T) {
 			t.Fatalf("the fixture leaves Identity.%s empty: set it, and teach AppendJSON the field", rv.Type().Field(i).Name)
 		}
 	}
-	appOnly := admin.Identity{TenantID: "k3v7x2ab", Tenant: "acme", AppTokenID: "65f0c0ffee0000000000aaaa",
+	appOnly := verification.Identity{TenantID: "k3v7x2ab", Tenant: "acme", AppTokenID: "65f0c0ffee0000000000aaaa",
 		Expires: "2023-11-14T22:13:20Z"}
-	for name, id := range map[string]admin.Identity{"full": full, "app only": appOnly} {
+	for name, id := range map[string]verification.Identity{"full": full, "app only": appOnly} {
 		want, err := json.Marshal(id)
 		if err != nil {
 			t.Fatal(err)
