@@ -23,6 +23,8 @@ import (
 	"github.com/latchkey/latchkey/internal/secret"
 	"github.com/latchkey/latchkey/internal/tracing"
 	"github.com/latchkey/latchkey/leaks"
+	"github.com/latchkey/latchkey/store"
+	"github.com/latchkey/latchkey/store/observed"
 	"github.com/latchkey/latchkey/tenants"
 	"github.com/latchkey/latchkey/users"
 	"github.com/latchkey/latchkey/usertokens"
@@ -30,7 +32,7 @@ import (
 
 // Options configure an App.
 type Options struct {
-	Store     Store
+	Store     store.Store
 	Logger    *zap.Logger
 	CacheTTL  time.Duration
 	CacheSize int
@@ -61,7 +63,7 @@ type Options struct {
 
 // App is a wired Latchkey: every service, and the HTTP handler serving them.
 type App struct {
-	Store     Store
+	Store     store.Store
 	Cache     *authn.Cache
 	Tenants   *tenants.Service
 	AppTokens *apptokens.Service
@@ -104,7 +106,7 @@ func New(o Options) (*App, error) {
 	}
 	a := &App{log: o.Logger, hashes: o.Hashes, Cache: authn.NewCache(o.CacheTTL, o.CacheSize, now),
 		Metrics: metrics.New(o.Version), Tracing: tr}
-	st := observe(o.Store, a.Metrics, tr.Tracer(), tr.Enabled())
+	st := observed.Wrap(o.Store, a.Metrics, tr.Tracer(), tr.Enabled())
 	a.Store = st
 	a.Audit = &audit.Log{Store: st.Audit(), Logger: o.Logger, Now: now}
 	a.Tenants = &tenants.Service{Store: st.Tenants(), Invalidate: a.Cache.Invalidate, Now: now}

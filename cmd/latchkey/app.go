@@ -1,6 +1,7 @@
 package main
 
 import (
+	"github.com/latchkey/latchkey/store"
 	"context"
 	"errors"
 	"flag"
@@ -27,7 +28,7 @@ import (
 type Main struct {
 	Config configs.Config
 	Logger *zap.Logger
-	Store  admin.Store
+	Store  store.Store
 	App    *admin.App
 	Server *http.Server
 
@@ -171,7 +172,7 @@ func newLogger(cfg configs.Log, out zapcore.WriteSyncer) (*zap.Logger, error) {
 // openStore opens the engine cfg names: MongoDB when store.mongodb_uri is
 // set (no SQLite file is touched then), else the SQLite files of
 // store.data_dir.
-func openStore(ctx context.Context, cfg configs.Store) (admin.Store, error) {
+func openStore(ctx context.Context, cfg configs.Store) (store.Store, error) {
 	if cfg.MongoDBURI != "" {
 		return mongo.Open(ctx, mongo.Options{URI: cfg.MongoDBURI, Database: cfg.Database, Timeout: cfg.Timeout})
 	}

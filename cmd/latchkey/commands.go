@@ -17,6 +17,7 @@ import (
 	"github.com/latchkey/latchkey/apptokens"
 	"github.com/latchkey/latchkey/audit"
 	"github.com/latchkey/latchkey/internal/secret"
+	"github.com/latchkey/latchkey/store/migrate"
 	"github.com/latchkey/latchkey/store/mongo"
 )
 
@@ -151,12 +152,12 @@ func initialise(ctx context.Context, args, env []string, stdout, stderr io.Write
 	return nil
 }
 
-// migrate copies the whole installation between the SQLite files of
+// migrateCmd copies the whole installation between the SQLite files of
 // store.data_dir and a MongoDB: --to URI copies SQLite into MongoDB, --from
 // URI copies MongoDB into SQLite. The target must be empty; the source is
 // only read. Stop every serve instance first, or changes made during the
 // copy may be missed.
-func migrate(ctx context.Context, args, env []string, stdout, stderr io.Writer) error {
+func migrateCmd(ctx context.Context, args, env []string, stdout, stderr io.Writer) error {
 	var to, from string
 	m, err := open("migrate", args, env, stderr, func(fs *flag.FlagSet) {
 		fs.StringVar(&to, "to", "", "MongoDB URI to copy the SQLite installation into")
@@ -187,7 +188,7 @@ func migrate(ctx context.Context, args, env []string, stdout, stderr io.Writer) 
 	if from != "" {
 		src, dst, direction = mgo, lite, "MongoDB "+mongo.Redact(from)+" into SQLite ("+m.Config.Store.DataDir+")"
 	}
-	rep, err := admin.Copy(ctx, src, dst)
+	rep, err := migrate.Copy(ctx, src, dst)
 	if err != nil {
 		return err
 	}

@@ -44,7 +44,7 @@ func run(ctx context.Context, args, env []string, stdout, stderr io.Writer) int 
 	case "init":
 		err = initialise(ctx, args[1:], env, stdout, stderr)
 	case "migrate":
-		err = migrate(ctx, args[1:], env, stdout, stderr)
+		err = migrateCmd(ctx, args[1:], env, stdout, stderr)
 	case "app-token":
 		err = appToken(ctx, args[1:], env, stdout, stderr)
 	case "healthcheck":

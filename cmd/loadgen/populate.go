@@ -1,6 +1,7 @@
 package main
 
 import (
+	"github.com/latchkey/latchkey/store"
 	"context"
 	"encoding/json"
 	"errors"
@@ -198,7 +199,7 @@ func runPopulate(args []string, out io.Writer) error {
 // service (its database, owner and app token), then its users, tokens and
 // audit records straight through the store interfaces. It reports each
 // step's rate of inserts, one record per statement, to out.
-func populate(ctx context.Context, store admin.Store, c populateConfig, out io.Writer) (*fixture, error) {
+func populate(ctx context.Context, store store.Store, c populateConfig, out io.Writer) (*fixture, error) {
 	a, err := admin.New(admin.Options{Store: store, Logger: zap.NewNop(), CacheTTL: time.Second, CacheSize: 100,
 		Password: c.argon2})
 	if err != nil {
@@ -289,7 +290,7 @@ func populate(ctx context.Context, store admin.Store, c populateConfig, out io.W
 // populateMany makes c.manyTenants tenants of one user token each (their
 // owner's). Their owners never log in, so their password hashes are made
 // cheap.
-func populateMany(ctx context.Context, store admin.Store, c populateConfig, f *fixture, out io.Writer) error {
+func populateMany(ctx context.Context, store store.Store, c populateConfig, f *fixture, out io.Writer) error {
 	a, err := admin.New(admin.Options{Store: store, Logger: zap.NewNop(), CacheTTL: time.Second, CacheSize: 100,
 		Password: secret.Argon2{MemoryKiB: 64, Iterations: 1, Parallelism: 1}})
 	if err != nil {

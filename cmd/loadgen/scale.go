@@ -1,6 +1,7 @@
 package main
 
 import (
+	"github.com/latchkey/latchkey/store"
 	"context"
 	"errors"
 	"flag"
@@ -144,7 +145,7 @@ func scaleTenant(ctx context.Context, a *admin.App, i, n int) (populated, error)
 // before, so the App-Token and the user token both go to the store), then
 // each as a hit (after an unmeasured pass that fills the cache), and
 // returns the latencies of both.
-func measure(store admin.Store, pop []populated, samples int) (miss, hit []time.Duration, err error) {
+func measure(store store.Store, pop []populated, samples int) (miss, hit []time.Duration, err error) {
 	a, err := admin.New(admin.Options{Store: store, Logger: zap.NewNop(), CacheTTL: time.Hour, CacheSize: 100000,
 		Password: secret.DefaultArgon2})
 	if err != nil {

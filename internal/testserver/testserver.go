@@ -7,6 +7,7 @@
 package testserver
 
 import (
+	"github.com/latchkey/latchkey/store"
 	"context"
 	"net/http/httptest"
 	"os"
@@ -32,7 +33,7 @@ type Server struct {
 	Password string
 	TenantID string // the platform tenant
 	App      *admin.App
-	Store    admin.Store
+	Store    store.Store
 	Clock    *Clock
 }
 
@@ -41,7 +42,7 @@ type Options struct {
 	// CacheTTL of the verification cache; 0 (the default here) disables it.
 	CacheTTL time.Duration
 	// Store to use instead of a new one (a second instance on one store).
-	Store admin.Store
+	Store store.Store
 	// Logger; default: the test's log at warn level.
 	Logger *zap.Logger
 	// Clock; default: a new one starting now.
@@ -120,7 +121,7 @@ func Engine() string {
 
 // OpenStore opens a new, empty store on the engine of this run, closed
 // (and, on MongoDB, dropped) when the test ends.
-func OpenStore(tb testing.TB) admin.Store {
+func OpenStore(tb testing.TB) store.Store {
 	tb.Helper()
 	switch e := Engine(); e {
 	case "sqlite":

@@ -21,7 +21,7 @@ type keyDoc struct {
 	Created time.Time `bson:"created"`
 }
 
-// Keys implements admin.Store.
+// Keys implements store.Store.
 func (db *DB) Keys() secret.KeyStore { return keyStore{db} }
 
 // InsertKey implements secret.KeyStore: the unique _id settles racing

@@ -107,7 +107,7 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 	return db, nil
 }
 
-// Engine implements admin.Store.
+// Engine implements store.Store.
 func (db *DB) Engine() string { return "mongodb" }
 
 // Ping checks that the store answers. Errors: Unavailable.
@@ -166,25 +166,25 @@ type (
 	lastUsedStore struct{ db *DB }
 )
 
-// Tenants implements admin.Store.
+// Tenants implements store.Store.
 func (db *DB) Tenants() tenants.Store { return tenantStore{db} }
 
-// Users implements admin.Store.
+// Users implements store.Store.
 func (db *DB) Users() users.Store { return userStore{db} }
 
-// AppTokens implements admin.Store.
+// AppTokens implements store.Store.
 func (db *DB) AppTokens() apptokens.Store { return appTokenStore{db} }
 
-// UserTokens implements admin.Store.
+// UserTokens implements store.Store.
 func (db *DB) UserTokens() usertokens.Store { return tokenStore{db} }
 
-// Claims implements admin.Store.
+// Claims implements store.Store.
 func (db *DB) Claims() usertokens.ClaimStore { return claimStore{db} }
 
-// Audit implements admin.Store.
+// Audit implements store.Store.
 func (db *DB) Audit() audit.Store { return auditStore{db} }
 
-// LastUsed implements admin.Store.
+// LastUsed implements store.Store.
 func (db *DB) LastUsed() lastused.Writer { return lastUsedStore{db} }
 
 // translate turns a driver error into Latchkey's codes: no documents

@@ -18,7 +18,7 @@ const (
 
 type keyStore struct{ db *DB }
 
-// Keys implements admin.Store.
+// Keys implements store.Store.
 func (db *DB) Keys() secret.KeyStore { return keyStore{db} }
 
 // InsertKey implements secret.KeyStore.

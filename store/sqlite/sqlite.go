@@ -71,7 +71,7 @@ const (
 	tenantsDir  = "tenants"
 )
 
-// DB is an open SQLite engine. It implements admin.Store.
+// DB is an open SQLite engine. It implements store.Store.
 type DB struct {
 	dir     string
 	busy    time.Duration
@@ -114,7 +114,7 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 	return db, nil
 }
 
-// Engine implements admin.Store.
+// Engine implements store.Store.
 func (db *DB) Engine() string { return "sqlite" }
 
 // Dir is the data directory.
@@ -148,25 +148,25 @@ type (
 	lastUsedStore struct{ db *DB }
 )
 
-// Tenants implements admin.Store.
+// Tenants implements store.Store.
 func (db *DB) Tenants() tenants.Store { return tenantStore{db} }
 
-// Users implements admin.Store.
+// Users implements store.Store.
 func (db *DB) Users() users.Store { return userStore{db} }
 
-// AppTokens implements admin.Store.
+// AppTokens implements store.Store.
 func (db *DB) AppTokens() apptokens.Store { return appTokenStore{db} }
 
-// UserTokens implements admin.Store.
+// UserTokens implements store.Store.
 func (db *DB) UserTokens() usertokens.Store { return tokenStore{db} }
 
-// Claims implements admin.Store.
+// Claims implements store.Store.
 func (db *DB) Claims() usertokens.ClaimStore { return claimStore{db} }
 
-// Audit implements admin.Store.
+// Audit implements store.Store.
 func (db *DB) Audit() audit.Store { return auditStore{db} }
 
-// LastUsed implements admin.Store.
+// LastUsed implements store.Store.
 func (db *DB) LastUsed() lastused.Writer { return lastUsedStore{db} }
 
 // bound applies the operation timeout to ctx.

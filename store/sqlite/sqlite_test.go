@@ -9,7 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/latchkey/latchkey/admin"
+	"github.com/latchkey/latchkey/store"
+
 	"github.com/latchkey/latchkey/apptokens"
 	"github.com/latchkey/latchkey/internal/clock"
 	"github.com/latchkey/latchkey/internal/errs"
@@ -21,7 +22,7 @@ import (
 	"github.com/latchkey/latchkey/users"
 )
 
-var _ admin.Store = (*DB)(nil)
+var _ store.Store = (*DB)(nil)
 
 // mustOpen opens the engine on dir, closed when the test ends.
 func mustOpen(tb testing.TB, dir string) *DB {

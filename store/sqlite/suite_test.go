@@ -4,7 +4,8 @@ import (
 	"context"
 	"testing"
 
-	"github.com/latchkey/latchkey/admin"
+	"github.com/latchkey/latchkey/store"
+
 	"github.com/latchkey/latchkey/store/sqlite"
 	"github.com/latchkey/latchkey/store/storetest"
 )
@@ -12,7 +13,7 @@ import (
 // The behavioural suite every engine passes, on SQLite files in a
 // temporary directory.
 func TestStoreSuite(t *testing.T) {
-	storetest.Run(t, func(tb testing.TB) admin.Store {
+	storetest.Run(t, func(tb testing.TB) store.Store {
 		db, err := sqlite.Open(context.Background(), sqlite.Options{DataDir: tb.TempDir()})
 		if err != nil {
 			tb.Fatalf("open: %v", err)

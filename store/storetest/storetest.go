@@ -7,6 +7,7 @@
 package storetest
 
 import (
+	"github.com/latchkey/latchkey/store"
 	"context"
 	"testing"
 	"time"
@@ -22,7 +23,7 @@ import (
 )
 
 // Opener returns a new, empty store, closed when the test ends.
-type Opener func(tb testing.TB) admin.Store
+type Opener func(tb testing.TB) store.Store
 
 // Run runs the whole suite against stores made by open.
 func Run(t *testing.T, open Opener) {
@@ -47,7 +48,7 @@ func Run(t *testing.T, open Opener) {
 // env is one store with the services wired over it, a clock the test moves,
 // and one tenant made through the services.
 type env struct {
-	st     admin.Store
+	st     store.Store
 	app    *admin.App
 	clock  *testserver.Clock
 	tenant *tenants.Tenant

@@ -1,4 +1,6 @@
-package admin
+// Package observed wraps an engine so that every store call is timed,
+// counted and traced.
+package observed
 
 import (
 	"context"
@@ -16,6 +18,7 @@ import (
 	"github.com/latchkey/latchkey/internal/lastused"
 	"github.com/latchkey/latchkey/internal/metrics"
 	"github.com/latchkey/latchkey/internal/page"
+	"github.com/latchkey/latchkey/store"
 	"github.com/latchkey/latchkey/tenants"
 	"github.com/latchkey/latchkey/users"
 	"github.com/latchkey/latchkey/usertokens"
@@ -29,13 +32,13 @@ import (
 // Engine and Close pass through; every domain store is wrapped, method by
 // method (the compiler checks each wrapper against its interface).
 type observed struct {
-	Store
+	store.Store
 	o *observer
 }
 
-// observe returns st observed through m and tracer; traced says whether
+// Wrap returns st observed through m and tracer; traced says whether
 // spans are recorded at all (without, no span context is made per call).
-func observe(st Store, m *metrics.Metrics, tracer trace.Tracer, traced bool) Store {
+func Wrap(st store.Store, m *metrics.Metrics, tracer trace.Tracer, traced bool) store.Store {
 	return observed{Store: st, o: &observer{engine: st.Engine(), metrics: m, tracer: tracer, traced: traced}}
 }
 

@@ -1,4 +1,6 @@
-package admin
+// Package migrate copies a whole installation from one engine to another
+// (latchkey migrate).
+package migrate
 
 import (
 	"context"
@@ -8,12 +10,13 @@ import (
 	"github.com/latchkey/latchkey/audit"
 	"github.com/latchkey/latchkey/internal/errs"
 	"github.com/latchkey/latchkey/internal/page"
+	"github.com/latchkey/latchkey/store"
 	"github.com/latchkey/latchkey/users"
 	"github.com/latchkey/latchkey/usertokens"
 )
 
-// CopyReport counts what Copy copied.
-type CopyReport struct {
+// Report counts what Copy copied.
+type Report struct {
 	Tenants, Users, AppTokens, Tokens, Audit int
 }
 
@@ -27,8 +30,8 @@ var ErrTargetNotEmpty = errs.E(errs.Conflict, "target", "The target store is not
 // so every token string stays valid. Lockout claims are not copied: they only count failed logins
 // of the current window. It refuses a target that has any tenant. Errors:
 // Conflict (ErrTargetNotEmpty), Unavailable.
-func Copy(ctx context.Context, from, to Store) (CopyReport, error) {
-	var rep CopyReport
+func Copy(ctx context.Context, from, to store.Store) (Report, error) {
+	var rep Report
 	if existing, _, err := to.Tenants().Find(ctx, page.Page{Limit: 1}); err != nil {
 		return rep, err
 	} else if len(existing) > 0 {
@@ -65,7 +68,7 @@ func Copy(ctx context.Context, from, to Store) (CopyReport, error) {
 }
 
 // copyTenant copies the records of tenant id.
-func copyTenant(ctx context.Context, from, to Store, id string, rep *CopyReport) error {
+func copyTenant(ctx context.Context, from, to store.Store, id string, rep *Report) error {
 	err := pages(func(pg page.Page) (int, string, error) {
 		list, next, err := from.Users().Find(ctx, id, users.Filter{}, pg)
 		for _, u := range list {

@@ -1,4 +1,9 @@
-package admin
+// Package store declares what a storage engine is: every domain's store over
+// one set of databases. The engines live below it (store/sqlite, the embedded
+// default, and store/mongo), with the behavioural suite both pass
+// (store/storetest), the migration between them (store/migrate) and the
+// observing wrapper every store call goes through (store/observed).
+package store
 
 import (
 	"context"
