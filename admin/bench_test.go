@@ -11,6 +11,7 @@ import (
 
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
+	"github.com/latchkey/latchkey/internal/access"
 	"github.com/latchkey/latchkey/internal/authn"
 	"github.com/latchkey/latchkey/internal/secret"
 	"github.com/latchkey/latchkey/internal/testserver"
@@ -104,7 +105,7 @@ func BenchmarkLoginDefaultArgon2(b *testing.B) {
 	s := testserver.Start(b)
 	s.App.Users.Hasher = secret.DefaultArgon2
 	if _, err := s.App.Users.Create(context.Background(), s.TenantID,
-		users.New{Username: "bench", Password: "bench-password", Email: "bench@example.test", Role: authn.Member}, nil); err != nil {
+		users.New{Username: "bench", Password: "bench-password", Email: "bench@example.test", Role: access.Member}, nil); err != nil {
 		b.Fatal(err)
 	}
 	body := url.Values{"username": {"bench"}, "password": {"bench-password"}}.Encode()

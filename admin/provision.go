@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/latchkey/latchkey/apptokens"
-	"github.com/latchkey/latchkey/internal/authn"
+	"github.com/latchkey/latchkey/internal/access"
 	"github.com/latchkey/latchkey/internal/errs"
 	"github.com/latchkey/latchkey/tenants"
 	"github.com/latchkey/latchkey/users"
@@ -24,7 +24,7 @@ var _ tenants.Provisioner = (*Provisioner)(nil)
 
 // CheckOwner implements tenants.Provisioner.
 func (p *Provisioner) CheckOwner(o tenants.Owner) error {
-	return users.New{Username: o.Username, Password: o.Password, Email: o.Email, Role: authn.Owner}.Check("admin.")
+	return users.New{Username: o.Username, Password: o.Password, Email: o.Email, Role: access.Owner}.Check("admin.")
 }
 
 // Provision implements tenants.Provisioner.
@@ -32,7 +32,7 @@ func (p *Provisioner) Provision(ctx context.Context, t *tenants.Tenant, o tenant
 	if err := p.Tenants.Store.CreateDatabase(ctx, t.ID); err != nil {
 		return tenants.Provisioned{}, err
 	}
-	u, err := p.Users.Create(ctx, t.ID, users.New{Username: o.Username, Password: o.Password, Email: o.Email, Role: authn.Owner}, nil)
+	u, err := p.Users.Create(ctx, t.ID, users.New{Username: o.Username, Password: o.Password, Email: o.Email, Role: access.Owner}, nil)
 	if err != nil {
 		return tenants.Provisioned{}, err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/latchkey/latchkey/apptokens"
+	"github.com/latchkey/latchkey/internal/access"
 	"github.com/latchkey/latchkey/internal/authn"
 	"github.com/latchkey/latchkey/internal/secret"
 	"github.com/latchkey/latchkey/tenants"
@@ -23,36 +24,36 @@ type Source struct {
 var _ authn.Source = (*Source)(nil)
 
 // AppCredential implements authn.Source.
-func (s *Source) AppCredential(ctx context.Context, tenantID string, ref secret.Ref) (authn.AppCredential, error) {
+func (s *Source) AppCredential(ctx context.Context, tenantID string, ref secret.Ref) (access.AppCredential, error) {
 	t, err := s.Tenants.FindByID(ctx, tenantID)
 	if err != nil {
-		return authn.AppCredential{}, err
+		return access.AppCredential{}, err
 	}
 	tok, err := s.AppTokens.FindByRef(ctx, tenantID, ref)
 	if err != nil {
-		return authn.AppCredential{}, err
+		return access.AppCredential{}, err
 	}
-	return authn.AppCredential{TenantID: t.ID, TenantSlug: t.Slug, TenantActive: t.Active(), Platform: t.Platform,
+	return access.AppCredential{TenantID: t.ID, TenantSlug: t.Slug, TenantActive: t.Active(), Platform: t.Platform,
 		TokenID: tok.ID, Created: tok.Created, Expires: tok.Expires}, nil
 }
 
 // UserCredential implements authn.Source.
-func (s *Source) UserCredential(ctx context.Context, tenantID string, ref secret.Ref) (authn.UserCredential, error) {
+func (s *Source) UserCredential(ctx context.Context, tenantID string, ref secret.Ref) (access.UserCredential, error) {
 	tok, err := s.Tokens.FindByRef(ctx, tenantID, ref)
 	if err != nil {
-		return authn.UserCredential{}, err
+		return access.UserCredential{}, err
 	}
 	u, err := s.Users.Get(ctx, tenantID, tok.UserID)
 	if err != nil {
-		return authn.UserCredential{}, err
+		return access.UserCredential{}, err
 	}
-	cred := authn.UserCredential{TokenID: tok.ID, Kind: tok.Kind, Expires: tok.Expires, UserID: u.ID,
+	cred := access.UserCredential{TokenID: tok.ID, Kind: tok.Kind, Expires: tok.Expires, UserID: u.ID,
 		Username: u.Username, Role: u.Role, UserActive: u.Active(), ActorActive: true,
 		Name: tok.Name, AppTokenID: tok.AppTokenID, Created: tok.Created, LastUsed: tok.LastUsed}
 	if tok.ActorID != nil {
 		actor, err := s.Users.Get(ctx, tenantID, *tok.ActorID)
 		if err != nil {
-			return authn.UserCredential{}, err
+			return access.UserCredential{}, err
 		}
 		cred.ActorID, cred.ActorRole, cred.ActorActive = actor.ID, actor.Role, actor.Active()
 	}

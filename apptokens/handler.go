@@ -7,6 +7,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/latchkey/latchkey/audit"
+	"github.com/latchkey/latchkey/internal/access"
 	"github.com/latchkey/latchkey/internal/authn"
 	"github.com/latchkey/latchkey/internal/errs"
 	"github.com/latchkey/latchkey/internal/httpx"
@@ -25,18 +26,18 @@ type Handler struct {
 // PUT is deliberately absent: it answers 405.
 func (h *Handler) Register(rg gin.IRouter) {
 	g := rg.Group("/app_tokens")
-	g.POST("", authn.Require(authn.ManageAppTokens), httpx.Handle(h.create))
-	g.GET("", authn.Require(authn.ViewAppTokens), httpx.Handle(h.list))
-	g.GET("/:token", authn.Require(authn.ViewAppTokens), httpx.Handle(h.get))
-	g.PATCH("/:token", authn.Require(authn.ExpireAppTokens), httpx.Handle(h.setExpiry))
-	g.DELETE("/:token", authn.Require(authn.ExpireAppTokens), httpx.Handle(h.delete))
+	g.POST("", authn.Require(access.ManageAppTokens), httpx.Handle(h.create))
+	g.GET("", authn.Require(access.ViewAppTokens), httpx.Handle(h.list))
+	g.GET("/:token", authn.Require(access.ViewAppTokens), httpx.Handle(h.get))
+	g.PATCH("/:token", authn.Require(access.ExpireAppTokens), httpx.Handle(h.setExpiry))
+	g.DELETE("/:token", authn.Require(access.ExpireAppTokens), httpx.Handle(h.delete))
 }
 
 // RegisterPlatform mounts POST /tenants/{id or slug}/app_tokens on rg,
 // which must authenticate users: a platform owner mints an app token for
 // any tenant, the way back in for a tenant that has none left.
 func (h *Handler) RegisterPlatform(rg gin.IRouter) {
-	rg.POST("/tenants/:tenant/app_tokens", authn.Require(authn.ManageTenants), httpx.Handle(h.createFor))
+	rg.POST("/tenants/:tenant/app_tokens", authn.Require(access.ManageTenants), httpx.Handle(h.createFor))
 }
 
 type createRequest struct {
@@ -148,7 +149,7 @@ func force(c *gin.Context) (bool, error) {
 		return false, err
 	}
 	if q.Force {
-		if err := authn.From(c).Check(authn.ForceAppTokens); err != nil {
+		if err := authn.From(c).Check(access.ForceAppTokens); err != nil {
 			return false, err
 		}
 	}
@@ -166,7 +167,7 @@ func (h *Handler) setExpiry(c *gin.Context) error {
 	}
 	p := authn.From(c)
 	// Support staff may expire app tokens but not extend them.
-	if *req.Seconds > 0 && !p.Can(authn.ManageAppTokens) {
+	if *req.Seconds > 0 && !p.Can(access.ManageAppTokens) {
 		return errs.E(errs.Forbidden, "seconds_until_expire", "Your role ("+string(p.Role)+") may only expire app tokens (seconds_until_expire -1 or less).")
 	}
 	t, err := h.Service.Tenants.FindByID(c.Request.Context(), p.TenantID)

@@ -8,6 +8,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"go.uber.org/zap"
 
+	"github.com/latchkey/latchkey/internal/access"
 	"github.com/latchkey/latchkey/internal/authn"
 	"github.com/latchkey/latchkey/internal/httpx"
 	"github.com/latchkey/latchkey/internal/ids"
@@ -48,7 +49,7 @@ type Log struct {
 func Event(c *gin.Context, action, target, outcome string) Record {
 	r := Record{Action: action, Target: target, Outcome: outcome, IP: c.ClientIP(), RequestID: httpx.RequestID(c)}
 	if v, ok := c.Get(authn.PrincipalKey); ok {
-		p := v.(*authn.Principal)
+		p := v.(*access.Principal)
 		if !p.UserID.IsZero() {
 			id := p.UserID
 			r.User, r.Username = &id, p.Username

@@ -6,6 +6,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/latchkey/latchkey/internal/access"
 	"github.com/latchkey/latchkey/internal/authn"
 	"github.com/latchkey/latchkey/internal/httpx"
 	"github.com/latchkey/latchkey/internal/ids"
@@ -19,7 +20,7 @@ type Handler struct {
 
 // Register mounts the audit route on rg, which must authenticate users.
 func (h *Handler) Register(rg gin.IRouter) {
-	rg.GET("/audit", authn.Require(authn.ReadAudit), httpx.Handle(h.list))
+	rg.GET("/audit", authn.Require(access.ReadAudit), httpx.Handle(h.list))
 }
 
 // auditQuery is the query of GET /audit.

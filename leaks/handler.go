@@ -13,6 +13,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/latchkey/latchkey/audit"
+	"github.com/latchkey/latchkey/internal/access"
 	"github.com/latchkey/latchkey/internal/authn"
 	"github.com/latchkey/latchkey/internal/errs"
 	"github.com/latchkey/latchkey/internal/httpx"
@@ -82,7 +83,7 @@ func (h *Handler) report(c *gin.Context) error {
 	reporter := "a report signed with key " + c.GetString(keyIDKey)
 	if !signed {
 		p := authn.From(c)
-		if !p.Can(authn.ManageTenants) {
+		if !p.Can(access.ManageTenants) {
 			return errNotOwner
 		}
 		var err error
@@ -166,9 +167,9 @@ func parse(body []byte) ([]Entry, error) {
 // audit records every token found in its tenant's audit log, with where it
 // was found and who reported it, never the token itself.
 func (h *Handler) audit(c *gin.Context, found []Found, reporter string) {
-	var p *authn.Principal
+	var p *access.Principal
 	if v, ok := c.Get(authn.PrincipalKey); ok {
-		p = v.(*authn.Principal)
+		p = v.(*access.Principal)
 	}
 	for _, f := range found {
 		action, what := "token.leak", "user token (its refresh token ended with it)"

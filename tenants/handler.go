@@ -6,6 +6,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/latchkey/latchkey/audit"
+	"github.com/latchkey/latchkey/internal/access"
 	"github.com/latchkey/latchkey/internal/authn"
 	"github.com/latchkey/latchkey/internal/httpx"
 	"github.com/latchkey/latchkey/internal/page"
@@ -19,7 +20,7 @@ type Handler struct {
 
 // Register mounts the tenant routes on rg, which must authenticate users.
 func (h *Handler) Register(rg gin.IRouter) {
-	g := rg.Group("/tenants", authn.Require(authn.ManageTenants))
+	g := rg.Group("/tenants", authn.Require(access.ManageTenants))
 	g.POST("", httpx.Handle(h.create))
 	g.GET("", httpx.Handle(h.list))
 	g.GET("/:tenant", httpx.Handle(h.get))

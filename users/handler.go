@@ -6,6 +6,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/latchkey/latchkey/audit"
+	"github.com/latchkey/latchkey/internal/access"
 	"github.com/latchkey/latchkey/internal/authn"
 	"github.com/latchkey/latchkey/internal/httpx"
 	"github.com/latchkey/latchkey/internal/page"
@@ -21,12 +22,12 @@ type Handler struct {
 // Register mounts the user routes on rg, which must authenticate users.
 func (h *Handler) Register(rg gin.IRouter) {
 	g := rg.Group("/users")
-	g.GET("", authn.Require(authn.ViewUsers), httpx.Handle(h.list))
-	g.POST("", authn.Require(authn.ManageUsers), httpx.Handle(h.create))
+	g.GET("", authn.Require(access.ViewUsers), httpx.Handle(h.list))
+	g.POST("", authn.Require(access.ManageUsers), httpx.Handle(h.create))
 	g.GET("/me", httpx.Handle(h.me))
 	g.GET("/:id", httpx.Handle(h.get))
 	g.PATCH("/:id", httpx.Handle(h.update))
-	g.DELETE("/:id", authn.Require(authn.ManageUsers), httpx.Handle(h.delete))
+	g.DELETE("/:id", authn.Require(access.ManageUsers), httpx.Handle(h.delete))
 }
 
 // listQuery is the query of GET /users: the filters ?role=, ?status= and
@@ -34,9 +35,9 @@ func (h *Handler) Register(rg gin.IRouter) {
 // an email address), and the page.
 type listQuery struct {
 	httpx.PageQuery
-	Role   authn.Role `json:"role" validate:"omitempty,oneof=owner admin support member"`
-	Status string     `json:"status" validate:"omitempty,oneof=active disabled"`
-	Q      string     `json:"q" validate:"max=254"`
+	Role   access.Role `json:"role" validate:"omitempty,oneof=owner admin support member"`
+	Status string      `json:"status" validate:"omitempty,oneof=active disabled"`
+	Q      string      `json:"q" validate:"max=254"`
 }
 
 func (h *Handler) list(c *gin.Context) error {
@@ -86,7 +87,7 @@ func (h *Handler) get(c *gin.Context) error {
 	}
 	if id != p.UserID {
 		// Before the lookup: a 404 would tell which ids exist.
-		if err := p.Check(authn.ViewUsers); err != nil {
+		if err := p.Check(access.ViewUsers); err != nil {
 			return err
 		}
 	}

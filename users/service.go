@@ -5,7 +5,7 @@ import (
 	"maps"
 	"time"
 
-	"github.com/latchkey/latchkey/internal/authn"
+	"github.com/latchkey/latchkey/internal/access"
 	"github.com/latchkey/latchkey/internal/clock"
 	"github.com/latchkey/latchkey/internal/errs"
 	"github.com/latchkey/latchkey/internal/ids"
@@ -38,10 +38,10 @@ type Service struct {
 
 // New is the input of Create.
 type New struct {
-	Username string     `json:"username"`
-	Password string     `json:"password"`
-	Email    string     `json:"email"`
-	Role     authn.Role `json:"role"`
+	Username string      `json:"username"`
+	Password string      `json:"password"`
+	Email    string      `json:"email"`
+	Role     access.Role `json:"role"`
 }
 
 // Check returns every field error of u at once, with names prefixed by
@@ -59,7 +59,7 @@ func (u New) Check(prefix string) error {
 // signup), who may only give roles up to its own (authn's rank rules): an
 // admin cannot create owners. Errors: Invalid, Forbidden,
 // Conflict (username taken, field "username").
-func (s *Service) Create(ctx context.Context, tenantID string, in New, by *authn.Principal) (*User, error) {
+func (s *Service) Create(ctx context.Context, tenantID string, in New, by *access.Principal) (*User, error) {
 	if err := in.Check(""); err != nil {
 		return nil, err
 	}
@@ -110,10 +110,10 @@ func (s *Service) List(ctx context.Context, tenantID string, f Filter, pg page.P
 
 // Patch changes a user; nil fields stay.
 type Patch struct {
-	Email    *string     `json:"email"`
-	Role     *authn.Role `json:"role"`
-	Status   *string     `json:"status"`
-	Password *string     `json:"password"`
+	Email    *string      `json:"email"`
+	Role     *access.Role `json:"role"`
+	Status   *string      `json:"status"`
+	Password *string      `json:"password"`
 }
 
 // Update applies patch to user id. Users may change their own email and
@@ -124,9 +124,9 @@ type Patch struct {
 // password, the token it used; disabling also ends for good the OBO tokens
 // it issued.
 // Errors: Invalid, Forbidden, NotFound, Conflict.
-func (s *Service) Update(ctx context.Context, p *authn.Principal, id ids.ID, patch Patch) (*User, error) {
-	if id != p.UserID && !p.Can(authn.ManageUsers) {
-		return nil, p.Check(authn.ManageUsers) // before the lookup: a 404 would tell which ids exist
+func (s *Service) Update(ctx context.Context, p *access.Principal, id ids.ID, patch Patch) (*User, error) {
+	if id != p.UserID && !p.Can(access.ManageUsers) {
+		return nil, p.Check(access.ManageUsers) // before the lookup: a 404 would tell which ids exist
 	}
 	u, err := s.Get(ctx, p.TenantID, id)
 	if err != nil {
@@ -194,7 +194,7 @@ func (s *Service) endTokens(ctx context.Context, tenantID string, user ids.ID) e
 // checkChange decides whether p may change u; roleOrStatus says whether the
 // change touches u's role or status, which nobody may change on themselves.
 // Changing another user follows authn's rank rules.
-func (s *Service) checkChange(p *authn.Principal, u *User, roleOrStatus bool) error {
+func (s *Service) checkChange(p *access.Principal, u *User, roleOrStatus bool) error {
 	if u.ID != p.UserID {
 		return p.CheckManage(u.Role)
 	}
@@ -207,7 +207,7 @@ func (s *Service) checkChange(p *authn.Principal, u *User, roleOrStatus bool) er
 // Delete removes user id and ends its tokens and the OBO tokens it issued.
 // Nobody deletes themselves; deleting others follows authn's rank rules.
 // Errors: Forbidden, NotFound, Conflict.
-func (s *Service) Delete(ctx context.Context, p *authn.Principal, id ids.ID) error {
+func (s *Service) Delete(ctx context.Context, p *access.Principal, id ids.ID) error {
 	u, err := s.Get(ctx, p.TenantID, id)
 	if err != nil {
 		return err
@@ -229,7 +229,7 @@ func (s *Service) Delete(ctx context.Context, p *authn.Principal, id ids.ID) err
 // nil. Errors: Invalid, Unavailable.
 func (s *Service) CheckMember(ctx context.Context, tenantID, username, password, email string) error {
 	bad := map[string]string{}
-	if e, ok := errs.As(New{Username: username, Password: password, Email: email, Role: authn.Member}.Check("")); ok {
+	if e, ok := errs.As(New{Username: username, Password: password, Email: email, Role: access.Member}.Check("")); ok {
 		maps.Copy(bad, e.Fields)
 	}
 	if _, wrong := bad["username"]; !wrong {
@@ -247,5 +247,5 @@ func (s *Service) CheckMember(ctx context.Context, tenantID, username, password,
 // CreateMember adds an active member made by nobody (signup).
 // Errors: Invalid, Conflict (field "username").
 func (s *Service) CreateMember(ctx context.Context, tenantID, username, password, email string) (*User, error) {
-	return s.Create(ctx, tenantID, New{Username: username, Password: password, Email: email, Role: authn.Member}, nil)
+	return s.Create(ctx, tenantID, New{Username: username, Password: password, Email: email, Role: access.Member}, nil)
 }

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/latchkey/latchkey/internal/authn"
+	"github.com/latchkey/latchkey/internal/access"
 	"github.com/latchkey/latchkey/internal/ids"
 )
 
@@ -20,15 +20,15 @@ const (
 // User is a person in one tenant. The password is kept only as an argon2id
 // hash and never leaves the store.
 type User struct {
-	ID           ids.ID     `bson:"_id" json:"id"`
-	Username     string     `bson:"username" json:"username"`
-	UsernameKey  string     `bson:"username_key" json:"-"`
-	Email        string     `bson:"email" json:"email"`
-	Role         authn.Role `bson:"role" json:"role"`
-	Status       string     `bson:"status" json:"status"`
-	PasswordHash string     `bson:"password_hash" json:"-"`
-	Created      time.Time  `bson:"created" json:"created"`
-	Updated      time.Time  `bson:"updated" json:"updated"`
+	ID           ids.ID      `bson:"_id" json:"id"`
+	Username     string      `bson:"username" json:"username"`
+	UsernameKey  string      `bson:"username_key" json:"-"`
+	Email        string      `bson:"email" json:"email"`
+	Role         access.Role `bson:"role" json:"role"`
+	Status       string      `bson:"status" json:"status"`
+	PasswordHash string      `bson:"password_hash" json:"-"`
+	Created      time.Time   `bson:"created" json:"created"`
+	Updated      time.Time   `bson:"updated" json:"updated"`
 }
 
 // Active reports whether u may log in and use its tokens.
@@ -76,7 +76,7 @@ func checkEmail(bad map[string]string, field, s string) {
 	}
 }
 
-func checkRole(bad map[string]string, field string, r authn.Role) {
+func checkRole(bad map[string]string, field string, r access.Role) {
 	if !r.Valid() {
 		bad[field] = "Must be one of: owner, admin, support, member."
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/latchkey/latchkey/audit"
+	"github.com/latchkey/latchkey/internal/access"
 	"github.com/latchkey/latchkey/internal/authn"
 	"github.com/latchkey/latchkey/internal/errs"
 	"github.com/latchkey/latchkey/internal/httpx"
@@ -57,9 +58,9 @@ type SessionResponse struct {
 
 // UserBrief names a user in a session answer.
 type UserBrief struct {
-	ID       string     `json:"id"`
-	Username string     `json:"username"`
-	Role     authn.Role `json:"role"`
+	ID       string      `json:"id"`
+	Username string      `json:"username"`
+	Role     access.Role `json:"role"`
 }
 
 // ResponseOf returns the answer for a new session.

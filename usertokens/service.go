@@ -5,7 +5,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/latchkey/latchkey/internal/authn"
+	"github.com/latchkey/latchkey/internal/access"
 	"github.com/latchkey/latchkey/internal/clock"
 	"github.com/latchkey/latchkey/internal/errs"
 	"github.com/latchkey/latchkey/internal/ids"
@@ -178,7 +178,7 @@ func (s *Service) issue(ctx context.Context, t *tenants.Tenant, acct *users.User
 // more than the verification (the record is at most cache.ttl old, like
 // every verification). Errors: NotFound (a principal without a verified
 // token that was deleted since).
-func (s *Service) Current(ctx context.Context, p *authn.Principal) (*Token, error) {
+func (s *Service) Current(ctx context.Context, p *access.Principal) (*Token, error) {
 	c := p.Token
 	if c.TokenID != p.TokenID || c.TokenID.IsZero() {
 		return s.Store.FindByID(ctx, p.TenantID, p.TokenID)
@@ -195,7 +195,7 @@ func (s *Service) Current(ctx context.Context, p *authn.Principal) (*Token, erro
 // ExtendCurrent re-dates the principal's own token to seconds from now,
 // within the tenant's max_token_ttl (-1 or less expires it).
 // Errors: Invalid, NotFound.
-func (s *Service) ExtendCurrent(ctx context.Context, p *authn.Principal, seconds int64) (*Token, error) {
+func (s *Service) ExtendCurrent(ctx context.Context, p *access.Principal, seconds int64) (*Token, error) {
 	t, err := s.Tenants.FindByID(ctx, p.TenantID)
 	if err != nil {
 		return nil, err
@@ -222,7 +222,7 @@ func (s *Service) ExtendCurrent(ctx context.Context, p *authn.Principal, seconds
 
 // Logout expires the principal's token and its refresh token now.
 // Errors: NotFound.
-func (s *Service) Logout(ctx context.Context, p *authn.Principal) error {
+func (s *Service) Logout(ctx context.Context, p *access.Principal) error {
 	now := clock.Stored(s.Now())
 	if err := s.Store.SetExpires(ctx, p.TenantID, p.TokenID, now, true); err != nil {
 		return err

@@ -4,7 +4,7 @@ import (
 	"context"
 	"time"
 
-	"github.com/latchkey/latchkey/internal/authn"
+	"github.com/latchkey/latchkey/internal/access"
 	"github.com/latchkey/latchkey/internal/clock"
 	"github.com/latchkey/latchkey/internal/errs"
 	"github.com/latchkey/latchkey/internal/ids"
@@ -40,7 +40,7 @@ var (
 // with an OBO token cannot issue tokens of either kind, so nothing it makes
 // escapes the cap of its issuer's role. Errors: Invalid (every bad field at
 // once), Forbidden, NotFound (field "user"), Conflict (user disabled).
-func (s *Service) Create(ctx context.Context, p *authn.Principal, in NewToken) (*Token, string, error) {
+func (s *Service) Create(ctx context.Context, p *access.Principal, in NewToken) (*Token, string, error) {
 	t, err := s.Tenants.FindByID(ctx, p.TenantID)
 	if err != nil {
 		return nil, "", err
@@ -73,7 +73,7 @@ func (s *Service) Create(ctx context.Context, p *authn.Principal, in NewToken) (
 
 // checkNew validates every field of in at once and returns the target user
 // and the lifetime.
-func checkNew(st tenants.Settings, p *authn.Principal, in NewToken) (ids.ID, int64, error) {
+func checkNew(st tenants.Settings, p *access.Principal, in NewToken) (ids.ID, int64, error) {
 	bad := map[string]string{}
 	target := p.UserID
 	if in.User != "" {
@@ -101,10 +101,10 @@ func checkNew(st tenants.Settings, p *authn.Principal, in NewToken) (ids.ID, int
 // checkOBO decides whether p may issue an OBO token for user target: p needs
 // IssueOBO, target must exist in p's tenant, be active and have a role no
 // stronger than p's (authn's rank rules).
-func (s *Service) checkOBO(ctx context.Context, p *authn.Principal, target ids.ID) error {
+func (s *Service) checkOBO(ctx context.Context, p *access.Principal, target ids.ID) error {
 	// Before the lookup: a 404 would tell a caller without the right which
 	// ids exist.
-	if err := p.Check(authn.IssueOBO); err != nil {
+	if err := p.Check(access.IssueOBO); err != nil {
 		return err
 	}
 	acct, err := s.Users.Get(ctx, p.TenantID, target)
@@ -131,8 +131,8 @@ type Filter struct {
 // List returns a page of the tenant's user tokens matching f, newest first,
 // and the cursor of the next page. Callers who may not view every token
 // (members) see only their own, whatever f says. Errors: Invalid (cursor).
-func (s *Service) List(ctx context.Context, p *authn.Principal, f Filter, pg page.Page) ([]Token, string, error) {
-	if !p.Can(authn.ViewAnyToken) {
+func (s *Service) List(ctx context.Context, p *access.Principal, f Filter, pg page.Page) ([]Token, string, error) {
+	if !p.Can(access.ViewAnyToken) {
 		if f.User != nil && *f.User != p.UserID {
 			return nil, "", nil
 		}
@@ -146,7 +146,7 @@ func (s *Service) List(ctx context.Context, p *authn.Principal, f Filter, pg pag
 // see it: a caller who may not view every token gets NotFound for tokens of
 // other users, so their existence does not leak. Errors: Invalid (malformed
 // ref), NotFound.
-func (s *Service) Get(ctx context.Context, p *authn.Principal, ref string) (*Token, error) {
+func (s *Service) Get(ctx context.Context, p *access.Principal, ref string) (*Token, error) {
 	r, err := secret.ParseRef(ref, secret.User, p.TenantID, "token")
 	if err != nil {
 		return nil, err
@@ -155,7 +155,7 @@ func (s *Service) Get(ctx context.Context, p *authn.Principal, ref string) (*Tok
 	if err != nil {
 		return nil, err
 	}
-	if tok.UserID != p.UserID && !p.Can(authn.ViewAnyToken) {
+	if tok.UserID != p.UserID && !p.Can(access.ViewAnyToken) {
 		return nil, ErrNotFound
 	}
 	return tok, nil
@@ -167,7 +167,7 @@ func (s *Service) Get(ctx context.Context, p *authn.Principal, ref string) (*Tok
 // ExpireAnyToken to expire and ExtendAnyToken to extend. An expired token
 // is never brought back: a leaked token that support expired stays dead.
 // Errors: Invalid, Forbidden, NotFound, Conflict (re-dating an expired token).
-func (s *Service) SetExpiry(ctx context.Context, p *authn.Principal, ref string, seconds int64) (*Token, error) {
+func (s *Service) SetExpiry(ctx context.Context, p *access.Principal, ref string, seconds int64) (*Token, error) {
 	t, err := s.Tenants.FindByID(ctx, p.TenantID)
 	if err != nil {
 		return nil, err
@@ -181,14 +181,14 @@ func (s *Service) SetExpiry(ctx context.Context, p *authn.Principal, ref string,
 	}
 	extend := seconds > 0
 	if tok.UserID != p.UserID {
-		if extend && !p.Can(authn.ExtendAnyToken) {
-			if !p.Can(authn.ExpireAnyToken) {
-				return nil, p.Check(authn.ExtendAnyToken)
+		if extend && !p.Can(access.ExtendAnyToken) {
+			if !p.Can(access.ExpireAnyToken) {
+				return nil, p.Check(access.ExtendAnyToken)
 			}
 			return nil, errs.E(errs.Forbidden, "seconds_until_expire", "Your role ("+string(p.Role)+
 				") may only expire other users' tokens (seconds_until_expire -1 or less).")
 		}
-		if err := p.Check(authn.ExpireAnyToken); err != nil {
+		if err := p.Check(access.ExpireAnyToken); err != nil {
 			return nil, err
 		}
 	}
@@ -217,7 +217,7 @@ var errOBOExtends = errs.E(errs.Forbidden, "seconds_until_expire",
 // checkOBOExtension refuses a request made with an OBO token that would
 // move an expiry from old to later: an OBO token lives at most as long as
 // its issuer gave it, and cannot lengthen itself or another token.
-func checkOBOExtension(p *authn.Principal, old, expires time.Time) error {
+func checkOBOExtension(p *access.Principal, old, expires time.Time) error {
 	if p.OBO() && expires.After(old) {
 		return errOBOExtends
 	}
@@ -227,13 +227,13 @@ func checkOBOExtension(p *authn.Principal, old, expires time.Time) error {
 // Delete removes the token ref (and its refresh token). Anyone may delete
 // their own tokens; other users' tokens need ExpireAnyToken.
 // Errors: Invalid, Forbidden, NotFound.
-func (s *Service) Delete(ctx context.Context, p *authn.Principal, ref string) (*Token, error) {
+func (s *Service) Delete(ctx context.Context, p *access.Principal, ref string) (*Token, error) {
 	tok, err := s.Get(ctx, p, ref)
 	if err != nil {
 		return nil, err
 	}
 	if tok.UserID != p.UserID {
-		if err := p.Check(authn.ExpireAnyToken); err != nil {
+		if err := p.Check(access.ExpireAnyToken); err != nil {
 			return nil, err
 		}
 	}
@@ -248,9 +248,9 @@ func (s *Service) Delete(ctx context.Context, p *authn.Principal, ref string) (*
 // p uses when user is p's own, and returns how many it expired. Users may
 // do it to themselves; for others it needs ExpireAnyToken.
 // Errors: Forbidden, NotFound (field "user").
-func (s *Service) ExpireUserTokens(ctx context.Context, p *authn.Principal, user ids.ID) (int64, error) {
+func (s *Service) ExpireUserTokens(ctx context.Context, p *access.Principal, user ids.ID) (int64, error) {
 	if user != p.UserID {
-		if err := p.Check(authn.ExpireAnyToken); err != nil {
+		if err := p.Check(access.ExpireAnyToken); err != nil {
 			return 0, err
 		}
 		if _, err := s.Users.Get(ctx, p.TenantID, user); err != nil {

@@ -5,6 +5,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/latchkey/latchkey/internal/access"
 	"github.com/latchkey/latchkey/internal/authn"
 	"github.com/latchkey/latchkey/internal/errs"
 	"github.com/latchkey/latchkey/internal/httpx"
@@ -66,7 +67,7 @@ func (h *Handler) introspect(c *gin.Context) error {
 // request. Anything that is not a live app or user token of that tenant is
 // an Unauthorized error (refresh tokens included: they authenticate nothing
 // but a refresh).
-func (h *Handler) lookup(c *gin.Context, caller *authn.Principal, raw string) (Introspection, error) {
+func (h *Handler) lookup(c *gin.Context, caller *access.Principal, raw string) (Introspection, error) {
 	tok, ok := h.Auth.Keys.Parse(raw)
 	if !ok || tok.TenantID != caller.TenantID {
 		return Introspection{}, errs.E(errs.Unauthorized, "token", "Not a token of this tenant.")
@@ -81,7 +82,7 @@ func (h *Handler) lookup(c *gin.Context, caller *authn.Principal, raw string) (I
 		return Introspection{Active: true, TokenType: "app_token", Tenant: p.App.TenantSlug, TenantID: p.TenantID,
 			ClientID: p.AppTokenID.Hex(), Exp: p.App.Expires.Unix(), Iat: p.App.Created.Unix(), JTI: p.AppTokenID.Hex()}, nil
 	case secret.User:
-		p := &authn.Principal{TenantID: caller.TenantID}
+		p := &access.Principal{TenantID: caller.TenantID}
 		if err := h.Auth.VerifyUser(ctx, p, raw); err != nil {
 			return Introspection{}, err
 		}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/latchkey/latchkey/internal/access"
 	"github.com/latchkey/latchkey/internal/authn"
 	"github.com/latchkey/latchkey/internal/errs"
 	"github.com/latchkey/latchkey/internal/httpx"
@@ -81,13 +82,13 @@ type verifyQuery struct {
 }
 
 func (h *Handler) verify(c *gin.Context) error {
-	need, role := authn.UserRequired, authn.Role("")
+	need, role := authn.UserRequired, access.Role("")
 	if c.Request.URL.RawQuery != "" { // most gateways ask without one: parse nothing
 		var q verifyQuery
 		if err := httpx.BindQuery(c, &q); err != nil {
 			return err
 		}
-		role = authn.Role(q.Role)
+		role = access.Role(q.Role)
 		if q.User == "optional" && role == "" {
 			need = authn.UserIfPresent
 		}
@@ -101,7 +102,7 @@ func (h *Handler) verifyBelow(c *gin.Context) error {
 	return h.answer(c, authn.UserRequired, "")
 }
 
-func (h *Handler) answer(c *gin.Context, need authn.Need, role authn.Role) error {
+func (h *Handler) answer(c *gin.Context, need authn.Need, role access.Role) error {
 	p, err := h.Auth.Authenticate(c, need)
 	if err != nil {
 		return err
@@ -176,7 +177,7 @@ func (id Identity) AppendJSON(b []byte) []byte {
 
 // identityOf names p from its credentials' Text, made once per store read,
 // so that a cached credential is not formatted again for every question.
-func identityOf(p *authn.Principal) Identity {
+func identityOf(p *access.Principal) Identity {
 	id := Identity{TenantID: p.TenantID, Tenant: p.App.TenantSlug, AppTokenID: p.App.Text.TokenID,
 		Expires: p.App.Text.Expires}
 	if p.TokenID.IsZero() {

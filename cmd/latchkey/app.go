@@ -1,7 +1,6 @@
 package main
 
 import (
-	"github.com/latchkey/latchkey/store"
 	"context"
 	"errors"
 	"flag"
@@ -11,6 +10,8 @@ import (
 	"net/http"
 	"sync"
 	"time"
+
+	"github.com/latchkey/latchkey/store"
 
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"

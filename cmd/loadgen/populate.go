@@ -1,7 +1,6 @@
 package main
 
 import (
-	"github.com/latchkey/latchkey/store"
 	"context"
 	"encoding/json"
 	"errors"
@@ -12,6 +11,8 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"github.com/latchkey/latchkey/store"
 
 	"go.uber.org/zap"
 

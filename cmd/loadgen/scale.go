@@ -1,7 +1,6 @@
 package main
 
 import (
-	"github.com/latchkey/latchkey/store"
 	"context"
 	"errors"
 	"flag"
@@ -12,6 +11,8 @@ import (
 	"net/http/httptest"
 	"os"
 	"time"
+
+	"github.com/latchkey/latchkey/store"
 
 	"go.uber.org/zap"
 

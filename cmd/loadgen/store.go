@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/latchkey/latchkey/audit"
-	"github.com/latchkey/latchkey/internal/authn"
+	"github.com/latchkey/latchkey/internal/access"
 	"github.com/latchkey/latchkey/internal/clock"
 	"github.com/latchkey/latchkey/internal/ids"
 	"github.com/latchkey/latchkey/internal/secret"
@@ -48,7 +48,7 @@ func insertUsers(ctx context.Context, st users.Store, tenantID string, n int, ph
 	for i := range n {
 		name := userName(i)
 		u := &users.User{ID: ids.New(), Username: name, UsernameKey: users.UsernameKey(name), Email: name + "@example.test",
-			Role: authn.Member, Status: users.Active, PasswordHash: phc, Created: now, Updated: now}
+			Role: access.Member, Status: users.Active, PasswordHash: phc, Created: now, Updated: now}
 		if err := st.Insert(ctx, tenantID, u); err != nil {
 			return nil, fmt.Errorf("insert user %s: %w", name, err)
 		}

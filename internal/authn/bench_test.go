@@ -10,6 +10,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"go.uber.org/zap"
 
+	"github.com/latchkey/latchkey/internal/access"
 	"github.com/latchkey/latchkey/internal/authn"
 	"github.com/latchkey/latchkey/internal/httpx"
 	"github.com/latchkey/latchkey/internal/ids"
@@ -19,15 +20,15 @@ import (
 // memSource is a Source in memory: the benchmarks measure the middleware,
 // not a store (admin's benchmarks add the store).
 type memSource struct {
-	app  map[string]authn.AppCredential
-	user map[string]authn.UserCredential
+	app  map[string]access.AppCredential
+	user map[string]access.UserCredential
 }
 
-func (m *memSource) AppCredential(_ context.Context, _ string, ref secret.Ref) (authn.AppCredential, error) {
+func (m *memSource) AppCredential(_ context.Context, _ string, ref secret.Ref) (access.AppCredential, error) {
 	return m.app[ref.Hash], nil
 }
 
-func (m *memSource) UserCredential(_ context.Context, _ string, ref secret.Ref) (authn.UserCredential, error) {
+func (m *memSource) UserCredential(_ context.Context, _ string, ref secret.Ref) (access.UserCredential, error) {
 	return m.user[ref.Hash], nil
 }
 
@@ -42,10 +43,10 @@ func memFixture() (*memSource, *http.Request) {
 	appTok, userTok := secret.NewToken(secret.App, tenant, ids.New()), secret.NewToken(secret.User, tenant, ids.New())
 	far := time.Now().Add(time.Hour)
 	src := &memSource{
-		app: map[string]authn.AppCredential{secret.Hash(appTok): {TenantID: tenant, TenantActive: true,
+		app: map[string]access.AppCredential{secret.Hash(appTok): {TenantID: tenant, TenantActive: true,
 			TokenID: ids.New(), Expires: far}},
-		user: map[string]authn.UserCredential{secret.Hash(userTok): {TokenID: ids.New(), Kind: "login",
-			Expires: far, UserID: ids.New(), Username: "u", Role: authn.Member, UserActive: true, ActorActive: true}},
+		user: map[string]access.UserCredential{secret.Hash(userTok): {TokenID: ids.New(), Kind: "login",
+			Expires: far, UserID: ids.New(), Username: "u", Role: access.Member, UserActive: true, ActorActive: true}},
 	}
 	req := httptest.NewRequest(http.MethodGet, "/x", nil)
 	req.Header.Set(authn.AppTokenHeader, appTok)
@@ -134,16 +135,16 @@ func BenchmarkMiddlewareForged(b *testing.B) {
 func BenchmarkMiddlewareHitFullCache(b *testing.B) {
 	const tenants, perTenant = 1000, 100
 	far := time.Now().Add(time.Hour)
-	src := &memSource{app: map[string]authn.AppCredential{}, user: map[string]authn.UserCredential{}}
+	src := &memSource{app: map[string]access.AppCredential{}, user: map[string]access.UserCredential{}}
 	var reqs []*http.Request
 	for range tenants {
 		tenant := secret.NewTenantID()
 		appTok := secret.NewToken(secret.App, tenant, ids.New())
-		src.app[secret.Hash(appTok)] = authn.AppCredential{TenantID: tenant, TenantActive: true, TokenID: ids.New(), Expires: far}
+		src.app[secret.Hash(appTok)] = access.AppCredential{TenantID: tenant, TenantActive: true, TokenID: ids.New(), Expires: far}
 		for range perTenant - 1 {
 			userTok := secret.NewToken(secret.User, tenant, ids.New())
-			src.user[secret.Hash(userTok)] = authn.UserCredential{TokenID: ids.New(), Kind: "login", Expires: far,
-				UserID: ids.New(), Role: authn.Member, UserActive: true, ActorActive: true}
+			src.user[secret.Hash(userTok)] = access.UserCredential{TokenID: ids.New(), Kind: "login", Expires: far,
+				UserID: ids.New(), Role: access.Member, UserActive: true, ActorActive: true}
 			req := httptest.NewRequest(http.MethodGet, "/x", nil)
 			req.Header.Set(authn.AppTokenHeader, appTok)
 			req.Header.Set(authn.TokenHeader, userTok)

@@ -6,6 +6,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/latchkey/latchkey/internal/access"
 )
 
 // Cache keeps resolved credentials for a short time, so that a request whose
@@ -56,8 +58,8 @@ type entry struct {
 	tenant  string
 	gen     uint64
 	fetched time.Time
-	app     AppCredential
-	user    UserCredential
+	app     access.AppCredential
+	user    access.UserCredential
 }
 
 // NewCache returns a cache of at most size entries, each kept for ttl; a ttl
@@ -85,7 +87,7 @@ func (c *Cache) Len() int {
 // went to the store (misses) since it was made.
 func (c *Cache) Stats() (hits, misses uint64) { return c.hits.Load(), c.misses.Load() }
 
-func (c *Cache) app(ctx context.Context, tenant, hash string, load func(context.Context) (AppCredential, error)) (AppCredential, error) {
+func (c *Cache) app(ctx context.Context, tenant, hash string, load func(context.Context) (access.AppCredential, error)) (access.AppCredential, error) {
 	e, err := c.lookup(ctx, tenant, hash, func(ctx context.Context) (entry, error) {
 		v, err := load(ctx)
 		return entry{app: v}, err
@@ -93,7 +95,7 @@ func (c *Cache) app(ctx context.Context, tenant, hash string, load func(context.
 	return e.app, err
 }
 
-func (c *Cache) user(ctx context.Context, tenant, hash string, load func(context.Context) (UserCredential, error)) (UserCredential, error) {
+func (c *Cache) user(ctx context.Context, tenant, hash string, load func(context.Context) (access.UserCredential, error)) (access.UserCredential, error) {
 	e, err := c.lookup(ctx, tenant, hash, func(ctx context.Context) (entry, error) {
 		v, err := load(ctx)
 		return entry{user: v}, err

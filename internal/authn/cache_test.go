@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/latchkey/latchkey/internal/access"
 	"github.com/latchkey/latchkey/internal/errs"
 )
 
@@ -35,11 +36,11 @@ func (c *clock) Advance(d time.Duration) {
 // loader counts how often the cache goes to the store.
 type loader struct {
 	calls int
-	cred  AppCredential
+	cred  access.AppCredential
 	err   error
 }
 
-func (l *loader) load(context.Context) (AppCredential, error) {
+func (l *loader) load(context.Context) (access.AppCredential, error) {
 	l.calls++
 	return l.cred, l.err
 }
@@ -51,7 +52,7 @@ func newTestCache(ttl time.Duration, size int) (*Cache, *clock) {
 
 func TestCacheHit(t *testing.T) {
 	c, _ := newTestCache(2*time.Second, 10)
-	l := &loader{cred: AppCredential{TenantID: "aaaaaaaa", TenantActive: true}}
+	l := &loader{cred: access.AppCredential{TenantID: "aaaaaaaa", TenantActive: true}}
 	for i := range 3 {
 		got, err := c.app(ctx, "aaaaaaaa", "h1", l.load)
 		if err != nil || got.TenantID != "aaaaaaaa" {
@@ -69,9 +70,9 @@ func TestCacheHit(t *testing.T) {
 func TestCacheUserCredentials(t *testing.T) {
 	c, _ := newTestCache(time.Second, 10)
 	calls := 0
-	load := func(context.Context) (UserCredential, error) {
+	load := func(context.Context) (access.UserCredential, error) {
 		calls++
-		return UserCredential{Username: "ann", Role: Admin, UserActive: true}, nil
+		return access.UserCredential{Username: "ann", Role: access.Admin, UserActive: true}, nil
 	}
 	for range 2 {
 		if got, err := c.user(ctx, "aaaaaaaa", "u1", load); err != nil || got.Username != "ann" {
@@ -175,7 +176,7 @@ func TestCacheTTLZeroDisables(t *testing.T) {
 func TestCacheLoadRacingInvalidateIsNotKept(t *testing.T) {
 	c, _ := newTestCache(time.Minute, 10)
 	l := &loader{}
-	racing := func(ctx context.Context) (AppCredential, error) {
+	racing := func(ctx context.Context) (access.AppCredential, error) {
 		c.Invalidate("aaaaaaaa") // a change lands while the store is read
 		return l.load(ctx)
 	}
@@ -190,7 +191,7 @@ func TestCacheLoadRacingInvalidateIsNotKept(t *testing.T) {
 		t.Errorf("got %d loads, want 2", l.calls)
 	}
 	// A race in another tenant does not matter.
-	other := func(ctx context.Context) (AppCredential, error) {
+	other := func(ctx context.Context) (access.AppCredential, error) {
 		c.Invalidate("bbbbbbbb")
 		return l.load(ctx)
 	}
@@ -207,7 +208,7 @@ func TestCacheConcurrentUse(t *testing.T) {
 		wg.Go(func() {
 			for i := range 500 {
 				tenant := fmt.Sprint("t", i%3)
-				c.app(ctx, tenant, fmt.Sprint("h", g, i%70), func(context.Context) (AppCredential, error) { return AppCredential{}, nil })
+				c.app(ctx, tenant, fmt.Sprint("h", g, i%70), func(context.Context) (access.AppCredential, error) { return access.AppCredential{}, nil })
 				if i%50 == 0 {
 					c.Invalidate(tenant)
 					clk.Advance(100 * time.Millisecond)
@@ -229,10 +230,10 @@ func TestCacheFlightNotJoinedAcrossInvalidate(t *testing.T) {
 		c, _ := newTestCache(ttl, 10)
 		var reads atomic.Int64
 		gate := make(chan struct{})
-		load := func(context.Context) (AppCredential, error) {
+		load := func(context.Context) (access.AppCredential, error) {
 			reads.Add(1)
 			<-gate
-			return AppCredential{TenantID: "aaaaaaaa"}, nil
+			return access.AppCredential{TenantID: "aaaaaaaa"}, nil
 		}
 		first := make(chan error)
 		go func() {
@@ -267,8 +268,8 @@ func TestCacheLoadOutlivesItsCaller(t *testing.T) {
 	c, _ := newTestCache(time.Minute, 10)
 	cctx, cancel := context.WithCancel(ctx)
 	cancel()
-	_, err := c.app(cctx, "aaaaaaaa", "h1", func(ctx context.Context) (AppCredential, error) {
-		return AppCredential{}, ctx.Err()
+	_, err := c.app(cctx, "aaaaaaaa", "h1", func(ctx context.Context) (access.AppCredential, error) {
+		return access.AppCredential{}, ctx.Err()
 	})
 	if err != nil {
 		t.Errorf("got %v, want the load to run with a live context", err)

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/latchkey/latchkey/internal/access"
 	"github.com/latchkey/latchkey/internal/authn"
 	"github.com/latchkey/latchkey/internal/secret"
 )
@@ -20,13 +21,13 @@ type gatedSource struct {
 	appReads, userReads atomic.Int64
 }
 
-func (g *gatedSource) AppCredential(ctx context.Context, tenant string, ref secret.Ref) (authn.AppCredential, error) {
+func (g *gatedSource) AppCredential(ctx context.Context, tenant string, ref secret.Ref) (access.AppCredential, error) {
 	g.appReads.Add(1)
 	<-g.appGate
 	return g.inner.AppCredential(ctx, tenant, ref)
 }
 
-func (g *gatedSource) UserCredential(ctx context.Context, tenant string, ref secret.Ref) (authn.UserCredential, error) {
+func (g *gatedSource) UserCredential(ctx context.Context, tenant string, ref secret.Ref) (access.UserCredential, error) {
 	g.userReads.Add(1)
 	<-g.userGate
 	return g.inner.UserCredential(ctx, tenant, ref)

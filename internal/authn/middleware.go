@@ -9,82 +9,20 @@ import (
 	"github.com/gin-gonic/gin"
 	"go.uber.org/zap"
 
+	"github.com/latchkey/latchkey/internal/access"
 	"github.com/latchkey/latchkey/internal/errs"
 	"github.com/latchkey/latchkey/internal/httpx"
 	"github.com/latchkey/latchkey/internal/ids"
 	"github.com/latchkey/latchkey/internal/secret"
 )
 
-// AppCredential is what an App-Token resolves to.
-type AppCredential struct {
-	TenantID     string
-	TenantSlug   string
-	TenantActive bool
-	Platform     bool
-	TokenID      ids.ID
-	Created      time.Time
-	Expires      time.Time
-	// TokenID and Expires as answers and log lines write them (withText).
-	Text AppText
-}
-
-// UserCredential is what a user token resolves to, with the state of its
-// user and, for OBO tokens, of its issuing actor.
-type UserCredential struct {
-	TokenID    ids.ID
-	Kind       string
-	Expires    time.Time
-	UserID     ids.ID
-	Username   string
-	Role       Role
-	UserActive bool
-	ActorID    ids.ID
-	ActorRole  Role
-	// ActorActive is true when there is no actor or the actor is active.
-	ActorActive bool
-	// The rest of the token's record, so that showing the current token
-	// (GET /token, the most frequent call) needs no second store read.
-	Name       string
-	AppTokenID ids.ID // the app token it was issued through
-	Created    time.Time
-	LastUsed   *time.Time
-	// TokenID, UserID, ActorID and Expires as answers and log lines write
-	// them (withText).
-	Text UserText
-}
-
-// AppText is an app token's id in hex and its expiry in UTC, RFC 3339 with
-// nanoseconds (encoding/json's form of a time).
-type AppText struct{ TokenID, Expires string }
-
-// UserText is a user token's ids in hex (ActorID "" when there is no actor)
-// and its expiry in UTC, RFC 3339 with nanoseconds.
-type UserText struct{ TokenID, UserID, ActorID, Expires string }
-
-// withText returns c with its Text made. Credentials get it once per store
-// read, so a cached one is not formatted again for every request that
-// shows it (the access log, /verify's headers and body).
-func (c AppCredential) withText() AppCredential {
-	c.Text = AppText{TokenID: c.TokenID.Hex(), Expires: c.Expires.UTC().Format(time.RFC3339Nano)}
-	return c
-}
-
-// withText returns c with its Text made (see AppCredential.withText).
-func (c UserCredential) withText() UserCredential {
-	c.Text = UserText{TokenID: c.TokenID.Hex(), UserID: c.UserID.Hex(), Expires: c.Expires.UTC().Format(time.RFC3339Nano)}
-	if !c.ActorID.IsZero() {
-		c.Text.ActorID = c.ActorID.Hex()
-	}
-	return c
-}
-
 // Source resolves token strings, given as refs (the record id the string
 // names and its hash); admin implements it over the tenants, apptokens,
 // usertokens and users stores. A token that does not exist, or whose stored
 // hash differs, is a NotFound error.
 type Source interface {
-	AppCredential(ctx context.Context, tenantID string, ref secret.Ref) (AppCredential, error)
-	UserCredential(ctx context.Context, tenantID string, ref secret.Ref) (UserCredential, error)
+	AppCredential(ctx context.Context, tenantID string, ref secret.Ref) (access.AppCredential, error)
+	UserCredential(ctx context.Context, tenantID string, ref secret.Ref) (access.UserCredential, error)
 }
 
 // Recorder is told of every successful use of a token, to keep last_used
@@ -162,7 +100,7 @@ func (a *Authenticator) middleware(need Need) gin.HandlerFunc {
 // ids on the access log line and, when they are valid, the principal in the
 // context (From). Errors are Invalid (two different tokens for one slot),
 // Unauthorized, or the store's (Unavailable).
-func (a *Authenticator) Authenticate(c *gin.Context, need Need) (*Principal, error) {
+func (a *Authenticator) Authenticate(c *gin.Context, need Need) (*access.Principal, error) {
 	raw, err := AppTokenOf(c)
 	if err != nil {
 		a.observe(AppToken, Malformed)
@@ -197,7 +135,7 @@ func (a *Authenticator) Client() gin.HandlerFunc {
 	})
 }
 
-func (a *Authenticator) authenticate(c *gin.Context, rawApp string, need Need) (*Principal, error) {
+func (a *Authenticator) authenticate(c *gin.Context, rawApp string, need Need) (*access.Principal, error) {
 	rawUser := ""
 	if need != AppOnly {
 		var err error
@@ -233,7 +171,7 @@ func (a *Authenticator) observe(c Credential, o Outcome) {
 // app token, and the user token and user once they are verified. One call
 // per request, so the hot path makes one small slice; the ids are the
 // credentials' Text, made once per store read.
-func logFields(c *gin.Context, p *Principal) {
+func logFields(c *gin.Context, p *access.Principal) {
 	app := zap.String("app_token_id", p.App.Text.TokenID)
 	if p.TokenID.IsZero() {
 		httpx.AddLogFields(c, zap.String("tenant", p.TenantID), app)
@@ -261,27 +199,27 @@ func alsoMissing(err error, missing *errs.Error) error {
 // tenant and app token, and records the use. Errors are Unauthorized
 // (missing, not Latchkey's, unknown, expired, tenant disabled) or the
 // store's.
-func (a *Authenticator) VerifyApp(ctx context.Context, raw string) (*Principal, error) {
+func (a *Authenticator) VerifyApp(ctx context.Context, raw string) (*access.Principal, error) {
 	cred, o, err := a.verifyApp(ctx, raw)
 	a.observe(AppToken, o)
 	if err != nil {
 		return nil, err
 	}
-	return &Principal{TenantID: cred.TenantID, Platform: cred.Platform, AppTokenID: cred.TokenID, App: cred}, nil
+	return &access.Principal{TenantID: cred.TenantID, Platform: cred.Platform, AppTokenID: cred.TokenID, App: cred}, nil
 }
 
-func (a *Authenticator) verifyApp(ctx context.Context, raw string) (AppCredential, Outcome, error) {
+func (a *Authenticator) verifyApp(ctx context.Context, raw string) (access.AppCredential, Outcome, error) {
 	if raw == "" {
-		return AppCredential{}, Missing, errNoAppToken
+		return access.AppCredential{}, Missing, errNoAppToken
 	}
 	tok, ok := a.Keys.Parse(raw)
 	if !ok || tok.Kind != secret.App {
-		return AppCredential{}, Malformed, errBadAppToken
+		return access.AppCredential{}, Malformed, errBadAppToken
 	}
 	ref := secret.RefOf(tok, raw)
-	cred, err := a.Cache.app(ctx, tok.TenantID, ref.Hash, func(ctx context.Context) (AppCredential, error) {
+	cred, err := a.Cache.app(ctx, tok.TenantID, ref.Hash, func(ctx context.Context) (access.AppCredential, error) {
 		cred, err := a.Source.AppCredential(ctx, tok.TenantID, ref)
-		return cred.withText(), err
+		return cred.WithText(), err
 	})
 	now := a.Now()
 	switch {
@@ -305,7 +243,7 @@ func (a *Authenticator) verifyApp(ctx context.Context, raw string) (AppCredentia
 // and records the use. Errors are Unauthorized (missing, not Latchkey's,
 // another tenant's, unknown, expired, user or OBO issuer disabled) or the
 // store's.
-func (a *Authenticator) VerifyUser(ctx context.Context, p *Principal, raw string) error {
+func (a *Authenticator) VerifyUser(ctx context.Context, p *access.Principal, raw string) error {
 	cred, o, err := a.verifyUser(ctx, p, raw)
 	a.observe(UserToken, o)
 	if err != nil {
@@ -316,26 +254,26 @@ func (a *Authenticator) VerifyUser(ctx context.Context, p *Principal, raw string
 	p.UserID, p.Username, p.Role = cred.UserID, cred.Username, cred.Role
 	if !cred.ActorID.IsZero() {
 		p.ActorID = cred.ActorID
-		p.Role = Weaker(cred.Role, cred.ActorRole)
+		p.Role = access.Weaker(cred.Role, cred.ActorRole)
 	}
 	return nil
 }
 
-func (a *Authenticator) verifyUser(ctx context.Context, p *Principal, raw string) (UserCredential, Outcome, error) {
+func (a *Authenticator) verifyUser(ctx context.Context, p *access.Principal, raw string) (access.UserCredential, Outcome, error) {
 	if raw == "" {
-		return UserCredential{}, Missing, errNoToken
+		return access.UserCredential{}, Missing, errNoToken
 	}
 	tok, ok := a.Keys.Parse(raw)
 	if !ok || tok.Kind != secret.User {
-		return UserCredential{}, Malformed, errBadToken
+		return access.UserCredential{}, Malformed, errBadToken
 	}
 	if tok.TenantID != p.TenantID {
-		return UserCredential{}, OtherTenant, errOtherTenant
+		return access.UserCredential{}, OtherTenant, errOtherTenant
 	}
 	ref := secret.RefOf(tok, raw)
-	cred, err := a.Cache.user(ctx, tok.TenantID, ref.Hash, func(ctx context.Context) (UserCredential, error) {
+	cred, err := a.Cache.user(ctx, tok.TenantID, ref.Hash, func(ctx context.Context) (access.UserCredential, error) {
 		cred, err := a.Source.UserCredential(ctx, tok.TenantID, ref)
-		return cred.withText(), err
+		return cred.WithText(), err
 	})
 	now := a.Now()
 	switch {

@@ -12,6 +12,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"go.uber.org/zap"
 
+	"github.com/latchkey/latchkey/internal/access"
 	"github.com/latchkey/latchkey/internal/authn"
 	"github.com/latchkey/latchkey/internal/errs"
 	"github.com/latchkey/latchkey/internal/httpx"
@@ -24,15 +25,15 @@ import (
 type countingSource struct {
 	mu    sync.Mutex
 	reads int
-	app   map[string]authn.AppCredential
-	user  map[string]authn.UserCredential
+	app   map[string]access.AppCredential
+	user  map[string]access.UserCredential
 }
 
-func (s *countingSource) AppCredential(_ context.Context, _ string, ref secret.Ref) (authn.AppCredential, error) {
+func (s *countingSource) AppCredential(_ context.Context, _ string, ref secret.Ref) (access.AppCredential, error) {
 	return read(s, s.app, ref)
 }
 
-func (s *countingSource) UserCredential(_ context.Context, _ string, ref secret.Ref) (authn.UserCredential, error) {
+func (s *countingSource) UserCredential(_ context.Context, _ string, ref secret.Ref) (access.UserCredential, error) {
 	return read(s, s.user, ref)
 }
 
@@ -75,10 +76,10 @@ func newFixture(t *testing.T, ttl time.Duration) *fixture {
 	f := &fixture{keys: keys, now: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
 	f.app, f.user = keys.NewToken(secret.App, tenantID, ids.New()), keys.NewToken(secret.User, tenantID, ids.New())
 	f.src = &countingSource{
-		app: map[string]authn.AppCredential{secret.Hash(f.app): {TenantID: tenantID, TenantActive: true,
+		app: map[string]access.AppCredential{secret.Hash(f.app): {TenantID: tenantID, TenantActive: true,
 			TokenID: ids.New(), Expires: f.now.Add(time.Hour)}},
-		user: map[string]authn.UserCredential{secret.Hash(f.user): {TokenID: ids.New(), Kind: "login",
-			Expires: f.now.Add(time.Minute), UserID: ids.New(), Username: "u", Role: authn.Member,
+		user: map[string]access.UserCredential{secret.Hash(f.user): {TokenID: ids.New(), Kind: "login",
+			Expires: f.now.Add(time.Minute), UserID: ids.New(), Username: "u", Role: access.Member,
 			UserActive: true, ActorActive: true}},
 	}
 	clock := func() time.Time { return f.now }

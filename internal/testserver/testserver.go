@@ -7,13 +7,14 @@
 package testserver
 
 import (
-	"github.com/latchkey/latchkey/store"
 	"context"
 	"net/http/httptest"
 	"os"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/latchkey/latchkey/store"
 
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest"

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/latchkey/latchkey/apptokens"
-	"github.com/latchkey/latchkey/internal/authn"
+	"github.com/latchkey/latchkey/internal/access"
 	"github.com/latchkey/latchkey/internal/errs"
 	"github.com/latchkey/latchkey/internal/ids"
 	"github.com/latchkey/latchkey/internal/page"
@@ -165,7 +165,7 @@ func testRaceUsername(t *testing.T, open Opener) {
 	e := newEnv(t, open)
 	results := race(20, func(i int) error {
 		_, err := e.app.Users.Create(e.ctx, e.tenant.ID, users.New{Username: "Twin", Password: "twin-password",
-			Email: "twin@example.test", Role: authn.Member}, nil)
+			Email: "twin@example.test", Role: access.Member}, nil)
 		return err
 	})
 	if results[""] != 1 || results[errs.Conflict] != 19 {

@@ -7,10 +7,11 @@
 package storetest
 
 import (
-	"github.com/latchkey/latchkey/store"
 	"context"
 	"testing"
 	"time"
+
+	"github.com/latchkey/latchkey/store"
 
 	"go.uber.org/zap"
 

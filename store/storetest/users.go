@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/latchkey/latchkey/internal/authn"
+	"github.com/latchkey/latchkey/internal/access"
 	"github.com/latchkey/latchkey/internal/ids"
 	"github.com/latchkey/latchkey/internal/page"
 	"github.com/latchkey/latchkey/users"
@@ -13,7 +13,7 @@ import (
 
 var usersFilterAll = users.Filter{}
 
-func (e *env) newUser(t *testing.T, username, email string, role authn.Role) *users.User {
+func (e *env) newUser(t *testing.T, username, email string, role access.Role) *users.User {
 	t.Helper()
 	u, err := e.app.Users.Create(e.ctx, e.tenant.ID, users.New{Username: username, Password: "password-" + username,
 		Email: email, Role: role}, nil)
@@ -25,9 +25,9 @@ func testUsers(t *testing.T, open Opener) {
 	e := newEnv(t, open)
 	us := e.st.Users()
 	tid := e.tenant.ID
-	ann := e.newUser(t, "Ann.Lee", "ann@Example.test", authn.Admin)
-	bob := e.newUser(t, "bob", "Bob@other.test", authn.Member)
-	cat := e.newUser(t, "cat", "annex@example.test", authn.Member)
+	ann := e.newUser(t, "Ann.Lee", "ann@Example.test", access.Admin)
+	bob := e.newUser(t, "bob", "Bob@other.test", access.Member)
+	cat := e.newUser(t, "cat", "annex@example.test", access.Member)
 
 	got, err := us.FindByUsername(e.ctx, tid, "ANN.LEE")
 	must(t, "find by username, other case", err)
@@ -91,7 +91,7 @@ func testUsers(t *testing.T, open Opener) {
 	wantErr(t, "bad cursor", err, page.BadCursor)
 
 	changed := *bob
-	changed.Email, changed.Status, changed.Role = "new@example.test", users.Disabled, authn.Support
+	changed.Email, changed.Status, changed.Role = "new@example.test", users.Disabled, access.Support
 	changed.Updated = e.now().Add(time.Second)
 	must(t, "replace", us.Replace(e.ctx, tid, &changed))
 	back, _ := us.FindByID(e.ctx, tid, bob.ID)
@@ -110,5 +110,5 @@ func testUsers(t *testing.T, open Opener) {
 	wantErr(t, "a deleted user", err, users.ErrNotFound)
 	wantErr(t, "delete again", us.Delete(e.ctx, tid, bob.ID), users.ErrNotFound)
 	// The username is free again.
-	e.newUser(t, "bob", "bob2@example.test", authn.Member)
+	e.newUser(t, "bob", "bob2@example.test", access.Member)
 }

@@ -1,10 +1,11 @@
-// Package authn authenticates requests: it reads the App-Token and the user
-// token, resolves them (through a short verification cache) into a Principal,
-// and holds the permission matrix of SPEC §6 in one place.
-package authn
+// Package access holds the rules of who may do what, with no HTTP in them:
+// roles and their order, the Principal a request acts as (with the
+// credentials it was verified from), the permission matrix of SPEC §6 and the
+// rank rules. internal/authn makes a Principal from a request; the domains'
+// services check it.
+package access
 
 import (
-	"github.com/gin-gonic/gin"
 	"github.com/latchkey/latchkey/internal/ids"
 )
 
@@ -59,12 +60,3 @@ type Principal struct {
 
 // OBO reports whether the request is made with an on-behalf-of token.
 func (p *Principal) OBO() bool { return !p.ActorID.IsZero() }
-
-// PrincipalKey is the Gin context key of the request's *Principal.
-const PrincipalKey = "authn.principal"
-
-// From returns the request's principal. It panics on a route that the
-// middleware does not guard, which is a programming error.
-func From(c *gin.Context) *Principal {
-	return c.MustGet(PrincipalKey).(*Principal)
-}

@@ -1,4 +1,4 @@
-package authn
+package access
 
 import "github.com/latchkey/latchkey/internal/errs"
 

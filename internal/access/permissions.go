@@ -1,10 +1,7 @@
-package authn
+package access
 
 import (
-	"github.com/gin-gonic/gin"
-
 	"github.com/latchkey/latchkey/internal/errs"
-	"github.com/latchkey/latchkey/internal/httpx"
 )
 
 // Action is something a principal may be allowed to do (SPEC §6).
@@ -72,15 +69,4 @@ func (p *Principal) Check(a Action) error {
 		return errs.E(errs.Forbidden, "permission", "Only owners of the platform tenant may manage tenants.")
 	}
 	return errs.E(errs.Forbidden, "permission", "Your role ("+string(p.Role)+") may not "+string(a)+".")
-}
-
-// Require is middleware that answers 403 unless the principal may do a.
-func Require(a Action) gin.HandlerFunc {
-	return httpx.Handle(func(c *gin.Context) error {
-		if err := From(c).Check(a); err != nil {
-			return err
-		}
-		c.Next()
-		return nil
-	})
 }

@@ -1,0 +1,29 @@
+package authn
+
+import (
+	"github.com/gin-gonic/gin"
+
+	"github.com/latchkey/latchkey/internal/httpx"
+
+	"github.com/latchkey/latchkey/internal/access"
+)
+
+// PrincipalKey is the Gin context key of the request's *access.Principal.
+const PrincipalKey = "authn.principal"
+
+// From returns the request's principal. It panics on a route that the
+// middleware does not guard, which is a programming error.
+func From(c *gin.Context) *access.Principal {
+	return c.MustGet(PrincipalKey).(*access.Principal)
+}
+
+// Require is middleware that answers 403 unless the principal may do a.
+func Require(a access.Action) gin.HandlerFunc {
+	return httpx.Handle(func(c *gin.Context) error {
+		if err := From(c).Check(a); err != nil {
+			return err
+		}
+		c.Next()
+		return nil
+	})
+}
