@@ -83,8 +83,8 @@ func BenchmarkVerifyMiss(b *testing.B) {
 	s := testserver.Start(b)
 	tok := s.OwnerToken(b)
 	src := s.App.Auth.Source
-	appTok, _ := secret.ParseToken(s.AppToken)
-	userTok, _ := secret.ParseToken(tok)
+	appTok, _ := s.Keys.Parse(s.AppToken)
+	userTok, _ := s.Keys.Parse(tok)
 	appRef, userRef := secret.RefOf(appTok, s.AppToken), secret.RefOf(userTok, tok)
 	ctx := context.Background()
 	b.ReportAllocs()

@@ -168,8 +168,8 @@ func TestHealth(t *testing.T) {
 // With the store gone, /healthz still answers, /readyz and every request
 // that needs the store answer 503 quickly, never 500.
 func TestStoreUnavailable(t *testing.T) {
-	s := testserver.StartWith(t, testserver.Options{Store: mongotest.Unreachable(t)})
-	app := secret.NewToken(secret.App, "abcdefgh", ids.New())
+	s := testserver.StartWith(t, testserver.Options{Store: mongotest.Unreachable(t), Keys: secret.NewRandomKeyring()})
+	app := s.Keys.NewToken(secret.App, "abcdefgh", ids.New())
 	unavailable := map[string]string{"store": "The store is unavailable. Try again shortly."}
 	runCoreCases(t, s, []coreCase{
 		{name: "healthz", req: testserver.Request{Method: "GET", Path: "/healthz"}, status: 200},
@@ -177,7 +177,7 @@ func TestStoreUnavailable(t *testing.T) {
 		{name: "login", req: testserver.Request{Method: "POST", Path: "/api/v1/token", AppToken: app,
 			JSON: map[string]any{"username": "a", "password": "b"}}, status: 503, errors: unavailable},
 		{name: "an authenticated call", req: testserver.Request{Method: "GET", Path: "/api/v1/users/me", AppToken: app,
-			Token: secret.NewToken(secret.User, "abcdefgh", ids.New())}, status: 503, errors: unavailable},
+			Token: s.Keys.NewToken(secret.User, "abcdefgh", ids.New())}, status: 503, errors: unavailable},
 		{name: "bad input still answers without the store", req: testserver.Request{Method: "GET", Path: "/api/v1/users/me", AppToken: "nonsense"},
 			status: 401},
 	})

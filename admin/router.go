@@ -2,6 +2,7 @@ package admin
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"sync"
 	"time"
@@ -56,6 +57,9 @@ type Options struct {
 	// Tracing configures OpenTelemetry tracing (tracing.*); the zero value
 	// records nothing but carries a caller's traceparent through.
 	Tracing tracing.Options
+	// Keys are the installation's token tag keys (tokens.tag_keys, or
+	// those kept in the store); required.
+	Keys *secret.Keyring
 	// LeakKeys are the public keys signed leak reports are checked
 	// against (leaks.*); nil accepts no signed report.
 	LeakKeys *leaks.Keys
@@ -100,6 +104,9 @@ func New(o Options) (*App, error) {
 	if o.Tracing.Version == "" {
 		o.Tracing.Version = o.Version
 	}
+	if o.Keys == nil {
+		return nil, errors.New("admin: no token tag keys")
+	}
 	tr, err := tracing.New(o.Tracing)
 	if err != nil {
 		return nil, err
@@ -110,17 +117,17 @@ func New(o Options) (*App, error) {
 	a.Store = st
 	a.Audit = &audit.Log{Store: st.Audit(), Logger: o.Logger, Now: now}
 	a.Tenants = &tenants.Service{Store: st.Tenants(), Invalidate: a.Cache.Invalidate, Now: now}
-	a.AppTokens = &apptokens.Service{Tenants: a.Tenants, Store: st.AppTokens(), Invalidate: a.Cache.Invalidate, Now: now}
+	a.AppTokens = &apptokens.Service{Tenants: a.Tenants, Store: st.AppTokens(), Keys: o.Keys, Invalidate: a.Cache.Invalidate, Now: now}
 	a.Users = &users.Service{Store: st.Users(), Hasher: o.Password, Hashes: o.Hashes, Invalidate: a.Cache.Invalidate, Now: now}
-	a.Tokens = &usertokens.Service{Tenants: a.Tenants, Users: a.Users, Store: st.UserTokens(), Claims: st.Claims(),
+	a.Tokens = &usertokens.Service{Tenants: a.Tenants, Users: a.Users, Store: st.UserTokens(), Claims: st.Claims(), Keys: o.Keys,
 		Invalidate: a.Cache.Invalidate, Now: now, DummyHash: o.Password.HashPassword(secret.NewPassword()), Hashes: o.Hashes}
 	a.Users.Tokens = a.Tokens
 	a.Tenants.Provisioner = &Provisioner{Tenants: a.Tenants, Users: a.Users, AppTokens: a.AppTokens}
 	a.LastUsed = lastused.New(st.LastUsed())
 	a.Purger = &jobs.Purger{Tenants: st.Tenants(), AppTokens: st.AppTokens(), Tokens: a.Tokens, Now: now}
-	a.Auth = &authn.Authenticator{Keys: secret.Installed(), Cache: a.Cache, Now: now, Recorder: a.LastUsed,
+	a.Auth = &authn.Authenticator{Keys: o.Keys, Cache: a.Cache, Now: now, Recorder: a.LastUsed,
 		Source: &Source{Tenants: a.Tenants, AppTokens: a.AppTokens, Tokens: a.Tokens, Users: a.Users}}
-	a.Leaks = &leaks.Service{Tenants: a.Tenants, AppTokens: a.AppTokens, Tokens: a.Tokens}
+	a.Leaks = &leaks.Service{Tenants: a.Tenants, AppTokens: a.AppTokens, Tokens: a.Tokens, Keyring: o.Keys}
 	a.Leaks.SetKeys(o.LeakKeys)
 	a.registerMetrics(a.Metrics)
 	h, err := a.router(o.TrustedProxies)

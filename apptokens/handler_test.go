@@ -192,8 +192,8 @@ func TestForgedStringWithARealID(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	forged := secret.NewToken(secret.App, s.TenantID, id)
-	if tok, ok := secret.ParseToken(forged); !ok || tok.ID != id {
+	forged := s.Keys.NewToken(secret.App, s.TenantID, id)
+	if tok, ok := s.Keys.Parse(forged); !ok || tok.ID != id {
 		t.Fatalf("the forged string does not name id %s", id.Hex())
 	}
 	if got := s.Do(t, testserver.Request{Method: "GET", Path: "/api/v1/token", AppToken: forged, Token: owner}); got.Status != http.StatusUnauthorized {

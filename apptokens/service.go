@@ -16,6 +16,8 @@ import (
 type Service struct {
 	Tenants *tenants.Service
 	Store   Store
+	// Keys tag the token strings it makes and check the ones it reads.
+	Keys *secret.Keyring
 	// Invalidate drops a tenant's cached credentials on this instance.
 	Invalidate func(tenantID string)
 	Now        func() time.Time
@@ -45,7 +47,7 @@ func (s *Service) Create(ctx context.Context, t *tenants.Tenant, in New) (*Token
 	}
 	now := clock.Stored(s.Now())
 	id := ids.New()
-	plain := secret.NewToken(secret.App, t.ID, id)
+	plain := s.Keys.NewToken(secret.App, t.ID, id)
 	tok := &Token{ID: id, Hash: secret.Hash(plain), Name: in.Name, Created: now,
 		CreatedBy: in.CreatedBy, Expires: tenants.Expiry(now, seconds)}
 	if err := s.Store.Insert(ctx, t.ID, tok); err != nil {
@@ -57,7 +59,7 @@ func (s *Service) Create(ctx context.Context, t *tenants.Tenant, in New) (*Token
 // Get returns the app token ref (a public id or the token string) of
 // tenant. Errors: Invalid (malformed ref), NotFound.
 func (s *Service) Get(ctx context.Context, tenantID, ref string) (*Token, error) {
-	r, err := secret.ParseRef(ref, secret.App, tenantID, "token")
+	r, err := s.Keys.ParseRef(ref, secret.App, tenantID, "token")
 	if err != nil {
 		return nil, err
 	}

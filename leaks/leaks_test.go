@@ -39,10 +39,10 @@ func TestSignedReport(t *testing.T) {
 	leakedPersonal := s.Must(t, http.StatusCreated, testserver.Request{Method: "POST", Path: "/api/v1/tokens",
 		AppToken: globex.AppToken, Token: globex.OwnerToken, JSON: map[string]any{}}).String("token")
 
-	madeUp := secret.NewToken(secret.User, acme.ID, ids.New())     // right shape, no record
-	noTenant := secret.NewToken(secret.App, "aaaaaaaa", ids.New()) // a tenant that does not exist
+	madeUp := s.Keys.NewToken(secret.User, acme.ID, ids.New())     // right shape, no record
+	noTenant := s.Keys.NewToken(secret.App, "aaaaaaaa", ids.New()) // a tenant that does not exist
 	// Another installation's token: its tag does not verify here.
-	foreign := secret.NewProcessKeyring().NewToken(secret.User, acme.ID, ids.New())
+	foreign := secret.NewRandomKeyring().NewToken(secret.User, acme.ID, ids.New())
 	entries := []string{
 		leakedLogin.token, leakedRefresh.refresh, spent.refresh, loggedOut.token, leakedApp, leakedPersonal,
 		"ghp_16C7e42F292c6912E7710c838347Ae178B4a", madeUp, noTenant, leakedApp, "lku_not-a-token", foreign,

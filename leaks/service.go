@@ -68,6 +68,9 @@ type Service struct {
 	Tenants   *tenants.Service
 	AppTokens *apptokens.Service
 	Tokens    *usertokens.Service
+	// Keyring checks the tags of reported token strings (the scanners'
+	// public keys are Keys).
+	Keyring *secret.Keyring
 	// Observe, when set, is told of every entry's answer: the kind of
 	// Latchkey token it names ("" for anything else) and its label.
 	Observe func(kind secret.Kind, label string)
@@ -126,7 +129,7 @@ func (s *Service) Expire(ctx context.Context, entries []Entry) ([]Result, []Foun
 // expire expires the token of e, if it is one, and returns its record, or
 // nil when e names no record. tenantOK remembers which tenants exist.
 func (s *Service) expire(ctx context.Context, e *Entry, tenantOK map[string]bool) (*Found, error) {
-	tok, ok := secret.ParseToken(e.Token)
+	tok, ok := s.Keyring.Parse(e.Token)
 	if !ok {
 		return nil, nil
 	}

@@ -41,7 +41,7 @@ type RefreshInput struct {
 //
 // Errors: Unauthorized (field refresh_token), Unavailable.
 func (s *Service) Refresh(ctx context.Context, t *tenants.Tenant, in RefreshInput) (*Session, *Token, error) {
-	rt, ok := secret.ParseToken(in.RefreshToken)
+	rt, ok := s.Keys.Parse(in.RefreshToken)
 	if !ok || rt.Kind != secret.Refresh || rt.TenantID != t.ID {
 		return nil, nil, errBadRefresh
 	}

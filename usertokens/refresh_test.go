@@ -30,10 +30,10 @@ func TestRefreshRotates(t *testing.T) {
 	if tok1 == "" || tok1 == tok0 || ref1 == "" || ref1 == ref0 {
 		t.Fatalf("got token %q and refresh token %q, want new ones", tok1, ref1)
 	}
-	if p, ok := secret.ParseToken(tok1); !ok || p.Kind != secret.User || p.TenantID != f.a.ID {
+	if p, ok := f.s.Keys.Parse(tok1); !ok || p.Kind != secret.User || p.TenantID != f.a.ID {
 		t.Errorf("token %q: got %+v, want a user token of tenant %s", tok1, p, f.a.ID)
 	}
-	if p, ok := secret.ParseToken(ref1); !ok || p.Kind != secret.Refresh || p.TenantID != f.a.ID {
+	if p, ok := f.s.Keys.Parse(ref1); !ok || p.Kind != secret.Refresh || p.TenantID != f.a.ID {
 		t.Errorf("refresh token %q: got %+v, want a refresh token of tenant %s", ref1, p, f.a.ID)
 	}
 	user, _ := r.JSON["user"].(map[string]any)
@@ -194,7 +194,7 @@ func TestRefreshRefuses(t *testing.T) {
 	}{
 		{"garbage", func(t *testing.T) testserver.Request { return f.refreshReq("nope") }, 401, bad},
 		{"made-up string of the right form", func(t *testing.T) testserver.Request {
-			return f.refreshReq(secret.NewToken(secret.Refresh, f.a.ID, ids.New()))
+			return f.refreshReq(f.s.Keys.NewToken(secret.Refresh, f.a.ID, ids.New()))
 		}, 401, bad},
 		{"a user token", func(t *testing.T) testserver.Request {
 			tok, _ := f.session(t, nil)

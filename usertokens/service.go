@@ -28,6 +28,8 @@ type Service struct {
 	DummyHash string
 	// Hashes bounds the password checks running at once (nil: no bound).
 	Hashes *secret.Limiter
+	// Keys tag the token strings it makes and check the ones it reads.
+	Keys *secret.Keyring
 
 	checks atomic.Int64 // passwords checked
 	// beforeRefreshInsert, when set (by tests), runs in Refresh after the
@@ -157,8 +159,8 @@ func loginTTL(st tenants.Settings, seconds *int64, long bool) (int64, error) {
 func (s *Service) issue(ctx context.Context, t *tenants.Tenant, acct *users.User, appToken ids.ID, ttl int64, parent *Token) (*Session, error) {
 	now := clock.Stored(s.Now())
 	id := ids.New()
-	plain := secret.NewToken(secret.User, t.ID, id)
-	refresh := secret.NewToken(secret.Refresh, t.ID, id) // names the same record
+	plain := s.Keys.NewToken(secret.User, t.ID, id)
+	refresh := s.Keys.NewToken(secret.Refresh, t.ID, id) // names the same record
 	refreshExpires := tenants.Expiry(now, t.Settings.RefreshTokenTTL)
 	tok := &Token{ID: id, Hash: secret.Hash(plain), RefreshHash: secret.Hash(refresh),
 		RefreshExpires: &refreshExpires, Kind: Login, UserID: acct.ID, AppTokenID: appToken,

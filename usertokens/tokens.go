@@ -61,7 +61,7 @@ func (s *Service) Create(ctx context.Context, p *access.Principal, in NewToken) 
 		tok.Kind, tok.UserID, tok.ActorID = OBO, target, &actor
 	}
 	now := clock.Stored(s.Now())
-	plain := secret.NewToken(secret.User, t.ID, tok.ID)
+	plain := s.Keys.NewToken(secret.User, t.ID, tok.ID)
 	tok.Hash, tok.Created, tok.Expires = secret.Hash(plain), now, tenants.Expiry(now, seconds)
 	if err := s.Store.Insert(ctx, t.ID, tok); err != nil {
 		return nil, "", err
@@ -147,7 +147,7 @@ func (s *Service) List(ctx context.Context, p *access.Principal, f Filter, pg pa
 // other users, so their existence does not leak. Errors: Invalid (malformed
 // ref), NotFound.
 func (s *Service) Get(ctx context.Context, p *access.Principal, ref string) (*Token, error) {
-	r, err := secret.ParseRef(ref, secret.User, p.TenantID, "token")
+	r, err := s.Keys.ParseRef(ref, secret.User, p.TenantID, "token")
 	if err != nil {
 		return nil, err
 	}

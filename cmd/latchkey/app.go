@@ -56,18 +56,20 @@ func (m *Main) Open(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if len(c.Tokens.TagKeys) == 0 {
+	keys, err := c.Tokens.Keyring()
+	if err == nil && keys == nil {
 		// The installation's keys, kept in the store (made with the first
 		// start), so every instance and every restart tags alike.
-		keys, err := secret.LoadKeyring(ctx, store.Keys(), time.Now())
-		if err != nil {
-			_ = store.Close()
-			return fmt.Errorf("load the token tag keys: %w", err)
+		if keys, err = secret.LoadKeyring(ctx, store.Keys(), time.Now()); err != nil {
+			err = fmt.Errorf("load the token tag keys: %w", err)
 		}
-		secret.Install(keys)
+	}
+	if err != nil {
+		_ = store.Close()
+		return err
 	}
 	m.Store = store
-	m.App, err = admin.New(admin.Options{Store: store, Logger: m.Logger, CacheTTL: c.Cache.TTL, CacheSize: c.Cache.Size,
+	m.App, err = admin.New(admin.Options{Store: store, Keys: keys, Logger: m.Logger, CacheTTL: c.Cache.TTL, CacheSize: c.Cache.Size,
 		Password:       secret.Argon2{MemoryKiB: c.Password.Memory, Iterations: c.Password.Iterations, Parallelism: c.Password.Parallelism},
 		Hashes:         secret.NewLimiter(c.Password.PasswordSlots(), c.Password.MaxQueued, time.Second),
 		TrustedProxies: c.Server.TrustedProxies,

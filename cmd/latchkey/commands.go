@@ -16,14 +16,12 @@ import (
 	"github.com/latchkey/latchkey/admin"
 	"github.com/latchkey/latchkey/apptokens"
 	"github.com/latchkey/latchkey/audit"
-	"github.com/latchkey/latchkey/internal/secret"
 	"github.com/latchkey/latchkey/store/migrate"
 	"github.com/latchkey/latchkey/store/mongo"
 )
 
-// open loads the configuration of a subcommand and builds its Main. The
-// configured tag keys (tokens.tag_keys) become the process's keyring, so
-// every token string this process makes or reads is tagged with them.
+// open loads the configuration of a subcommand and builds its Main; bad
+// tag keys (tokens.tag_keys) fail here, before any store is opened.
 func open(name string, args, env []string, stderr io.Writer, extra func(*flag.FlagSet)) (*Main, error) {
 	cfg, err := load(name, args, env, stderr, extra)
 	if err != nil {
@@ -33,12 +31,8 @@ func open(name string, args, env []string, stderr io.Writer, extra func(*flag.Fl
 	if err != nil {
 		return nil, err
 	}
-	keys, err := cfg.Tokens.Keyring()
-	if err != nil {
-		return nil, err
-	}
-	if keys != nil {
-		secret.Install(keys)
+	if _, err := cfg.Tokens.Keyring(); err != nil {
+		return nil, err // bad tokens.tag_keys fail before anything is opened
 	}
 	return NewMain(cfg, log), nil
 }

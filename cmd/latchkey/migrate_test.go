@@ -9,7 +9,6 @@ import (
 	"go.uber.org/zap/zaptest"
 
 	"github.com/latchkey/latchkey/configs"
-	"github.com/latchkey/latchkey/internal/secret"
 	"github.com/latchkey/latchkey/store/mongo/mongotest"
 )
 
@@ -17,7 +16,6 @@ import (
 // process would: with no tag keys but the ones the store keeps.
 func openMainOn(t *testing.T, cfg configs.Store) *Main {
 	t.Helper()
-	secret.Install(secret.NewProcessKeyring())
 	c := configs.Default()
 	c.Store = cfg
 	c.Server.Addr = "127.0.0.1:0"

@@ -495,7 +495,7 @@ func (f *flooder) forged() error {
 	if err != nil {
 		return err
 	}
-	foreign := secret.NewProcessKeyring() // a key the serve does not have
+	foreign := secret.NewRandomKeyring() // a key the serve does not have
 	forge := &target{name: "forged GET /api/v1/token/", req: func() *http.Request {
 		return f.request(http.MethodGet, "/api/v1/token/", small.AppToken, foreign.NewToken(secret.User, small.ID, ids.New()), "")
 	}}
@@ -613,7 +613,7 @@ func (f *flooder) mixedSoak() error {
 	if err != nil {
 		return err
 	}
-	foreign := secret.NewProcessKeyring()
+	foreign := secret.NewRandomKeyring()
 	total := 0
 	for _, o := range soakOps {
 		total += o.weight

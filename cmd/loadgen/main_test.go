@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/latchkey/latchkey/internal/secret"
 	"github.com/latchkey/latchkey/internal/testserver"
 	"github.com/latchkey/latchkey/store/sqlite"
 )
@@ -101,10 +100,6 @@ func TestMannWhitneyZ(t *testing.T) {
 func TestPopulateAndMeasure(t *testing.T) {
 	dir := t.TempDir()
 	fixtureFile := filepath.Join(dir, "fixture.json")
-	// populate must tag the token strings it makes with the keys the
-	// serve loads from the store.
-	prev := secret.Installed()
-	t.Cleanup(func() { secret.Install(prev) })
 	var out bytes.Buffer
 	err := runPopulate([]string{"-data-dir", filepath.Join(dir, "store"), "-out", fixtureFile,
 		"-users", "30", "-tokens", "40", "-audit", "300", "-small-users", "4", "-small-tokens", "10",
@@ -140,13 +135,8 @@ func TestPopulateAndMeasure(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// As `latchkey serve` does at its start.
-	secret.Install(secret.NewProcessKeyring()) // what populate installed is gone
-	keys, err := secret.LoadKeyring(context.Background(), store.Keys(), time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	secret.Install(keys)
+	// The server loads the keys populate used from the store, as `latchkey
+	// serve` does at its start: the fixture's token strings must verify.
 	t.Cleanup(func() { _ = store.Close() })
 	s := testserver.StartWith(t, testserver.Options{Store: store}) // cache off
 	for table, want := range map[string]int64{testserver.TableUsers: 31, testserver.TableTokens: 40} {

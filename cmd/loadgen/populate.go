@@ -174,16 +174,14 @@ func runPopulate(args []string, out io.Writer) error {
 		return err
 	}
 	defer store.Close()
-	// The tenant service and insertTokens tag token strings with the
-	// process's keyring: the keys serve will use, as serve loads them (the
-	// installation's keys in the store, made here if the store is new).
-	keys := c.tagKeys
-	if keys == nil {
-		if keys, err = secret.LoadKeyring(ctx, store.Keys(), time.Now()); err != nil {
+	// Token strings are tagged with the keys serve will use, as serve loads
+	// them (the installation's keys in the store, made here if the store is
+	// new).
+	if c.tagKeys == nil {
+		if c.tagKeys, err = secret.LoadKeyring(ctx, store.Keys(), time.Now()); err != nil {
 			return fmt.Errorf("load the token tag keys: %w", err)
 		}
 	}
-	secret.Install(keys)
 	f, err := populate(ctx, store, c, out)
 	if err != nil {
 		return err
@@ -201,7 +199,7 @@ func runPopulate(args []string, out io.Writer) error {
 // audit records straight through the store interfaces. It reports each
 // step's rate of inserts, one record per statement, to out.
 func populate(ctx context.Context, store store.Store, c populateConfig, out io.Writer) (*fixture, error) {
-	a, err := admin.New(admin.Options{Store: store, Logger: zap.NewNop(), CacheTTL: time.Second, CacheSize: 100,
+	a, err := admin.New(admin.Options{Store: store, Keys: c.tagKeys, Logger: zap.NewNop(), CacheTTL: time.Second, CacheSize: 100,
 		Password: c.argon2})
 	if err != nil {
 		return nil, err
@@ -238,7 +236,7 @@ func populate(ctx context.Context, store store.Store, c populateConfig, out io.W
 		if nTokens > 0 {
 			ft.OwnerTokens = min(nTokens/10, 1000)
 			start = time.Now()
-			secrets, err := insertTokens(ctx, store.UserTokens(), ft.ID, nTokens, func(i int) ids.ID {
+			secrets, err := insertTokens(ctx, store.UserTokens(), c.tagKeys, ft.ID, nTokens, func(i int) ids.ID {
 				if i < ft.OwnerTokens {
 					return owner
 				}
@@ -292,7 +290,7 @@ func populate(ctx context.Context, store store.Store, c populateConfig, out io.W
 // owner's). Their owners never log in, so their password hashes are made
 // cheap.
 func populateMany(ctx context.Context, store store.Store, c populateConfig, f *fixture, out io.Writer) error {
-	a, err := admin.New(admin.Options{Store: store, Logger: zap.NewNop(), CacheTTL: time.Second, CacheSize: 100,
+	a, err := admin.New(admin.Options{Store: store, Keys: c.tagKeys, Logger: zap.NewNop(), CacheTTL: time.Second, CacheSize: 100,
 		Password: secret.Argon2{MemoryKiB: 64, Iterations: 1, Parallelism: 1}})
 	if err != nil {
 		return err
@@ -304,7 +302,7 @@ func populateMany(ctx context.Context, store store.Store, c populateConfig, f *f
 		if err != nil {
 			return err
 		}
-		if ft.TokenSecrets, err = insertTokens(ctx, store.UserTokens(), ft.ID, 1, func(int) ids.ID { return owner }); err != nil {
+		if ft.TokenSecrets, err = insertTokens(ctx, store.UserTokens(), c.tagKeys, ft.ID, 1, func(int) ids.ID { return owner }); err != nil {
 			return err
 		}
 		ft.Tokens = 1

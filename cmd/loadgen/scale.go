@@ -65,8 +65,9 @@ func runScale(args []string, out io.Writer) error {
 		return err
 	}
 	defer store.Close()
+	keys := secret.NewRandomKeyring() // the population's and the measurement's
 	// Population only: cheap password hashes, so making the owners is fast.
-	a, err := admin.New(admin.Options{Store: store, Logger: zap.NewNop(), CacheTTL: time.Hour, CacheSize: 100000,
+	a, err := admin.New(admin.Options{Store: store, Keys: keys, Logger: zap.NewNop(), CacheTTL: time.Hour, CacheSize: 100000,
 		Password: secret.Argon2{MemoryKiB: 64, Iterations: 1, Parallelism: 1}})
 	if err != nil {
 		return err
@@ -86,7 +87,7 @@ func runScale(args []string, out io.Writer) error {
 			}
 			pop = append(pop, p)
 		}
-		miss, hit, err := measure(store, pop, c.samples)
+		miss, hit, err := measure(store, keys, pop, c.samples)
 		if err != nil {
 			return err
 		}
@@ -131,7 +132,7 @@ func scaleTenant(ctx context.Context, a *admin.App, i, n int) (populated, error)
 	if err != nil {
 		return populated{}, err
 	}
-	secrets, err := insertTokens(ctx, a.Store.UserTokens(), t.ID, n, func(int) ids.ID { return owner })
+	secrets, err := insertTokens(ctx, a.Store.UserTokens(), a.Auth.Keys, t.ID, n, func(int) ids.ID { return owner })
 	if err != nil {
 		return populated{}, err
 	}
@@ -146,8 +147,8 @@ func scaleTenant(ctx context.Context, a *admin.App, i, n int) (populated, error)
 // before, so the App-Token and the user token both go to the store), then
 // each as a hit (after an unmeasured pass that fills the cache), and
 // returns the latencies of both.
-func measure(store store.Store, pop []populated, samples int) (miss, hit []time.Duration, err error) {
-	a, err := admin.New(admin.Options{Store: store, Logger: zap.NewNop(), CacheTTL: time.Hour, CacheSize: 100000,
+func measure(store store.Store, keys *secret.Keyring, pop []populated, samples int) (miss, hit []time.Duration, err error) {
+	a, err := admin.New(admin.Options{Store: store, Keys: keys, Logger: zap.NewNop(), CacheTTL: time.Hour, CacheSize: 100000,
 		Password: secret.DefaultArgon2})
 	if err != nil {
 		return nil, nil, err

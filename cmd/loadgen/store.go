@@ -22,12 +22,12 @@ import (
 
 // insertTokens writes n personal tokens into a tenant, valid for a day,
 // and returns their secrets. Token i belongs to owner(i).
-func insertTokens(ctx context.Context, st usertokens.Store, tenantID string, n int, owner func(i int) ids.ID) ([]string, error) {
+func insertTokens(ctx context.Context, st usertokens.Store, keys *secret.Keyring, tenantID string, n int, owner func(i int) ids.ID) ([]string, error) {
 	now := clock.Stored(time.Now())
 	secrets := make([]string, n)
 	for i := range n {
 		id := ids.New()
-		secrets[i] = secret.NewToken(secret.User, tenantID, id)
+		secrets[i] = keys.NewToken(secret.User, tenantID, id)
 		tok := &usertokens.Token{ID: id, Hash: secret.Hash(secrets[i]), Kind: usertokens.Personal,
 			UserID: owner(i), AppTokenID: ids.New(), Created: now, Expires: now.Add(24 * time.Hour)}
 		if err := st.Insert(ctx, tenantID, tok); err != nil {

@@ -17,6 +17,9 @@ import (
 	"github.com/latchkey/latchkey/internal/secret"
 )
 
+// testKeys tag the token strings these tests make and verify.
+var testKeys = secret.NewRandomKeyring()
+
 // memSource is a Source in memory: the benchmarks measure the middleware,
 // not a store (admin's benchmarks add the store).
 type memSource struct {
@@ -40,7 +43,7 @@ func (nopRecorder) Used(string, string, ids.ID, time.Time) {}
 // user token of one tenant, and a GET /x request carrying them.
 func memFixture() (*memSource, *http.Request) {
 	const tenant = "abcdefgh"
-	appTok, userTok := secret.NewToken(secret.App, tenant, ids.New()), secret.NewToken(secret.User, tenant, ids.New())
+	appTok, userTok := testKeys.NewToken(secret.App, tenant, ids.New()), testKeys.NewToken(secret.User, tenant, ids.New())
 	far := time.Now().Add(time.Hour)
 	src := &memSource{
 		app: map[string]access.AppCredential{secret.Hash(appTok): {TenantID: tenant, TenantActive: true,
@@ -67,7 +70,7 @@ func userRouter(a *authn.Authenticator) *gin.Engine {
 // (0: every request is a miss) and returns a request carrying valid tokens.
 func benchRouter(ttl time.Duration) (*gin.Engine, *http.Request) {
 	src, req := memFixture()
-	a := &authn.Authenticator{Keys: secret.Installed(), Source: src, Cache: authn.NewCache(ttl, 1000, time.Now), Recorder: nopRecorder{}, Now: time.Now}
+	a := &authn.Authenticator{Keys: testKeys, Source: src, Cache: authn.NewCache(ttl, 1000, time.Now), Recorder: nopRecorder{}, Now: time.Now}
 	return userRouter(a), req
 }
 
@@ -139,10 +142,10 @@ func BenchmarkMiddlewareHitFullCache(b *testing.B) {
 	var reqs []*http.Request
 	for range tenants {
 		tenant := secret.NewTenantID()
-		appTok := secret.NewToken(secret.App, tenant, ids.New())
+		appTok := testKeys.NewToken(secret.App, tenant, ids.New())
 		src.app[secret.Hash(appTok)] = access.AppCredential{TenantID: tenant, TenantActive: true, TokenID: ids.New(), Expires: far}
 		for range perTenant - 1 {
-			userTok := secret.NewToken(secret.User, tenant, ids.New())
+			userTok := testKeys.NewToken(secret.User, tenant, ids.New())
 			src.user[secret.Hash(userTok)] = access.UserCredential{TokenID: ids.New(), Kind: "login", Expires: far,
 				UserID: ids.New(), Role: access.Member, UserActive: true, ActorActive: true}
 			req := httptest.NewRequest(http.MethodGet, "/x", nil)
@@ -151,7 +154,7 @@ func BenchmarkMiddlewareHitFullCache(b *testing.B) {
 			reqs = append(reqs, req)
 		}
 	}
-	a := &authn.Authenticator{Keys: secret.Installed(), Source: src, Cache: authn.NewCache(time.Hour, tenants*perTenant, time.Now), Recorder: nopRecorder{}, Now: time.Now}
+	a := &authn.Authenticator{Keys: testKeys, Source: src, Cache: authn.NewCache(time.Hour, tenants*perTenant, time.Now), Recorder: nopRecorder{}, Now: time.Now}
 	r := gin.New()
 	r.Use(httpx.Errors(zap.NewNop())) // as the router: the middleware's errors are answered there
 	r.GET("/x", a.User(), func(c *gin.Context) { c.Status(http.StatusNoContent) })

@@ -56,7 +56,7 @@ func TestConcurrentMissesReadOnce(t *testing.T) {
 			const n = 16
 			mem, req := memFixture()
 			src := &gatedSource{inner: mem, appGate: make(chan struct{}), userGate: make(chan struct{})}
-			a := &authn.Authenticator{Keys: secret.Installed(), Source: src, Cache: authn.NewCache(ttl, 100, time.Now), Now: time.Now}
+			a := &authn.Authenticator{Keys: testKeys, Source: src, Cache: authn.NewCache(ttl, 100, time.Now), Now: time.Now}
 			r := userRouter(a)
 
 			codes := make(chan int, n)

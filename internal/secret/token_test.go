@@ -11,19 +11,22 @@ import (
 	"github.com/latchkey/latchkey/internal/secret"
 )
 
+// testKeys tag the token strings these tests make and parse.
+var testKeys = secret.NewRandomKeyring()
+
 const tenant = "k3v7x2ab"
 
 func TestNewTokenRoundTrip(t *testing.T) {
 	for _, kind := range []secret.Kind{secret.App, secret.User, secret.Refresh} {
 		t.Run(string(kind), func(t *testing.T) {
-			s := secret.NewToken(kind, tenant, ids.New())
+			s := testKeys.NewToken(kind, tenant, ids.New())
 			if want := string(kind) + "_" + tenant + "_"; !strings.HasPrefix(s, want) {
 				t.Errorf("got %q, want prefix %q", s, want)
 			}
 			if len(s) != 117 || secret.TokenLen != 117 {
 				t.Errorf("got length %d, want 117 (3+1+8+1+104)", len(s))
 			}
-			tok, ok := secret.ParseToken(s)
+			tok, ok := testKeys.Parse(s)
 			if !ok {
 				t.Fatalf("ParseToken(%q): got false, want true", s)
 			}
@@ -40,7 +43,7 @@ func TestNewTokenRoundTrip(t *testing.T) {
 func TestNewTokenIsRandom(t *testing.T) {
 	seen := map[string]bool{}
 	for range 100 {
-		s := secret.NewToken(secret.User, tenant, ids.New())
+		s := testKeys.NewToken(secret.User, tenant, ids.New())
 		if seen[s] {
 			t.Fatalf("got %q twice", s)
 		}
@@ -51,7 +54,7 @@ func TestNewTokenIsRandom(t *testing.T) {
 // Every single-character change anywhere in a token string is refused: in
 // the kind, the tenant (the checksum covers it) and the random body.
 func TestParseTokenRejectsAChangedCharacter(t *testing.T) {
-	s := secret.NewToken(secret.User, tenant, ids.New())
+	s := testKeys.NewToken(secret.User, tenant, ids.New())
 	const alphabet = "abcdefghijklmnopqrstuvwxyz234567"
 	for i := 0; i < len(s); i++ {
 		if s[i] == '_' {
@@ -62,7 +65,7 @@ func TestParseTokenRejectsAChangedCharacter(t *testing.T) {
 				continue
 			}
 			changed := s[:i] + string(c) + s[i+1:]
-			if _, ok := secret.ParseToken(changed); ok {
+			if _, ok := testKeys.Parse(changed); ok {
 				t.Fatalf("ParseToken accepted %q (position %d changed from %q)", changed, i, s)
 			}
 		}
@@ -70,7 +73,7 @@ func TestParseTokenRejectsAChangedCharacter(t *testing.T) {
 }
 
 func TestParseTokenRejectsMalformed(t *testing.T) {
-	good := secret.NewToken(secret.App, tenant, ids.New())
+	good := testKeys.NewToken(secret.App, tenant, ids.New())
 	for name, s := range map[string]string{
 		"empty":           "",
 		"unknown kind":    "lkx" + good[3:],
@@ -83,7 +86,7 @@ func TestParseTokenRejectsMalformed(t *testing.T) {
 		"an object id":    "64b7f0c2a1b2c3d4e5f60718",
 		"jwt-like bearer": "eyJhbGciOiJIUzI1NiJ9.e30.x",
 	} {
-		if _, ok := secret.ParseToken(s); ok {
+		if _, ok := testKeys.Parse(s); ok {
 			t.Errorf("%s: ParseToken(%q): got true, want false", name, s)
 		}
 	}
@@ -94,7 +97,7 @@ func TestHash(t *testing.T) {
 	if got, want := secret.Hash("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"; got != want {
 		t.Errorf("Hash(abc): got %s, want %s", got, want)
 	}
-	s := secret.NewToken(secret.User, tenant, ids.New())
+	s := testKeys.NewToken(secret.User, tenant, ids.New())
 	sum := sha256.Sum256([]byte(s))
 	if got, want := secret.Hash(s), hex.EncodeToString(sum[:]); got != want {
 		t.Errorf("Hash: got %s, want %s", got, want)
@@ -132,7 +135,7 @@ func TestNewPassword(t *testing.T) {
 
 func TestParseRef(t *testing.T) {
 	appID := ids.New()
-	app := secret.NewToken(secret.App, tenant, appID)
+	app := testKeys.NewToken(secret.App, tenant, appID)
 	const id = "64b7f0c2a1b2c3d4e5f60718"
 	cases := []struct {
 		name     string
@@ -143,15 +146,15 @@ func TestParseRef(t *testing.T) {
 	}{
 		{name: "public id", in: id, wantID: id},
 		{name: "token string", in: app, wantID: appID.Hex(), wantHash: secret.Hash(app)},
-		{name: "token of another tenant", in: secret.NewToken(secret.App, "zzzzzzzz", ids.New()), wantCode: errs.NotFound},
-		{name: "token of another kind", in: secret.NewToken(secret.User, tenant, ids.New()), wantCode: errs.NotFound},
+		{name: "token of another tenant", in: testKeys.NewToken(secret.App, "zzzzzzzz", ids.New()), wantCode: errs.NotFound},
+		{name: "token of another kind", in: testKeys.NewToken(secret.User, tenant, ids.New()), wantCode: errs.NotFound},
 		{name: "token with a bad checksum", in: app[:len(app)-1] + flip(app[len(app)-1]), wantCode: errs.NotFound},
 		{name: "malformed", in: "not-an-id", wantCode: errs.Invalid},
 		{name: "short hex", in: id[:23], wantCode: errs.Invalid},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			ref, err := secret.ParseRef(tc.in, secret.App, tenant, "token")
+			ref, err := testKeys.ParseRef(tc.in, secret.App, tenant, "token")
 			if got := errs.CodeOf(err); got != tc.wantCode {
 				t.Fatalf("got code %q, want %q (err %v)", got, tc.wantCode, err)
 			}
@@ -198,8 +201,8 @@ func flip(c byte) string {
 
 func TestRefVerifies(t *testing.T) {
 	id := ids.New()
-	s := secret.NewToken(secret.User, "abcdefgh", id)
-	tok, ok := secret.ParseToken(s)
+	s := testKeys.NewToken(secret.User, "abcdefgh", id)
+	tok, ok := testKeys.Parse(s)
 	if !ok || tok.ID != id {
 		t.Fatalf("ParseToken: got %v %v, want the id %s back", tok, ok, id.Hex())
 	}
@@ -207,7 +210,7 @@ func TestRefVerifies(t *testing.T) {
 	if ref.ID != id || !ref.Verifies(secret.Hash(s)) {
 		t.Errorf("ref of the string does not verify its own hash")
 	}
-	if ref.Verifies(secret.Hash(secret.NewToken(secret.User, "abcdefgh", id))) {
+	if ref.Verifies(secret.Hash(testKeys.NewToken(secret.User, "abcdefgh", id))) {
 		t.Errorf("ref verifies another string's hash")
 	}
 	if !(secret.Ref{ID: id}).Verifies("anything") {

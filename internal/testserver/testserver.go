@@ -36,6 +36,9 @@ type Server struct {
 	App      *admin.App
 	Store    store.Store
 	Clock    *Clock
+	// Keys are the server's token tag keys, for tests that make token
+	// strings of their own (made-up ones the server must refuse).
+	Keys *secret.Keyring
 }
 
 // Options change how Start builds the server.
@@ -59,6 +62,9 @@ type Options struct {
 	// PurgeInterval runs the App's purge of records expired more than
 	// Retention ago (by the test clock); default 0, no periodic purge.
 	PurgeInterval, Retention time.Duration
+	// Keys are the token tag keys; default: the installation's keys kept in
+	// the store, as serve loads them.
+	Keys *secret.Keyring
 	// Tracing of the App; default: off (nothing recorded).
 	Tracing tracing.Options
 }
@@ -85,7 +91,16 @@ func StartWith(tb testing.TB, o Options) *Server {
 	if o.Logger == nil {
 		o.Logger = zaptest.NewLogger(tb, zaptest.Level(zap.WarnLevel))
 	}
-	app, err := admin.New(admin.Options{Store: store, Logger: o.Logger, CacheTTL: o.CacheTTL, CacheSize: 10000,
+	// The installation's keys, as serve loads them: a second instance on
+	// the same store tags and verifies alike.
+	keys := o.Keys
+	if keys == nil {
+		var err error
+		if keys, err = secret.LoadKeyring(context.Background(), store.Keys(), o.Clock.Now()); err != nil {
+			tb.Fatalf("load the token tag keys: %v", err)
+		}
+	}
+	app, err := admin.New(admin.Options{Store: store, Keys: keys, Logger: o.Logger, CacheTTL: o.CacheTTL, CacheSize: 10000,
 		Password: FastArgon2, Hashes: o.Hashes, Now: o.Clock.Now, LastUsedFlush: o.LastUsedFlush,
 		PurgeInterval: o.PurgeInterval, Retention: o.Retention, Tracing: o.Tracing})
 	if err != nil {
@@ -96,7 +111,7 @@ func StartWith(tb testing.TB, o Options) *Server {
 		hs.Close()
 		app.Close()
 	})
-	s := &Server{URL: hs.URL, App: app, Store: store, Clock: o.Clock}
+	s := &Server{URL: hs.URL, App: app, Store: store, Clock: o.Clock, Keys: keys}
 	if o.SkipInit {
 		return s
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/latchkey/latchkey/internal/clock"
 	"github.com/latchkey/latchkey/internal/errs"
 	"github.com/latchkey/latchkey/internal/ids"
+	"github.com/latchkey/latchkey/internal/secret"
 	"github.com/latchkey/latchkey/internal/testserver"
 	"github.com/latchkey/latchkey/tenants"
 )
@@ -62,7 +63,7 @@ func newEnv(t *testing.T, open Opener) *env {
 	t.Helper()
 	st := open(t)
 	c := testserver.NewClock(t0)
-	app, err := admin.New(admin.Options{Store: st, Logger: zap.NewNop(), Password: testserver.FastArgon2, Now: c.Now})
+	app, err := admin.New(admin.Options{Store: st, Keys: secret.NewRandomKeyring(), Logger: zap.NewNop(), Password: testserver.FastArgon2, Now: c.Now})
 	if err != nil {
 		t.Fatalf("admin.New: %v", err)
 	}
