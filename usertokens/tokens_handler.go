@@ -80,11 +80,7 @@ func (h *Handler) listTokens(c *gin.Context) error {
 		return err
 	}
 	now := h.Service.Now()
-	views := make([]View, len(list))
-	for i := range list {
-		views[i] = ViewOf(&list[i], now)
-	}
-	c.JSON(http.StatusOK, page.NewList(views, next))
+	c.JSON(http.StatusOK, page.ListOf(list, next, func(t *Token) View { return ViewOf(t, now) }))
 	return nil
 }
 

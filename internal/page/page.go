@@ -36,3 +36,13 @@ func NewList[T any](items []T, next string) List[T] {
 	}
 	return l
 }
+
+// ListOf builds a list answer of records each shown as view makes it; next
+// is "" on the last page.
+func ListOf[T, V any](records []T, next string, view func(*T) V) List[V] {
+	views := make([]V, len(records))
+	for i := range records {
+		views[i] = view(&records[i])
+	}
+	return NewList(views, next)
+}
