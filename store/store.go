@@ -38,3 +38,37 @@ type Store interface {
 	// Close releases the store's connections and files.
 	Close() error
 }
+
+// Views are an engine's domain stores, each a view of its databases. An
+// engine embeds Views, filled in when it opens, and so has every accessor
+// of Store once, here.
+type Views struct {
+	TenantStore   tenants.Store
+	UserStore     users.Store
+	AppTokenStore apptokens.Store
+	TokenStore    usertokens.Store
+	ClaimStore    usertokens.ClaimStore
+	AuditStore    audit.Store
+	LastUsedStore lastused.Writer
+}
+
+// Tenants implements Store.
+func (v *Views) Tenants() tenants.Store { return v.TenantStore }
+
+// Users implements Store.
+func (v *Views) Users() users.Store { return v.UserStore }
+
+// AppTokens implements Store.
+func (v *Views) AppTokens() apptokens.Store { return v.AppTokenStore }
+
+// UserTokens implements Store.
+func (v *Views) UserTokens() usertokens.Store { return v.TokenStore }
+
+// Claims implements Store.
+func (v *Views) Claims() usertokens.ClaimStore { return v.ClaimStore }
+
+// Audit implements Store.
+func (v *Views) Audit() audit.Store { return v.AuditStore }
+
+// LastUsed implements Store.
+func (v *Views) LastUsed() lastused.Writer { return v.LastUsedStore }

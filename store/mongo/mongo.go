@@ -22,13 +22,8 @@ import (
 	"go.mongodb.org/mongo-driver/v2/x/mongo/driver"
 	"go.mongodb.org/mongo-driver/v2/x/mongo/driver/topology"
 
-	"github.com/latchkey/latchkey/apptokens"
-	"github.com/latchkey/latchkey/audit"
 	"github.com/latchkey/latchkey/internal/errs"
-	"github.com/latchkey/latchkey/internal/lastused"
-	"github.com/latchkey/latchkey/tenants"
-	"github.com/latchkey/latchkey/users"
-	"github.com/latchkey/latchkey/usertokens"
+	"github.com/latchkey/latchkey/store"
 )
 
 // Options say which MongoDB to use.
@@ -54,8 +49,9 @@ const (
 
 // DB is an open MongoDB engine.
 type DB struct {
-	client  *mongo.Client
-	control *mongo.Database
+	store.Views // the domain stores
+	client      *mongo.Client
+	control     *mongo.Database
 	// down is set while the driver's monitoring sees no server that takes
 	// writes. Operations then go to closed, which fails them at once, so a
 	// known outage is answered 503 without waiting store.timeout each time;
@@ -73,6 +69,7 @@ const heartbeat = time.Second
 // database's indexes.
 func Open(ctx context.Context, opts Options) (*DB, error) {
 	db := &DB{}
+	db.Views = db.views()
 	co := options.Client().ApplyURI(opts.URI).
 		SetServerSelectionTimeout(opts.Timeout).
 		SetConnectTimeout(opts.Timeout).
@@ -166,26 +163,11 @@ type (
 	lastUsedStore struct{ db *DB }
 )
 
-// Tenants implements store.Store.
-func (db *DB) Tenants() tenants.Store { return tenantStore{db} }
-
-// Users implements store.Store.
-func (db *DB) Users() users.Store { return userStore{db} }
-
-// AppTokens implements store.Store.
-func (db *DB) AppTokens() apptokens.Store { return appTokenStore{db} }
-
-// UserTokens implements store.Store.
-func (db *DB) UserTokens() usertokens.Store { return tokenStore{db} }
-
-// Claims implements store.Store.
-func (db *DB) Claims() usertokens.ClaimStore { return claimStore{db} }
-
-// Audit implements store.Store.
-func (db *DB) Audit() audit.Store { return auditStore{db} }
-
-// LastUsed implements store.Store.
-func (db *DB) LastUsed() lastused.Writer { return lastUsedStore{db} }
+// views returns db's domain stores.
+func (db *DB) views() store.Views {
+	return store.Views{TenantStore: tenantStore{db}, UserStore: userStore{db}, AppTokenStore: appTokenStore{db},
+		TokenStore: tokenStore{db}, ClaimStore: claimStore{db}, AuditStore: auditStore{db}, LastUsedStore: lastUsedStore{db}}
+}
 
 // translate turns a driver error into Latchkey's codes: no documents
 // becomes notFound (or a NotFound without fields when notFound is nil), a

@@ -32,12 +32,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/latchkey/latchkey/apptokens"
-	"github.com/latchkey/latchkey/audit"
-	"github.com/latchkey/latchkey/internal/lastused"
-	"github.com/latchkey/latchkey/tenants"
-	"github.com/latchkey/latchkey/users"
-	"github.com/latchkey/latchkey/usertokens"
+	"github.com/latchkey/latchkey/store"
 )
 
 // Options say where the files are and how long to wait for them.
@@ -73,12 +68,13 @@ const (
 
 // DB is an open SQLite engine. It implements store.Store.
 type DB struct {
-	dir     string
-	busy    time.Duration
-	timeout time.Duration
-	control *file
-	pool    *pool
-	closed  atomic.Bool
+	store.Views // the domain stores
+	dir         string
+	busy        time.Duration
+	timeout     time.Duration
+	control     *file
+	pool        *pool
+	closed      atomic.Bool
 }
 
 // Open makes the data directory and the control file if they are missing,
@@ -96,6 +92,7 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 		return nil, fmt.Errorf("sqlite: make data directory: %w", err)
 	}
 	db := &DB{dir: dir, busy: opts.BusyTimeout, timeout: opts.Timeout}
+	db.Views = db.views()
 	if db.busy <= 0 {
 		db.busy = DefaultBusyTimeout
 	}
@@ -148,26 +145,11 @@ type (
 	lastUsedStore struct{ db *DB }
 )
 
-// Tenants implements store.Store.
-func (db *DB) Tenants() tenants.Store { return tenantStore{db} }
-
-// Users implements store.Store.
-func (db *DB) Users() users.Store { return userStore{db} }
-
-// AppTokens implements store.Store.
-func (db *DB) AppTokens() apptokens.Store { return appTokenStore{db} }
-
-// UserTokens implements store.Store.
-func (db *DB) UserTokens() usertokens.Store { return tokenStore{db} }
-
-// Claims implements store.Store.
-func (db *DB) Claims() usertokens.ClaimStore { return claimStore{db} }
-
-// Audit implements store.Store.
-func (db *DB) Audit() audit.Store { return auditStore{db} }
-
-// LastUsed implements store.Store.
-func (db *DB) LastUsed() lastused.Writer { return lastUsedStore{db} }
+// views returns db's domain stores.
+func (db *DB) views() store.Views {
+	return store.Views{TenantStore: tenantStore{db}, UserStore: userStore{db}, AppTokenStore: appTokenStore{db},
+		TokenStore: tokenStore{db}, ClaimStore: claimStore{db}, AuditStore: auditStore{db}, LastUsedStore: lastUsedStore{db}}
+}
 
 // bound applies the operation timeout to ctx.
 func (db *DB) bound(ctx context.Context) (context.Context, context.CancelFunc) {
