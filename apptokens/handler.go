@@ -170,7 +170,7 @@ func (h *Handler) setExpiry(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	tok, err := h.Service.SetExpiry(c.Request.Context(), t, c.Param("token"), *req.Seconds, forced)
+	tok, err := h.Service.SetExpiry(c.Request.Context(), t, c.Param("token"), *req.Seconds, forced, p.UserID)
 	if err != nil {
 		return err
 	}

@@ -126,11 +126,13 @@ func TestRedateExpireDelete(t *testing.T) {
 	if got := useIt(); got != http.StatusUnauthorized {
 		t.Fatalf("expired token used: got %d, want 401", got)
 	}
-	if got := patch(3600); got.Status != 200 { // an expired app token can be re-dated
-		t.Fatalf("re-date expired: got %d %s", got.Status, got.Body)
+	if got := patch(3600); got.Status != http.StatusConflict { // expired is final
+		t.Fatalf("re-date expired: got %d %s, want 409", got.Status, got.Body)
+	} else {
+		testserver.WantErrors(t, got, map[string]string{"seconds_until_expire": "*"})
 	}
-	if got := useIt(); got != http.StatusOK {
-		t.Fatalf("re-dated token used: got %d, want 200", got)
+	if got := useIt(); got != http.StatusUnauthorized {
+		t.Fatalf("token used after a refused re-date: got %d, want 401", got)
 	}
 	if got := patch(300 * 365 * 86400); got.Status != 400 || !strings.Contains(got.Errors()["seconds_until_expire"].(string), "seconds") {
 		t.Fatalf("over max: got %d %s", got.Status, got.Body)
@@ -156,7 +158,7 @@ func TestRedateExpireDelete(t *testing.T) {
 			seen[rec["action"].(string)]++
 		}
 	}
-	for action, want := range map[string]int{"app_token.create": 1, "app_token.expiry": 3, "app_token.delete": 1} {
+	for action, want := range map[string]int{"app_token.create": 1, "app_token.expiry": 2, "app_token.delete": 1} {
 		if seen[action] != want {
 			t.Errorf("audit %s: got %d records, want %d", action, seen[action], want)
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/latchkey/latchkey/internal/clock"
+	"github.com/latchkey/latchkey/internal/ended"
 	"github.com/latchkey/latchkey/internal/secret"
 )
 
@@ -21,10 +22,11 @@ func (s *Service) ExpireLeaked(ctx context.Context, tok secret.Token, raw string
 	if !now.Before(t.Expires) {
 		return t, false, nil
 	}
-	if err := s.Store.SetExpires(ctx, tok.TenantID, t.ID, now, Force); err != nil {
+	c := ended.Change{Expires: now, Now: now, By: ended.Leak}
+	if err := s.Store.SetExpires(ctx, tok.TenantID, t.ID, c, Force); err != nil {
 		return nil, false, err
 	}
-	t.Expires = now
+	t.apply(c)
 	s.Invalidate(tok.TenantID)
 	return t, true, nil
 }

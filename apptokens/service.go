@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/latchkey/latchkey/internal/clock"
+	"github.com/latchkey/latchkey/internal/ended"
 	"github.com/latchkey/latchkey/internal/errs"
 	"github.com/latchkey/latchkey/internal/ids"
 	"github.com/latchkey/latchkey/internal/page"
@@ -72,11 +73,15 @@ func (s *Service) List(ctx context.Context, tenantID string, pg page.Page) ([]To
 }
 
 // SetExpiry re-dates the app token ref to seconds from now (-1 or less:
-// now, which expires it). It also re-dates an expired token. Expiring the
-// tenant's last live app token needs force. The cache of this instance
+// now, which expires it), as the user caller asks. Expired is final: the
+// store re-dates only a token that is still live, so a token whose expiry
+// has passed (by time, by hand or by a leak report) is never brought back;
+// expiring it again changes nothing. Expiring the tenant's last live app
+// token needs force. An expiry records why the token ended: "user" when
+// caller made the token, "support" otherwise. The cache of this instance
 // forgets the tenant's credentials at once. Errors: Invalid, NotFound,
-// Conflict (ErrLastLive).
-func (s *Service) SetExpiry(ctx context.Context, t *tenants.Tenant, ref string, seconds int64, force bool) (*Token, error) {
+// Conflict (ErrExpired, ErrLastLive).
+func (s *Service) SetExpiry(ctx context.Context, t *tenants.Tenant, ref string, seconds int64, force bool, caller ids.ID) (*Token, error) {
 	if err := tenants.CheckSeconds(seconds, tenants.MaxAppTokenTTL); err != nil {
 		return nil, err
 	}
@@ -85,11 +90,16 @@ func (s *Service) SetExpiry(ctx context.Context, t *tenants.Tenant, ref string, 
 		return nil, err
 	}
 	now := clock.Stored(s.Now())
-	tok.Expires = tenants.Expiry(now, seconds)
-	if err := s.Store.SetExpires(ctx, t.ID, tok.ID, tok.Expires, keepLive(now, force)); err != nil {
+	by := ended.Support
+	if tok.CreatedBy != nil && *tok.CreatedBy == caller {
+		by = ended.User
+	}
+	c := ended.Change{Expires: tenants.Expiry(now, seconds), Now: now, By: by}
+	if err := s.Store.SetExpires(ctx, t.ID, tok.ID, c, keepLive(now, force)); err != nil {
 		return nil, err
 	}
 	s.Invalidate(t.ID)
+	tok.apply(c)
 	return tok, nil
 }
 
@@ -105,6 +115,16 @@ func (s *Service) Delete(ctx context.Context, tenantID, ref string, force bool) 
 	}
 	s.Invalidate(tenantID)
 	return tok, nil
+}
+
+// apply makes t, as read before the change c was stored, show the change.
+func (t *Token) apply(c ended.Change) {
+	switch {
+	case !c.Ends():
+		t.Expires = c.Expires
+	case t.Expires.After(c.Now):
+		t.Expires, t.EndedBy = c.Expires, c.By
+	}
 }
 
 // keepLive is the guard of a change at now: none when forced.

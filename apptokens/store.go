@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/latchkey/latchkey/internal/ended"
 	"github.com/latchkey/latchkey/internal/errs"
 	"github.com/latchkey/latchkey/internal/ids"
 	"github.com/latchkey/latchkey/internal/page"
@@ -21,9 +22,13 @@ type Store interface {
 	// id), and the next page's cursor ("" on the last). Errors: Invalid
 	// (page.BadCursor), Unavailable.
 	Find(ctx context.Context, tenantID string, pg page.Page) ([]Token, string, error)
-	// SetExpires changes token id's expiry. Errors: NotFound, Conflict
-	// (ErrLastLive, see KeepLive), Unavailable.
-	SetExpires(ctx context.Context, tenantID string, id ids.ID, expires time.Time, keep KeepLive) error
+	// SetExpires changes token id's expiry as c says (see ended.Change):
+	// it re-dates only a token live at c.Now, in one atomic step, and an
+	// end never moves an expiry later. KeepLive guards ends; a re-dating
+	// keeps the token live. Errors: NotFound, Conflict (ErrExpired: a
+	// re-dating of a token that is not live; ErrLastLive, see KeepLive),
+	// Unavailable.
+	SetExpires(ctx context.Context, tenantID string, id ids.ID, c ended.Change, keep KeepLive) error
 	// Delete removes token id. Errors: NotFound, Conflict (ErrLastLive, see
 	// KeepLive), Unavailable.
 	Delete(ctx context.Context, tenantID string, id ids.ID, keep KeepLive) error
@@ -51,6 +56,11 @@ func (k KeepLive) Guards() bool { return !k.At.IsZero() }
 // ErrLastLive is the engines' answer to a change KeepLive refuses.
 var ErrLastLive = errs.E(errs.Conflict, "token", "This is the tenant's last live app token: without it "+
 	"the tenant is locked out. Create another first, or, as an owner, add ?force=true.")
+
+// ErrExpired is the engines' answer to a re-dating of an app token whose
+// expiry has passed: expired is final (SPEC §2).
+var ErrExpired = errs.E(errs.Conflict, "seconds_until_expire", "This app token has expired and never works again; "+
+	"its expiry cannot be changed. Create a new app token instead.")
 
 // ErrNotFound is the engines' answer for a missing app token.
 var ErrNotFound = errs.E(errs.NotFound, "token", "No such app token.")

@@ -5,6 +5,7 @@ package apptokens
 import (
 	"time"
 
+	"github.com/latchkey/latchkey/internal/ended"
 	"github.com/latchkey/latchkey/internal/ids"
 )
 
@@ -20,6 +21,9 @@ type Token struct {
 	CreatedBy *ids.ID    `bson:"created_by,omitempty"`
 	Expires   time.Time  `bson:"expires"`
 	LastUsed  *time.Time `bson:"last_used,omitempty"`
+	// EndedBy is why the token was ended, when it was ended rather than
+	// left to run out; empty otherwise (and on records older than it).
+	EndedBy ended.By `bson:"ended_by,omitempty"`
 }
 
 // Expired reports whether the token has expired at now.
@@ -33,12 +37,14 @@ type View struct {
 	CreatedBy *string    `json:"created_by"`
 	Expires   time.Time  `json:"expires"`
 	Expired   bool       `json:"expired"`
+	EndedBy   *ended.By  `json:"ended_by"`
 	LastUsed  *time.Time `json:"last_used"`
 }
 
 // ViewOf returns t as shown at now.
 func ViewOf(t *Token, now time.Time) View {
-	v := View{ID: t.ID.Hex(), Name: t.Name, Created: t.Created, Expires: t.Expires, Expired: t.Expired(now), LastUsed: t.LastUsed}
+	v := View{ID: t.ID.Hex(), Name: t.Name, Created: t.Created, Expires: t.Expires, Expired: t.Expired(now),
+		EndedBy: ended.Shown(t.EndedBy, t.Expires, now), LastUsed: t.LastUsed}
 	if t.CreatedBy != nil {
 		s := t.CreatedBy.Hex()
 		v.CreatedBy = &s

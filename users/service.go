@@ -7,6 +7,7 @@ import (
 
 	"github.com/latchkey/latchkey/internal/access"
 	"github.com/latchkey/latchkey/internal/clock"
+	"github.com/latchkey/latchkey/internal/ended"
 	"github.com/latchkey/latchkey/internal/errs"
 	"github.com/latchkey/latchkey/internal/ids"
 	"github.com/latchkey/latchkey/internal/page"
@@ -17,8 +18,9 @@ import (
 // a new password; usertokens implements it.
 type Tokens interface {
 	// ExpireUser expires every live token of user except keep (zero for
-	// none) and returns how many. Errors: Unavailable.
-	ExpireUser(ctx context.Context, tenantID string, user, keep ids.ID) (int64, error)
+	// none), records by as why they ended, and returns how many.
+	// Errors: Unavailable.
+	ExpireUser(ctx context.Context, tenantID string, user, keep ids.ID, by ended.By) (int64, error)
 	// ExpireIssuedBy expires, for good, every OBO token user issued.
 	// Errors: Unavailable.
 	ExpireIssuedBy(ctx context.Context, tenantID string, user ids.ID) (int64, error)
@@ -173,18 +175,19 @@ func (s *Service) Update(ctx context.Context, p *access.Principal, id ids.ID, pa
 	case u.Status == Disabled:
 		err = s.endTokens(ctx, p.TenantID, u.ID)
 	case patch.Password != nil && self:
-		_, err = s.Tokens.ExpireUser(ctx, p.TenantID, u.ID, p.TokenID)
+		_, err = s.Tokens.ExpireUser(ctx, p.TenantID, u.ID, p.TokenID, ended.User)
 	case patch.Password != nil:
-		_, err = s.Tokens.ExpireUser(ctx, p.TenantID, u.ID, ids.ID{})
+		_, err = s.Tokens.ExpireUser(ctx, p.TenantID, u.ID, ids.ID{}, ended.Support)
 	default:
 		s.Invalidate(p.TenantID) // role and status are cached with credentials
 	}
 	return u, err
 }
 
-// endTokens expires every token of user and every OBO token it issued.
+// endTokens expires every token of user (another user disabled or deleted
+// it: reason "support") and every OBO token it issued (reason "issuer").
 func (s *Service) endTokens(ctx context.Context, tenantID string, user ids.ID) error {
-	if _, err := s.Tokens.ExpireUser(ctx, tenantID, user, ids.ID{}); err != nil {
+	if _, err := s.Tokens.ExpireUser(ctx, tenantID, user, ids.ID{}, ended.Support); err != nil {
 		return err
 	}
 	_, err := s.Tokens.ExpireIssuedBy(ctx, tenantID, user)

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/latchkey/latchkey/internal/clock"
+	"github.com/latchkey/latchkey/internal/ended"
 	"github.com/latchkey/latchkey/internal/secret"
 )
 
@@ -29,9 +30,9 @@ func (s *Service) ExpireLeaked(ctx context.Context, tok secret.Token, raw string
 		live = t.RefreshExpires != nil && now.Before(*t.RefreshExpires)
 	}
 	if tok.Kind == secret.Refresh && t.Chain != nil { // every login token has a chain
-		_, err = s.expire(ctx, tok.TenantID, Selector{Chain: t.Chain})
+		_, err = s.expire(ctx, tok.TenantID, Selector{Chain: t.Chain}, ended.Leak)
 	} else {
-		err = s.Store.ExpireAt(ctx, tok.TenantID, t.ID, now)
+		err = s.Store.ExpireAt(ctx, tok.TenantID, t.ID, now, ended.Leak)
 		s.Invalidate(tok.TenantID)
 	}
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/latchkey/latchkey/internal/clock"
+	"github.com/latchkey/latchkey/internal/ended"
 	"github.com/latchkey/latchkey/internal/errs"
 	"github.com/latchkey/latchkey/internal/ids"
 	"github.com/latchkey/latchkey/internal/secret"
@@ -37,7 +38,7 @@ type RefreshInput struct {
 // The new token lives as long as the login asked for (its Lifetime: the
 // login's seconds_until_expire, long lifetime or the tenant's
 // user_token_ttl), capped by the tenant's current max_token_ttl. The
-// replaced token and its refresh token expire now.
+// replaced token and its refresh token expire now (reason "rotation").
 //
 // Errors: Unauthorized (field refresh_token), Unavailable.
 func (s *Service) Refresh(ctx context.Context, t *tenants.Tenant, in RefreshInput) (*Session, *Token, error) {
@@ -86,7 +87,7 @@ func (s *Service) Refresh(ctx context.Context, t *tenants.Tenant, in RefreshInpu
 	// The refresh token is spent: from here on the client must get its new
 	// session, or the next try would count as reuse. Expiring the replaced
 	// token is a clean-up that may fail without harm.
-	_ = s.Store.ExpireAt(context.WithoutCancel(ctx), t.ID, parent.ID, now)
+	_ = s.Store.ExpireAt(context.WithoutCancel(ctx), t.ID, parent.ID, now, ended.Rotation)
 	s.Invalidate(t.ID)
 	return sess, parent, nil
 }
@@ -100,10 +101,11 @@ func refreshTTL(st tenants.Settings, parent *Token) int64 {
 	return min(ttl, st.MaxTokenTTL)
 }
 
-// revokeChain expires every token of parent's refresh chain now and returns
+// revokeChain expires every token of parent's refresh chain now (reason
+// "leak": a spent refresh token presented again has leaked) and returns
 // errRefreshReused, or the store's error.
 func (s *Service) revokeChain(ctx context.Context, t *tenants.Tenant, parent *Token) error {
-	_, err := s.expire(context.WithoutCancel(ctx), t.ID, Selector{Chain: parent.Chain})
+	_, err := s.expire(context.WithoutCancel(ctx), t.ID, Selector{Chain: parent.Chain}, ended.Leak)
 	if err != nil {
 		return err
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/latchkey/latchkey/internal/access"
 	"github.com/latchkey/latchkey/internal/clock"
+	"github.com/latchkey/latchkey/internal/ended"
 	"github.com/latchkey/latchkey/internal/errs"
 	"github.com/latchkey/latchkey/internal/ids"
 	"github.com/latchkey/latchkey/internal/secret"
@@ -195,8 +196,11 @@ func (s *Service) Current(ctx context.Context, p *access.Principal) (*Token, err
 }
 
 // ExtendCurrent re-dates the principal's own token to seconds from now,
-// within the tenant's max_token_ttl (-1 or less expires it).
-// Errors: Invalid, NotFound.
+// within the tenant's max_token_ttl (-1 or less expires it, with its
+// refresh token, as the user's own doing). The store re-dates only a token
+// that is still live: one that another instance expired meanwhile (within
+// cache.ttl it may still authenticate here) stays expired.
+// Errors: Invalid, NotFound, Conflict (ErrExpired).
 func (s *Service) ExtendCurrent(ctx context.Context, p *access.Principal, seconds int64) (*Token, error) {
 	t, err := s.Tenants.FindByID(ctx, p.TenantID)
 	if err != nil {
@@ -209,16 +213,16 @@ func (s *Service) ExtendCurrent(ctx context.Context, p *access.Principal, second
 	if err != nil {
 		return nil, err
 	}
-	expires := tenants.Expiry(clock.Stored(s.Now()), seconds)
-	if err := checkOBOExtension(p, tok.Expires, expires); err != nil {
+	now := clock.Stored(s.Now())
+	c := ended.Change{Expires: tenants.Expiry(now, seconds), Now: now, By: ended.User}
+	if err := checkOBOExtension(p, tok.Expires, c.Expires); err != nil {
 		return nil, err
 	}
-	tok.Expires = expires
-	// Expiring the session (seconds <= 0) ends its refresh token too, as logout does.
-	if err := s.Store.SetExpires(ctx, p.TenantID, tok.ID, tok.Expires, seconds <= 0); err != nil {
+	if err := s.Store.SetExpires(ctx, p.TenantID, tok.ID, c); err != nil {
 		return nil, err
 	}
 	s.Invalidate(p.TenantID)
+	tok.apply(c)
 	return tok, nil
 }
 
@@ -226,7 +230,7 @@ func (s *Service) ExtendCurrent(ctx context.Context, p *access.Principal, second
 // Errors: NotFound.
 func (s *Service) Logout(ctx context.Context, p *access.Principal) error {
 	now := clock.Stored(s.Now())
-	if err := s.Store.SetExpires(ctx, p.TenantID, p.TokenID, now, true); err != nil {
+	if err := s.Store.SetExpires(ctx, p.TenantID, p.TokenID, ended.Change{Expires: now, Now: now, By: ended.User}); err != nil {
 		return err
 	}
 	s.Invalidate(p.TenantID)
@@ -234,25 +238,40 @@ func (s *Service) Logout(ctx context.Context, p *access.Principal) error {
 }
 
 // ExpireUser expires every live token of user in tenant, except keep (zero
-// for none), and returns how many it expired. It implements users.Tokens.
-// Errors: Unavailable.
-func (s *Service) ExpireUser(ctx context.Context, tenantID string, user, keep ids.ID) (int64, error) {
-	return s.expire(ctx, tenantID, Selector{User: &user, Keep: keep})
+// for none), records by as the reason, and returns how many it expired.
+// It implements users.Tokens. Errors: Unavailable.
+func (s *Service) ExpireUser(ctx context.Context, tenantID string, user, keep ids.ID, by ended.By) (int64, error) {
+	return s.expire(ctx, tenantID, Selector{User: &user, Keep: keep}, by)
 }
 
 // ExpireIssuedBy expires every live OBO token user issued, for good: a
 // disabled or deleted admin's OBO tokens do not come back when it returns.
-// It implements users.Tokens. Errors: Unavailable.
+// Their reason is "issuer". It implements users.Tokens. Errors: Unavailable.
 func (s *Service) ExpireIssuedBy(ctx context.Context, tenantID string, user ids.ID) (int64, error) {
-	return s.expire(ctx, tenantID, Selector{Actor: &user})
+	return s.expire(ctx, tenantID, Selector{Actor: &user}, ended.Issuer)
 }
 
-// expire expires the tokens sel selects now and forgets the tenant's cached
-// credentials on this instance.
-func (s *Service) expire(ctx context.Context, tenantID string, sel Selector) (int64, error) {
-	n, err := s.Store.Expire(ctx, tenantID, sel, clock.Stored(s.Now()))
+// expire expires the tokens sel selects now, for the reason by, and
+// forgets the tenant's cached credentials on this instance.
+func (s *Service) expire(ctx context.Context, tenantID string, sel Selector, by ended.By) (int64, error) {
+	n, err := s.Store.Expire(ctx, tenantID, sel, clock.Stored(s.Now()), by)
 	s.Invalidate(tenantID)
 	return n, err
+}
+
+// apply makes t, as read before the change c was stored, show the change.
+func (t *Token) apply(c ended.Change) {
+	if !c.Ends() {
+		t.Expires = c.Expires
+		return
+	}
+	if t.Expires.After(c.Now) {
+		t.Expires, t.EndedBy = c.Expires, c.By
+	}
+	if t.RefreshExpires != nil && t.RefreshExpires.After(c.Expires) {
+		at := c.Expires
+		t.RefreshExpires = &at
+	}
 }
 
 // FindByRef returns the user token ref names in tenant: the record of its

@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/latchkey/latchkey/internal/ended"
 	"github.com/latchkey/latchkey/internal/errs"
 	"github.com/latchkey/latchkey/internal/ids"
 	"github.com/latchkey/latchkey/internal/page"
@@ -27,18 +28,22 @@ type Store interface {
 	// newest first, after the cursor (an id), and the next page's cursor
 	// ("" on the last). Errors: Invalid (page.BadCursor), Unavailable.
 	Find(ctx context.Context, tenantID string, f Filter, now time.Time, pg page.Page) ([]Token, string, error)
-	// SetExpires changes token id's expiry; when refresh is true its
-	// refresh token expires at the same moment. Errors: NotFound,
-	// Unavailable.
-	SetExpires(ctx context.Context, tenantID string, id ids.ID, expires time.Time, refresh bool) error
+	// SetExpires changes token id's expiry as c says (see ended.Change):
+	// it re-dates only a token live at c.Now, in one atomic step, leaving
+	// its refresh token as it is; an end never moves an expiry later and
+	// ends the refresh token too. Errors: NotFound, Conflict (ErrExpired:
+	// a re-dating of a token that is not live), Unavailable.
+	SetExpires(ctx context.Context, tenantID string, id ids.ID, c ended.Change) error
 	// ExpireAt makes token id and its refresh token expire at t, unless
-	// they expire earlier already. A missing token is no error.
+	// they expire earlier already, and records by as the reason if the
+	// token was live at t. A missing token is no error.
 	// Errors: Unavailable.
-	ExpireAt(ctx context.Context, tenantID string, id ids.ID, t time.Time) error
+	ExpireAt(ctx context.Context, tenantID string, id ids.ID, t time.Time, by ended.By) error
 	// Expire makes every token that sel selects, and whose token or
 	// refresh token is still live at now, expire at now (never later than
-	// it did), and returns how many it changed. Errors: Unavailable.
-	Expire(ctx context.Context, tenantID string, sel Selector, now time.Time) (int64, error)
+	// it did), recording by as the reason of those whose token was live,
+	// and returns how many it changed. Errors: Unavailable.
+	Expire(ctx context.Context, tenantID string, sel Selector, now time.Time, by ended.By) (int64, error)
 	// Delete removes token id. Errors: NotFound, Unavailable.
 	Delete(ctx context.Context, tenantID string, id ids.ID) error
 	// PurgeExpired deletes the tokens whose token and refresh token (if
@@ -88,6 +93,11 @@ type Claim struct {
 	Expires time.Time  `bson:"expires"`
 	Until   *time.Time `bson:"until,omitempty"`
 }
+
+// ErrExpired is the engines' answer to a re-dating of a user token whose
+// expiry has passed: expired is final (SPEC §2).
+var ErrExpired = errs.E(errs.Conflict, "seconds_until_expire",
+	"This token has expired and never works again; its expiry cannot be changed. Issue a new one.")
 
 // ErrNotFound is the engines' answer for a missing user token.
 var ErrNotFound = errs.E(errs.NotFound, "token", "No such token.")

@@ -6,6 +6,7 @@ package usertokens
 import (
 	"time"
 
+	"github.com/latchkey/latchkey/internal/ended"
 	"github.com/latchkey/latchkey/internal/ids"
 )
 
@@ -44,6 +45,10 @@ type Token struct {
 	// Lifetime is the lifetime in seconds a login asked for; a refresh
 	// gives its successor the same (within the tenant's max_token_ttl).
 	Lifetime int64 `bson:"lifetime,omitempty"`
+
+	// EndedBy is why the token was ended, when it was ended rather than
+	// left to run out; empty otherwise (and on records older than it).
+	EndedBy ended.By `bson:"ended_by,omitempty"`
 }
 
 // Active reports whether the token works at now (ignoring its user's state).
@@ -60,13 +65,14 @@ type View struct {
 	Created    time.Time  `json:"created"`
 	Expires    time.Time  `json:"expires"`
 	Expired    bool       `json:"expired"`
+	EndedBy    *ended.By  `json:"ended_by"`
 	LastUsed   *time.Time `json:"last_used"`
 }
 
 // ViewOf returns t as shown at now.
 func ViewOf(t *Token, now time.Time) View {
 	v := View{ID: t.ID.Hex(), Kind: t.Kind, Name: t.Name, User: t.UserID.Hex(), AppTokenID: t.AppTokenID.Hex(),
-		Created: t.Created, Expires: t.Expires, Expired: !t.Active(now), LastUsed: t.LastUsed}
+		Created: t.Created, Expires: t.Expires, Expired: !t.Active(now), EndedBy: ended.Shown(t.EndedBy, t.Expires, now), LastUsed: t.LastUsed}
 	if t.ActorID != nil {
 		s := t.ActorID.Hex()
 		v.Actor = &s

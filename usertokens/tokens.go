@@ -6,6 +6,7 @@ import (
 
 	"github.com/latchkey/latchkey/internal/access"
 	"github.com/latchkey/latchkey/internal/clock"
+	"github.com/latchkey/latchkey/internal/ended"
 	"github.com/latchkey/latchkey/internal/errs"
 	"github.com/latchkey/latchkey/internal/ids"
 	"github.com/latchkey/latchkey/internal/page"
@@ -30,8 +31,6 @@ var (
 	errOBOMints = errs.E(errs.Forbidden, "permission",
 		"An on-behalf-of token cannot issue tokens: a new token would outlive the issuing admin's limits.")
 	errUserDisabled = errs.E(errs.Conflict, "user", "This user is disabled.")
-	errExpired      = errs.E(errs.Conflict, "seconds_until_expire",
-		"This token has expired and cannot be re-dated; issue a new one.")
 )
 
 // Create issues a personal token for the caller, or an OBO token for another
@@ -164,9 +163,12 @@ func (s *Service) Get(ctx context.Context, p *access.Principal, ref string) (*To
 // SetExpiry re-dates the token ref to seconds from now, within the tenant's
 // max_token_ttl; -1 or less (or 0) expires it, together with its refresh
 // token. Anyone may re-date their own tokens; other users' tokens need
-// ExpireAnyToken to expire and ExtendAnyToken to extend. An expired token
-// is never brought back: a leaked token that support expired stays dead.
-// Errors: Invalid, Forbidden, NotFound, Conflict (re-dating an expired token).
+// ExpireAnyToken to expire and ExtendAnyToken to extend. Expired is final:
+// the store re-dates only a token that is still live, so a leaked token
+// that support expired stays dead, and expiring it again changes nothing
+// (its refresh token aside). An expiry records why the token ended: "user"
+// on one's own token, "support" on another's.
+// Errors: Invalid, Forbidden, NotFound, Conflict (ErrExpired).
 func (s *Service) SetExpiry(ctx context.Context, p *access.Principal, ref string, seconds int64) (*Token, error) {
 	t, err := s.Tenants.FindByID(ctx, p.TenantID)
 	if err != nil {
@@ -180,6 +182,7 @@ func (s *Service) SetExpiry(ctx context.Context, p *access.Principal, ref string
 		return nil, err
 	}
 	extend := seconds > 0
+	by := ended.User
 	if tok.UserID != p.UserID {
 		if extend && !p.Can(access.ExtendAnyToken) {
 			if !p.Can(access.ExpireAnyToken) {
@@ -191,23 +194,18 @@ func (s *Service) SetExpiry(ctx context.Context, p *access.Principal, ref string
 		if err := p.Check(access.ExpireAnyToken); err != nil {
 			return nil, err
 		}
+		by = ended.Support
 	}
 	now := clock.Stored(s.Now())
-	if extend && !tok.Active(now) {
-		return nil, errExpired
-	}
-	expires := tenants.Expiry(now, seconds)
-	if err := checkOBOExtension(p, tok.Expires, expires); err != nil {
+	c := ended.Change{Expires: tenants.Expiry(now, seconds), Now: now, By: by}
+	if err := checkOBOExtension(p, tok.Expires, c.Expires); err != nil {
 		return nil, err
 	}
-	tok.Expires = expires
-	if err := s.Store.SetExpires(ctx, p.TenantID, tok.ID, tok.Expires, !extend); err != nil {
+	if err := s.Store.SetExpires(ctx, p.TenantID, tok.ID, c); err != nil {
 		return nil, err
-	}
-	if !extend && tok.RefreshExpires != nil {
-		tok.RefreshExpires = &tok.Expires
 	}
 	s.Invalidate(p.TenantID)
+	tok.apply(c)
 	return tok, nil
 }
 
@@ -257,5 +255,9 @@ func (s *Service) ExpireUserTokens(ctx context.Context, p *access.Principal, use
 			return 0, err
 		}
 	}
-	return s.ExpireUser(ctx, p.TenantID, user, ids.ID{})
+	by := ended.Support
+	if user == p.UserID {
+		by = ended.User
+	}
+	return s.ExpireUser(ctx, p.TenantID, user, ids.ID{}, by)
 }

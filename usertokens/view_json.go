@@ -35,6 +35,12 @@ func (v View) AppendJSON(b []byte) []byte {
 	} else {
 		b = append(b, "false"...)
 	}
+	b = append(b, `,"ended_by":`...)
+	if v.EndedBy == nil {
+		b = append(b, "null"...)
+	} else {
+		b = httpx.AppendJSONString(b, string(*v.EndedBy))
+	}
 	b = append(b, `,"last_used":`...)
 	if v.LastUsed == nil {
 		b = append(b, "null"...)

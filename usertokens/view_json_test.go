@@ -5,6 +5,8 @@ import (
 	"reflect"
 	"testing"
 	"time"
+
+	"github.com/latchkey/latchkey/internal/ended"
 )
 
 // TestViewAppendJSON keeps AppendJSON byte for byte equal to encoding/json,
@@ -13,10 +15,11 @@ import (
 func TestViewAppendJSON(t *testing.T) {
 	actor := "65f0c0ffee0000000000abcd"
 	used := time.Date(2026, 1, 2, 3, 4, 5, 600_000_000, time.UTC)
+	by := ended.Issuer
 	full := View{ID: "65f0c0ffee0000000000aaaa", Kind: OBO, Name: `night "job" <b>&\ é` + "\x01\xff",
 		User: "65f0c0ffee0000000000bbbb", Actor: &actor, AppTokenID: "65f0c0ffee0000000000cccc",
 		Created: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), Expires: time.Date(2026, 1, 2, 0, 0, 0, 123_000_000, time.UTC),
-		Expired: true, LastUsed: &used}
+		Expired: true, EndedBy: &by, LastUsed: &used}
 	rv := reflect.ValueOf(full)
 	for i := range rv.NumField() {
 		if rv.Field(i).IsZero() {

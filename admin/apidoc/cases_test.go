@@ -274,6 +274,7 @@ func appTokenCases(t *testing.T, w *world) {
 	k.Do(t, call{Method: "PATCH", Path: "/app_tokens/0123456789abcdef01234567", App: w.app, User: o, Want: 404, JSON: map[string]any{"seconds_until_expire": -1}})
 	k.Do(t, call{Method: "PATCH", Path: "/app_tokens/" + id, App: w.app, User: o, Want: 413, Refused: true, JSON: big})
 	k.Do(t, call{Method: "PATCH", Path: "/app_tokens/" + id, App: w.app, User: w.support, Want: 200, JSON: map[string]any{"seconds_until_expire": -1}})
+	k.Do(t, call{Method: "PATCH", Path: "/app_tokens/" + id, App: w.app, User: o, Want: 409, JSON: map[string]any{"seconds_until_expire": 3600}})
 
 	k.Do(t, call{Method: "DELETE", Path: "/app_tokens/" + id, App: w.app, User: w.mem, Want: 403})
 	k.Do(t, call{Method: "DELETE", Path: "/app_tokens/" + id, App: w.app, User: w.support, Want: 204})

@@ -19,6 +19,39 @@ import (
 	"github.com/oapi-codegen/runtime"
 )
 
+// Defines values for AppTokenEndedBy.
+const (
+	AppTokenEndedByIssuer   AppTokenEndedBy = "issuer"
+	AppTokenEndedByLeak     AppTokenEndedBy = "leak"
+	AppTokenEndedByRotation AppTokenEndedBy = "rotation"
+	AppTokenEndedBySupport  AppTokenEndedBy = "support"
+	AppTokenEndedByTenant   AppTokenEndedBy = "tenant"
+	AppTokenEndedByTime     AppTokenEndedBy = "time"
+	AppTokenEndedByUser     AppTokenEndedBy = "user"
+)
+
+// Valid indicates whether the value is a known member of the AppTokenEndedBy enum.
+func (e AppTokenEndedBy) Valid() bool {
+	switch e {
+	case AppTokenEndedByIssuer:
+		return true
+	case AppTokenEndedByLeak:
+		return true
+	case AppTokenEndedByRotation:
+		return true
+	case AppTokenEndedBySupport:
+		return true
+	case AppTokenEndedByTenant:
+		return true
+	case AppTokenEndedByTime:
+		return true
+	case AppTokenEndedByUser:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for AuditRecordOutcome.
 const (
 	Denied  AuditRecordOutcome = "denied"
@@ -112,6 +145,72 @@ func (e LeakResultLabel) Valid() bool {
 	case FalsePositive:
 		return true
 	case TruePositive:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for NewAppTokenEndedBy.
+const (
+	NewAppTokenEndedByIssuer   NewAppTokenEndedBy = "issuer"
+	NewAppTokenEndedByLeak     NewAppTokenEndedBy = "leak"
+	NewAppTokenEndedByRotation NewAppTokenEndedBy = "rotation"
+	NewAppTokenEndedBySupport  NewAppTokenEndedBy = "support"
+	NewAppTokenEndedByTenant   NewAppTokenEndedBy = "tenant"
+	NewAppTokenEndedByTime     NewAppTokenEndedBy = "time"
+	NewAppTokenEndedByUser     NewAppTokenEndedBy = "user"
+)
+
+// Valid indicates whether the value is a known member of the NewAppTokenEndedBy enum.
+func (e NewAppTokenEndedBy) Valid() bool {
+	switch e {
+	case NewAppTokenEndedByIssuer:
+		return true
+	case NewAppTokenEndedByLeak:
+		return true
+	case NewAppTokenEndedByRotation:
+		return true
+	case NewAppTokenEndedBySupport:
+		return true
+	case NewAppTokenEndedByTenant:
+		return true
+	case NewAppTokenEndedByTime:
+		return true
+	case NewAppTokenEndedByUser:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for NewUserTokenEndedBy.
+const (
+	NewUserTokenEndedByIssuer   NewUserTokenEndedBy = "issuer"
+	NewUserTokenEndedByLeak     NewUserTokenEndedBy = "leak"
+	NewUserTokenEndedByRotation NewUserTokenEndedBy = "rotation"
+	NewUserTokenEndedBySupport  NewUserTokenEndedBy = "support"
+	NewUserTokenEndedByTenant   NewUserTokenEndedBy = "tenant"
+	NewUserTokenEndedByTime     NewUserTokenEndedBy = "time"
+	NewUserTokenEndedByUser     NewUserTokenEndedBy = "user"
+)
+
+// Valid indicates whether the value is a known member of the NewUserTokenEndedBy enum.
+func (e NewUserTokenEndedBy) Valid() bool {
+	switch e {
+	case NewUserTokenEndedByIssuer:
+		return true
+	case NewUserTokenEndedByLeak:
+		return true
+	case NewUserTokenEndedByRotation:
+		return true
+	case NewUserTokenEndedBySupport:
+		return true
+	case NewUserTokenEndedByTenant:
+		return true
+	case NewUserTokenEndedByTime:
+		return true
+	case NewUserTokenEndedByUser:
 		return true
 	default:
 		return false
@@ -220,6 +319,39 @@ func (e UserStatus) Valid() bool {
 	}
 }
 
+// Defines values for UserTokenEndedBy.
+const (
+	UserTokenEndedByIssuer   UserTokenEndedBy = "issuer"
+	UserTokenEndedByLeak     UserTokenEndedBy = "leak"
+	UserTokenEndedByRotation UserTokenEndedBy = "rotation"
+	UserTokenEndedBySupport  UserTokenEndedBy = "support"
+	UserTokenEndedByTenant   UserTokenEndedBy = "tenant"
+	UserTokenEndedByTime     UserTokenEndedBy = "time"
+	UserTokenEndedByUser     UserTokenEndedBy = "user"
+)
+
+// Valid indicates whether the value is a known member of the UserTokenEndedBy enum.
+func (e UserTokenEndedBy) Valid() bool {
+	switch e {
+	case UserTokenEndedByIssuer:
+		return true
+	case UserTokenEndedByLeak:
+		return true
+	case UserTokenEndedByRotation:
+		return true
+	case UserTokenEndedBySupport:
+		return true
+	case UserTokenEndedByTenant:
+		return true
+	case UserTokenEndedByTime:
+		return true
+	case UserTokenEndedByUser:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for VerifyUser.
 const (
 	Optional VerifyUser = "optional"
@@ -245,7 +377,10 @@ type AppToken struct {
 
 	// CreatedBy The user who made it; null when made at initialisation or with its tenant.
 	CreatedBy *string `json:"created_by"`
-	Expired   bool    `json:"expired"`
+
+	// EndedBy Why the token stopped working; null while it is live. `time`: it ran out; `user`: its own user (or, for an app token, its maker) ended it; `support`: someone else did, or a bulk expiry; `leak`: a leak report (or the reuse of a spent refresh token); `rotation`: a successor replaced it (a refresh); `issuer`: the admin that issued it was disabled or deleted; `tenant`: reserved. An expired token never works again: re-dating it is 409.
+	EndedBy *AppTokenEndedBy `json:"ended_by"`
+	Expired bool             `json:"expired"`
 
 	// Expires An RFC 3339 time in UTC.
 	Expires Time `json:"expires"`
@@ -255,6 +390,9 @@ type AppToken struct {
 	LastUsed *time.Time `json:"last_used"`
 	Name     string     `json:"name"`
 }
+
+// AppTokenEndedBy Why the token stopped working; null while it is live. `time`: it ran out; `user`: its own user (or, for an app token, its maker) ended it; `support`: someone else did, or a bulk expiry; `leak`: a leak report (or the reuse of a spent refresh token); `rotation`: a successor replaced it (a refresh); `issuer`: the admin that issued it was disabled or deleted; `tenant`: reserved. An expired token never works again: re-dating it is 409.
+type AppTokenEndedBy string
 
 // AppTokenPage defines model for AppTokenPage.
 type AppTokenPage struct {
@@ -451,7 +589,10 @@ type NewAppToken struct {
 	// Created An RFC 3339 time in UTC.
 	Created   Time    `json:"created"`
 	CreatedBy *string `json:"created_by"`
-	Expired   bool    `json:"expired"`
+
+	// EndedBy Null for a new token; see AppToken.
+	EndedBy *NewAppTokenEndedBy `json:"ended_by"`
+	Expired bool                `json:"expired"`
 
 	// Expires An RFC 3339 time in UTC.
 	Expires Time `json:"expires"`
@@ -461,6 +602,9 @@ type NewAppToken struct {
 	LastUsed *time.Time `json:"last_used"`
 	Name     string     `json:"name"`
 }
+
+// NewAppTokenEndedBy Null for a new token; see AppToken.
+type NewAppTokenEndedBy string
 
 // NewAppTokenRequest defines model for NewAppTokenRequest.
 type NewAppTokenRequest struct {
@@ -527,7 +671,10 @@ type NewUserToken struct {
 
 	// Created An RFC 3339 time in UTC.
 	Created Time `json:"created"`
-	Expired bool `json:"expired"`
+
+	// EndedBy Null for a new token; see UserToken.
+	EndedBy *NewUserTokenEndedBy `json:"ended_by"`
+	Expired bool                 `json:"expired"`
 
 	// Expires An RFC 3339 time in UTC.
 	Expires Time `json:"expires"`
@@ -544,6 +691,9 @@ type NewUserToken struct {
 	// User A record id, 24 lowercase hex characters.
 	User ObjectID `json:"user"`
 }
+
+// NewUserTokenEndedBy Null for a new token; see UserToken.
+type NewUserTokenEndedBy string
 
 // ObjectID A record id, 24 lowercase hex characters.
 type ObjectID = string
@@ -754,7 +904,10 @@ type UserToken struct {
 
 	// Created An RFC 3339 time in UTC.
 	Created Time `json:"created"`
-	Expired bool `json:"expired"`
+
+	// EndedBy Why the token stopped working; null while it is live. `time`: it ran out; `user`: its own user (or, for an app token, its maker) ended it; `support`: someone else did, or a bulk expiry; `leak`: a leak report (or the reuse of a spent refresh token); `rotation`: a successor replaced it (a refresh); `issuer`: the admin that issued it was disabled or deleted; `tenant`: reserved. An expired token never works again: re-dating it is 409.
+	EndedBy *UserTokenEndedBy `json:"ended_by"`
+	Expired bool              `json:"expired"`
 
 	// Expires An RFC 3339 time in UTC.
 	Expires Time `json:"expires"`
@@ -770,6 +923,9 @@ type UserToken struct {
 	// User A record id, 24 lowercase hex characters.
 	User ObjectID `json:"user"`
 }
+
+// UserTokenEndedBy Why the token stopped working; null while it is live. `time`: it ran out; `user`: its own user (or, for an app token, its maker) ended it; `support`: someone else did, or a bulk expiry; `leak`: a leak report (or the reuse of a spent refresh token); `rotation`: a successor replaced it (a refresh); `issuer`: the admin that issued it was disabled or deleted; `tenant`: reserved. An expired token never works again: re-dating it is 409.
+type UserTokenEndedBy string
 
 // UserTokenPage defines model for UserTokenPage.
 type UserTokenPage struct {
@@ -1105,6 +1261,10 @@ type ClientInterface interface {
 
 	// SetAppTokenExpiryWithBody Re-date an app token (-1 or less expires it at once; support staff may only expire).
 	//
+	// Expired is final: an app token whose expiry has passed (by time, by
+	// hand or by a leak report) is never re-dated, 409 on
+	// `seconds_until_expire`; expiring it again changes nothing (200, its
+	// expiry and `ended_by` as they were).
 	// Expiring the tenant's last live app token is 409: without one the tenant
 	// is locked out. Create another first, or, as an owner, add `?force=true`.
 	//
@@ -1115,6 +1275,10 @@ type ClientInterface interface {
 
 	// SetAppTokenExpiry Re-date an app token (-1 or less expires it at once; support staff may only expire).
 	//
+	// Expired is final: an app token whose expiry has passed (by time, by
+	// hand or by a leak report) is never re-dated, 409 on
+	// `seconds_until_expire`; expiring it again changes nothing (200, its
+	// expiry and `ended_by` as they were).
 	// Expiring the tenant's last live app token is 409: without one the tenant
 	// is locked out. Create another first, or, as an owner, add `?force=true`.
 	//
@@ -1343,12 +1507,20 @@ type ClientInterface interface {
 
 	// ExtendCurrentTokenWithBody Re-date the current token (within the tenant's max_token_ttl; -1 or less expires it).
 	//
+	// Expired is final: a token that has expired meanwhile (another instance
+	// may have expired it while this one's cache still knows it as live) is
+	// not re-dated, 409 on `seconds_until_expire`.
+	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with PATCH /token (the `ExtendCurrentToken` operationId).
 	ExtendCurrentTokenWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ExtendCurrentToken Re-date the current token (within the tenant's max_token_ttl; -1 or less expires it).
+	//
+	// Expired is final: a token that has expired meanwhile (another instance
+	// may have expired it while this one's cache still knows it as live) is
+	// not re-dated, 409 on `seconds_until_expire`.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -1468,14 +1640,24 @@ type ClientInterface interface {
 	// Corresponds with GET /tokens/{token} (the `GetToken` operationId).
 	GetToken(ctx context.Context, token Token, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// SetTokenExpiryWithBody Re-date a user token (-1 or less expires it at once; an expired token cannot be extended, 409).
+	// SetTokenExpiryWithBody Re-date a user token (-1 or less expires it at once; an expired token cannot be re-dated, 409).
+	//
+	// Expired is final: a token whose expiry has passed (by time, by hand,
+	// by a bulk expiry or by a leak report) is never re-dated, 409 on
+	// `seconds_until_expire`. Expiring it again keeps its expiry and
+	// `ended_by` and ends its refresh token if that still lived.
 	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with PATCH /tokens/{token} (the `SetTokenExpiry` operationId).
 	SetTokenExpiryWithBody(ctx context.Context, token Token, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// SetTokenExpiry Re-date a user token (-1 or less expires it at once; an expired token cannot be extended, 409).
+	// SetTokenExpiry Re-date a user token (-1 or less expires it at once; an expired token cannot be re-dated, 409).
+	//
+	// Expired is final: a token whose expiry has passed (by time, by hand,
+	// by a bulk expiry or by a leak report) is never re-dated, 409 on
+	// `seconds_until_expire`. Expiring it again keeps its expiry and
+	// `ended_by` and ends its refresh token if that still lived.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -1647,6 +1829,10 @@ func (c *Client) GetAppToken(ctx context.Context, token Token, reqEditors ...Req
 
 // SetAppTokenExpiryWithBody Re-date an app token (-1 or less expires it at once; support staff may only expire).
 //
+// Expired is final: an app token whose expiry has passed (by time, by
+// hand or by a leak report) is never re-dated, 409 on
+// `seconds_until_expire`; expiring it again changes nothing (200, its
+// expiry and `ended_by` as they were).
 // Expiring the tenant's last live app token is 409: without one the tenant
 // is locked out. Create another first, or, as an owner, add `?force=true`.
 //
@@ -1667,6 +1853,10 @@ func (c *Client) SetAppTokenExpiryWithBody(ctx context.Context, token Token, par
 
 // SetAppTokenExpiry Re-date an app token (-1 or less expires it at once; support staff may only expire).
 //
+// Expired is final: an app token whose expiry has passed (by time, by
+// hand or by a leak report) is never re-dated, 409 on
+// `seconds_until_expire`; expiring it again changes nothing (200, its
+// expiry and `ended_by` as they were).
 // Expiring the tenant's last live app token is 409: without one the tenant
 // is locked out. Create another first, or, as an owner, add `?force=true`.
 //
@@ -2115,6 +2305,10 @@ func (c *Client) GetCurrentToken(ctx context.Context, reqEditors ...RequestEdito
 
 // ExtendCurrentTokenWithBody Re-date the current token (within the tenant's max_token_ttl; -1 or less expires it).
 //
+// Expired is final: a token that has expired meanwhile (another instance
+// may have expired it while this one's cache still knows it as live) is
+// not re-dated, 409 on `seconds_until_expire`.
+//
 // Takes any type of body and a specified content type.
 //
 // Corresponds with PATCH /token (the `ExtendCurrentToken` operationId).
@@ -2131,6 +2325,10 @@ func (c *Client) ExtendCurrentTokenWithBody(ctx context.Context, contentType str
 }
 
 // ExtendCurrentToken Re-date the current token (within the tenant's max_token_ttl; -1 or less expires it).
+//
+// Expired is final: a token that has expired meanwhile (another instance
+// may have expired it while this one's cache still knows it as live) is
+// not re-dated, 409 on `seconds_until_expire`.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -2370,7 +2568,12 @@ func (c *Client) GetToken(ctx context.Context, token Token, reqEditors ...Reques
 	return c.Client.Do(req)
 }
 
-// SetTokenExpiryWithBody Re-date a user token (-1 or less expires it at once; an expired token cannot be extended, 409).
+// SetTokenExpiryWithBody Re-date a user token (-1 or less expires it at once; an expired token cannot be re-dated, 409).
+//
+// Expired is final: a token whose expiry has passed (by time, by hand,
+// by a bulk expiry or by a leak report) is never re-dated, 409 on
+// `seconds_until_expire`. Expiring it again keeps its expiry and
+// `ended_by` and ends its refresh token if that still lived.
 //
 // Takes any type of body and a specified content type.
 //
@@ -2387,7 +2590,12 @@ func (c *Client) SetTokenExpiryWithBody(ctx context.Context, token Token, conten
 	return c.Client.Do(req)
 }
 
-// SetTokenExpiry Re-date a user token (-1 or less expires it at once; an expired token cannot be extended, 409).
+// SetTokenExpiry Re-date a user token (-1 or less expires it at once; an expired token cannot be re-dated, 409).
+//
+// Expired is final: a token whose expiry has passed (by time, by hand,
+// by a bulk expiry or by a leak report) is never re-dated, 409 on
+// `seconds_until_expire`. Expiring it again keeps its expiry and
+// `ended_by` and ends its refresh token if that still lived.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -4357,6 +4565,10 @@ type ClientWithResponsesInterface interface {
 
 	// SetAppTokenExpiryWithBodyWithResponse Re-date an app token (-1 or less expires it at once; support staff may only expire).
 	//
+	// Expired is final: an app token whose expiry has passed (by time, by
+	// hand or by a leak report) is never re-dated, 409 on
+	// `seconds_until_expire`; expiring it again changes nothing (200, its
+	// expiry and `ended_by` as they were).
 	// Expiring the tenant's last live app token is 409: without one the tenant
 	// is locked out. Create another first, or, as an owner, add `?force=true`.
 	//
@@ -4367,6 +4579,10 @@ type ClientWithResponsesInterface interface {
 
 	// SetAppTokenExpiryWithResponse Re-date an app token (-1 or less expires it at once; support staff may only expire).
 	//
+	// Expired is final: an app token whose expiry has passed (by time, by
+	// hand or by a leak report) is never re-dated, 409 on
+	// `seconds_until_expire`; expiring it again changes nothing (200, its
+	// expiry and `ended_by` as they were).
 	// Expiring the tenant's last live app token is 409: without one the tenant
 	// is locked out. Create another first, or, as an owner, add `?force=true`.
 	//
@@ -4609,12 +4825,20 @@ type ClientWithResponsesInterface interface {
 
 	// ExtendCurrentTokenWithBodyWithResponse Re-date the current token (within the tenant's max_token_ttl; -1 or less expires it).
 	//
+	// Expired is final: a token that has expired meanwhile (another instance
+	// may have expired it while this one's cache still knows it as live) is
+	// not re-dated, 409 on `seconds_until_expire`.
+	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with PATCH /token (the `ExtendCurrentToken` operationId).
 	ExtendCurrentTokenWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ExtendCurrentTokenResponse, error)
 
 	// ExtendCurrentTokenWithResponse Re-date the current token (within the tenant's max_token_ttl; -1 or less expires it).
+	//
+	// Expired is final: a token that has expired meanwhile (another instance
+	// may have expired it while this one's cache still knows it as live) is
+	// not re-dated, 409 on `seconds_until_expire`.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -4740,14 +4964,24 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /tokens/{token} (the `GetToken` operationId).
 	GetTokenWithResponse(ctx context.Context, token Token, reqEditors ...RequestEditorFn) (*GetTokenResponse, error)
 
-	// SetTokenExpiryWithBodyWithResponse Re-date a user token (-1 or less expires it at once; an expired token cannot be extended, 409).
+	// SetTokenExpiryWithBodyWithResponse Re-date a user token (-1 or less expires it at once; an expired token cannot be re-dated, 409).
+	//
+	// Expired is final: a token whose expiry has passed (by time, by hand,
+	// by a bulk expiry or by a leak report) is never re-dated, 409 on
+	// `seconds_until_expire`. Expiring it again keeps its expiry and
+	// `ended_by` and ends its refresh token if that still lived.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with PATCH /tokens/{token} (the `SetTokenExpiry` operationId).
 	SetTokenExpiryWithBodyWithResponse(ctx context.Context, token Token, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SetTokenExpiryResponse, error)
 
-	// SetTokenExpiryWithResponse Re-date a user token (-1 or less expires it at once; an expired token cannot be extended, 409).
+	// SetTokenExpiryWithResponse Re-date a user token (-1 or less expires it at once; an expired token cannot be re-dated, 409).
+	//
+	// Expired is final: a token whose expiry has passed (by time, by hand,
+	// by a bulk expiry or by a leak report) is never re-dated, 409 on
+	// `seconds_until_expire`. Expiring it again keeps its expiry and
+	// `ended_by` and ends its refresh token if that still lived.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -6941,6 +7175,11 @@ type ExtendCurrentTokenResponse401Headers struct {
 	XRequestId      string
 }
 
+// ExtendCurrentTokenResponse409Headers the declared response headers of an HTTP 409 response for ExtendCurrentToken
+type ExtendCurrentTokenResponse409Headers struct {
+	XRequestId string
+}
+
 // ExtendCurrentTokenResponse413Headers the declared response headers of an HTTP 413 response for ExtendCurrentToken
 type ExtendCurrentTokenResponse413Headers struct {
 	XRequestId string
@@ -6961,6 +7200,8 @@ type ExtendCurrentTokenResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *TooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
@@ -6971,6 +7212,8 @@ type ExtendCurrentTokenResponse struct {
 	Headers400 *ExtendCurrentTokenResponse400Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *ExtendCurrentTokenResponse401Headers
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *ExtendCurrentTokenResponse409Headers
 	// Headers413 the parsed response headers for an HTTP 413 response
 	Headers413 *ExtendCurrentTokenResponse413Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -6990,6 +7233,11 @@ func (r ExtendCurrentTokenResponse) GetJSON400() *BadRequest {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r ExtendCurrentTokenResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r ExtendCurrentTokenResponse) GetJSON409() *Conflict {
+	return r.JSON409
 }
 
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
@@ -8920,6 +9168,10 @@ func (c *ClientWithResponses) GetAppTokenWithResponse(ctx context.Context, token
 
 // SetAppTokenExpiryWithBodyWithResponse Re-date an app token (-1 or less expires it at once; support staff may only expire).
 //
+// Expired is final: an app token whose expiry has passed (by time, by
+// hand or by a leak report) is never re-dated, 409 on
+// `seconds_until_expire`; expiring it again changes nothing (200, its
+// expiry and `ended_by` as they were).
 // Expiring the tenant's last live app token is 409: without one the tenant
 // is locked out. Create another first, or, as an owner, add `?force=true`.
 //
@@ -8936,6 +9188,10 @@ func (c *ClientWithResponses) SetAppTokenExpiryWithBodyWithResponse(ctx context.
 
 // SetAppTokenExpiryWithResponse Re-date an app token (-1 or less expires it at once; support staff may only expire).
 //
+// Expired is final: an app token whose expiry has passed (by time, by
+// hand or by a leak report) is never re-dated, 409 on
+// `seconds_until_expire`; expiring it again changes nothing (200, its
+// expiry and `ended_by` as they were).
 // Expiring the tenant's last live app token is 409: without one the tenant
 // is locked out. Create another first, or, as an owner, add `?force=true`.
 //
@@ -9310,6 +9566,10 @@ func (c *ClientWithResponses) GetCurrentTokenWithResponse(ctx context.Context, r
 
 // ExtendCurrentTokenWithBodyWithResponse Re-date the current token (within the tenant's max_token_ttl; -1 or less expires it).
 //
+// Expired is final: a token that has expired meanwhile (another instance
+// may have expired it while this one's cache still knows it as live) is
+// not re-dated, 409 on `seconds_until_expire`.
+//
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with PATCH /token (the `ExtendCurrentToken` operationId).
@@ -9322,6 +9582,10 @@ func (c *ClientWithResponses) ExtendCurrentTokenWithBodyWithResponse(ctx context
 }
 
 // ExtendCurrentTokenWithResponse Re-date the current token (within the tenant's max_token_ttl; -1 or less expires it).
+//
+// Expired is final: a token that has expired meanwhile (another instance
+// may have expired it while this one's cache still knows it as live) is
+// not re-dated, 409 on `seconds_until_expire`.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -9519,7 +9783,12 @@ func (c *ClientWithResponses) GetTokenWithResponse(ctx context.Context, token To
 	return ParseGetTokenResponse(rsp)
 }
 
-// SetTokenExpiryWithBodyWithResponse Re-date a user token (-1 or less expires it at once; an expired token cannot be extended, 409).
+// SetTokenExpiryWithBodyWithResponse Re-date a user token (-1 or less expires it at once; an expired token cannot be re-dated, 409).
+//
+// Expired is final: a token whose expiry has passed (by time, by hand,
+// by a bulk expiry or by a leak report) is never re-dated, 409 on
+// `seconds_until_expire`. Expiring it again keeps its expiry and
+// `ended_by` and ends its refresh token if that still lived.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -9532,7 +9801,12 @@ func (c *ClientWithResponses) SetTokenExpiryWithBodyWithResponse(ctx context.Con
 	return ParseSetTokenExpiryResponse(rsp)
 }
 
-// SetTokenExpiryWithResponse Re-date a user token (-1 or less expires it at once; an expired token cannot be extended, 409).
+// SetTokenExpiryWithResponse Re-date a user token (-1 or less expires it at once; an expired token cannot be re-dated, 409).
+//
+// Expired is final: a token whose expiry has passed (by time, by hand,
+// by a bulk expiry or by a leak report) is never re-dated, 409 on
+// `seconds_until_expire`. Expiring it again keeps its expiry and
+// `ended_by` and ends its refresh token if that still lived.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -12125,6 +12399,13 @@ func ParseExtendCurrentTokenResponse(rsp *http.Response) (*ExtendCurrentTokenRes
 		}
 		response.JSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest TooLarge
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -12179,6 +12460,16 @@ func ParseExtendCurrentTokenResponse(rsp *http.Response) (*ExtendCurrentTokenRes
 			headers.XRequestId = value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 409:
+		var headers ExtendCurrentTokenResponse409Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers409 = &headers
 	case rsp.StatusCode == 413:
 		var headers ExtendCurrentTokenResponse413Headers
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {

@@ -9,6 +9,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/latchkey/latchkey/apptokens"
+	"github.com/latchkey/latchkey/internal/ended"
 	"github.com/latchkey/latchkey/internal/ids"
 	"github.com/latchkey/latchkey/internal/page"
 )
@@ -42,26 +43,55 @@ func (s appTokenStore) Find(ctx context.Context, tenantID string, pg page.Page) 
 		Key: "_id", Desc: true, After: after, KeyOf: func(t *apptokens.Token) string { return t.ID.Hex() }})
 }
 
-// SetExpires implements apptokens.Store. A guarded change that would end
-// the token's life is made first and checked after (see undoIfLast).
-func (s appTokenStore) SetExpires(ctx context.Context, tenantID string, id ids.ID, expires time.Time, keep apptokens.KeepLive) error {
-	set := bson.D{{Key: "$set", Value: bson.D{{Key: "expires", Value: expires}}}}
-	if !keep.Guards() || expires.After(keep.At) {
-		res, err := s.coll(tenantID).UpdateOne(ctx, bson.D{{Key: "_id", Value: id}}, set)
+// SetExpires implements apptokens.Store. A re-dating is one update whose
+// filter requires the token to be live, so MongoDB decides it atomically
+// against a concurrent end. (FerretDB, the test server, does not make a
+// conditional update atomic: there an end and a re-dating of one token in
+// the same instant could both apply. Users run MongoDB; see
+// docs/API.md.) An end is made first and, when guarded, checked after
+// (see undoIfLast).
+func (s appTokenStore) SetExpires(ctx context.Context, tenantID string, id ids.ID, c ended.Change, keep apptokens.KeepLive) error {
+	live := bson.D{{Key: "_id", Value: id}, {Key: "expires", Value: bson.D{{Key: "$gt", Value: c.Now}}}}
+	if !c.Ends() {
+		res, err := s.coll(tenantID).UpdateOne(ctx, live, bson.D{{Key: "$set", Value: bson.D{{Key: "expires", Value: c.Expires}}}})
+		if err != nil {
+			return translate(err, nil)
+		}
+		if res.MatchedCount > 0 {
+			return nil
+		}
+		if _, err := s.FindByID(ctx, tenantID, id); err != nil {
+			return err
+		}
+		return apptokens.ErrExpired
+	}
+	var old apptokens.Token
+	err := s.coll(tenantID).FindOneAndUpdate(ctx, live, bson.D{{Key: "$set", Value: bson.D{
+		{Key: "expires", Value: c.Expires}, {Key: "ended_by", Value: c.By}}}}).Decode(&old)
+	if ok, err := found(err); err != nil {
+		return err
+	} else if !ok {
+		// Not live (or missing): an end never moves its expiry later and
+		// keeps the reason it first ended with.
+		res, err := s.coll(tenantID).UpdateOne(ctx, bson.D{{Key: "_id", Value: id}},
+			bson.D{{Key: "$min", Value: bson.D{{Key: "expires", Value: c.Expires}}}})
 		if err != nil {
 			return translate(err, nil)
 		}
 		return affected(res.MatchedCount, nil, apptokens.ErrNotFound)
 	}
-	var old apptokens.Token
-	err := s.coll(tenantID).FindOneAndUpdate(ctx, bson.D{{Key: "_id", Value: id}}, set).Decode(&old)
-	if err != nil {
-		return translate(err, apptokens.ErrNotFound)
+	if !keep.Guards() {
+		return nil
 	}
 	return s.undoIfLast(ctx, tenantID, &old, keep, func(ctx context.Context) error {
 		// Only this change is undone: a later one to the token stands.
-		_, err := s.coll(tenantID).UpdateOne(ctx, bson.D{{Key: "_id", Value: id}, {Key: "expires", Value: expires}},
-			bson.D{{Key: "$set", Value: bson.D{{Key: "expires", Value: old.Expires}}}})
+		restore := bson.D{{Key: "$set", Value: bson.D{{Key: "expires", Value: old.Expires}}}}
+		if old.EndedBy == "" {
+			restore = append(restore, bson.E{Key: "$unset", Value: bson.D{{Key: "ended_by", Value: ""}}})
+		} else {
+			restore[0].Value = append(restore[0].Value.(bson.D), bson.E{Key: "ended_by", Value: old.EndedBy})
+		}
+		_, err := s.coll(tenantID).UpdateOne(ctx, bson.D{{Key: "_id", Value: id}, {Key: "expires", Value: c.Expires}}, restore)
 		return err
 	})
 }

@@ -8,6 +8,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
+	"github.com/latchkey/latchkey/internal/ended"
 	"github.com/latchkey/latchkey/internal/ids"
 	"github.com/latchkey/latchkey/internal/page"
 	"github.com/latchkey/latchkey/usertokens"
@@ -64,29 +65,67 @@ func (s tokenStore) Find(ctx context.Context, tenantID string, f usertokens.Filt
 		Key: "_id", Desc: true, After: after, KeyOf: func(t *usertokens.Token) string { return t.ID.Hex() }})
 }
 
-// SetExpires implements usertokens.Store.
-func (s tokenStore) SetExpires(ctx context.Context, tenantID string, id ids.ID, expires time.Time, refresh bool) error {
-	set := bson.D{{Key: "expires", Value: expires}}
-	if refresh {
-		set = append(set, bson.E{Key: "refresh_expires", Value: expires})
+// SetExpires implements usertokens.Store. A re-dating is one update whose
+// filter requires the token to be live, decided atomically by MongoDB (not
+// by FerretDB; see appTokenStore.SetExpires).
+func (s tokenStore) SetExpires(ctx context.Context, tenantID string, id ids.ID, c ended.Change) error {
+	if c.Ends() {
+		matched, err := s.end(ctx, tenantID, id, c.Expires, c.By)
+		if err != nil {
+			return err
+		}
+		return affected(matched, nil, usertokens.ErrNotFound)
 	}
-	res, err := s.coll(tenantID).UpdateOne(ctx, bson.D{{Key: "_id", Value: id}}, bson.D{{Key: "$set", Value: set}})
+	live := bson.D{{Key: "_id", Value: id}, {Key: "expires", Value: bson.D{{Key: "$gt", Value: c.Now}}}}
+	res, err := s.coll(tenantID).UpdateOne(ctx, live, bson.D{{Key: "$set", Value: bson.D{{Key: "expires", Value: c.Expires}}}})
 	if err != nil {
 		return translate(err, nil)
 	}
-	return affected(res.MatchedCount, nil, usertokens.ErrNotFound)
+	if res.MatchedCount > 0 {
+		return nil
+	}
+	if _, err := s.FindByID(ctx, tenantID, id); err != nil {
+		return err
+	}
+	return usertokens.ErrExpired
 }
 
 // ExpireAt implements usertokens.Store.
-func (s tokenStore) ExpireAt(ctx context.Context, tenantID string, id ids.ID, t time.Time) error {
-	_, err := s.coll(tenantID).UpdateOne(ctx, bson.D{{Key: "_id", Value: id}}, bson.D{{Key: "$min", Value: bson.D{
-		{Key: "expires", Value: t}, {Key: "refresh_expires", Value: t}}}})
-	return translate(err, nil)
+func (s tokenStore) ExpireAt(ctx context.Context, tenantID string, id ids.ID, t time.Time, by ended.By) error {
+	_, err := s.end(ctx, tenantID, id, t, by)
+	return err
 }
 
-// Expire implements usertokens.Store. Expiring only ever moves times
-// backwards ($min), so a concurrent run cannot undo it.
-func (s tokenStore) Expire(ctx context.Context, tenantID string, sel usertokens.Selector, now time.Time) (int64, error) {
+// expireUpdate moves a token's expiry and refresh expiry back to t.
+func expireUpdate(t time.Time) bson.E {
+	return bson.E{Key: "$min", Value: bson.D{{Key: "expires", Value: t}, {Key: "refresh_expires", Value: t}}}
+}
+
+// end makes token id and its refresh token expire at t (never later),
+// recording by if the token was live at t, and returns how many tokens it
+// matched (0: missing). Errors: Unavailable.
+func (s tokenStore) end(ctx context.Context, tenantID string, id ids.ID, t time.Time, by ended.By) (int64, error) {
+	res, err := s.coll(tenantID).UpdateOne(ctx,
+		bson.D{{Key: "_id", Value: id}, {Key: "expires", Value: bson.D{{Key: "$gt", Value: t}}}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "ended_by", Value: by}}}, expireUpdate(t)})
+	if err != nil {
+		return 0, translate(err, nil)
+	}
+	if res.MatchedCount > 0 {
+		return res.MatchedCount, nil
+	}
+	res, err = s.coll(tenantID).UpdateOne(ctx, bson.D{{Key: "_id", Value: id}}, bson.D{expireUpdate(t)})
+	if err != nil {
+		return 0, translate(err, nil)
+	}
+	return res.MatchedCount, nil
+}
+
+// Expire implements usertokens.Store: the selected live tokens end with
+// their reason, then the live refresh tokens of the others end too.
+// Expiring only ever moves times backwards ($min), so a concurrent run
+// cannot undo it.
+func (s tokenStore) Expire(ctx context.Context, tenantID string, sel usertokens.Selector, now time.Time, by ended.By) (int64, error) {
 	var q bson.D
 	switch {
 	case sel.User != nil:
@@ -101,16 +140,20 @@ func (s tokenStore) Expire(ctx context.Context, tenantID string, sel usertokens.
 	default:
 		return 0, nil
 	}
-	q = append(q, bson.E{Key: "$or", Value: bson.A{
-		bson.D{{Key: "expires", Value: bson.D{{Key: "$gt", Value: now}}}},
-		bson.D{{Key: "refresh_expires", Value: bson.D{{Key: "$gt", Value: now}}}},
-	}})
-	res, err := s.coll(tenantID).UpdateMany(ctx, q, bson.D{{Key: "$min", Value: bson.D{
-		{Key: "expires", Value: now}, {Key: "refresh_expires", Value: now}}}})
+	after := bson.D{{Key: "$gt", Value: now}}
+	live := append(q[:len(q):len(q)], bson.E{Key: "expires", Value: after})
+	res, err := s.coll(tenantID).UpdateMany(ctx, live,
+		bson.D{{Key: "$set", Value: bson.D{{Key: "ended_by", Value: by}}}, expireUpdate(now)})
 	if err != nil {
 		return 0, translate(err, nil)
 	}
-	return res.ModifiedCount, nil
+	n := res.ModifiedCount
+	refresh := append(q[:len(q):len(q)], bson.E{Key: "refresh_expires", Value: after})
+	res, err = s.coll(tenantID).UpdateMany(ctx, refresh, bson.D{expireUpdate(now)})
+	if err != nil {
+		return n, translate(err, nil)
+	}
+	return n + res.ModifiedCount, nil
 }
 
 // Delete implements usertokens.Store.

@@ -13,6 +13,7 @@ import (
 
 	"github.com/latchkey/latchkey/apptokens"
 	"github.com/latchkey/latchkey/audit"
+	"github.com/latchkey/latchkey/internal/ended"
 	"github.com/latchkey/latchkey/internal/errs"
 	"github.com/latchkey/latchkey/internal/ids"
 	"github.com/latchkey/latchkey/internal/lastused"
@@ -179,9 +180,9 @@ func (s obsAppTokens) Find(ctx context.Context, tenantID string, pg page.Page) (
 	return list, next, err
 }
 
-func (s obsAppTokens) SetExpires(ctx context.Context, tenantID string, id ids.ID, expires time.Time, keep apptokens.KeepLive) error {
+func (s obsAppTokens) SetExpires(ctx context.Context, tenantID string, id ids.ID, c ended.Change, keep apptokens.KeepLive) error {
 	return s.o.do(ctx, "apptokens.SetExpires", tenantID, func(ctx context.Context) error {
-		return s.next.SetExpires(ctx, tenantID, id, expires, keep)
+		return s.next.SetExpires(ctx, tenantID, id, c, keep)
 	})
 }
 
@@ -221,18 +222,21 @@ func (s obsUserTokens) Find(ctx context.Context, tenantID string, f usertokens.F
 	return list, next, err
 }
 
-func (s obsUserTokens) SetExpires(ctx context.Context, tenantID string, id ids.ID, expires time.Time, refresh bool) error {
+func (s obsUserTokens) SetExpires(ctx context.Context, tenantID string, id ids.ID, c ended.Change) error {
 	return s.o.do(ctx, "usertokens.SetExpires", tenantID, func(ctx context.Context) error {
-		return s.next.SetExpires(ctx, tenantID, id, expires, refresh)
+		return s.next.SetExpires(ctx, tenantID, id, c)
 	})
 }
 
-func (s obsUserTokens) ExpireAt(ctx context.Context, tenantID string, id ids.ID, t time.Time) error {
-	return s.o.do(ctx, "usertokens.ExpireAt", tenantID, func(ctx context.Context) error { return s.next.ExpireAt(ctx, tenantID, id, t) })
+func (s obsUserTokens) ExpireAt(ctx context.Context, tenantID string, id ids.ID, t time.Time, by ended.By) error {
+	return s.o.do(ctx, "usertokens.ExpireAt", tenantID, func(ctx context.Context) error { return s.next.ExpireAt(ctx, tenantID, id, t, by) })
 }
 
-func (s obsUserTokens) Expire(ctx context.Context, tenantID string, sel usertokens.Selector, now time.Time) (n int64, err error) {
-	err = s.o.do(ctx, "usertokens.Expire", tenantID, func(ctx context.Context) error { n, err = s.next.Expire(ctx, tenantID, sel, now); return err })
+func (s obsUserTokens) Expire(ctx context.Context, tenantID string, sel usertokens.Selector, now time.Time, by ended.By) (n int64, err error) {
+	err = s.o.do(ctx, "usertokens.Expire", tenantID, func(ctx context.Context) error {
+		n, err = s.next.Expire(ctx, tenantID, sel, now, by)
+		return err
+	})
 	return n, err
 }
 

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/latchkey/latchkey/apptokens"
+	"github.com/latchkey/latchkey/internal/ended"
 	"github.com/latchkey/latchkey/internal/ids"
 	"github.com/latchkey/latchkey/internal/page"
 )
@@ -12,13 +13,13 @@ import (
 // Insert implements apptokens.Store.
 func (s appTokenStore) Insert(ctx context.Context, tenantID string, t *apptokens.Token) error {
 	_, err := s.db.execIn(ctx, tenantID, qAppTokenInsert, idArg(t.ID), t.Hash, t.Name, t.Created.UnixMilli(),
-		optID(t.CreatedBy), t.Expires.UnixMilli(), optTime(t.LastUsed))
+		optID(t.CreatedBy), t.Expires.UnixMilli(), optTime(t.LastUsed), string(t.EndedBy))
 	return s.db.fail("insert app token", err, nil)
 }
 
 func scanAppToken(sc scanner, t *apptokens.Token) error {
 	return sc.Scan(idCol{&t.ID}, &t.Hash, &t.Name, timeCol{&t.Created}, optIDCol{&t.CreatedBy},
-		timeCol{&t.Expires}, optTimeCol{&t.LastUsed})
+		timeCol{&t.Expires}, optTimeCol{&t.LastUsed}, (*string)(&t.EndedBy))
 }
 
 // FindByID implements apptokens.Store.
@@ -41,14 +42,26 @@ func (s appTokenStore) Find(ctx context.Context, tenantID string, pg page.Page) 
 		func(t *apptokens.Token) string { return t.ID.Hex() })
 }
 
-// SetExpires implements apptokens.Store.
-func (s appTokenStore) SetExpires(ctx context.Context, tenantID string, id ids.ID, expires time.Time, keep apptokens.KeepLive) error {
-	q, args := qAppTokenSetExpires, []any{expires.UnixMilli(), idArg(id)}
+// SetExpires implements apptokens.Store: a re-dating is one UPDATE that
+// applies only to a live token; an end is one UPDATE that, when guarded,
+// also checks that another token stays live.
+func (s appTokenStore) SetExpires(ctx context.Context, tenantID string, id ids.ID, c ended.Change, keep apptokens.KeepLive) error {
+	if !c.Ends() {
+		n, err := s.db.execIn(ctx, tenantID, qAppTokenRedate, c.Expires.UnixMilli(), idArg(id), c.Now.UnixMilli())
+		if err != nil || n > 0 {
+			return s.db.changed("re-date app token", n, err, apptokens.ErrNotFound)
+		}
+		if _, err := s.FindByID(ctx, tenantID, id); err != nil {
+			return err
+		}
+		return apptokens.ErrExpired
+	}
+	q, args := qAppTokenEnd, []any{c.Expires.UnixMilli(), idArg(id), c.Now.UnixMilli(), string(c.By)}
 	if keep.Guards() {
-		q, args = qAppTokenSetExpiresKeep, append(args, keep.At.UnixMilli())
+		q, args = qAppTokenEndKeep, append(args, keep.At.UnixMilli())
 	}
 	n, err := s.db.execIn(ctx, tenantID, q, args...)
-	return s.guarded(ctx, tenantID, "set app token expiry", id, keep, n, err)
+	return s.guarded(ctx, tenantID, "end app token", id, keep, n, err)
 }
 
 // Delete implements apptokens.Store.

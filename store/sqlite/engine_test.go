@@ -11,6 +11,7 @@ import (
 
 	"github.com/latchkey/latchkey/audit"
 	"github.com/latchkey/latchkey/internal/clock"
+	"github.com/latchkey/latchkey/internal/ended"
 	"github.com/latchkey/latchkey/internal/errs"
 	"github.com/latchkey/latchkey/internal/ids"
 	"github.com/latchkey/latchkey/internal/lastused"
@@ -203,10 +204,10 @@ func TestUserTokenStatements(t *testing.T) {
 
 	// ExpireAt only moves times back; a token without a refresh token
 	// keeps none.
-	if err := s.ExpireAt(ctx, tn, personal.ID, now.Add(2*time.Hour)); err != nil {
+	if err := s.ExpireAt(ctx, tn, personal.ID, now.Add(2*time.Hour), ended.Support); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.ExpireAt(ctx, tn, ids.New(), now); err != nil {
+	if err := s.ExpireAt(ctx, tn, ids.New(), now, ended.Support); err != nil {
 		t.Errorf("ExpireAt of a missing token: %v", err)
 	}
 	if got, _ := s.FindByID(ctx, tn, personal.ID); !got.Expires.Equal(personal.Expires) || got.RefreshExpires != nil {
@@ -214,28 +215,27 @@ func TestUserTokenStatements(t *testing.T) {
 	}
 
 	// Expire: the user's live tokens except the kept one, counted.
-	n, err := s.Expire(ctx, tn, usertokens.Selector{User: &user, Keep: personal.ID}, now)
+	n, err := s.Expire(ctx, tn, usertokens.Selector{User: &user, Keep: personal.ID}, now, ended.Support)
 	if err != nil || n != 2 {
 		t.Errorf("Expire user's tokens but one: %d, %v; want 2", n, err)
 	}
-	if n, _ := s.Expire(ctx, tn, usertokens.Selector{User: &user, Keep: personal.ID}, now); n != 0 {
+	if n, _ := s.Expire(ctx, tn, usertokens.Selector{User: &user, Keep: personal.ID}, now, ended.Support); n != 0 {
 		t.Errorf("Expire again: %d, want 0", n)
 	}
 	if got, _ := s.FindByID(ctx, tn, login.ID); !got.Expires.Equal(now) || !got.RefreshExpires.Equal(now) {
 		t.Errorf("expired login token: expires %v, refresh %v; want both %v", got.Expires, got.RefreshExpires, now)
 	}
-	if n, _ := s.Expire(ctx, tn, usertokens.Selector{Chain: theirs.Chain}, now); n != 1 {
+	if n, _ := s.Expire(ctx, tn, usertokens.Selector{Chain: theirs.Chain}, now, ended.Leak); n != 1 {
 		t.Errorf("Expire chain: %d, want 1", n)
 	}
 
-	if err := s.SetExpires(ctx, tn, personal.ID, now.Add(time.Minute), true); err != nil {
+	if err := s.SetExpires(ctx, tn, personal.ID, ended.Change{Expires: now.Add(time.Minute), Now: now}); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.SetExpires(ctx, tn, ids.New(), now, false); !errors.Is(err, usertokens.ErrNotFound) {
+	if err := s.SetExpires(ctx, tn, ids.New(), ended.Change{Expires: now, Now: now, By: ended.User}); !errors.Is(err, usertokens.ErrNotFound) {
 		t.Errorf("SetExpires of a missing token: %v", err)
 	}
-	// Purge: the personal token expires at +1m (and its refresh time, set
-	// above, too); the others expired at now.
+	// Purge: the personal token expires at +1m; the others expired at now.
 	if n, err := s.PurgeExpired(ctx, tn, now.Add(time.Second)); err != nil || n != 3 {
 		t.Errorf("purge at +1s: %d, %v; want 3", n, err)
 	}

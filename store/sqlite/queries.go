@@ -80,25 +80,31 @@ func userFindSQL(f users.Filter, after *ids.ID, limit int) (string, []any) {
 
 // App tokens.
 const (
-	appTokenCols = `id, hash, name, created, created_by, expires, last_used`
+	appTokenCols = `id, hash, name, created, created_by, expires, last_used, ended_by`
 
-	qAppTokenInsert = `INSERT INTO app_tokens (` + appTokenCols + `) VALUES (?,?,?,?,?,?,?)`
+	qAppTokenInsert = `INSERT INTO app_tokens (` + appTokenCols + `) VALUES (?,?,?,?,?,?,?,?)`
 	qAppTokenByID   = `SELECT ` + appTokenCols + ` FROM app_tokens WHERE id = ?`
 	// qAppTokenFirst reads the first page newest first: the primary key
 	// read from its end and stopped by the LIMIT.
-	qAppTokenFirst      = `SELECT ` + appTokenCols + ` FROM app_tokens ORDER BY id DESC LIMIT ?`
-	qAppTokenAfter      = `SELECT ` + appTokenCols + ` FROM app_tokens WHERE id < ? ORDER BY id DESC LIMIT ?`
-	qAppTokenSetExpires = `UPDATE app_tokens SET expires = ? WHERE id = ?`
-	qAppTokenDelete     = `DELETE FROM app_tokens WHERE id = ?`
-	// qAppTokenSetExpiresKeep sets token ?2's expiry to ?1 unless that
-	// leaves no token live at ?3 (apptokens.KeepLive): it applies when the
-	// new expiry is still live, when the token was not live, or when
-	// another token is. One statement, so concurrent calls cannot both
-	// pass the check.
-	qAppTokenSetExpiresKeep = `UPDATE app_tokens SET expires = ?1 WHERE id = ?2 AND
-		(?1 > ?3 OR expires <= ?3 OR EXISTS (SELECT 1 FROM app_tokens WHERE expires > ?3 AND id <> ?2))`
+	qAppTokenFirst = `SELECT ` + appTokenCols + ` FROM app_tokens ORDER BY id DESC LIMIT ?`
+	qAppTokenAfter = `SELECT ` + appTokenCols + ` FROM app_tokens WHERE id < ? ORDER BY id DESC LIMIT ?`
+	// qAppTokenRedate sets token ?2's expiry to ?1 if it is live at ?3:
+	// expired is final, and the condition in the one statement decides it
+	// against a concurrent end.
+	qAppTokenRedate = `UPDATE app_tokens SET expires = ?1 WHERE id = ?2 AND expires > ?3`
+	// qAppTokenEnd ends token ?2 at ?1 (never later than it expires) and
+	// records the reason ?4 if it was live at ?3 (SET reads the old row).
+	qAppTokenEnd = `UPDATE app_tokens SET expires = min(expires, ?1),
+		ended_by = CASE WHEN expires > ?3 THEN ?4 ELSE ended_by END WHERE id = ?2`
+	// qAppTokenEndKeep is qAppTokenEnd unless that leaves no token live at
+	// ?5 (apptokens.KeepLive): it applies when the token was not live, or
+	// when another token is. One statement, so concurrent calls cannot
+	// both pass the check.
+	qAppTokenEndKeep = qAppTokenEnd + ` AND
+		(expires <= ?5 OR EXISTS (SELECT 1 FROM app_tokens WHERE expires > ?5 AND id <> ?2))`
+	qAppTokenDelete = `DELETE FROM app_tokens WHERE id = ?`
 	// qAppTokenDeleteKeep deletes token ?1 unless that leaves no token live
-	// at ?2, in one statement as qAppTokenSetExpiresKeep.
+	// at ?2, in one statement as qAppTokenEndKeep.
 	qAppTokenDeleteKeep = `DELETE FROM app_tokens WHERE id = ?1 AND
 		(expires <= ?2 OR EXISTS (SELECT 1 FROM app_tokens WHERE expires > ?2 AND id <> ?1))`
 	// qAppTokenPurge deletes up to ?2 tokens that expired before ?1.
@@ -111,25 +117,28 @@ const (
 // User tokens.
 const (
 	tokenCols = `id, hash, refresh_hash, refresh_expires, kind, user_id, actor_id, app_token_id, chain,
-		parent, name, created, expires, last_used, lifetime`
+		parent, name, created, expires, last_used, lifetime, ended_by`
 
-	qTokenInsert   = `INSERT INTO tokens (` + tokenCols + `) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`
+	qTokenInsert   = `INSERT INTO tokens (` + tokenCols + `) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`
 	qTokenByID     = `SELECT ` + tokenCols + ` FROM tokens WHERE id = ?`
 	qTokenHasChild = `SELECT 1 FROM tokens WHERE parent = ? LIMIT 1`
-	qTokenSetExp   = `UPDATE tokens SET expires = ? WHERE id = ?`
-	qTokenSetBoth  = `UPDATE tokens SET expires = ?1, refresh_expires = ?1 WHERE id = ?2`
-	// qTokenExpireAt moves the expiry and refresh expiry of token ?2 back
-	// to ?1 (min of NULL is NULL: a token without a refresh token keeps
-	// none).
-	qTokenExpireAt = `UPDATE tokens SET expires = min(expires, ?1), refresh_expires = min(refresh_expires, ?1)
-		WHERE id = ?2`
-	// The Expire statements: the tokens a selector names that are live at
-	// ?1 expire at ?1.
-	tokenExpire    = `UPDATE tokens SET expires = min(expires, ?1), refresh_expires = min(refresh_expires, ?1) WHERE `
+	// qTokenRedate sets token ?2's expiry to ?1 if it is live at ?3, as
+	// qAppTokenRedate; its refresh token stays as it is.
+	qTokenRedate = `UPDATE tokens SET expires = ?1 WHERE id = ?2 AND expires > ?3`
+	// tokenEnd moves a token's expiry and refresh expiry back to ?1 (min
+	// of NULL is NULL: a token without a refresh token keeps none) and
+	// records the reason ?2 if the token was live at ?1 (SET reads the old
+	// row, so the first reason stands).
+	tokenEnd = `UPDATE tokens SET expires = min(expires, ?1), refresh_expires = min(refresh_expires, ?1),
+		ended_by = CASE WHEN expires > ?1 THEN ?2 ELSE ended_by END WHERE `
+	// qTokenExpireAt ends token ?3 at ?1 for the reason ?2.
+	qTokenExpireAt = tokenEnd + `id = ?3`
+	// The Expire statements: the tokens a selector names whose token or
+	// refresh token is live at ?1 end at ?1 for the reason ?2.
 	tokenLive      = ` AND (expires > ?1 OR refresh_expires > ?1)`
-	qTokenExpUser  = tokenExpire + `user_id = ?2 AND id <> ?3` + tokenLive
-	qTokenExpChain = tokenExpire + `chain = ?2` + tokenLive
-	qTokenExpActor = tokenExpire + `actor_id = ?2` + tokenLive
+	qTokenExpUser  = tokenEnd + `user_id = ?3 AND id <> ?4` + tokenLive
+	qTokenExpChain = tokenEnd + `chain = ?3` + tokenLive
+	qTokenExpActor = tokenEnd + `actor_id = ?3` + tokenLive
 	qTokenDelete   = `DELETE FROM tokens WHERE id = ?`
 	// qTokenPurge deletes up to ?2 tokens whose token and refresh token
 	// expired before ?1.

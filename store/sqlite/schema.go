@@ -125,6 +125,11 @@ var tenantSchema = schema{name: "tenant", steps: []string{
 	CREATE INDEX audit_action ON audit (action, id);
 	CREATE INDEX audit_user ON audit (user_id, id) WHERE user_id IS NOT NULL;
 	CREATE INDEX audit_actor ON audit (actor_id, id) WHERE actor_id IS NOT NULL;`,
+	// 2: why a token ended (ended_by: user, support, leak, …), set when a
+	// token is ended rather than left to run out. Rows of version 1 get
+	// '', which reads as "time" once they have expired.
+	`ALTER TABLE app_tokens ADD COLUMN ended_by TEXT NOT NULL DEFAULT '';
+	ALTER TABLE tokens ADD COLUMN ended_by TEXT NOT NULL DEFAULT '';`,
 }}
 
 // version reads a file's schema version.

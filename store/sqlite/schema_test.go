@@ -3,13 +3,17 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/latchkey/latchkey/apptokens"
 	"github.com/latchkey/latchkey/internal/clock"
+	"github.com/latchkey/latchkey/internal/ended"
+	"github.com/latchkey/latchkey/internal/ids"
 )
 
 // rawFile opens the SQLite file at path directly, closed when the test ends.
@@ -102,6 +106,73 @@ func TestTenantFileMigratedOnFirstUse(t *testing.T) {
 	var note string
 	if err := raw.QueryRow(`SELECT note FROM users WHERE username_key = 'alice'`).Scan(&note); err != nil || note != "migrated" {
 		t.Fatalf("new column: %q, %v", note, err)
+	}
+}
+
+// A tenant file written by the release before ended_by (schema version 1)
+// keeps working: its tokens read back with no reason, an expired one shows
+// as ended by "time", the expired-is-final rule holds on it, and new ends
+// record their reason.
+func TestTenantFileOfVersion1(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	saved := tenantSchema
+	t.Cleanup(func() { tenantSchema = saved })
+	tenantSchema.steps = saved.steps[:1]
+	db := mustOpen(t, dir)
+	tn := mustTenant(t, db)
+	_ = db.Close()
+
+	now := clock.Stored(time.Now())
+	live, ran, login := ids.NewAt(now), ids.NewAt(now), ids.NewAt(now)
+	raw := rawFile(t, filepath.Join(dir, tenantsDir, tn.ID+".db"))
+	if v := version(t, raw); v != 1 {
+		t.Fatalf("tenant file of the previous release at version %d, want 1", v)
+	}
+	for _, q := range []struct {
+		sql  string
+		args []any
+	}{
+		{`INSERT INTO app_tokens (id, hash, name, created, created_by, expires, last_used) VALUES (?,?,?,?,?,?,?)`,
+			[]any{idArg(live), "h1", "live", now.UnixMilli(), nil, now.Add(time.Hour).UnixMilli(), nil}},
+		{`INSERT INTO app_tokens (id, hash, name, created, created_by, expires, last_used) VALUES (?,?,?,?,?,?,?)`,
+			[]any{idArg(ran), "h2", "ran out", now.UnixMilli(), nil, now.Add(-time.Hour).UnixMilli(), nil}},
+		{`INSERT INTO tokens (id, hash, refresh_hash, refresh_expires, kind, user_id, actor_id, app_token_id, chain,
+			parent, name, created, expires, last_used, lifetime) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+			[]any{idArg(login), "h3", "r3", now.Add(time.Hour).UnixMilli(), "login", idArg(ids.New()), nil, idArg(live),
+				idArg(login), nil, "", now.UnixMilli(), now.Add(time.Hour).UnixMilli(), nil, 3600}},
+	} {
+		if _, err := raw.Exec(q.sql, q.args...); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	tenantSchema = saved
+	db = mustOpen(t, dir)
+	got, err := db.AppTokens().FindByID(ctx, tn.ID, ran)
+	if err != nil || got.EndedBy != "" {
+		t.Fatalf("a version 1 app token after migration: %+v, %v", got, err)
+	}
+	if v := version(t, raw); v != len(tenantSchema.steps) {
+		t.Fatalf("tenant file version %d after first use, want %d", v, len(tenantSchema.steps))
+	}
+	if by := ended.Shown(got.EndedBy, got.Expires, now); by == nil || *by != ended.Time {
+		t.Errorf("a version 1 app token that ran out shows ended_by %v, want time", by)
+	}
+	if err := db.AppTokens().SetExpires(ctx, tn.ID, ran, ended.Change{Expires: now.Add(time.Hour), Now: now}, apptokens.Force); !errors.Is(err, apptokens.ErrExpired) {
+		t.Errorf("re-date a version 1 app token that ran out: %v, want ErrExpired", err)
+	}
+	if err := db.AppTokens().SetExpires(ctx, tn.ID, live, ended.Change{Expires: now, Now: now, By: ended.Support}, apptokens.Force); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := db.AppTokens().FindByID(ctx, tn.ID, live); err != nil || got.EndedBy != ended.Support {
+		t.Errorf("a version 1 app token expired by support: %+v, %v", got, err)
+	}
+	if err := db.UserTokens().SetExpires(ctx, tn.ID, login, ended.Change{Expires: now, Now: now, By: ended.User}); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := db.UserTokens().FindByID(ctx, tn.ID, login); err != nil || got.EndedBy != ended.User || !got.RefreshExpires.Equal(now) {
+		t.Errorf("a version 1 login token after logout: %+v, %v", got, err)
 	}
 }
 

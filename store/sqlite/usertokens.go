@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/latchkey/latchkey/internal/ended"
 	"github.com/latchkey/latchkey/internal/errs"
 	"github.com/latchkey/latchkey/internal/ids"
 	"github.com/latchkey/latchkey/internal/page"
@@ -15,14 +16,14 @@ import (
 func (s tokenStore) Insert(ctx context.Context, tenantID string, t *usertokens.Token) error {
 	_, err := s.db.execIn(ctx, tenantID, qTokenInsert, idArg(t.ID), t.Hash, t.RefreshHash, optTime(t.RefreshExpires),
 		t.Kind, idArg(t.UserID), optID(t.ActorID), idArg(t.AppTokenID), optID(t.Chain), optID(t.Parent), t.Name,
-		t.Created.UnixMilli(), t.Expires.UnixMilli(), optTime(t.LastUsed), t.Lifetime)
+		t.Created.UnixMilli(), t.Expires.UnixMilli(), optTime(t.LastUsed), t.Lifetime, string(t.EndedBy))
 	return s.db.fail("insert token", err, nil)
 }
 
 func scanToken(sc scanner, t *usertokens.Token) error {
 	return sc.Scan(idCol{&t.ID}, &t.Hash, &t.RefreshHash, optTimeCol{&t.RefreshExpires}, &t.Kind,
 		idCol{&t.UserID}, optIDCol{&t.ActorID}, idCol{&t.AppTokenID}, optIDCol{&t.Chain}, optIDCol{&t.Parent},
-		&t.Name, timeCol{&t.Created}, timeCol{&t.Expires}, optTimeCol{&t.LastUsed}, &t.Lifetime)
+		&t.Name, timeCol{&t.Created}, timeCol{&t.Expires}, optTimeCol{&t.LastUsed}, &t.Lifetime, (*string)(&t.EndedBy))
 }
 
 // FindByID implements usertokens.Store.
@@ -47,28 +48,36 @@ func (s tokenStore) Find(ctx context.Context, tenantID string, flt usertokens.Fi
 		func(t *usertokens.Token) string { return t.ID.Hex() })
 }
 
-// SetExpires implements usertokens.Store.
-func (s tokenStore) SetExpires(ctx context.Context, tenantID string, id ids.ID, expires time.Time, refresh bool) error {
-	q := qTokenSetExp
-	if refresh {
-		q = qTokenSetBoth
+// SetExpires implements usertokens.Store: a re-dating is one UPDATE that
+// applies only to a live token, an end one UPDATE that only moves times
+// back.
+func (s tokenStore) SetExpires(ctx context.Context, tenantID string, id ids.ID, c ended.Change) error {
+	if c.Ends() {
+		n, err := s.db.execIn(ctx, tenantID, qTokenExpireAt, c.Expires.UnixMilli(), string(c.By), idArg(id))
+		return s.db.changed("end token", n, err, usertokens.ErrNotFound)
 	}
-	n, err := s.db.execIn(ctx, tenantID, q, expires.UnixMilli(), idArg(id))
-	return s.db.changed("set token expiry", n, err, usertokens.ErrNotFound)
+	n, err := s.db.execIn(ctx, tenantID, qTokenRedate, c.Expires.UnixMilli(), idArg(id), c.Now.UnixMilli())
+	if err != nil || n > 0 {
+		return s.db.changed("re-date token", n, err, usertokens.ErrNotFound)
+	}
+	if _, err := s.FindByID(ctx, tenantID, id); err != nil {
+		return err
+	}
+	return usertokens.ErrExpired
 }
 
 // ExpireAt implements usertokens.Store.
-func (s tokenStore) ExpireAt(ctx context.Context, tenantID string, id ids.ID, t time.Time) error {
-	_, err := s.db.execIn(ctx, tenantID, qTokenExpireAt, t.UnixMilli(), idArg(id))
+func (s tokenStore) ExpireAt(ctx context.Context, tenantID string, id ids.ID, t time.Time, by ended.By) error {
+	_, err := s.db.execIn(ctx, tenantID, qTokenExpireAt, t.UnixMilli(), string(by), idArg(id))
 	return s.db.fail("expire token", emptyIfGone(err), nil)
 }
 
 // Expire implements usertokens.Store: one UPDATE on the selector's index.
 // Expiring only ever moves times back (min), so a concurrent run cannot
 // undo it.
-func (s tokenStore) Expire(ctx context.Context, tenantID string, sel usertokens.Selector, now time.Time) (int64, error) {
+func (s tokenStore) Expire(ctx context.Context, tenantID string, sel usertokens.Selector, now time.Time, by ended.By) (int64, error) {
 	var q string
-	args := []any{now.UnixMilli()}
+	args := []any{now.UnixMilli(), string(by)}
 	switch {
 	case sel.User != nil:
 		q = qTokenExpUser

@@ -8,6 +8,7 @@ import (
 
 	"github.com/latchkey/latchkey/apptokens"
 	"github.com/latchkey/latchkey/internal/access"
+	"github.com/latchkey/latchkey/internal/ended"
 	"github.com/latchkey/latchkey/internal/errs"
 	"github.com/latchkey/latchkey/internal/ids"
 	"github.com/latchkey/latchkey/internal/page"
@@ -28,9 +29,9 @@ func testIsolation(t *testing.T, open Opener) {
 	wantErr(t, "a token read in another tenant", err, usertokens.ErrNotFound)
 	_, err = e.st.Users().FindByID(ctx, other.ID, boss.ID)
 	wantErr(t, "a user read in another tenant", err, users.ErrNotFound)
-	wantErr(t, "a token expired in another tenant", e.st.UserTokens().SetExpires(ctx, other.ID, tok.ID, e.now(), true), usertokens.ErrNotFound)
+	wantErr(t, "a token expired in another tenant", e.st.UserTokens().SetExpires(ctx, other.ID, tok.ID, end(e.now(), ended.Support)), usertokens.ErrNotFound)
 	wantErr(t, "a user deleted in another tenant", e.st.Users().Delete(ctx, other.ID, boss.ID), users.ErrNotFound)
-	if n, err := e.st.UserTokens().Expire(ctx, other.ID, usertokens.Selector{User: &tok.UserID}, e.now()); n != 0 || err != nil {
+	if n, err := e.st.UserTokens().Expire(ctx, other.ID, usertokens.Selector{User: &tok.UserID}, e.now(), ended.Support); n != 0 || err != nil {
 		t.Errorf("bulk expiry in another tenant: got %d, %v", n, err)
 	}
 	if got, _ := e.st.UserTokens().FindByID(ctx, e.tenant.ID, tok.ID); got == nil || !got.Active(e.now()) {
@@ -222,7 +223,7 @@ func testRaceLastAppToken(t *testing.T, open Opener) {
 		if i%2 == 0 {
 			return as.Delete(e.ctx, tid, list[i].ID, keep)
 		}
-		return as.SetExpires(e.ctx, tid, list[i].ID, now, keep)
+		return as.SetExpires(e.ctx, tid, list[i].ID, end(now, ended.Support), keep)
 	})
 	if got[""]+got[errs.Conflict] != len(list) {
 		t.Fatalf("outcomes %v, want only successes and conflicts", got)

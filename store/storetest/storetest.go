@@ -17,6 +17,7 @@ import (
 
 	"github.com/latchkey/latchkey/admin"
 	"github.com/latchkey/latchkey/internal/clock"
+	"github.com/latchkey/latchkey/internal/ended"
 	"github.com/latchkey/latchkey/internal/errs"
 	"github.com/latchkey/latchkey/internal/ids"
 	"github.com/latchkey/latchkey/internal/secret"
@@ -43,6 +44,7 @@ func Run(t *testing.T, open Opener) {
 	t.Run("RaceLockout", func(t *testing.T) { testRaceLockout(t, open) })
 	t.Run("RaceUsername", func(t *testing.T) { testRaceUsername(t, open) })
 	t.Run("RaceSlug", func(t *testing.T) { testRaceSlug(t, open) })
+	t.Run("ExpiredIsFinal", func(t *testing.T) { testExpiredIsFinal(t, open) })
 	t.Run("RaceLastAppToken", func(t *testing.T) { testRaceLastAppToken(t, open) })
 	t.Run("Keys", func(t *testing.T) { testKeys(t, open) })
 }
@@ -128,3 +130,9 @@ func idsOf[T any](items []T, id func(*T) ids.ID) []string {
 	}
 	return out
 }
+
+// end is the change that ends a token at at, for the reason by.
+func end(at time.Time, by ended.By) ended.Change { return ended.Change{Expires: at, Now: at, By: by} }
+
+// redate is the change that re-dates a token to expires, made at now.
+func redate(expires, now time.Time) ended.Change { return ended.Change{Expires: expires, Now: now} }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/latchkey/latchkey/apptokens"
+	"github.com/latchkey/latchkey/internal/ended"
 	"github.com/latchkey/latchkey/internal/ids"
 	"github.com/latchkey/latchkey/internal/page"
 	"github.com/latchkey/latchkey/usertokens"
@@ -62,11 +63,11 @@ func testAppTokens(t *testing.T, open Opener) {
 	// KeepLive: while the initial token is live, the others may go.
 	keep := apptokens.KeepLive{At: now}
 	for _, tok := range made {
-		must(t, "expire with a live sibling", as.SetExpires(e.ctx, tid, tok.ID, now, keep))
+		must(t, "expire with a live sibling", as.SetExpires(e.ctx, tid, tok.ID, end(now, ended.Support), keep))
 	}
 	// Now the initial token is the last live one: neither expiring nor
 	// deleting it passes the guard, and it is left as it was.
-	wantErr(t, "expire the last live token", as.SetExpires(e.ctx, tid, initial.ID, now, keep), apptokens.ErrLastLive)
+	wantErr(t, "expire the last live token", as.SetExpires(e.ctx, tid, initial.ID, end(now, ended.Support), keep), apptokens.ErrLastLive)
 	wantErr(t, "delete the last live token", as.Delete(e.ctx, tid, initial.ID, keep), apptokens.ErrLastLive)
 	got, err = as.FindByID(e.ctx, tid, initial.ID)
 	must(t, "find the last live token", err)
@@ -75,18 +76,18 @@ func testAppTokens(t *testing.T, open Opener) {
 	}
 	// Re-dating it into the future keeps it live; an expired token goes
 	// whatever the others are; a missing one is not found.
-	must(t, "re-date the last live token", as.SetExpires(e.ctx, tid, initial.ID, now.Add(time.Hour), keep))
+	must(t, "re-date the last live token", as.SetExpires(e.ctx, tid, initial.ID, redate(now.Add(time.Hour), now), keep))
 	must(t, "delete an expired token", as.Delete(e.ctx, tid, made[3].ID, keep))
 	wantErr(t, "guarded delete of a missing token", as.Delete(e.ctx, tid, ids.New(), keep), apptokens.ErrNotFound)
-	wantErr(t, "guarded expiry of a missing token", as.SetExpires(e.ctx, tid, ids.New(), now, keep), apptokens.ErrNotFound)
+	wantErr(t, "guarded expiry of a missing token", as.SetExpires(e.ctx, tid, ids.New(), end(now, ended.Support), keep), apptokens.ErrNotFound)
 	// Force refuses nothing.
-	must(t, "force the expiry of the last live token", as.SetExpires(e.ctx, tid, initial.ID, now, apptokens.Force))
-	wantErr(t, "set expiry of a missing token", as.SetExpires(e.ctx, tid, ids.New(), now, apptokens.Force), apptokens.ErrNotFound)
+	must(t, "force the expiry of the last live token", as.SetExpires(e.ctx, tid, initial.ID, end(now, ended.Support), apptokens.Force))
+	wantErr(t, "set expiry of a missing token", as.SetExpires(e.ctx, tid, ids.New(), end(now, ended.Support), apptokens.Force), apptokens.ErrNotFound)
 	must(t, "delete", as.Delete(e.ctx, tid, made[0].ID, apptokens.Force))
 	wantErr(t, "delete again", as.Delete(e.ctx, tid, made[0].ID, apptokens.Force), apptokens.ErrNotFound)
 
 	// Purge: expired before the cutoff goes, the rest stays.
-	must(t, "re-date", as.SetExpires(e.ctx, tid, made[1].ID, now.Add(-2*time.Hour), apptokens.Force))
+	must(t, "re-date", as.SetExpires(e.ctx, tid, made[1].ID, end(now.Add(-2*time.Hour), ended.Support), apptokens.Force))
 	n, err := as.PurgeExpired(e.ctx, tid, now.Add(-time.Hour))
 	must(t, "purge", err)
 	if n != 1 {
@@ -194,26 +195,26 @@ func testUserTokens(t *testing.T, open Opener) {
 
 	// SetExpires, with and without the refresh token.
 	later := now.Add(2 * time.Hour)
-	must(t, "set expires", ts.SetExpires(e.ctx, tid, login.ID, later, false))
+	must(t, "set expires", ts.SetExpires(e.ctx, tid, login.ID, redate(later, now)))
 	if got, _ := ts.FindByID(e.ctx, tid, login.ID); !got.Expires.Equal(later) || !got.RefreshExpires.Equal(refreshAt) {
 		t.Errorf("SetExpires without refresh: got %v / %v", got.Expires, got.RefreshExpires)
 	}
-	must(t, "set expires with refresh", ts.SetExpires(e.ctx, tid, login.ID, now, true))
+	must(t, "set expires with refresh", ts.SetExpires(e.ctx, tid, login.ID, end(now, ended.User)))
 	if got, _ := ts.FindByID(e.ctx, tid, login.ID); !got.Expires.Equal(now) || !got.RefreshExpires.Equal(now) {
 		t.Errorf("SetExpires with refresh: got %v / %v", got.Expires, got.RefreshExpires)
 	}
-	wantErr(t, "set expires of a missing token", ts.SetExpires(e.ctx, tid, ids.New(), now, false), usertokens.ErrNotFound)
+	wantErr(t, "set expires of a missing token", ts.SetExpires(e.ctx, tid, ids.New(), redate(later, now)), usertokens.ErrNotFound)
 
 	// ExpireAt only moves expiry back.
-	must(t, "expire at, later", ts.ExpireAt(e.ctx, tid, child.ID, now.Add(5*time.Hour)))
+	must(t, "expire at, later", ts.ExpireAt(e.ctx, tid, child.ID, now.Add(5*time.Hour), ended.Leak))
 	if got, _ := ts.FindByID(e.ctx, tid, child.ID); !got.Expires.Equal(child.Expires) {
 		t.Errorf("ExpireAt later moved expiry to %v, want %v kept", got.Expires, child.Expires)
 	}
-	must(t, "expire at, earlier", ts.ExpireAt(e.ctx, tid, child.ID, now))
+	must(t, "expire at, earlier", ts.ExpireAt(e.ctx, tid, child.ID, now, ended.Leak))
 	if got, _ := ts.FindByID(e.ctx, tid, child.ID); !got.Expires.Equal(now) {
 		t.Errorf("ExpireAt earlier: got %v, want %v", got.Expires, now)
 	}
-	must(t, "expire at a missing token", ts.ExpireAt(e.ctx, tid, ids.New(), now))
+	must(t, "expire at a missing token", ts.ExpireAt(e.ctx, tid, ids.New(), now, ended.Leak))
 
 	must(t, "delete", ts.Delete(e.ctx, tid, obo.ID))
 	wantErr(t, "delete again", ts.Delete(e.ctx, tid, obo.ID), usertokens.ErrNotFound)
@@ -236,7 +237,7 @@ func testExpire(t *testing.T, open Opener) {
 	b1 := e.newToken(t, usertokens.OBO, bob, time.Hour, func(tok *usertokens.Token) { tok.ActorID = &admin })
 	b2 := e.newToken(t, usertokens.OBO, bob, time.Hour, func(tok *usertokens.Token) { tok.ActorID = &ann })
 
-	n, err := ts.Expire(e.ctx, tid, usertokens.Selector{User: &ann, Keep: a2.ID}, now)
+	n, err := ts.Expire(e.ctx, tid, usertokens.Selector{User: &ann, Keep: a2.ID}, now, ended.Support)
 	must(t, "expire user", err)
 	if n != 2 {
 		t.Errorf("expire ann except a2: got %d, want 2 (a1, a3)", n)
@@ -260,10 +261,10 @@ func testExpire(t *testing.T, open Opener) {
 	if got, _ := ts.FindByID(e.ctx, tid, dead.ID); !got.Expires.Equal(dead.Expires) {
 		t.Errorf("an already expired token was re-dated from %v to %v", dead.Expires, got.Expires)
 	}
-	if n, _ := ts.Expire(e.ctx, tid, usertokens.Selector{User: &ann, Keep: a2.ID}, now); n != 0 {
+	if n, _ := ts.Expire(e.ctx, tid, usertokens.Selector{User: &ann, Keep: a2.ID}, now, ended.Support); n != 0 {
 		t.Errorf("expiring again: got %d, want 0", n)
 	}
-	if n, _ := ts.Expire(e.ctx, tid, usertokens.Selector{Actor: &admin}, now); n != 1 {
+	if n, _ := ts.Expire(e.ctx, tid, usertokens.Selector{Actor: &admin}, now, ended.Support); n != 1 {
 		t.Errorf("expire by actor: got %d, want 1", n)
 	}
 	if got, _ := ts.FindByID(e.ctx, tid, b2.ID); !got.Active(now) {
@@ -272,7 +273,7 @@ func testExpire(t *testing.T, open Opener) {
 	e.clock.Advance(time.Second)
 	c1 := e.newToken(t, usertokens.Login, bob, time.Hour, func(tok *usertokens.Token) { tok.Chain = &tok.ID })
 	c2 := e.newToken(t, usertokens.Login, bob, time.Hour, func(tok *usertokens.Token) { tok.Chain, tok.Parent = &c1.ID, &c1.ID })
-	if n, _ := ts.Expire(e.ctx, tid, usertokens.Selector{Chain: &c1.ID}, e.now()); n != 2 {
+	if n, _ := ts.Expire(e.ctx, tid, usertokens.Selector{Chain: &c1.ID}, e.now(), ended.Support); n != 2 {
 		t.Errorf("expire chain: got %d, want 2", n)
 	}
 	if got, _ := ts.FindByID(e.ctx, tid, c2.ID); got.Active(e.now()) {

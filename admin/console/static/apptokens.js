@@ -61,6 +61,9 @@ async function load(append = false) {
 const tokenName = (t) => t.name || 'without a name';
 const isMine = (t) => ctx.token?.app_token_id === t.id;
 
+// endedNote says why an expired token ended (its ended_by).
+const endedNote = (t) => t.ended_by ? h('div', { class: 'sub' }, t.ended_by === 'time' ? 'Ran out' : `Ended by ${t.ended_by}`) : null;
+
 function row(t) {
   const expired = t.expired ?? isPast(t.expires);
   const name = tokenName(t);
@@ -73,10 +76,11 @@ function row(t) {
     h('td', {}, when(t.created)),
     h('td', {}, userRef(t.created_by)),
     h('td', {}, when(t.expires, { expiry: true, none: 'never' })),
-    h('td', {}, expired ? badge('Expired', 'bad') : badge('Active', 'good')),
+    h('td', {}, expired ? [badge('Expired', 'bad'), endedNote(t)] : badge('Active', 'good')),
     h('td', {}, when(t.last_used, { none: 'never' })),
     actions(
-      can('manageAppTokens') ? button('Change expiry', () => redateAppToken(t, then), { label: `Change expiry of app token ${name}` }) : null,
+      // An expired app token is never re-dated (the API answers 409).
+      can('manageAppTokens') && !expired ? button('Change expiry', () => redateAppToken(t, then), { label: `Change expiry of app token ${name}` }) : null,
       can('expireAppTokens') && !expired ? button('Expire', () => runAction(section(), () => expireAppToken(t), then), { tone: 'warning', label: `Expire app token ${name}` }) : null,
       can('expireAppTokens') ? button('Delete', () => runAction(section(), () => deleteAppToken(t), then), { tone: 'danger', label: `Delete app token ${name}` }) : null,
     ));

@@ -47,6 +47,9 @@ export function describe(t) {
   return `${KINDS[t.kind] ? KINDS[t.kind].toLowerCase() : t.kind} token${t.name ? ` “${t.name}”` : ''} of ${nameOf('user', userOf(t)) || userOf(t)}`;
 }
 
+// endedNote says why an expired token ended (its ended_by).
+const endedNote = (t) => t.ended_by ? h('div', { class: 'sub' }, t.ended_by === 'time' ? 'Ran out' : `Ended by ${t.ended_by}`) : null;
+
 function row(t) {
   const expired = t.expired ?? isPast(t.expires);
   const mine = ctx.token?.id === t.id;
@@ -61,7 +64,7 @@ function row(t) {
     h('td', {}, t.actor ? userRef(t.actor) : h('span', { class: 'muted' }, '—')),
     h('td', {}, t.name || h('span', { class: 'muted' }, '—')),
     h('td', {}, when(t.created)),
-    h('td', {}, when(t.expires, { expiry: true })),
+    h('td', {}, when(t.expires, { expiry: true }), expired ? endedNote(t) : null),
     h('td', {}, when(t.last_used, { none: 'never' })),
     actions(
       mayExtend(t) && !expired ? button('Change expiry', () => redateUserToken(t, then), { label: `Change expiry of ${what}` }) : null,
