@@ -32,6 +32,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	sqlite3 "modernc.org/sqlite/lib"
+
 	"github.com/latchkey/latchkey/admin/users"
 	"github.com/latchkey/latchkey/apptokens"
 	"github.com/latchkey/latchkey/internal/audit"
@@ -278,10 +280,44 @@ func (db *DB) create(ctx context.Context, path string, schema schema) error {
 	defer sdb.Close()
 	sdb.SetMaxOpenConns(1)
 	f := &file{db: sdb, path: path}
-	if _, err := sdb.ExecContext(ctx, "PRAGMA journal_mode=WAL"); err != nil {
+	if err := db.setWAL(ctx, sdb); err != nil {
 		return db.fail("set WAL mode of "+path, err, nil)
 	}
 	return db.fail("migrate "+path, migrate(ctx, f, schema), nil)
+}
+
+// setWAL puts the file of sdb in WAL mode (a setting the file keeps).
+// The switch needs the file's exclusive lock, which the statement asks for
+// while it already holds a read lock: SQLite then answers SQLITE_BUSY at
+// once rather than call the busy handler (waiting could deadlock two such
+// upgrades), so processes making a new data directory together would fail
+// to open it. The switch is tried again after a growing pause, for up to
+// the busy timeout, as the busy handler would have.
+func (db *DB) setWAL(ctx context.Context, sdb *sql.DB) error {
+	deadline := time.Now().Add(db.busy)
+	pause := time.Millisecond
+	for {
+		var mode string
+		err := sdb.QueryRowContext(ctx, "PRAGMA journal_mode=WAL").Scan(&mode)
+		if err == nil && mode == "wal" {
+			return nil
+		}
+		// SQLite answers the mode the file is in: another than wal
+		// means the switch did not happen, tried again as well.
+		busy := err == nil || code(err) == sqlite3.SQLITE_BUSY || code(err) == sqlite3.SQLITE_LOCKED
+		if err == nil {
+			err = fmt.Errorf("journal mode is still %s", mode)
+		}
+		if !busy || time.Now().Add(pause).After(deadline) {
+			return err
+		}
+		select {
+		case <-time.After(pause):
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		pause = min(2*pause, 50*time.Millisecond)
+	}
 }
 
 // openFile opens the existing file at path (mode=rw) and migrates it to
