@@ -137,7 +137,7 @@ func (a *App) router(trusted []string) (*gin.Engine, error) {
 	r.RedirectFixedPath = false
 	r.ContextWithFallback = true
 	r.Use(httpx.AssignRequestID(), a.Tracing.Middleware(), httpx.NoSniff, httpx.AccessLog(a.log), a.Metrics.Middleware(),
-		a.recover, httpx.Errors(a.log), httpx.HeaderLimit(httpx.MaxHeaderBytes), httpx.ValidUTF8())
+		httpx.DropUnreadBody, a.recover, httpx.Errors(a.log), httpx.HeaderLimit(httpx.MaxHeaderBytes), httpx.ValidUTF8())
 	r.NoRoute(httpx.NoRoute)
 	r.NoMethod(httpx.NoMethod)
 
