@@ -44,10 +44,16 @@ func (db *DB) fail(op string, err error, notFound *errs.Error) error {
 	if err == nil {
 		return nil
 	}
+	// A fault first: its cause may be an error translated already (the
+	// file failed to open), without the fault's Retry-After.
+	if ff := (*fileFault)(nil); errors.As(err, &ff) {
+		e := coded(errs.Unavailable, "store", msgUnavailable, fmt.Errorf("%s: %w", op, err))
+		e.RetryAfter = ff.retry
+		return e
+	}
 	if _, ok := errs.As(err); ok {
 		return err
 	}
-	var ff *fileFault
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		if notFound != nil {
@@ -61,10 +67,6 @@ func (db *DB) fail(op string, err error, notFound *errs.Error) error {
 		return tenants.ErrNotFound
 	case isUnique(err):
 		return coded(errs.Conflict, "id", msgConflict, fmt.Errorf("%s: %w", op, err))
-	case errors.As(err, &ff):
-		e := coded(errs.Unavailable, "store", msgUnavailable, fmt.Errorf("%s: %w", op, err))
-		e.RetryAfter = ff.retry
-		return e
 	case db.unavailable(err):
 		return coded(errs.Unavailable, "store", msgUnavailable, fmt.Errorf("%s: %w", op, err))
 	default:
