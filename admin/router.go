@@ -151,7 +151,7 @@ func (a *App) router(trusted []string) (*gin.Engine, error) {
 	r.RedirectFixedPath = false
 	r.ContextWithFallback = true
 	r.Use(httpx.AssignRequestID(), a.Tracing.Middleware(), httpx.NoSniff, httpx.AccessLog(a.log), a.Metrics.Middleware(),
-		a.recover, httpx.Errors(a.log), httpx.HeaderLimit(httpx.MaxHeaderBytes), httpx.ValidUTF8())
+		httpx.DropUnreadBody, a.recover, httpx.Errors(a.log), httpx.HeaderLimit(httpx.MaxHeaderBytes), httpx.ValidUTF8())
 	r.NoRoute(httpx.NoRoute)
 	r.NoMethod(httpx.NoMethod)
 
@@ -180,6 +180,11 @@ func (a *App) ready(c *gin.Context) error {
 	ctx, cancel := context.WithTimeout(c.Request.Context(), 2*time.Second)
 	defer cancel()
 	if err := a.Store.Ping(ctx); err != nil {
+		// An engine that answers but knows of tenants whose data is at
+		// fault names them (SPEC §5); the other tenants are served.
+		if e, ok := errs.As(err); ok && e.Code == errs.Unavailable && e.Fields["tenants"] != "" {
+			return e
+		}
 		return &errs.Error{Code: errs.Unavailable, Fields: map[string]string{"store": "The store does not answer."}, Cause: err}
 	}
 	c.JSON(http.StatusOK, gin.H{"status": "ready"})

@@ -43,6 +43,7 @@ type Config struct {
 type Server struct {
 	Addr            string        `yaml:"addr"`             // host:port to listen on; default "127.0.0.1:8080"
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"` // time in-flight requests get on shutdown; default 15s
+	ReadTimeout     time.Duration `yaml:"read_timeout"`     // limit on reading one whole request, headers and body (slow clients); default 10s
 	TrustedProxies  []string      `yaml:"trusted_proxies"`  // IPs or CIDRs whose X-Forwarded-For is believed; default none (client IP = remote addr)
 }
 
@@ -112,7 +113,7 @@ type Tracing struct {
 // configs/latchkey.yaml lists the same values; a test keeps the two equal.
 func Default() Config {
 	return Config{
-		Server:   Server{Addr: "127.0.0.1:8080", ShutdownTimeout: 15 * time.Second},
+		Server:   Server{Addr: "127.0.0.1:8080", ShutdownTimeout: 15 * time.Second, ReadTimeout: 10 * time.Second},
 		Store:    Store{DataDir: "./data", MaxOpenTenants: 256, Database: "latchkey", Timeout: 5 * time.Second},
 		Cache:    Cache{TTL: 2 * time.Second, Size: 100000},
 		Tokens:   Tokens{Retention: 720 * time.Hour, PurgeInterval: time.Hour, LastUsedFlush: time.Minute},
@@ -413,7 +414,7 @@ func (c Config) Validate() error {
 			return invalid(key, "must not be negative")
 		}
 	}
-	for _, key := range []string{"server.shutdown_timeout", "store.timeout", "tokens.purge_interval", "tokens.last_used_flush"} {
+	for _, key := range []string{"server.shutdown_timeout", "server.read_timeout", "store.timeout", "tokens.purge_interval", "tokens.last_used_flush"} {
 		if fields[key].Int() == 0 {
 			return invalid(key, "must be greater than zero")
 		}

@@ -101,8 +101,10 @@ cache:
 		{name: "env over file", path: file, env: []string{
 			"LATCHKEY_SERVER_ADDR=10.0.0.2:2", "LATCHKEY_CACHE_TTL=4s", "LATCHKEY_PASSWORD_MEMORY_KIB=65536",
 			"LATCHKEY_SERVER_TRUSTED_PROXIES=10.1.0.0/16, ::1", "LATCHKEY_ADMIN_PASSWORD=secret", "HOME=/root",
+			"LATCHKEY_SERVER_READ_TIMEOUT=3s",
 		}, want: func(c *Config) {
 			c.Server.Addr, c.Store.MongoDBURI, c.Cache.TTL = "10.0.0.2:2", "mongodb://file", 4*time.Second
+			c.Server.ReadTimeout = 3 * time.Second
 			c.Server.TrustedProxies = []string{"10.1.0.0/16", "::1"}
 			c.Password.Memory = 65536
 		}},
@@ -244,6 +246,8 @@ func TestValidate(t *testing.T) {
 		{"trusted proxies", func(c *Config) { c.Server.TrustedProxies = []string{"10.0.0.1", "10.0.0.0/8", "::1"} }, ""},
 		{"bad trusted proxy", func(c *Config) { c.Server.TrustedProxies = []string{"lb.local"} }, "config: server.trusted_proxies:"},
 		{"zero shutdown timeout", func(c *Config) { c.Server.ShutdownTimeout = 0 }, "config: server.shutdown_timeout: must be greater than zero"},
+		{"zero read timeout", func(c *Config) { c.Server.ReadTimeout = 0 }, "config: server.read_timeout: must be greater than zero"},
+		{"negative read timeout", func(c *Config) { c.Server.ReadTimeout = -time.Second }, "config: server.read_timeout: must not be negative"},
 		{"negative cache ttl", func(c *Config) { c.Cache.TTL = -time.Second }, "config: cache.ttl: must not be negative"},
 		{"zero cache ttl", func(c *Config) { c.Cache.TTL = 0 }, ""},
 		{"zero cache size", func(c *Config) { c.Cache.Size = 0 }, "config: cache.size: must be at least 1"},

@@ -89,7 +89,13 @@ func (m *Main) Run(ctx context.Context) error {
 	// Headers beyond MaxHeaderBytes are answered 431 by net/http, which then
 	// closes the connection without reading further; below it, over
 	// httpx.MaxHeaderBytes, the router answers 431 in the errors shape.
-	m.Server = &http.Server{Handler: m.App.Handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
+	// server.read_timeout bounds the reading of each request, headers and
+	// body together (ReadTimeout; the headers alone could not take longer
+	// anyway), so a client sending slowly holds its connection no longer;
+	// a body the answer did not need is not waited for at all
+	// (httpx.DropUnreadBody).
+	rt := m.Config.Server.ReadTimeout
+	m.Server = &http.Server{Handler: m.App.Handler, ReadHeaderTimeout: rt, ReadTimeout: rt, IdleTimeout: 2 * time.Minute,
 		MaxHeaderBytes: httpx.ServerMaxHeaderBytes, ErrorLog: zap.NewStdLog(m.Logger)}
 	m.served = make(chan error, 1)
 	go func() { m.served <- m.Server.Serve(ln) }()

@@ -35,12 +35,21 @@ func coded(code errs.Code, field, msg string, err error) *errs.Error {
 // fail turns an error of operation op into Latchkey's codes: no rows and a
 // missing tenant file become notFound (a missing file tenants.ErrNotFound
 // when notFound is nil; no rows a NotFound without a domain), a unique or
-// primary-key violation Conflict, a busy or locked file, an interrupted
-// statement, an ended context, a full disk, an I/O error or a closed store
-// Unavailable. Anything else stays internal, wrapped with op.
+// primary-key violation Conflict, a tenant file at fault (with the
+// Retry-After of its back-off), a busy or locked file, an interrupted
+// statement, an ended context, a full disk, an I/O error, a read-only,
+// corrupt or foreign file or a closed store Unavailable, each by SQLite's
+// result code. Anything else stays internal, wrapped with op.
 func (db *DB) fail(op string, err error, notFound *errs.Error) error {
 	if err == nil {
 		return nil
+	}
+	// A fault first: its cause may be an error translated already (the
+	// file failed to open), without the fault's Retry-After.
+	if ff := (*fileFault)(nil); errors.As(err, &ff) {
+		e := coded(errs.Unavailable, "store", msgUnavailable, fmt.Errorf("%s: %w", op, err))
+		e.RetryAfter = ff.retry
+		return e
 	}
 	if _, ok := errs.As(err); ok {
 		return err
@@ -88,7 +97,8 @@ func isUnique(err error) bool {
 func (db *DB) unavailable(err error) bool {
 	switch code(err) {
 	case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED, sqlite3.SQLITE_INTERRUPT, sqlite3.SQLITE_FULL,
-		sqlite3.SQLITE_IOERR, sqlite3.SQLITE_PROTOCOL, sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_NOMEM:
+		sqlite3.SQLITE_IOERR, sqlite3.SQLITE_PROTOCOL, sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_NOMEM,
+		sqlite3.SQLITE_READONLY, sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB:
 		return true
 	}
 	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) ||

@@ -31,7 +31,7 @@ func (s lastUsedStore) Write(ctx context.Context, tenantID, collection string, u
 	}
 	for start := 0; start < len(uses); start += lastUsedBatch {
 		batch := uses[start:min(start+lastUsedBatch, len(uses))]
-		err := s.db.inTenant(ctx, tenantID, func(ctx context.Context, f *file) error {
+		err := s.db.writeTenant(ctx, tenantID, func(ctx context.Context, f *file) error {
 			return writeLastUsed(ctx, f, q, batch)
 		})
 		if err = emptyIfGone(err); err != nil {

@@ -23,7 +23,7 @@ func keyed(ctx context.Context) context.Context { return context.WithoutCancel(c
 // execIn runs q in tenant's file and returns how many rows it changed.
 func (db *DB) execIn(ctx context.Context, tenantID, q string, args ...any) (int64, error) {
 	var n int64
-	err := db.inTenant(ctx, tenantID, func(ctx context.Context, f *file) (err error) {
+	err := db.writeTenant(ctx, tenantID, func(ctx context.Context, f *file) (err error) {
 		n, err = f.exec(keyed(ctx), q, args...)
 		return err
 	})

@@ -140,14 +140,19 @@ const qVersion = `PRAGMA user_version`
 // costs one read; otherwise it applies the missing steps and the new
 // version in one transaction (BEGIN IMMEDIATE: concurrent openers, in this
 // process or another, take turns and the later ones find nothing to do).
-// A file newer than s was written by a later release and is refused.
-func migrate(ctx context.Context, f *file, s schema) error {
+// A file newer than s was written by a later release and is refused; an
+// empty one (version 0) unless fromEmpty (a file being made) is
+// errFileEmpty.
+func migrate(ctx context.Context, f *file, s schema, fromEmpty bool) error {
 	var v int
 	if err := f.db.QueryRowContext(ctx, qVersion).Scan(&v); err != nil {
 		return err
 	}
 	if v == len(s.steps) {
 		return nil
+	}
+	if v == 0 && !fromEmpty {
+		return errFileEmpty
 	}
 	if v > len(s.steps) {
 		return fmt.Errorf("%s file %s has schema version %d, newer than this release's %d", s.name, f.path, v, len(s.steps))

@@ -32,6 +32,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	sqlite3 "modernc.org/sqlite/lib"
+
 	"github.com/latchkey/latchkey/store"
 )
 
@@ -74,6 +76,7 @@ type DB struct {
 	timeout     time.Duration
 	control     *file
 	pool        *pool
+	faults      faults
 	closed      atomic.Bool
 }
 
@@ -117,12 +120,18 @@ func (db *DB) Engine() string { return "sqlite" }
 // Dir is the data directory.
 func (db *DB) Dir() string { return db.dir }
 
-// Ping checks that the control file answers. Errors: Unavailable.
+// Ping checks that the control file answers and that no tenant file is
+// known to be at fault, trying those whose back-off has run out again.
+// Errors: Unavailable, naming the tenants at fault in its "tenants" field
+// when the control file answers.
 func (db *DB) Ping(ctx context.Context) error {
 	ctx, cancel := db.bound(ctx)
 	defer cancel()
 	var v int
-	return db.fail("ping", db.control.row(ctx, qVersion).Scan(&v), nil)
+	if err := db.fail("ping", db.control.row(ctx, qVersion).Scan(&v), nil); err != nil {
+		return err
+	}
+	return db.checkTenants(ctx)
 }
 
 // Close closes every open file. Operations that start afterwards fail as
@@ -161,25 +170,58 @@ func (db *DB) bound(ctx context.Context) (context.Context, context.CancelFunc) {
 
 // inTenant runs f on tenant id's file, which stays open (in the pool) until
 // f returns, under the operation timeout. A tenant without a file (never
-// made, or deleted) is errNoTenant.
+// made, or deleted) is errNoTenant; a file at fault is a *fileFault, at
+// once while the fault is known (fault.go).
 func (db *DB) inTenant(ctx context.Context, tenantID string, f func(context.Context, *file) error) error {
+	return db.useTenant(ctx, tenantID, false, f)
+}
+
+// writeTenant is inTenant for f that writes: f's success counts only when
+// the file it wrote is still the one at the tenant's path, so a write to a
+// file removed or replaced meanwhile is answered as a fault, not accepted
+// and then lost.
+func (db *DB) writeTenant(ctx context.Context, tenantID string, f func(context.Context, *file) error) error {
+	return db.useTenant(ctx, tenantID, true, f)
+}
+
+func (db *DB) useTenant(ctx context.Context, tenantID string, write bool, f func(context.Context, *file) error) error {
 	if db.closed.Load() {
 		return errClosed
 	}
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	probe, err := db.faults.enter(tenantID)
+	if err != nil {
+		return err
+	}
 	ctx, cancel := db.bound(ctx)
 	defer cancel()
+	return db.faults.leave(tenantID, probe, db.runTenant(ctx, tenantID, write, f))
+}
+
+// runTenant runs f on tenant id's file. A file that fails as a file
+// (isFileFault) leaves the pool, to be opened afresh by the next try; one
+// absent from its path is no tenant or a fault, as the registry says.
+func (db *DB) runTenant(ctx context.Context, tenantID string, write bool, f func(context.Context, *file) error) error {
 	h, err := db.pool.acquire(ctx, tenantID)
+	if errors.Is(err, errNoTenant) && db.tenantPath(tenantID) != "" {
+		return db.missing(ctx, tenantID)
+	}
 	if err != nil {
 		return err
 	}
 	defer db.pool.release(h)
 	err = f(ctx, h.file)
-	if gone(err, h.path) { // deleted by another process since it was opened
-		db.pool.discard(h)
-		return errNoTenant
+	if err == nil && write {
+		err = stillAt(h)
+	}
+	if !isFileFault(err) {
+		return err
+	}
+	db.pool.discard(h)
+	if _, serr := os.Stat(h.path); errors.Is(serr, os.ErrNotExist) {
+		return db.missing(ctx, tenantID)
 	}
 	return err
 }
@@ -260,14 +302,49 @@ func (db *DB) create(ctx context.Context, path string, schema schema) error {
 	defer sdb.Close()
 	sdb.SetMaxOpenConns(1)
 	f := &file{db: sdb, path: path}
-	if _, err := sdb.ExecContext(ctx, "PRAGMA journal_mode=WAL"); err != nil {
+	if err := db.setWAL(ctx, sdb); err != nil {
 		return db.fail("set WAL mode of "+path, err, nil)
 	}
-	return db.fail("migrate "+path, migrate(ctx, f, schema), nil)
+	return db.fail("migrate "+path, migrate(ctx, f, schema, true), nil)
+}
+
+// setWAL puts the file of sdb in WAL mode (a setting the file keeps).
+// The switch needs the file's exclusive lock, which the statement asks for
+// while it already holds a read lock: SQLite then answers SQLITE_BUSY at
+// once rather than call the busy handler (waiting could deadlock two such
+// upgrades), so processes making a new data directory together would fail
+// to open it. The switch is tried again after a growing pause, for up to
+// the busy timeout, as the busy handler would have.
+func (db *DB) setWAL(ctx context.Context, sdb *sql.DB) error {
+	deadline := time.Now().Add(db.busy)
+	pause := time.Millisecond
+	for {
+		var mode string
+		err := sdb.QueryRowContext(ctx, "PRAGMA journal_mode=WAL").Scan(&mode)
+		if err == nil && mode == "wal" {
+			return nil
+		}
+		// SQLite answers the mode the file is in: another than wal
+		// means the switch did not happen, tried again as well.
+		busy := err == nil || code(err) == sqlite3.SQLITE_BUSY || code(err) == sqlite3.SQLITE_LOCKED
+		if err == nil {
+			err = fmt.Errorf("journal mode is still %s", mode)
+		}
+		if !busy || time.Now().Add(pause).After(deadline) {
+			return err
+		}
+		select {
+		case <-time.After(pause):
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		pause = min(2*pause, 50*time.Millisecond)
+	}
 }
 
 // openFile opens the existing file at path (mode=rw) and migrates it to
-// schema if it is older.
+// schema if it is older. An empty file (version 0: truncated to nothing,
+// say) is errFileEmpty: only create makes the tables of a new file.
 func (db *DB) openFile(ctx context.Context, path string, schema schema) (*file, error) {
 	sdb, err := sql.Open("sqlite", db.dsn(path, false))
 	if err != nil {
@@ -277,7 +354,7 @@ func (db *DB) openFile(ctx context.Context, path string, schema schema) (*file, 
 	sdb.SetMaxIdleConns(connsPerFile)
 	sdb.SetConnMaxIdleTime(time.Minute)
 	f := &file{db: sdb, path: path}
-	if err := migrate(ctx, f, schema); err != nil {
+	if err := migrate(ctx, f, schema, false); err != nil {
 		_ = sdb.Close()
 		return nil, db.fail("migrate "+path, err, nil)
 	}

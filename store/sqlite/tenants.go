@@ -119,6 +119,7 @@ func (s tenantStore) Delete(ctx context.Context, id string) error {
 		if err != nil {
 			return s.db.fail("remove tenant file", err, nil)
 		}
+		s.db.faults.clear(id) // its file is gone on purpose
 	}
 	n, err := s.exec(ctx, qTenantDelete, id)
 	return s.db.changed("delete tenant", n, err, tenants.ErrNotFound)
