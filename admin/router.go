@@ -149,8 +149,9 @@ func (a *App) router(trusted []string) (*gin.Engine, error) {
 	api := r.Group("/api/v1", httpx.NoStore)
 	api.GET("/openapi.yaml", apidoc.Serve) // public: no credentials
 	app := api.Group("", a.Auth.App())
+	optional := api.Group("", a.Auth.Optional())
 	user := api.Group("", a.Auth.User())
-	(&usertokens.Handler{Service: a.Tokens, Audit: a.Audit}).Register(app, user)
+	(&usertokens.Handler{Service: a.Tokens, Audit: a.Audit}).Register(app, optional, user)
 	appTokens := &apptokens.Handler{Service: a.AppTokens, Audit: a.Audit}
 	appTokens.Register(user)
 	(&users.Handler{Users: a.Users, Audit: a.Audit}).Register(user)

@@ -119,12 +119,17 @@ type Patch struct {
 // Update applies patch to user id. Users may change their own email and
 // password but not their own role or status; changing others follows
 // authn's rank rules for the user's current role and any new one, so only
-// owners change owners or make them. Disabling a user or changing its
-// password ends its tokens at once, except, for a user changing its own
-// password, the token it used; disabling also ends for good the OBO tokens
-// it issued.
+// owners change owners or make them. A password is a credential: an
+// on-behalf-of token sets none (authn's CheckMakeCredential). Disabling a user or changing its password ends
+// its tokens at once, except, for a user changing its own password, the
+// token it used; disabling also ends for good the OBO tokens it issued.
 // Errors: Invalid, Forbidden, NotFound, Conflict.
 func (s *Service) Update(ctx context.Context, p *authn.Principal, id ids.ID, patch Patch) (*User, error) {
+	if patch.Password != nil {
+		if err := p.CheckMakeCredential(); err != nil {
+			return nil, err
+		}
+	}
 	if id != p.UserID && !p.Can(authn.ManageUsers) {
 		return nil, p.Check(authn.ManageUsers) // before the lookup: a 404 would tell which ids exist
 	}

@@ -45,7 +45,8 @@ var minRole = map[Action]Role{
 }
 
 // Can reports whether p may do a. Managing tenants also needs the platform
-// tenant; issuing OBO tokens is never allowed with an OBO token.
+// tenant; issuing OBO tokens is never allowed with an OBO token
+// (CheckMakeCredential).
 func (p *Principal) Can(a Action) bool {
 	min, ok := minRole[a]
 	if !ok || !p.Role.AtLeast(min) {
@@ -55,7 +56,7 @@ func (p *Principal) Can(a Action) bool {
 	case ManageTenants:
 		return p.Platform
 	case IssueOBO:
-		return !p.OBO()
+		return p.CheckMakeCredential() == nil
 	}
 	return true
 }
@@ -65,13 +66,29 @@ func (p *Principal) Check(a Action) error {
 	if p.Can(a) {
 		return nil
 	}
-	if a == IssueOBO && p.OBO() {
-		return errs.E(errs.Forbidden, "permission", "An on-behalf-of token cannot issue on-behalf-of tokens.")
+	if a == IssueOBO {
+		if err := p.CheckMakeCredential(); err != nil {
+			return err
+		}
 	}
 	if a == ManageTenants && !p.Platform {
 		return errs.E(errs.Forbidden, "permission", "Only owners of the platform tenant may manage tenants.")
 	}
 	return errs.E(errs.Forbidden, "permission", "Your role ("+string(p.Role)+") may not "+string(a)+".")
+}
+
+// MakesCredential is middleware for a route that makes a credential: it
+// answers 403 to a request made with an on-behalf-of token
+// (CheckMakeCredential). Mounted before the route's Require, so the answer
+// names the reason whatever role the token has.
+func MakesCredential() gin.HandlerFunc {
+	return httpx.Handle(func(c *gin.Context) error {
+		if err := From(c).CheckMakeCredential(); err != nil {
+			return err
+		}
+		c.Next()
+		return nil
+	})
 }
 
 // Require is middleware that answers 403 unless the principal may do a.
