@@ -50,9 +50,11 @@ func TestOBOMakesNoCredential(t *testing.T) {
 		body                                any
 	}{
 		{"the reported escalation: its user's password", forMem, acme.AppToken, "PATCH", "/api/v1/users/" + f.ids["mem"],
+			map[string]any{"password": "taken-over-password", "current_password": "mem-password"}},
+		{"its user's password without current_password", forMem, acme.AppToken, "PATCH", "/api/v1/users/" + f.ids["mem"],
 			map[string]any{"password": "taken-over-password"}},
 		{"its own user's password, as an admin", forAdmin, acme.AppToken, "PATCH", "/api/v1/users/" + f.ids["admin2"],
-			map[string]any{"password": "taken-over-password"}},
+			map[string]any{"password": "taken-over-password", "current_password": "admin2-password"}},
 		{"another user's password, as an admin", forAdmin, acme.AppToken, "PATCH", "/api/v1/users/" + f.ids["mem"],
 			map[string]any{"password": "taken-over-password"}},
 		{"an app token", forAdmin, acme.AppToken, "POST", "/api/v1/app_tokens", map[string]any{}},

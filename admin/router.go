@@ -108,7 +108,7 @@ func New(o Options) (*App, error) {
 	a.Users = &users.Service{Store: st.Users(), Hasher: o.Password, Hashes: o.Hashes, Invalidate: a.Cache.Invalidate, Now: now}
 	a.Tokens = &usertokens.Service{Tenants: a.Tenants, Users: a.Users, Store: st.UserTokens(), Claims: st.Claims(),
 		Invalidate: a.Cache.Invalidate, Now: now, DummyHash: o.Password.HashPassword(secret.NewPassword()), Hashes: o.Hashes}
-	a.Users.Tokens = a.Tokens
+	a.Users.Tokens, a.Users.Passwords = a.Tokens, a.Tokens
 	a.Tenants.Provisioner = &Provisioner{Tenants: a.Tenants, Users: a.Users, AppTokens: a.AppTokens}
 	a.LastUsed = lastused.New(st.LastUsed())
 	a.Auth = &authn.Authenticator{Keys: secret.Installed(), Cache: a.Cache, Now: now, Recorder: a.LastUsed,

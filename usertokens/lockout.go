@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/latchkey/latchkey/admin/users"
 	"github.com/latchkey/latchkey/internal/clock"
 	"github.com/latchkey/latchkey/internal/errs"
 	"github.com/latchkey/latchkey/internal/secret"
@@ -191,4 +192,26 @@ func window(now time.Time, width int64, lock *Claim) (start, end time.Time) {
 func claimUser(username string) string {
 	sum := sha256.Sum256([]byte(strings.ToLower(username)))
 	return hex.EncodeToString(sum[:])
+}
+
+// CheckCurrentPassword implements users.Passwords: it checks password
+// against u's as a login would, in a hash slot and under the lockout of u's
+// username, so a wrong current password counts as a failed login and a
+// locked username is refused without a check. Errors: Locked (on the field
+// "current_password"), Unavailable.
+func (s *Service) CheckCurrentPassword(ctx context.Context, tenantID string, u *users.User, password string) (bool, error) {
+	release, err := s.Hashes.Acquire(ctx)
+	if err != nil {
+		return false, err
+	}
+	defer release()
+	t, err := s.Tenants.FindByID(ctx, tenantID)
+	if err != nil {
+		return false, err
+	}
+	ok, err := s.checkPassword(ctx, t, u.Username, u.PasswordHash, password, true)
+	if e, isErr := errs.As(err); isErr && e.Code == errs.Locked {
+		return false, errs.Lock("current_password", msgLocked, e.RetryAfter)
+	}
+	return ok, err
 }

@@ -732,6 +732,9 @@ type UserPage struct {
 
 // UserPatch defines model for UserPatch.
 type UserPatch struct {
+	// CurrentPassword The caller's current password: required, and checked, when a user changes its own password (missing 400, wrong 403); ignored otherwise.
+	CurrentPassword *string `json:"current_password,omitempty"`
+
 	// Email An email address, at most 254 bytes.
 	Email *string `json:"email,omitempty"`
 
@@ -1219,7 +1222,8 @@ type ClientInterface interface {
 	//
 	// Every field error is reported at once (missing fields, passwords that
 	// differ, a username taken, a bad email, terms not accepted). A tenant
-	// without `allow_signup` answers 403.
+	// without `allow_signup` answers 403. A user token is not needed; when
+	// one is sent it must be valid, and an on-behalf-of token is 403.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -1230,7 +1234,8 @@ type ClientInterface interface {
 	//
 	// Every field error is reported at once (missing fields, passwords that
 	// differ, a username taken, a bad email, terms not accepted). A tenant
-	// without `allow_signup` answers 403.
+	// without `allow_signup` answers 403. A user token is not needed; when
+	// one is sent it must be valid, and an on-behalf-of token is 403.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -1241,7 +1246,8 @@ type ClientInterface interface {
 	//
 	// Every field error is reported at once (missing fields, passwords that
 	// differ, a username taken, a bad email, terms not accepted). A tenant
-	// without `allow_signup` answers 403.
+	// without `allow_signup` answers 403. A user token is not needed; when
+	// one is sent it must be valid, and an on-behalf-of token is 403.
 	//
 	// Takes a body of the `application/x-www-form-urlencoded` content type.
 	//
@@ -1519,8 +1525,13 @@ type ClientInterface interface {
 	// UpdateUserWithBody Change a user; disabling it or a new password ends its tokens.
 	//
 	// A user may change its own email and password; nobody may change their
-	// own role or status (409). A user changing its own password keeps only
-	// the token it used.
+	// own role or status (409). A user changing its own password sends its
+	// `current_password` (missing: 400, wrong: 403, both on
+	// `current_password`) and keeps only the token it used; a wrong one
+	// counts as a failed login of its username, and a locked username is
+	// 429. Owners and admins reset another user's password without it. A
+	// request made with an on-behalf-of token sets no password (403 on
+	// `token`).
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -1530,8 +1541,13 @@ type ClientInterface interface {
 	// UpdateUser Change a user; disabling it or a new password ends its tokens.
 	//
 	// A user may change its own email and password; nobody may change their
-	// own role or status (409). A user changing its own password keeps only
-	// the token it used.
+	// own role or status (409). A user changing its own password sends its
+	// `current_password` (missing: 400, wrong: 403, both on
+	// `current_password`) and keeps only the token it used; a wrong one
+	// counts as a failed login of its username, and a locked username is
+	// 429. Owners and admins reset another user's password without it. A
+	// request made with an on-behalf-of token sets no password (403 on
+	// `token`).
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -1851,7 +1867,8 @@ func (c *Client) GetOpenAPI(ctx context.Context, reqEditors ...RequestEditorFn) 
 //
 // Every field error is reported at once (missing fields, passwords that
 // differ, a username taken, a bad email, terms not accepted). A tenant
-// without `allow_signup` answers 403.
+// without `allow_signup` answers 403. A user token is not needed; when
+// one is sent it must be valid, and an on-behalf-of token is 403.
 //
 // Takes any type of body and a specified content type.
 //
@@ -1872,7 +1889,8 @@ func (c *Client) SignupWithBody(ctx context.Context, contentType string, body io
 //
 // Every field error is reported at once (missing fields, passwords that
 // differ, a username taken, a bad email, terms not accepted). A tenant
-// without `allow_signup` answers 403.
+// without `allow_signup` answers 403. A user token is not needed; when
+// one is sent it must be valid, and an on-behalf-of token is 403.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -1893,7 +1911,8 @@ func (c *Client) Signup(ctx context.Context, body SignupJSONRequestBody, reqEdit
 //
 // Every field error is reported at once (missing fields, passwords that
 // differ, a username taken, a bad email, terms not accepted). A tenant
-// without `allow_signup` answers 403.
+// without `allow_signup` answers 403. A user token is not needed; when
+// one is sent it must be valid, and an on-behalf-of token is 403.
 //
 // Takes a body of the `application/x-www-form-urlencoded` content type.
 //
@@ -2501,8 +2520,13 @@ func (c *Client) GetUser(ctx context.Context, id UserID, reqEditors ...RequestEd
 // UpdateUserWithBody Change a user; disabling it or a new password ends its tokens.
 //
 // A user may change its own email and password; nobody may change their
-// own role or status (409). A user changing its own password keeps only
-// the token it used.
+// own role or status (409). A user changing its own password sends its
+// `current_password` (missing: 400, wrong: 403, both on
+// `current_password`) and keeps only the token it used; a wrong one
+// counts as a failed login of its username, and a locked username is
+// 429. Owners and admins reset another user's password without it. A
+// request made with an on-behalf-of token sets no password (403 on
+// `token`).
 //
 // Takes any type of body and a specified content type.
 //
@@ -2522,8 +2546,13 @@ func (c *Client) UpdateUserWithBody(ctx context.Context, id UserID, contentType 
 // UpdateUser Change a user; disabling it or a new password ends its tokens.
 //
 // A user may change its own email and password; nobody may change their
-// own role or status (409). A user changing its own password keeps only
-// the token it used.
+// own role or status (409). A user changing its own password sends its
+// `current_password` (missing: 400, wrong: 403, both on
+// `current_password`) and keeps only the token it used; a wrong one
+// counts as a failed login of its username, and a locked username is
+// 429. Owners and admins reset another user's password without it. A
+// request made with an on-behalf-of token sets no password (403 on
+// `token`).
 //
 // Takes a body of the `application/json` content type.
 //
@@ -4475,7 +4504,8 @@ type ClientWithResponsesInterface interface {
 	//
 	// Every field error is reported at once (missing fields, passwords that
 	// differ, a username taken, a bad email, terms not accepted). A tenant
-	// without `allow_signup` answers 403.
+	// without `allow_signup` answers 403. A user token is not needed; when
+	// one is sent it must be valid, and an on-behalf-of token is 403.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -4486,7 +4516,8 @@ type ClientWithResponsesInterface interface {
 	//
 	// Every field error is reported at once (missing fields, passwords that
 	// differ, a username taken, a bad email, terms not accepted). A tenant
-	// without `allow_signup` answers 403.
+	// without `allow_signup` answers 403. A user token is not needed; when
+	// one is sent it must be valid, and an on-behalf-of token is 403.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -4497,7 +4528,8 @@ type ClientWithResponsesInterface interface {
 	//
 	// Every field error is reported at once (missing fields, passwords that
 	// differ, a username taken, a bad email, terms not accepted). A tenant
-	// without `allow_signup` answers 403.
+	// without `allow_signup` answers 403. A user token is not needed; when
+	// one is sent it must be valid, and an on-behalf-of token is 403.
 	//
 	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -4799,8 +4831,13 @@ type ClientWithResponsesInterface interface {
 	// UpdateUserWithBodyWithResponse Change a user; disabling it or a new password ends its tokens.
 	//
 	// A user may change its own email and password; nobody may change their
-	// own role or status (409). A user changing its own password keeps only
-	// the token it used.
+	// own role or status (409). A user changing its own password sends its
+	// `current_password` (missing: 400, wrong: 403, both on
+	// `current_password`) and keeps only the token it used; a wrong one
+	// counts as a failed login of its username, and a locked username is
+	// 429. Owners and admins reset another user's password without it. A
+	// request made with an on-behalf-of token sets no password (403 on
+	// `token`).
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -4810,8 +4847,13 @@ type ClientWithResponsesInterface interface {
 	// UpdateUserWithResponse Change a user; disabling it or a new password ends its tokens.
 	//
 	// A user may change its own email and password; nobody may change their
-	// own role or status (409). A user changing its own password keeps only
-	// the token it used.
+	// own role or status (409). A user changing its own password sends its
+	// `current_password` (missing: 400, wrong: 403, both on
+	// `current_password`) and keeps only the token it used; a wrong one
+	// counts as a failed login of its username, and a locked username is
+	// 429. Owners and admins reset another user's password without it. A
+	// request made with an on-behalf-of token sets no password (403 on
+	// `token`).
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -8480,6 +8522,12 @@ type UpdateUserResponse413Headers struct {
 	XRequestId string
 }
 
+// UpdateUserResponse429Headers the declared response headers of an HTTP 429 response for UpdateUser
+type UpdateUserResponse429Headers struct {
+	RetryAfter int
+	XRequestId string
+}
+
 // UpdateUserResponse503Headers the declared response headers of an HTTP 503 response for UpdateUser
 type UpdateUserResponse503Headers struct {
 	RetryAfter int
@@ -8503,6 +8551,8 @@ type UpdateUserResponse struct {
 	JSON409 *Conflict
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *TooLarge
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Unavailable
 	// Headers200 the parsed response headers for an HTTP 200 response
@@ -8519,6 +8569,8 @@ type UpdateUserResponse struct {
 	Headers409 *UpdateUserResponse409Headers
 	// Headers413 the parsed response headers for an HTTP 413 response
 	Headers413 *UpdateUserResponse413Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *UpdateUserResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *UpdateUserResponse503Headers
 }
@@ -8556,6 +8608,11 @@ func (r UpdateUserResponse) GetJSON409() *Conflict {
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
 func (r UpdateUserResponse) GetJSON413() *TooLarge {
 	return r.JSON413
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r UpdateUserResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
@@ -9092,7 +9149,8 @@ func (c *ClientWithResponses) GetOpenAPIWithResponse(ctx context.Context, reqEdi
 //
 // Every field error is reported at once (missing fields, passwords that
 // differ, a username taken, a bad email, terms not accepted). A tenant
-// without `allow_signup` answers 403.
+// without `allow_signup` answers 403. A user token is not needed; when
+// one is sent it must be valid, and an on-behalf-of token is 403.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -9109,7 +9167,8 @@ func (c *ClientWithResponses) SignupWithBodyWithResponse(ctx context.Context, co
 //
 // Every field error is reported at once (missing fields, passwords that
 // differ, a username taken, a bad email, terms not accepted). A tenant
-// without `allow_signup` answers 403.
+// without `allow_signup` answers 403. A user token is not needed; when
+// one is sent it must be valid, and an on-behalf-of token is 403.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -9126,7 +9185,8 @@ func (c *ClientWithResponses) SignupWithResponse(ctx context.Context, body Signu
 //
 // Every field error is reported at once (missing fields, passwords that
 // differ, a username taken, a bad email, terms not accepted). A tenant
-// without `allow_signup` answers 403.
+// without `allow_signup` answers 403. A user token is not needed; when
+// one is sent it must be valid, and an on-behalf-of token is 403.
 //
 // Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -9626,8 +9686,13 @@ func (c *ClientWithResponses) GetUserWithResponse(ctx context.Context, id UserID
 // UpdateUserWithBodyWithResponse Change a user; disabling it or a new password ends its tokens.
 //
 // A user may change its own email and password; nobody may change their
-// own role or status (409). A user changing its own password keeps only
-// the token it used.
+// own role or status (409). A user changing its own password sends its
+// `current_password` (missing: 400, wrong: 403, both on
+// `current_password`) and keeps only the token it used; a wrong one
+// counts as a failed login of its username, and a locked username is
+// 429. Owners and admins reset another user's password without it. A
+// request made with an on-behalf-of token sets no password (403 on
+// `token`).
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -9643,8 +9708,13 @@ func (c *ClientWithResponses) UpdateUserWithBodyWithResponse(ctx context.Context
 // UpdateUserWithResponse Change a user; disabling it or a new password ends its tokens.
 //
 // A user may change its own email and password; nobody may change their
-// own role or status (409). A user changing its own password keeps only
-// the token it used.
+// own role or status (409). A user changing its own password sends its
+// `current_password` (missing: 400, wrong: 403, both on
+// `current_password`) and keeps only the token it used; a wrong one
+// counts as a failed login of its username, and a locked username is
+// 429. Owners and admins reset another user's password without it. A
+// request made with an on-behalf-of token sets no password (403 on
+// `token`).
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -13912,6 +13982,13 @@ func ParseUpdateUserResponse(rsp *http.Response) (*UpdateUserResponse, error) {
 		}
 		response.JSON413 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest Unavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -13999,6 +14076,23 @@ func ParseUpdateUserResponse(rsp *http.Response) (*UpdateUserResponse, error) {
 			headers.XRequestId = value
 		}
 		response.Headers413 = &headers
+	case rsp.StatusCode == 429:
+		var headers UpdateUserResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers429 = &headers
 	case rsp.StatusCode == 503:
 		var headers UpdateUserResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
