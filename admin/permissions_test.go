@@ -227,6 +227,10 @@ func TestPermissionMatrix(t *testing.T) {
 		{"POST", "/api/v1/users/{mem2}/expire_tokens", nil, w(200, 200, 200, 403, 403)},
 		{"POST", "/api/v1/users/{owner2}/expire_tokens", nil, w(200, 200, 200, 403, 403)},
 		{"POST", "/api/v1/users/{self}/expire_tokens", nil, w(200, 200, 200, 200, 200)},
+		// Unlock: support and up, on any role (it makes no credential).
+		{"POST", "/api/v1/users/{mem2}/unlock", nil, w(204, 204, 204, 403, 403)},
+		{"POST", "/api/v1/users/{owner2}/unlock", nil, w(204, 204, 204, 403, 403)},
+		{"POST", "/api/v1/users/{self}/unlock", nil, w(204, 204, 204, 403, 403)},
 
 		// Own session: every role.
 		{"GET", "/api/v1/token", nil, w(200, 200, 200, 200, 200)},

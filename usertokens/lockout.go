@@ -9,8 +9,10 @@ import (
 	"time"
 
 	"github.com/latchkey/latchkey/admin/users"
+	"github.com/latchkey/latchkey/internal/authn"
 	"github.com/latchkey/latchkey/internal/clock"
 	"github.com/latchkey/latchkey/internal/errs"
+	"github.com/latchkey/latchkey/internal/ids"
 	"github.com/latchkey/latchkey/internal/secret"
 	"github.com/latchkey/latchkey/tenants"
 )
@@ -214,4 +216,30 @@ func (s *Service) CheckCurrentPassword(ctx context.Context, tenantID string, u *
 		return false, errs.Lock("current_password", msgLocked, e.RetryAfter)
 	}
 	return ok, err
+}
+
+// Unlock ends the lockout of user id's username at once: its lock, and the
+// slots and failures of every window, so the next login with the right
+// password succeeds and the count starts afresh. Unlocking a username that
+// is not locked changes nothing. p needs UnlockUsers (checked before the
+// lookup, so a 404 tells nobody without the right which ids exist); it
+// makes no credential, so an OBO token may, within its role. Returns the
+// user. Errors: Forbidden, NotFound (field "user"), Unavailable.
+func (s *Service) Unlock(ctx context.Context, p *authn.Principal, id ids.ID) (*users.User, error) {
+	if err := p.Check(authn.UnlockUsers); err != nil {
+		return nil, err
+	}
+	u, err := s.Users.Get(ctx, p.TenantID, id)
+	if err != nil {
+		return nil, err
+	}
+	user := claimUser(u.Username)
+	// The lock goes last: while it stands no login claims a slot, so none
+	// is counted against the window being cleared.
+	for _, prefix := range []string{"fail|" + user + "|", user + "|"} {
+		if _, err := s.Claims.DeleteClaims(ctx, p.TenantID, prefix); err != nil {
+			return nil, err
+		}
+	}
+	return u, s.Claims.DeleteClaim(ctx, p.TenantID, lockID(user))
 }

@@ -193,6 +193,12 @@ func userCases(t *testing.T, w *world) {
 	own(200, "pat-password")
 	own(403, "not-pats-password")
 	own(429, "pat-new-password")
+	// Support ends pat's lockout; members may not.
+	k.Do(t, call{Method: "POST", Path: "/users/" + pat + "/unlock", App: w.app, User: w.mem, Want: 403})
+	k.Do(t, call{Method: "POST", Path: "/users/nope/unlock", App: w.app, User: w.support, Want: 400, Refused: true})
+	k.Do(t, call{Method: "POST", Path: "/users/0123456789abcdef01234567/unlock", App: w.app, User: w.support, Want: 404})
+	k.Do(t, call{Method: "POST", Path: "/users/" + pat + "/unlock", App: w.app, User: w.support, Want: 204})
+	k.s.Login(t, w.app, "pat", "pat-new-password")
 
 	gone := k.Must(t, call{Method: "POST", Path: "/users", App: w.app, User: o, Want: 201, JSON: newUser("gone", "member")}).String("id")
 	k.Do(t, call{Method: "DELETE", Path: "/users/" + gone, App: w.app, User: w.support, Want: 403})

@@ -270,7 +270,7 @@ type AuditPage struct {
 
 // AuditRecord defines model for AuditRecord.
 type AuditRecord struct {
-	// Action e.g. login, logout, refresh, refresh.reuse, token.create, token.expiry, token.delete, app_token.create, user.create, user.expire_tokens, signup, tenant.update, app_token.leak, token.leak, leaks.report
+	// Action e.g. login, logout, refresh, refresh.reuse, token.create, token.expiry, token.delete, app_token.create, user.create, user.expire_tokens, user.unlock, signup, tenant.update, app_token.leak, token.leak, leaks.report
 	Action string `json:"action"`
 
 	// Actor The issuing admin when the request used an obo token.
@@ -1559,6 +1559,17 @@ type ClientInterface interface {
 	// Corresponds with POST /users/{id}/expire_tokens (the `ExpireUserTokens` operationId).
 	ExpireUserTokens(ctx context.Context, id UserID, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// UnlockUser End the login lockout of a user's username at once (owners, admins and support).
+	//
+	// Clears the lock and the failed attempts counted against the username,
+	// so the next login with the right password succeeds and the count
+	// starts afresh. Unlocking a username that is not locked changes
+	// nothing. Audited as `user.unlock`. Support may unlock any user,
+	// owners included: unlocking makes no credential.
+	//
+	// Corresponds with POST /users/{id}/unlock (the `UnlockUser` operationId).
+	UnlockUser(ctx context.Context, id UserID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// Verify Who is calling? For gateways and a platform's own services.
 	//
 	// Verifies the request's App-Token and user token exactly as every
@@ -2574,6 +2585,27 @@ func (c *Client) UpdateUser(ctx context.Context, id UserID, body UpdateUserJSONR
 // Corresponds with POST /users/{id}/expire_tokens (the `ExpireUserTokens` operationId).
 func (c *Client) ExpireUserTokens(ctx context.Context, id UserID, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewExpireUserTokensRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UnlockUser End the login lockout of a user's username at once (owners, admins and support).
+//
+// Clears the lock and the failed attempts counted against the username,
+// so the next login with the right password succeeds and the count
+// starts afresh. Unlocking a username that is not locked changes
+// nothing. Audited as `user.unlock`. Support may unlock any user,
+// owners included: unlocking makes no credential.
+//
+// Corresponds with POST /users/{id}/unlock (the `UnlockUser` operationId).
+func (c *Client) UnlockUser(ctx context.Context, id UserID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUnlockUserRequest(c.Server, id)
 	if err != nil {
 		return nil, err
 	}
@@ -4217,6 +4249,40 @@ func NewExpireUserTokensRequest(server string, id UserID) (*http.Request, error)
 	return req, nil
 }
 
+// NewUnlockUserRequest constructs an http.Request for the UnlockUser method
+func NewUnlockUserRequest(server string, id UserID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/users/%s/unlock", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewVerifyRequest constructs an http.Request for the Verify method
 func NewVerifyRequest(server string, params *VerifyParams) (*http.Request, error) {
 	var err error
@@ -4866,6 +4932,19 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /users/{id}/expire_tokens (the `ExpireUserTokens` operationId).
 	ExpireUserTokensWithResponse(ctx context.Context, id UserID, reqEditors ...RequestEditorFn) (*ExpireUserTokensResponse, error)
+
+	// UnlockUserWithResponse End the login lockout of a user's username at once (owners, admins and support).
+	//
+	// Clears the lock and the failed attempts counted against the username,
+	// so the next login with the right password succeeds and the count
+	// starts afresh. Unlocking a username that is not locked changes
+	// nothing. Audited as `user.unlock`. Support may unlock any user,
+	// owners included: unlocking makes no credential.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /users/{id}/unlock (the `UnlockUser` operationId).
+	UnlockUserWithResponse(ctx context.Context, id UserID, reqEditors ...RequestEditorFn) (*UnlockUserResponse, error)
 
 	// VerifyWithResponse Who is calling? For gateways and a platform's own services.
 	//
@@ -8769,6 +8848,119 @@ func (r ExpireUserTokensResponse) ContentType() string {
 	return ""
 }
 
+// UnlockUserResponse204Headers the declared response headers of an HTTP 204 response for UnlockUser
+type UnlockUserResponse204Headers struct {
+	XRequestId string
+}
+
+// UnlockUserResponse400Headers the declared response headers of an HTTP 400 response for UnlockUser
+type UnlockUserResponse400Headers struct {
+	XRequestId string
+}
+
+// UnlockUserResponse401Headers the declared response headers of an HTTP 401 response for UnlockUser
+type UnlockUserResponse401Headers struct {
+	WWWAuthenticate string
+	XRequestId      string
+}
+
+// UnlockUserResponse403Headers the declared response headers of an HTTP 403 response for UnlockUser
+type UnlockUserResponse403Headers struct {
+	XRequestId string
+}
+
+// UnlockUserResponse404Headers the declared response headers of an HTTP 404 response for UnlockUser
+type UnlockUserResponse404Headers struct {
+	XRequestId string
+}
+
+// UnlockUserResponse503Headers the declared response headers of an HTTP 503 response for UnlockUser
+type UnlockUserResponse503Headers struct {
+	RetryAfter int
+	XRequestId string
+}
+
+type UnlockUserResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers204 the parsed response headers for an HTTP 204 response
+	Headers204 *UnlockUserResponse204Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *UnlockUserResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *UnlockUserResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *UnlockUserResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *UnlockUserResponse404Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *UnlockUserResponse503Headers
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r UnlockUserResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r UnlockUserResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r UnlockUserResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r UnlockUserResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r UnlockUserResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r UnlockUserResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UnlockUserResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UnlockUserResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UnlockUserResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // VerifyResponse200Headers the declared response headers of an HTTP 200 response for Verify
 type VerifyResponse200Headers struct {
 	XLatchkeyActorId    *ObjectID
@@ -9738,6 +9930,25 @@ func (c *ClientWithResponses) ExpireUserTokensWithResponse(ctx context.Context, 
 		return nil, err
 	}
 	return ParseExpireUserTokensResponse(rsp)
+}
+
+// UnlockUserWithResponse End the login lockout of a user's username at once (owners, admins and support).
+//
+// Clears the lock and the failed attempts counted against the username,
+// so the next login with the right password succeeds and the count
+// starts afresh. Unlocking a username that is not locked changes
+// nothing. Audited as `user.unlock`. Support may unlock any user,
+// owners included: unlocking makes no credential.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /users/{id}/unlock (the `UnlockUser` operationId).
+func (c *ClientWithResponses) UnlockUserWithResponse(ctx context.Context, id UserID, reqEditors ...RequestEditorFn) (*UnlockUserResponse, error) {
+	rsp, err := c.UnlockUser(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUnlockUserResponse(rsp)
 }
 
 // VerifyWithResponse Who is calling? For gateways and a platform's own services.
@@ -14233,6 +14444,140 @@ func ParseExpireUserTokensResponse(rsp *http.Response) (*ExpireUserTokensRespons
 		response.Headers404 = &headers
 	case rsp.StatusCode == 503:
 		var headers ExpireUserTokensResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseUnlockUserResponse parses an HTTP response from a UnlockUserWithResponse call
+func ParseUnlockUserResponse(rsp *http.Response) (*UnlockUserResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UnlockUserResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		var headers UnlockUserResponse204Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers204 = &headers
+	case rsp.StatusCode == 400:
+		var headers UnlockUserResponse400Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers UnlockUserResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers UnlockUserResponse403Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers UnlockUserResponse404Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 503:
+		var headers UnlockUserResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {

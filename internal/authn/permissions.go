@@ -26,6 +26,8 @@ const (
 	ManageTenants   Action = "manage tenants"
 	// ForceAppTokens removes a tenant's last live app token (?force=true).
 	ForceAppTokens Action = "remove the tenant's last live app token"
+	// UnlockUsers ends a username's login lockout at once.
+	UnlockUsers Action = "unlock users"
 )
 
 // minRole is the permission matrix: the weakest role allowed each action.
@@ -42,6 +44,7 @@ var minRole = map[Action]Role{
 	ReadAudit:       Support,
 	ManageTenants:   Owner,
 	ForceAppTokens:  Owner,
+	UnlockUsers:     Support,
 }
 
 // Can reports whether p may do a. Managing tenants also needs the platform
