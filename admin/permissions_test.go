@@ -227,6 +227,10 @@ func TestPermissionMatrix(t *testing.T) {
 		{"POST", "/api/v1/users/{mem2}/expire_tokens", nil, w(200, 200, 200, 403, 403)},
 		{"POST", "/api/v1/users/{owner2}/expire_tokens", nil, w(200, 200, 200, 403, 403)},
 		{"POST", "/api/v1/users/{self}/expire_tokens", nil, w(200, 200, 200, 200, 200)},
+		// Unlock: support and up, on any role (it makes no credential).
+		{"POST", "/api/v1/users/{mem2}/unlock", nil, w(204, 204, 204, 403, 403)},
+		{"POST", "/api/v1/users/{owner2}/unlock", nil, w(204, 204, 204, 403, 403)},
+		{"POST", "/api/v1/users/{self}/unlock", nil, w(204, 204, 204, 403, 403)},
 
 		// Own session: every role.
 		{"GET", "/api/v1/token", nil, w(200, 200, 200, 200, 200)},
@@ -288,7 +292,9 @@ func TestOBOCappedByIssuer(t *testing.T) {
 		n := fmt.Sprintf("newowner%d", f.seq.Add(1))
 		return map[string]any{"username": n, "password": "secret-password", "email": n + "@acme.test", "role": "owner"}
 	}
-	// Acting as admin2, an admin: admin rights, but no OBO issuing.
+	toOwner := map[string]any{"role": "owner"}
+	// Acting as admin2, an admin: admin rights, but it makes no credential
+	// (TestOBOMakesNoCredential has the rest).
 	steps := []struct {
 		name         string
 		method, path string
@@ -296,10 +302,10 @@ func TestOBOCappedByIssuer(t *testing.T) {
 		want         int
 	}{
 		{"acts as its user", "GET", "/api/v1/users/me", nil, 200},
-		{"an admin's rights: create a member", "POST", "/api/v1/users", map[string]any{"username": "member1", "password": "secret-password", "email": "member1@acme.test", "role": "member"}, 201},
+		{"an admin's rights: change a member's role", "PATCH", "/api/v1/users/" + f.ids["mem2"], map[string]any{"role": "support"}, 200},
 		{"cannot issue OBO tokens", "POST", "/api/v1/tokens", map[string]any{"user": f.ids["mem"]}, 403},
 		{"cannot make a personal token either", "POST", "/api/v1/tokens", map[string]any{}, 403},
-		{"no owner rights", "POST", "/api/v1/users", newOwner(), 403},
+		{"no owner rights", "PATCH", "/api/v1/users/" + f.ids["mem2"], toOwner, 403},
 	}
 	for _, st := range steps {
 		if got := as(st.method, st.path, st.body); got != st.want {
@@ -312,8 +318,8 @@ func TestOBOCappedByIssuer(t *testing.T) {
 	f.setup(t, 200, "PATCH", "/api/v1/users/"+f.ids["admin2"], map[string]any{"role": "owner"})
 	own := f.s.Login(t, f.a.AppToken, "admin2", "admin2-password")
 	f.s.Must(t, 201, testserver.Request{Method: "POST", Path: "/api/v1/users", AppToken: f.a.AppToken, Token: own, JSON: newOwner()})
-	if got := as("POST", "/api/v1/users", newOwner()); got != 403 {
-		t.Errorf("after its user became an owner, the OBO token created an owner: got %d, want 403", got)
+	if got := as("PATCH", "/api/v1/users/"+f.ids["mem2"], toOwner); got != 403 {
+		t.Errorf("after its user became an owner, the OBO token made an owner: got %d, want 403", got)
 	}
 	if got := as("PATCH", "/api/v1/users/"+f.ids["owner2"], map[string]any{"email": "x@acme.test"}); got != 403 {
 		t.Errorf("after its user became an owner, the OBO token changed an owner: got %d, want 403", got)

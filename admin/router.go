@@ -121,7 +121,7 @@ func New(o Options) (*App, error) {
 	a.Users = &users.Service{Store: st.Users(), Hasher: o.Password, Hashes: o.Hashes, Invalidate: a.Cache.Invalidate, Now: now}
 	a.Tokens = &usertokens.Service{Tenants: a.Tenants, Users: a.Users, Store: st.UserTokens(), Claims: st.Claims(), Keys: o.Keys,
 		Invalidate: a.Cache.Invalidate, Now: now, DummyHash: o.Password.HashPassword(secret.NewPassword()), Hashes: o.Hashes}
-	a.Users.Tokens = a.Tokens
+	a.Users.Tokens, a.Users.Passwords = a.Tokens, a.Tokens
 	a.Tenants.Provisioner = &Provisioner{Tenants: a.Tenants, Users: a.Users, AppTokens: a.AppTokens}
 	a.LastUsed = lastused.New(st.LastUsed())
 	a.Purger = &jobs.Purger{Tenants: st.Tenants(), AppTokens: st.AppTokens(), Tokens: a.Tokens, Now: now}
@@ -163,8 +163,9 @@ func (a *App) router(trusted []string) (*gin.Engine, error) {
 	api := r.Group("/api/v1", httpx.NoStore)
 	api.GET("/openapi.yaml", apidoc.Serve) // public: no credentials
 	app := api.Group("", a.Auth.App())
+	optional := api.Group("", a.Auth.Optional())
 	user := api.Group("", a.Auth.User())
-	(&usertokens.Handler{Service: a.Tokens, Audit: a.Audit}).Register(app, user)
+	(&usertokens.Handler{Service: a.Tokens, Audit: a.Audit}).Register(app, optional, user)
 	appTokens := &apptokens.Handler{Service: a.AppTokens, Audit: a.Audit}
 	appTokens.Register(user)
 	(&users.Handler{Users: a.Users, Audit: a.Audit}).Register(user)

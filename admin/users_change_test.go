@@ -131,7 +131,7 @@ func TestUserChangesEndTokens(t *testing.T) {
 		id := s.NewUser(t, s.AppToken, owner, "self", "member")
 		toks := liveTokens(t, s, "self", 3)
 		s.Must(t, 200, testserver.Request{Method: "PATCH", Path: "/api/v1/users/" + id, AppToken: s.AppToken, Token: toks[0],
-			JSON: map[string]any{"password": "my-own-new-password"}})
+			JSON: map[string]any{"password": "my-own-new-password", "current_password": "self-password"}})
 		wantTokens(t, s, 200, toks[0])
 		wantTokens(t, s, 401, toks[1:]...)
 		if r := login("self", "my-own-new-password"); r.Status != 200 {
@@ -147,6 +147,56 @@ func TestUserChangesEndTokens(t *testing.T) {
 	t.Run("other users are untouched", func(t *testing.T) {
 		wantTokens(t, s, 200, owner, bystander)
 	})
+}
+
+// TestOwnPasswordNeedsCurrentPassword: a user changing its own password
+// proves it knows the current one (missing: 400, wrong: 403, both on
+// current_password, and nothing changes), and wrong ones count as failed
+// logins of its username, so a stolen session guesses no faster than a
+// login could; an admin resetting another user's password needs none.
+func TestOwnPasswordNeedsCurrentPassword(t *testing.T) {
+	s := testserver.Start(t)
+	owner := s.OwnerToken(t)
+	id := s.NewUser(t, s.AppToken, owner, "pat", "member")
+	toks := liveTokens(t, s, "pat", 2)
+	patch := func(body map[string]any) testserver.Request {
+		return testserver.Request{Method: "PATCH", Path: "/api/v1/users/" + id, AppToken: s.AppToken, Token: toks[0], JSON: body}
+	}
+	login := func(password string) int {
+		return s.Do(t, testserver.Request{Method: "POST", Path: "/api/v1/token", AppToken: s.AppToken,
+			JSON: map[string]any{"username": "pat", "password": password}}).Status
+	}
+	runCoreCases(t, s, []coreCase{
+		{name: "missing", req: patch(map[string]any{"password": "pat-new-password"}), status: 400,
+			errors: map[string]string{"current_password": "Required to change your own password."}},
+		{name: "missing, with every other bad field", req: patch(map[string]any{"password": "short", "email": "x"}), status: 400,
+			errors: map[string]string{"current_password": "*", "password": "*", "email": "*"}},
+		{name: "wrong", req: patch(map[string]any{"password": "pat-new-password", "current_password": "not-pats-password"}), status: 403,
+			errors: map[string]string{"current_password": "This is not your current password."}},
+		{name: "an email change needs none", req: patch(map[string]any{"email": "pat@example.test"}), status: 200},
+	})
+	wantTokens(t, s, 200, toks...)
+	if got := login("pat-new-password"); got != 401 {
+		t.Errorf("a refused change set the password: login got %d, want 401", got)
+	}
+	// One wrong current password and one wrong login above; three more
+	// wrong ones make five failures: the username is locked, for logins
+	// and for password changes alike, even with the right password.
+	for range 3 {
+		s.Must(t, 403, patch(map[string]any{"password": "pat-new-password", "current_password": "not-pats-password"}))
+	}
+	if got := login("pat-password"); got != 429 {
+		t.Errorf("login after five failures, two of them logins: got %d, want 429", got)
+	}
+	r := s.Must(t, 429, patch(map[string]any{"password": "pat-new-password", "current_password": "pat-password"}))
+	testserver.WantErrors(t, r, map[string]string{"current_password": "Too many failed logins. Try again later."})
+	if r.Header.Get("Retry-After") == "" {
+		t.Error("429 without Retry-After")
+	}
+	// An admin resets it without the current one.
+	s.Must(t, 200, testserver.Request{Method: "PATCH", Path: "/api/v1/users/" + id, AppToken: s.AppToken, Token: owner,
+		JSON: map[string]any{"password": "reset-by-owner"}})
+	wantTokens(t, s, 401, toks...)
 }
 
 func TestUsersDelete(t *testing.T) {

@@ -26,7 +26,7 @@ type Handler struct {
 // PUT is deliberately absent: it answers 405.
 func (h *Handler) Register(rg gin.IRouter) {
 	g := rg.Group("/app_tokens")
-	g.POST("", authn.Require(access.ManageAppTokens), httpx.Handle(h.create))
+	g.POST("", authn.MakesCredential(), authn.Require(access.ManageAppTokens), httpx.Handle(h.create))
 	g.GET("", authn.Require(access.ViewAppTokens), httpx.Handle(h.list))
 	g.GET("/:token", authn.Require(access.ViewAppTokens), httpx.Handle(h.get))
 	g.PATCH("/:token", authn.Require(access.ExpireAppTokens), httpx.Handle(h.setExpiry))
@@ -37,7 +37,7 @@ func (h *Handler) Register(rg gin.IRouter) {
 // which must authenticate users: a platform owner mints an app token for
 // any tenant, the way back in for a tenant that has none left.
 func (h *Handler) RegisterPlatform(rg gin.IRouter) {
-	rg.POST("/tenants/:tenant/app_tokens", authn.Require(access.ManageTenants), httpx.Handle(h.createFor))
+	rg.POST("/tenants/:tenant/app_tokens", authn.MakesCredential(), authn.Require(access.ManageTenants), httpx.Handle(h.createFor))
 }
 
 type createRequest struct {

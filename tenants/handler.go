@@ -21,7 +21,7 @@ type Handler struct {
 // Register mounts the tenant routes on rg, which must authenticate users.
 func (h *Handler) Register(rg gin.IRouter) {
 	g := rg.Group("/tenants", authn.Require(access.ManageTenants))
-	g.POST("", httpx.Handle(h.create))
+	g.POST("", authn.MakesCredential(), httpx.Handle(h.create))
 	g.GET("", httpx.Handle(h.list))
 	g.GET("/:tenant", httpx.Handle(h.get))
 	g.PATCH("/:tenant", httpx.Handle(h.update))

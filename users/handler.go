@@ -23,7 +23,7 @@ type Handler struct {
 func (h *Handler) Register(rg gin.IRouter) {
 	g := rg.Group("/users")
 	g.GET("", authn.Require(access.ViewUsers), httpx.Handle(h.list))
-	g.POST("", authn.Require(access.ManageUsers), httpx.Handle(h.create))
+	g.POST("", authn.MakesCredential(), authn.Require(access.ManageUsers), httpx.Handle(h.create))
 	g.GET("/me", httpx.Handle(h.me))
 	g.GET("/:id", httpx.Handle(h.get))
 	g.PATCH("/:id", httpx.Handle(h.update))

@@ -26,11 +26,22 @@ type Tokens interface {
 	ExpireIssuedBy(ctx context.Context, tenantID string, user ids.ID) (int64, error)
 }
 
+// Passwords checks a user's current password under the login lockout;
+// usertokens implements it.
+type Passwords interface {
+	// CheckCurrentPassword reports whether password is u's. A wrong one
+	// counts as a failed login of u's username, so a stolen session cannot
+	// guess the password faster than logins can. Errors: Locked (field
+	// "current_password"), Unavailable.
+	CheckCurrentPassword(ctx context.Context, tenantID string, u *User, password string) (bool, error)
+}
+
 // Service manages a tenant's users.
 type Service struct {
-	Store  Store
-	Tokens Tokens
-	Hasher secret.Argon2
+	Store     Store
+	Tokens    Tokens
+	Passwords Passwords
+	Hasher    secret.Argon2
 	// Hashes bounds the password hashes running at once (nil: no bound).
 	Hashes *secret.Limiter
 	// Invalidate drops a tenant's cached credentials on this instance.
@@ -110,23 +121,38 @@ func (s *Service) List(ctx context.Context, tenantID string, f Filter, pg page.P
 	return s.Store.Find(ctx, tenantID, f, pg)
 }
 
-// Patch changes a user; nil fields stay.
+// Patch changes a user; nil fields stay. CurrentPassword is required, and
+// checked, when a user changes its own password; otherwise it is ignored.
 type Patch struct {
-	Email    *string      `json:"email"`
-	Role     *access.Role `json:"role"`
-	Status   *string      `json:"status"`
-	Password *string      `json:"password"`
+	Email           *string      `json:"email"`
+	Role            *access.Role `json:"role"`
+	Status          *string      `json:"status"`
+	Password        *string      `json:"password"`
+	CurrentPassword *string      `json:"current_password"`
 }
+
+var (
+	errNoCurrentPassword    = errs.E(errs.Invalid, "current_password", "Required to change your own password.")
+	errWrongCurrentPassword = errs.E(errs.Forbidden, "current_password", "This is not your current password.")
+)
 
 // Update applies patch to user id. Users may change their own email and
 // password but not their own role or status; changing others follows
 // authn's rank rules for the user's current role and any new one, so only
-// owners change owners or make them. Disabling a user or changing its
-// password ends its tokens at once, except, for a user changing its own
-// password, the token it used; disabling also ends for good the OBO tokens
-// it issued.
-// Errors: Invalid, Forbidden, NotFound, Conflict.
+// owners change owners or make them. A password is a credential: an
+// on-behalf-of token sets none (authn's CheckMakeCredential), and a user
+// changing its own proves it with its current password (missing: Invalid,
+// wrong: Forbidden, both on "current_password"; checked under the login
+// lockout, so also Locked). Disabling a user or changing its password ends
+// its tokens at once, except, for a user changing its own password, the
+// token it used; disabling also ends for good the OBO tokens it issued.
+// Errors: Invalid, Forbidden, NotFound, Conflict, Locked.
 func (s *Service) Update(ctx context.Context, p *access.Principal, id ids.ID, patch Patch) (*User, error) {
+	if patch.Password != nil {
+		if err := p.CheckMakeCredential(); err != nil {
+			return nil, err
+		}
+	}
 	if id != p.UserID && !p.Can(access.ManageUsers) {
 		return nil, p.Check(access.ManageUsers) // before the lookup: a 404 would tell which ids exist
 	}
@@ -145,6 +171,9 @@ func (s *Service) Update(ctx context.Context, p *access.Principal, id ids.ID, pa
 	}
 	if patch.Password != nil {
 		checkPassword(bad, "password", *patch.Password)
+		if self && patch.CurrentPassword == nil {
+			bad["current_password"] = errNoCurrentPassword.Fields["current_password"]
+		}
 	}
 	if patch.Role != nil {
 		checkRole(bad, "role", *patch.Role)
@@ -161,6 +190,11 @@ func (s *Service) Update(ctx context.Context, p *access.Principal, id ids.ID, pa
 	}
 	if err := errs.Fields(bad); err != nil {
 		return nil, err
+	}
+	if patch.Password != nil && self {
+		if err := s.checkCurrent(ctx, p.TenantID, u, *patch.CurrentPassword); err != nil {
+			return nil, err
+		}
 	}
 	if patch.Password != nil {
 		if u.PasswordHash, err = s.hash(ctx, *patch.Password); err != nil {
@@ -182,6 +216,20 @@ func (s *Service) Update(ctx context.Context, p *access.Principal, id ids.ID, pa
 		s.Invalidate(p.TenantID) // role and status are cached with credentials
 	}
 	return u, err
+}
+
+// checkCurrent returns nil when password is u's current password, checked
+// by Passwords under the login lockout. Errors: Forbidden, Locked,
+// Unavailable.
+func (s *Service) checkCurrent(ctx context.Context, tenantID string, u *User, password string) error {
+	ok, err := s.Passwords.CheckCurrentPassword(ctx, tenantID, u, password)
+	switch {
+	case err != nil:
+		return err
+	case !ok:
+		return errWrongCurrentPassword
+	}
+	return nil
 }
 
 // endTokens expires every token of user (another user disabled or deleted

@@ -21,22 +21,25 @@ type Handler struct {
 	Audit   *audit.Log
 }
 
-// Register mounts the routes: app (App-Token only) takes login, refresh and
-// signup; user (App-Token and user token) takes the rest.
-func (h *Handler) Register(app, user gin.IRouter) {
+// Register mounts the routes: app (App-Token only) takes login and
+// refresh; optional (App-Token, and a user token when one is sent) takes
+// signup, which refuses an on-behalf-of token; user (App-Token and user
+// token) takes the rest.
+func (h *Handler) Register(app, optional, user gin.IRouter) {
 	app.POST("/token", httpx.Handle(h.login))
 	app.POST("/token/refresh", httpx.Handle(h.refresh))
-	app.POST("/signup", httpx.Handle(h.signup))
+	optional.POST("/signup", authn.MakesCredential(), httpx.Handle(h.signup))
 	user.GET("/token", httpx.Handle(h.current))
 	user.PATCH("/token", httpx.Handle(h.extend))
 	user.DELETE("/token", httpx.Handle(h.logout))
 	// PUT /tokens/:token is deliberately absent: it answers 405.
-	user.POST("/tokens", httpx.Handle(h.createToken))
+	user.POST("/tokens", authn.MakesCredential(), httpx.Handle(h.createToken))
 	user.GET("/tokens", httpx.Handle(h.listTokens))
 	user.GET("/tokens/:token", httpx.Handle(h.getToken))
 	user.PATCH("/tokens/:token", httpx.Handle(h.setTokenExpiry))
 	user.DELETE("/tokens/:token", httpx.Handle(h.deleteToken))
 	user.POST("/users/:id/expire_tokens", httpx.Handle(h.expireUserTokens))
+	user.POST("/users/:id/unlock", httpx.Handle(h.unlock))
 }
 
 type loginRequest struct {

@@ -8,10 +8,13 @@ import (
 	"strings"
 	"time"
 
+	"github.com/latchkey/latchkey/internal/access"
 	"github.com/latchkey/latchkey/internal/clock"
 	"github.com/latchkey/latchkey/internal/errs"
+	"github.com/latchkey/latchkey/internal/ids"
 	"github.com/latchkey/latchkey/internal/secret"
 	"github.com/latchkey/latchkey/tenants"
+	"github.com/latchkey/latchkey/users"
 )
 
 // The lockout (SPEC §5) counts failed logins per username in fixed windows
@@ -191,4 +194,52 @@ func window(now time.Time, width int64, lock *Claim) (start, end time.Time) {
 func claimUser(username string) string {
 	sum := sha256.Sum256([]byte(strings.ToLower(username)))
 	return hex.EncodeToString(sum[:])
+}
+
+// CheckCurrentPassword implements users.Passwords: it checks password
+// against u's as a login would, in a hash slot and under the lockout of u's
+// username, so a wrong current password counts as a failed login and a
+// locked username is refused without a check. Errors: Locked (on the field
+// "current_password"), Unavailable.
+func (s *Service) CheckCurrentPassword(ctx context.Context, tenantID string, u *users.User, password string) (bool, error) {
+	release, err := s.Hashes.Acquire(ctx)
+	if err != nil {
+		return false, err
+	}
+	defer release()
+	t, err := s.Tenants.FindByID(ctx, tenantID)
+	if err != nil {
+		return false, err
+	}
+	ok, err := s.checkPassword(ctx, t, u.Username, u.PasswordHash, password, true)
+	if e, isErr := errs.As(err); isErr && e.Code == errs.Locked {
+		return false, errs.Lock("current_password", msgLocked, e.RetryAfter)
+	}
+	return ok, err
+}
+
+// Unlock ends the lockout of user id's username at once: its lock, and the
+// slots and failures of every window, so the next login with the right
+// password succeeds and the count starts afresh. Unlocking a username that
+// is not locked changes nothing. p needs UnlockUsers (checked before the
+// lookup, so a 404 tells nobody without the right which ids exist); it
+// makes no credential, so an OBO token may, within its role. Returns the
+// user. Errors: Forbidden, NotFound (field "user"), Unavailable.
+func (s *Service) Unlock(ctx context.Context, p *access.Principal, id ids.ID) (*users.User, error) {
+	if err := p.Check(access.UnlockUsers); err != nil {
+		return nil, err
+	}
+	u, err := s.Users.Get(ctx, p.TenantID, id)
+	if err != nil {
+		return nil, err
+	}
+	user := claimUser(u.Username)
+	// The lock goes last: while it stands no login claims a slot, so none
+	// is counted against the window being cleared.
+	for _, prefix := range []string{"fail|" + user + "|", user + "|"} {
+		if _, err := s.Claims.DeleteClaims(ctx, p.TenantID, prefix); err != nil {
+			return nil, err
+		}
+	}
+	return u, s.Claims.DeleteClaim(ctx, p.TenantID, lockID(user))
 }

@@ -81,6 +81,10 @@ type ClaimStore interface {
 	// DeleteClaim removes claim id; a missing claim is no error.
 	// Errors: Unavailable.
 	DeleteClaim(ctx context.Context, tenantID, id string) error
+	// DeleteClaims removes every claim whose id starts with prefix (a
+	// non-empty ASCII string whose last byte is below 0x7f), a range of the
+	// id index, and returns how many. Errors: Unavailable.
+	DeleteClaims(ctx context.Context, tenantID, prefix string) (int64, error)
 	// PurgeClaims deletes the claims that stopped mattering before now and
 	// returns how many. Errors: Unavailable.
 	PurgeClaims(ctx context.Context, tenantID string, now time.Time) (int64, error)

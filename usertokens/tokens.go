@@ -28,8 +28,6 @@ type NewToken struct {
 }
 
 var (
-	errOBOMints = errs.E(errs.Forbidden, "permission",
-		"An on-behalf-of token cannot issue tokens: a new token would outlive the issuing admin's limits.")
 	errUserDisabled = errs.E(errs.Conflict, "user", "This user is disabled.")
 )
 
@@ -37,9 +35,13 @@ var (
 // user with the caller as its actor, and returns it with its secret, which
 // is never available again. Neither kind has a refresh token. A request made
 // with an OBO token cannot issue tokens of either kind, so nothing it makes
-// escapes the cap of its issuer's role. Errors: Invalid (every bad field at
-// once), Forbidden, NotFound (field "user"), Conflict (user disabled).
+// escapes the cap of its issuer's role (authn's CheckMakeCredential).
+// Errors: Invalid (every bad field at once), Forbidden, NotFound (field
+// "user"), Conflict (user disabled).
 func (s *Service) Create(ctx context.Context, p *access.Principal, in NewToken) (*Token, string, error) {
+	if err := p.CheckMakeCredential(); err != nil {
+		return nil, "", err
+	}
 	t, err := s.Tenants.FindByID(ctx, p.TenantID)
 	if err != nil {
 		return nil, "", err
@@ -47,9 +49,6 @@ func (s *Service) Create(ctx context.Context, p *access.Principal, in NewToken) 
 	target, seconds, err := checkNew(t.Settings, p, in)
 	if err != nil {
 		return nil, "", err
-	}
-	if p.OBO() {
-		return nil, "", errOBOMints
 	}
 	tok := &Token{ID: ids.New(), Kind: Personal, UserID: p.UserID, AppTokenID: p.AppTokenID, Name: in.Name}
 	if target != p.UserID {

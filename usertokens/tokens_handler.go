@@ -117,6 +117,24 @@ func (h *Handler) deleteToken(c *gin.Context) error {
 	return nil
 }
 
+// unlock serves POST /users/{id}/unlock: 204, the lockout of the user's
+// username ended, audited as user.unlock.
+func (h *Handler) unlock(c *gin.Context) error {
+	id, err := secret.ParseID(c.Param("id"), "id")
+	if err != nil {
+		return err
+	}
+	u, err := h.Service.Unlock(c.Request.Context(), authn.From(c), id)
+	if err != nil {
+		return err
+	}
+	rec := audit.Event(c, "user.unlock", u.ID.Hex(), audit.Success)
+	rec.Detail = "lockout of " + u.Username + " ended"
+	h.Audit.Write(c.Request.Context(), authn.From(c).TenantID, rec)
+	c.Status(http.StatusNoContent)
+	return nil
+}
+
 func (h *Handler) expireUserTokens(c *gin.Context) error {
 	id, err := secret.ParseID(c.Param("id"), "id")
 	if err != nil {

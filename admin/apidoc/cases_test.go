@@ -177,6 +177,28 @@ func userCases(t *testing.T, w *world) {
 	k.Do(t, call{Method: "PATCH", Path: "/users/" + w.memID, App: w.app, User: o, Want: 400, Refused: true, JSON: map[string]any{"status": "asleep"}})
 	k.Do(t, call{Method: "PATCH", Path: "/users/" + w.memID, App: w.app, User: o, Want: 400, Refused: true, JSON: map[string]any{"email": 5}})
 	k.Do(t, call{Method: "PATCH", Path: "/users/" + w.memID, App: w.app, User: o, Want: 413, Refused: true, JSON: big})
+	// A user's own password: current_password missing, wrong, right; two
+	// wrong ones lock the username (acme's lockout_attempts is 2).
+	pat := k.Must(t, call{Method: "POST", Path: "/users", App: w.app, User: o, Want: 201, JSON: newUser("pat", "member")}).String("id")
+	patTok := k.s.Login(t, w.app, "pat", "pat-password")
+	own := func(want int, current any) {
+		body := map[string]any{"password": "pat-new-password"}
+		if current != nil {
+			body["current_password"] = current
+		}
+		k.Do(t, call{Method: "PATCH", Path: "/users/" + pat, App: w.app, User: patTok, Want: want, JSON: body})
+	}
+	own(400, nil)
+	own(403, "not-pats-password")
+	own(200, "pat-password")
+	own(403, "not-pats-password")
+	own(429, "pat-new-password")
+	// Support ends pat's lockout; members may not.
+	k.Do(t, call{Method: "POST", Path: "/users/" + pat + "/unlock", App: w.app, User: w.mem, Want: 403})
+	k.Do(t, call{Method: "POST", Path: "/users/nope/unlock", App: w.app, User: w.support, Want: 400, Refused: true})
+	k.Do(t, call{Method: "POST", Path: "/users/0123456789abcdef01234567/unlock", App: w.app, User: w.support, Want: 404})
+	k.Do(t, call{Method: "POST", Path: "/users/" + pat + "/unlock", App: w.app, User: w.support, Want: 204})
+	k.s.Login(t, w.app, "pat", "pat-new-password")
 
 	gone := k.Must(t, call{Method: "POST", Path: "/users", App: w.app, User: o, Want: 201, JSON: newUser("gone", "member")}).String("id")
 	k.Do(t, call{Method: "DELETE", Path: "/users/" + gone, App: w.app, User: w.support, Want: 403})

@@ -273,8 +273,8 @@ func TestConsoleFollowsTheRole(t *testing.T) {
 					t.Errorf("support's app token actions: got %q, want Delete, Expire", got)
 				}
 				p.view("users")
-				if got := buttons("users"); got != "Expire tokens" {
-					t.Errorf("support's user actions: got %q, want Expire tokens", got)
+				if got := buttons("users"); got != "Expire tokens, Unlock" {
+					t.Errorf("support's user actions: got %q, want Expire tokens, Unlock", got)
 				}
 			} else {
 				if got := p.eval(`document.querySelector('#view-tokens [data-view-error]').textContent`); got != "" {

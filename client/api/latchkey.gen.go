@@ -408,7 +408,7 @@ type AuditPage struct {
 
 // AuditRecord defines model for AuditRecord.
 type AuditRecord struct {
-	// Action e.g. login, logout, refresh, refresh.reuse, token.create, token.expiry, token.delete, app_token.create, user.create, user.expire_tokens, signup, tenant.update, app_token.leak, token.leak, leaks.report
+	// Action e.g. login, logout, refresh, refresh.reuse, token.create, token.expiry, token.delete, app_token.create, user.create, user.expire_tokens, user.unlock, signup, tenant.update, app_token.leak, token.leak, leaks.report
 	Action string `json:"action"`
 
 	// Actor The issuing admin when the request used an obo token.
@@ -882,6 +882,9 @@ type UserPage struct {
 
 // UserPatch defines model for UserPatch.
 type UserPatch struct {
+	// CurrentPassword The caller's current password: required, and checked, when a user changes its own password (missing 400, wrong 403); ignored otherwise.
+	CurrentPassword *string `json:"current_password,omitempty"`
+
 	// Email An email address, at most 254 bytes.
 	Email *string `json:"email,omitempty"`
 
@@ -1383,7 +1386,8 @@ type ClientInterface interface {
 	//
 	// Every field error is reported at once (missing fields, passwords that
 	// differ, a username taken, a bad email, terms not accepted). A tenant
-	// without `allow_signup` answers 403.
+	// without `allow_signup` answers 403. A user token is not needed; when
+	// one is sent it must be valid, and an on-behalf-of token is 403.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -1394,7 +1398,8 @@ type ClientInterface interface {
 	//
 	// Every field error is reported at once (missing fields, passwords that
 	// differ, a username taken, a bad email, terms not accepted). A tenant
-	// without `allow_signup` answers 403.
+	// without `allow_signup` answers 403. A user token is not needed; when
+	// one is sent it must be valid, and an on-behalf-of token is 403.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -1405,7 +1410,8 @@ type ClientInterface interface {
 	//
 	// Every field error is reported at once (missing fields, passwords that
 	// differ, a username taken, a bad email, terms not accepted). A tenant
-	// without `allow_signup` answers 403.
+	// without `allow_signup` answers 403. A user token is not needed; when
+	// one is sent it must be valid, and an on-behalf-of token is 403.
 	//
 	// Takes a body of the `application/x-www-form-urlencoded` content type.
 	//
@@ -1701,8 +1707,13 @@ type ClientInterface interface {
 	// UpdateUserWithBody Change a user; disabling it or a new password ends its tokens.
 	//
 	// A user may change its own email and password; nobody may change their
-	// own role or status (409). A user changing its own password keeps only
-	// the token it used.
+	// own role or status (409). A user changing its own password sends its
+	// `current_password` (missing: 400, wrong: 403, both on
+	// `current_password`) and keeps only the token it used; a wrong one
+	// counts as a failed login of its username, and a locked username is
+	// 429. Owners and admins reset another user's password without it. A
+	// request made with an on-behalf-of token sets no password (403 on
+	// `token`).
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -1712,8 +1723,13 @@ type ClientInterface interface {
 	// UpdateUser Change a user; disabling it or a new password ends its tokens.
 	//
 	// A user may change its own email and password; nobody may change their
-	// own role or status (409). A user changing its own password keeps only
-	// the token it used.
+	// own role or status (409). A user changing its own password sends its
+	// `current_password` (missing: 400, wrong: 403, both on
+	// `current_password`) and keeps only the token it used; a wrong one
+	// counts as a failed login of its username, and a locked username is
+	// 429. Owners and admins reset another user's password without it. A
+	// request made with an on-behalf-of token sets no password (403 on
+	// `token`).
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -1724,6 +1740,17 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /users/{id}/expire_tokens (the `ExpireUserTokens` operationId).
 	ExpireUserTokens(ctx context.Context, id UserID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UnlockUser End the login lockout of a user's username at once (owners, admins and support).
+	//
+	// Clears the lock and the failed attempts counted against the username,
+	// so the next login with the right password succeeds and the count
+	// starts afresh. Unlocking a username that is not locked changes
+	// nothing. Audited as `user.unlock`. Support may unlock any user,
+	// owners included: unlocking makes no credential.
+	//
+	// Corresponds with POST /users/{id}/unlock (the `UnlockUser` operationId).
+	UnlockUser(ctx context.Context, id UserID, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// Verify Who is calling? For gateways and a platform's own services.
 	//
@@ -2041,7 +2068,8 @@ func (c *Client) GetOpenAPI(ctx context.Context, reqEditors ...RequestEditorFn) 
 //
 // Every field error is reported at once (missing fields, passwords that
 // differ, a username taken, a bad email, terms not accepted). A tenant
-// without `allow_signup` answers 403.
+// without `allow_signup` answers 403. A user token is not needed; when
+// one is sent it must be valid, and an on-behalf-of token is 403.
 //
 // Takes any type of body and a specified content type.
 //
@@ -2062,7 +2090,8 @@ func (c *Client) SignupWithBody(ctx context.Context, contentType string, body io
 //
 // Every field error is reported at once (missing fields, passwords that
 // differ, a username taken, a bad email, terms not accepted). A tenant
-// without `allow_signup` answers 403.
+// without `allow_signup` answers 403. A user token is not needed; when
+// one is sent it must be valid, and an on-behalf-of token is 403.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -2083,7 +2112,8 @@ func (c *Client) Signup(ctx context.Context, body SignupJSONRequestBody, reqEdit
 //
 // Every field error is reported at once (missing fields, passwords that
 // differ, a username taken, a bad email, terms not accepted). A tenant
-// without `allow_signup` answers 403.
+// without `allow_signup` answers 403. A user token is not needed; when
+// one is sent it must be valid, and an on-behalf-of token is 403.
 //
 // Takes a body of the `application/x-www-form-urlencoded` content type.
 //
@@ -2709,8 +2739,13 @@ func (c *Client) GetUser(ctx context.Context, id UserID, reqEditors ...RequestEd
 // UpdateUserWithBody Change a user; disabling it or a new password ends its tokens.
 //
 // A user may change its own email and password; nobody may change their
-// own role or status (409). A user changing its own password keeps only
-// the token it used.
+// own role or status (409). A user changing its own password sends its
+// `current_password` (missing: 400, wrong: 403, both on
+// `current_password`) and keeps only the token it used; a wrong one
+// counts as a failed login of its username, and a locked username is
+// 429. Owners and admins reset another user's password without it. A
+// request made with an on-behalf-of token sets no password (403 on
+// `token`).
 //
 // Takes any type of body and a specified content type.
 //
@@ -2730,8 +2765,13 @@ func (c *Client) UpdateUserWithBody(ctx context.Context, id UserID, contentType 
 // UpdateUser Change a user; disabling it or a new password ends its tokens.
 //
 // A user may change its own email and password; nobody may change their
-// own role or status (409). A user changing its own password keeps only
-// the token it used.
+// own role or status (409). A user changing its own password sends its
+// `current_password` (missing: 400, wrong: 403, both on
+// `current_password`) and keeps only the token it used; a wrong one
+// counts as a failed login of its username, and a locked username is
+// 429. Owners and admins reset another user's password without it. A
+// request made with an on-behalf-of token sets no password (403 on
+// `token`).
 //
 // Takes a body of the `application/json` content type.
 //
@@ -2753,6 +2793,27 @@ func (c *Client) UpdateUser(ctx context.Context, id UserID, body UpdateUserJSONR
 // Corresponds with POST /users/{id}/expire_tokens (the `ExpireUserTokens` operationId).
 func (c *Client) ExpireUserTokens(ctx context.Context, id UserID, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewExpireUserTokensRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UnlockUser End the login lockout of a user's username at once (owners, admins and support).
+//
+// Clears the lock and the failed attempts counted against the username,
+// so the next login with the right password succeeds and the count
+// starts afresh. Unlocking a username that is not locked changes
+// nothing. Audited as `user.unlock`. Support may unlock any user,
+// owners included: unlocking makes no credential.
+//
+// Corresponds with POST /users/{id}/unlock (the `UnlockUser` operationId).
+func (c *Client) UnlockUser(ctx context.Context, id UserID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUnlockUserRequest(c.Server, id)
 	if err != nil {
 		return nil, err
 	}
@@ -4396,6 +4457,40 @@ func NewExpireUserTokensRequest(server string, id UserID) (*http.Request, error)
 	return req, nil
 }
 
+// NewUnlockUserRequest constructs an http.Request for the UnlockUser method
+func NewUnlockUserRequest(server string, id UserID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/users/%s/unlock", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewVerifyRequest constructs an http.Request for the Verify method
 func NewVerifyRequest(server string, params *VerifyParams) (*http.Request, error) {
 	var err error
@@ -4691,7 +4786,8 @@ type ClientWithResponsesInterface interface {
 	//
 	// Every field error is reported at once (missing fields, passwords that
 	// differ, a username taken, a bad email, terms not accepted). A tenant
-	// without `allow_signup` answers 403.
+	// without `allow_signup` answers 403. A user token is not needed; when
+	// one is sent it must be valid, and an on-behalf-of token is 403.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -4702,7 +4798,8 @@ type ClientWithResponsesInterface interface {
 	//
 	// Every field error is reported at once (missing fields, passwords that
 	// differ, a username taken, a bad email, terms not accepted). A tenant
-	// without `allow_signup` answers 403.
+	// without `allow_signup` answers 403. A user token is not needed; when
+	// one is sent it must be valid, and an on-behalf-of token is 403.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -4713,7 +4810,8 @@ type ClientWithResponsesInterface interface {
 	//
 	// Every field error is reported at once (missing fields, passwords that
 	// differ, a username taken, a bad email, terms not accepted). A tenant
-	// without `allow_signup` answers 403.
+	// without `allow_signup` answers 403. A user token is not needed; when
+	// one is sent it must be valid, and an on-behalf-of token is 403.
 	//
 	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -5033,8 +5131,13 @@ type ClientWithResponsesInterface interface {
 	// UpdateUserWithBodyWithResponse Change a user; disabling it or a new password ends its tokens.
 	//
 	// A user may change its own email and password; nobody may change their
-	// own role or status (409). A user changing its own password keeps only
-	// the token it used.
+	// own role or status (409). A user changing its own password sends its
+	// `current_password` (missing: 400, wrong: 403, both on
+	// `current_password`) and keeps only the token it used; a wrong one
+	// counts as a failed login of its username, and a locked username is
+	// 429. Owners and admins reset another user's password without it. A
+	// request made with an on-behalf-of token sets no password (403 on
+	// `token`).
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -5044,8 +5147,13 @@ type ClientWithResponsesInterface interface {
 	// UpdateUserWithResponse Change a user; disabling it or a new password ends its tokens.
 	//
 	// A user may change its own email and password; nobody may change their
-	// own role or status (409). A user changing its own password keeps only
-	// the token it used.
+	// own role or status (409). A user changing its own password sends its
+	// `current_password` (missing: 400, wrong: 403, both on
+	// `current_password`) and keeps only the token it used; a wrong one
+	// counts as a failed login of its username, and a locked username is
+	// 429. Owners and admins reset another user's password without it. A
+	// request made with an on-behalf-of token sets no password (403 on
+	// `token`).
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -5058,6 +5166,19 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /users/{id}/expire_tokens (the `ExpireUserTokens` operationId).
 	ExpireUserTokensWithResponse(ctx context.Context, id UserID, reqEditors ...RequestEditorFn) (*ExpireUserTokensResponse, error)
+
+	// UnlockUserWithResponse End the login lockout of a user's username at once (owners, admins and support).
+	//
+	// Clears the lock and the failed attempts counted against the username,
+	// so the next login with the right password succeeds and the count
+	// starts afresh. Unlocking a username that is not locked changes
+	// nothing. Audited as `user.unlock`. Support may unlock any user,
+	// owners included: unlocking makes no credential.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /users/{id}/unlock (the `UnlockUser` operationId).
+	UnlockUserWithResponse(ctx context.Context, id UserID, reqEditors ...RequestEditorFn) (*UnlockUserResponse, error)
 
 	// VerifyWithResponse Who is calling? For gateways and a platform's own services.
 	//
@@ -8728,6 +8849,12 @@ type UpdateUserResponse413Headers struct {
 	XRequestId string
 }
 
+// UpdateUserResponse429Headers the declared response headers of an HTTP 429 response for UpdateUser
+type UpdateUserResponse429Headers struct {
+	RetryAfter int
+	XRequestId string
+}
+
 // UpdateUserResponse503Headers the declared response headers of an HTTP 503 response for UpdateUser
 type UpdateUserResponse503Headers struct {
 	RetryAfter int
@@ -8751,6 +8878,8 @@ type UpdateUserResponse struct {
 	JSON409 *Conflict
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *TooLarge
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Unavailable
 	// Headers200 the parsed response headers for an HTTP 200 response
@@ -8767,6 +8896,8 @@ type UpdateUserResponse struct {
 	Headers409 *UpdateUserResponse409Headers
 	// Headers413 the parsed response headers for an HTTP 413 response
 	Headers413 *UpdateUserResponse413Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *UpdateUserResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *UpdateUserResponse503Headers
 }
@@ -8804,6 +8935,11 @@ func (r UpdateUserResponse) GetJSON409() *Conflict {
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
 func (r UpdateUserResponse) GetJSON413() *TooLarge {
 	return r.JSON413
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r UpdateUserResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
@@ -8954,6 +9090,119 @@ func (r ExpireUserTokensResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r ExpireUserTokensResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// UnlockUserResponse204Headers the declared response headers of an HTTP 204 response for UnlockUser
+type UnlockUserResponse204Headers struct {
+	XRequestId string
+}
+
+// UnlockUserResponse400Headers the declared response headers of an HTTP 400 response for UnlockUser
+type UnlockUserResponse400Headers struct {
+	XRequestId string
+}
+
+// UnlockUserResponse401Headers the declared response headers of an HTTP 401 response for UnlockUser
+type UnlockUserResponse401Headers struct {
+	WWWAuthenticate string
+	XRequestId      string
+}
+
+// UnlockUserResponse403Headers the declared response headers of an HTTP 403 response for UnlockUser
+type UnlockUserResponse403Headers struct {
+	XRequestId string
+}
+
+// UnlockUserResponse404Headers the declared response headers of an HTTP 404 response for UnlockUser
+type UnlockUserResponse404Headers struct {
+	XRequestId string
+}
+
+// UnlockUserResponse503Headers the declared response headers of an HTTP 503 response for UnlockUser
+type UnlockUserResponse503Headers struct {
+	RetryAfter int
+	XRequestId string
+}
+
+type UnlockUserResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers204 the parsed response headers for an HTTP 204 response
+	Headers204 *UnlockUserResponse204Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *UnlockUserResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *UnlockUserResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *UnlockUserResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *UnlockUserResponse404Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *UnlockUserResponse503Headers
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r UnlockUserResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r UnlockUserResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r UnlockUserResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r UnlockUserResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r UnlockUserResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r UnlockUserResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UnlockUserResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UnlockUserResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UnlockUserResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -9348,7 +9597,8 @@ func (c *ClientWithResponses) GetOpenAPIWithResponse(ctx context.Context, reqEdi
 //
 // Every field error is reported at once (missing fields, passwords that
 // differ, a username taken, a bad email, terms not accepted). A tenant
-// without `allow_signup` answers 403.
+// without `allow_signup` answers 403. A user token is not needed; when
+// one is sent it must be valid, and an on-behalf-of token is 403.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -9365,7 +9615,8 @@ func (c *ClientWithResponses) SignupWithBodyWithResponse(ctx context.Context, co
 //
 // Every field error is reported at once (missing fields, passwords that
 // differ, a username taken, a bad email, terms not accepted). A tenant
-// without `allow_signup` answers 403.
+// without `allow_signup` answers 403. A user token is not needed; when
+// one is sent it must be valid, and an on-behalf-of token is 403.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -9382,7 +9633,8 @@ func (c *ClientWithResponses) SignupWithResponse(ctx context.Context, body Signu
 //
 // Every field error is reported at once (missing fields, passwords that
 // differ, a username taken, a bad email, terms not accepted). A tenant
-// without `allow_signup` answers 403.
+// without `allow_signup` answers 403. A user token is not needed; when
+// one is sent it must be valid, and an on-behalf-of token is 403.
 //
 // Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -9900,8 +10152,13 @@ func (c *ClientWithResponses) GetUserWithResponse(ctx context.Context, id UserID
 // UpdateUserWithBodyWithResponse Change a user; disabling it or a new password ends its tokens.
 //
 // A user may change its own email and password; nobody may change their
-// own role or status (409). A user changing its own password keeps only
-// the token it used.
+// own role or status (409). A user changing its own password sends its
+// `current_password` (missing: 400, wrong: 403, both on
+// `current_password`) and keeps only the token it used; a wrong one
+// counts as a failed login of its username, and a locked username is
+// 429. Owners and admins reset another user's password without it. A
+// request made with an on-behalf-of token sets no password (403 on
+// `token`).
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -9917,8 +10174,13 @@ func (c *ClientWithResponses) UpdateUserWithBodyWithResponse(ctx context.Context
 // UpdateUserWithResponse Change a user; disabling it or a new password ends its tokens.
 //
 // A user may change its own email and password; nobody may change their
-// own role or status (409). A user changing its own password keeps only
-// the token it used.
+// own role or status (409). A user changing its own password sends its
+// `current_password` (missing: 400, wrong: 403, both on
+// `current_password`) and keeps only the token it used; a wrong one
+// counts as a failed login of its username, and a locked username is
+// 429. Owners and admins reset another user's password without it. A
+// request made with an on-behalf-of token sets no password (403 on
+// `token`).
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -9942,6 +10204,25 @@ func (c *ClientWithResponses) ExpireUserTokensWithResponse(ctx context.Context, 
 		return nil, err
 	}
 	return ParseExpireUserTokensResponse(rsp)
+}
+
+// UnlockUserWithResponse End the login lockout of a user's username at once (owners, admins and support).
+//
+// Clears the lock and the failed attempts counted against the username,
+// so the next login with the right password succeeds and the count
+// starts afresh. Unlocking a username that is not locked changes
+// nothing. Audited as `user.unlock`. Support may unlock any user,
+// owners included: unlocking makes no credential.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /users/{id}/unlock (the `UnlockUser` operationId).
+func (c *ClientWithResponses) UnlockUserWithResponse(ctx context.Context, id UserID, reqEditors ...RequestEditorFn) (*UnlockUserResponse, error) {
+	rsp, err := c.UnlockUser(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUnlockUserResponse(rsp)
 }
 
 // VerifyWithResponse Who is calling? For gateways and a platform's own services.
@@ -14203,6 +14484,13 @@ func ParseUpdateUserResponse(rsp *http.Response) (*UpdateUserResponse, error) {
 		}
 		response.JSON413 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest Unavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -14290,6 +14578,23 @@ func ParseUpdateUserResponse(rsp *http.Response) (*UpdateUserResponse, error) {
 			headers.XRequestId = value
 		}
 		response.Headers413 = &headers
+	case rsp.StatusCode == 429:
+		var headers UpdateUserResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers429 = &headers
 	case rsp.StatusCode == 503:
 		var headers UpdateUserResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -14430,6 +14735,140 @@ func ParseExpireUserTokensResponse(rsp *http.Response) (*ExpireUserTokensRespons
 		response.Headers404 = &headers
 	case rsp.StatusCode == 503:
 		var headers ExpireUserTokensResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseUnlockUserResponse parses an HTTP response from a UnlockUserWithResponse call
+func ParseUnlockUserResponse(rsp *http.Response) (*UnlockUserResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UnlockUserResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		var headers UnlockUserResponse204Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers204 = &headers
+	case rsp.StatusCode == 400:
+		var headers UnlockUserResponse400Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers UnlockUserResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers UnlockUserResponse403Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers UnlockUserResponse404Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 503:
+		var headers UnlockUserResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {

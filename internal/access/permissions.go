@@ -23,6 +23,8 @@ const (
 	ManageTenants   Action = "manage tenants"
 	// ForceAppTokens removes a tenant's last live app token (?force=true).
 	ForceAppTokens Action = "remove the tenant's last live app token"
+	// UnlockUsers ends a username's login lockout at once.
+	UnlockUsers Action = "unlock users"
 )
 
 // minRole is the permission matrix: the weakest role allowed each action.
@@ -39,10 +41,12 @@ var minRole = map[Action]Role{
 	ReadAudit:       Support,
 	ManageTenants:   Owner,
 	ForceAppTokens:  Owner,
+	UnlockUsers:     Support,
 }
 
 // Can reports whether p may do a. Managing tenants also needs the platform
-// tenant; issuing OBO tokens is never allowed with an OBO token.
+// tenant; issuing OBO tokens is never allowed with an OBO token
+// (CheckMakeCredential).
 func (p *Principal) Can(a Action) bool {
 	min, ok := minRole[a]
 	if !ok || !p.Role.AtLeast(min) {
@@ -52,7 +56,7 @@ func (p *Principal) Can(a Action) bool {
 	case ManageTenants:
 		return p.Platform
 	case IssueOBO:
-		return !p.OBO()
+		return p.CheckMakeCredential() == nil
 	}
 	return true
 }
@@ -62,8 +66,10 @@ func (p *Principal) Check(a Action) error {
 	if p.Can(a) {
 		return nil
 	}
-	if a == IssueOBO && p.OBO() {
-		return errs.E(errs.Forbidden, "permission", "An on-behalf-of token cannot issue on-behalf-of tokens.")
+	if a == IssueOBO {
+		if err := p.CheckMakeCredential(); err != nil {
+			return err
+		}
 	}
 	if a == ManageTenants && !p.Platform {
 		return errs.E(errs.Forbidden, "permission", "Only owners of the platform tenant may manage tenants.")

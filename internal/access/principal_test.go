@@ -49,6 +49,7 @@ func TestCanMatrix(t *testing.T) {
 		ReadAudit:       {true, true, true, false},
 		ManageTenants:   {true, false, false, false},
 		ForceAppTokens:  {true, false, false, false},
+		UnlockUsers:     {true, true, true, false},
 	}
 	if len(matrix) != len(minRole) {
 		t.Errorf("the test covers %d actions, the matrix has %d", len(matrix), len(minRole))
@@ -93,11 +94,25 @@ func TestCanOBOTokenCannotIssueOBO(t *testing.T) {
 		t.Error("an OBO token may issue OBO tokens")
 	}
 	e, _ := errs.As(p.Check(IssueOBO))
-	if e == nil || e.Code != errs.Forbidden || e.Fields["permission"] == "" {
-		t.Errorf("got %v, want forbidden on permission", e)
+	if e == nil || e.Code != errs.Forbidden || e.Fields["token"] != "An on-behalf-of token cannot do this." {
+		t.Errorf("got %v, want forbidden on token", e)
 	}
 	if !p.Can(ManageUsers) {
 		t.Error("an owner's OBO token may not manage users")
+	}
+}
+
+// TestCheckMakeCredential: an OBO token makes no credential, whatever its
+// role; every other token may (the role rules are the matrix's).
+func TestCheckMakeCredential(t *testing.T) {
+	for _, r := range []Role{Owner, Admin, Support, Member} {
+		if err := (&Principal{Role: r, Platform: true}).CheckMakeCredential(); err != nil {
+			t.Errorf("%s without an actor: got %v, want nil", r, err)
+		}
+		e, _ := errs.As((&Principal{Role: r, Platform: true, ActorID: ids.New()}).CheckMakeCredential())
+		if e == nil || e.Code != errs.Forbidden || len(e.Fields) != 1 || e.Fields["token"] != "An on-behalf-of token cannot do this." {
+			t.Errorf("%s OBO: got %v, want forbidden on token", r, e)
+		}
 	}
 }
 

@@ -27,3 +27,17 @@ func Require(a access.Action) gin.HandlerFunc {
 		return nil
 	})
 }
+
+// MakesCredential is middleware for a route that makes a credential: it
+// answers 403 to a request made with an on-behalf-of token
+// (Principal.CheckMakeCredential). Mounted before the route's Require, so
+// the answer names the reason whatever role the token has.
+func MakesCredential() gin.HandlerFunc {
+	return httpx.Handle(func(c *gin.Context) error {
+		if err := From(c).CheckMakeCredential(); err != nil {
+			return err
+		}
+		c.Next()
+		return nil
+	})
+}

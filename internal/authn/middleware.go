@@ -82,6 +82,11 @@ const (
 // tenant and app token. Login, refresh and signup use it alone.
 func (a *Authenticator) App() gin.HandlerFunc { return a.middleware(AppOnly) }
 
+// Optional is middleware that requires a valid App-Token and, when the
+// request carries a user token, a valid one of the same tenant (signup,
+// which an on-behalf-of token may not use).
+func (a *Authenticator) Optional() gin.HandlerFunc { return a.middleware(UserIfPresent) }
+
 // User is middleware that requires a valid App-Token and a valid user token
 // of the same tenant and sets the whole principal.
 func (a *Authenticator) User() gin.HandlerFunc { return a.middleware(UserRequired) }

@@ -214,6 +214,19 @@ func (s claimStore) DeleteClaim(ctx context.Context, tenantID, id string) error 
 	return translate(err, nil)
 }
 
+// DeleteClaims implements usertokens.ClaimStore: one range of the _id
+// index.
+func (s claimStore) DeleteClaims(ctx context.Context, tenantID, prefix string) (int64, error) {
+	end := []byte(prefix)
+	end[len(end)-1]++ // the least string above every one that starts with prefix
+	q := bson.D{{Key: "_id", Value: bson.D{{Key: "$gte", Value: prefix}, {Key: "$lt", Value: string(end)}}}}
+	res, err := s.coll(tenantID).DeleteMany(ctx, q)
+	if err != nil {
+		return 0, translate(err, nil)
+	}
+	return res.DeletedCount, nil
+}
+
 // PurgeClaims implements usertokens.ClaimStore.
 func (s claimStore) PurgeClaims(ctx context.Context, tenantID string, now time.Time) (int64, error) {
 	res, err := s.coll(tenantID).DeleteMany(ctx, bson.D{{Key: "expires", Value: bson.D{{Key: "$lt", Value: now}}}})

@@ -271,6 +271,11 @@ func (s obsClaims) DeleteClaim(ctx context.Context, tenantID, id string) error {
 	return s.o.do(ctx, "claims.DeleteClaim", tenantID, func(ctx context.Context) error { return s.next.DeleteClaim(ctx, tenantID, id) })
 }
 
+func (s obsClaims) DeleteClaims(ctx context.Context, tenantID, prefix string) (n int64, err error) {
+	err = s.o.do(ctx, "claims.DeleteClaims", tenantID, func(ctx context.Context) error { n, err = s.next.DeleteClaims(ctx, tenantID, prefix); return err })
+	return n, err
+}
+
 func (s obsClaims) PurgeClaims(ctx context.Context, tenantID string, now time.Time) (n int64, err error) {
 	err = s.o.do(ctx, "claims.PurgeClaims", tenantID, func(ctx context.Context) error { n, err = s.next.PurgeClaims(ctx, tenantID, now); return err })
 	return n, err

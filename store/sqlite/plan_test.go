@@ -71,6 +71,7 @@ func constStatements() []statement {
 		{"qClaimByID", qClaimByID, []any{s}},
 		{"qClaimReplace", qClaimReplace, []any{ms, ms, s, ms}},
 		{"qClaimDelete", qClaimDelete, []any{s}},
+		{"qClaimDeleteRange", qClaimDeleteRange, []any{s, s}},
 		{"qClaimPurge", qClaimPurge, []any{ms, purgeBatch}},
 		{"qAuditInsert", qAuditInsert, []any{id, ms, s, id, s, id, s, s, s, s, s}},
 	}

@@ -155,6 +155,9 @@ const (
 	qClaimByID    = `SELECT id, expires, until FROM claims WHERE id = ?`
 	qClaimReplace = `UPDATE claims SET expires = ?, until = ? WHERE id = ? AND expires = ?`
 	qClaimDelete  = `DELETE FROM claims WHERE id = ?`
+	// qClaimDeleteRange deletes the claims whose id is in [?1, ?2): a
+	// prefix's range of the primary key.
+	qClaimDeleteRange = `DELETE FROM claims WHERE id >= ?1 AND id < ?2`
 	// qClaimPurge deletes up to ?2 claims that stopped mattering before ?1.
 	qClaimPurge = `DELETE FROM claims WHERE id IN (SELECT id FROM claims WHERE expires < ?1 LIMIT ?2)`
 )

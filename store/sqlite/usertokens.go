@@ -137,6 +137,13 @@ func (s claimStore) DeleteClaim(ctx context.Context, tenantID, id string) error 
 	return s.db.fail("delete claim", emptyIfGone(err), nil)
 }
 
+// DeleteClaims implements usertokens.ClaimStore: one range of the primary
+// key.
+func (s claimStore) DeleteClaims(ctx context.Context, tenantID, prefix string) (int64, error) {
+	n, err := s.db.execIn(ctx, tenantID, qClaimDeleteRange, prefix, prefixEnd(prefix))
+	return n, s.db.fail("delete claims", err, nil)
+}
+
 // PurgeClaims implements usertokens.ClaimStore.
 func (s claimStore) PurgeClaims(ctx context.Context, tenantID string, now time.Time) (int64, error) {
 	return s.db.purge(ctx, tenantID, "purge claims", qClaimPurge, now)

@@ -51,6 +51,44 @@ func testClaims(t *testing.T, open Opener) {
 	if got, _ := cs.FindClaim(e.ctx, tid, c.ID); got != nil {
 		t.Errorf("a deleted claim is still there: %+v", got)
 	}
+	testDeleteClaims(t, e)
+}
+
+// testDeleteClaims: DeleteClaims removes exactly the claims whose id
+// starts with the prefix (what unlocking a username clears), in its tenant
+// only.
+func testDeleteClaims(t *testing.T, e *env) {
+	cs := e.st.Claims()
+	tid := e.tenant.ID
+	other := e.newTenant(t, "claims-other")
+	later := e.now().Add(time.Hour)
+	gone := []string{"fail|a|1|0", "fail|a|1|4", "fail|a|2|0", "fail|a|"}
+	kept := []string{"fail|a", "fail|ab|1|0", "fail|a}", "fail|`a|1|0", "a|1|0", "lock|a", "fail|"}
+	for _, id := range append(slices.Clone(gone), kept...) {
+		must(t, "insert "+id, cs.InsertClaim(e.ctx, tid, usertokens.Claim{ID: id, Expires: later}))
+	}
+	must(t, "insert in another tenant", cs.InsertClaim(e.ctx, other.ID, usertokens.Claim{ID: "fail|a|1|0", Expires: later}))
+	n, err := cs.DeleteClaims(e.ctx, tid, "fail|a|")
+	must(t, "delete by prefix", err)
+	if n != int64(len(gone)) {
+		t.Errorf("DeleteClaims: got %d, want %d", n, len(gone))
+	}
+	for _, id := range gone {
+		if got, _ := cs.FindClaim(e.ctx, tid, id); got != nil {
+			t.Errorf("claim %q is still there", id)
+		}
+	}
+	for _, id := range kept {
+		if got, _ := cs.FindClaim(e.ctx, tid, id); got == nil {
+			t.Errorf("claim %q was deleted; it does not start with the prefix", id)
+		}
+	}
+	if got, _ := cs.FindClaim(e.ctx, other.ID, "fail|a|1|0"); got == nil {
+		t.Error("DeleteClaims reached another tenant")
+	}
+	if n, err := cs.DeleteClaims(e.ctx, tid, "fail|a|"); err != nil || n != 0 {
+		t.Errorf("DeleteClaims of nothing: got %d, %v; want 0, nil", n, err)
+	}
 }
 
 func testAudit(t *testing.T, open Opener) {

@@ -21,7 +21,7 @@ const EXPORT_PAGE = 500;
 // (with any other action seen in the log).
 const ACTIONS = ['login', 'logout', 'refresh', 'refresh.reuse', 'signup', 'token.create', 'token.expiry', 'token.delete',
   'app_token.create', 'app_token.expiry', 'app_token.delete', 'user.create', 'user.update', 'user.delete',
-  'user.expire_tokens', 'tenant.create', 'tenant.update', 'tenant.delete'];
+  'user.expire_tokens', 'user.unlock', 'tenant.create', 'tenant.update', 'tenant.delete'];
 
 const section = () => $('#view-audit');
 let cursors = [null]; // cursors[i] fetches page i+1

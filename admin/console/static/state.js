@@ -38,6 +38,7 @@ export function can(action) {
     case 'viewUsers':
     case 'viewAnyToken':
     case 'expireAnyToken':
+    case 'unlockUsers':
     case 'readAudit':
       return r >= RANK.support;
     case 'manageAppTokens':

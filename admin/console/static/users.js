@@ -1,6 +1,6 @@
 // Users: list and search, create, change role, disable / enable, reset a
-// password, delete, expire all tokens of a user, and a shortcut to issue
-// an OBO token for one.
+// password, delete, expire all tokens of a user, unlock one locked out by
+// failed logins, and a shortcut to issue an OBO token for one.
 
 import { get, post, patch, del, seg } from './api.js';
 import {
@@ -54,6 +54,7 @@ function row(u) {
         ? button('Enable', () => setStatus(u, 'active'), { label: `Enable ${u.username}` })
         : button('Disable', () => setStatus(u, 'disabled'), { tone: 'warning', label: `Disable ${u.username}` })) : null,
       can('expireAnyToken') ? button('Expire tokens', () => expireTokens(u), { tone: 'warning', label: `Expire all tokens of ${u.username}` }) : null,
+      can('unlockUsers') ? button('Unlock', () => unlock(u), { label: `End the login lockout of ${u.username}` }) : null,
       mayIssueOBOFor(u) ? button('Issue OBO token', () => openOBO(u.id), { label: `Issue an on-behalf-of token for ${u.username}` }) : null,
       mayManage(u) ? button('Reset password', () => resetPassword(u), { label: `Reset the password of ${u.username}` }) : null,
       mayManage(u) ? button('Delete', () => runAction(section(), () => remove(u), reload), { tone: 'danger', label: `Delete ${u.username}` }) : null,
@@ -161,6 +162,16 @@ async function expireTokens(u) {
     const res = await post(`/users/${seg(u.id)}/expire_tokens`);
     const n = res && typeof res.expired === 'number' ? res.expired : 0;
     announce(`${n} token${n === 1 ? '' : 's'} of ${u.username} expired.`);
+  } catch (err) {
+    viewError(section(), err);
+  }
+}
+
+// unlock ends u's login lockout at once (a no-op when it is not locked).
+async function unlock(u) {
+  try {
+    await post(`/users/${seg(u.id)}/unlock`);
+    announce(`${u.username} may sign in again: the lockout has ended.`);
   } catch (err) {
     viewError(section(), err);
   }

@@ -20,12 +20,15 @@ import (
 
 // Environment variables the CLI reads (configs ignores them for serve).
 const (
-	EnvURL         = "LATCHKEY_URL"
-	EnvAppToken    = "LATCHKEY_APP_TOKEN"
-	EnvToken       = "LATCHKEY_TOKEN"
-	EnvUsername    = "LATCHKEY_USERNAME"
-	EnvPassword    = "LATCHKEY_PASSWORD"
-	EnvCredentials = "LATCHKEY_CREDENTIALS"
+	EnvURL      = "LATCHKEY_URL"
+	EnvAppToken = "LATCHKEY_APP_TOKEN"
+	EnvToken    = "LATCHKEY_TOKEN"
+	EnvUsername = "LATCHKEY_USERNAME"
+	EnvPassword = "LATCHKEY_PASSWORD"
+	// EnvCurrentPassword is the current password a user changing its own
+	// password proves itself with (users update --password on oneself).
+	EnvCurrentPassword = "LATCHKEY_CURRENT_PASSWORD"
+	EnvCredentials     = "LATCHKEY_CREDENTIALS"
 )
 
 // stored is the credentials file: where the server is, the app token, and

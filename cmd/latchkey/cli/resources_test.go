@@ -85,6 +85,12 @@ func TestUserCommands(t *testing.T) {
 		"mel@new.test", "support")
 	tm.env = nil
 	tm.fails(cli.ExitAPI, []string{"409", "user: You cannot change your own role or status."}, "", "users", "update", acme.OwnerID, "--role", "member")
+	// One's own password needs the current one.
+	tm.env = []string{cli.EnvPassword + "=owner-new-password", cli.EnvCurrentPassword + "=not-the-password"}
+	tm.fails(cli.ExitAuth, []string{"403", "current_password: This is not your current password."}, "", "users", "update", acme.OwnerID, "--password")
+	tm.env = []string{cli.EnvPassword + "=owner-new-password", cli.EnvCurrentPassword + "=owner-password"}
+	tm.ok("", "users", "update", acme.OwnerID, "--password")
+	tm.env = nil
 
 	// mel logs in (with the new password) on a terminal of her own.
 	tmel := newTerm(t, s)
@@ -94,6 +100,8 @@ func TestUserCommands(t *testing.T) {
 	contains(t, "users expire-tokens", out, "Expired 1 token(s) of user "+mel.ID)
 	tmel.fails(cli.ExitAuth, []string{"401", "Token: Invalid or expired token."}, "", "users", "me")
 	tm.fails(cli.ExitNotFound, []string{"user: No such user."}, "", "users", "expire-tokens", "0123456789abcdef01234567")
+	contains(t, "users unlock", tm.ok("", "users", "unlock", mel.ID), "Unlocked user "+mel.ID+".")
+	tm.fails(cli.ExitNotFound, []string{"user: No such user."}, "", "users", "unlock", "0123456789abcdef01234567")
 
 	contains(t, "users delete", tm.ok("", "users", "delete", mel.ID), "Deleted user "+mel.ID+".")
 	tm.fails(cli.ExitNotFound, []string{"user: No such user."}, "", "users", "delete", mel.ID)

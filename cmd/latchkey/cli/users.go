@@ -94,6 +94,18 @@ func (a *app) usersCmd() *cobra.Command {
 				p.Status = &s
 			}
 			if setPassword {
+				// Your own password needs the current one (SPEC §4).
+				me, err := c.GetMeWithResponse(cmd.Context())
+				if err != nil {
+					return err
+				}
+				if me.JSON200.Id == args[0] {
+					cur, err := a.value("", EnvCurrentPassword, "Current password: ", true)
+					if err != nil {
+						return err
+					}
+					p.CurrentPassword = &cur
+				}
 				pw, err := a.password(false, "New password: ")
 				if err != nil {
 					return err
@@ -145,6 +157,13 @@ func (a *app) usersCmd() *cobra.Command {
 				return a.print(r.JSON200, nil)
 			}
 			_, err = fmt.Fprintf(a.io.Out, "Expired %d token(s) of user %s.\n", r.JSON200.Expired, args[0])
+			return err
+		}),
+		a.run("unlock <id>", "End the login lockout of a user at once", 1, []string{"<id>"}, func(cmd *cobra.Command, c *client.Client, args []string) error {
+			if _, err := c.UnlockUserWithResponse(cmd.Context(), args[0]); err != nil {
+				return err
+			}
+			_, err := fmt.Fprintln(a.io.Out, "Unlocked user", args[0]+".")
 			return err
 		}),
 	)
