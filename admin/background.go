@@ -23,7 +23,7 @@ const finalFlushTimeout = 10 * time.Second
 // purge of records expired more than o.Retention ago. Close stops them.
 func (a *App) startBackground(o Options) {
 	ctx, cancel := context.WithCancel(context.Background())
-	a.stopJobs = cancel
+	a.jobsCtx, a.stopJobs = ctx, cancel
 	flush := o.LastUsedFlush
 	if flush <= 0 {
 		flush = time.Minute

@@ -9,6 +9,7 @@ import (
 	"github.com/latchkey/latchkey/apptokens"
 	"github.com/latchkey/latchkey/internal/authn"
 	"github.com/latchkey/latchkey/internal/errs"
+	"github.com/latchkey/latchkey/internal/page"
 	"github.com/latchkey/latchkey/tenants"
 )
 
@@ -41,6 +42,12 @@ func (p *Provisioner) Provision(ctx context.Context, t *tenants.Tenant, o tenant
 		return tenants.Provisioned{}, err
 	}
 	return tenants.Provisioned{AdminID: u.ID.Hex(), AdminUsername: u.Username, AppToken: plain}, nil
+}
+
+// HasActiveOwner implements tenants.Provisioner.
+func (p *Provisioner) HasActiveOwner(ctx context.Context, id string) (bool, error) {
+	list, _, err := p.Users.List(ctx, id, users.Filter{Role: string(authn.Owner), Status: users.Active}, page.Page{Limit: 1})
+	return len(list) > 0, err
 }
 
 // Bootstrap is what initialising a store made: shown once.

@@ -76,6 +76,7 @@ type App struct {
 	log       *zap.Logger
 	hashes    *secret.Limiter
 
+	jobsCtx   context.Context // ends when Close stops the jobs
 	stopJobs  context.CancelFunc
 	jobs      sync.WaitGroup
 	closeOnce sync.Once

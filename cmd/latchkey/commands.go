@@ -70,6 +70,10 @@ func serve(ctx context.Context, args, env []string, stdout, stderr io.Writer) er
 		ln.Close()
 		return err
 	}
+	if err := m.App.FinishHalfMade(ctx); err != nil {
+		ln.Close()
+		return err
+	}
 	ln.Close()
 	fromEnv := passwordFromEnv(env)
 	if err := m.Run(ctx); err != nil {
