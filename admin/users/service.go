@@ -11,6 +11,7 @@ import (
 	"github.com/latchkey/latchkey/internal/ids"
 	"github.com/latchkey/latchkey/internal/page"
 	"github.com/latchkey/latchkey/internal/secret"
+	"github.com/latchkey/latchkey/tenants"
 )
 
 // Tokens ends a user's tokens when the user is disabled, deleted or given
@@ -222,6 +223,21 @@ func (s *Service) Delete(ctx context.Context, p *authn.Principal, id ids.ID) err
 		return err
 	}
 	return s.endTokens(ctx, p.TenantID, u.ID)
+}
+
+// ErrTenantCreating refuses to restore an owner of a tenant that is still
+// being made (or was left half-made: serve finishes or removes it at start).
+var ErrTenantCreating = errs.E(errs.Conflict, "tenant", "The tenant is still being created.")
+
+// RestoreOwner gives tenant t a new active owner, made by a platform owner:
+// the way back for a tenant that has lost its owners (SPEC §4). The caller
+// checks that it may. Errors: Invalid, Conflict (username taken,
+// ErrTenantCreating), Unavailable.
+func (s *Service) RestoreOwner(ctx context.Context, t *tenants.Tenant, username, password, email string) (*User, error) {
+	if t.Status == tenants.Creating {
+		return nil, ErrTenantCreating
+	}
+	return s.Create(ctx, t.ID, New{Username: username, Password: password, Email: email, Role: authn.Owner}, nil)
 }
 
 // CheckMember returns every field error of a would-be member at once
