@@ -225,6 +225,42 @@ func (s *Service) Delete(ctx context.Context, p *authn.Principal, id ids.ID) err
 	return s.endTokens(ctx, p.TenantID, u.ID)
 }
 
+// Reset is what ResetOwner changed.
+type Reset struct {
+	User *User
+	// Was is the user before: its role and status.
+	Was User
+	// Ended is how many of its tokens were ended.
+	Ended int64
+}
+
+// ResetOwner is the recovery of an account without the API (latchkey user
+// reset-password): it gives the user username of tenant a new password and
+// makes it an active owner (enabling it, promoting it), since its purpose
+// is to give a tenant back someone who can manage it, and ends its tokens.
+// Ending its lockout is usertokens'. Errors: Invalid (field "password"),
+// NotFound, Unavailable.
+func (s *Service) ResetOwner(ctx context.Context, tenantID, username, password string) (*Reset, error) {
+	bad := map[string]string{}
+	if checkPassword(bad, "password", password); len(bad) > 0 {
+		return nil, errs.Fields(bad)
+	}
+	u, err := s.Store.FindByUsername(ctx, tenantID, username)
+	if err != nil {
+		return nil, err
+	}
+	r := &Reset{User: u, Was: *u}
+	if u.PasswordHash, err = s.hash(ctx, password); err != nil {
+		return nil, err
+	}
+	u.Role, u.Status, u.Updated = authn.Owner, Active, clock.Stored(s.Now())
+	if err := s.Store.Replace(ctx, tenantID, u); err != nil {
+		return nil, err
+	}
+	r.Ended, err = s.Tokens.ExpireUser(ctx, tenantID, u.ID, ids.ID{})
+	return r, err
+}
+
 // ErrTenantCreating refuses to restore an owner of a tenant that is still
 // being made (or was left half-made: serve finishes or removes it at start).
 var ErrTenantCreating = errs.E(errs.Conflict, "tenant", "The tenant is still being created.")

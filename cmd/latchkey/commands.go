@@ -24,7 +24,13 @@ import (
 // configured tag keys (tokens.tag_keys) become the process's keyring, so
 // every token string this process makes or reads is tagged with them.
 func open(name string, args, env []string, stderr io.Writer, extra func(*flag.FlagSet)) (*Main, error) {
-	cfg, err := load(name, args, env, stderr, extra)
+	return openArgs(name, args, env, stderr, extra, nil)
+}
+
+// openArgs is open for a subcommand that takes arguments besides its flags
+// (see loadArgs).
+func openArgs(name string, args, env []string, stderr io.Writer, extra func(*flag.FlagSet), positional *[]string) (*Main, error) {
+	cfg, err := loadArgs(name, args, env, stderr, extra, positional)
 	if err != nil {
 		return nil, err
 	}
