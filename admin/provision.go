@@ -8,6 +8,7 @@ import (
 	"github.com/latchkey/latchkey/apptokens"
 	"github.com/latchkey/latchkey/internal/access"
 	"github.com/latchkey/latchkey/internal/errs"
+	"github.com/latchkey/latchkey/internal/page"
 	"github.com/latchkey/latchkey/tenants"
 	"github.com/latchkey/latchkey/users"
 )
@@ -41,6 +42,12 @@ func (p *Provisioner) Provision(ctx context.Context, t *tenants.Tenant, o tenant
 		return tenants.Provisioned{}, err
 	}
 	return tenants.Provisioned{AdminID: u.ID.Hex(), AdminUsername: u.Username, AppToken: plain}, nil
+}
+
+// HasActiveOwner implements tenants.Provisioner.
+func (p *Provisioner) HasActiveOwner(ctx context.Context, id string) (bool, error) {
+	list, _, err := p.Users.List(ctx, id, users.Filter{Role: string(access.Owner), Status: users.Active}, page.Page{Limit: 1})
+	return len(list) > 0, err
 }
 
 // Bootstrap is what initialising a store made: shown once.

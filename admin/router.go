@@ -168,10 +168,12 @@ func (a *App) router(trusted []string) (*gin.Engine, error) {
 	(&usertokens.Handler{Service: a.Tokens, Audit: a.Audit}).Register(app, optional, user)
 	appTokens := &apptokens.Handler{Service: a.AppTokens, Audit: a.Audit}
 	appTokens.Register(user)
-	(&users.Handler{Users: a.Users, Audit: a.Audit}).Register(user)
+	usersH := &users.Handler{Users: a.Users, Tenants: a.Tenants, Audit: a.Audit}
+	usersH.Register(user)
 	(&audit.Handler{Audit: a.Audit}).Register(user)
 	(&tenants.Handler{Service: a.Tenants, Audit: a.Audit}).Register(user)
 	appTokens.RegisterPlatform(user)
+	usersH.RegisterPlatform(user)
 	(&leaks.Handler{Service: a.Leaks, Audit: a.Audit}).Register(api, a.Auth.User())
 	(&verification.Handler{Auth: a.Auth, Metrics: a.Metrics}).Register(api)
 	return r, nil

@@ -181,12 +181,14 @@ func envName(key string) string {
 }
 
 // ignoredEnv holds the LATCHKEY_ variables that are read elsewhere and so
-// are not configuration typos: the bootstrap password, the admin command
+// are not configuration typos: the bootstrap password, the new password of
+// latchkey user reset-password, the admin command
 // line's (cmd/latchkey/cli; a shell that uses it may also run serve), and the
 // switches of the test suite (CI sets them in the same environment the
 // server reads).
 var ignoredEnv = map[string]bool{
 	"LATCHKEY_ADMIN_PASSWORD":   true,
+	"LATCHKEY_NEW_PASSWORD":     true,
 	"LATCHKEY_URL":              true,
 	"LATCHKEY_APP_TOKEN":        true,
 	"LATCHKEY_TOKEN":            true,

@@ -32,7 +32,14 @@ type Provisioner interface {
 	CheckOwner(o Owner) error
 	// Provision creates the database, the owner and the first app token.
 	Provision(ctx context.Context, t *Tenant, o Owner) (Provisioned, error)
+	// HasActiveOwner reports whether tenant id has an active owner.
+	// Errors: Unavailable.
+	HasActiveOwner(ctx context.Context, id string) (bool, error)
 }
+
+// ErrNoOwner refuses to make active a tenant without an active owner.
+var ErrNoOwner = errs.E(errs.Conflict, "status", "The tenant has no active owner. A platform owner restores "+
+	"one first (POST /tenants/{id}/owners).")
 
 // Service manages tenants.
 type Service struct {
@@ -125,7 +132,8 @@ type Patch struct {
 
 // Update applies p to the tenant ref. Disabling a tenant stops every token of
 // it at once (on this instance; on others within the cache TTL). The platform
-// tenant cannot be disabled. Errors: Invalid, NotFound, Conflict.
+// tenant cannot be disabled, and a tenant without an active owner cannot be
+// made active (ErrNoOwner). Errors: Invalid, NotFound, Conflict.
 func (s *Service) Update(ctx context.Context, ref string, p Patch) (*Tenant, error) {
 	t, err := s.Find(ctx, ref)
 	if err != nil {
@@ -155,6 +163,15 @@ func (s *Service) Update(ctx context.Context, ref string, p Patch) (*Tenant, err
 	}
 	if err := errs.Fields(bad); err != nil {
 		return nil, err
+	}
+	if p.Status != nil && *p.Status == Active {
+		owned, err := s.Provisioner.HasActiveOwner(ctx, t.ID)
+		if err != nil {
+			return nil, err
+		}
+		if !owned {
+			return nil, ErrNoOwner
+		}
 	}
 	t.Settings = settings
 	t.Updated = clock.Stored(s.Now())

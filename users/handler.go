@@ -11,12 +11,15 @@ import (
 	"github.com/latchkey/latchkey/internal/httpx"
 	"github.com/latchkey/latchkey/internal/page"
 	"github.com/latchkey/latchkey/internal/secret"
+	"github.com/latchkey/latchkey/tenants"
 )
 
-// Handler serves /users.
+// Handler serves /users, and a platform owner's restore of a tenant's
+// owner.
 type Handler struct {
-	Users *Service
-	Audit *audit.Log
+	Users   *Service
+	Tenants *tenants.Service
+	Audit   *audit.Log
 }
 
 // Register mounts the user routes on rg, which must authenticate users.
@@ -28,6 +31,48 @@ func (h *Handler) Register(rg gin.IRouter) {
 	g.GET("/:id", httpx.Handle(h.get))
 	g.PATCH("/:id", httpx.Handle(h.update))
 	g.DELETE("/:id", authn.Require(access.ManageUsers), httpx.Handle(h.delete))
+}
+
+// RegisterPlatform mounts POST /tenants/{id or slug}/owners on rg, which
+// must authenticate users: a platform owner gives any tenant a new active
+// owner, the way back for a tenant that has lost its owners.
+func (h *Handler) RegisterPlatform(rg gin.IRouter) {
+	rg.POST("/tenants/:tenant/owners", authn.MakesCredential(), authn.Require(access.ManageTenants), httpx.Handle(h.restoreOwner))
+}
+
+// ownerRequest is the body of POST /tenants/{id}/owners; the username is a
+// name a person gave (package text's rule).
+type ownerRequest struct {
+	Username string `json:"username" validate:"safetext"`
+	Password string `json:"password"`
+	Email    string `json:"email"`
+}
+
+// restoreOwner creates an active owner in the tenant of the path. Both the
+// tenant's audit log (the new user, by the platform owner) and the
+// platform's record it.
+func (h *Handler) restoreOwner(c *gin.Context) error {
+	p := authn.From(c)
+	var req ownerRequest
+	if err := httpx.BindJSON(c, &req); err != nil {
+		return err
+	}
+	ctx := c.Request.Context()
+	t, err := h.Tenants.Find(ctx, c.Param("tenant"))
+	if err != nil {
+		return err
+	}
+	u, err := h.Users.RestoreOwner(ctx, t, req.Username, req.Password, req.Email)
+	if err != nil {
+		return err
+	}
+	rec := audit.Event(c, "user.create", u.ID.Hex(), audit.Success)
+	rec.User, rec.Username, rec.Actor = nil, "", nil
+	rec.Detail = "owner restored by the platform owner " + p.Username
+	h.Audit.Write(ctx, t.ID, rec)
+	h.Audit.Write(ctx, p.TenantID, audit.Event(c, "tenant.owner.create", t.ID, audit.Success))
+	c.JSON(http.StatusCreated, u)
+	return nil
 }
 
 // listQuery is the query of GET /users: the filters ?role=, ?status= and

@@ -12,6 +12,7 @@ import (
 	"github.com/latchkey/latchkey/internal/ids"
 	"github.com/latchkey/latchkey/internal/page"
 	"github.com/latchkey/latchkey/internal/secret"
+	"github.com/latchkey/latchkey/tenants"
 )
 
 // Tokens ends a user's tokens when the user is disabled, deleted or given
@@ -273,6 +274,57 @@ func (s *Service) Delete(ctx context.Context, p *access.Principal, id ids.ID) er
 		return err
 	}
 	return s.endTokens(ctx, p.TenantID, u.ID)
+}
+
+// Reset is what ResetOwner changed.
+type Reset struct {
+	User *User
+	// Was is the user before: its role and status.
+	Was User
+	// Ended is how many of its tokens were ended.
+	Ended int64
+}
+
+// ResetOwner is the recovery of an account without the API (latchkey user
+// reset-password): it gives the user username of tenant a new password and
+// makes it an active owner (enabling it, promoting it), since its purpose
+// is to give a tenant back someone who can manage it, and ends its tokens.
+// Ending its lockout is usertokens'. Errors: Invalid (field "password"),
+// NotFound, Unavailable.
+func (s *Service) ResetOwner(ctx context.Context, tenantID, username, password string) (*Reset, error) {
+	bad := map[string]string{}
+	if checkPassword(bad, "password", password); len(bad) > 0 {
+		return nil, errs.Fields(bad)
+	}
+	u, err := s.Store.FindByUsername(ctx, tenantID, username)
+	if err != nil {
+		return nil, err
+	}
+	r := &Reset{User: u, Was: *u}
+	if u.PasswordHash, err = s.hash(ctx, password); err != nil {
+		return nil, err
+	}
+	u.Role, u.Status, u.Updated = access.Owner, Active, clock.Stored(s.Now())
+	if err := s.Store.Replace(ctx, tenantID, u); err != nil {
+		return nil, err
+	}
+	r.Ended, err = s.Tokens.ExpireUser(ctx, tenantID, u.ID, ids.ID{}, ended.Support)
+	return r, err
+}
+
+// ErrTenantCreating refuses to restore an owner of a tenant that is still
+// being made (or was left half-made: serve finishes or removes it at start).
+var ErrTenantCreating = errs.E(errs.Conflict, "tenant", "The tenant is still being created.")
+
+// RestoreOwner gives tenant t a new active owner, made by a platform owner:
+// the way back for a tenant that has lost its owners (SPEC §4). The caller
+// checks that it may. Errors: Invalid, Conflict (username taken,
+// ErrTenantCreating), Unavailable.
+func (s *Service) RestoreOwner(ctx context.Context, t *tenants.Tenant, username, password, email string) (*User, error) {
+	if t.Status == tenants.Creating {
+		return nil, ErrTenantCreating
+	}
+	return s.Create(ctx, t.ID, New{Username: username, Password: password, Email: email, Role: access.Owner}, nil)
 }
 
 // CheckMember returns every field error of a would-be member at once

@@ -24,10 +24,19 @@ type Store interface {
 	// cursor (an id), and the next page's cursor ("" on the last).
 	// Errors: Invalid (page.BadCursor), Unavailable.
 	Find(ctx context.Context, tenantID string, f Filter, pg page.Page) ([]User, string, error)
-	// Replace writes u over the stored user of the same id.
-	// Errors: NotFound, Conflict, Unavailable.
+	// Replace writes u over the stored user of the same id. It keeps the
+	// tenant's last active owner (see Delete).
+	// Errors: NotFound, Conflict (ErrUsernameTaken, ErrLastOwner),
+	// Unavailable.
 	Replace(ctx context.Context, tenantID string, u *User) error
-	// Delete removes user id. Errors: NotFound, Unavailable.
+	// Delete removes user id.
+	//
+	// Replace and Delete refuse, with ErrLastOwner, a change after which
+	// the tenant would have no active owner: the change of a stored active
+	// owner that removes it, disables it or demotes it while no other user
+	// is an active owner (SPEC §4). The store decides it for concurrent
+	// callers too, so of two owners removing each other at once one stays.
+	// Errors: NotFound, Conflict (ErrLastOwner), Unavailable.
 	Delete(ctx context.Context, tenantID string, id ids.ID) error
 }
 
@@ -41,4 +50,6 @@ type Filter struct {
 var (
 	ErrNotFound      = errs.E(errs.NotFound, "user", "No such user.")
 	ErrUsernameTaken = errs.E(errs.Conflict, "username", "A user with that username already exists.")
+	ErrLastOwner     = errs.E(errs.Conflict, "user", "This is the tenant's last active owner: a tenant "+
+		"always keeps one. Make another user an owner first.")
 )

@@ -34,6 +34,10 @@ type User struct {
 // Active reports whether u may log in and use its tokens.
 func (u *User) Active() bool { return u.Status == Active }
 
+// ActiveOwner reports whether u is one of the active owners a tenant must
+// keep at least one of.
+func (u *User) ActiveOwner() bool { return u.Active() && u.Role == access.Owner }
+
 // UsernameKey is the case-insensitive form of a username, kept under a
 // unique index (the embedded store has no collations).
 func UsernameKey(username string) string { return strings.ToLower(username) }

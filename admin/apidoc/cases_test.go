@@ -130,6 +130,17 @@ func tenantCases(t *testing.T, w *world) {
 	k.Do(t, call{Method: "PATCH", Path: "/tenants/acme", App: w.app, User: w.owner, Want: 403,
 		JSON: map[string]any{"name": "x"}})
 	k.Do(t, call{Method: "PATCH", Path: "/tenants/acme", App: k.s.AppToken, User: p, Want: 413, JSON: big})
+
+	owners := "/tenants/acme/owners"
+	restored := map[string]any{"username": "second-owner", "password": "second-password", "email": "second@acme.test"}
+	k.Do(t, call{Method: "POST", Path: owners, App: k.s.AppToken, User: p, Want: 201, JSON: restored})
+	k.Do(t, call{Method: "POST", Path: owners, App: k.s.AppToken, User: p, Want: 409, JSON: restored})
+	k.Do(t, call{Method: "POST", Path: owners, App: k.s.AppToken, User: p, Want: 400, Refused: true,
+		JSON: map[string]any{"username": "x", "password": "short", "role": "member"}})
+	k.Do(t, call{Method: "POST", Path: "/tenants/nowhere/owners", App: k.s.AppToken, User: p, Want: 404, JSON: restored})
+	k.Do(t, call{Method: "POST", Path: owners, App: w.app, User: w.owner, Want: 403, JSON: restored})
+	k.Do(t, call{Method: "POST", Path: owners, App: k.s.AppToken, User: p, Want: 413, JSON: big, Refused: true})
+	k.Do(t, call{Method: "POST", Path: owners, App: k.s.AppToken, Want: 401, Refused: true, JSON: restored})
 }
 
 func userCases(t *testing.T, w *world) {

@@ -42,3 +42,9 @@ func (s *Scheduler) Stop() {
 	s.cancel()
 	s.wg.Wait()
 }
+
+// Go runs job once in the background; Stop cancels its context and waits
+// for it.
+func (s *Scheduler) Go(job func(ctx context.Context)) {
+	s.wg.Go(func() { job(s.ctx) })
+}

@@ -626,7 +626,7 @@ type NewTenant struct {
 
 // NewTenantRequest defines model for NewTenantRequest.
 type NewTenantRequest struct {
-	// Admin The new tenant's first owner.
+	// Admin A tenant's owner, made with the tenant or restored by a platform owner.
 	Admin Owner `json:"admin"`
 
 	// Name 1 to 200 bytes.
@@ -698,7 +698,7 @@ type NewUserTokenEndedBy string
 // ObjectID A record id, 24 lowercase hex characters.
 type ObjectID = string
 
-// Owner The new tenant's first owner.
+// Owner A tenant's owner, made with the tenant or restored by a platform owner.
 type Owner struct {
 	// Email An email address, at most 254 bytes.
 	Email string `json:"email"`
@@ -1125,6 +1125,9 @@ type UpdateTenantJSONRequestBody = TenantPatch
 // CreateTenantAppTokenJSONRequestBody defines body for CreateTenantAppToken for application/json ContentType.
 type CreateTenantAppTokenJSONRequestBody = NewAppTokenRequest
 
+// RestoreTenantOwnerJSONRequestBody defines body for RestoreTenantOwner for application/json ContentType.
+type RestoreTenantOwnerJSONRequestBody = Owner
+
 // ExtendCurrentTokenJSONRequestBody defines body for ExtendCurrentToken for application/json ContentType.
 type ExtendCurrentTokenJSONRequestBody = Expiry
 
@@ -1457,7 +1460,9 @@ type ClientInterface interface {
 	//
 	// `status: disabled` suspends the tenant: every token of it is refused at
 	// once. Re-enabling resumes the tokens that have not expired meanwhile.
-	// The platform tenant cannot be disabled (409).
+	// The platform tenant cannot be disabled (409), and a tenant without an
+	// active owner cannot be made active (409 on `status`; restore an owner
+	// first with `POST /tenants/{tenant}/owners`).
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -1468,7 +1473,9 @@ type ClientInterface interface {
 	//
 	// `status: disabled` suspends the tenant: every token of it is refused at
 	// once. Re-enabling resumes the tokens that have not expired meanwhile.
-	// The platform tenant cannot be disabled (409).
+	// The platform tenant cannot be disabled (409), and a tenant without an
+	// active owner cannot be made active (409 on `status`; restore an owner
+	// first with `POST /tenants/{tenant}/owners`).
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -1500,6 +1507,34 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /tenants/{tenant}/app_tokens (the `CreateTenantAppToken` operationId).
 	CreateTenantAppToken(ctx context.Context, tenant string, body CreateTenantAppTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RestoreTenantOwnerWithBody Give any tenant a new active owner.
+	//
+	// Platform owners only: the way back for a tenant that has lost its
+	// owners. Creates an active owner in that tenant. Not with an
+	// on-behalf-of token (403 on `token`): it makes a credential. A taken
+	// username is 409, as is a tenant still being created. The tenant's audit
+	// log records `user.create` with the platform owner's name in `detail`,
+	// the platform's `tenant.owner.create`.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /tenants/{tenant}/owners (the `RestoreTenantOwner` operationId).
+	RestoreTenantOwnerWithBody(ctx context.Context, tenant string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RestoreTenantOwner Give any tenant a new active owner.
+	//
+	// Platform owners only: the way back for a tenant that has lost its
+	// owners. Creates an active owner in that tenant. Not with an
+	// on-behalf-of token (403 on `token`): it makes a credential. A taken
+	// username is 409, as is a tenant still being created. The tenant's audit
+	// log records `user.create` with the platform owner's name in `detail`,
+	// the platform's `tenant.owner.create`.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /tenants/{tenant}/owners (the `RestoreTenantOwner` operationId).
+	RestoreTenantOwner(ctx context.Context, tenant string, body RestoreTenantOwnerJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// Logout Log out; the current token and its refresh token stop working.
 	//
@@ -1696,6 +1731,10 @@ type ClientInterface interface {
 
 	// DeleteUser Delete a user and end its tokens (nobody deletes themself, 409).
 	//
+	// Deleting the tenant's last active owner is 409: a tenant always keeps
+	// one, decided by the store, so two owners deleting each other at once
+	// leave one.
+	//
 	// Corresponds with DELETE /users/{id} (the `DeleteUser` operationId).
 	DeleteUser(ctx context.Context, id UserID, reqEditors ...RequestEditorFn) (*http.Response, error)
 
@@ -1713,7 +1752,9 @@ type ClientInterface interface {
 	// counts as a failed login of its username, and a locked username is
 	// 429. Owners and admins reset another user's password without it. A
 	// request made with an on-behalf-of token sets no password (403 on
-	// `token`).
+	// `token`). Disabling or demoting the tenant's last active owner
+	// is 409: a tenant always keeps one, decided by the store, so two owners
+	// disabling each other at once leave one.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -1729,7 +1770,9 @@ type ClientInterface interface {
 	// counts as a failed login of its username, and a locked username is
 	// 429. Owners and admins reset another user's password without it. A
 	// request made with an on-behalf-of token sets no password (403 on
-	// `token`).
+	// `token`). Disabling or demoting the tenant's last active owner
+	// is 409: a tenant always keeps one, decided by the store, so two owners
+	// disabling each other at once leave one.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -2219,7 +2262,9 @@ func (c *Client) GetTenant(ctx context.Context, tenant string, reqEditors ...Req
 //
 // `status: disabled` suspends the tenant: every token of it is refused at
 // once. Re-enabling resumes the tokens that have not expired meanwhile.
-// The platform tenant cannot be disabled (409).
+// The platform tenant cannot be disabled (409), and a tenant without an
+// active owner cannot be made active (409 on `status`; restore an owner
+// first with `POST /tenants/{tenant}/owners`).
 //
 // Takes any type of body and a specified content type.
 //
@@ -2240,7 +2285,9 @@ func (c *Client) UpdateTenantWithBody(ctx context.Context, tenant string, conten
 //
 // `status: disabled` suspends the tenant: every token of it is refused at
 // once. Re-enabling resumes the tokens that have not expired meanwhile.
-// The platform tenant cannot be disabled (409).
+// The platform tenant cannot be disabled (409), and a tenant without an
+// active owner cannot be made active (409 on `status`; restore an owner
+// first with `POST /tenants/{tenant}/owners`).
 //
 // Takes a body of the `application/json` content type.
 //
@@ -2293,6 +2340,54 @@ func (c *Client) CreateTenantAppTokenWithBody(ctx context.Context, tenant string
 // Corresponds with POST /tenants/{tenant}/app_tokens (the `CreateTenantAppToken` operationId).
 func (c *Client) CreateTenantAppToken(ctx context.Context, tenant string, body CreateTenantAppTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewCreateTenantAppTokenRequest(c.Server, tenant, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RestoreTenantOwnerWithBody Give any tenant a new active owner.
+//
+// Platform owners only: the way back for a tenant that has lost its
+// owners. Creates an active owner in that tenant. Not with an
+// on-behalf-of token (403 on `token`): it makes a credential. A taken
+// username is 409, as is a tenant still being created. The tenant's audit
+// log records `user.create` with the platform owner's name in `detail`,
+// the platform's `tenant.owner.create`.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /tenants/{tenant}/owners (the `RestoreTenantOwner` operationId).
+func (c *Client) RestoreTenantOwnerWithBody(ctx context.Context, tenant string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRestoreTenantOwnerRequestWithBody(c.Server, tenant, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RestoreTenantOwner Give any tenant a new active owner.
+//
+// Platform owners only: the way back for a tenant that has lost its
+// owners. Creates an active owner in that tenant. Not with an
+// on-behalf-of token (403 on `token`): it makes a credential. A taken
+// username is 409, as is a tenant still being created. The tenant's audit
+// log records `user.create` with the platform owner's name in `detail`,
+// the platform's `tenant.owner.create`.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /tenants/{tenant}/owners (the `RestoreTenantOwner` operationId).
+func (c *Client) RestoreTenantOwner(ctx context.Context, tenant string, body RestoreTenantOwnerJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRestoreTenantOwnerRequest(c.Server, tenant, body)
 	if err != nil {
 		return nil, err
 	}
@@ -2708,6 +2803,10 @@ func (c *Client) GetMe(ctx context.Context, reqEditors ...RequestEditorFn) (*htt
 
 // DeleteUser Delete a user and end its tokens (nobody deletes themself, 409).
 //
+// Deleting the tenant's last active owner is 409: a tenant always keeps
+// one, decided by the store, so two owners deleting each other at once
+// leave one.
+//
 // Corresponds with DELETE /users/{id} (the `DeleteUser` operationId).
 func (c *Client) DeleteUser(ctx context.Context, id UserID, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewDeleteUserRequest(c.Server, id)
@@ -2745,7 +2844,9 @@ func (c *Client) GetUser(ctx context.Context, id UserID, reqEditors ...RequestEd
 // counts as a failed login of its username, and a locked username is
 // 429. Owners and admins reset another user's password without it. A
 // request made with an on-behalf-of token sets no password (403 on
-// `token`).
+// `token`). Disabling or demoting the tenant's last active owner
+// is 409: a tenant always keeps one, decided by the store, so two owners
+// disabling each other at once leave one.
 //
 // Takes any type of body and a specified content type.
 //
@@ -2771,7 +2872,9 @@ func (c *Client) UpdateUserWithBody(ctx context.Context, id UserID, contentType 
 // counts as a failed login of its username, and a locked username is
 // 429. Owners and admins reset another user's password without it. A
 // request made with an on-behalf-of token sets no password (403 on
-// `token`).
+// `token`). Disabling or demoting the tenant's last active owner
+// is 409: a tenant always keeps one, decided by the store, so two owners
+// disabling each other at once leave one.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -3667,6 +3770,53 @@ func NewCreateTenantAppTokenRequestWithBody(server string, tenant string, conten
 	}
 
 	operationPath := fmt.Sprintf("/tenants/%s/app_tokens", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewRestoreTenantOwnerRequest calls the generic RestoreTenantOwner builder with application/json body
+func NewRestoreTenantOwnerRequest(server string, tenant string, body RestoreTenantOwnerJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewRestoreTenantOwnerRequestWithBody(server, tenant, "application/json", bodyReader)
+}
+
+// NewRestoreTenantOwnerRequestWithBody constructs an http.Request for the RestoreTenantOwner method, with any body, and a specified content type
+func NewRestoreTenantOwnerRequestWithBody(server string, tenant string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "tenant", tenant, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/tenants/%s/owners", pathParam0)
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
@@ -4863,7 +5013,9 @@ type ClientWithResponsesInterface interface {
 	//
 	// `status: disabled` suspends the tenant: every token of it is refused at
 	// once. Re-enabling resumes the tokens that have not expired meanwhile.
-	// The platform tenant cannot be disabled (409).
+	// The platform tenant cannot be disabled (409), and a tenant without an
+	// active owner cannot be made active (409 on `status`; restore an owner
+	// first with `POST /tenants/{tenant}/owners`).
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -4874,7 +5026,9 @@ type ClientWithResponsesInterface interface {
 	//
 	// `status: disabled` suspends the tenant: every token of it is refused at
 	// once. Re-enabling resumes the tokens that have not expired meanwhile.
-	// The platform tenant cannot be disabled (409).
+	// The platform tenant cannot be disabled (409), and a tenant without an
+	// active owner cannot be made active (409 on `status`; restore an owner
+	// first with `POST /tenants/{tenant}/owners`).
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -4906,6 +5060,34 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /tenants/{tenant}/app_tokens (the `CreateTenantAppToken` operationId).
 	CreateTenantAppTokenWithResponse(ctx context.Context, tenant string, body CreateTenantAppTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateTenantAppTokenResponse, error)
+
+	// RestoreTenantOwnerWithBodyWithResponse Give any tenant a new active owner.
+	//
+	// Platform owners only: the way back for a tenant that has lost its
+	// owners. Creates an active owner in that tenant. Not with an
+	// on-behalf-of token (403 on `token`): it makes a credential. A taken
+	// username is 409, as is a tenant still being created. The tenant's audit
+	// log records `user.create` with the platform owner's name in `detail`,
+	// the platform's `tenant.owner.create`.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /tenants/{tenant}/owners (the `RestoreTenantOwner` operationId).
+	RestoreTenantOwnerWithBodyWithResponse(ctx context.Context, tenant string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RestoreTenantOwnerResponse, error)
+
+	// RestoreTenantOwnerWithResponse Give any tenant a new active owner.
+	//
+	// Platform owners only: the way back for a tenant that has lost its
+	// owners. Creates an active owner in that tenant. Not with an
+	// on-behalf-of token (403 on `token`): it makes a credential. A taken
+	// username is 409, as is a tenant still being created. The tenant's audit
+	// log records `user.create` with the platform owner's name in `detail`,
+	// the platform's `tenant.owner.create`.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /tenants/{tenant}/owners (the `RestoreTenantOwner` operationId).
+	RestoreTenantOwnerWithResponse(ctx context.Context, tenant string, body RestoreTenantOwnerJSONRequestBody, reqEditors ...RequestEditorFn) (*RestoreTenantOwnerResponse, error)
 
 	// LogoutWithResponse Log out; the current token and its refresh token stop working.
 	//
@@ -5116,6 +5298,10 @@ type ClientWithResponsesInterface interface {
 
 	// DeleteUserWithResponse Delete a user and end its tokens (nobody deletes themself, 409).
 	//
+	// Deleting the tenant's last active owner is 409: a tenant always keeps
+	// one, decided by the store, so two owners deleting each other at once
+	// leave one.
+	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with DELETE /users/{id} (the `DeleteUser` operationId).
@@ -5137,7 +5323,9 @@ type ClientWithResponsesInterface interface {
 	// counts as a failed login of its username, and a locked username is
 	// 429. Owners and admins reset another user's password without it. A
 	// request made with an on-behalf-of token sets no password (403 on
-	// `token`).
+	// `token`). Disabling or demoting the tenant's last active owner
+	// is 409: a tenant always keeps one, decided by the store, so two owners
+	// disabling each other at once leave one.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -5153,7 +5341,9 @@ type ClientWithResponsesInterface interface {
 	// counts as a failed login of its username, and a locked username is
 	// 429. Owners and admins reset another user's password without it. A
 	// request made with an on-behalf-of token sets no password (403 on
-	// `token`).
+	// `token`). Disabling or demoting the tenant's last active owner
+	// is 409: a tenant always keeps one, decided by the store, so two owners
+	// disabling each other at once leave one.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -7097,6 +7287,154 @@ func (r CreateTenantAppTokenResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r CreateTenantAppTokenResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// RestoreTenantOwnerResponse201Headers the declared response headers of an HTTP 201 response for RestoreTenantOwner
+type RestoreTenantOwnerResponse201Headers struct {
+	XRequestId string
+}
+
+// RestoreTenantOwnerResponse400Headers the declared response headers of an HTTP 400 response for RestoreTenantOwner
+type RestoreTenantOwnerResponse400Headers struct {
+	XRequestId string
+}
+
+// RestoreTenantOwnerResponse401Headers the declared response headers of an HTTP 401 response for RestoreTenantOwner
+type RestoreTenantOwnerResponse401Headers struct {
+	WWWAuthenticate string
+	XRequestId      string
+}
+
+// RestoreTenantOwnerResponse403Headers the declared response headers of an HTTP 403 response for RestoreTenantOwner
+type RestoreTenantOwnerResponse403Headers struct {
+	XRequestId string
+}
+
+// RestoreTenantOwnerResponse404Headers the declared response headers of an HTTP 404 response for RestoreTenantOwner
+type RestoreTenantOwnerResponse404Headers struct {
+	XRequestId string
+}
+
+// RestoreTenantOwnerResponse409Headers the declared response headers of an HTTP 409 response for RestoreTenantOwner
+type RestoreTenantOwnerResponse409Headers struct {
+	XRequestId string
+}
+
+// RestoreTenantOwnerResponse413Headers the declared response headers of an HTTP 413 response for RestoreTenantOwner
+type RestoreTenantOwnerResponse413Headers struct {
+	XRequestId string
+}
+
+// RestoreTenantOwnerResponse503Headers the declared response headers of an HTTP 503 response for RestoreTenantOwner
+type RestoreTenantOwnerResponse503Headers struct {
+	RetryAfter int
+	XRequestId string
+}
+
+type RestoreTenantOwnerResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *UserCreated
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *TooLarge
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers201 the parsed response headers for an HTTP 201 response
+	Headers201 *RestoreTenantOwnerResponse201Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *RestoreTenantOwnerResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *RestoreTenantOwnerResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *RestoreTenantOwnerResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *RestoreTenantOwnerResponse404Headers
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *RestoreTenantOwnerResponse409Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *RestoreTenantOwnerResponse413Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *RestoreTenantOwnerResponse503Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r RestoreTenantOwnerResponse) GetJSON201() *UserCreated {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r RestoreTenantOwnerResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r RestoreTenantOwnerResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r RestoreTenantOwnerResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r RestoreTenantOwnerResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r RestoreTenantOwnerResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r RestoreTenantOwnerResponse) GetJSON413() *TooLarge {
+	return r.JSON413
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r RestoreTenantOwnerResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r RestoreTenantOwnerResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RestoreTenantOwnerResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RestoreTenantOwnerResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RestoreTenantOwnerResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -9722,7 +10060,9 @@ func (c *ClientWithResponses) GetTenantWithResponse(ctx context.Context, tenant 
 //
 // `status: disabled` suspends the tenant: every token of it is refused at
 // once. Re-enabling resumes the tokens that have not expired meanwhile.
-// The platform tenant cannot be disabled (409).
+// The platform tenant cannot be disabled (409), and a tenant without an
+// active owner cannot be made active (409 on `status`; restore an owner
+// first with `POST /tenants/{tenant}/owners`).
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -9739,7 +10079,9 @@ func (c *ClientWithResponses) UpdateTenantWithBodyWithResponse(ctx context.Conte
 //
 // `status: disabled` suspends the tenant: every token of it is refused at
 // once. Re-enabling resumes the tokens that have not expired meanwhile.
-// The platform tenant cannot be disabled (409).
+// The platform tenant cannot be disabled (409), and a tenant without an
+// active owner cannot be made active (409 on `status`; restore an owner
+// first with `POST /tenants/{tenant}/owners`).
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -9788,6 +10130,46 @@ func (c *ClientWithResponses) CreateTenantAppTokenWithResponse(ctx context.Conte
 		return nil, err
 	}
 	return ParseCreateTenantAppTokenResponse(rsp)
+}
+
+// RestoreTenantOwnerWithBodyWithResponse Give any tenant a new active owner.
+//
+// Platform owners only: the way back for a tenant that has lost its
+// owners. Creates an active owner in that tenant. Not with an
+// on-behalf-of token (403 on `token`): it makes a credential. A taken
+// username is 409, as is a tenant still being created. The tenant's audit
+// log records `user.create` with the platform owner's name in `detail`,
+// the platform's `tenant.owner.create`.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /tenants/{tenant}/owners (the `RestoreTenantOwner` operationId).
+func (c *ClientWithResponses) RestoreTenantOwnerWithBodyWithResponse(ctx context.Context, tenant string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RestoreTenantOwnerResponse, error) {
+	rsp, err := c.RestoreTenantOwnerWithBody(ctx, tenant, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRestoreTenantOwnerResponse(rsp)
+}
+
+// RestoreTenantOwnerWithResponse Give any tenant a new active owner.
+//
+// Platform owners only: the way back for a tenant that has lost its
+// owners. Creates an active owner in that tenant. Not with an
+// on-behalf-of token (403 on `token`): it makes a credential. A taken
+// username is 409, as is a tenant still being created. The tenant's audit
+// log records `user.create` with the platform owner's name in `detail`,
+// the platform's `tenant.owner.create`.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /tenants/{tenant}/owners (the `RestoreTenantOwner` operationId).
+func (c *ClientWithResponses) RestoreTenantOwnerWithResponse(ctx context.Context, tenant string, body RestoreTenantOwnerJSONRequestBody, reqEditors ...RequestEditorFn) (*RestoreTenantOwnerResponse, error) {
+	rsp, err := c.RestoreTenantOwner(ctx, tenant, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRestoreTenantOwnerResponse(rsp)
 }
 
 // LogoutWithResponse Log out; the current token and its refresh token stop working.
@@ -10125,6 +10507,10 @@ func (c *ClientWithResponses) GetMeWithResponse(ctx context.Context, reqEditors 
 
 // DeleteUserWithResponse Delete a user and end its tokens (nobody deletes themself, 409).
 //
+// Deleting the tenant's last active owner is 409: a tenant always keeps
+// one, decided by the store, so two owners deleting each other at once
+// leave one.
+//
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with DELETE /users/{id} (the `DeleteUser` operationId).
@@ -10158,7 +10544,9 @@ func (c *ClientWithResponses) GetUserWithResponse(ctx context.Context, id UserID
 // counts as a failed login of its username, and a locked username is
 // 429. Owners and admins reset another user's password without it. A
 // request made with an on-behalf-of token sets no password (403 on
-// `token`).
+// `token`). Disabling or demoting the tenant's last active owner
+// is 409: a tenant always keeps one, decided by the store, so two owners
+// disabling each other at once leave one.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -10180,7 +10568,9 @@ func (c *ClientWithResponses) UpdateUserWithBodyWithResponse(ctx context.Context
 // counts as a failed login of its username, and a locked username is
 // 429. Owners and admins reset another user's password without it. A
 // request made with an on-behalf-of token sets no password (403 on
-// `token`).
+// `token`). Disabling or demoting the tenant's last active owner
+// is 409: a tenant always keeps one, decided by the store, so two owners
+// disabling each other at once leave one.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -12421,6 +12811,178 @@ func ParseCreateTenantAppTokenResponse(rsp *http.Response) (*CreateTenantAppToke
 		response.Headers413 = &headers
 	case rsp.StatusCode == 503:
 		var headers CreateTenantAppTokenResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseRestoreTenantOwnerResponse parses an HTTP response from a RestoreTenantOwnerWithResponse call
+func ParseRestoreTenantOwnerResponse(rsp *http.Response) (*RestoreTenantOwnerResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RestoreTenantOwnerResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest UserCreated
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest TooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 201:
+		var headers RestoreTenantOwnerResponse201Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers201 = &headers
+	case rsp.StatusCode == 400:
+		var headers RestoreTenantOwnerResponse400Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers RestoreTenantOwnerResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers RestoreTenantOwnerResponse403Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers RestoreTenantOwnerResponse404Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 409:
+		var headers RestoreTenantOwnerResponse409Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers409 = &headers
+	case rsp.StatusCode == 413:
+		var headers RestoreTenantOwnerResponse413Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers413 = &headers
+	case rsp.StatusCode == 503:
+		var headers RestoreTenantOwnerResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {

@@ -137,6 +137,13 @@ func (m *Main) close() error {
 // environment and the file named by --config.
 // extra, when not nil, adds the subcommand's own flags.
 func load(name string, args, env []string, stderr io.Writer, extra func(*flag.FlagSet)) (configs.Config, error) {
+	return loadArgs(name, args, env, stderr, extra, nil)
+}
+
+// loadArgs is load for a subcommand that takes arguments besides its
+// flags: with positional not nil, they are put there (flags may come
+// before or after them); with it nil, an argument is a usage error.
+func loadArgs(name string, args, env []string, stderr io.Writer, extra func(*flag.FlagSet), positional *[]string) (configs.Config, error) {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	path := fs.String("config", "", "YAML configuration file")
@@ -148,6 +155,12 @@ func load(name string, args, env []string, stderr io.Writer, extra func(*flag.Fl
 	}
 	if err := fs.Parse(args); err != nil {
 		return configs.Config{}, exitCode(2)
+	}
+	for positional != nil && fs.NArg() > 0 {
+		*positional = append(*positional, fs.Arg(0))
+		if err := fs.Parse(fs.Args()[1:]); err != nil {
+			return configs.Config{}, exitCode(2)
+		}
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "latchkey %s: unexpected argument %q\n", name, fs.Arg(0))

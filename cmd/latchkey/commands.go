@@ -23,7 +23,13 @@ import (
 // open loads the configuration of a subcommand and builds its Main; bad
 // tag keys (tokens.tag_keys) fail here, before any store is opened.
 func open(name string, args, env []string, stderr io.Writer, extra func(*flag.FlagSet)) (*Main, error) {
-	cfg, err := load(name, args, env, stderr, extra)
+	return openArgs(name, args, env, stderr, extra, nil)
+}
+
+// openArgs is open for a subcommand that takes arguments besides its flags
+// (see loadArgs).
+func openArgs(name string, args, env []string, stderr io.Writer, extra func(*flag.FlagSet), positional *[]string) (*Main, error) {
+	cfg, err := loadArgs(name, args, env, stderr, extra, positional)
 	if err != nil {
 		return nil, err
 	}
@@ -62,6 +68,10 @@ func serve(ctx context.Context, args, env []string, stdout, stderr io.Writer) er
 	}
 	boot, err := m.App.Initialize(ctx, adminPassword(env))
 	if err != nil && !errors.Is(err, admin.ErrInitialised) {
+		ln.Close()
+		return err
+	}
+	if err := m.App.FinishHalfMade(ctx); err != nil {
 		ln.Close()
 		return err
 	}

@@ -4,6 +4,7 @@
 //	latchkey init     initialise an empty store and print its credentials
 //	latchkey migrate  copy an installation between SQLite and MongoDB
 //	latchkey app-token create --tenant SLUG   recovery: a new app token, straight into the store
+//	latchkey user reset-password --tenant SLUG USERNAME   recovery: a new password, an active owner
 //	latchkey healthcheck  exit 0 if the configured server answers GET /readyz
 //	latchkey version  print the version
 //
@@ -47,6 +48,8 @@ func run(ctx context.Context, args, env []string, stdout, stderr io.Writer) int 
 		err = migrateCmd(ctx, args[1:], env, stdout, stderr)
 	case "app-token":
 		err = appToken(ctx, args[1:], env, stdout, stderr)
+	case "user":
+		err = user(ctx, args[1:], env, stdout, stderr)
 	case "healthcheck":
 		err = healthcheck(ctx, args[1:], env, stdout, stderr)
 	case "version", "--version", "-v":
@@ -84,6 +87,10 @@ commands:
   migrate   copy the whole installation into MongoDB (--to URI) or back into SQLite (--from URI)
   app-token create --tenant SLUG [--name NAME]
             recovery without the API: write a new app token of a tenant into the store and print it once
+  user reset-password --tenant SLUG [--password-stdin] USERNAME
+            recovery without the API: give a user a new password (--password-stdin, else
+            LATCHKEY_NEW_PASSWORD, else asked on a terminal, else generated and printed once) and
+            make it an active owner; ends its lockout and its tokens
   healthcheck
             exit 0 if the server of this configuration answers GET /readyz with 200
             (the container's health check: the image has no shell or curl)
@@ -93,7 +100,7 @@ admin commands (a client of a running server; see "latchkey <command> --help"):
   login, logout, signup, session, tenants, users, app-tokens, tokens, audit,
   completion bash|zsh|fish
 
-flags (serve, init, migrate, app-token):
+flags (serve, init, migrate, app-token, user):
   --config FILE        YAML configuration (see configs/latchkey.yaml)
   --addr HOST:PORT     server.addr
   --mongodb-uri URI    store.mongodb_uri (empty: SQLite files under store.data_dir)

@@ -65,23 +65,33 @@ func (s userStore) Find(ctx context.Context, tenantID string, f users.Filter, pg
 		Key: "_id", After: after, KeyOf: func(u *users.User) string { return u.ID.Hex() }})
 }
 
-// Replace implements users.Store.
+// Replace implements users.Store. A change that leaves u an active owner
+// removes no owner and takes no lock; any other decides under the tenant's
+// owner lock (owners.go).
 func (s userStore) Replace(ctx context.Context, tenantID string, u *users.User) error {
-	res, err := s.coll(tenantID).ReplaceOne(ctx, bson.D{{Key: "_id", Value: u.ID}}, u)
-	if isDuplicate(err) {
-		return users.ErrUsernameTaken
+	replace := func(ctx context.Context) error {
+		res, err := s.coll(tenantID).ReplaceOne(ctx, bson.D{{Key: "_id", Value: u.ID}}, u)
+		if isDuplicate(err) {
+			return users.ErrUsernameTaken
+		}
+		if err != nil {
+			return translate(err, nil)
+		}
+		return affected(res.MatchedCount, nil, users.ErrNotFound)
 	}
-	if err != nil {
-		return translate(err, nil)
+	if u.ActiveOwner() {
+		return replace(ctx)
 	}
-	return affected(res.MatchedCount, nil, users.ErrNotFound)
+	return s.keepOwner(ctx, tenantID, u.ID, replace)
 }
 
-// Delete implements users.Store.
+// Delete implements users.Store, under the tenant's owner lock (owners.go).
 func (s userStore) Delete(ctx context.Context, tenantID string, id ids.ID) error {
-	res, err := s.coll(tenantID).DeleteOne(ctx, bson.D{{Key: "_id", Value: id}})
-	if err != nil {
-		return translate(err, nil)
-	}
-	return affected(res.DeletedCount, nil, users.ErrNotFound)
+	return s.keepOwner(ctx, tenantID, id, func(ctx context.Context) error {
+		res, err := s.coll(tenantID).DeleteOne(ctx, bson.D{{Key: "_id", Value: id}})
+		if err != nil {
+			return translate(err, nil)
+		}
+		return affected(res.DeletedCount, nil, users.ErrNotFound)
+	})
 }

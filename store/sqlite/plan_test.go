@@ -45,6 +45,8 @@ func constStatements() []statement {
 		{"qUserByUsername", qUserByUsername, []any{s}},
 		{"qUserReplace", qUserReplace, []any{s, s, s, s, s, s, s, ms, ms, id}},
 		{"qUserDelete", qUserDelete, []any{id}},
+		{"qUserIsOwner", qUserIsOwner, []any{s, s, id}},
+		{"qUserOtherOwner", qUserOtherOwner, []any{s, s, id}},
 		{"qAppTokenInsert", qAppTokenInsert, []any{id, s, s, ms, id, ms, ms, s}},
 		{"qAppTokenByID", qAppTokenByID, []any{id}},
 		{"qAppTokenFirst", qAppTokenFirst, []any{10}},

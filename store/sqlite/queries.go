@@ -45,6 +45,12 @@ const (
 	qUserReplace    = `UPDATE users SET username = ?, username_key = ?, email = ?, email_key = ?, role = ?,
 		status = ?, password_hash = ?, created = ?, updated = ? WHERE id = ?`
 	qUserDelete = `DELETE FROM users WHERE id = ?`
+	// qUserIsOwner reads whether user ?3 is an active owner (role ?1,
+	// status ?2); qUserOtherOwner finds an active owner other than ?3. Both
+	// run in the transaction that keeps a tenant's last active owner
+	// (userStore.keepOwner).
+	qUserIsOwner    = `SELECT role = ?1 AND status = ?2 FROM users WHERE id = ?3`
+	qUserOtherOwner = `SELECT 1 FROM users WHERE role = ?1 AND status = ?2 AND id <> ?3 LIMIT 1`
 )
 
 // userFindSQL returns the query of a page of users matching f, after the

@@ -46,6 +46,8 @@ func Run(t *testing.T, open Opener) {
 	t.Run("RaceSlug", func(t *testing.T) { testRaceSlug(t, open) })
 	t.Run("ExpiredIsFinal", func(t *testing.T) { testExpiredIsFinal(t, open) })
 	t.Run("RaceLastAppToken", func(t *testing.T) { testRaceLastAppToken(t, open) })
+	t.Run("Owners", func(t *testing.T) { testOwners(t, open) })
+	t.Run("RaceLastOwner", func(t *testing.T) { testRaceLastOwner(t, open) })
 	t.Run("Keys", func(t *testing.T) { testKeys(t, open) })
 }
 
