@@ -12,6 +12,7 @@ import (
 	"github.com/latchkey/latchkey/internal/ids"
 	"github.com/latchkey/latchkey/internal/secret"
 	"github.com/latchkey/latchkey/internal/testserver"
+	"github.com/latchkey/latchkey/internal/text"
 )
 
 // raw sends a request with header as given (names may repeat, which the
@@ -308,26 +309,44 @@ func TestNoPasswordHashInAnswers(t *testing.T) {
 	}
 }
 
-// TestNamesRefuseControlAndBidiCharacters: token, app token and tenant
-// names (and a new tenant's first username) follow package text's rule.
-func TestNamesRefuseControlAndBidiCharacters(t *testing.T) {
+// TestNamesAndEmailsRefuseUnsafeCharacters: token, app token and tenant
+// names, usernames and email addresses follow package text's rule: no
+// control, format (bidirectional, zero-width, tag), separator, private-use
+// or unassigned character. An email holding ESC reached an owner's
+// terminal through "latchkey users list".
+func TestNamesAndEmailsRefuseUnsafeCharacters(t *testing.T) {
 	s := testserver.Start(t)
 	owner := s.OwnerToken(t)
-	const msg = "Must not contain control characters or bidirectional formatting characters."
-	tenant := func(name, username string) map[string]any {
+	const msg = text.Message
+	tenant := func(name, username, email string) map[string]any {
 		return map[string]any{"slug": "bidi", "name": name,
-			"admin": map[string]any{"username": username, "password": "boss-password", "email": "boss@bidi.test"}}
+			"admin": map[string]any{"username": username, "password": "boss-password", "email": email}}
 	}
+	user := func(email string) map[string]any {
+		return map[string]any{"username": "eve", "password": "eve-password", "email": email, "role": "member"}
+	}
+	carol := s.NewUser(t, s.AppToken, owner, "carol", "member")
 	cases := []struct {
 		name, method, path string
 		body               map[string]any
 		errors             map[string]string
 	}{
 		{"token name", "POST", "/api/v1/tokens", map[string]any{"name": "ci\u202egnp.exe"}, map[string]string{"name": msg}},
+		{"token name, zero width space", "POST", "/api/v1/tokens", map[string]any{"name": "ad\u200bmin"}, map[string]string{"name": msg}},
 		{"app token name", "POST", "/api/v1/app_tokens", map[string]any{"name": "line\nbreak"}, map[string]string{"name": msg}},
-		{"tenant name", "POST", "/api/v1/tenants", tenant("Ac\u2066me", "boss"), map[string]string{"name": msg}},
-		{"tenant owner", "POST", "/api/v1/tenants", tenant("Acme", "bo\u0000ss"), map[string]string{"admin.username": msg}},
+		{"app token name, byte order mark", "POST", "/api/v1/app_tokens", map[string]any{"name": "\ufeffdeploy"}, map[string]string{"name": msg}},
+		{"app token name, line separator", "POST", "/api/v1/app_tokens", map[string]any{"name": "a\u2028b"}, map[string]string{"name": msg}},
+		{"tenant name", "POST", "/api/v1/tenants", tenant("Ac\u2066me", "boss", "boss@bidi.test"), map[string]string{"name": msg}},
+		{"tenant name, tag characters", "POST", "/api/v1/tenants", tenant("Acme\U000e0001\U000e0041", "boss", "boss@bidi.test"), map[string]string{"name": msg}},
+		{"tenant owner", "POST", "/api/v1/tenants", tenant("Acme", "bo\u0000ss", "boss@bidi.test"), map[string]string{"admin.username": msg}},
+		{"tenant owner, zero width space", "POST", "/api/v1/tenants", tenant("Acme", "bo\u200bss", "boss@bidi.test"), map[string]string{"admin.username": msg}},
+		{"tenant owner's email", "POST", "/api/v1/tenants", tenant("Acme", "boss", "boss\x1b]0;owned\a@bidi.test"), map[string]string{"admin.email": msg}},
 		{"tenant rename", "PATCH", "/api/v1/tenants/platform", map[string]any{"name": "Plat\u200fform"}, map[string]string{"name": msg}},
+		{"email, ESC and BEL", "POST", "/api/v1/users", user("eve\x1b[2J\a@example.test"), map[string]string{"email": msg}},
+		{"email, right-to-left override", "POST", "/api/v1/users", user("eve\u202emoc.live@example.test"), map[string]string{"email": msg}},
+		{"email, zero width space", "POST", "/api/v1/users", user("e\u200bve@example.test"), map[string]string{"email": msg}},
+		{"email, unassigned", "POST", "/api/v1/users", user("eve\u0378@example.test"), map[string]string{"email": msg}},
+		{"email changed", "PATCH", "/api/v1/users/" + carol, map[string]any{"email": "carol\x1b[31m@example.test"}, map[string]string{"email": msg}},
 	}
 	for _, tc := range cases {
 		r := s.Do(t, testserver.Request{Method: tc.method, Path: tc.path, AppToken: s.AppToken, Token: owner, JSON: tc.body})
@@ -340,4 +359,6 @@ func TestNamesRefuseControlAndBidiCharacters(t *testing.T) {
 	// Letters of any script, right-to-left ones included, are fine.
 	s.Must(t, 201, testserver.Request{Method: "POST", Path: "/api/v1/tokens", AppToken: s.AppToken, Token: owner,
 		JSON: map[string]any{"name": "نشر — déploiement"}})
+	s.Must(t, 200, testserver.Request{Method: "PATCH", Path: "/api/v1/users/" + carol, AppToken: s.AppToken, Token: owner,
+		JSON: map[string]any{"email": "carol@example.test"}})
 }

@@ -32,8 +32,9 @@ const embedded = "~"
 // tags. These are Latchkey's own tags beside the library's (required, max,
 // oneof, email, mongodb for a 24-hex id …):
 //
-//	safetext  a name a person gave: no control or bidirectional formatting
-//	          characters (package text)
+//	safetext  a name a person gave: no control, format (bidirectional,
+//	          zero-width), separator, private-use or unassigned
+//	          character (package text)
 //	rfc3339   a time such as 2026-01-02T15:04:05Z
 //	limit     a page size, 1 to page.MaxLimit
 var validate = func() *validator.Validate {
