@@ -3,6 +3,7 @@ package httpx_test
 import (
 	"bytes"
 	"encoding/json"
+	"maps"
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
@@ -13,6 +14,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"go.uber.org/zap"
 
+	"github.com/latchkey/latchkey/internal/errs"
 	"github.com/latchkey/latchkey/internal/httpx"
 	"github.com/latchkey/latchkey/internal/text"
 )
@@ -273,4 +275,36 @@ func sameErrors(got, want map[string]string) bool {
 		}
 	}
 	return true
+}
+
+// TestCheckJSON: a body read without a request type (POST /leaks) gets the
+// same rules as every bound body: one value, valid UTF-8, no lone
+// surrogate escape, no name given twice in any object at any depth.
+func TestCheckJSON(t *testing.T) {
+	cases := []struct {
+		body   string
+		errors map[string]string // nil: accepted
+	}{
+		{`[]`, nil},
+		{`[{"token":"a","extra":{"b":[1,{"c":2}]}}]`, nil},
+		{`"\ud83d\ude00"`, nil}, // a surrogate pair is one character
+		{`[{"token":"a","token":"b"}]`, map[string]string{"[0].token": "Give this field once."}},
+		{`[{"token":"a","x":[{"c":1,"c":2}]}]`, map[string]string{"[0].x[0].c": "Give this field once."}},
+		{`{"a":1,"a":2}`, map[string]string{"a": "Give this field once."}},
+		{`["\ud800"]`, map[string]string{"body": "The body is not valid UTF-8."}},
+		{`["\udc00x"]`, map[string]string{"body": "The body is not valid UTF-8."}},
+		{"[\"\xff\"]", map[string]string{"body": "The body is not valid UTF-8."}},
+		{`[] []`, map[string]string{"body": "The body must be a single JSON value."}},
+		{`[`, map[string]string{"body": "The body is not valid JSON."}},
+	}
+	for _, tc := range cases {
+		err := httpx.CheckJSON([]byte(tc.body))
+		e, _ := errs.As(err)
+		switch {
+		case tc.errors == nil && err != nil:
+			t.Errorf("CheckJSON(%s) = %v, want nil", tc.body, err)
+		case tc.errors != nil && (e == nil || e.Code != errs.Invalid || !maps.Equal(e.Fields, tc.errors)):
+			t.Errorf("CheckJSON(%s) = %v, want invalid %v", tc.body, err, tc.errors)
+		}
+	}
 }
