@@ -839,7 +839,7 @@ type ListAppTokensParams struct {
 	// Limit Most items in the page.
 	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
 
-	// Cursor The next_cursor of the previous page.
+	// Cursor The next_cursor of the previous page. A malformed one is 400; a well-formed one is a position within the caller's own tenant and list (the server does not check that it gave it out).
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
@@ -869,7 +869,7 @@ type ListAuditParams struct {
 	// Limit Most items in the page.
 	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
 
-	// Cursor The next_cursor of the previous page.
+	// Cursor The next_cursor of the previous page. A malformed one is 400; a well-formed one is a position within the caller's own tenant and list (the server does not check that it gave it out).
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
@@ -878,7 +878,7 @@ type ListTenantsParams struct {
 	// Limit Most items in the page.
 	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
 
-	// Cursor The next_cursor of the previous page.
+	// Cursor The next_cursor of the previous page. A malformed one is 400; a well-formed one is a position within the caller's own tenant and list (the server does not check that it gave it out).
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
@@ -902,7 +902,7 @@ type ListTokensParams struct {
 	// Limit Most items in the page.
 	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
 
-	// Cursor The next_cursor of the previous page.
+	// Cursor The next_cursor of the previous page. A malformed one is 400; a well-formed one is a position within the caller's own tenant and list (the server does not check that it gave it out).
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
@@ -920,7 +920,7 @@ type ListUsersParams struct {
 	// Limit Most items in the page.
 	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
 
-	// Cursor The next_cursor of the previous page.
+	// Cursor The next_cursor of the previous page. A malformed one is 400; a well-formed one is a position within the caller's own tenant and list (the server does not check that it gave it out).
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
