@@ -362,3 +362,61 @@ func TestNamesAndEmailsRefuseUnsafeCharacters(t *testing.T) {
 	s.Must(t, 200, testserver.Request{Method: "PATCH", Path: "/api/v1/users/" + carol, AppToken: s.AppToken, Token: owner,
 		JSON: map[string]any{"email": "carol@example.test"}})
 }
+
+// TestEmptyBodiesAndEmptyPatches: where a JSON object is expected, an empty
+// body is 400 on body on every route (a client that meant "all defaults"
+// sends {}, which POST /app_tokens and POST /tokens still accept), and a
+// PATCH that names nothing to change is 400. Login keeps taking HTTP Basic
+// credentials without a body.
+func TestEmptyBodiesAndEmptyPatches(t *testing.T) {
+	s := testserver.Start(t)
+	owner := s.OwnerToken(t)
+	carol := s.NewUser(t, s.AppToken, owner, "carol", "member")
+	app := s.Must(t, 201, testserver.Request{Method: "POST", Path: "/api/v1/app_tokens", AppToken: s.AppToken, Token: owner, JSON: map[string]any{}}).String("id")
+	tok := s.Must(t, 201, testserver.Request{Method: "POST", Path: "/api/v1/tokens", AppToken: s.AppToken, Token: owner, JSON: map[string]any{}}).String("id")
+	const empty = "The body is empty: send a JSON object ({} where every field is optional)."
+	required := map[string]string{"seconds_until_expire": "This field is required."}
+	cases := []struct {
+		method, path string
+		body         any // "" is zero bytes with Content-Type: application/json; nil has neither
+		errors       map[string]string
+	}{
+		{"POST", "/api/v1/app_tokens", "", map[string]string{"body": empty}},
+		{"POST", "/api/v1/app_tokens/", nil, map[string]string{"body": empty}},
+		{"POST", "/api/v1/tokens", "", map[string]string{"body": empty}},
+		{"POST", "/api/v1/tokens", " \n", map[string]string{"body": empty}},
+		{"POST", "/api/v1/users", "", map[string]string{"body": empty}},
+		{"POST", "/api/v1/tenants/platform/app_tokens", "", map[string]string{"body": empty}},
+		{"PATCH", "/api/v1/users/" + carol, "", map[string]string{"body": empty}},
+		{"PATCH", "/api/v1/users/" + carol, nil, map[string]string{"body": empty}},
+		{"PATCH", "/api/v1/users/" + carol, map[string]any{}, map[string]string{"body": "Nothing to change: give at least one of email, role, status, password."}},
+		{"PATCH", "/api/v1/users/" + carol, `{"email":null}`, map[string]string{"body": "Nothing to change: give at least one of email, role, status, password."}},
+		{"PATCH", "/api/v1/tenants/platform", "", map[string]string{"body": empty}},
+		{"PATCH", "/api/v1/tenants/platform", map[string]any{}, map[string]string{"body": "Nothing to change: give at least one of name, status, settings."}},
+		{"PATCH", "/api/v1/app_tokens/" + app, "", map[string]string{"body": empty}},
+		{"PATCH", "/api/v1/app_tokens/" + app, map[string]any{}, required},
+		{"PATCH", "/api/v1/tokens/" + tok, "", map[string]string{"body": empty}},
+		{"PATCH", "/api/v1/tokens/" + tok, map[string]any{}, required},
+		{"PATCH", "/api/v1/token", "", map[string]string{"body": empty}},
+		{"PATCH", "/api/v1/token", map[string]any{}, required},
+	}
+	for _, tc := range cases {
+		r := s.Do(t, testserver.Request{Method: tc.method, Path: tc.path, AppToken: s.AppToken, Token: owner, JSON: tc.body})
+		if r.Status != http.StatusBadRequest {
+			t.Errorf("%s %s with %#v: got %d %s, want 400", tc.method, tc.path, tc.body, r.Status, r.Body)
+			continue
+		}
+		testserver.WantErrors(t, r, tc.errors)
+	}
+	// Nothing was changed or made by the refused requests.
+	r := s.Must(t, 200, testserver.Request{Method: "GET", Path: "/api/v1/users/" + carol, AppToken: s.AppToken, Token: owner})
+	if r.String("email") != "carol@example.test" || r.String("updated") != r.String("created") {
+		t.Errorf("carol after refused patches: %s", r.Body)
+	}
+	// HTTP Basic credentials come without a body.
+	hr := s.NewRequest(t, testserver.Request{Method: "POST", Path: "/api/v1/token", AppToken: s.AppToken})
+	hr.SetBasicAuth(s.Username, s.Password)
+	if r := testserver.Send(t, hr); r.Status != http.StatusOK {
+		t.Errorf("login with HTTP Basic and no body: got %d %s, want 200", r.Status, r.Body)
+	}
+}

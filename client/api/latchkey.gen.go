@@ -1074,7 +1074,7 @@ type ClientInterface interface {
 
 	// CreateAppTokenWithBody Create an app token; its secret is in this answer only.
 	//
-	// Owners and admins. The server makes the token string; a body naming one (`app_token`, `token`, `id`) is 400.
+	// Owners and admins. The server makes the token string; a body naming one (`app_token`, `token`, `id`) is 400. Every field is optional, but the body is not; `{}` asks for all the defaults, an empty body is 400.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -1083,7 +1083,7 @@ type ClientInterface interface {
 
 	// CreateAppToken Create an app token; its secret is in this answer only.
 	//
-	// Owners and admins. The server makes the token string; a body naming one (`app_token`, `token`, `id`) is 400.
+	// Owners and admins. The server makes the token string; a body naming one (`app_token`, `token`, `id`) is 400. Every field is optional, but the body is not; `{}` asks for all the defaults, an empty body is 400.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -1287,7 +1287,8 @@ type ClientInterface interface {
 	//
 	// `status: disabled` suspends the tenant: every token of it is refused at
 	// once. Re-enabling resumes the tokens that have not expired meanwhile.
-	// The platform tenant cannot be disabled (409).
+	// The platform tenant cannot be disabled (409). A body that names nothing
+	// to change (`{}`) is 400.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -1298,7 +1299,8 @@ type ClientInterface interface {
 	//
 	// `status: disabled` suspends the tenant: every token of it is refused at
 	// once. Re-enabling resumes the tokens that have not expired meanwhile.
-	// The platform tenant cannot be disabled (409).
+	// The platform tenant cannot be disabled (409). A body that names nothing
+	// to change (`{}`) is 400.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -1438,7 +1440,8 @@ type ClientInterface interface {
 	// caller. With another user's id, an `obo` token for that user with the
 	// caller as `actor` (owners and admins, for users whose role is not above
 	// their own). An unknown user is 404, a disabled one 409. A request made
-	// with an OBO token cannot issue tokens (403).
+	// with an OBO token cannot issue tokens (403). Every field is optional,
+	// but the body is not: `{}` asks for all the defaults, an empty body is 400.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -1451,7 +1454,8 @@ type ClientInterface interface {
 	// caller. With another user's id, an `obo` token for that user with the
 	// caller as `actor` (owners and admins, for users whose role is not above
 	// their own). An unknown user is 404, a disabled one 409. A request made
-	// with an OBO token cannot issue tokens (403).
+	// with an OBO token cannot issue tokens (403). Every field is optional,
+	// but the body is not: `{}` asks for all the defaults, an empty body is 400.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -1520,7 +1524,7 @@ type ClientInterface interface {
 	//
 	// A user may change its own email and password; nobody may change their
 	// own role or status (409). A user changing its own password keeps only
-	// the token it used.
+	// the token it used. A body that names nothing to change (`{}`) is 400.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -1531,7 +1535,7 @@ type ClientInterface interface {
 	//
 	// A user may change its own email and password; nobody may change their
 	// own role or status (409). A user changing its own password keeps only
-	// the token it used.
+	// the token it used. A body that names nothing to change (`{}`) is 400.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -1576,7 +1580,7 @@ func (c *Client) ListAppTokens(ctx context.Context, params *ListAppTokensParams,
 
 // CreateAppTokenWithBody Create an app token; its secret is in this answer only.
 //
-// Owners and admins. The server makes the token string; a body naming one (`app_token`, `token`, `id`) is 400.
+// Owners and admins. The server makes the token string; a body naming one (`app_token`, `token`, `id`) is 400. Every field is optional, but the body is not; `{}` asks for all the defaults, an empty body is 400.
 //
 // Takes any type of body and a specified content type.
 //
@@ -1595,7 +1599,7 @@ func (c *Client) CreateAppTokenWithBody(ctx context.Context, contentType string,
 
 // CreateAppToken Create an app token; its secret is in this answer only.
 //
-// Owners and admins. The server makes the token string; a body naming one (`app_token`, `token`, `id`) is 400.
+// Owners and admins. The server makes the token string; a body naming one (`app_token`, `token`, `id`) is 400. Every field is optional, but the body is not; `{}` asks for all the defaults, an empty body is 400.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -1999,7 +2003,8 @@ func (c *Client) GetTenant(ctx context.Context, tenant string, reqEditors ...Req
 //
 // `status: disabled` suspends the tenant: every token of it is refused at
 // once. Re-enabling resumes the tokens that have not expired meanwhile.
-// The platform tenant cannot be disabled (409).
+// The platform tenant cannot be disabled (409). A body that names nothing
+// to change (`{}`) is 400.
 //
 // Takes any type of body and a specified content type.
 //
@@ -2020,7 +2025,8 @@ func (c *Client) UpdateTenantWithBody(ctx context.Context, tenant string, conten
 //
 // `status: disabled` suspends the tenant: every token of it is refused at
 // once. Re-enabling resumes the tokens that have not expired meanwhile.
-// The platform tenant cannot be disabled (409).
+// The platform tenant cannot be disabled (409). A body that names nothing
+// to change (`{}`) is 400.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -2300,7 +2306,8 @@ func (c *Client) ListTokens(ctx context.Context, params *ListTokensParams, reqEd
 // caller. With another user's id, an `obo` token for that user with the
 // caller as `actor` (owners and admins, for users whose role is not above
 // their own). An unknown user is 404, a disabled one 409. A request made
-// with an OBO token cannot issue tokens (403).
+// with an OBO token cannot issue tokens (403). Every field is optional,
+// but the body is not: `{}` asks for all the defaults, an empty body is 400.
 //
 // Takes any type of body and a specified content type.
 //
@@ -2323,7 +2330,8 @@ func (c *Client) CreateTokenWithBody(ctx context.Context, contentType string, bo
 // caller. With another user's id, an `obo` token for that user with the
 // caller as `actor` (owners and admins, for users whose role is not above
 // their own). An unknown user is 404, a disabled one 409. A request made
-// with an OBO token cannot issue tokens (403).
+// with an OBO token cannot issue tokens (403). Every field is optional,
+// but the body is not: `{}` asks for all the defaults, an empty body is 400.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -2502,7 +2510,7 @@ func (c *Client) GetUser(ctx context.Context, id UserID, reqEditors ...RequestEd
 //
 // A user may change its own email and password; nobody may change their
 // own role or status (409). A user changing its own password keeps only
-// the token it used.
+// the token it used. A body that names nothing to change (`{}`) is 400.
 //
 // Takes any type of body and a specified content type.
 //
@@ -2523,7 +2531,7 @@ func (c *Client) UpdateUserWithBody(ctx context.Context, id UserID, contentType 
 //
 // A user may change its own email and password; nobody may change their
 // own role or status (409). A user changing its own password keeps only
-// the token it used.
+// the token it used. A body that names nothing to change (`{}`) is 400.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -4322,7 +4330,7 @@ type ClientWithResponsesInterface interface {
 
 	// CreateAppTokenWithBodyWithResponse Create an app token; its secret is in this answer only.
 	//
-	// Owners and admins. The server makes the token string; a body naming one (`app_token`, `token`, `id`) is 400.
+	// Owners and admins. The server makes the token string; a body naming one (`app_token`, `token`, `id`) is 400. Every field is optional, but the body is not; `{}` asks for all the defaults, an empty body is 400.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -4331,7 +4339,7 @@ type ClientWithResponsesInterface interface {
 
 	// CreateAppTokenWithResponse Create an app token; its secret is in this answer only.
 	//
-	// Owners and admins. The server makes the token string; a body naming one (`app_token`, `token`, `id`) is 400.
+	// Owners and admins. The server makes the token string; a body naming one (`app_token`, `token`, `id`) is 400. Every field is optional, but the body is not; `{}` asks for all the defaults, an empty body is 400.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -4549,7 +4557,8 @@ type ClientWithResponsesInterface interface {
 	//
 	// `status: disabled` suspends the tenant: every token of it is refused at
 	// once. Re-enabling resumes the tokens that have not expired meanwhile.
-	// The platform tenant cannot be disabled (409).
+	// The platform tenant cannot be disabled (409). A body that names nothing
+	// to change (`{}`) is 400.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -4560,7 +4569,8 @@ type ClientWithResponsesInterface interface {
 	//
 	// `status: disabled` suspends the tenant: every token of it is refused at
 	// once. Re-enabling resumes the tokens that have not expired meanwhile.
-	// The platform tenant cannot be disabled (409).
+	// The platform tenant cannot be disabled (409). A body that names nothing
+	// to change (`{}`) is 400.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -4706,7 +4716,8 @@ type ClientWithResponsesInterface interface {
 	// caller. With another user's id, an `obo` token for that user with the
 	// caller as `actor` (owners and admins, for users whose role is not above
 	// their own). An unknown user is 404, a disabled one 409. A request made
-	// with an OBO token cannot issue tokens (403).
+	// with an OBO token cannot issue tokens (403). Every field is optional,
+	// but the body is not: `{}` asks for all the defaults, an empty body is 400.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -4719,7 +4730,8 @@ type ClientWithResponsesInterface interface {
 	// caller. With another user's id, an `obo` token for that user with the
 	// caller as `actor` (owners and admins, for users whose role is not above
 	// their own). An unknown user is 404, a disabled one 409. A request made
-	// with an OBO token cannot issue tokens (403).
+	// with an OBO token cannot issue tokens (403). Every field is optional,
+	// but the body is not: `{}` asks for all the defaults, an empty body is 400.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -4800,7 +4812,7 @@ type ClientWithResponsesInterface interface {
 	//
 	// A user may change its own email and password; nobody may change their
 	// own role or status (409). A user changing its own password keeps only
-	// the token it used.
+	// the token it used. A body that names nothing to change (`{}`) is 400.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -4811,7 +4823,7 @@ type ClientWithResponsesInterface interface {
 	//
 	// A user may change its own email and password; nobody may change their
 	// own role or status (409). A user changing its own password keeps only
-	// the token it used.
+	// the token it used. A body that names nothing to change (`{}`) is 400.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -8861,7 +8873,7 @@ func (c *ClientWithResponses) ListAppTokensWithResponse(ctx context.Context, par
 
 // CreateAppTokenWithBodyWithResponse Create an app token; its secret is in this answer only.
 //
-// Owners and admins. The server makes the token string; a body naming one (`app_token`, `token`, `id`) is 400.
+// Owners and admins. The server makes the token string; a body naming one (`app_token`, `token`, `id`) is 400. Every field is optional, but the body is not; `{}` asks for all the defaults, an empty body is 400.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -8876,7 +8888,7 @@ func (c *ClientWithResponses) CreateAppTokenWithBodyWithResponse(ctx context.Con
 
 // CreateAppTokenWithResponse Create an app token; its secret is in this answer only.
 //
-// Owners and admins. The server makes the token string; a body naming one (`app_token`, `token`, `id`) is 400.
+// Owners and admins. The server makes the token string; a body naming one (`app_token`, `token`, `id`) is 400. Every field is optional, but the body is not; `{}` asks for all the defaults, an empty body is 400.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -9214,7 +9226,8 @@ func (c *ClientWithResponses) GetTenantWithResponse(ctx context.Context, tenant 
 //
 // `status: disabled` suspends the tenant: every token of it is refused at
 // once. Re-enabling resumes the tokens that have not expired meanwhile.
-// The platform tenant cannot be disabled (409).
+// The platform tenant cannot be disabled (409). A body that names nothing
+// to change (`{}`) is 400.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -9231,7 +9244,8 @@ func (c *ClientWithResponses) UpdateTenantWithBodyWithResponse(ctx context.Conte
 //
 // `status: disabled` suspends the tenant: every token of it is refused at
 // once. Re-enabling resumes the tokens that have not expired meanwhile.
-// The platform tenant cannot be disabled (409).
+// The platform tenant cannot be disabled (409). A body that names nothing
+// to change (`{}`) is 400.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -9461,7 +9475,8 @@ func (c *ClientWithResponses) ListTokensWithResponse(ctx context.Context, params
 // caller. With another user's id, an `obo` token for that user with the
 // caller as `actor` (owners and admins, for users whose role is not above
 // their own). An unknown user is 404, a disabled one 409. A request made
-// with an OBO token cannot issue tokens (403).
+// with an OBO token cannot issue tokens (403). Every field is optional,
+// but the body is not: `{}` asks for all the defaults, an empty body is 400.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -9480,7 +9495,8 @@ func (c *ClientWithResponses) CreateTokenWithBodyWithResponse(ctx context.Contex
 // caller. With another user's id, an `obo` token for that user with the
 // caller as `actor` (owners and admins, for users whose role is not above
 // their own). An unknown user is 404, a disabled one 409. A request made
-// with an OBO token cannot issue tokens (403).
+// with an OBO token cannot issue tokens (403). Every field is optional,
+// but the body is not: `{}` asks for all the defaults, an empty body is 400.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -9627,7 +9643,7 @@ func (c *ClientWithResponses) GetUserWithResponse(ctx context.Context, id UserID
 //
 // A user may change its own email and password; nobody may change their
 // own role or status (409). A user changing its own password keeps only
-// the token it used.
+// the token it used. A body that names nothing to change (`{}`) is 400.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -9644,7 +9660,7 @@ func (c *ClientWithResponses) UpdateUserWithBodyWithResponse(ctx context.Context
 //
 // A user may change its own email and password; nobody may change their
 // own role or status (409). A user changing its own password keeps only
-// the token it used.
+// the token it used. A body that names nothing to change (`{}`) is 400.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //

@@ -118,7 +118,9 @@ func TestBindJSON(t *testing.T) {
 		{name: "trailing brace", body: `{"name":"n"}}`, status: 400, errors: map[string]string{"body": "The body must be a single JSON object."}},
 		{name: "trailing bracket", body: `{"name":"n"}]`, status: 400, errors: map[string]string{"body": "The body must be a single JSON object."}},
 		{name: "trailing white space", body: "{\"name\":\"n\"}\n\t ", status: 200},
-		{name: "empty body is an empty object", body: ``, status: 400, errors: map[string]string{"name": "This field is required."}},
+		{name: "empty body", body: ``, status: 400, errors: map[string]string{"body": "The body is empty: send a JSON object ({} where every field is optional)."}},
+		{name: "white space only", body: " \r\n\t", status: 400, errors: map[string]string{"body": "The body is empty: send a JSON object ({} where every field is optional)."}},
+		{name: "empty object", body: `{}`, status: 400, errors: map[string]string{"name": "This field is required."}},
 		{name: "every validation error at once", body: `{"name":"much too long a name","role":"c","email":"nope"}`, status: 400,
 			errors: map[string]string{"name": "Must be at most 10 characters.", "role": "Must be one of: a, b.", "email": "Enter a valid email address."}},
 		{name: "names match exactly", body: `{"name":"n","ROLE":"a","Name":"m"}`, status: 400,
@@ -305,6 +307,45 @@ func TestCheckJSON(t *testing.T) {
 			t.Errorf("CheckJSON(%s) = %v, want nil", tc.body, err)
 		case tc.errors != nil && (e == nil || e.Code != errs.Invalid || !maps.Equal(e.Fields, tc.errors)):
 			t.Errorf("CheckJSON(%s) = %v, want invalid %v", tc.body, err, tc.errors)
+		}
+	}
+}
+
+type patchBody struct {
+	Name  *string `json:"name"`
+	Count *int    `json:"count"`
+}
+
+// TestBindPatch: a PATCH that names nothing to change is 400 on body and
+// lists what it could change; an empty body is 400 as for every bind.
+func TestBindPatch(t *testing.T) {
+	gin.SetMode(gin.ReleaseMode)
+	r := gin.New()
+	r.Use(httpx.Errors(zap.NewNop()))
+	r.POST("/patch", httpx.Handle(func(c *gin.Context) error {
+		var b patchBody
+		if err := httpx.BindPatch(c, &b); err != nil {
+			return err
+		}
+		c.JSON(http.StatusOK, gin.H{})
+		return nil
+	}))
+	nothing := map[string]string{"body": "Nothing to change: give at least one of name, count."}
+	for _, tc := range []struct {
+		body   string
+		status int
+		errors map[string]string
+	}{
+		{`{"name":"n"}`, 200, nil},
+		{`{"count":0}`, 200, nil},
+		{`{}`, 400, nothing},
+		{`{"name":null}`, 400, nothing},
+		{``, 400, map[string]string{"body": "The body is empty: send a JSON object ({} where every field is optional)."}},
+		{`{"bogus":1}`, 400, map[string]string{"bogus": "Unknown field."}},
+	} {
+		a := post(t, r, "/patch", "application/json", tc.body)
+		if a.status != tc.status || tc.errors != nil && !maps.Equal(a.errors, tc.errors) {
+			t.Errorf("%q: got %d %v, want %d %v", tc.body, a.status, a.errors, tc.status, tc.errors)
 		}
 	}
 }

@@ -27,7 +27,7 @@ import (
 //
 // Every field error is collected (its path, e.g. "admin.username", to a
 // message); an error about the whole body is returned as err. An empty body
-// is an empty object.
+// is an empty object (decode refuses it first where one is required).
 func decodeJSON(body []byte, dst any) (fields map[string]string, err error) {
 	fields = map[string]string{}
 	if len(bytes.TrimSpace(body)) == 0 {
