@@ -12,6 +12,7 @@ import (
 	"github.com/latchkey/latchkey/internal/ids"
 	"github.com/latchkey/latchkey/internal/secret"
 	"github.com/latchkey/latchkey/internal/testserver"
+	"github.com/latchkey/latchkey/internal/text"
 )
 
 // raw sends a request with header as given (names may repeat, which the
@@ -308,26 +309,44 @@ func TestNoPasswordHashInAnswers(t *testing.T) {
 	}
 }
 
-// TestNamesRefuseControlAndBidiCharacters: token, app token and tenant
-// names (and a new tenant's first username) follow package text's rule.
-func TestNamesRefuseControlAndBidiCharacters(t *testing.T) {
+// TestNamesAndEmailsRefuseUnsafeCharacters: token, app token and tenant
+// names, usernames and email addresses follow package text's rule: no
+// control, format (bidirectional, zero-width, tag), separator, private-use
+// or unassigned character. An email holding ESC reached an owner's
+// terminal through "latchkey users list".
+func TestNamesAndEmailsRefuseUnsafeCharacters(t *testing.T) {
 	s := testserver.Start(t)
 	owner := s.OwnerToken(t)
-	const msg = "Must not contain control characters or bidirectional formatting characters."
-	tenant := func(name, username string) map[string]any {
+	const msg = text.Message
+	tenant := func(name, username, email string) map[string]any {
 		return map[string]any{"slug": "bidi", "name": name,
-			"admin": map[string]any{"username": username, "password": "boss-password", "email": "boss@bidi.test"}}
+			"admin": map[string]any{"username": username, "password": "boss-password", "email": email}}
 	}
+	user := func(email string) map[string]any {
+		return map[string]any{"username": "eve", "password": "eve-password", "email": email, "role": "member"}
+	}
+	carol := s.NewUser(t, s.AppToken, owner, "carol", "member")
 	cases := []struct {
 		name, method, path string
 		body               map[string]any
 		errors             map[string]string
 	}{
 		{"token name", "POST", "/api/v1/tokens", map[string]any{"name": "ci\u202egnp.exe"}, map[string]string{"name": msg}},
+		{"token name, zero width space", "POST", "/api/v1/tokens", map[string]any{"name": "ad\u200bmin"}, map[string]string{"name": msg}},
 		{"app token name", "POST", "/api/v1/app_tokens", map[string]any{"name": "line\nbreak"}, map[string]string{"name": msg}},
-		{"tenant name", "POST", "/api/v1/tenants", tenant("Ac\u2066me", "boss"), map[string]string{"name": msg}},
-		{"tenant owner", "POST", "/api/v1/tenants", tenant("Acme", "bo\u0000ss"), map[string]string{"admin.username": msg}},
+		{"app token name, byte order mark", "POST", "/api/v1/app_tokens", map[string]any{"name": "\ufeffdeploy"}, map[string]string{"name": msg}},
+		{"app token name, line separator", "POST", "/api/v1/app_tokens", map[string]any{"name": "a\u2028b"}, map[string]string{"name": msg}},
+		{"tenant name", "POST", "/api/v1/tenants", tenant("Ac\u2066me", "boss", "boss@bidi.test"), map[string]string{"name": msg}},
+		{"tenant name, tag characters", "POST", "/api/v1/tenants", tenant("Acme\U000e0001\U000e0041", "boss", "boss@bidi.test"), map[string]string{"name": msg}},
+		{"tenant owner", "POST", "/api/v1/tenants", tenant("Acme", "bo\u0000ss", "boss@bidi.test"), map[string]string{"admin.username": msg}},
+		{"tenant owner, zero width space", "POST", "/api/v1/tenants", tenant("Acme", "bo\u200bss", "boss@bidi.test"), map[string]string{"admin.username": msg}},
+		{"tenant owner's email", "POST", "/api/v1/tenants", tenant("Acme", "boss", "boss\x1b]0;owned\a@bidi.test"), map[string]string{"admin.email": msg}},
 		{"tenant rename", "PATCH", "/api/v1/tenants/platform", map[string]any{"name": "Plat\u200fform"}, map[string]string{"name": msg}},
+		{"email, ESC and BEL", "POST", "/api/v1/users", user("eve\x1b[2J\a@example.test"), map[string]string{"email": msg}},
+		{"email, right-to-left override", "POST", "/api/v1/users", user("eve\u202emoc.live@example.test"), map[string]string{"email": msg}},
+		{"email, zero width space", "POST", "/api/v1/users", user("e\u200bve@example.test"), map[string]string{"email": msg}},
+		{"email, unassigned", "POST", "/api/v1/users", user("eve\u0378@example.test"), map[string]string{"email": msg}},
+		{"email changed", "PATCH", "/api/v1/users/" + carol, map[string]any{"email": "carol\x1b[31m@example.test"}, map[string]string{"email": msg}},
 	}
 	for _, tc := range cases {
 		r := s.Do(t, testserver.Request{Method: tc.method, Path: tc.path, AppToken: s.AppToken, Token: owner, JSON: tc.body})
@@ -340,4 +359,64 @@ func TestNamesRefuseControlAndBidiCharacters(t *testing.T) {
 	// Letters of any script, right-to-left ones included, are fine.
 	s.Must(t, 201, testserver.Request{Method: "POST", Path: "/api/v1/tokens", AppToken: s.AppToken, Token: owner,
 		JSON: map[string]any{"name": "نشر — déploiement"}})
+	s.Must(t, 200, testserver.Request{Method: "PATCH", Path: "/api/v1/users/" + carol, AppToken: s.AppToken, Token: owner,
+		JSON: map[string]any{"email": "carol@example.test"}})
+}
+
+// TestEmptyBodiesAndEmptyPatches: where a JSON object is expected, an empty
+// body is 400 on body on every route (a client that meant "all defaults"
+// sends {}, which POST /app_tokens and POST /tokens still accept), and a
+// PATCH that names nothing to change is 400. Login keeps taking HTTP Basic
+// credentials without a body.
+func TestEmptyBodiesAndEmptyPatches(t *testing.T) {
+	s := testserver.Start(t)
+	owner := s.OwnerToken(t)
+	carol := s.NewUser(t, s.AppToken, owner, "carol", "member")
+	app := s.Must(t, 201, testserver.Request{Method: "POST", Path: "/api/v1/app_tokens", AppToken: s.AppToken, Token: owner, JSON: map[string]any{}}).String("id")
+	tok := s.Must(t, 201, testserver.Request{Method: "POST", Path: "/api/v1/tokens", AppToken: s.AppToken, Token: owner, JSON: map[string]any{}}).String("id")
+	const empty = "The body is empty: send a JSON object ({} where every field is optional)."
+	required := map[string]string{"seconds_until_expire": "This field is required."}
+	cases := []struct {
+		method, path string
+		body         any // "" is zero bytes with Content-Type: application/json; nil has neither
+		errors       map[string]string
+	}{
+		{"POST", "/api/v1/app_tokens", "", map[string]string{"body": empty}},
+		{"POST", "/api/v1/app_tokens/", nil, map[string]string{"body": empty}},
+		{"POST", "/api/v1/tokens", "", map[string]string{"body": empty}},
+		{"POST", "/api/v1/tokens", " \n", map[string]string{"body": empty}},
+		{"POST", "/api/v1/users", "", map[string]string{"body": empty}},
+		{"POST", "/api/v1/tenants/platform/app_tokens", "", map[string]string{"body": empty}},
+		{"PATCH", "/api/v1/users/" + carol, "", map[string]string{"body": empty}},
+		{"PATCH", "/api/v1/users/" + carol, nil, map[string]string{"body": empty}},
+		{"PATCH", "/api/v1/users/" + carol, map[string]any{}, map[string]string{"body": "Nothing to change: give at least one of email, role, status, password."}},
+		{"PATCH", "/api/v1/users/" + carol, `{"email":null}`, map[string]string{"body": "Nothing to change: give at least one of email, role, status, password."}},
+		{"PATCH", "/api/v1/tenants/platform", "", map[string]string{"body": empty}},
+		{"PATCH", "/api/v1/tenants/platform", map[string]any{}, map[string]string{"body": "Nothing to change: give at least one of name, status, settings."}},
+		{"PATCH", "/api/v1/app_tokens/" + app, "", map[string]string{"body": empty}},
+		{"PATCH", "/api/v1/app_tokens/" + app, map[string]any{}, required},
+		{"PATCH", "/api/v1/tokens/" + tok, "", map[string]string{"body": empty}},
+		{"PATCH", "/api/v1/tokens/" + tok, map[string]any{}, required},
+		{"PATCH", "/api/v1/token", "", map[string]string{"body": empty}},
+		{"PATCH", "/api/v1/token", map[string]any{}, required},
+	}
+	for _, tc := range cases {
+		r := s.Do(t, testserver.Request{Method: tc.method, Path: tc.path, AppToken: s.AppToken, Token: owner, JSON: tc.body})
+		if r.Status != http.StatusBadRequest {
+			t.Errorf("%s %s with %#v: got %d %s, want 400", tc.method, tc.path, tc.body, r.Status, r.Body)
+			continue
+		}
+		testserver.WantErrors(t, r, tc.errors)
+	}
+	// Nothing was changed or made by the refused requests.
+	r := s.Must(t, 200, testserver.Request{Method: "GET", Path: "/api/v1/users/" + carol, AppToken: s.AppToken, Token: owner})
+	if r.String("email") != "carol@example.test" || r.String("updated") != r.String("created") {
+		t.Errorf("carol after refused patches: %s", r.Body)
+	}
+	// HTTP Basic credentials come without a body.
+	hr := s.NewRequest(t, testserver.Request{Method: "POST", Path: "/api/v1/token", AppToken: s.AppToken})
+	hr.SetBasicAuth(s.Username, s.Password)
+	if r := testserver.Send(t, hr); r.Status != http.StatusOK {
+		t.Errorf("login with HTTP Basic and no body: got %d %s, want 200", r.Status, r.Body)
+	}
 }

@@ -57,11 +57,13 @@ type Bootstrap struct {
 	AppToken string          `json:"app_token"`
 }
 
-// BootstrapAdmin is the platform's first owner.
+// BootstrapAdmin is the platform's first owner. Password is left out of
+// its JSON when empty: latchkey init blanks a password the operator chose
+// (LATCHKEY_ADMIN_PASSWORD) rather than print it back.
 type BootstrapAdmin struct {
 	ID       string `json:"id"`
 	Username string `json:"username"`
-	Password string `json:"password"`
+	Password string `json:"password,omitempty"`
 }
 
 // ErrInitialised is returned by Initialize on a store that has a platform.

@@ -24,7 +24,7 @@ func TestCreate(t *testing.T) {
 		wantTTL    time.Duration
 	}{
 		{name: "default lifetime is 200 years", body: map[string]any{}, wantStatus: 201, wantTTL: 200 * 365 * 24 * time.Hour},
-		{name: "no body at all", body: nil, wantStatus: 201, wantTTL: 200 * 365 * 24 * time.Hour},
+		{name: "no body at all", body: nil, wantStatus: 400, wantField: "body"}, // {} means the defaults; nothing may be a lost body
 		{name: "a day", body: map[string]any{"seconds_until_expire": 86400, "name": "sync"}, wantStatus: 201, wantTTL: 24 * time.Hour},
 		{name: "zero", body: map[string]any{"seconds_until_expire": 0}, wantStatus: 400, wantField: "seconds_until_expire"},
 		{name: "negative", body: map[string]any{"seconds_until_expire": -1}, wantStatus: 400, wantField: "seconds_until_expire"},

@@ -122,15 +122,21 @@ func readBody(c *gin.Context) ([]byte, error) {
 var errNotList = errs.E(errs.Invalid, "body",
 	`The body must be a JSON array of {"token", "type", "url", "source"} objects.`)
 
-// parse reads a report: a JSON array of entries. Every bad entry is
-// reported at once, by its index ("[3].token"); fields other than the four
-// of an entry are ignored, so a scanner that adds one is still understood.
+// parse reads a report: a JSON array of entries. It is as strict as every
+// other body (httpx.CheckJSON: valid UTF-8 with no lone surrogate escape,
+// one value, no name given twice in any object), so a scanner, a proxy and
+// Latchkey cannot read one report two ways. Every bad entry is reported at
+// once, by its index ("[3].token"); fields other than the four of an entry
+// are ignored, so a scanner that adds one is still understood.
 func parse(body []byte) ([]Entry, error) {
-	if !utf8.Valid(body) {
-		return nil, errs.E(errs.Invalid, "body", "The body is not valid UTF-8.")
+	if len(bytes.TrimSpace(body)) == 0 {
+		return nil, errNotList
+	}
+	if err := httpx.CheckJSON(body); err != nil {
+		return nil, err
 	}
 	var list []json.RawMessage
-	if b := bytes.TrimSpace(body); len(b) == 0 || b[0] != '[' || json.Unmarshal(b, &list) != nil {
+	if b := bytes.TrimSpace(body); b[0] != '[' || json.Unmarshal(b, &list) != nil {
 		return nil, errNotList
 	}
 	if len(list) > MaxEntries {

@@ -257,6 +257,13 @@ func TestReportInput(t *testing.T) {
 		{"not JSON", `[{"token":`, http.StatusBadRequest, map[string]string{"body": "*"}},
 		{"empty", ``, http.StatusBadRequest, map[string]string{"body": "*"}},
 		{"invalid UTF-8", "[{\"token\":\"" + victim.token + "\",\"url\":\"\xff\"}]", http.StatusBadRequest, map[string]string{"body": "*"}},
+		{"a name twice", `[{"token":"lku_decoy","token":"` + victim.token + `"}]`, http.StatusBadRequest,
+			map[string]string{"[0].token": "Give this field once."}},
+		{"a name twice in an ignored field", `[{"token":"` + victim.token + `","extra":{"a":1,"a":2}}]`, http.StatusBadRequest,
+			map[string]string{"[0].extra.a": "Give this field once."}},
+		{"lone surrogate", `[{"token":"` + victim.token + `","url":"\ud800"}]`, http.StatusBadRequest,
+			map[string]string{"body": "The body is not valid UTF-8."}},
+		{"trailing data", `[{"token":"` + victim.token + `"}] []`, http.StatusBadRequest, map[string]string{"body": "*"}},
 		{"bad entries", `[{"token":"` + victim.token + `"}, 7, {"token": 12}, {"type":"x"}, {"token":"a","url":` +
 			`"` + strings.Repeat("u", 4097) + `","source":["x"]}]`, http.StatusBadRequest,
 			map[string]string{"[1]": "*", "[2].token": "Must be a string.", "[3].token": "This field is required.",

@@ -99,7 +99,7 @@ func (h *Handler) get(c *gin.Context) error {
 
 func (h *Handler) update(c *gin.Context) error {
 	var req patchRequest
-	if err := httpx.BindJSON(c, &req); err != nil {
+	if err := httpx.BindPatch(c, &req); err != nil {
 		return err
 	}
 	t, err := h.Service.Update(c.Request.Context(), c.Param("tenant"), Patch{Name: req.Name, Status: req.Status, Settings: req.Settings})

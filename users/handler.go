@@ -150,7 +150,7 @@ func (h *Handler) update(c *gin.Context) error {
 		return err
 	}
 	var req Patch
-	if err := httpx.BindJSON(c, &req); err != nil {
+	if err := httpx.BindPatch(c, &req); err != nil {
 		return err
 	}
 	u, err := h.Users.Update(c.Request.Context(), authn.From(c), id, req)

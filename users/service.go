@@ -129,7 +129,7 @@ type Patch struct {
 	Role            *access.Role `json:"role"`
 	Status          *string      `json:"status"`
 	Password        *string      `json:"password"`
-	CurrentPassword *string      `json:"current_password"`
+	CurrentPassword *string      `json:"current_password" patch:"-"`
 }
 
 var (

@@ -9,6 +9,7 @@ import (
 
 	"github.com/latchkey/latchkey/internal/access"
 	"github.com/latchkey/latchkey/internal/ids"
+	"github.com/latchkey/latchkey/internal/text"
 )
 
 // User statuses.
@@ -75,6 +76,10 @@ var emailPattern = regexp.MustCompile(`^[^\s@]+@[^\s@]+\.[^\s@]+$`)
 func checkEmail(bad map[string]string, field, s string) {
 	if s == "" {
 		bad[field] = "This field is required."
+	} else if !text.Safe(s) {
+		// Before the pattern, whose \s is ASCII only: an email address is
+		// shown in lists and terminals like a name.
+		bad[field] = text.Message
 	} else if len(s) > 254 || !emailPattern.MatchString(s) {
 		bad[field] = "Enter a valid email address."
 	}

@@ -281,11 +281,12 @@ func appTokenCases(t *testing.T, w *world) {
 	created := k.Must(t, call{Method: "POST", Path: "/app_tokens", App: w.app, User: o, Want: 201,
 		JSON: map[string]any{"name": "ci", "seconds_until_expire": 86400}})
 	id, secret := created.String("id"), created.String("app_token")
-	k.Do(t, call{Method: "POST", Path: "/app_tokens", App: w.app, User: w.admin, Want: 201})
+	k.Do(t, call{Method: "POST", Path: "/app_tokens", App: w.app, User: w.admin, Want: 201, JSON: map[string]any{}})
+	k.Do(t, call{Method: "POST", Path: "/app_tokens", App: w.app, User: w.admin, Want: 400, Refused: true}) // an empty body, where {} means the defaults
 	k.Do(t, call{Method: "POST", Path: "/app_tokens", App: w.app, User: o, Want: 400, Refused: true, JSON: map[string]any{"app_token": "lka_mine"}})
 	k.Do(t, call{Method: "POST", Path: "/app_tokens", App: w.app, User: o, Want: 400, Refused: true, JSON: map[string]any{"seconds_until_expire": 0}})
 	k.Do(t, call{Method: "POST", Path: "/app_tokens", App: w.app, User: o, Want: 400, Refused: true, JSON: map[string]any{"seconds_until_expire": 9999999999}})
-	k.Do(t, call{Method: "POST", Path: "/app_tokens", App: w.app, User: w.support, Want: 403})
+	k.Do(t, call{Method: "POST", Path: "/app_tokens", App: w.app, User: w.support, Want: 403, JSON: map[string]any{}})
 	k.Do(t, call{Method: "POST", Path: "/app_tokens", App: w.app, Want: 401, Refused: true})
 	k.Do(t, call{Method: "POST", Path: "/app_tokens", App: w.app, User: o, Want: 413, JSON: big})
 
@@ -328,8 +329,8 @@ func appTokenCases(t *testing.T, w *world) {
 	k.Do(t, call{Method: "POST", Path: mint, App: k.s.AppToken, User: w.platform, Want: 201, JSON: map[string]any{"name": "recovery"}})
 	k.Do(t, call{Method: "POST", Path: mint, App: k.s.AppToken, User: w.platform, Want: 400, Refused: true, JSON: map[string]any{"app_token": "lka_mine"}})
 	k.Do(t, call{Method: "POST", Path: mint, App: k.s.AppToken, User: w.platform, Want: 413, JSON: big})
-	k.Do(t, call{Method: "POST", Path: "/tenants/nowhere/app_tokens", App: k.s.AppToken, User: w.platform, Want: 404})
-	k.Do(t, call{Method: "POST", Path: mint, App: w.app, User: o, Want: 403})
+	k.Do(t, call{Method: "POST", Path: "/tenants/nowhere/app_tokens", App: k.s.AppToken, User: w.platform, Want: 404, JSON: map[string]any{}})
+	k.Do(t, call{Method: "POST", Path: mint, App: w.app, User: o, Want: 403, JSON: map[string]any{}})
 	k.Do(t, call{Method: "POST", Path: mint, App: k.s.AppToken, Want: 401, Refused: true})
 }
 
@@ -338,7 +339,7 @@ func tokenCases(t *testing.T, w *world) {
 	personal := k.Must(t, call{Method: "POST", Path: "/tokens", App: w.app, User: w.mem, Want: 201, JSON: map[string]any{"name": "laptop"}})
 	obo := k.Must(t, call{Method: "POST", Path: "/tokens", App: w.app, User: w.admin, Want: 201,
 		JSON: map[string]any{"user": w.memID, "seconds_until_expire": 3600}})
-	k.Do(t, call{Method: "POST", Path: "/tokens", App: w.app, User: obo.String("token"), Want: 403})
+	k.Do(t, call{Method: "POST", Path: "/tokens", App: w.app, User: obo.String("token"), Want: 403, JSON: map[string]any{}})
 	k.Do(t, call{Method: "POST", Path: "/tokens", App: w.app, User: w.mem, Want: 403, JSON: map[string]any{"user": w.supportID}})
 	k.Do(t, call{Method: "POST", Path: "/tokens", App: w.app, User: w.admin, Want: 403, JSON: map[string]any{"user": w.ownerID}})
 	k.Do(t, call{Method: "POST", Path: "/tokens", App: w.app, User: o, Want: 404, JSON: map[string]any{"user": "0123456789abcdef01234567"}})
@@ -373,7 +374,7 @@ func tokenCases(t *testing.T, w *world) {
 
 	k.Do(t, call{Method: "DELETE", Path: "/tokens/" + obo.String("id"), App: w.app, User: w.mem, Want: 204})
 	k.Do(t, call{Method: "DELETE", Path: "/tokens/" + obo.String("id"), App: w.app, User: o, Want: 404})
-	mine := k.Must(t, call{Method: "POST", Path: "/tokens", App: w.app, User: o, Want: 201}).String("id")
+	mine := k.Must(t, call{Method: "POST", Path: "/tokens", App: w.app, User: o, Want: 201, JSON: map[string]any{}}).String("id")
 	k.Do(t, call{Method: "DELETE", Path: "/tokens/" + mine, App: w.app, User: w.mem, Want: 404})
 	k.Do(t, call{Method: "DELETE", Path: "/tokens/" + mine, App: w.app, User: o, Want: 204})
 	k.Do(t, call{Method: "DELETE", Path: "/tokens/nope", App: w.app, User: o, Want: 400})

@@ -998,7 +998,7 @@ type ListAppTokensParams struct {
 	// Limit Most items in the page.
 	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
 
-	// Cursor The next_cursor of the previous page.
+	// Cursor The next_cursor of the previous page. A malformed one is 400; a well-formed one is a position within the caller's own tenant and list (the server does not check that it gave it out).
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
@@ -1028,7 +1028,7 @@ type ListAuditParams struct {
 	// Limit Most items in the page.
 	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
 
-	// Cursor The next_cursor of the previous page.
+	// Cursor The next_cursor of the previous page. A malformed one is 400; a well-formed one is a position within the caller's own tenant and list (the server does not check that it gave it out).
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
@@ -1037,7 +1037,7 @@ type ListTenantsParams struct {
 	// Limit Most items in the page.
 	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
 
-	// Cursor The next_cursor of the previous page.
+	// Cursor The next_cursor of the previous page. A malformed one is 400; a well-formed one is a position within the caller's own tenant and list (the server does not check that it gave it out).
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
@@ -1061,7 +1061,7 @@ type ListTokensParams struct {
 	// Limit Most items in the page.
 	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
 
-	// Cursor The next_cursor of the previous page.
+	// Cursor The next_cursor of the previous page. A malformed one is 400; a well-formed one is a position within the caller's own tenant and list (the server does not check that it gave it out).
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
@@ -1079,7 +1079,7 @@ type ListUsersParams struct {
 	// Limit Most items in the page.
 	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
 
-	// Cursor The next_cursor of the previous page.
+	// Cursor The next_cursor of the previous page. A malformed one is 400; a well-formed one is a position within the caller's own tenant and list (the server does not check that it gave it out).
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
@@ -1236,7 +1236,7 @@ type ClientInterface interface {
 
 	// CreateAppTokenWithBody Create an app token; its secret is in this answer only.
 	//
-	// Owners and admins. The server makes the token string; a body naming one (`app_token`, `token`, `id`) is 400.
+	// Owners and admins. The server makes the token string; a body naming one (`app_token`, `token`, `id`) is 400. Every field is optional, but the body is not; `{}` asks for all the defaults, an empty body is 400.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -1245,7 +1245,7 @@ type ClientInterface interface {
 
 	// CreateAppToken Create an app token; its secret is in this answer only.
 	//
-	// Owners and admins. The server makes the token string; a body naming one (`app_token`, `token`, `id`) is 400.
+	// Owners and admins. The server makes the token string; a body naming one (`app_token`, `token`, `id`) is 400. Every field is optional, but the body is not; `{}` asks for all the defaults, an empty body is 400.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -1463,6 +1463,7 @@ type ClientInterface interface {
 	// The platform tenant cannot be disabled (409), and a tenant without an
 	// active owner cannot be made active (409 on `status`; restore an owner
 	// first with `POST /tenants/{tenant}/owners`).
+	// A body that names nothing to change (`{}`) is 400.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -1476,6 +1477,7 @@ type ClientInterface interface {
 	// The platform tenant cannot be disabled (409), and a tenant without an
 	// active owner cannot be made active (409 on `status`; restore an owner
 	// first with `POST /tenants/{tenant}/owners`).
+	// A body that names nothing to change (`{}`) is 400.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -1651,7 +1653,8 @@ type ClientInterface interface {
 	// caller. With another user's id, an `obo` token for that user with the
 	// caller as `actor` (owners and admins, for users whose role is not above
 	// their own). An unknown user is 404, a disabled one 409. A request made
-	// with an OBO token cannot issue tokens (403).
+	// with an OBO token cannot issue tokens (403). Every field is optional,
+	// but the body is not: `{}` asks for all the defaults, an empty body is 400.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -1664,7 +1667,8 @@ type ClientInterface interface {
 	// caller. With another user's id, an `obo` token for that user with the
 	// caller as `actor` (owners and admins, for users whose role is not above
 	// their own). An unknown user is 404, a disabled one 409. A request made
-	// with an OBO token cannot issue tokens (403).
+	// with an OBO token cannot issue tokens (403). Every field is optional,
+	// but the body is not: `{}` asks for all the defaults, an empty body is 400.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -1755,6 +1759,7 @@ type ClientInterface interface {
 	// `token`). Disabling or demoting the tenant's last active owner
 	// is 409: a tenant always keeps one, decided by the store, so two owners
 	// disabling each other at once leave one.
+	// A body that names nothing to change (`{}`) is 400.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -1773,6 +1778,7 @@ type ClientInterface interface {
 	// `token`). Disabling or demoting the tenant's last active owner
 	// is 409: a tenant always keeps one, decided by the store, so two owners
 	// disabling each other at once leave one.
+	// A body that names nothing to change (`{}`) is 400.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -1828,7 +1834,7 @@ func (c *Client) ListAppTokens(ctx context.Context, params *ListAppTokensParams,
 
 // CreateAppTokenWithBody Create an app token; its secret is in this answer only.
 //
-// Owners and admins. The server makes the token string; a body naming one (`app_token`, `token`, `id`) is 400.
+// Owners and admins. The server makes the token string; a body naming one (`app_token`, `token`, `id`) is 400. Every field is optional, but the body is not; `{}` asks for all the defaults, an empty body is 400.
 //
 // Takes any type of body and a specified content type.
 //
@@ -1847,7 +1853,7 @@ func (c *Client) CreateAppTokenWithBody(ctx context.Context, contentType string,
 
 // CreateAppToken Create an app token; its secret is in this answer only.
 //
-// Owners and admins. The server makes the token string; a body naming one (`app_token`, `token`, `id`) is 400.
+// Owners and admins. The server makes the token string; a body naming one (`app_token`, `token`, `id`) is 400. Every field is optional, but the body is not; `{}` asks for all the defaults, an empty body is 400.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -2265,6 +2271,7 @@ func (c *Client) GetTenant(ctx context.Context, tenant string, reqEditors ...Req
 // The platform tenant cannot be disabled (409), and a tenant without an
 // active owner cannot be made active (409 on `status`; restore an owner
 // first with `POST /tenants/{tenant}/owners`).
+// A body that names nothing to change (`{}`) is 400.
 //
 // Takes any type of body and a specified content type.
 //
@@ -2288,6 +2295,7 @@ func (c *Client) UpdateTenantWithBody(ctx context.Context, tenant string, conten
 // The platform tenant cannot be disabled (409), and a tenant without an
 // active owner cannot be made active (409 on `status`; restore an owner
 // first with `POST /tenants/{tenant}/owners`).
+// A body that names nothing to change (`{}`) is 400.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -2623,7 +2631,8 @@ func (c *Client) ListTokens(ctx context.Context, params *ListTokensParams, reqEd
 // caller. With another user's id, an `obo` token for that user with the
 // caller as `actor` (owners and admins, for users whose role is not above
 // their own). An unknown user is 404, a disabled one 409. A request made
-// with an OBO token cannot issue tokens (403).
+// with an OBO token cannot issue tokens (403). Every field is optional,
+// but the body is not: `{}` asks for all the defaults, an empty body is 400.
 //
 // Takes any type of body and a specified content type.
 //
@@ -2646,7 +2655,8 @@ func (c *Client) CreateTokenWithBody(ctx context.Context, contentType string, bo
 // caller. With another user's id, an `obo` token for that user with the
 // caller as `actor` (owners and admins, for users whose role is not above
 // their own). An unknown user is 404, a disabled one 409. A request made
-// with an OBO token cannot issue tokens (403).
+// with an OBO token cannot issue tokens (403). Every field is optional,
+// but the body is not: `{}` asks for all the defaults, an empty body is 400.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -2847,6 +2857,7 @@ func (c *Client) GetUser(ctx context.Context, id UserID, reqEditors ...RequestEd
 // `token`). Disabling or demoting the tenant's last active owner
 // is 409: a tenant always keeps one, decided by the store, so two owners
 // disabling each other at once leave one.
+// A body that names nothing to change (`{}`) is 400.
 //
 // Takes any type of body and a specified content type.
 //
@@ -2875,6 +2886,7 @@ func (c *Client) UpdateUserWithBody(ctx context.Context, id UserID, contentType 
 // `token`). Disabling or demoting the tenant's last active owner
 // is 409: a tenant always keeps one, decided by the store, so two owners
 // disabling each other at once leave one.
+// A body that names nothing to change (`{}`) is 400.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -4775,7 +4787,7 @@ type ClientWithResponsesInterface interface {
 
 	// CreateAppTokenWithBodyWithResponse Create an app token; its secret is in this answer only.
 	//
-	// Owners and admins. The server makes the token string; a body naming one (`app_token`, `token`, `id`) is 400.
+	// Owners and admins. The server makes the token string; a body naming one (`app_token`, `token`, `id`) is 400. Every field is optional, but the body is not; `{}` asks for all the defaults, an empty body is 400.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -4784,7 +4796,7 @@ type ClientWithResponsesInterface interface {
 
 	// CreateAppTokenWithResponse Create an app token; its secret is in this answer only.
 	//
-	// Owners and admins. The server makes the token string; a body naming one (`app_token`, `token`, `id`) is 400.
+	// Owners and admins. The server makes the token string; a body naming one (`app_token`, `token`, `id`) is 400. Every field is optional, but the body is not; `{}` asks for all the defaults, an empty body is 400.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -5016,6 +5028,7 @@ type ClientWithResponsesInterface interface {
 	// The platform tenant cannot be disabled (409), and a tenant without an
 	// active owner cannot be made active (409 on `status`; restore an owner
 	// first with `POST /tenants/{tenant}/owners`).
+	// A body that names nothing to change (`{}`) is 400.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -5029,6 +5042,7 @@ type ClientWithResponsesInterface interface {
 	// The platform tenant cannot be disabled (409), and a tenant without an
 	// active owner cannot be made active (409 on `status`; restore an owner
 	// first with `POST /tenants/{tenant}/owners`).
+	// A body that names nothing to change (`{}`) is 400.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -5210,7 +5224,8 @@ type ClientWithResponsesInterface interface {
 	// caller. With another user's id, an `obo` token for that user with the
 	// caller as `actor` (owners and admins, for users whose role is not above
 	// their own). An unknown user is 404, a disabled one 409. A request made
-	// with an OBO token cannot issue tokens (403).
+	// with an OBO token cannot issue tokens (403). Every field is optional,
+	// but the body is not: `{}` asks for all the defaults, an empty body is 400.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -5223,7 +5238,8 @@ type ClientWithResponsesInterface interface {
 	// caller. With another user's id, an `obo` token for that user with the
 	// caller as `actor` (owners and admins, for users whose role is not above
 	// their own). An unknown user is 404, a disabled one 409. A request made
-	// with an OBO token cannot issue tokens (403).
+	// with an OBO token cannot issue tokens (403). Every field is optional,
+	// but the body is not: `{}` asks for all the defaults, an empty body is 400.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -5326,6 +5342,7 @@ type ClientWithResponsesInterface interface {
 	// `token`). Disabling or demoting the tenant's last active owner
 	// is 409: a tenant always keeps one, decided by the store, so two owners
 	// disabling each other at once leave one.
+	// A body that names nothing to change (`{}`) is 400.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -5344,6 +5361,7 @@ type ClientWithResponsesInterface interface {
 	// `token`). Disabling or demoting the tenant's last active owner
 	// is 409: a tenant always keeps one, decided by the store, so two owners
 	// disabling each other at once leave one.
+	// A body that names nothing to change (`{}`) is 400.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -9696,7 +9714,7 @@ func (c *ClientWithResponses) ListAppTokensWithResponse(ctx context.Context, par
 
 // CreateAppTokenWithBodyWithResponse Create an app token; its secret is in this answer only.
 //
-// Owners and admins. The server makes the token string; a body naming one (`app_token`, `token`, `id`) is 400.
+// Owners and admins. The server makes the token string; a body naming one (`app_token`, `token`, `id`) is 400. Every field is optional, but the body is not; `{}` asks for all the defaults, an empty body is 400.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -9711,7 +9729,7 @@ func (c *ClientWithResponses) CreateAppTokenWithBodyWithResponse(ctx context.Con
 
 // CreateAppTokenWithResponse Create an app token; its secret is in this answer only.
 //
-// Owners and admins. The server makes the token string; a body naming one (`app_token`, `token`, `id`) is 400.
+// Owners and admins. The server makes the token string; a body naming one (`app_token`, `token`, `id`) is 400. Every field is optional, but the body is not; `{}` asks for all the defaults, an empty body is 400.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -10063,6 +10081,7 @@ func (c *ClientWithResponses) GetTenantWithResponse(ctx context.Context, tenant 
 // The platform tenant cannot be disabled (409), and a tenant without an
 // active owner cannot be made active (409 on `status`; restore an owner
 // first with `POST /tenants/{tenant}/owners`).
+// A body that names nothing to change (`{}`) is 400.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -10082,6 +10101,7 @@ func (c *ClientWithResponses) UpdateTenantWithBodyWithResponse(ctx context.Conte
 // The platform tenant cannot be disabled (409), and a tenant without an
 // active owner cannot be made active (409 on `status`; restore an owner
 // first with `POST /tenants/{tenant}/owners`).
+// A body that names nothing to change (`{}`) is 400.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -10359,7 +10379,8 @@ func (c *ClientWithResponses) ListTokensWithResponse(ctx context.Context, params
 // caller. With another user's id, an `obo` token for that user with the
 // caller as `actor` (owners and admins, for users whose role is not above
 // their own). An unknown user is 404, a disabled one 409. A request made
-// with an OBO token cannot issue tokens (403).
+// with an OBO token cannot issue tokens (403). Every field is optional,
+// but the body is not: `{}` asks for all the defaults, an empty body is 400.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -10378,7 +10399,8 @@ func (c *ClientWithResponses) CreateTokenWithBodyWithResponse(ctx context.Contex
 // caller. With another user's id, an `obo` token for that user with the
 // caller as `actor` (owners and admins, for users whose role is not above
 // their own). An unknown user is 404, a disabled one 409. A request made
-// with an OBO token cannot issue tokens (403).
+// with an OBO token cannot issue tokens (403). Every field is optional,
+// but the body is not: `{}` asks for all the defaults, an empty body is 400.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -10547,6 +10569,7 @@ func (c *ClientWithResponses) GetUserWithResponse(ctx context.Context, id UserID
 // `token`). Disabling or demoting the tenant's last active owner
 // is 409: a tenant always keeps one, decided by the store, so two owners
 // disabling each other at once leave one.
+// A body that names nothing to change (`{}`) is 400.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -10571,6 +10594,7 @@ func (c *ClientWithResponses) UpdateUserWithBodyWithResponse(ctx context.Context
 // `token`). Disabling or demoting the tenant's last active owner
 // is 409: a tenant always keeps one, decided by the store, so two owners
 // disabling each other at once leave one.
+// A body that names nothing to change (`{}`) is 400.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //

@@ -83,8 +83,12 @@ func TestInitJSON(t *testing.T) {
 	if created, _ := out.Tenant["created"].(string); !strings.HasSuffix(created, "Z") {
 		t.Errorf("tenant.created: got %q, want RFC 3339 UTC", created)
 	}
-	if len(out.Admin) != 3 || len(out.Admin["id"]) != 24 || out.Admin["username"] != "admin" || out.Admin["password"] != "a-chosen-password" {
-		t.Errorf("admin: got %v, want {id, username: admin, password: a-chosen-password}", out.Admin)
+	// The password came from the environment: it is not printed back.
+	if len(out.Admin) != 2 || len(out.Admin["id"]) != 24 || out.Admin["username"] != "admin" {
+		t.Errorf("admin: got %v, want {id, username: admin} and no password", out.Admin)
+	}
+	if strings.Contains(stdout+stderr, "a-chosen-password") {
+		t.Errorf("init --json printed the password of LATCHKEY_ADMIN_PASSWORD: %s", stdout)
 	}
 	if !strings.HasPrefix(out.AppToken, "lka_"+id+"_") {
 		t.Errorf("app_token: got %q, want lka_%s_…", out.AppToken, id)
@@ -147,6 +151,28 @@ func TestInitGeneratesAPassword(t *testing.T) {
 	m := openMain(t, dir)
 	defer m.Close()
 	login(t, m.URL(), appToken, "admin", password)
+}
+
+// TestInitPrintsOnlyAGeneratedPassword: init --json prints the password it
+// generated, once; init without --json does not print one that came from
+// LATCHKEY_ADMIN_PASSWORD either.
+func TestInitPrintsOnlyAGeneratedPassword(t *testing.T) {
+	code, stdout, stderr := runCmd(t, storeEnv(t.TempDir()), "init", "--json")
+	var out struct{ Admin map[string]string }
+	if err := json.Unmarshal([]byte(stdout), &out); code != 0 || err != nil {
+		t.Fatalf("init --json: exit %d, %v; stdout %q stderr %q", code, err, stdout, stderr)
+	}
+	if len(out.Admin["password"]) < 20 {
+		t.Errorf("init --json with a generated password: got admin %v, want its password", out.Admin)
+	}
+	const pw = "env-chosen Pa55word"
+	code, stdout, stderr = runCmd(t, storeEnv(t.TempDir(), "LATCHKEY_ADMIN_PASSWORD="+pw), "init")
+	if code != 0 || !strings.Contains(stdout, "LATCHKEY_ADMIN_PASSWORD, not shown") {
+		t.Errorf("init: exit %d, stdout %q, want 0 and a password line naming the variable", code, stdout)
+	}
+	if strings.Contains(stdout+stderr, "Pa55word") {
+		t.Errorf("init printed the password of LATCHKEY_ADMIN_PASSWORD: %q", stdout)
+	}
 }
 
 func TestVersionAndUsage(t *testing.T) {

@@ -131,7 +131,10 @@ Console: %[1]s/console/
 }
 
 // initialise initialises an empty store without serving. On a store that
-// is already initialised it changes nothing and fails.
+// is already initialised it changes nothing and fails. Like serve, it
+// prints the owner's password only when it generated it: one from
+// LATCHKEY_ADMIN_PASSWORD is known to whoever set it, and what is printed
+// stays in scrollback, CI logs and files a script writes.
 func initialise(ctx context.Context, args, env []string, stdout, stderr io.Writer) error {
 	var asJSON bool
 	m, err := open("init", args, env, stderr, func(fs *flag.FlagSet) {
@@ -148,11 +151,15 @@ func initialise(ctx context.Context, args, env []string, stdout, stderr io.Write
 	if err != nil {
 		return err
 	}
+	password := boot.Admin.Password
+	if passwordFromEnv(env) {
+		boot.Admin.Password, password = "", "(the value of LATCHKEY_ADMIN_PASSWORD, not shown)"
+	}
 	if asJSON {
 		return json.NewEncoder(stdout).Encode(boot)
 	}
 	fmt.Fprintf(stdout, "Initialised. Platform tenant %s.\n  app token: %s\n  username:  %s\n  password:  %s\n",
-		boot.Tenant.ID, boot.AppToken, boot.Admin.Username, boot.Admin.Password)
+		boot.Tenant.ID, boot.AppToken, boot.Admin.Username, password)
 	return nil
 }
 

@@ -1,6 +1,7 @@
 package httpx
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -24,6 +25,12 @@ import (
 // MaxBody is the largest request body accepted (SPEC §3: 64 KiB).
 const MaxBody = 64 << 10
 
+// ErrEmptyBody is the answer to an empty body where a JSON object is
+// expected, even one whose fields are all optional: a client that meant
+// "all defaults" sends {}, and one that lost its body on the way hears of
+// it instead of getting the defaults.
+var ErrEmptyBody = errs.E(errs.Invalid, "body", "The body is empty: send a JSON object ({} where every field is optional).")
+
 // embedded names an embedded struct in a validator namespace; Validate
 // leaves it out of field names.
 const embedded = "~"
@@ -32,8 +39,9 @@ const embedded = "~"
 // tags. These are Latchkey's own tags beside the library's (required, max,
 // oneof, email, mongodb for a 24-hex id …):
 //
-//	safetext  a name a person gave: no control or bidirectional formatting
-//	          characters (package text)
+//	safetext  a name a person gave: no control, format (bidirectional,
+//	          zero-width), separator, private-use or unassigned
+//	          character (package text)
 //	rfc3339   a time such as 2026-01-02T15:04:05Z
 //	limit     a page size, 1 to page.MaxLimit
 var validate = func() *validator.Validate {
@@ -70,22 +78,50 @@ var validate = func() *validator.Validate {
 // and checks its validator tags, reporting every failing field at once. The
 // body is JSON, or a form (application/x-www-form-urlencoded or multipart)
 // on routes that accept forms (SPEC §4 marks them).
+// An empty JSON body is 400: where every field is optional, the client
+// sends {}.
 func Bind(c *gin.Context, dst any) error {
-	fields, err := decode(c, dst, true)
+	fields, err := decode(c, dst, true, false)
 	return finish(fields, err, dst)
 }
 
 // BindJSON is Bind for routes that take only JSON.
 func BindJSON(c *gin.Context, dst any) error {
-	fields, err := decode(c, dst, false)
+	fields, err := decode(c, dst, false, false)
 	return finish(fields, err, dst)
+}
+
+// BindPatch is BindJSON for a PATCH: a body that names nothing to change
+// ({}, or only nulls) is 400, so a client that lost its fields on the way
+// (a misspelt name is 400 already) hears of it instead of a 200 that did
+// nothing. dst is a struct whose fields are pointers, nil where absent; a
+// field tagged patch:"-" (a proof, such as current_password) is no change.
+func BindPatch(c *gin.Context, dst any) error {
+	if err := BindJSON(c, dst); err != nil {
+		return err
+	}
+	v := reflect.ValueOf(dst).Elem()
+	var names []string
+	for i := range v.NumField() {
+		if v.Type().Field(i).Tag.Get("patch") == "-" {
+			continue // not a change (a proof such as current_password)
+		}
+		if !v.Field(i).IsZero() {
+			return nil
+		}
+		if name, _, _ := strings.Cut(v.Type().Field(i).Tag.Get("json"), ","); name != "" && name != "-" {
+			names = append(names, name)
+		}
+	}
+	return errs.E(errs.Invalid, "body", "Nothing to change: give at least one of "+strings.Join(names, ", ")+".")
 }
 
 // Decode is Bind without the validator tags, for a handler that completes
 // dst from elsewhere first (login takes HTTP Basic credentials) and then
-// calls Validate.
+// calls Validate. An empty body is an empty object here: HTTP Basic
+// credentials come without one.
 func Decode(c *gin.Context, dst any) error {
-	fields, err := decode(c, dst, true)
+	fields, err := decode(c, dst, true, true)
 	if err != nil {
 		return err
 	}
@@ -128,13 +164,17 @@ func finish(fields map[string]string, err error, dst any) error {
 }
 
 // decode reads the body into dst and returns the field errors, or an error
-// about the body as a whole.
-func decode(c *gin.Context, dst any, forms bool) (map[string]string, error) {
+// about the body as a whole. An empty JSON body is such an error unless
+// emptyOK.
+func decode(c *gin.Context, dst any, forms, emptyOK bool) (map[string]string, error) {
 	ct := c.ContentType()
 	if !forms || ct != "application/x-www-form-urlencoded" && ct != "multipart/form-data" {
 		body, err := readBody(c)
 		if err != nil {
 			return nil, err
+		}
+		if len(bytes.TrimSpace(body)) == 0 && !emptyOK {
+			return nil, ErrEmptyBody
 		}
 		return decodeJSON(body, dst)
 	}

@@ -3,6 +3,7 @@ package httpx_test
 import (
 	"bytes"
 	"encoding/json"
+	"maps"
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
@@ -13,7 +14,9 @@ import (
 	"github.com/gin-gonic/gin"
 	"go.uber.org/zap"
 
+	"github.com/latchkey/latchkey/internal/errs"
 	"github.com/latchkey/latchkey/internal/httpx"
+	"github.com/latchkey/latchkey/internal/text"
 )
 
 type inner struct {
@@ -115,7 +118,9 @@ func TestBindJSON(t *testing.T) {
 		{name: "trailing brace", body: `{"name":"n"}}`, status: 400, errors: map[string]string{"body": "The body must be a single JSON object."}},
 		{name: "trailing bracket", body: `{"name":"n"}]`, status: 400, errors: map[string]string{"body": "The body must be a single JSON object."}},
 		{name: "trailing white space", body: "{\"name\":\"n\"}\n\t ", status: 200},
-		{name: "empty body is an empty object", body: ``, status: 400, errors: map[string]string{"name": "This field is required."}},
+		{name: "empty body", body: ``, status: 400, errors: map[string]string{"body": "The body is empty: send a JSON object ({} where every field is optional)."}},
+		{name: "white space only", body: " \r\n\t", status: 400, errors: map[string]string{"body": "The body is empty: send a JSON object ({} where every field is optional)."}},
+		{name: "empty object", body: `{}`, status: 400, errors: map[string]string{"name": "This field is required."}},
 		{name: "every validation error at once", body: `{"name":"much too long a name","role":"c","email":"nope"}`, status: 400,
 			errors: map[string]string{"name": "Must be at most 10 characters.", "role": "Must be one of: a, b.", "email": "Enter a valid email address."}},
 		{name: "names match exactly", body: `{"name":"n","ROLE":"a","Name":"m"}`, status: 400,
@@ -152,9 +157,9 @@ func TestBindJSON(t *testing.T) {
 			}},
 		{name: "an escaped backslash before u is no escape", body: `{"name":"\\ud800"}`, status: 200},
 		{name: "control characters in a name", body: `{"name":"a\u0000b"}`, status: 400,
-			errors: map[string]string{"name": "Must not contain control characters or bidirectional formatting characters."}},
+			errors: map[string]string{"name": text.Message}},
 		{name: "a bidirectional override in a name", body: `{"name":"a\u202eb"}`, status: 400,
-			errors: map[string]string{"name": "Must not contain control characters or bidirectional formatting characters."}},
+			errors: map[string]string{"name": text.Message}},
 		{name: "decoding and validation errors at once", body: `{"count":"x","ROLE":"a","role":"c","inner":{"x":1}}`, status: 400,
 			errors: map[string]string{"count": "Must be an integer.", "ROLE": "Unknown field.", "role": "Must be one of: a, b.",
 				"inner.x": "Must be a string.", "name": "This field is required."}},
@@ -272,4 +277,75 @@ func sameErrors(got, want map[string]string) bool {
 		}
 	}
 	return true
+}
+
+// TestCheckJSON: a body read without a request type (POST /leaks) gets the
+// same rules as every bound body: one value, valid UTF-8, no lone
+// surrogate escape, no name given twice in any object at any depth.
+func TestCheckJSON(t *testing.T) {
+	cases := []struct {
+		body   string
+		errors map[string]string // nil: accepted
+	}{
+		{`[]`, nil},
+		{`[{"token":"a","extra":{"b":[1,{"c":2}]}}]`, nil},
+		{`"\ud83d\ude00"`, nil}, // a surrogate pair is one character
+		{`[{"token":"a","token":"b"}]`, map[string]string{"[0].token": "Give this field once."}},
+		{`[{"token":"a","x":[{"c":1,"c":2}]}]`, map[string]string{"[0].x[0].c": "Give this field once."}},
+		{`{"a":1,"a":2}`, map[string]string{"a": "Give this field once."}},
+		{`["\ud800"]`, map[string]string{"body": "The body is not valid UTF-8."}},
+		{`["\udc00x"]`, map[string]string{"body": "The body is not valid UTF-8."}},
+		{"[\"\xff\"]", map[string]string{"body": "The body is not valid UTF-8."}},
+		{`[] []`, map[string]string{"body": "The body must be a single JSON value."}},
+		{`[`, map[string]string{"body": "The body is not valid JSON."}},
+	}
+	for _, tc := range cases {
+		err := httpx.CheckJSON([]byte(tc.body))
+		e, _ := errs.As(err)
+		switch {
+		case tc.errors == nil && err != nil:
+			t.Errorf("CheckJSON(%s) = %v, want nil", tc.body, err)
+		case tc.errors != nil && (e == nil || e.Code != errs.Invalid || !maps.Equal(e.Fields, tc.errors)):
+			t.Errorf("CheckJSON(%s) = %v, want invalid %v", tc.body, err, tc.errors)
+		}
+	}
+}
+
+type patchBody struct {
+	Name  *string `json:"name"`
+	Count *int    `json:"count"`
+}
+
+// TestBindPatch: a PATCH that names nothing to change is 400 on body and
+// lists what it could change; an empty body is 400 as for every bind.
+func TestBindPatch(t *testing.T) {
+	gin.SetMode(gin.ReleaseMode)
+	r := gin.New()
+	r.Use(httpx.Errors(zap.NewNop()))
+	r.POST("/patch", httpx.Handle(func(c *gin.Context) error {
+		var b patchBody
+		if err := httpx.BindPatch(c, &b); err != nil {
+			return err
+		}
+		c.JSON(http.StatusOK, gin.H{})
+		return nil
+	}))
+	nothing := map[string]string{"body": "Nothing to change: give at least one of name, count."}
+	for _, tc := range []struct {
+		body   string
+		status int
+		errors map[string]string
+	}{
+		{`{"name":"n"}`, 200, nil},
+		{`{"count":0}`, 200, nil},
+		{`{}`, 400, nothing},
+		{`{"name":null}`, 400, nothing},
+		{``, 400, map[string]string{"body": "The body is empty: send a JSON object ({} where every field is optional)."}},
+		{`{"bogus":1}`, 400, map[string]string{"bogus": "Unknown field."}},
+	} {
+		a := post(t, r, "/patch", "application/json", tc.body)
+		if a.status != tc.status || tc.errors != nil && !maps.Equal(a.errors, tc.errors) {
+			t.Errorf("%q: got %d %v, want %d %v", tc.body, a.status, a.errors, tc.status, tc.errors)
+		}
+	}
 }

@@ -27,12 +27,43 @@ import (
 //
 // Every field error is collected (its path, e.g. "admin.username", to a
 // message); an error about the whole body is returned as err. An empty body
-// is an empty object.
+// is an empty object (decode refuses it first where one is required).
 func decodeJSON(body []byte, dst any) (fields map[string]string, err error) {
 	fields = map[string]string{}
 	if len(bytes.TrimSpace(body)) == 0 {
 		return fields, nil
 	}
+	raw, err := single(body, "object")
+	if err != nil {
+		return nil, err
+	}
+	if raw[0] != '{' {
+		return nil, errs.E(errs.Invalid, "body", "The body must be a JSON object.")
+	}
+	d := jsonDecoder{fields: fields}
+	d.value(raw, reflect.ValueOf(dst).Elem(), "")
+	return fields, nil
+}
+
+// CheckJSON applies decodeJSON's rules to a body read without a request
+// type (POST /leaks reads a JSON array leniently, ignoring fields it does
+// not know): one JSON value and nothing after it, valid UTF-8 with no \u
+// escape of a lone surrogate, and no name given twice in any object.
+// Errors: Invalid, on "body" or on the path of a repeated name ("[0].token").
+func CheckJSON(body []byte) error {
+	raw, err := single(body, "value")
+	if err != nil {
+		return err
+	}
+	d := jsonDecoder{fields: map[string]string{}}
+	d.duplicates(raw, "")
+	return errs.Fields(d.fields)
+}
+
+// single returns the one well-formed JSON value body holds, refusing
+// invalid UTF-8, lone surrogate escapes and anything after the value (the
+// message calls it what: "object", "value").
+func single(body []byte, what string) (json.RawMessage, error) {
 	if !utf8.Valid(body) || loneSurrogate(body) {
 		return nil, errs.E(errs.Invalid, "body", "The body is not valid UTF-8.")
 	}
@@ -42,16 +73,11 @@ func decodeJSON(body []byte, dst any) (fields map[string]string, err error) {
 		return nil, errs.E(errs.Invalid, "body", "The body is not valid JSON.")
 	}
 	// Decoder.More is false before a stray "}" or "]", so look at the
-	// bytes themselves: only white space may follow the object.
+	// bytes themselves: only white space may follow the value.
 	if len(bytes.TrimSpace(body[dec.InputOffset():])) > 0 {
-		return nil, errs.E(errs.Invalid, "body", "The body must be a single JSON object.")
+		return nil, errs.E(errs.Invalid, "body", "The body must be a single JSON "+what+".")
 	}
-	if raw[0] != '{' {
-		return nil, errs.E(errs.Invalid, "body", "The body must be a JSON object.")
-	}
-	d := jsonDecoder{fields: fields}
-	d.value(raw, reflect.ValueOf(dst).Elem(), "")
-	return fields, nil
+	return raw, nil
 }
 
 type jsonDecoder struct{ fields map[string]string }

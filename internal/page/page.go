@@ -16,7 +16,9 @@ const (
 	MaxLimit     = 500
 )
 
-// BadCursor is the error for a ?cursor= that no list answer gave out.
+// BadCursor is the error for a malformed ?cursor=. A well-formed cursor is
+// a position within the caller's tenant and list, not a credential: the
+// engines do not check that a list answer gave it out (docs/API.md).
 var BadCursor = errs.E(errs.Invalid, "cursor", "This cursor is not valid.")
 
 // List is the body of every list answer.

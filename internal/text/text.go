@@ -1,20 +1,24 @@
-// Package text holds the rule every name a person gives (usernames, token,
-// app token and tenant names) must follow: no control characters and no
-// bidirectional formatting characters. A control character can split a log
-// line or a terminal; a bidirectional override makes a name read differently
-// from what it is ("admin\u202Enimda" shows as "adminadmin"), so a list or
-// an audit record could lie to the person reading it.
+// Package text holds the rule every name a person gives (usernames, email
+// addresses, token, app token and tenant names) must follow, and the set of
+// characters the command line escapes when it prints: no control, format,
+// line or paragraph separator, private-use or unassigned character. A
+// control character can split a log line or drive a terminal (ESC starts
+// its escape sequences); a bidirectional override makes a name read
+// differently from what it is ("admin\u202Enimda" shows as "adminadmin");
+// zero-width and tag characters make two names that look alike differ; a
+// private-use or unassigned character has no agreed look at all. A list or
+// an audit record holding any of them could lie to the person reading it.
 package text
 
-import "unicode/utf8"
+import (
+	"unicode"
+	"unicode/utf8"
+)
 
 // Message is what a client hears about a name that breaks the rule.
-const Message = "Must not contain control characters or bidirectional formatting characters."
+const Message = "Must not contain control, format (bidirectional, zero-width), separator, private-use or unassigned characters."
 
-// Safe reports whether s is valid UTF-8 holding no control character
-// (Unicode category Cc: U+0000–U+001F, U+007F–U+009F) and no bidirectional
-// formatting character (U+061C, U+200E, U+200F, U+202A–U+202E,
-// U+2066–U+2069).
+// Safe reports whether s is valid UTF-8 holding no refused character.
 func Safe(s string) bool {
 	if !utf8.ValidString(s) {
 		return false
@@ -27,17 +31,21 @@ func Safe(s string) bool {
 	return true
 }
 
-// Refused reports whether r may not appear in a name.
+// allowed are the categories a name may hold: letters, marks, numbers,
+// punctuation, symbols and space separators (Zs). Every other code point is
+// refused: Cc (controls: C0, DEL, C1), Cf (format: bidirectional marks,
+// embeddings, overrides and isolates, zero-width spaces and joiners, the
+// byte order mark, tag characters), Co (private use), Cs (surrogates, which
+// valid UTF-8 never holds), Zl and Zp (U+2028, U+2029, which end a line in
+// some readers) and every unassigned code point (Cn, noncharacters
+// included, by the Unicode version of Go's tables).
+var allowed = []*unicode.RangeTable{unicode.L, unicode.M, unicode.N, unicode.P, unicode.S, unicode.Zs}
+
+// Refused reports whether r may not appear in a name (and is escaped when
+// the command line prints it).
 func Refused(r rune) bool {
-	switch {
-	case r < 0x20, r >= 0x7f && r <= 0x9f:
-		return true // C0 and C1 controls, DEL
-	case r == 0x061c, r == 0x200e, r == 0x200f: // ALM, LRM, RLM
-		return true
-	case r >= 0x202a && r <= 0x202e: // LRE, RLE, PDF, LRO, RLO
-		return true
-	case r >= 0x2066 && r <= 0x2069: // LRI, RLI, FSI, PDI
-		return true
+	if r >= 0x20 && r < 0x7f {
+		return false // printable ASCII, the common case
 	}
-	return false
+	return !unicode.In(r, allowed...)
 }

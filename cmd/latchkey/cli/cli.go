@@ -57,8 +57,17 @@ func (o IO) getenv(name string) string {
 
 // Run executes an admin command (args without the program name) and returns
 // the process exit code.
+//
+// Everything a command prints, to stdout and stderr, goes through one
+// output layer that escapes control and format characters (escape), so
+// that data a server stored, even before it refused such characters,
+// cannot reach the terminal raw.
 func Run(ctx context.Context, args []string, o IO) int {
-	a := &app{io: o}
+	a := &app{}
+	out, errOut := &escaper{w: o.Out, json: &a.json}, &escaper{w: o.Err, json: &a.json}
+	o.Out, o.Err = out, errOut
+	a.io = o
+	defer func() { _ = out.Flush(); _ = errOut.Flush() }()
 	root := a.root()
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)

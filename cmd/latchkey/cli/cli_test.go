@@ -79,6 +79,37 @@ func (tm *term) jsonOf(v any, stdin string, args ...string) {
 	}
 }
 
+// entry returns what the credentials file holds for the server url.
+func (tm *term) entry(url string) map[string]any {
+	tm.t.Helper()
+	var f struct{ Servers map[string]map[string]any }
+	b, err := os.ReadFile(tm.creds)
+	if err != nil || json.Unmarshal(b, &f) != nil || f.Servers[url] == nil {
+		tm.t.Fatalf("the credentials file holds nothing for %s: %s %v", url, b, err)
+	}
+	return f.Servers[url]
+}
+
+// setEntry changes fields of the credentials file's entry for url and
+// returns the file written.
+func (tm *term) setEntry(url string, fields map[string]any) []byte {
+	tm.t.Helper()
+	var f map[string]any
+	b, _ := os.ReadFile(tm.creds)
+	if err := json.Unmarshal(b, &f); err != nil {
+		tm.t.Fatal(err)
+	}
+	e := f["servers"].(map[string]any)[url].(map[string]any)
+	for k, v := range fields {
+		e[k] = v
+	}
+	b, _ = json.Marshal(f)
+	if err := os.WriteFile(tm.creds, b, 0o600); err != nil {
+		tm.t.Fatal(err)
+	}
+	return b
+}
+
 // login logs tm in as username of the tenant of app.
 func (tm *term) login(app, username, password string) {
 	tm.t.Helper()
@@ -137,16 +168,14 @@ func TestLogout(t *testing.T) {
 	tm := newTerm(t, s)
 	tm.fails(cli.ExitAuth, []string{"not logged in"}, "", "logout")
 	tm.login(s.AppToken, s.Username, s.Password)
-	b, _ := os.ReadFile(tm.creds)
-	var st struct{ Token string }
-	_ = json.Unmarshal(b, &st)
+	st := tm.entry(s.URL)
 	if out := tm.ok("", "logout"); !strings.Contains(out, "Logged out.") {
 		t.Errorf("logout printed %q", out)
 	}
 	if _, err := os.Stat(tm.creds); err == nil {
 		t.Error("logout left the credentials file")
 	}
-	tm.env = []string{cli.EnvURL + "=" + s.URL, cli.EnvAppToken + "=" + s.AppToken, cli.EnvToken + "=" + st.Token}
+	tm.env = []string{cli.EnvURL + "=" + s.URL, cli.EnvAppToken + "=" + s.AppToken, cli.EnvToken + "=" + st["token"].(string)}
 	tm.fails(cli.ExitAuth, []string{"401", "Token: Invalid or expired token."}, "", "users", "me")
 }
 
@@ -193,23 +222,15 @@ func TestSession(t *testing.T) {
 	}
 
 	// A stored session that has ended is renewed by its refresh token.
-	var st map[string]any
-	_ = json.Unmarshal(after, &st)
-	st["expires"] = time.Now().Add(-time.Minute).Format(time.RFC3339)
-	b, _ := json.Marshal(st)
-	if err := os.WriteFile(tm.creds, b, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	ended := time.Now().Add(-time.Minute).Format(time.RFC3339)
+	b := tm.setEntry(s.URL, map[string]any{"expires": ended})
 	tm.ok("", "users", "me")
 	renewed, _ := os.ReadFile(tm.creds)
 	if bytes.Equal(renewed, b) {
 		t.Error("an ended session was not renewed")
 	}
 	// Its refresh token ended too: log in again.
-	_ = json.Unmarshal(renewed, &st)
-	st["expires"], st["refresh_expires"] = time.Now().Add(-time.Minute).Format(time.RFC3339), time.Now().Add(-time.Minute).Format(time.RFC3339)
-	b, _ = json.Marshal(st)
-	_ = os.WriteFile(tm.creds, b, 0o600)
+	tm.setEntry(s.URL, map[string]any{"expires": ended, "refresh_expires": ended})
 	tm.fails(cli.ExitAuth, []string{"the session has ended"}, "", "users", "me")
 }
 

@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -31,8 +33,9 @@ const (
 	EnvCredentials     = "LATCHKEY_CREDENTIALS"
 )
 
-// stored is the credentials file: where the server is, the app token, and
-// the session login made (its refresh token renews it when it ends).
+// stored is what the credentials file keeps for one server: its URL, the
+// app token, and the session login made (its refresh token renews it when
+// it ends).
 type stored struct {
 	URL            string    `json:"url"`
 	AppToken       string    `json:"app_token"`
@@ -48,6 +51,38 @@ func (s *stored) setSession(sess *api.Session) {
 	s.RefreshToken, s.RefreshExpires = sess.RefreshToken, sess.RefreshExpires
 }
 
+// file is the credentials file: the credentials of each server, keyed by
+// its normalised base URL (baseURL), and the server commands go to when
+// LATCHKEY_URL names none (the last one logged in to). A credential is
+// only ever sent to the server it is filed under: pointing the CLI at
+// another server (LATCHKEY_URL, login --url) sends none of them.
+type file struct {
+	Current string             `json:"current,omitempty"`
+	Servers map[string]*stored `json:"servers"`
+}
+
+// baseURL normalises a server URL into the key its credentials are filed
+// under: http or https, scheme and host lowercased, the scheme's default
+// port, user info, query, fragment and trailing slashes dropped. Two URLs
+// of one server give one key; URLs of two servers never do.
+func baseURL(raw string) (string, error) {
+	u, err := url.Parse(strings.TrimSpace(raw))
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return "", usageError{fmt.Errorf("%q is not a server URL such as %s", raw, DefaultURL)}
+	}
+	scheme, host := u.Scheme, strings.ToLower(u.Hostname()) // Parse lowercases the scheme
+	port := u.Port()
+	if scheme == "http" && port == "80" || scheme == "https" && port == "443" {
+		port = ""
+	}
+	if port != "" {
+		host = net.JoinHostPort(host, port)
+	} else if strings.Contains(host, ":") {
+		host = "[" + host + "]" // an IPv6 literal
+	}
+	return scheme + "://" + host + strings.TrimRight(u.EscapedPath(), "/"), nil
+}
+
 // credentialsPath is LATCHKEY_CREDENTIALS, or latchkey/credentials.json in
 // the user's config directory.
 func (a *app) credentialsPath() (string, error) {
@@ -61,16 +96,19 @@ func (a *app) credentialsPath() (string, error) {
 	return filepath.Join(dir, "latchkey", "credentials.json"), nil
 }
 
-// load reads the credentials file; a missing file is (nil, nil). A file
-// others may read is refused: it holds secrets.
-func (a *app) load() (*stored, error) {
+// load reads the credentials file; a missing file is an empty one. A file
+// others may read is refused: it holds secrets. A file of one server (the
+// format before credentials were kept per server) is read as that
+// server's entry.
+func (a *app) load() (*file, error) {
+	f := &file{Servers: map[string]*stored{}}
 	path, err := a.credentialsPath()
 	if err != nil {
 		return nil, err
 	}
 	info, err := os.Stat(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
+		return f, nil
 	}
 	if err != nil {
 		return nil, localError{err}
@@ -82,16 +120,46 @@ func (a *app) load() (*stored, error) {
 	if err != nil {
 		return nil, localError{err}
 	}
-	var s stored
-	if err := json.Unmarshal(b, &s); err != nil {
+	var probe struct {
+		Servers json.RawMessage `json:"servers"`
+	}
+	if err := json.Unmarshal(b, &probe); err != nil {
 		return nil, localError{fmt.Errorf("%s is not a credentials file: %w", path, err)}
 	}
-	return &s, nil
+	if probe.Servers == nil {
+		var one stored
+		_ = json.Unmarshal(b, &one)
+		if key, err := baseURL(one.URL); err == nil {
+			one.URL, f.Current, f.Servers[key] = key, key, &one
+		}
+		return f, nil
+	}
+	if err := json.Unmarshal(b, f); err != nil {
+		return nil, localError{fmt.Errorf("%s is not a credentials file: %w", path, err)}
+	}
+	if f.Servers == nil {
+		f.Servers = map[string]*stored{}
+	}
+	return f, nil
+}
+
+// put files s under its server (s.URL, normalised) and saves the file;
+// with current, commands go to that server from now on.
+func (a *app) put(s *stored, current bool) error {
+	f, err := a.load()
+	if err != nil {
+		return err
+	}
+	f.Servers[s.URL] = s
+	if current {
+		f.Current = s.URL
+	}
+	return a.save(f)
 }
 
 // save writes the credentials file, readable by its owner only, through a
 // temporary file so a crash never leaves half a file.
-func (a *app) save(s *stored) error {
+func (a *app) save(f *file) error {
 	path, err := a.credentialsPath()
 	if err != nil {
 		return err
@@ -99,7 +167,7 @@ func (a *app) save(s *stored) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return localError{err}
 	}
-	b, err := json.MarshalIndent(s, "", "  ")
+	b, err := json.MarshalIndent(f, "", "  ")
 	if err != nil {
 		return err
 	}
@@ -125,8 +193,20 @@ func (a *app) save(s *stored) error {
 	return nil
 }
 
-// forget removes the credentials file.
-func (a *app) forget() error {
+// forget removes the credentials of the server key, and the file when no
+// server is left in it.
+func (a *app) forget(key string) error {
+	f, err := a.load()
+	if err != nil {
+		return err
+	}
+	delete(f.Servers, key)
+	if f.Current == key {
+		f.Current = ""
+	}
+	if len(f.Servers) > 0 {
+		return a.save(f)
+	}
 	path, err := a.credentialsPath()
 	if err != nil {
 		return err
@@ -139,22 +219,42 @@ func (a *app) forget() error {
 
 var errNotLoggedIn = authError{errors.New(`not logged in: run "latchkey login" (or set LATCHKEY_URL, LATCHKEY_APP_TOKEN and LATCHKEY_TOKEN)`)}
 
-// client returns a Client with the credentials of the environment, else of
-// the credentials file. A stored session that has ended is renewed with its
-// refresh token first, and the file updated.
-func (a *app) client(ctx context.Context) (*client.Client, error) {
-	s, err := a.load()
+// target returns the server commands go to (LATCHKEY_URL, else the file's
+// current one), normalised, and what the file holds for it: an entry with
+// only its URL when the file holds nothing for that server.
+func (a *app) target() (*stored, error) {
+	f, err := a.load()
 	if err != nil {
 		return nil, err
 	}
-	if s == nil {
-		s = &stored{}
-	}
-	url, app, token := first(a.io.getenv(EnvURL), s.URL), first(a.io.getenv(EnvAppToken), s.AppToken), a.io.getenv(EnvToken)
-	if url == "" || app == "" {
+	raw := first(a.io.getenv(EnvURL), f.Current)
+	if raw == "" {
 		return nil, errNotLoggedIn
 	}
-	c, err := anonymous(&stored{URL: url, AppToken: app})
+	key, err := baseURL(raw)
+	if err != nil {
+		return nil, err
+	}
+	if s := f.Servers[key]; s != nil {
+		return s, nil
+	}
+	return &stored{URL: key}, nil
+}
+
+// client returns a Client of the target server with the credentials of the
+// environment, else those the credentials file holds for that server (and
+// no other's). A stored session that has ended is renewed with its refresh
+// token first, and the file updated.
+func (a *app) client(ctx context.Context) (*client.Client, error) {
+	s, err := a.target()
+	if err != nil {
+		return nil, err
+	}
+	app, token := first(a.io.getenv(EnvAppToken), s.AppToken), a.io.getenv(EnvToken)
+	if app == "" {
+		return nil, errNotLoggedIn
+	}
+	c, err := anonymous(&stored{URL: s.URL, AppToken: app})
 	if err != nil {
 		return nil, err
 	}
@@ -170,7 +270,7 @@ func (a *app) client(ctx context.Context) (*client.Client, error) {
 			return nil, authError{fmt.Errorf(`the session has ended and could not be renewed (%w): run "latchkey login"`, err)}
 		}
 		s.setSession(r.JSON200)
-		if err := a.save(s); err != nil {
+		if err := a.put(s, false); err != nil {
 			return nil, err
 		}
 		token = s.Token

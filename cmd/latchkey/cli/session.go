@@ -3,6 +3,7 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"net/http"
 	"strconv"
 	"strings"
 	"time"
@@ -34,8 +35,13 @@ func serverFlags(cmd *cobra.Command, url, appToken, username *string, fromStdin 
 }
 
 // anonymous returns a Client of the server in s with its app token only.
+// It follows no redirect: the API never redirects, and Go's HTTP client
+// would carry the App-Token and Token headers to wherever one pointed.
 func anonymous(s *stored) (*client.Client, error) {
-	c, err := client.New(s.URL, client.Credentials{AppToken: s.AppToken})
+	hc := &http.Client{Timeout: 30 * time.Second, CheckRedirect: func(req *http.Request, _ []*http.Request) error {
+		return fmt.Errorf("the server redirected to %s: not followed, so no credential leaves for another server", req.URL.Redacted())
+	}}
+	c, err := client.New(s.URL, client.Credentials{AppToken: s.AppToken}, client.WithHTTPClient(hc))
 	if err != nil {
 		return nil, usageError{err}
 	}
@@ -43,18 +49,23 @@ func anonymous(s *stored) (*client.Client, error) {
 }
 
 // server asks for the URL and the app token where flags, the environment
-// and the credentials file leave them open.
+// and the credentials file leave them open. The stored app token offered
+// is the one filed under that URL: another server's is never sent.
 func (a *app) server(url, app string) (*stored, error) {
-	old, err := a.load()
+	f, err := a.load()
+	if err != nil {
+		return nil, err
+	}
+	raw, err := a.value(first(url, a.io.getenv(EnvURL), f.Current), EnvURL, "Latchkey URL (e.g. "+DefaultURL+"): ", false)
 	if err != nil {
 		return nil, err
 	}
 	s := &stored{}
-	if old != nil {
-		url, app = first(url, a.io.getenv(EnvURL), old.URL), first(app, a.io.getenv(EnvAppToken), old.AppToken)
-	}
-	if s.URL, err = a.value(url, EnvURL, "Latchkey URL (e.g. "+DefaultURL+"): ", false); err != nil {
+	if s.URL, err = baseURL(raw); err != nil {
 		return nil, err
+	}
+	if old := f.Servers[s.URL]; old != nil {
+		app = first(app, a.io.getenv(EnvAppToken), old.AppToken)
 	}
 	if s.AppToken, err = a.value(app, EnvAppToken, "App token: ", true); err != nil {
 		return nil, err
@@ -105,7 +116,7 @@ credentials file (mode 0600) and renewed by its refresh token when it ends.`,
 // keep saves a new session and says so.
 func (a *app) keep(s *stored, sess *api.Session, what string) error {
 	s.setSession(sess)
-	if err := a.save(s); err != nil {
+	if err := a.put(s, true); err != nil {
 		return err
 	}
 	if a.json {
@@ -121,6 +132,10 @@ func (a *app) logoutCmd() *cobra.Command {
 		Short: "End the session on the server and forget the credentials file",
 		Args:  args(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			s, err := a.target()
+			if err != nil {
+				return err
+			}
 			c, err := a.client(cmd.Context())
 			if err != nil {
 				return err
@@ -129,7 +144,7 @@ func (a *app) logoutCmd() *cobra.Command {
 			if _, err := c.LogoutWithResponse(cmd.Context()); err != nil && !(errors.As(err, &apiErr) && apiErr.Status == 401) {
 				return err
 			}
-			if err := a.forget(); err != nil {
+			if err := a.forget(s.URL); err != nil {
 				return err
 			}
 			fmt.Fprintln(a.io.Out, "Logged out.")
@@ -198,9 +213,9 @@ func (a *app) sessionCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if s, err := a.load(); err == nil && s != nil && s.Token == c.Credentials().Token {
+			if s, err := a.target(); err == nil && s.Token != "" && s.Token == c.Credentials().Token {
 				s.Expires = r.JSON200.Expires
-				if err := a.save(s); err != nil {
+				if err := a.put(s, false); err != nil {
 					return err
 				}
 			}
@@ -229,11 +244,11 @@ func (a *app) sessionCmd() *cobra.Command {
 		Short: "Trade the stored refresh token for a new session now",
 		Args:  args(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			s, err := a.load()
+			s, err := a.target()
 			if err != nil {
 				return err
 			}
-			if s == nil || s.RefreshToken == "" {
+			if s.RefreshToken == "" {
 				return errNotLoggedIn
 			}
 			c, err := anonymous(s)
