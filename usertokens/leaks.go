@@ -5,6 +5,7 @@ import (
 
 	"github.com/latchkey/latchkey/internal/clock"
 	"github.com/latchkey/latchkey/internal/ended"
+	"github.com/latchkey/latchkey/internal/errs"
 	"github.com/latchkey/latchkey/internal/secret"
 )
 
@@ -32,7 +33,10 @@ func (s *Service) ExpireLeaked(ctx context.Context, tok secret.Token, raw string
 	if tok.Kind == secret.Refresh && t.Chain != nil { // every login token has a chain
 		_, err = s.expire(ctx, tok.TenantID, Selector{Chain: t.Chain}, ended.Leak)
 	} else {
-		err = s.Store.ExpireAt(ctx, tok.TenantID, t.ID, now, ended.Leak)
+		err = s.Store.SetExpires(ctx, tok.TenantID, t.ID, ended.Change{Expires: now, Now: now, By: ended.Leak})
+		if errs.Is(err, errs.NotFound) {
+			err = nil // deleted meanwhile: nothing left to expire
+		}
 		s.Invalidate(tok.TenantID)
 	}
 	if err != nil {

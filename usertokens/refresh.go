@@ -87,7 +87,7 @@ func (s *Service) Refresh(ctx context.Context, t *tenants.Tenant, in RefreshInpu
 	// The refresh token is spent: from here on the client must get its new
 	// session, or the next try would count as reuse. Expiring the replaced
 	// token is a clean-up that may fail without harm.
-	_ = s.Store.ExpireAt(context.WithoutCancel(ctx), t.ID, parent.ID, now, ended.Rotation)
+	_ = s.Store.SetExpires(context.WithoutCancel(ctx), t.ID, parent.ID, ended.Change{Expires: now, Now: now, By: ended.Rotation})
 	s.Invalidate(t.ID)
 	return sess, parent, nil
 }

@@ -34,11 +34,6 @@ type Store interface {
 	// ends the refresh token too. Errors: NotFound, Conflict (ErrExpired:
 	// a re-dating of a token that is not live), Unavailable.
 	SetExpires(ctx context.Context, tenantID string, id ids.ID, c ended.Change) error
-	// ExpireAt makes token id and its refresh token expire at t, unless
-	// they expire earlier already, and records by as the reason if the
-	// token was live at t. A missing token is no error.
-	// Errors: Unavailable.
-	ExpireAt(ctx context.Context, tenantID string, id ids.ID, t time.Time, by ended.By) error
 	// Expire makes every token that sel selects, and whose token or
 	// refresh token is still live at now, expire at now (never later than
 	// it did), recording by as the reason of those whose token was live,

@@ -90,12 +90,6 @@ func (s tokenStore) SetExpires(ctx context.Context, tenantID string, id ids.ID, 
 	return usertokens.ErrExpired
 }
 
-// ExpireAt implements usertokens.Store.
-func (s tokenStore) ExpireAt(ctx context.Context, tenantID string, id ids.ID, t time.Time, by ended.By) error {
-	_, err := s.end(ctx, tenantID, id, t, by)
-	return err
-}
-
 // expireUpdate moves a token's expiry and refresh expiry back to t.
 func expireUpdate(t time.Time) bson.E {
 	return bson.E{Key: "$min", Value: bson.D{{Key: "expires", Value: t}, {Key: "refresh_expires", Value: t}}}

@@ -228,10 +228,6 @@ func (s obsUserTokens) SetExpires(ctx context.Context, tenantID string, id ids.I
 	})
 }
 
-func (s obsUserTokens) ExpireAt(ctx context.Context, tenantID string, id ids.ID, t time.Time, by ended.By) error {
-	return s.o.do(ctx, "usertokens.ExpireAt", tenantID, func(ctx context.Context) error { return s.next.ExpireAt(ctx, tenantID, id, t, by) })
-}
-
 func (s obsUserTokens) Expire(ctx context.Context, tenantID string, sel usertokens.Selector, now time.Time, by ended.By) (n int64, err error) {
 	err = s.o.do(ctx, "usertokens.Expire", tenantID, func(ctx context.Context) error {
 		n, err = s.next.Expire(ctx, tenantID, sel, now, by)

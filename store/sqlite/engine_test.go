@@ -202,16 +202,17 @@ func TestUserTokenStatements(t *testing.T) {
 		t.Errorf("expired at +90m: %d tokens, want 4", len(list))
 	}
 
-	// ExpireAt only moves times back; a token without a refresh token
+	// An end only moves times back; a token without a refresh token
 	// keeps none.
-	if err := s.ExpireAt(ctx, tn, personal.ID, now.Add(2*time.Hour), ended.Support); err != nil {
+	later2 := now.Add(2 * time.Hour)
+	if err := s.SetExpires(ctx, tn, personal.ID, ended.Change{Expires: later2, Now: later2, By: ended.Support}); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.ExpireAt(ctx, tn, ids.New(), now, ended.Support); err != nil {
-		t.Errorf("ExpireAt of a missing token: %v", err)
+	if err := s.SetExpires(ctx, tn, ids.New(), ended.Change{Expires: now, Now: now, By: ended.Support}); !errs.Is(err, errs.NotFound) {
+		t.Errorf("an end of a missing token: got %v, want NotFound", err)
 	}
 	if got, _ := s.FindByID(ctx, tn, personal.ID); !got.Expires.Equal(personal.Expires) || got.RefreshExpires != nil {
-		t.Errorf("ExpireAt later: %+v", got)
+		t.Errorf("an end later: %+v", got)
 	}
 
 	// Expire: the user's live tokens except the kept one, counted.

@@ -62,7 +62,7 @@ func constStatements() []statement {
 		{"qTokenByID", qTokenByID, []any{id}},
 		{"qTokenHasChild", qTokenHasChild, []any{id}},
 		{"qTokenRedate", qTokenRedate, []any{ms, id, ms}},
-		{"qTokenExpireAt", qTokenExpireAt, []any{ms, s, id}},
+		{"qTokenEnd", qTokenEnd, []any{ms, s, id}},
 		{"qTokenExpUser", qTokenExpUser, []any{ms, s, id, id}},
 		{"qTokenExpChain", qTokenExpChain, []any{ms, s, id}},
 		{"qTokenExpActor", qTokenExpActor, []any{ms, s, id}},

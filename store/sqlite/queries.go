@@ -137,8 +137,8 @@ const (
 	// row, so the first reason stands).
 	tokenEnd = `UPDATE tokens SET expires = min(expires, ?1), refresh_expires = min(refresh_expires, ?1),
 		ended_by = CASE WHEN expires > ?1 THEN ?2 ELSE ended_by END WHERE `
-	// qTokenExpireAt ends token ?3 at ?1 for the reason ?2.
-	qTokenExpireAt = tokenEnd + `id = ?3`
+	// qTokenEnd ends token ?3 at ?1 for the reason ?2.
+	qTokenEnd = tokenEnd + `id = ?3`
 	// The Expire statements: the tokens a selector names whose token or
 	// refresh token is live at ?1 end at ?1 for the reason ?2.
 	tokenLive      = ` AND (expires > ?1 OR refresh_expires > ?1)`

@@ -53,7 +53,7 @@ func (s tokenStore) Find(ctx context.Context, tenantID string, flt usertokens.Fi
 // back.
 func (s tokenStore) SetExpires(ctx context.Context, tenantID string, id ids.ID, c ended.Change) error {
 	if c.Ends() {
-		n, err := s.db.execIn(ctx, tenantID, qTokenExpireAt, c.Expires.UnixMilli(), string(c.By), idArg(id))
+		n, err := s.db.execIn(ctx, tenantID, qTokenEnd, c.Expires.UnixMilli(), string(c.By), idArg(id))
 		return s.db.changed("end token", n, err, usertokens.ErrNotFound)
 	}
 	n, err := s.db.execIn(ctx, tenantID, qTokenRedate, c.Expires.UnixMilli(), idArg(id), c.Now.UnixMilli())
@@ -64,12 +64,6 @@ func (s tokenStore) SetExpires(ctx context.Context, tenantID string, id ids.ID, 
 		return err
 	}
 	return usertokens.ErrExpired
-}
-
-// ExpireAt implements usertokens.Store.
-func (s tokenStore) ExpireAt(ctx context.Context, tenantID string, id ids.ID, t time.Time, by ended.By) error {
-	_, err := s.db.execIn(ctx, tenantID, qTokenExpireAt, t.UnixMilli(), string(by), idArg(id))
-	return s.db.fail("expire token", emptyIfGone(err), nil)
 }
 
 // Expire implements usertokens.Store: one UPDATE on the selector's index.

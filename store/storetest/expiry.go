@@ -83,7 +83,7 @@ func testExpiredIsFinal(t *testing.T, open Opener) {
 		t.Errorf("after logout the refresh token expires at %v, want %v", got.RefreshExpires, now)
 	}
 	wantErr(t, "re-date a logged-out token", ts.SetExpires(e.ctx, tid, login.ID, redate(now.Add(time.Hour), now)), usertokens.ErrExpired)
-	must(t, "leak it after logout", ts.ExpireAt(e.ctx, tid, login.ID, now, ended.Leak))
+	must(t, "leak it after logout", ts.SetExpires(e.ctx, tid, login.ID, end(now, ended.Leak)))
 	wantUser("a logged-out token reported leaked", login.ID, now, ended.User)
 
 	// Ran out, its refresh token live: an end ends the refresh token but

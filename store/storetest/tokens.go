@@ -205,16 +205,16 @@ func testUserTokens(t *testing.T, open Opener) {
 	}
 	wantErr(t, "set expires of a missing token", ts.SetExpires(e.ctx, tid, ids.New(), redate(later, now)), usertokens.ErrNotFound)
 
-	// ExpireAt only moves expiry back.
-	must(t, "expire at, later", ts.ExpireAt(e.ctx, tid, child.ID, now.Add(5*time.Hour), ended.Leak))
+	// An end only moves expiry back.
+	must(t, "end at, later", ts.SetExpires(e.ctx, tid, child.ID, end(now.Add(5*time.Hour), ended.Leak)))
 	if got, _ := ts.FindByID(e.ctx, tid, child.ID); !got.Expires.Equal(child.Expires) {
-		t.Errorf("ExpireAt later moved expiry to %v, want %v kept", got.Expires, child.Expires)
+		t.Errorf("an end later moved expiry to %v, want %v kept", got.Expires, child.Expires)
 	}
-	must(t, "expire at, earlier", ts.ExpireAt(e.ctx, tid, child.ID, now, ended.Leak))
+	must(t, "end at, earlier", ts.SetExpires(e.ctx, tid, child.ID, end(now, ended.Leak)))
 	if got, _ := ts.FindByID(e.ctx, tid, child.ID); !got.Expires.Equal(now) {
-		t.Errorf("ExpireAt earlier: got %v, want %v", got.Expires, now)
+		t.Errorf("an end earlier: got %v, want %v", got.Expires, now)
 	}
-	must(t, "expire at a missing token", ts.ExpireAt(e.ctx, tid, ids.New(), now, ended.Leak))
+	wantErr(t, "end a missing token", ts.SetExpires(e.ctx, tid, ids.New(), end(now, ended.Leak)), usertokens.ErrNotFound)
 
 	must(t, "delete", ts.Delete(e.ctx, tid, obo.ID))
 	wantErr(t, "delete again", ts.Delete(e.ctx, tid, obo.ID), usertokens.ErrNotFound)
