@@ -2,12 +2,37 @@
 // items after an opaque cursor, and the cursor of the next page.
 package page
 
-import "github.com/latchkey/latchkey/internal/errs"
+import (
+	"github.com/latchkey/latchkey/internal/errs"
+	"github.com/latchkey/latchkey/internal/ids"
+)
 
 // Page is a list request: at most Limit items after Cursor.
 type Page struct {
 	Limit  int
 	Cursor string
+}
+
+// Size is the number of items p asks for: DefaultLimit when it names none.
+func (p Page) Size() int {
+	if p.Limit < 1 {
+		return DefaultLimit
+	}
+	return p.Limit
+}
+
+// AfterID reads a cursor made of a record id, as every list keyed by id
+// gives out: nil for "" (the first page), BadCursor for anything else that
+// is not one.
+func (p Page) AfterID() (*ids.ID, error) {
+	if p.Cursor == "" {
+		return nil, nil
+	}
+	id, err := ids.Parse(p.Cursor)
+	if err != nil {
+		return nil, BadCursor
+	}
+	return &id, nil
 }
 
 // Default and largest page sizes (SPEC §3).

@@ -35,11 +35,11 @@ func (s appTokenStore) FindByID(ctx context.Context, tenantID string, id ids.ID)
 
 // Find implements apptokens.Store.
 func (s appTokenStore) Find(ctx context.Context, tenantID string, pg page.Page) ([]apptokens.Token, string, error) {
-	after, err := idCursor(pg.Cursor)
+	after, err := afterID(pg)
 	if err != nil {
 		return nil, "", err
 	}
-	return findPage(ctx, s.coll(tenantID), bson.D{}, pg.Limit, keyset[apptokens.Token]{
+	return findPage(ctx, s.coll(tenantID), bson.D{}, pg.Size(), keyset[apptokens.Token]{
 		Key: "_id", Desc: true, After: after, KeyOf: func(t *apptokens.Token) string { return t.ID.Hex() }})
 }
 

@@ -35,10 +35,10 @@ func (s auditStore) Find(ctx context.Context, tenantID string, f audit.Filter, p
 		q = append(q, bson.E{Key: "at", Value: bson.D{{Key: "$gte", Value: *f.Since}}},
 			bson.E{Key: "_id", Value: bson.D{{Key: "$gte", Value: ids.Floor(*f.Since)}}})
 	}
-	after, err := idCursor(pg.Cursor)
+	after, err := afterID(pg)
 	if err != nil {
 		return nil, "", err
 	}
-	return findPage(ctx, s.coll(tenantID), q, pg.Limit, keyset[audit.Record]{
+	return findPage(ctx, s.coll(tenantID), q, pg.Size(), keyset[audit.Record]{
 		Key: "_id", Desc: true, After: after, KeyOf: func(r *audit.Record) string { return r.ID.Hex() }})
 }

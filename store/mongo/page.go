@@ -4,7 +4,6 @@ import (
 	"context"
 	"slices"
 
-	"github.com/latchkey/latchkey/internal/ids"
 	"github.com/latchkey/latchkey/internal/page"
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
@@ -49,15 +48,11 @@ func findPage[T any](ctx context.Context, coll *mongo.Collection, q bson.D, limi
 	return list, next, nil
 }
 
-// idCursor reads a cursor made of an id: nil for "" (the first page),
-// page.BadCursor for anything else that is not one.
-func idCursor(cursor string) (any, error) {
-	if cursor == "" {
-		return nil, nil
+// afterID is pg's cursor as a value of _id: nil on the first page.
+func afterID(pg page.Page) (any, error) {
+	id, err := pg.AfterID()
+	if id == nil {
+		return nil, err
 	}
-	id, err := ids.Parse(cursor)
-	if err != nil {
-		return nil, page.BadCursor
-	}
-	return id, nil
+	return *id, nil
 }

@@ -78,7 +78,7 @@ func (s tenantStore) Find(ctx context.Context, pg page.Page) ([]tenants.Tenant, 
 		}
 		after = pg.Cursor
 	}
-	return findPage(ctx, s.coll(), bson.D{}, pg.Limit, keyset[tenants.Tenant]{
+	return findPage(ctx, s.coll(), bson.D{}, pg.Size(), keyset[tenants.Tenant]{
 		Key: "slug", After: after, KeyOf: func(t *tenants.Tenant) string { return t.Slug }})
 }
 

@@ -57,11 +57,11 @@ func (s userStore) Find(ctx context.Context, tenantID string, f users.Filter, pg
 		reMail := bson.Regex{Pattern: "^" + regexp.QuoteMeta(f.Q), Options: "i"}
 		q = append(q, bson.E{Key: "$or", Value: bson.A{bson.D{{Key: "username_key", Value: re}}, bson.D{{Key: "email", Value: reMail}}}})
 	}
-	after, err := idCursor(pg.Cursor)
+	after, err := afterID(pg)
 	if err != nil {
 		return nil, "", err
 	}
-	return findPage(ctx, s.coll(tenantID), q, pg.Limit, keyset[users.User]{
+	return findPage(ctx, s.coll(tenantID), q, pg.Size(), keyset[users.User]{
 		Key: "_id", After: after, KeyOf: func(u *users.User) string { return u.ID.Hex() }})
 }
 

@@ -57,11 +57,11 @@ func (s tokenStore) Find(ctx context.Context, tenantID string, f usertokens.Filt
 		}
 		q = append(q, bson.E{Key: "expires", Value: bson.D{{Key: op, Value: now}}})
 	}
-	after, err := idCursor(pg.Cursor)
+	after, err := afterID(pg)
 	if err != nil {
 		return nil, "", err
 	}
-	return findPage(ctx, s.coll(tenantID), q, pg.Limit, keyset[usertokens.Token]{
+	return findPage(ctx, s.coll(tenantID), q, pg.Size(), keyset[usertokens.Token]{
 		Key: "_id", Desc: true, After: after, KeyOf: func(t *usertokens.Token) string { return t.ID.Hex() }})
 }
 

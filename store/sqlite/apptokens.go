@@ -29,11 +29,11 @@ func (s appTokenStore) FindByID(ctx context.Context, tenantID string, id ids.ID)
 
 // Find implements apptokens.Store.
 func (s appTokenStore) Find(ctx context.Context, tenantID string, pg page.Page) ([]apptokens.Token, string, error) {
-	after, err := idCursor(pg.Cursor)
+	after, err := pg.AfterID()
 	if err != nil {
 		return nil, "", err
 	}
-	limit := limitOf(pg)
+	limit := pg.Size()
 	q, args := qAppTokenFirst, []any{limit + 1}
 	if after != nil {
 		q, args = qAppTokenAfter, []any{idArg(*after), limit + 1}

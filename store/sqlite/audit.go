@@ -26,11 +26,11 @@ func scanRecord(sc scanner, r *audit.Record) error {
 
 // Find implements audit.Store.
 func (s auditStore) Find(ctx context.Context, tenantID string, flt audit.Filter, pg page.Page) ([]audit.Record, string, error) {
-	after, err := idCursor(pg.Cursor)
+	after, err := pg.AfterID()
 	if err != nil {
 		return nil, "", err
 	}
-	limit := limitOf(pg)
+	limit := pg.Size()
 	q, args := auditFindSQL(flt, after, limit+1)
 	return pageIn(ctx, s.db, tenantID, "list audit records", q, args, limit, scanRecord,
 		func(r *audit.Record) string { return r.ID.Hex() })

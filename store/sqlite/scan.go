@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/latchkey/latchkey/internal/ids"
-	"github.com/latchkey/latchkey/internal/page"
 )
 
 // How Go values become columns and back: ids are 12-byte BLOBs, times
@@ -115,25 +114,4 @@ func pageOf[T any](list []T, limit int, key func(*T) string) ([]T, string) {
 	}
 	list = list[:limit]
 	return list, key(&list[limit-1])
-}
-
-// limitOf is the number of items a page asks for.
-func limitOf(pg page.Page) int {
-	if pg.Limit < 1 {
-		return page.DefaultLimit
-	}
-	return pg.Limit
-}
-
-// idCursor reads a cursor made of an id: nil for "" (the first page),
-// page.BadCursor for anything else that is not one.
-func idCursor(cursor string) (*ids.ID, error) {
-	if cursor == "" {
-		return nil, nil
-	}
-	id, err := ids.Parse(cursor)
-	if err != nil {
-		return nil, page.BadCursor
-	}
-	return &id, nil
 }

@@ -57,7 +57,7 @@ func (s tenantStore) findOne(ctx context.Context, q, key string) (*tenants.Tenan
 
 // Find implements tenants.Store.
 func (s tenantStore) Find(ctx context.Context, pg page.Page) ([]tenants.Tenant, string, error) {
-	limit := limitOf(pg)
+	limit := pg.Size()
 	q, args := qTenantFirst, []any{limit + 1}
 	if pg.Cursor != "" {
 		if !tenants.ValidSlug(pg.Cursor) { // tenant cursors are slugs

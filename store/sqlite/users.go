@@ -39,11 +39,11 @@ func (s userStore) FindByUsername(ctx context.Context, tenantID, username string
 
 // Find implements users.Store.
 func (s userStore) Find(ctx context.Context, tenantID string, flt users.Filter, pg page.Page) ([]users.User, string, error) {
-	after, err := idCursor(pg.Cursor)
+	after, err := pg.AfterID()
 	if err != nil {
 		return nil, "", err
 	}
-	limit := limitOf(pg)
+	limit := pg.Size()
 	q, args := userFindSQL(flt, after, limit+1)
 	return pageIn(ctx, s.db, tenantID, "list users", q, args, limit, scanUser,
 		func(u *users.User) string { return u.ID.Hex() })

@@ -38,11 +38,11 @@ func (s tokenStore) HasChild(ctx context.Context, tenantID string, id ids.ID) (b
 
 // Find implements usertokens.Store.
 func (s tokenStore) Find(ctx context.Context, tenantID string, flt usertokens.Filter, now time.Time, pg page.Page) ([]usertokens.Token, string, error) {
-	after, err := idCursor(pg.Cursor)
+	after, err := pg.AfterID()
 	if err != nil {
 		return nil, "", err
 	}
-	limit := limitOf(pg)
+	limit := pg.Size()
 	q, args := tokenFindSQL(flt, now.UnixMilli(), after, limit+1)
 	return pageIn(ctx, s.db, tenantID, "list tokens", q, args, limit, scanToken,
 		func(t *usertokens.Token) string { return t.ID.Hex() })
