@@ -140,14 +140,8 @@ func keepLive(now time.Time, force bool) KeepLive {
 // matches the stored one (compared in constant time). Authentication calls
 // it with refs of presented strings. Errors: NotFound, Unavailable.
 func (s *Service) FindByRef(ctx context.Context, tenantID string, ref secret.Ref) (*Token, error) {
-	tok, err := s.Store.FindByID(ctx, tenantID, ref.ID)
-	if err != nil {
-		return nil, err
-	}
-	if !ref.Verifies(tok.Hash) {
-		return nil, ErrNotFound
-	}
-	return tok, nil
+	return secret.Lookup(ctx, ref, func(ctx context.Context, id ids.ID) (*Token, error) { return s.Store.FindByID(ctx, tenantID, id) },
+		func(t *Token) string { return t.Hash }, ErrNotFound)
 }
 
 // ErrChosenSecret answers a request that tries to name its own token string.

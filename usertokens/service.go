@@ -279,25 +279,16 @@ func (t *Token) apply(c ended.Change) {
 // matches the stored one (compared in constant time). Authentication calls
 // it with refs of presented strings. Errors: NotFound, Unavailable.
 func (s *Service) FindByRef(ctx context.Context, tenantID string, ref secret.Ref) (*Token, error) {
-	tok, err := s.Store.FindByID(ctx, tenantID, ref.ID)
-	if err != nil {
-		return nil, err
-	}
-	if !ref.Verifies(tok.Hash) {
-		return nil, ErrNotFound
-	}
-	return tok, nil
+	return secret.Lookup(ctx, ref, s.finder(tenantID), func(t *Token) string { return t.Hash }, ErrNotFound)
 }
 
 // findByRefresh returns the token whose refresh token ref names, or
 // NotFound.
 func (s *Service) findByRefresh(ctx context.Context, tenantID string, ref secret.Ref) (*Token, error) {
-	tok, err := s.Store.FindByID(ctx, tenantID, ref.ID)
-	if err != nil {
-		return nil, err
-	}
-	if tok.RefreshHash == "" || !ref.Verifies(tok.RefreshHash) {
-		return nil, ErrNotFound
-	}
-	return tok, nil
+	return secret.Lookup(ctx, ref, s.finder(tenantID), func(t *Token) string { return t.RefreshHash }, ErrNotFound)
+}
+
+// finder reads tokens of tenantID by id.
+func (s *Service) finder(tenantID string) func(context.Context, ids.ID) (*Token, error) {
+	return func(ctx context.Context, id ids.ID) (*Token, error) { return s.Store.FindByID(ctx, tenantID, id) }
 }

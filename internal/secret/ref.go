@@ -1,6 +1,7 @@
 package secret
 
 import (
+	"context"
 	"crypto/subtle"
 
 	"github.com/latchkey/latchkey/internal/errs"
@@ -45,6 +46,23 @@ func (k *Keyring) ParseRef(s string, kind Kind, tenantID, field string) (Ref, er
 // match, compared in constant time.
 func (r Ref) Verifies(stored string) bool {
 	return r.Hash == "" || subtle.ConstantTimeCompare([]byte(r.Hash), []byte(stored)) == 1
+}
+
+// Lookup returns the record ref names, read by its id with find, when ref
+// verifies against the hash the record stores (hashOf; "" never verifies a
+// token string), and notFound otherwise. Every lookup of a presented token
+// string goes through it, so the comparison with the stored hash is made in
+// one place. Errors: find's, notFound.
+func Lookup[T any](ctx context.Context, ref Ref, find func(context.Context, ids.ID) (*T, error),
+	hashOf func(*T) string, notFound error) (*T, error) {
+	rec, err := find(ctx, ref.ID)
+	if err != nil {
+		return nil, err
+	}
+	if stored := hashOf(rec); (stored == "" && ref.Hash != "") || !ref.Verifies(stored) {
+		return nil, notFound
+	}
+	return rec, nil
 }
 
 // ParseID reads a 24-hex id or returns the malformed-id error on field.
