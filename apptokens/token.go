@@ -26,8 +26,9 @@ type Token struct {
 	EndedBy ended.By `bson:"ended_by,omitempty"`
 }
 
-// Expired reports whether the token has expired at now.
-func (t *Token) Expired(now time.Time) bool { return !now.Before(t.Expires) }
+// Live reports whether the token works at now (ignoring its tenant's
+// state): its expiry has not passed.
+func (t *Token) Live(now time.Time) bool { return now.Before(t.Expires) }
 
 // View is how an app token is shown: never its secret.
 type View struct {
@@ -43,7 +44,7 @@ type View struct {
 
 // ViewOf returns t as shown at now.
 func ViewOf(t *Token, now time.Time) View {
-	v := View{ID: t.ID.Hex(), Name: t.Name, Created: t.Created, Expires: t.Expires, Expired: t.Expired(now),
+	v := View{ID: t.ID.Hex(), Name: t.Name, Created: t.Created, Expires: t.Expires, Expired: !t.Live(now),
 		EndedBy: ended.Shown(t.EndedBy, t.Expires, now), LastUsed: t.LastUsed}
 	if t.CreatedBy != nil {
 		s := t.CreatedBy.Hex()

@@ -51,8 +51,9 @@ type Token struct {
 	EndedBy ended.By `bson:"ended_by,omitempty"`
 }
 
-// Active reports whether the token works at now (ignoring its user's state).
-func (t *Token) Active(now time.Time) bool { return now.Before(t.Expires) }
+// Live reports whether the token works at now (ignoring its user's and
+// tenant's state): its expiry has not passed.
+func (t *Token) Live(now time.Time) bool { return now.Before(t.Expires) }
 
 // View is how a user token is shown: never its secret.
 type View struct {
@@ -72,7 +73,7 @@ type View struct {
 // ViewOf returns t as shown at now.
 func ViewOf(t *Token, now time.Time) View {
 	v := View{ID: t.ID.Hex(), Kind: t.Kind, Name: t.Name, User: t.UserID.Hex(), AppTokenID: t.AppTokenID.Hex(),
-		Created: t.Created, Expires: t.Expires, Expired: !t.Active(now), EndedBy: ended.Shown(t.EndedBy, t.Expires, now), LastUsed: t.LastUsed}
+		Created: t.Created, Expires: t.Expires, Expired: !t.Live(now), EndedBy: ended.Shown(t.EndedBy, t.Expires, now), LastUsed: t.LastUsed}
 	if t.ActorID != nil {
 		s := t.ActorID.Hex()
 		v.Actor = &s

@@ -17,8 +17,8 @@ import (
 // MaxNameLen bounds a token's name.
 const MaxNameLen = 200
 
-// NewToken is the input of Create.
-type NewToken struct {
+// New is the input of Create.
+type New struct {
 	// User is the 24-hex id of the user the token acts as; "" or the
 	// caller's own id makes a personal token, another id an OBO token.
 	User string
@@ -38,7 +38,7 @@ var (
 // escapes the cap of its issuer's role (authn's CheckMakeCredential).
 // Errors: Invalid (every bad field at once), Forbidden, NotFound (field
 // "user"), Conflict (user disabled).
-func (s *Service) Create(ctx context.Context, p *access.Principal, in NewToken) (*Token, string, error) {
+func (s *Service) Create(ctx context.Context, p *access.Principal, in New) (*Token, string, error) {
 	if err := p.CheckMakeCredential(); err != nil {
 		return nil, "", err
 	}
@@ -71,7 +71,7 @@ func (s *Service) Create(ctx context.Context, p *access.Principal, in NewToken) 
 
 // checkNew validates every field of in at once and returns the target user
 // and the lifetime.
-func checkNew(st tenants.Settings, p *access.Principal, in NewToken) (ids.ID, int64, error) {
+func checkNew(st tenants.Settings, p *access.Principal, in New) (ids.ID, int64, error) {
 	bad := map[string]string{}
 	target := p.UserID
 	if in.User != "" {

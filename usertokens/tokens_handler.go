@@ -40,7 +40,7 @@ func (h *Handler) createToken(c *gin.Context) error {
 	case req.ID != nil:
 		return secret.Chosen("id")
 	}
-	tok, plain, err := h.Service.Create(c.Request.Context(), authn.From(c), NewToken{User: req.User, Seconds: req.Seconds, Name: req.Name})
+	tok, plain, err := h.Service.Create(c.Request.Context(), authn.From(c), New{User: req.User, Seconds: req.Seconds, Name: req.Name})
 	if err != nil {
 		return err
 	}

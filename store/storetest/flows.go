@@ -34,7 +34,7 @@ func testIsolation(t *testing.T, open Opener) {
 	if n, err := e.st.UserTokens().Expire(ctx, other.ID, usertokens.Selector{User: &tok.UserID}, e.now(), ended.Support); n != 0 || err != nil {
 		t.Errorf("bulk expiry in another tenant: got %d, %v", n, err)
 	}
-	if got, _ := e.st.UserTokens().FindByID(ctx, e.tenant.ID, tok.ID); got == nil || !got.Active(e.now()) {
+	if got, _ := e.st.UserTokens().FindByID(ctx, e.tenant.ID, tok.ID); got == nil || !got.Live(e.now()) {
 		t.Errorf("the token was touched from another tenant")
 	}
 	// Both tenants have an owner called boss: one username per tenant.
@@ -108,7 +108,7 @@ func testRaceRefresh(t *testing.T, open Opener) {
 	for _, id := range []ids.ID{sess.Token.ID, winners[0].Token.ID} {
 		tok, err := e.st.UserTokens().FindByID(e.ctx, e.tenant.ID, id)
 		must(t, "find", err)
-		if tok.Active(now) || tok.RefreshExpires != nil && tok.RefreshExpires.After(now) {
+		if tok.Live(now) || tok.RefreshExpires != nil && tok.RefreshExpires.After(now) {
 			t.Errorf("token %s of the reused chain still lives (expires %v, refresh %v)", id, tok.Expires, tok.RefreshExpires)
 		}
 	}

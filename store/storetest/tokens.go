@@ -248,8 +248,8 @@ func testExpire(t *testing.T, open Opener) {
 	}{{a1, false}, {a2, true}, {a3, false}, {dead, false}, {b1, true}, {b2, true}} {
 		got, err := ts.FindByID(e.ctx, tid, c.tok.ID)
 		must(t, "find", err)
-		if got.Active(now) != c.live {
-			t.Errorf("token %s: live %v, want %v", c.tok.ID, got.Active(now), c.live)
+		if got.Live(now) != c.live {
+			t.Errorf("token %s: live %v, want %v", c.tok.ID, got.Live(now), c.live)
 		}
 		if got.Expires.After(c.tok.Expires) {
 			t.Errorf("token %s: expiry moved later, %v → %v", c.tok.ID, c.tok.Expires, got.Expires)
@@ -267,7 +267,7 @@ func testExpire(t *testing.T, open Opener) {
 	if n, _ := ts.Expire(e.ctx, tid, usertokens.Selector{Actor: &admin}, now, ended.Support); n != 1 {
 		t.Errorf("expire by actor: got %d, want 1", n)
 	}
-	if got, _ := ts.FindByID(e.ctx, tid, b2.ID); !got.Active(now) {
+	if got, _ := ts.FindByID(e.ctx, tid, b2.ID); !got.Live(now) {
 		t.Errorf("another actor's OBO token was expired")
 	}
 	e.clock.Advance(time.Second)
@@ -276,10 +276,10 @@ func testExpire(t *testing.T, open Opener) {
 	if n, _ := ts.Expire(e.ctx, tid, usertokens.Selector{Chain: &c1.ID}, e.now(), ended.Support); n != 2 {
 		t.Errorf("expire chain: got %d, want 2", n)
 	}
-	if got, _ := ts.FindByID(e.ctx, tid, c2.ID); got.Active(e.now()) {
+	if got, _ := ts.FindByID(e.ctx, tid, c2.ID); got.Live(e.now()) {
 		t.Errorf("a chain's token lives on")
 	}
-	if got, _ := ts.FindByID(e.ctx, tid, b2.ID); !got.Active(e.now()) {
+	if got, _ := ts.FindByID(e.ctx, tid, b2.ID); !got.Live(e.now()) {
 		t.Errorf("expiring a chain ended a token outside it")
 	}
 }
