@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -9,6 +10,10 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/latchkey/latchkey/configs"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest"
 )
 
 // storeEnv returns an environment that keeps a test's store in dir and
@@ -101,4 +106,24 @@ func login(t *testing.T, base, appToken, username, password string) string {
 		json: map[string]any{"username": username, "password": password}})
 	tok, _ := out["token"].(string)
 	return tok
+}
+
+// startMain opens and runs a Main on cfg, initialises its store with the
+// owner password "owner-password", and returns it with the platform's
+// first app token; it is closed when the test ends.
+func startMain(t *testing.T, cfg configs.Config) (*Main, string) {
+	t.Helper()
+	m := NewMain(cfg, zaptest.NewLogger(t, zaptest.Level(zap.ErrorLevel)))
+	t.Cleanup(func() { _ = m.Close() })
+	if err := m.Open(context.Background()); err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	if err := m.Run(context.Background()); err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	boot, err := m.App.Initialize(context.Background(), "owner-password")
+	if err != nil {
+		t.Fatalf("Initialize: %v", err)
+	}
+	return m, boot.AppToken
 }

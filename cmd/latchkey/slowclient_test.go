@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"context"
 	"errors"
 	"io"
 	"net"
@@ -11,9 +10,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"go.uber.org/zap"
-	"go.uber.org/zap/zaptest"
 
 	"github.com/latchkey/latchkey/configs"
 )
@@ -26,19 +22,7 @@ func runMainWith(t *testing.T, readTimeout time.Duration) (*Main, string) {
 	cfg.Store.DataDir = t.TempDir()
 	cfg.Server.Addr = "127.0.0.1:0"
 	cfg.Server.ReadTimeout = readTimeout
-	m := NewMain(cfg, zaptest.NewLogger(t, zaptest.Level(zap.ErrorLevel)))
-	t.Cleanup(func() { _ = m.Close() })
-	if err := m.Open(context.Background()); err != nil {
-		t.Fatalf("Open: %v", err)
-	}
-	if err := m.Run(context.Background()); err != nil {
-		t.Fatalf("Run: %v", err)
-	}
-	boot, err := m.App.Initialize(context.Background(), "owner-password")
-	if err != nil {
-		t.Fatalf("Initialize: %v", err)
-	}
-	return m, boot.AppToken
+	return startMain(t, cfg)
 }
 
 // dialServer opens a raw connection to m, closed when the test ends.

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -10,9 +9,6 @@ import (
 	"net/http"
 	"testing"
 	"time"
-
-	"go.uber.org/zap"
-	"go.uber.org/zap/zaptest"
 
 	"github.com/latchkey/latchkey/configs"
 	"github.com/latchkey/latchkey/store/mongo/mongotest"
@@ -49,19 +45,8 @@ func TestStoreOutage(t *testing.T) {
 	cfg.Store.Timeout = time.Second
 	cfg.Server.Addr = "127.0.0.1:0"
 	cfg.Cache.TTL = 0 // every request goes to the store
-	m := NewMain(cfg, zaptest.NewLogger(t, zaptest.Level(zap.ErrorLevel)))
-	defer m.Close()
-	if err := m.Open(context.Background()); err != nil {
-		t.Fatalf("Open: %v", err)
-	}
-	if err := m.Run(context.Background()); err != nil {
-		t.Fatalf("Run: %v", err)
-	}
-	boot, err := m.App.Initialize(context.Background(), "owner-password")
-	if err != nil {
-		t.Fatalf("Initialize: %v", err)
-	}
-	base, app := m.URL(), boot.AppToken
+	m, app := startMain(t, cfg)
+	base := m.URL()
 	tok := login(t, base, app, "admin", "owner-password")
 	users := apiCall{method: "GET", path: "/api/v1/users", appToken: app, token: tok}
 	mustCall(t, base, http.StatusOK, users)

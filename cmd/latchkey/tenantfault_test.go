@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"crypto/rand"
 	"encoding/json"
 	"fmt"
@@ -13,9 +12,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"go.uber.org/zap"
-	"go.uber.org/zap/zaptest"
 
 	"github.com/latchkey/latchkey/configs"
 )
@@ -43,27 +39,16 @@ func startFaultServer(t *testing.T) *faultServer {
 	cfg.Store.Timeout = 10 * time.Second
 	cfg.Server.Addr = "127.0.0.1:0"
 	cfg.Cache.TTL = 0
-	m := NewMain(cfg, zaptest.NewLogger(t, zaptest.Level(zap.ErrorLevel)))
-	t.Cleanup(func() { _ = m.Close() })
-	if err := m.Open(context.Background()); err != nil {
-		t.Fatalf("Open: %v", err)
-	}
-	if err := m.Run(context.Background()); err != nil {
-		t.Fatalf("Run: %v", err)
-	}
-	boot, err := m.App.Initialize(context.Background(), "owner-password")
-	if err != nil {
-		t.Fatalf("Initialize: %v", err)
-	}
+	m, app := startMain(t, cfg)
 	base := m.URL()
-	owner := login(t, base, boot.AppToken, "admin", "owner-password")
-	created := mustCall(t, base, 201, apiCall{method: "POST", path: "/api/v1/tenants", appToken: boot.AppToken, token: owner,
+	owner := login(t, base, app, "admin", "owner-password")
+	created := mustCall(t, base, 201, apiCall{method: "POST", path: "/api/v1/tenants", appToken: app, token: owner,
 		json: map[string]any{"slug": "acme", "name": "Acme", "admin": map[string]any{"username": "boss", "password": "boss-password", "email": "b@example.test"}}})
 	acmeApp := created["app_token"].(string)
 	acmeID := created["tenant"].(map[string]any)["id"].(string)
 	s := &faultServer{base: base, acmeID: acmeID,
 		acmePath: filepath.Join(cfg.Store.DataDir, "tenants", acmeID+".db"),
-		platform: apiCall{method: "GET", path: "/api/v1/app_tokens", appToken: boot.AppToken, token: owner},
+		platform: apiCall{method: "GET", path: "/api/v1/app_tokens", appToken: app, token: owner},
 		acme:     apiCall{method: "GET", path: "/api/v1/app_tokens", appToken: acmeApp, token: login(t, base, acmeApp, "boss", "boss-password")},
 		client:   &http.Client{Timeout: 30 * time.Second},
 	}
