@@ -379,6 +379,12 @@ func (db *DB) openTenant(ctx context.Context, id string) (*file, os.FileInfo, er
 	if gone(err, path) {
 		return nil, nil, errNoTenant
 	}
+	if errors.Is(err, errFileEmpty) && errors.Is(db.missing(ctx, id), errNoTenant) {
+		// A tenant still being created has an empty file until its
+		// creator's first migration commits: no tenant yet, not a fault
+		// (which would refuse the creator's own next step).
+		return nil, nil, errNoTenant
+	}
 	if err != nil {
 		return nil, nil, err
 	}

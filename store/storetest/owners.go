@@ -74,7 +74,7 @@ func testRaceLastOwner(t *testing.T, open Opener) {
 			u := e.newUser(t, fmt.Sprintf("owner-%d-%d", round, i), fmt.Sprintf("o%d.%d@example.test", round, i), access.Owner)
 			owners = append(owners, *u)
 		}
-		got := race(n, func(i int) error {
+		remove := func(i int) error {
 			u := owners[i]
 			switch i % 3 {
 			case 0:
@@ -85,6 +85,18 @@ func testRaceLastOwner(t *testing.T, open Opener) {
 				u.Role = access.Member
 			}
 			return us.Replace(e.ctx, tid, &u)
+		}
+		got := race(n, func(i int) error {
+			// On a loaded machine a change can outwait the engine's lock
+			// (MongoDB: 10 s) and answer Unavailable, which changes
+			// nothing; a client retries it after Retry-After, and so does
+			// this test, so every round still decides all n removals.
+			for try := 0; ; try++ {
+				err := remove(i)
+				if !errs.Is(err, errs.Unavailable) || try == 4 {
+					return err
+				}
+			}
 		})
 		if got[""] != n-1 || got[errs.Conflict] != 1 {
 			t.Errorf("round %d: outcomes %v, want %d successes and 1 conflict", round, got, n-1)
