@@ -58,6 +58,14 @@ func newPool(limit int, open func(context.Context, string) (*file, os.FileInfo, 
 // acquire returns tenant id's file, opening it if needed; the caller must
 // release it. Errors: errNoTenant, errClosed, the opener's and ctx's.
 func (p *pool) acquire(ctx context.Context, id string) (*handle, error) {
+	return p.get(ctx, id, true)
+}
+
+// get is acquire; rejoin says whether a failed open that this caller only
+// waited for may be tried once more by this caller itself: that open may
+// have started before this caller's own earlier step (the file of a tenant
+// being created was still empty when another request opened it).
+func (p *pool) get(ctx context.Context, id string, rejoin bool) (*handle, error) {
 	p.mu.Lock()
 	if p.closed {
 		p.mu.Unlock()
@@ -85,12 +93,15 @@ func (p *pool) acquire(ctx context.Context, id string) (*handle, error) {
 	}
 	if h.err != nil {
 		p.release(h)
+		if rejoin {
+			return p.get(ctx, id, false)
+		}
 		return nil, h.err
 	}
 	if p.moved(h) {
 		p.discard(h)
 		p.release(h)
-		return p.acquire(ctx, id)
+		return p.get(ctx, id, rejoin)
 	}
 	return h, nil
 }
