@@ -34,8 +34,8 @@ type Main struct {
 	AccessLog      *zap.Logger
 	FlushAccessLog func() error
 	Store          store.Store
-	App    *admin.App
-	Server *http.Server
+	App            *admin.App
+	Server         *http.Server
 
 	listener  net.Listener
 	served    chan error
