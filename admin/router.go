@@ -33,8 +33,11 @@ import (
 
 // Options configure an App.
 type Options struct {
-	Store     store.Store
-	Logger    *zap.Logger
+	Store  store.Store
+	Logger *zap.Logger
+	// AccessLog writes the access log, a line per request (it may be
+	// buffered: log.access_buffer); nil writes it to Logger.
+	AccessLog *zap.Logger
 	CacheTTL  time.Duration
 	CacheSize int
 	Password  secret.Argon2
@@ -82,6 +85,7 @@ type App struct {
 	Handler   http.Handler
 	engine    *gin.Engine
 	log       *zap.Logger
+	accessLog *zap.Logger
 	hashes    *secret.Limiter
 
 	// Purger deletes records expired more than a retention ago; the jobs
@@ -111,7 +115,10 @@ func New(o Options) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &App{log: o.Logger, hashes: o.Hashes, Cache: authn.NewCache(o.CacheTTL, o.CacheSize, now),
+	if o.AccessLog == nil {
+		o.AccessLog = o.Logger
+	}
+	a := &App{log: o.Logger, accessLog: o.AccessLog, hashes: o.Hashes, Cache: authn.NewCache(o.CacheTTL, o.CacheSize, now),
 		Metrics: metrics.New(o.Version), Tracing: tr}
 	st := observed.Wrap(o.Store, a.Metrics, tr.Tracer(), tr.Enabled())
 	a.Store = st
@@ -150,7 +157,7 @@ func (a *App) router(trusted []string) (*gin.Engine, error) {
 	r.RedirectTrailingSlash = false
 	r.RedirectFixedPath = false
 	r.ContextWithFallback = true
-	r.Use(httpx.AssignRequestID(), a.Tracing.Middleware(), httpx.NoSniff, httpx.AccessLog(a.log), a.Metrics.Middleware(),
+	r.Use(httpx.AssignRequestID(), a.Tracing.Middleware(), httpx.NoSniff, httpx.AccessLog(a.accessLog), a.Metrics.Middleware(),
 		httpx.DropUnreadBody, a.recover, httpx.Errors(a.log), httpx.HeaderLimit(httpx.MaxHeaderBytes), httpx.ValidUTF8())
 	r.NoRoute(httpx.NoRoute)
 	r.NoMethod(httpx.NoMethod)

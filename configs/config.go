@@ -93,7 +93,17 @@ type Password struct {
 type Log struct {
 	Level  string `yaml:"level"`  // debug, info, warn or error; default info
 	Format string `yaml:"format"` // json or console; default json
+	// AccessBuffer is the size in bytes of the buffer the access log (one
+	// line per request) is written through: the lines go out when it is
+	// full, at least every second, and at shutdown, so a request costs no
+	// write of its own. A crash (a kill, not a clean stop) loses the lines
+	// of up to the last second, at most this many bytes. 0 writes each
+	// line at once. Default 65536.
+	AccessBuffer int `yaml:"access_buffer"`
 }
+
+// MaxAccessBuffer bounds log.access_buffer: 16 MiB.
+const MaxAccessBuffer = 16 << 20
 
 // Leaks configures the public keys that signed leak reports
 // (POST /api/v1/leaks) are checked against; with none, only platform owners
@@ -118,7 +128,7 @@ func Default() Config {
 		Cache:    Cache{TTL: 2 * time.Second, Size: 100000},
 		Tokens:   Tokens{Retention: 720 * time.Hour, PurgeInterval: time.Hour, LastUsedFlush: time.Minute},
 		Password: Password{Memory: 19456, Iterations: 2, Parallelism: 1, MaxQueued: 32},
-		Log:      Log{Level: "info", Format: "json"},
+		Log:      Log{Level: "info", Format: "json", AccessBuffer: 64 << 10},
 		Tracing:  Tracing{SampleRatio: 1},
 	}
 }
@@ -468,6 +478,9 @@ func (c Config) Validate() error {
 	}
 	if !slices.Contains([]string{"json", "console"}, c.Log.Format) {
 		return invalid("log.format", "%q must be json or console", c.Log.Format)
+	}
+	if c.Log.AccessBuffer < 0 || c.Log.AccessBuffer > MaxAccessBuffer {
+		return invalid("log.access_buffer", "must be 0 (unbuffered) to %d bytes", MaxAccessBuffer)
 	}
 	return c.Tracing.validate()
 }

@@ -101,10 +101,11 @@ cache:
 		{name: "env over file", path: file, env: []string{
 			"LATCHKEY_SERVER_ADDR=10.0.0.2:2", "LATCHKEY_CACHE_TTL=4s", "LATCHKEY_PASSWORD_MEMORY_KIB=65536",
 			"LATCHKEY_SERVER_TRUSTED_PROXIES=10.1.0.0/16, ::1", "LATCHKEY_ADMIN_PASSWORD=secret", "HOME=/root",
-			"LATCHKEY_SERVER_READ_TIMEOUT=3s",
+			"LATCHKEY_SERVER_READ_TIMEOUT=3s", "LATCHKEY_LOG_ACCESS_BUFFER=0",
 		}, want: func(c *Config) {
 			c.Server.Addr, c.Store.MongoDBURI, c.Cache.TTL = "10.0.0.2:2", "mongodb://file", 4*time.Second
 			c.Server.ReadTimeout = 3 * time.Second
+			c.Log.AccessBuffer = 0
 			c.Server.TrustedProxies = []string{"10.1.0.0/16", "::1"}
 			c.Password.Memory = 65536
 		}},
@@ -289,6 +290,10 @@ func TestValidate(t *testing.T) {
 		{"bad log level", func(c *Config) { c.Log.Level = "INFO" }, "config: log.level:"},
 		{"log format", func(c *Config) { c.Log.Format = "console" }, ""},
 		{"bad log format", func(c *Config) { c.Log.Format = "text" }, "config: log.format:"},
+		{"unbuffered access log", func(c *Config) { c.Log.AccessBuffer = 0 }, ""},
+		{"largest access log buffer", func(c *Config) { c.Log.AccessBuffer = MaxAccessBuffer }, ""},
+		{"negative access log buffer", func(c *Config) { c.Log.AccessBuffer = -1 }, "config: log.access_buffer: must be 0"},
+		{"huge access log buffer", func(c *Config) { c.Log.AccessBuffer = MaxAccessBuffer + 1 }, "config: log.access_buffer: must be 0"},
 		{"otlp endpoint", func(c *Config) { c.Tracing.OTLPEndpoint = "https://collector.example:4318" }, ""},
 		{"otlp endpoint without scheme", func(c *Config) { c.Tracing.OTLPEndpoint = "collector:4318" }, "config: tracing.otlp_endpoint:"},
 		{"otlp endpoint of grpc", func(c *Config) { c.Tracing.OTLPEndpoint = "grpc://collector:4317" }, "config: tracing.otlp_endpoint:"},

@@ -29,9 +29,13 @@ import (
 type Main struct {
 	Config configs.Config
 	Logger *zap.Logger
-	Store  store.Store
-	App    *admin.App
-	Server *http.Server
+	// AccessLog writes the access log (nil: Logger); FlushAccessLog, when
+	// set, writes out what its buffer holds and stops its timer, at Close.
+	AccessLog      *zap.Logger
+	FlushAccessLog func() error
+	Store          store.Store
+	App            *admin.App
+	Server         *http.Server
 
 	listener  net.Listener
 	served    chan error
@@ -69,7 +73,7 @@ func (m *Main) Open(ctx context.Context) error {
 		return err
 	}
 	m.Store = store
-	m.App, err = admin.New(admin.Options{Store: store, Keys: keys, Logger: m.Logger, CacheTTL: c.Cache.TTL, CacheSize: c.Cache.Size,
+	m.App, err = admin.New(admin.Options{Store: store, Keys: keys, Logger: m.Logger, AccessLog: m.AccessLog, CacheTTL: c.Cache.TTL, CacheSize: c.Cache.Size,
 		Password:       secret.Argon2{MemoryKiB: c.Password.Memory, Iterations: c.Password.Iterations, Parallelism: c.Password.Parallelism},
 		Hashes:         secret.NewLimiter(c.Password.PasswordSlots(), c.Password.MaxQueued, time.Second),
 		TrustedProxies: c.Server.TrustedProxies,
@@ -129,6 +133,10 @@ func (m *Main) close() error {
 	if m.Store != nil {
 		errs = append(errs, m.Store.Close())
 	}
+	// Every request has been answered: the access log's last lines go out.
+	if m.FlushAccessLog != nil {
+		errs = append(errs, m.FlushAccessLog())
+	}
 	_ = m.Logger.Sync()
 	return errors.Join(errs...)
 }
@@ -182,13 +190,42 @@ func newLogger(cfg configs.Log, out zapcore.WriteSyncer) (*zap.Logger, error) {
 	if err != nil {
 		return nil, fmt.Errorf("log.level: %w", err)
 	}
+	return zap.New(zapcore.NewCore(encoder(cfg), out, level)), nil
+}
+
+func encoder(cfg configs.Log) zapcore.Encoder {
 	ec := zap.NewProductionEncoderConfig()
 	ec.EncodeTime = zapcore.ISO8601TimeEncoder
-	enc := zapcore.NewJSONEncoder(ec)
 	if cfg.Format == "console" {
-		enc = zapcore.NewConsoleEncoder(ec)
+		return zapcore.NewConsoleEncoder(ec)
 	}
-	return zap.New(zapcore.NewCore(enc, out, level)), nil
+	return zapcore.NewJSONEncoder(ec)
+}
+
+// accessFlushInterval is how often the access log's buffer is written out
+// when it has not filled (nginx's access_log flush=).
+const accessFlushInterval = time.Second
+
+// newAccessLogger builds the access log of cfg: lines like log's (same
+// level, format and output), written through a buffer of
+// cfg.AccessBuffer bytes that goes out when full, every
+// accessFlushInterval and when flush is called (at Close), so a request
+// costs no write of its own. Other lines (warnings, errors) stay
+// unbuffered: a crash keeps them. With no buffer it is log itself.
+// clock is the flush timer's (nil: the real one).
+func newAccessLogger(cfg configs.Log, log *zap.Logger, out zapcore.WriteSyncer, clock zapcore.Clock) (
+	access *zap.Logger, flush func() error, err error) {
+	if cfg.AccessBuffer == 0 {
+		return log, nil, nil
+	}
+	level, err := zapcore.ParseLevel(cfg.Level)
+	if err != nil {
+		return nil, nil, fmt.Errorf("log.level: %w", err)
+	}
+	// out is locked: a buffer of whole lines goes out in one write, never
+	// in the middle of another line.
+	buf := &zapcore.BufferedWriteSyncer{WS: out, Size: cfg.AccessBuffer, FlushInterval: accessFlushInterval, Clock: clock}
+	return zap.New(zapcore.NewCore(encoder(cfg), buf, level)), buf.Stop, nil
 }
 
 // openStore opens the engine cfg names: MongoDB when store.mongodb_uri is

@@ -33,14 +33,19 @@ func openArgs(name string, args, env []string, stderr io.Writer, extra func(*fla
 	if err != nil {
 		return nil, err
 	}
-	log, err := newLogger(cfg.Log, zapcore.Lock(zapcore.AddSync(stderr)))
+	out := zapcore.Lock(zapcore.AddSync(stderr))
+	log, err := newLogger(cfg.Log, out)
 	if err != nil {
 		return nil, err
 	}
 	if _, err := cfg.Tokens.Keyring(); err != nil {
 		return nil, err // bad tokens.tag_keys fail before anything is opened
 	}
-	return NewMain(cfg, log), nil
+	m := NewMain(cfg, log)
+	if m.AccessLog, m.FlushAccessLog, err = newAccessLogger(cfg.Log, log, out, nil); err != nil {
+		return nil, err
+	}
+	return m, nil
 }
 
 // serve runs the server until ctx ends (SIGINT / SIGTERM), initialising an

@@ -35,8 +35,10 @@ func main() {
 	log.Fatal(http.ListenAndServe(*addr, h))
 }
 
-// identity is the answer of acceptAll: the headers Latchkey's /verify sets
-// for a login token, with values of the same lengths.
+// identity is the answer of acceptAll: every header Latchkey's /verify
+// answers a login token with (the identity, and those every answer
+// carries: request id, nosniff, no-store), with values of the same
+// lengths, so both answers cost the gateway alike.
 var identity = [][2]string{
 	{"X-Latchkey-Tenant-Id", "abcdefgh"},
 	{"X-Latchkey-Tenant", "platform"},
@@ -46,8 +48,11 @@ var identity = [][2]string{
 	{"X-Latchkey-Role", "owner"},
 	{"X-Latchkey-Token-Id", "6756f1a2c3d4e5f607182932"},
 	{"X-Latchkey-Token-Kind", "login"},
-	{"X-Latchkey-Expires", "2026-12-01T23:00:00.123456789Z"},
+	{"X-Latchkey-Expires", "2026-12-01T23:00:00.123Z"},
 	{"Preference-Applied", "return=minimal"},
+	{"X-Request-Id", "64c56e5c660449d31bd822aa"},
+	{"X-Content-Type-Options", "nosniff"},
+	{"Cache-Control", "no-store"},
 }
 
 func acceptAll(w http.ResponseWriter, _ *http.Request) {
