@@ -167,3 +167,39 @@ func TestConsoleLoginFirstUseRace(t *testing.T) {
 		t.Errorf("app tokens: got %d, want 2", n)
 	}
 }
+
+// TestTokensNameTheirIssuer: GET /tokens and GET /tokens/{token} name the
+// issuing admin of an on-behalf-of token by username, for a member too
+// (who may not read users), and null once that admin is deleted.
+func TestTokensNameTheirIssuer(t *testing.T) {
+	s := testserver.Start(t)
+	acme := s.NewTenant(t, "acme")
+	miaID := s.NewUser(t, acme.AppToken, acme.OwnerToken, "mia", "member")
+	adaID := s.NewUser(t, acme.AppToken, acme.OwnerToken, "ada", "admin")
+	ada := s.Login(t, acme.AppToken, "ada", "ada-password")
+	obo := s.Must(t, http.StatusCreated, testserver.Request{Method: "POST", Path: "/api/v1/tokens", AppToken: acme.AppToken, Token: ada,
+		JSON: map[string]any{"user": miaID, "seconds_until_expire": 3600}}).String("id")
+	mia := s.Login(t, acme.AppToken, "mia", "mia-password")
+
+	issuer := func(path string) any {
+		r := s.Must(t, http.StatusOK, testserver.Request{Method: "GET", Path: path, AppToken: acme.AppToken, Token: mia})
+		if items, ok := r.JSON["items"].([]any); ok {
+			for _, it := range items {
+				if v := it.(map[string]any); v["id"] == obo {
+					return v["actor_username"]
+				}
+			}
+			t.Fatalf("%s: no token %s in %s", path, obo, r.Body)
+		}
+		return r.JSON["actor_username"]
+	}
+	for _, path := range []string{"/api/v1/tokens", "/api/v1/tokens/" + obo} {
+		if got := issuer(path); got != "ada" {
+			t.Errorf("%s: actor_username got %v, want ada", path, got)
+		}
+	}
+	s.Must(t, http.StatusNoContent, testserver.Request{Method: "DELETE", Path: "/api/v1/users/" + adaID, AppToken: acme.AppToken, Token: acme.OwnerToken})
+	if got := issuer("/api/v1/tokens/" + obo); got != nil {
+		t.Errorf("after the issuer is deleted: actor_username got %v, want null", got)
+	}
+}

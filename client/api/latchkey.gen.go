@@ -922,6 +922,9 @@ type UserToken struct {
 	// Actor The issuing admin of an obo token; null otherwise.
 	Actor *string `json:"actor"`
 
+	// ActorUsername In `GET /tokens` and `GET /tokens/{token}` only: the username of the issuing admin (`actor`), so that a member, who may not read users, sees who issued a token for them; null when there is no actor or it no longer exists.
+	ActorUsername *string `json:"actor_username,omitempty"`
+
 	// AppTokenId A record id, 24 lowercase hex characters.
 	AppTokenId ObjectID `json:"app_token_id"`
 
