@@ -93,6 +93,7 @@ func TestConsoleSignsInByTenant(t *testing.T) {
 			t.Errorf("%s at 390 px: %s", view, got)
 		}
 	}
+	p.eval(`window.scrollTo(0, 0), ''`)
 	p.shot("phone-account")
 	p.do(chromedp.EmulateViewport(1280, 900))
 	p.clean(ada, owner, acmeApp, "mia-password-1")
@@ -140,6 +141,7 @@ func TestConsoleManagesOwnAccount(t *testing.T) {
 		t.Errorf("the new personal token: got %v", got)
 	}
 	p.wait("the token listed", `[...document.querySelectorAll('#personal-table tbody th')].some(th => th.textContent === 'my script')`)
+	p.eval(`window.scrollTo(0, 0), ''`)
 	p.shot("account")
 
 	// End it.

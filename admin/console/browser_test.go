@@ -57,7 +57,6 @@ func TestConsoleInChromium(t *testing.T) {
 	// the first screen, and the header names who is signed in.
 	p.do(chromedp.Navigate(srv.URL + "/console/"))
 	p.wait("the sign-in form", `!document.querySelector('#view-sign-in').hidden`)
-	p.shot("sign-in")
 	p.fill("#si-tenant", "platform")
 	p.fill("#si-username", srv.Username)
 	p.fill("#si-password", "not-the-password")
@@ -241,10 +240,10 @@ func TestConsoleFollowsTheRole(t *testing.T) {
 		role, nav     string
 		shown, hidden []string
 	}{
-		{role: "support", nav: "app-tokens users tokens find audit",
+		{role: "support", nav: "app-tokens users tokens find audit account",
 			shown:  []string{`#view-tokens .lede [data-can="viewAnyToken"]`, "#audit-export"},
 			hidden: []string{"#app-token-new", "#user-new", "#obo-new"}},
-		{role: "member", nav: "tokens",
+		{role: "member", nav: "tokens account",
 			hidden: []string{`#view-tokens .lede [data-can="viewAnyToken"]`, "#obo-new", `#tokens-filter [name="user"]`}},
 	} {
 		t.Run(tc.role, func(t *testing.T) {
