@@ -132,8 +132,8 @@ func New(o Options) (*App, error) {
 	a.Tenants.Provisioner = &Provisioner{Tenants: a.Tenants, Users: a.Users, AppTokens: a.AppTokens}
 	a.LastUsed = lastused.New(st.LastUsed())
 	a.Purger = &jobs.Purger{Tenants: st.Tenants(), AppTokens: st.AppTokens(), Tokens: a.Tokens, Now: now}
-	a.Auth = &authn.Authenticator{Keys: o.Keys, Cache: a.Cache, Now: now, Recorder: a.LastUsed,
-		Source: &Source{Tenants: a.Tenants, AppTokens: a.AppTokens, Tokens: a.Tokens, Users: a.Users}}
+	src := &Source{Tenants: a.Tenants, AppTokens: a.AppTokens, Tokens: a.Tokens, Users: a.Users}
+	a.Auth = &authn.Authenticator{Keys: o.Keys, Cache: a.Cache, Now: now, Recorder: a.LastUsed, Source: src, Console: src.Console}
 	a.Leaks = &leaks.Service{Tenants: a.Tenants, AppTokens: a.AppTokens, Tokens: a.Tokens, Keyring: o.Keys}
 	a.Leaks.SetKeys(o.LeakKeys)
 	a.registerMetrics(a.Metrics)
@@ -172,7 +172,12 @@ func (a *App) router(trusted []string) (*gin.Engine, error) {
 	app := api.Group("", a.Auth.App())
 	optional := api.Group("", a.Auth.Optional())
 	user := api.Group("", a.Auth.User())
-	(&usertokens.Handler{Service: a.Tokens, Audit: a.Audit}).Register(app, optional, user)
+	tokensH := &usertokens.Handler{Service: a.Tokens, Audit: a.Audit}
+	tokensH.Register(app, optional, user)
+	tokensH.RegisterConsole(api, func(ctx context.Context, t *tenants.Tenant) error {
+		_, err := a.AppTokens.Console(ctx, t)
+		return err
+	})
 	appTokens := &apptokens.Handler{Service: a.AppTokens, Audit: a.Audit}
 	appTokens.Register(user)
 	usersH := &users.Handler{Users: a.Users, Tenants: a.Tenants, Audit: a.Audit}

@@ -37,6 +37,22 @@ func (s *Source) AppCredential(ctx context.Context, tenantID string, ref secret.
 		TokenID: tok.ID, Created: tok.Created, Expires: tok.Expires}, nil
 }
 
+// Console resolves tenantID's built-in console app token, for
+// authn.Authenticator.Console. Errors: NotFound (no such tenant, or no
+// console app token yet), Unavailable.
+func (s *Source) Console(ctx context.Context, tenantID string) (access.AppCredential, error) {
+	t, err := s.Tenants.FindByID(ctx, tenantID)
+	if err != nil {
+		return access.AppCredential{}, err
+	}
+	tok, err := s.AppTokens.Store.FindByID(ctx, tenantID, access.ConsoleApp)
+	if err != nil {
+		return access.AppCredential{}, err
+	}
+	return access.AppCredential{TenantID: t.ID, TenantSlug: t.Slug, TenantActive: t.Active(), Platform: t.Platform,
+		TokenID: tok.ID, Created: tok.Created, Expires: tok.Expires}, nil
+}
+
 // UserCredential implements authn.Source.
 func (s *Source) UserCredential(ctx context.Context, tenantID string, ref secret.Ref) (access.UserCredential, error) {
 	tok, err := s.Tokens.FindByRef(ctx, tenantID, ref)

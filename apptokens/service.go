@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/latchkey/latchkey/internal/access"
 	"github.com/latchkey/latchkey/internal/clock"
 	"github.com/latchkey/latchkey/internal/ended"
 	"github.com/latchkey/latchkey/internal/errs"
@@ -89,6 +90,9 @@ func (s *Service) SetExpiry(ctx context.Context, t *tenants.Tenant, ref string, 
 	if err != nil {
 		return nil, err
 	}
+	if tok.Console() {
+		return nil, ErrConsole
+	}
 	now := clock.Stored(s.Now())
 	by := ended.Support
 	if tok.CreatedBy != nil && *tok.CreatedBy == caller {
@@ -109,6 +113,9 @@ func (s *Service) Delete(ctx context.Context, tenantID, ref string, force bool) 
 	tok, err := s.Get(ctx, tenantID, ref)
 	if err != nil {
 		return nil, err
+	}
+	if tok.Console() {
+		return nil, ErrConsole
 	}
 	if err := s.Store.Delete(ctx, tenantID, tok.ID, keepLive(clock.Stored(s.Now()), force)); err != nil {
 		return nil, err
@@ -142,6 +149,34 @@ func keepLive(now time.Time, force bool) KeepLive {
 func (s *Service) FindByRef(ctx context.Context, tenantID string, ref secret.Ref) (*Token, error) {
 	return secret.Lookup(ctx, ref, func(ctx context.Context, id ids.ID) (*Token, error) { return s.Store.FindByID(ctx, tenantID, id) },
 		func(t *Token) string { return t.Hash }, ErrNotFound)
+}
+
+// ErrConsole answers a change of the console app token, which the console's
+// sign-ins depend on.
+var ErrConsole = errs.E(errs.Conflict, "token", "This is the tenant's built-in console app token: "+
+	"the console signs in through it, so it cannot be expired, re-dated or deleted.")
+
+// Console returns tenant t's built-in console app token (access.ConsoleApp),
+// making it when the tenant has none yet (a tenant made before consoles
+// signed in by tenant, or whose console has never been used). Its secret is
+// random and thrown away at once: no string of it exists, and the stored
+// hash matches nothing. It never expires in practice (the longest app token
+// lifetime). Two first sign-ins at once both insert; the store keeps one
+// (the id is unique) and the loser reads it. Errors: Unavailable.
+func (s *Service) Console(ctx context.Context, t *tenants.Tenant) (*Token, error) {
+	tok, err := s.Store.FindByID(ctx, t.ID, access.ConsoleApp)
+	if !errs.Is(err, errs.NotFound) {
+		return tok, err
+	}
+	now := clock.Stored(s.Now())
+	tok = &Token{ID: access.ConsoleApp, Hash: secret.Hash(s.Keys.NewToken(secret.App, t.ID, ids.New())), Name: "Console",
+		Created: now, Expires: tenants.Expiry(now, tenants.MaxAppTokenTTL)}
+	if err := s.Store.Insert(ctx, t.ID, tok); errs.Is(err, errs.Conflict) {
+		return s.Store.FindByID(ctx, t.ID, access.ConsoleApp)
+	} else if err != nil {
+		return nil, err
+	}
+	return tok, nil
 }
 
 // ErrChosenSecret answers a request that tries to name its own token string.

@@ -5,6 +5,7 @@ package apptokens
 import (
 	"time"
 
+	"github.com/latchkey/latchkey/internal/access"
 	"github.com/latchkey/latchkey/internal/ended"
 	"github.com/latchkey/latchkey/internal/ids"
 )
@@ -30,6 +31,9 @@ type Token struct {
 // state): its expiry has not passed.
 func (t *Token) Live(now time.Time) bool { return now.Before(t.Expires) }
 
+// Console reports whether t is its tenant's built-in console app token.
+func (t *Token) Console() bool { return t.ID == access.ConsoleApp }
+
 // View is how an app token is shown: never its secret.
 type View struct {
 	ID        string     `json:"id"`
@@ -40,12 +44,14 @@ type View struct {
 	Expired   bool       `json:"expired"`
 	EndedBy   *ended.By  `json:"ended_by"`
 	LastUsed  *time.Time `json:"last_used"`
+	// Console marks the tenant's built-in console app token (Console).
+	Console bool `json:"console"`
 }
 
 // ViewOf returns t as shown at now.
 func ViewOf(t *Token, now time.Time) View {
 	v := View{ID: t.ID.Hex(), Name: t.Name, Created: t.Created, Expires: t.Expires, Expired: !t.Live(now),
-		EndedBy: ended.Shown(t.EndedBy, t.Expires, now), LastUsed: t.LastUsed}
+		EndedBy: ended.Shown(t.EndedBy, t.Expires, now), LastUsed: t.LastUsed, Console: t.Console()}
 	if t.CreatedBy != nil {
 		s := t.CreatedBy.Hex()
 		v.CreatedBy = &s

@@ -80,7 +80,8 @@ func (h *Handler) listTokens(c *gin.Context) error {
 		return err
 	}
 	now := h.Service.Now()
-	c.JSON(http.StatusOK, page.ListOf(list, next, func(t *Token) View { return ViewOf(t, now) }))
+	names := h.Service.actorNames(c.Request.Context(), authn.From(c).TenantID)
+	c.JSON(http.StatusOK, page.ListOf(list, next, func(t *Token) NamedView { return names.view(t, now) }))
 	return nil
 }
 
@@ -89,7 +90,7 @@ func (h *Handler) getToken(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	c.JSON(http.StatusOK, ViewOf(tok, h.Service.Now()))
+	c.JSON(http.StatusOK, h.Service.actorNames(c.Request.Context(), authn.From(c).TenantID).view(tok, h.Service.Now()))
 	return nil
 }
 

@@ -221,6 +221,13 @@ func userCases(t *testing.T, w *world) {
 
 func sessionCases(t *testing.T, w *world) {
 	k := w.k
+	console := k.Must(t, call{Method: "POST", Path: "/console/login", Want: 200, JSON: map[string]any{"tenant": "acme", "username": "mel", "password": "mel-password"}}).String("token")
+	k.Do(t, call{Method: "GET", Path: "/token", App: "console", User: console, Want: 200})
+	k.Do(t, call{Method: "GET", Path: "/app_tokens/000000000000000000000001", App: w.app, User: w.owner, Want: 200})
+	k.Do(t, call{Method: "DELETE", Path: "/app_tokens/000000000000000000000001", App: w.app, User: w.owner, Want: 409})
+	k.Do(t, call{Method: "POST", Path: "/console/login", Want: 401, JSON: map[string]any{"tenant": "nope", "username": "mel", "password": "mel-password"}})
+	k.Do(t, call{Method: "POST", Path: "/console/login", Want: 400, Refused: true, JSON: map[string]any{"username": "mel", "password": "mel-password"}})
+	k.Do(t, call{Method: "POST", Path: "/console/login", Want: 400, Refused: true, JSON: map[string]any{"tenant": "acme", "username": "mel", "password": "mel-password", "app_token": "x"}})
 	k.Do(t, call{Method: "POST", Path: "/token", App: w.app, Want: 200, JSON: map[string]any{"username": "mel", "password": "mel-password", "long": true}})
 	k.Do(t, call{Method: "POST", Path: "/token", App: w.app, Want: 200, Form: url.Values{"username": {"mel"}, "password": {"mel-password"}, "seconds_until_expire": {"600"}}})
 	login := k.Must(t, call{Method: "POST", Path: "/token", App: w.app, Want: 200, Basic: []string{"mel", "mel-password"}})

@@ -74,7 +74,7 @@ func TestConsoleAuditLog(t *testing.T) {
 		a.call("POST", "/token", srv.AppToken, "", map[string]any{"username": "nobody", "password": "wrong-password"})
 	}
 
-	p.signIn(srv.URL+"/console/#/audit", srv.AppToken, srv.Username, srv.Password)
+	p.signIn(srv.URL+"/console/#/audit", "platform", srv.Username, srv.Password)
 	p.wait("the audit log", `!document.querySelector('#view-audit').hidden && document.querySelector('#audit-table tbody tr') && !document.querySelector('#audit-table[aria-busy]')`)
 
 	// Names instead of ids: who acted, whom and what it was done to.

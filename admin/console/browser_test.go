@@ -57,8 +57,7 @@ func TestConsoleInChromium(t *testing.T) {
 	// the first screen, and the header names who is signed in.
 	p.do(chromedp.Navigate(srv.URL + "/console/"))
 	p.wait("the sign-in form", `!document.querySelector('#view-sign-in').hidden`)
-	p.shot("sign-in")
-	p.fill("#si-app-token", srv.AppToken)
+	p.fill("#si-tenant", "platform")
 	p.fill("#si-username", srv.Username)
 	p.fill("#si-password", "not-the-password")
 	p.click(`#sign-in-form button[type=submit]`)
@@ -241,10 +240,10 @@ func TestConsoleFollowsTheRole(t *testing.T) {
 		role, nav     string
 		shown, hidden []string
 	}{
-		{role: "support", nav: "app-tokens users tokens find audit",
+		{role: "support", nav: "app-tokens users tokens find audit account",
 			shown:  []string{`#view-tokens .lede [data-can="viewAnyToken"]`, "#audit-export"},
 			hidden: []string{"#app-token-new", "#user-new", "#obo-new"}},
-		{role: "member", nav: "tokens",
+		{role: "member", nav: "tokens account",
 			hidden: []string{`#view-tokens .lede [data-can="viewAnyToken"]`, "#obo-new", `#tokens-filter [name="user"]`}},
 	} {
 		t.Run(tc.role, func(t *testing.T) {
@@ -252,7 +251,7 @@ func TestConsoleFollowsTheRole(t *testing.T) {
 			name := tc.role + "-" + fmt.Sprint(time.Now().UnixNano()%1e6)
 			a.must(201, "POST", "/users", srv.AppToken, ownerToken, map[string]any{
 				"username": name, "password": name + "-password", "email": name + "@example.com", "role": tc.role})
-			p.signIn(srv.URL+"/console/#/app-tokens", srv.AppToken, name, name+"-password")
+			p.signIn(srv.URL+"/console/#/app-tokens", "platform", name, name+"-password")
 			p.wait("the first screen loaded", `document.querySelector('.view:not([hidden]) tbody tr')`)
 			if got := p.eval(`[...document.querySelectorAll('#nav li:not([hidden]) a')].map(a => a.getAttribute('href').slice(2)).join(' ')`); got != tc.nav {
 				t.Errorf("screens: got %q, want %q", got, tc.nav)

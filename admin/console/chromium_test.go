@@ -300,13 +300,13 @@ func items(body map[string]any) []map[string]any {
 	return out
 }
 
-// signIn opens the console at url, signs in on its form and waits for
-// the first screen.
-func (p *page) signIn(url, appToken, username, password string) {
+// signIn opens the console at url, signs in to tenant (a slug) on its
+// form and waits for the first screen.
+func (p *page) signIn(url, tenant, username, password string) {
 	p.t.Helper()
 	p.do(chromedp.Navigate(url))
 	p.wait("the sign-in form", `!document.querySelector('#view-sign-in').hidden`)
-	p.fill("#si-app-token", appToken)
+	p.fill("#si-tenant", tenant)
 	p.fill("#si-username", username)
 	p.fill("#si-password", password)
 	p.click(`#sign-in-form button[type=submit]`)
@@ -318,7 +318,7 @@ var tokenPattern = regexp.MustCompile(`lk[aur]_[a-z0-9]{8}_[a-z0-9]{20,}`)
 
 // noSecrets checks that no secret went where the console must not keep
 // it: the browser's console, the address bar, localStorage (which may hold
-// only a remembered App-Token) and sessionStorage (only the session).
+// only the remembered tenant slug) and sessionStorage (only the session).
 func (p *page) noSecrets(secrets ...string) {
 	p.t.Helper()
 	p.mu.Lock()
@@ -347,8 +347,8 @@ func (p *page) noSecrets(secrets ...string) {
 			}
 		}
 	}
-	if keys := p.eval(`Object.keys(localStorage).filter(k => k !== 'latchkey.console.appToken').join(' ')`); keys != "" {
-		p.t.Errorf("localStorage holds %q, want at most the remembered App-Token", keys)
+	if keys := p.eval(`Object.keys(localStorage).filter(k => k !== 'latchkey.console.tenant').join(' ')`); keys != "" {
+		p.t.Errorf("localStorage holds %q, want at most the remembered tenant", keys)
 	}
 	if keys := p.eval(`Object.keys(sessionStorage).filter(k => k !== 'latchkey.console.session').join(' ')`); keys != "" {
 		p.t.Errorf("sessionStorage holds %q, want only the session", keys)

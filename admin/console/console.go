@@ -16,6 +16,7 @@ import (
 	"mime"
 	"net/http"
 	"path"
+	"regexp"
 	"strings"
 	"time"
 
@@ -30,6 +31,11 @@ var static embed.FS
 const ContentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 'self'; " +
 	"img-src 'self' data:; connect-src 'self'; base-uri 'none'; " +
 	"form-action 'self'; frame-ancestors 'none'"
+
+// tenantPath matches the part after /console/ of a tenant's console
+// address: a tenant slug, with or without a trailing slash. Whether the
+// tenant exists is not said here: the sign-in answers the same for any slug.
+var tenantPath = regexp.MustCompile(`^[a-z][a-z0-9-]{1,38}/?$`)
 
 // Prefix is the path the console is served under.
 const Prefix = "/console"
@@ -89,8 +95,10 @@ func mustLoad(fsys fs.FS) map[string]file {
 }
 
 // Register mounts the console on r: GET (and HEAD) /console and /console/
-// answer index.html, /console/<file> answers that embedded file, anything
-// else under /console/ is 404.
+// answer index.html, /console/<file> answers that embedded file,
+// /console/<tenant slug> and /console/<tenant slug>/ answer index.html too
+// (the page then signs in to that tenant), anything else under /console/ is
+// 404.
 func Register(r gin.IRouter) {
 	for _, method := range []string{http.MethodGet, http.MethodHead} {
 		r.Handle(method, Prefix, serve)
@@ -111,6 +119,10 @@ func serve(c *gin.Context) {
 		name = "index.html"
 	}
 	f, ok := files[name]
+	if !ok && tenantPath.MatchString(name) {
+		name = "index.html"
+		f, ok = files[name]
+	}
 	if !ok {
 		c.AbortWithStatusJSON(http.StatusNotFound, gin.H{"errors": gin.H{"path": "No such console file."}})
 		return

@@ -156,7 +156,7 @@ func TestIndexLoadsNothingExternal(t *testing.T) {
 // TestScriptsAvoidEval keeps the CSP's promise in the scripts themselves.
 func TestScriptsAvoidEval(t *testing.T) {
 	r := newRouter()
-	for _, name := range []string{"app.js", "api.js", "ui.js", "state.js", "apptokens.js", "users.js", "tokens.js", "find.js", "audit.js", "csv.js", "tenants.js"} {
+	for _, name := range []string{"app.js", "api.js", "ui.js", "state.js", "apptokens.js", "users.js", "tokens.js", "find.js", "audit.js", "csv.js", "tenants.js", "account.js"} {
 		res, body := fetch(t, r, http.MethodGet, "/console/"+name)
 		if res.StatusCode != http.StatusOK {
 			t.Errorf("GET /console/%s: got status %d, want 200", name, res.StatusCode)
@@ -166,6 +166,28 @@ func TestScriptsAvoidEval(t *testing.T) {
 			if m := regexp.MustCompile(pat).FindString(body); m != "" {
 				t.Errorf("%s uses %q", name, m)
 			}
+		}
+	}
+}
+
+// TestTenantAddressServesThePage: /console/<slug> and /console/<slug>/
+// answer the page (which signs in to that tenant), with the console's
+// headers; anything else that is not a file stays 404.
+func TestTenantAddressServesThePage(t *testing.T) {
+	r := newRouter()
+	_, index := fetch(t, r, http.MethodGet, "/console/")
+	for _, path := range []string{"/console/acme", "/console/acme/", "/console/a-2"} {
+		res, body := fetch(t, r, http.MethodGet, path)
+		if res.StatusCode != http.StatusOK || body != index {
+			t.Errorf("GET %s: got status %d, want 200 and the page", path, res.StatusCode)
+		}
+		if res.Header.Get("Content-Security-Policy") != console.ContentSecurityPolicy || res.Header.Get("Cache-Control") != "no-store" {
+			t.Errorf("GET %s: got headers %v, want the page's", path, res.Header)
+		}
+	}
+	for _, path := range []string{"/console/Acme/", "/console/acme/x", "/console/acme//", "/console/a"} {
+		if res, _ := fetch(t, r, http.MethodGet, path); res.StatusCode != http.StatusNotFound {
+			t.Errorf("GET %s: got status %d, want 404", path, res.StatusCode)
 		}
 	}
 }

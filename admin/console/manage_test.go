@@ -19,7 +19,7 @@ func signedIn(t *testing.T) (*page, *testserver.Server, api, string) {
 	srv := startLatchkey(t)
 	a := api{t: t, base: srv.URL}
 	owner := a.must(200, "POST", "/token", srv.AppToken, "", map[string]any{"username": srv.Username, "password": srv.Password})
-	p.signIn(srv.URL+"/console/", srv.AppToken, srv.Username, srv.Password)
+	p.signIn(srv.URL+"/console/", "platform", srv.Username, srv.Password)
 	return p, srv, a, owner["token"].(string)
 }
 

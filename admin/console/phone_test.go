@@ -43,7 +43,7 @@ func TestConsoleOnAPhone(t *testing.T) {
 	app := a.must(201, "POST", "/app_tokens", srv.AppToken, owner, map[string]any{"name": "mobile-app-integration-token"})
 
 	p.do(chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile))
-	p.signIn(srv.URL+"/console/", srv.AppToken, srv.Username, srv.Password)
+	p.signIn(srv.URL+"/console/", "platform", srv.Username, srv.Password)
 	fits := func(what, sel string) {
 		t.Helper()
 		if got := p.overflow(sel); got != "" {

@@ -372,6 +372,9 @@ func (e VerifyUser) Valid() bool {
 
 // AppToken defines model for AppToken.
 type AppToken struct {
+	// Console True for the tenant's built-in console app token (id `000000000000000000000001`, named Console): the console's sign-ins (`POST /console/login`) are issued through it. Its secret exists nowhere; it cannot be expired, re-dated or deleted (409).
+	Console bool `json:"console"`
+
 	// Created An RFC 3339 time in UTC.
 	Created Time `json:"created"`
 
@@ -438,6 +441,20 @@ type AuditRecord struct {
 
 // AuditRecordOutcome defines model for AuditRecord.Outcome.
 type AuditRecordOutcome string
+
+// ConsoleLoginRequest defines model for ConsoleLoginRequest.
+type ConsoleLoginRequest struct {
+	// Long Take the tenant's long_token_ttl. Not with seconds_until_expire.
+	Long     *bool  `json:"long,omitempty"`
+	Password string `json:"password"`
+
+	// SecondsUntilExpire The session's lifetime; default the tenant's user_token_ttl. Not with long.
+	SecondsUntilExpire *int64 `json:"seconds_until_expire,omitempty"`
+
+	// Tenant The tenant's slug.
+	Tenant   string `json:"tenant"`
+	Username string `json:"username"`
+}
 
 // Error Every failing field or header, each with a sentence.
 type Error struct {
@@ -585,6 +602,9 @@ type LoginRequest struct {
 type NewAppToken struct {
 	// AppToken The token string (secret, shown once).
 	AppToken string `json:"app_token"`
+
+	// Console Always false: a new app token is never the console's.
+	Console bool `json:"console"`
 
 	// Created An RFC 3339 time in UTC.
 	Created   Time    `json:"created"`
@@ -902,6 +922,9 @@ type UserToken struct {
 	// Actor The issuing admin of an obo token; null otherwise.
 	Actor *string `json:"actor"`
 
+	// ActorUsername In `GET /tokens` and `GET /tokens/{token}` only: the username of the issuing admin (`actor`), so that a member, who may not read users, sees who issued a token for them; null when there is no actor or it no longer exists.
+	ActorUsername *string `json:"actor_username,omitempty"`
+
 	// AppTokenId A record id, 24 lowercase hex characters.
 	AppTokenId ObjectID `json:"app_token_id"`
 
@@ -1101,6 +1124,9 @@ type CreateAppTokenJSONRequestBody = NewAppTokenRequest
 // SetAppTokenExpiryJSONRequestBody defines body for SetAppTokenExpiry for application/json ContentType.
 type SetAppTokenExpiryJSONRequestBody = Expiry
 
+// ConsoleLoginJSONRequestBody defines body for ConsoleLogin for application/json ContentType.
+type ConsoleLoginJSONRequestBody = ConsoleLoginRequest
+
 // IntrospectJSONRequestBody defines body for Introspect for application/json ContentType.
 type IntrospectJSONRequestBody = IntrospectionRequest
 
@@ -1297,6 +1323,42 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /audit (the `ListAudit` operationId).
 	ListAudit(ctx context.Context, params *ListAuditParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ConsoleLoginWithBody Sign in at the console by tenant slug, username and password; no App-Token.
+	//
+	// Finds the active tenant of `tenant` (a slug) and logs in there as
+	// `POST /token` does, through the tenant's built-in console app token
+	// (listed with `console: true`, made on the tenant's first console
+	// sign-in): the session follows the tenant's settings, lockout and audit
+	// are those of a login. An unknown or disabled tenant is answered
+	// exactly as a wrong password (401 on `credentials`), after the same
+	// work. The session's later requests send the user token with the
+	// reserved `App-Token: console`, which is accepted only with a user
+	// token issued through the console app token, and only where a user
+	// token is required.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /console/login (the `ConsoleLogin` operationId).
+	ConsoleLoginWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ConsoleLogin Sign in at the console by tenant slug, username and password; no App-Token.
+	//
+	// Finds the active tenant of `tenant` (a slug) and logs in there as
+	// `POST /token` does, through the tenant's built-in console app token
+	// (listed with `console: true`, made on the tenant's first console
+	// sign-in): the session follows the tenant's settings, lockout and audit
+	// are those of a login. An unknown or disabled tenant is answered
+	// exactly as a wrong password (401 on `credentials`), after the same
+	// work. The session's later requests send the user token with the
+	// reserved `App-Token: console`, which is accepted only with a user
+	// token issued through the console app token, and only where a user
+	// token is required.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /console/login (the `ConsoleLogin` operationId).
+	ConsoleLogin(ctx context.Context, body ConsoleLoginJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// IntrospectWithBody RFC 7662 token introspection.
 	//
@@ -1956,6 +2018,62 @@ func (c *Client) SetAppTokenExpiry(ctx context.Context, token Token, params *Set
 // Corresponds with GET /audit (the `ListAudit` operationId).
 func (c *Client) ListAudit(ctx context.Context, params *ListAuditParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewListAuditRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ConsoleLoginWithBody Sign in at the console by tenant slug, username and password; no App-Token.
+//
+// Finds the active tenant of `tenant` (a slug) and logs in there as
+// `POST /token` does, through the tenant's built-in console app token
+// (listed with `console: true`, made on the tenant's first console
+// sign-in): the session follows the tenant's settings, lockout and audit
+// are those of a login. An unknown or disabled tenant is answered
+// exactly as a wrong password (401 on `credentials`), after the same
+// work. The session's later requests send the user token with the
+// reserved `App-Token: console`, which is accepted only with a user
+// token issued through the console app token, and only where a user
+// token is required.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /console/login (the `ConsoleLogin` operationId).
+func (c *Client) ConsoleLoginWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewConsoleLoginRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ConsoleLogin Sign in at the console by tenant slug, username and password; no App-Token.
+//
+// Finds the active tenant of `tenant` (a slug) and logs in there as
+// `POST /token` does, through the tenant's built-in console app token
+// (listed with `console: true`, made on the tenant's first console
+// sign-in): the session follows the tenant's settings, lockout and audit
+// are those of a login. An unknown or disabled tenant is answered
+// exactly as a wrong password (401 on `credentials`), after the same
+// work. The session's later requests send the user token with the
+// reserved `App-Token: console`, which is accepted only with a user
+// token issued through the console app token, and only where a user
+// token is required.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /console/login (the `ConsoleLogin` operationId).
+func (c *Client) ConsoleLogin(ctx context.Context, body ConsoleLoginJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewConsoleLoginRequest(c.Server, body)
 	if err != nil {
 		return nil, err
 	}
@@ -3337,6 +3455,46 @@ func NewListAuditRequest(server string, params *ListAuditParams) (*http.Request,
 	if err != nil {
 		return nil, err
 	}
+
+	return req, nil
+}
+
+// NewConsoleLoginRequest calls the generic ConsoleLogin builder with application/json body
+func NewConsoleLoginRequest(server string, body ConsoleLoginJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewConsoleLoginRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewConsoleLoginRequestWithBody constructs an http.Request for the ConsoleLogin method, with any body, and a specified content type
+func NewConsoleLoginRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/console/login")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
 
 	return req, nil
 }
@@ -4855,6 +5013,42 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /audit (the `ListAudit` operationId).
 	ListAuditWithResponse(ctx context.Context, params *ListAuditParams, reqEditors ...RequestEditorFn) (*ListAuditResponse, error)
 
+	// ConsoleLoginWithBodyWithResponse Sign in at the console by tenant slug, username and password; no App-Token.
+	//
+	// Finds the active tenant of `tenant` (a slug) and logs in there as
+	// `POST /token` does, through the tenant's built-in console app token
+	// (listed with `console: true`, made on the tenant's first console
+	// sign-in): the session follows the tenant's settings, lockout and audit
+	// are those of a login. An unknown or disabled tenant is answered
+	// exactly as a wrong password (401 on `credentials`), after the same
+	// work. The session's later requests send the user token with the
+	// reserved `App-Token: console`, which is accepted only with a user
+	// token issued through the console app token, and only where a user
+	// token is required.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /console/login (the `ConsoleLogin` operationId).
+	ConsoleLoginWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ConsoleLoginResponse, error)
+
+	// ConsoleLoginWithResponse Sign in at the console by tenant slug, username and password; no App-Token.
+	//
+	// Finds the active tenant of `tenant` (a slug) and logs in there as
+	// `POST /token` does, through the tenant's built-in console app token
+	// (listed with `console: true`, made on the tenant's first console
+	// sign-in): the session follows the tenant's settings, lockout and audit
+	// are those of a login. An unknown or disabled tenant is answered
+	// exactly as a wrong password (401 on `credentials`), after the same
+	// work. The session's later requests send the user token with the
+	// reserved `App-Token: console`, which is accepted only with a user
+	// token issued through the console app token, and only where a user
+	// token is required.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /console/login (the `ConsoleLogin` operationId).
+	ConsoleLoginWithResponse(ctx context.Context, body ConsoleLoginJSONRequestBody, reqEditors ...RequestEditorFn) (*ConsoleLoginResponse, error)
+
 	// IntrospectWithBodyWithResponse RFC 7662 token introspection.
 	//
 	// The caller authenticates with its `App-Token` header or, as an OAuth
@@ -6127,6 +6321,127 @@ func (r ListAuditResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r ListAuditResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ConsoleLoginResponse200Headers the declared response headers of an HTTP 200 response for ConsoleLogin
+type ConsoleLoginResponse200Headers struct {
+	XRequestId string
+}
+
+// ConsoleLoginResponse400Headers the declared response headers of an HTTP 400 response for ConsoleLogin
+type ConsoleLoginResponse400Headers struct {
+	XRequestId string
+}
+
+// ConsoleLoginResponse401Headers the declared response headers of an HTTP 401 response for ConsoleLogin
+type ConsoleLoginResponse401Headers struct {
+	WWWAuthenticate string
+	XRequestId      string
+}
+
+// ConsoleLoginResponse413Headers the declared response headers of an HTTP 413 response for ConsoleLogin
+type ConsoleLoginResponse413Headers struct {
+	XRequestId string
+}
+
+// ConsoleLoginResponse429Headers the declared response headers of an HTTP 429 response for ConsoleLogin
+type ConsoleLoginResponse429Headers struct {
+	RetryAfter int
+	XRequestId string
+}
+
+// ConsoleLoginResponse503Headers the declared response headers of an HTTP 503 response for ConsoleLogin
+type ConsoleLoginResponse503Headers struct {
+	RetryAfter int
+	XRequestId string
+}
+
+type ConsoleLoginResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Session
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *TooLarge
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ConsoleLoginResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *ConsoleLoginResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ConsoleLoginResponse401Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *ConsoleLoginResponse413Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ConsoleLoginResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ConsoleLoginResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ConsoleLoginResponse) GetJSON200() *Session {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ConsoleLoginResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ConsoleLoginResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r ConsoleLoginResponse) GetJSON413() *TooLarge {
+	return r.JSON413
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ConsoleLoginResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ConsoleLoginResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ConsoleLoginResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ConsoleLoginResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ConsoleLoginResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ConsoleLoginResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -9824,6 +10139,54 @@ func (c *ClientWithResponses) ListAuditWithResponse(ctx context.Context, params 
 	return ParseListAuditResponse(rsp)
 }
 
+// ConsoleLoginWithBodyWithResponse Sign in at the console by tenant slug, username and password; no App-Token.
+//
+// Finds the active tenant of `tenant` (a slug) and logs in there as
+// `POST /token` does, through the tenant's built-in console app token
+// (listed with `console: true`, made on the tenant's first console
+// sign-in): the session follows the tenant's settings, lockout and audit
+// are those of a login. An unknown or disabled tenant is answered
+// exactly as a wrong password (401 on `credentials`), after the same
+// work. The session's later requests send the user token with the
+// reserved `App-Token: console`, which is accepted only with a user
+// token issued through the console app token, and only where a user
+// token is required.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /console/login (the `ConsoleLogin` operationId).
+func (c *ClientWithResponses) ConsoleLoginWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ConsoleLoginResponse, error) {
+	rsp, err := c.ConsoleLoginWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseConsoleLoginResponse(rsp)
+}
+
+// ConsoleLoginWithResponse Sign in at the console by tenant slug, username and password; no App-Token.
+//
+// Finds the active tenant of `tenant` (a slug) and logs in there as
+// `POST /token` does, through the tenant's built-in console app token
+// (listed with `console: true`, made on the tenant's first console
+// sign-in): the session follows the tenant's settings, lockout and audit
+// are those of a login. An unknown or disabled tenant is answered
+// exactly as a wrong password (401 on `credentials`), after the same
+// work. The session's later requests send the user token with the
+// reserved `App-Token: console`, which is accepted only with a user
+// token issued through the console app token, and only where a user
+// token is required.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /console/login (the `ConsoleLogin` operationId).
+func (c *ClientWithResponses) ConsoleLoginWithResponse(ctx context.Context, body ConsoleLoginJSONRequestBody, reqEditors ...RequestEditorFn) (*ConsoleLoginResponse, error) {
+	rsp, err := c.ConsoleLogin(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseConsoleLoginResponse(rsp)
+}
+
 // IntrospectWithBodyWithResponse RFC 7662 token introspection.
 //
 // The caller authenticates with its `App-Token` header or, as an OAuth
@@ -11483,6 +11846,151 @@ func ParseListAuditResponse(rsp *http.Response) (*ListAuditResponse, error) {
 		response.Headers403 = &headers
 	case rsp.StatusCode == 503:
 		var headers ListAuditResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseConsoleLoginResponse parses an HTTP response from a ConsoleLoginWithResponse call
+func ParseConsoleLoginResponse(rsp *http.Response) (*ConsoleLoginResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ConsoleLoginResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Session
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest TooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ConsoleLoginResponse200Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers ConsoleLoginResponse400Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers ConsoleLoginResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 413:
+		var headers ConsoleLoginResponse413Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers413 = &headers
+	case rsp.StatusCode == 429:
+		var headers ConsoleLoginResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers ConsoleLoginResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {

@@ -68,3 +68,12 @@ func (c UserCredential) WithText() UserCredential {
 	}
 	return c
 }
+
+// ConsoleApp is the id of every tenant's built-in console app token: the
+// app token the console's sign-ins are issued through. Its secret is made
+// once and thrown away, so no App-Token string of it exists anywhere; a
+// console session instead sends the reserved App-Token value "console"
+// (authn.ConsoleAppToken) with a user token issued through it. The id is
+// the same in every tenant (each tenant has its own database), and its
+// time part is the epoch, so it lists after every other app token.
+var ConsoleApp = ids.ID{11: 1}

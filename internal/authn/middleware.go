@@ -42,6 +42,11 @@ type Authenticator struct {
 	Now      func() time.Time
 	// Observe, when set, is told how each verification ended (metrics).
 	Observe func(Credential, Outcome)
+	// Console, when set, resolves a tenant's built-in console app token
+	// (access.ConsoleApp), which a request names with the App-Token value
+	// ConsoleAppToken; nil refuses that value like any unknown app token.
+	// A tenant without a console app token is a NotFound error.
+	Console func(ctx context.Context, tenantID string) (access.AppCredential, error)
 }
 
 // Header names.
@@ -49,6 +54,13 @@ const (
 	AppTokenHeader = "App-Token"
 	TokenHeader    = "Token"
 )
+
+// ConsoleAppToken is the App-Token value of console sessions: it stands for
+// the tenant's built-in console app token, whose secret nobody holds, and
+// is accepted only together with a user token of that tenant issued through
+// it (a console sign-in, POST /console/login). Routes that take no user
+// token (login, refresh, signup, /verify, /introspect) refuse it.
+const ConsoleAppToken = "console"
 
 var (
 	errNoAppToken  = errs.E(errs.Unauthorized, AppTokenHeader, "This header is required.")
@@ -59,7 +71,9 @@ var (
 	errOtherTenant = errs.E(errs.Unauthorized, TokenHeader, "The token and the app token belong to different tenants.")
 	errUserOff     = errs.E(errs.Unauthorized, TokenHeader, "The token's user is disabled.")
 	errTwoApp      = errs.E(errs.Invalid, AppTokenHeader, "Send one app token: the request carries different ones.")
-	errTwoUser     = errs.E(errs.Invalid, TokenHeader,
+	errNotConsole  = errs.E(errs.Unauthorized, AppTokenHeader,
+		"App-Token console goes only with a token signed in at the console (POST /api/v1/console/login).")
+	errTwoUser = errs.E(errs.Invalid, TokenHeader,
 		"Send one user token: the request carries different ones (Token and Authorization headers count alike).")
 )
 
@@ -149,6 +163,9 @@ func (a *Authenticator) authenticate(c *gin.Context, rawApp string, need Need) (
 		}
 	}
 	ctx := c.Request.Context()
+	if rawApp == ConsoleAppToken && rawUser != "" && a.Console != nil {
+		return a.authenticateConsole(c, rawUser)
+	}
 	p, err := a.VerifyApp(ctx, rawApp)
 	switch {
 	case err == nil && (need == UserRequired || rawUser != ""):
@@ -161,6 +178,49 @@ func (a *Authenticator) authenticate(c *gin.Context, rawApp string, need Need) (
 	}
 	if err != nil {
 		return nil, err
+	}
+	c.Set(PrincipalKey, p)
+	return p, nil
+}
+
+// authenticateConsole verifies a console session: rawUser, a user token
+// issued through its tenant's console app token, which must be live in a
+// live tenant. The user token names the tenant; the console app token is
+// read by its fixed id (and cached like any app token).
+func (a *Authenticator) authenticateConsole(c *gin.Context, rawUser string) (*access.Principal, error) {
+	ctx := c.Request.Context()
+	tok, ok := a.Keys.Parse(rawUser)
+	if !ok || tok.Kind != secret.User {
+		a.observe(UserToken, Malformed)
+		return nil, errBadToken
+	}
+	cred, err := a.Cache.app(ctx, tok.TenantID, "console:"+tok.TenantID, func(ctx context.Context) (access.AppCredential, error) {
+		cred, err := a.Console(ctx, tok.TenantID)
+		return cred.WithText(), err
+	})
+	switch {
+	case errs.Is(err, errs.NotFound):
+		a.observe(AppToken, Unknown)
+		return nil, errNotConsole
+	case err != nil:
+		a.observe(AppToken, StoreError)
+		return nil, err
+	case !cred.TenantActive:
+		a.observe(AppToken, TenantDisabled)
+		return nil, errDisabled
+	case !a.Now().Before(cred.Expires):
+		a.observe(AppToken, Expired)
+		return nil, errBadAppToken
+	}
+	a.observe(AppToken, Verified)
+	p := &access.Principal{TenantID: cred.TenantID, Platform: cred.Platform, AppTokenID: cred.TokenID, App: cred}
+	err = a.VerifyUser(ctx, p, rawUser)
+	logFields(c, p)
+	switch {
+	case err != nil:
+		return nil, err
+	case p.Token.AppTokenID != access.ConsoleApp:
+		return nil, errNotConsole
 	}
 	c.Set(PrincipalKey, p)
 	return p, nil

@@ -1,11 +1,16 @@
 // The one place the console talks to Latchkey: the public /api/v1 API, with
-// the App-Token and user Token headers on every call. The user token lives
-// only in sessionStorage; the App-Token also in localStorage when the person
-// asked the browser to remember it.
+// the App-Token and user Token headers on every call. The console signs in
+// by tenant (POST /console/login) and then sends the reserved App-Token
+// "console", which the server accepts only with a user token signed in
+// through the console: no app token secret is ever in the browser. The user
+// token lives only in sessionStorage; the tenant's slug (not a secret) is
+// remembered in localStorage to fill the sign-in form next time.
 
 const BASE = '/api/v1';
 const SESSION_KEY = 'latchkey.console.session';
-const APP_TOKEN_KEY = 'latchkey.console.appToken';
+const TENANT_KEY = 'latchkey.console.tenant';
+// CONSOLE_APP_TOKEN is the App-Token value of console sessions.
+export const CONSOLE_APP_TOKEN = 'console';
 
 // ApiError is a failed answer: its status and the API's {"errors": {...}}
 // map of field (or header) to message.
@@ -49,17 +54,16 @@ export const session = {
   clear() {
     sessionStorage.removeItem(SESSION_KEY);
   },
-  rememberedAppToken() {
+  rememberedTenant() {
     try {
-      return localStorage.getItem(APP_TOKEN_KEY) || '';
+      return localStorage.getItem(TENANT_KEY) || '';
     } catch {
       return '';
     }
   },
-  remember(appToken, yes) {
+  rememberTenant(slug) {
     try {
-      if (yes) localStorage.setItem(APP_TOKEN_KEY, appToken);
-      else localStorage.removeItem(APP_TOKEN_KEY);
+      localStorage.setItem(TENANT_KEY, slug);
     } catch {
       // Storage may be disabled; the session still works.
     }

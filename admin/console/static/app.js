@@ -2,7 +2,7 @@
 // (#/app-tokens, #/users, #/tokens, #/find, #/audit, #/tenants), and the
 // header.
 
-import { get, post, del, session, onSessionExpired, ApiError, SessionExpired } from './api.js';
+import { get, post, del, session, onSessionExpired, ApiError, SessionExpired, CONSOLE_APP_TOKEN } from './api.js';
 import { $, $$, h, badge, bindForm, wireDialogs, wireLifetimes, wireSecretCopy, relative, clearErrors, announce } from './ui.js';
 import { ctx, reset, can } from './state.js';
 import appTokens from './apptokens.js';
@@ -11,8 +11,9 @@ import tokens from './tokens.js';
 import find from './find.js';
 import audit from './audit.js';
 import tenants from './tenants.js';
+import account from './account.js';
 
-const views = [appTokens, users, tokens, find, audit, tenants];
+const views = [appTokens, users, tokens, find, audit, tenants, account];
 const EXPIRED = 'Your session has expired. Please sign in again.';
 
 function section(id) {
@@ -37,21 +38,26 @@ function showSignIn({ message = '', detail = '', tone = 'info' } = {}) {
   const form = $('#sign-in-form');
   clearErrors(form);
   form.elements.password.value = '';
-  const remembered = session.rememberedAppToken();
-  if (remembered && !form.elements['App-Token'].value) form.elements['App-Token'].value = remembered;
-  form.elements.remember.checked = !!remembered;
-  const empty = ['App-Token', 'username', 'password'].map((n) => form.elements[n]).find((el) => !el.value);
+  if (!form.elements.tenant.value) form.elements.tenant.value = tenantFromPath() || session.rememberedTenant();
+  const empty = ['tenant', 'username', 'password'].map((n) => form.elements[n]).find((el) => !el.value);
   (empty || form.elements.password).focus();
 }
 
+// tenantFromPath returns the tenant slug of a /console/<slug>/ address.
+function tenantFromPath() {
+  const m = /^\/console\/([a-z][a-z0-9-]{1,38})\/?$/.exec(location.pathname);
+  return m ? m[1] : '';
+}
+
 async function signIn(form) {
-  const appToken = form.elements['App-Token'].value.trim();
-  const res = await post('/token', {
+  const tenant = form.elements.tenant.value.trim().toLowerCase();
+  const res = await post('/console/login', {
+    tenant,
     username: form.elements.username.value.trim(),
     password: form.elements.password.value,
-  }, { signedIn: false, appToken });
-  session.set({ appToken, token: res.token, id: res.id, expires: res.expires, user: res.user });
-  session.remember(appToken, form.elements.remember.checked);
+  }, { signedIn: false });
+  session.set({ appToken: CONSOLE_APP_TOKEN, tenant, token: res.token, id: res.id, expires: res.expires, user: res.user });
+  session.rememberTenant(tenant);
   form.elements.password.value = '';
   $('#sign-in-message').hidden = true;
   await loadIdentity();
@@ -155,7 +161,7 @@ async function start() {
     // Keep what the person typed, so only the password is asked again.
     const form = $('#sign-in-form');
     if (ended) {
-      if (!errors['App-Token']) form.elements['App-Token'].value = ended.appToken;
+      if (ended.tenant) form.elements.tenant.value = ended.tenant;
       form.elements.username.value = ended.user?.username || '';
     }
     const detail = Object.entries(errors || {})

@@ -71,7 +71,7 @@ function row(t) {
   return h('tr', { 'data-id': t.id, class: expired ? 'is-expired' : null },
     h('th', { scope: 'row' },
       h('span', { class: t.name ? 'name' : 'name muted' }, t.name || '(no name)'),
-      isMine(t) ? [' ', badge('this console', 'info')] : null,
+      t.console ? [' ', badge('built-in console', 'info')] : isMine(t) ? [' ', badge('this console', 'info')] : null,
       h('div', { class: 'sub' }, shortID(t.id))),
     h('td', {}, when(t.created)),
     h('td', {}, userRef(t.created_by)),
@@ -80,9 +80,9 @@ function row(t) {
     h('td', {}, when(t.last_used, { none: 'never' })),
     actions(
       // An expired app token is never re-dated (the API answers 409).
-      can('manageAppTokens') && !expired ? button('Change expiry', () => redateAppToken(t, then), { label: `Change expiry of app token ${name}` }) : null,
-      can('expireAppTokens') && !expired ? button('Expire', () => runAction(section(), () => expireAppToken(t), then), { tone: 'warning', label: `Expire app token ${name}` }) : null,
-      can('expireAppTokens') ? button('Delete', () => runAction(section(), () => deleteAppToken(t), then), { tone: 'danger', label: `Delete app token ${name}` }) : null,
+      can('manageAppTokens') && !expired && !t.console ? button('Change expiry', () => redateAppToken(t, then), { label: `Change expiry of app token ${name}` }) : null,
+      can('expireAppTokens') && !expired && !t.console ? button('Expire', () => runAction(section(), () => expireAppToken(t), then), { tone: 'warning', label: `Expire app token ${name}` }) : null,
+      can('expireAppTokens') && !t.console ? button('Delete', () => runAction(section(), () => deleteAppToken(t), then), { tone: 'danger', label: `Delete app token ${name}` }) : null,
     ));
 }
 

@@ -235,7 +235,7 @@ function wire() {
     const t = res.tenant || {};
     await showSecret({
       title: `Tenant ${t.slug || ''} created`,
-      note: `Its first owner is ${res.admin ? res.admin.username : 'set up'}. Give them this App-Token with their username and password: with it they sign in to this console for ${t.name || t.slug}.`,
+      note: `Its first owner is ${res.admin ? res.admin.username : 'set up'}; they sign in to this console at ${location.origin}/console/${t.slug}/ with their username and password. This is the tenant's first App-Token, for the apps that call Latchkey for ${t.name || t.slug}.`,
       returnTo: opener,
     }, res.app_token);
   });

@@ -61,7 +61,7 @@ function row(t) {
       mine ? [' ', badge('this session', 'info')] : null,
       h('div', { class: 'sub' }, shortID(t.id))),
     h('td', {}, userRef(t.user)),
-    h('td', {}, t.actor ? userRef(t.actor) : h('span', { class: 'muted' }, '—')),
+    h('td', {}, t.actor ? userRef(t.actor, t.actor_username) : h('span', { class: 'muted' }, '—')),
     h('td', {}, t.name || h('span', { class: 'muted' }, '—')),
     h('td', {}, when(t.created)),
     h('td', {}, when(t.expires, { expiry: true }), expired ? endedNote(t) : null),

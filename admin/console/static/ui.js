@@ -87,6 +87,8 @@ export function shortID(id) {
 // ---- Status messages ----
 
 let toastTimer;
+// TOAST_MS is how long a success message shows.
+export const TOAST_MS = 2000;
 
 // announce shows a short message in the polite live region.
 export function announce(message, tone = 'success') {
@@ -94,7 +96,9 @@ export function announce(message, tone = 'success') {
   el.className = `toast toast-${tone} toast-show`;
   el.textContent = message;
   clearTimeout(toastTimer);
-  toastTimer = setTimeout(() => { el.className = 'toast'; el.textContent = ''; }, 8000);
+  // Gone after two seconds (errors stay longer: they are read, not glanced
+  // at), so it never covers what the person works on for long.
+  toastTimer = setTimeout(() => { el.className = 'toast'; el.textContent = ''; }, tone === 'error' ? 6000 : TOAST_MS);
 }
 
 // General error keys are not fields: their messages stand alone.
