@@ -34,7 +34,9 @@
 package ratelimit
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"sync"
@@ -192,4 +194,31 @@ func (d Decision) Headers() (policy, state string) {
 	policy = `"default";q=` + strconv.FormatInt(d.Policy.Limit, 10) + ";w=" + strconv.FormatInt(d.Policy.Seconds, 10)
 	state = `"default";r=` + strconv.FormatInt(d.Remaining, 10) + ";t=" + strconv.FormatInt(t, 10)
 	return policy, state
+}
+
+// Parse reads a rate limit given in a request body at field: absent (raw
+// empty) is no change (set false), null is none, and anything else must be
+// {"limit": N, "seconds": S} within bounds. Errors: Invalid, on field.
+func Parse(raw json.RawMessage, field string) (p *Policy, set bool, err error) {
+	if len(raw) == 0 {
+		return nil, false, nil
+	}
+	if string(bytes.TrimSpace(raw)) == "null" {
+		return nil, true, nil
+	}
+	var v struct {
+		Limit   *int64 `json:"limit"`
+		Seconds *int64 `json:"seconds"`
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if dec.Decode(&v) != nil || v.Limit == nil || v.Seconds == nil {
+		return nil, true, errs.E(errs.Invalid, field,
+			`Must be null (no limit) or {"limit": requests, "seconds": window}, both integers.`)
+	}
+	p = &Policy{Limit: *v.Limit, Seconds: *v.Seconds}
+	if err := p.Check(field); err != nil {
+		return nil, true, err
+	}
+	return p, true, nil
 }
