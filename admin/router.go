@@ -21,6 +21,7 @@ import (
 	"github.com/latchkey/latchkey/internal/httpx"
 	"github.com/latchkey/latchkey/internal/lastused"
 	"github.com/latchkey/latchkey/internal/metrics"
+	"github.com/latchkey/latchkey/internal/ratelimit"
 	"github.com/latchkey/latchkey/internal/secret"
 	"github.com/latchkey/latchkey/internal/tracing"
 	"github.com/latchkey/latchkey/leaks"
@@ -133,7 +134,8 @@ func New(o Options) (*App, error) {
 	a.LastUsed = lastused.New(st.LastUsed())
 	a.Purger = &jobs.Purger{Tenants: st.Tenants(), AppTokens: st.AppTokens(), Tokens: a.Tokens, Now: now}
 	src := &Source{Tenants: a.Tenants, AppTokens: a.AppTokens, Tokens: a.Tokens, Users: a.Users}
-	a.Auth = &authn.Authenticator{Keys: o.Keys, Cache: a.Cache, Now: now, Recorder: a.LastUsed, Source: src, Console: src.Console}
+	a.Auth = &authn.Authenticator{Keys: o.Keys, Cache: a.Cache, Now: now, Recorder: a.LastUsed, Source: src, Console: src.Console,
+		Limiter: &ratelimit.Limiter{Claims: RateClaims{st.Claims()}}}
 	a.Leaks = &leaks.Service{Tenants: a.Tenants, AppTokens: a.AppTokens, Tokens: a.Tokens, Keyring: o.Keys}
 	a.Leaks.SetKeys(o.LeakKeys)
 	a.registerMetrics(a.Metrics)

@@ -2,6 +2,7 @@ package admin
 
 import (
 	"context"
+	"time"
 
 	"github.com/latchkey/latchkey/apptokens"
 	"github.com/latchkey/latchkey/internal/access"
@@ -34,7 +35,18 @@ func (s *Source) AppCredential(ctx context.Context, tenantID string, ref secret.
 		return access.AppCredential{}, err
 	}
 	return access.AppCredential{TenantID: t.ID, TenantSlug: t.Slug, TenantActive: t.Active(), Platform: t.Platform,
-		TokenID: tok.ID, Created: tok.Created, Expires: tok.Expires}, nil
+		TokenID: tok.ID, Created: tok.Created, Expires: tok.Expires, RateLimit: tok.RateLimit}, nil
+}
+
+// RateClaims records the rate limiter's claims of chunks (see
+// internal/ratelimit) as claims of the tenant's database, beside the
+// lockout's, which the periodic purge removes once they expire. Their ids
+// start with "rate|", which no lockout claim does.
+type RateClaims struct{ Claims usertokens.ClaimStore }
+
+// Claim implements ratelimit.Claimer.
+func (r RateClaims) Claim(ctx context.Context, tenantID, id string, expires time.Time) error {
+	return r.Claims.InsertClaim(ctx, tenantID, usertokens.Claim{ID: id, Expires: expires})
 }
 
 // Console resolves tenantID's built-in console app token, for

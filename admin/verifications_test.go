@@ -79,7 +79,7 @@ func TestVerificationOutcomes(t *testing.T) {
 			}
 		}
 	}
-	if got := len(verifications(t, s)); got != 2*9 {
-		t.Errorf("got %d series, want all 18 from the start (2 credentials × 9 outcomes)", got)
+	if got := len(verifications(t, s)); got != 2*10 {
+		t.Errorf("got %d series, want all 20 from the start (2 credentials × 10 outcomes)", got)
 	}
 }

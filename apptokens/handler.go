@@ -13,6 +13,7 @@ import (
 	"github.com/latchkey/latchkey/internal/httpx"
 	"github.com/latchkey/latchkey/internal/ids"
 	"github.com/latchkey/latchkey/internal/page"
+	"github.com/latchkey/latchkey/internal/ratelimit"
 	"github.com/latchkey/latchkey/tenants"
 )
 
@@ -29,7 +30,7 @@ func (h *Handler) Register(rg gin.IRouter) {
 	g.POST("", authn.MakesCredential(), authn.Require(access.ManageAppTokens), httpx.Handle(h.create))
 	g.GET("", authn.Require(access.ViewAppTokens), httpx.Handle(h.list))
 	g.GET("/:token", authn.Require(access.ViewAppTokens), httpx.Handle(h.get))
-	g.PATCH("/:token", authn.Require(access.ExpireAppTokens), httpx.Handle(h.setExpiry))
+	g.PATCH("/:token", authn.Require(access.ExpireAppTokens), httpx.Handle(h.patch))
 	g.DELETE("/:token", authn.Require(access.ExpireAppTokens), httpx.Handle(h.delete))
 }
 
@@ -43,6 +44,9 @@ func (h *Handler) RegisterPlatform(rg gin.IRouter) {
 type createRequest struct {
 	Seconds *int64 `json:"seconds_until_expire"`
 	Name    string `json:"name" validate:"max=200,safetext"`
+	// RateLimit is null, {"limit", "seconds"} or absent (the tenant's
+	// default).
+	RateLimit json.RawMessage `json:"rate_limit"`
 	// The server makes every token string: these fields exist only to
 	// answer a client that tries to choose one.
 	AppToken json.RawMessage `json:"app_token"`
@@ -101,7 +105,12 @@ func (h *Handler) mint(c *gin.Context, t *tenants.Tenant, by *ids.ID) (*Token, e
 	if req.AppToken != nil || req.Token != nil || req.ID != nil {
 		return nil, ErrChosenSecret
 	}
-	tok, plain, err := h.Service.Create(c.Request.Context(), t, New{Name: req.Name, Seconds: req.Seconds, CreatedBy: by})
+	limit, set, err := ratelimit.Parse(req.RateLimit, "rate_limit")
+	if err != nil {
+		return nil, err
+	}
+	tok, plain, err := h.Service.Create(c.Request.Context(), t, New{Name: req.Name, Seconds: req.Seconds, CreatedBy: by,
+		RateLimit: limit, SetRateLimit: set})
 	if err != nil {
 		return nil, err
 	}
@@ -152,29 +161,53 @@ func force(c *gin.Context) (bool, error) {
 	return q.Force, nil
 }
 
-func (h *Handler) setExpiry(c *gin.Context) error {
+// patchRequest is the body of PATCH /app_tokens/{token}.
+type patchRequest struct {
+	Seconds   *int64          `json:"seconds_until_expire"`
+	RateLimit json.RawMessage `json:"rate_limit"`
+}
+
+// patch changes an app token's rate limit, then its expiry, each as asked.
+func (h *Handler) patch(c *gin.Context) error {
 	forced, err := force(c)
 	if err != nil {
 		return err
 	}
-	var req httpx.Expiry
-	if err := httpx.BindJSON(c, &req); err != nil {
+	var req patchRequest
+	if err := httpx.BindPatch(c, &req); err != nil {
+		return err
+	}
+	limit, setLimit, err := ratelimit.Parse(req.RateLimit, "rate_limit")
+	if err != nil {
 		return err
 	}
 	p := authn.From(c)
-	// Support staff may expire app tokens but not extend them.
-	if *req.Seconds > 0 && !p.Can(access.ManageAppTokens) {
+	// Support staff may expire app tokens but neither extend them nor
+	// change their limits.
+	if setLimit && !p.Can(access.ManageAppTokens) {
+		return errs.E(errs.Forbidden, "rate_limit", "Your role ("+string(p.Role)+") may not change an app token's rate limit.")
+	}
+	if req.Seconds != nil && *req.Seconds > 0 && !p.Can(access.ManageAppTokens) {
 		return errs.E(errs.Forbidden, "seconds_until_expire", "Your role ("+string(p.Role)+") may only expire app tokens (seconds_until_expire -1 or less).")
 	}
-	t, err := h.Service.Tenants.FindByID(c.Request.Context(), p.TenantID)
-	if err != nil {
-		return err
+	ctx := c.Request.Context()
+	var tok *Token
+	if setLimit {
+		if tok, err = h.Service.SetRateLimit(ctx, p.TenantID, c.Param("token"), limit); err != nil {
+			return err
+		}
+		h.audit(c, "app_token.rate_limit", tok.ID)
 	}
-	tok, err := h.Service.SetExpiry(c.Request.Context(), t, c.Param("token"), *req.Seconds, forced, p.UserID)
-	if err != nil {
-		return err
+	if req.Seconds != nil {
+		t, err := h.Service.Tenants.FindByID(ctx, p.TenantID)
+		if err != nil {
+			return err
+		}
+		if tok, err = h.Service.SetExpiry(ctx, t, c.Param("token"), *req.Seconds, forced, p.UserID); err != nil {
+			return err
+		}
+		h.audit(c, "app_token.expiry", tok.ID)
 	}
-	h.audit(c, "app_token.expiry", tok.ID)
 	c.JSON(http.StatusOK, ViewOf(tok, h.Service.Now()))
 	return nil
 }

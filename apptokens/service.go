@@ -10,6 +10,7 @@ import (
 	"github.com/latchkey/latchkey/internal/errs"
 	"github.com/latchkey/latchkey/internal/ids"
 	"github.com/latchkey/latchkey/internal/page"
+	"github.com/latchkey/latchkey/internal/ratelimit"
 	"github.com/latchkey/latchkey/internal/secret"
 	"github.com/latchkey/latchkey/tenants"
 )
@@ -31,6 +32,10 @@ type New struct {
 	// Seconds until the token expires; nil takes the tenant's app_token_ttl.
 	Seconds   *int64
 	CreatedBy *ids.ID
+	// RateLimit is the token's rate limit when SetRateLimit; otherwise it
+	// takes the tenant's app_token_rate_limit.
+	RateLimit    *ratelimit.Policy
+	SetRateLimit bool
 }
 
 // Create makes an app token for t and returns it with its secret, which is
@@ -50,8 +55,12 @@ func (s *Service) Create(ctx context.Context, t *tenants.Tenant, in New) (*Token
 	now := clock.Stored(s.Now())
 	id := ids.New()
 	plain := s.Keys.NewToken(secret.App, t.ID, id)
+	limit := t.Settings.AppTokenRateLimit
+	if in.SetRateLimit {
+		limit = in.RateLimit
+	}
 	tok := &Token{ID: id, Hash: secret.Hash(plain), Name: in.Name, Created: now,
-		CreatedBy: in.CreatedBy, Expires: tenants.Expiry(now, seconds)}
+		CreatedBy: in.CreatedBy, Expires: tenants.Expiry(now, seconds), RateLimit: limit}
 	if err := s.Store.Insert(ctx, t.ID, tok); err != nil {
 		return nil, "", err
 	}
@@ -104,6 +113,23 @@ func (s *Service) SetExpiry(ctx context.Context, t *tenants.Tenant, ref string, 
 	}
 	s.Invalidate(t.ID)
 	tok.apply(c)
+	return tok, nil
+}
+
+// SetRateLimit sets the rate limit of the app token ref of tenant (nil:
+// none), if the token is live; the cache of this instance forgets the
+// tenant's credentials at once, other instances within cache.ttl.
+// Errors: Invalid (malformed ref), NotFound, Conflict (ErrExpiredChange).
+func (s *Service) SetRateLimit(ctx context.Context, tenantID, ref string, p *ratelimit.Policy) (*Token, error) {
+	tok, err := s.Get(ctx, tenantID, ref)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.Store.SetRateLimit(ctx, tenantID, tok.ID, p, clock.Stored(s.Now())); err != nil {
+		return nil, err
+	}
+	s.Invalidate(tenantID)
+	tok.RateLimit = p
 	return tok, nil
 }
 

@@ -8,6 +8,7 @@ import (
 	"github.com/latchkey/latchkey/internal/errs"
 	"github.com/latchkey/latchkey/internal/ids"
 	"github.com/latchkey/latchkey/internal/page"
+	"github.com/latchkey/latchkey/internal/ratelimit"
 )
 
 // Store keeps the app tokens of every tenant database. The engines
@@ -29,6 +30,10 @@ type Store interface {
 	// re-dating of a token that is not live; ErrLastLive, see KeepLive),
 	// Unavailable.
 	SetExpires(ctx context.Context, tenantID string, id ids.ID, c ended.Change, keep KeepLive) error
+	// SetRateLimit sets token id's rate limit (nil: none) if the token is
+	// live at now. Errors: NotFound, Conflict (ErrExpiredChange),
+	// Unavailable.
+	SetRateLimit(ctx context.Context, tenantID string, id ids.ID, p *ratelimit.Policy, now time.Time) error
 	// Delete removes token id. Errors: NotFound, Conflict (ErrLastLive, see
 	// KeepLive), Unavailable.
 	Delete(ctx context.Context, tenantID string, id ids.ID, keep KeepLive) error
@@ -61,6 +66,11 @@ var ErrLastLive = errs.E(errs.Conflict, "token", "This is the tenant's last live
 // expiry has passed: expired is final (SPEC §2).
 var ErrExpired = errs.E(errs.Conflict, "seconds_until_expire", "This app token has expired and never works again; "+
 	"its expiry cannot be changed. Create a new app token instead.")
+
+// ErrExpiredChange is the engines' answer to a change of an app token
+// whose expiry has passed.
+var ErrExpiredChange = errs.E(errs.Conflict, "token", "This app token has expired and never works again; "+
+	"it cannot be changed. Create a new app token instead.")
 
 // ErrNotFound is the engines' answer for a missing app token.
 var ErrNotFound = errs.E(errs.NotFound, "token", "No such app token.")

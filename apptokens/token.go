@@ -8,6 +8,7 @@ import (
 	"github.com/latchkey/latchkey/internal/access"
 	"github.com/latchkey/latchkey/internal/ended"
 	"github.com/latchkey/latchkey/internal/ids"
+	"github.com/latchkey/latchkey/internal/ratelimit"
 )
 
 // Collection is the tenant collection app tokens live in.
@@ -25,6 +26,9 @@ type Token struct {
 	// EndedBy is why the token was ended, when it was ended rather than
 	// left to run out; empty otherwise (and on records older than it).
 	EndedBy ended.By `bson:"ended_by,omitempty"`
+	// RateLimit bounds the requests made with the token (SPEC §11); nil,
+	// as on every record older than it, is none.
+	RateLimit *ratelimit.Policy `bson:"rate_limit,omitempty"`
 }
 
 // Live reports whether the token works at now (ignoring its tenant's
@@ -36,14 +40,15 @@ func (t *Token) Console() bool { return t.ID == access.ConsoleApp }
 
 // View is how an app token is shown: never its secret.
 type View struct {
-	ID        string     `json:"id"`
-	Name      string     `json:"name"`
-	Created   time.Time  `json:"created"`
-	CreatedBy *string    `json:"created_by"`
-	Expires   time.Time  `json:"expires"`
-	Expired   bool       `json:"expired"`
-	EndedBy   *ended.By  `json:"ended_by"`
-	LastUsed  *time.Time `json:"last_used"`
+	ID        string            `json:"id"`
+	Name      string            `json:"name"`
+	Created   time.Time         `json:"created"`
+	CreatedBy *string           `json:"created_by"`
+	Expires   time.Time         `json:"expires"`
+	Expired   bool              `json:"expired"`
+	EndedBy   *ended.By         `json:"ended_by"`
+	LastUsed  *time.Time        `json:"last_used"`
+	RateLimit *ratelimit.Policy `json:"rate_limit"`
 	// Console marks the tenant's built-in console app token (Console).
 	Console bool `json:"console"`
 }
@@ -51,7 +56,7 @@ type View struct {
 // ViewOf returns t as shown at now.
 func ViewOf(t *Token, now time.Time) View {
 	v := View{ID: t.ID.Hex(), Name: t.Name, Created: t.Created, Expires: t.Expires, Expired: !t.Live(now),
-		EndedBy: ended.Shown(t.EndedBy, t.Expires, now), LastUsed: t.LastUsed, Console: t.Console()}
+		EndedBy: ended.Shown(t.EndedBy, t.Expires, now), LastUsed: t.LastUsed, RateLimit: t.RateLimit, Console: t.Console()}
 	if t.CreatedBy != nil {
 		s := t.CreatedBy.Hex()
 		v.CreatedBy = &s

@@ -4,11 +4,14 @@
 package tenants
 
 import (
+	"encoding/json"
 	"fmt"
+	"maps"
 	"regexp"
 	"time"
 
 	"github.com/latchkey/latchkey/internal/errs"
+	"github.com/latchkey/latchkey/internal/ratelimit"
 )
 
 // Status of a tenant.
@@ -51,6 +54,9 @@ type Settings struct {
 	LockoutAttempts int   `bson:"lockout_attempts" json:"lockout_attempts"`
 	LockoutWindow   int64 `bson:"lockout_window" json:"lockout_window"`
 	LockoutDuration int64 `bson:"lockout_duration" json:"lockout_duration"`
+	// AppTokenRateLimit is the rate limit of the tenant's new app tokens
+	// (SPEC §11); nil, the default, is none.
+	AppTokenRateLimit *ratelimit.Policy `bson:"app_token_rate_limit,omitempty" json:"app_token_rate_limit"`
 }
 
 const (
@@ -90,6 +96,9 @@ type SettingsPatch struct {
 	LockoutAttempts *int   `json:"lockout_attempts"`
 	LockoutWindow   *int64 `json:"lockout_window"`
 	LockoutDuration *int64 `json:"lockout_duration"`
+	// AppTokenRateLimit is null (none) or {"limit", "seconds"}; absent
+	// leaves it as it is.
+	AppTokenRateLimit json.RawMessage `json:"app_token_rate_limit"`
 }
 
 // Apply returns s with p's fields applied, or every invalid field at once.
@@ -125,6 +134,12 @@ func (p *SettingsPatch) Apply(s Settings) (Settings, error) {
 		} else {
 			s.LockoutAttempts = *p.LockoutAttempts
 		}
+	}
+	if rl, set, err := ratelimit.Parse(p.AppTokenRateLimit, "settings.app_token_rate_limit"); err != nil {
+		e, _ := errs.As(err)
+		maps.Copy(bad, e.Fields)
+	} else if set {
+		s.AppTokenRateLimit = rl
 	}
 	for name, v := range map[string]int64{"user_token_ttl": s.UserTokenTTL, "long_token_ttl": s.LongTokenTTL, "obo_token_ttl": s.OBOTokenTTL} {
 		if _, already := bad["settings."+name]; !already && v > s.MaxTokenTTL {

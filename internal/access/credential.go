@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/latchkey/latchkey/internal/ids"
+	"github.com/latchkey/latchkey/internal/ratelimit"
 )
 
 // AppCredential is what an App-Token resolves to.
@@ -15,6 +16,9 @@ type AppCredential struct {
 	TokenID      ids.ID
 	Created      time.Time
 	Expires      time.Time
+	// RateLimit is the app token's rate limit, nil for none: checking it
+	// costs no store read.
+	RateLimit *ratelimit.Policy
 	// TokenID and Expires as answers and log lines write them (WithText).
 	Text AppText
 }

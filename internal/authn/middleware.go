@@ -2,6 +2,7 @@ package authn
 
 import (
 	"context"
+	"fmt"
 	"maps"
 	"strings"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"github.com/latchkey/latchkey/internal/errs"
 	"github.com/latchkey/latchkey/internal/httpx"
 	"github.com/latchkey/latchkey/internal/ids"
+	"github.com/latchkey/latchkey/internal/ratelimit"
 	"github.com/latchkey/latchkey/internal/secret"
 )
 
@@ -39,7 +41,10 @@ type Authenticator struct {
 	Source   Source
 	Cache    *Cache
 	Recorder Recorder // may be nil
-	Now      func() time.Time
+	// Limiter counts the requests of rate-limited app tokens; nil counts
+	// none.
+	Limiter *ratelimit.Limiter
+	Now     func() time.Time
 	// Observe, when set, is told how each verification ended (metrics).
 	Observe func(Credential, Outcome)
 	// Console, when set, resolves a tenant's built-in console app token
@@ -167,6 +172,9 @@ func (a *Authenticator) authenticate(c *gin.Context, rawApp string, need Need) (
 		return a.authenticateConsole(c, rawUser)
 	}
 	p, err := a.VerifyApp(ctx, rawApp)
+	if err == nil {
+		err = a.limit(c, p)
+	}
 	switch {
 	case err == nil && (need == UserRequired || rawUser != ""):
 		err = a.VerifyUser(ctx, p, rawUser)
@@ -224,6 +232,32 @@ func (a *Authenticator) authenticateConsole(c *gin.Context, rawUser string) (*ac
 	}
 	c.Set(PrincipalKey, p)
 	return p, nil
+}
+
+// limit counts the request against the rate limit of p's app token, if it
+// has one, once per request: right after the app token is verified, so
+// every request made with it counts, whatever its user token. It writes
+// the RateLimit-Policy and RateLimit header fields on the answer, whatever
+// it becomes; a request beyond the limit is Locked (429 with Retry-After).
+func (a *Authenticator) limit(c *gin.Context, p *access.Principal) error {
+	pol := p.App.RateLimit
+	if pol == nil || a.Limiter == nil {
+		return nil
+	}
+	d, err := a.Limiter.Allow(c.Request.Context(), p.TenantID, p.App.Text.TokenID, *pol, a.Now())
+	if err != nil {
+		return err
+	}
+	policy, state := d.Headers()
+	h := c.Writer.Header()
+	h.Set("RateLimit-Policy", policy)
+	h.Set("RateLimit", state)
+	if !d.Allowed {
+		a.observe(AppToken, RateLimited)
+		return errs.Lock("rate_limit", fmt.Sprintf("This app token may make %d requests every %d seconds; "+
+			"wait for the next window (Retry-After).", pol.Limit, pol.Seconds), d.Reset)
+	}
+	return nil
 }
 
 func (a *Authenticator) observe(c Credential, o Outcome) {

@@ -28,9 +28,12 @@ const (
 	UserDisabled                  // its user, or the OBO token's issuer, is disabled
 	OtherTenant                   // the user token is of another tenant than the App-Token
 	StoreError                    // the store could not answer
+	// RateLimited: a verified app token beyond its rate limit (observed
+	// besides its Verified, so that verified counts every valid token).
+	RateLimited
 )
 
 // OutcomeNames are the metric label values of the outcomes, indexed by
 // Outcome.
 var OutcomeNames = []string{"verified", "missing", "malformed", "unknown", "expired",
-	"tenant_disabled", "user_disabled", "other_tenant", "error"}
+	"tenant_disabled", "user_disabled", "other_tenant", "error", "rate_limited"}

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -466,6 +467,43 @@ func testGateway(t *testing.T, g gateway) {
 		}
 		if w.echo.Hits() != hits {
 			t.Error("the expired token reached the upstream")
+		}
+	})
+
+	t.Run("a rate-limited app token gets 429 with Retry-After", func(t *testing.T) {
+		app := w.a.Must(t, http.StatusCreated, testserver.Request{Method: "POST", Path: "/api/v1/app_tokens", AppToken: w.acme.AppToken,
+			Token: w.acme.OwnerToken, JSON: map[string]any{"rate_limit": map[string]any{"limit": 2, "seconds": 3600}}}).String("app_token")
+		h := map[string]string{"App-Token": app, "Token": memTok}
+		for i := range 2 {
+			res, b := through(t, base, "GET", "/orders", h, nil)
+			if res.StatusCode != http.StatusOK {
+				t.Fatalf("request %d: got %d %s, want 200", i+1, res.StatusCode, b)
+			}
+			if res.Header.Get("RateLimit-Policy") != `"default";q=2;w=3600` || res.Header.Get("RateLimit") == "" {
+				t.Errorf("request %d: RateLimit fields %q %q", i+1, res.Header.Get("RateLimit-Policy"), res.Header.Get("RateLimit"))
+			}
+		}
+		hits := w.echo.Hits()
+		res, b := through(t, base, "GET", "/orders", h, nil)
+		if res.StatusCode != http.StatusTooManyRequests {
+			t.Fatalf("beyond the limit: got %d %s, want 429", res.StatusCode, b)
+		}
+		if ra, err := strconv.Atoi(res.Header.Get("Retry-After")); err != nil || ra < 1 || ra > 3600 {
+			t.Errorf("Retry-After %q, want 1 to 3600 seconds", res.Header.Get("Retry-After"))
+		}
+		if !strings.HasPrefix(res.Header.Get("RateLimit"), `"default";r=0;t=`) {
+			t.Errorf("RateLimit %q", res.Header.Get("RateLimit"))
+		}
+		var e struct{ Errors map[string]string }
+		if json.Unmarshal(b, &e) != nil || e.Errors["rate_limit"] == "" {
+			t.Errorf("got body %s, want errors.rate_limit", b)
+		}
+		if w.echo.Hits() != hits {
+			t.Error("a request beyond the limit reached the upstream")
+		}
+		// An unlimited app token passes with no RateLimit fields.
+		if res, b := through(t, base, "GET", "/orders", creds, nil); res.StatusCode != http.StatusOK || res.Header.Get("RateLimit") != "" {
+			t.Errorf("unlimited: got %d %q %s", res.StatusCode, res.Header.Get("RateLimit"), b)
 		}
 	})
 

@@ -9,9 +9,11 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/latchkey/latchkey/apptokens"
+	"github.com/latchkey/latchkey/internal/clock"
 	"github.com/latchkey/latchkey/internal/ended"
 	"github.com/latchkey/latchkey/internal/ids"
 	"github.com/latchkey/latchkey/internal/page"
+	"github.com/latchkey/latchkey/internal/ratelimit"
 )
 
 func (s appTokenStore) coll(tenantID string) *mongo.Collection {
@@ -153,4 +155,25 @@ func (s appTokenStore) PurgeExpired(ctx context.Context, tenantID string, cutoff
 		return 0, translate(err, nil)
 	}
 	return res.DeletedCount, nil
+}
+
+// SetRateLimit implements apptokens.Store: one conditional update of a
+// live token ($unset for none, so the record reads as an older one does).
+func (s appTokenStore) SetRateLimit(ctx context.Context, tenantID string, id ids.ID, p *ratelimit.Policy, now time.Time) error {
+	live := bson.D{{Key: "_id", Value: id}, {Key: "expires", Value: bson.D{{Key: "$gt", Value: clock.Stored(now)}}}}
+	change := bson.D{{Key: "$unset", Value: bson.D{{Key: "rate_limit", Value: ""}}}}
+	if p != nil {
+		change = bson.D{{Key: "$set", Value: bson.D{{Key: "rate_limit", Value: p}}}}
+	}
+	res, err := s.coll(tenantID).UpdateOne(ctx, live, change)
+	if err != nil {
+		return translate(err, nil)
+	}
+	if res.MatchedCount > 0 {
+		return nil
+	}
+	if _, err := s.FindByID(ctx, tenantID, id); err != nil {
+		return err
+	}
+	return apptokens.ErrExpiredChange
 }

@@ -8,18 +8,36 @@ import (
 	"github.com/latchkey/latchkey/internal/ended"
 	"github.com/latchkey/latchkey/internal/ids"
 	"github.com/latchkey/latchkey/internal/page"
+	"github.com/latchkey/latchkey/internal/ratelimit"
 )
 
 // Insert implements apptokens.Store.
 func (s appTokenStore) Insert(ctx context.Context, tenantID string, t *apptokens.Token) error {
 	_, err := s.db.execIn(ctx, tenantID, qAppTokenInsert, idArg(t.ID), t.Hash, t.Name, t.Created.UnixMilli(),
-		optID(t.CreatedBy), t.Expires.UnixMilli(), optTime(t.LastUsed), string(t.EndedBy))
+		optID(t.CreatedBy), t.Expires.UnixMilli(), optTime(t.LastUsed), string(t.EndedBy),
+		policyLimit(t.RateLimit), policySeconds(t.RateLimit))
 	return s.db.fail("insert app token", err, nil)
 }
 
 func scanAppToken(sc scanner, t *apptokens.Token) error {
-	return sc.Scan(idCol{&t.ID}, &t.Hash, &t.Name, timeCol{&t.Created}, optIDCol{&t.CreatedBy},
-		timeCol{&t.Expires}, optTimeCol{&t.LastUsed}, (*string)(&t.EndedBy))
+	var rl policyCols
+	err := sc.Scan(idCol{&t.ID}, &t.Hash, &t.Name, timeCol{&t.Created}, optIDCol{&t.CreatedBy},
+		timeCol{&t.Expires}, optTimeCol{&t.LastUsed}, (*string)(&t.EndedBy), &rl.limit, &rl.seconds)
+	t.RateLimit = rl.policy()
+	return err
+}
+
+// SetRateLimit implements apptokens.Store: one UPDATE that applies only to
+// a live token.
+func (s appTokenStore) SetRateLimit(ctx context.Context, tenantID string, id ids.ID, p *ratelimit.Policy, now time.Time) error {
+	n, err := s.db.execIn(ctx, tenantID, qAppTokenRateLimit, policyLimit(p), policySeconds(p), idArg(id), now.UnixMilli())
+	if err != nil || n > 0 {
+		return s.db.changed("set app token rate limit", n, err, apptokens.ErrNotFound)
+	}
+	if _, err := s.FindByID(ctx, tenantID, id); err != nil {
+		return err
+	}
+	return apptokens.ErrExpiredChange
 }
 
 // FindByID implements apptokens.Store.

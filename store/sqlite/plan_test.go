@@ -28,7 +28,7 @@ type statement struct {
 // is missing here, so a new query cannot skip the plan check.
 func constStatements() []statement {
 	id, ms, s := idArg(ids.New()), time.Now().UnixMilli(), "x"
-	tenant := []any{s, s, s, s, false, 1, 1, 1, 1, 1, 1, false, 5, 1, 1, ms, ms}
+	tenant := []any{s, s, s, s, false, 1, 1, 1, 1, 1, 1, false, 5, 1, 1, ms, ms, 100, 60}
 	return []statement{
 		// The control file (qVersion too).
 		{"qVersion", qVersion, nil},
@@ -47,7 +47,8 @@ func constStatements() []statement {
 		{"qUserDelete", qUserDelete, []any{id}},
 		{"qUserIsOwner", qUserIsOwner, []any{s, s, id}},
 		{"qUserOtherOwner", qUserOtherOwner, []any{s, s, id}},
-		{"qAppTokenInsert", qAppTokenInsert, []any{id, s, s, ms, id, ms, ms, s}},
+		{"qAppTokenInsert", qAppTokenInsert, []any{id, s, s, ms, id, ms, ms, s, 100, 60}},
+		{"qAppTokenRateLimit", qAppTokenRateLimit, []any{100, 60, id, ms}},
 		{"qAppTokenByID", qAppTokenByID, []any{id}},
 		{"qAppTokenFirst", qAppTokenFirst, []any{10}},
 		{"qAppTokenAfter", qAppTokenAfter, []any{id, 10}},

@@ -18,9 +18,9 @@ import (
 const (
 	tenantCols = `id, slug, name, status, platform, app_token_ttl, user_token_ttl, long_token_ttl,
 		obo_token_ttl, refresh_token_ttl, max_token_ttl, allow_signup, lockout_attempts,
-		lockout_window, lockout_duration, created, updated`
+		lockout_window, lockout_duration, created, updated, app_token_rate_limit, app_token_rate_seconds`
 
-	qTenantInsert = `INSERT INTO tenants (` + tenantCols + `) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`
+	qTenantInsert = `INSERT INTO tenants (` + tenantCols + `) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`
 	qTenantByID   = `SELECT ` + tenantCols + ` FROM tenants WHERE id = ?`
 	qTenantBySlug = `SELECT ` + tenantCols + ` FROM tenants WHERE slug = ?`
 	// qTenantFirst reads the first page in slug order: the unique slug
@@ -30,7 +30,7 @@ const (
 	qTenantReplace = `UPDATE tenants SET slug = ?, name = ?, status = ?, platform = ?, app_token_ttl = ?,
 		user_token_ttl = ?, long_token_ttl = ?, obo_token_ttl = ?, refresh_token_ttl = ?, max_token_ttl = ?,
 		allow_signup = ?, lockout_attempts = ?, lockout_window = ?, lockout_duration = ?, created = ?,
-		updated = ? WHERE id = ?`
+		updated = ?, app_token_rate_limit = ?, app_token_rate_seconds = ? WHERE id = ?`
 	qTenantDelete = `DELETE FROM tenants WHERE id = ?`
 )
 
@@ -86,10 +86,12 @@ func userFindSQL(f users.Filter, after *ids.ID, limit int) (string, []any) {
 
 // App tokens.
 const (
-	appTokenCols = `id, hash, name, created, created_by, expires, last_used, ended_by`
+	appTokenCols = `id, hash, name, created, created_by, expires, last_used, ended_by, rate_limit, rate_seconds`
 
-	qAppTokenInsert = `INSERT INTO app_tokens (` + appTokenCols + `) VALUES (?,?,?,?,?,?,?,?)`
-	qAppTokenByID   = `SELECT ` + appTokenCols + ` FROM app_tokens WHERE id = ?`
+	qAppTokenInsert = `INSERT INTO app_tokens (` + appTokenCols + `) VALUES (?,?,?,?,?,?,?,?,?,?)`
+	// qAppTokenRateLimit sets token ?3's rate limit if it is live at ?4.
+	qAppTokenRateLimit = `UPDATE app_tokens SET rate_limit = ?1, rate_seconds = ?2 WHERE id = ?3 AND expires > ?4`
+	qAppTokenByID      = `SELECT ` + appTokenCols + ` FROM app_tokens WHERE id = ?`
 	// qAppTokenFirst reads the first page newest first: the primary key
 	// read from its end and stopped by the LIMIT.
 	qAppTokenFirst = `SELECT ` + appTokenCols + ` FROM app_tokens ORDER BY id DESC LIMIT ?`

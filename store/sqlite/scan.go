@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/latchkey/latchkey/internal/ids"
+	"github.com/latchkey/latchkey/internal/ratelimit"
 )
 
 // How Go values become columns and back: ids are 12-byte BLOBs, times
@@ -114,4 +115,31 @@ func pageOf[T any](list []T, limit int, key func(*T) string) ([]T, string) {
 	}
 	list = list[:limit]
 	return list, key(&list[limit-1])
+}
+
+// policyLimit and policySeconds are a rate limit's columns, NULL when
+// there is none.
+func policyLimit(p *ratelimit.Policy) any {
+	if p == nil {
+		return nil
+	}
+	return p.Limit
+}
+
+func policySeconds(p *ratelimit.Policy) any {
+	if p == nil {
+		return nil
+	}
+	return p.Seconds
+}
+
+// policyCols scans a rate limit's two columns.
+type policyCols struct{ limit, seconds sql.NullInt64 }
+
+// policy is the rate limit scanned, nil when its columns are NULL.
+func (c policyCols) policy() *ratelimit.Policy {
+	if !c.limit.Valid || !c.seconds.Valid {
+		return nil
+	}
+	return &ratelimit.Policy{Limit: c.limit.Int64, Seconds: c.seconds.Int64}
 }

@@ -44,6 +44,10 @@ var controlSchema = schema{name: "control", steps: []string{
 		secret  BLOB NOT NULL,
 		created INTEGER NOT NULL
 	) WITHOUT ROWID;`,
+	// 3: the tenant's default rate limit of new app tokens (SPEC §11);
+	// NULL (as on every older row) is none.
+	`ALTER TABLE tenants ADD COLUMN app_token_rate_limit INTEGER;
+	ALTER TABLE tenants ADD COLUMN app_token_rate_seconds INTEGER;`,
 }}
 
 // tenantSchema is a tenant file's. Every query of queries.go has an index
@@ -130,6 +134,10 @@ var tenantSchema = schema{name: "tenant", steps: []string{
 	// '', which reads as "time" once they have expired.
 	`ALTER TABLE app_tokens ADD COLUMN ended_by TEXT NOT NULL DEFAULT '';
 	ALTER TABLE tokens ADD COLUMN ended_by TEXT NOT NULL DEFAULT '';`,
+	// 3: an app token's rate limit (SPEC §11): rate_limit requests in each
+	// window of rate_seconds; NULL (as on every older row) is none.
+	`ALTER TABLE app_tokens ADD COLUMN rate_limit INTEGER;
+	ALTER TABLE app_tokens ADD COLUMN rate_seconds INTEGER;`,
 }}
 
 // version reads a file's schema version.

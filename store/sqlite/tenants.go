@@ -24,14 +24,19 @@ func tenantValues(t *tenants.Tenant) []any {
 	st := t.Settings
 	return []any{t.Name, t.Status, t.Platform, st.AppTokenTTL, st.UserTokenTTL, st.LongTokenTTL,
 		st.OBOTokenTTL, st.RefreshTokenTTL, st.MaxTokenTTL, st.AllowSignup, st.LockoutAttempts,
-		st.LockoutWindow, st.LockoutDuration, t.Created.UnixMilli(), t.Updated.UnixMilli()}
+		st.LockoutWindow, st.LockoutDuration, t.Created.UnixMilli(), t.Updated.UnixMilli(),
+		policyLimit(st.AppTokenRateLimit), policySeconds(st.AppTokenRateLimit)}
 }
 
 func scanTenant(sc scanner, t *tenants.Tenant) error {
 	st := &t.Settings
-	return sc.Scan(&t.ID, &t.Slug, &t.Name, &t.Status, &t.Platform, &st.AppTokenTTL, &st.UserTokenTTL,
+	var rl policyCols
+	err := sc.Scan(&t.ID, &t.Slug, &t.Name, &t.Status, &t.Platform, &st.AppTokenTTL, &st.UserTokenTTL,
 		&st.LongTokenTTL, &st.OBOTokenTTL, &st.RefreshTokenTTL, &st.MaxTokenTTL, &st.AllowSignup,
-		&st.LockoutAttempts, &st.LockoutWindow, &st.LockoutDuration, timeCol{&t.Created}, timeCol{&t.Updated})
+		&st.LockoutAttempts, &st.LockoutWindow, &st.LockoutDuration, timeCol{&t.Created}, timeCol{&t.Updated},
+		&rl.limit, &rl.seconds)
+	st.AppTokenRateLimit = rl.policy()
+	return err
 }
 
 // FindByID implements tenants.Store.

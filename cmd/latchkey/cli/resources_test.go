@@ -203,3 +203,33 @@ func TestAuditCommand(t *testing.T) {
 		t.Errorf("audit --json as a member: stderr %q, want {\"status\": 403, \"errors\": {\"permission\": …}}", r.err)
 	}
 }
+
+// TestAppTokenRateLimitCommands: app-tokens create --rate-limit and
+// app-tokens update --rate-limit …|none, shown in get and list.
+func TestAppTokenRateLimitCommands(t *testing.T) {
+	s := testserver.Start(t)
+	acme := s.NewTenant(t, "acme")
+	tm := newTerm(t, s)
+	tm.login(acme.AppToken, "owner", "owner-password")
+
+	var made struct {
+		ID        string
+		RateLimit *struct{ Limit, Seconds int64 } `json:"rate_limit"`
+	}
+	tm.jsonOf(&made, "", "app-tokens", "create", "--name", "partner", "--rate-limit", "100/60s")
+	if made.RateLimit == nil || made.RateLimit.Limit != 100 || made.RateLimit.Seconds != 60 {
+		t.Fatalf("created with rate_limit %+v, want 100/60", made.RateLimit)
+	}
+	contains(t, "app-tokens get", tm.ok("", "app-tokens", "get", made.ID), "rate limit", "100/60s")
+	contains(t, "app-tokens update", tm.ok("", "app-tokens", "update", made.ID, "--rate-limit", "5000/1h"), "5000/3600s")
+	contains(t, "app-tokens list", tm.ok("", "app-tokens", "list"), "RATE LIMIT", "5000/3600s")
+	contains(t, "app-tokens update none", tm.ok("", "app-tokens", "update", made.ID, "--rate-limit", "none"), "rate limit", "none")
+	tm.fails(cli.ExitUsage, []string{"--rate-limit"}, "", "app-tokens", "update", made.ID, "--rate-limit", "lots")
+	tm.fails(cli.ExitAPI, []string{"rate_limit.limit"}, "", "app-tokens", "update", made.ID, "--rate-limit", "0/60s")
+	tm.fails(cli.ExitUsage, []string{`required flag(s) "rate-limit" not set`}, "", "app-tokens", "update", made.ID)
+	// none at creation overrides the tenant's default.
+	tm.jsonOf(&made, "", "app-tokens", "create", "--rate-limit", "none")
+	if made.RateLimit != nil {
+		t.Errorf("--rate-limit none: %+v", made.RateLimit)
+	}
+}

@@ -167,8 +167,8 @@ func (a *app) tenantsCmd() *cobra.Command {
 
 	mint := a.appTokenCreateCmd("app-token <tenant>",
 		"Mint an app token for a tenant (by id or slug), e.g. one that has none left; its secret is printed once", 1, []string{"<tenant>"},
-		func(cmd *cobra.Command, c *client.Client, args []string, req api.NewAppTokenRequest) (*api.AppTokenCreated, error) {
-			r, err := c.CreateTenantAppTokenWithResponse(cmd.Context(), args[0], req)
+		func(cmd *cobra.Command, c *client.Client, args []string, req api.NewAppTokenRequest, edit ...api.RequestEditorFn) (*api.AppTokenCreated, error) {
+			r, err := c.CreateTenantAppTokenWithResponse(cmd.Context(), args[0], req, edit...)
 			if err != nil {
 				return nil, err
 			}

@@ -45,9 +45,9 @@ func expiryFlag(cmd *cobra.Command, usage string, required bool) func() (*int64,
 
 func (a *app) printAppTokens(list []api.AppToken) error {
 	return a.print(list, func(w *tableWriter) {
-		w.Row("ID", "NAME", "CREATED", "EXPIRES", "EXPIRED", "LAST USED")
+		w.Row("ID", "NAME", "CREATED", "EXPIRES", "EXPIRED", "LAST USED", "RATE LIMIT")
 		for _, t := range list {
-			w.Row(t.Id, t.Name, when(t.Created), when(t.Expires), yesNo(t.Expired), whenPtr(t.LastUsed))
+			w.Row(t.Id, t.Name, when(t.Created), when(t.Expires), yesNo(t.Expired), whenPtr(t.LastUsed), rateLimitText(t.RateLimit))
 		}
 	})
 }
@@ -61,6 +61,7 @@ func (a *app) printAppToken(t *api.AppToken) error {
 		w.Row("expires", when(t.Expires))
 		w.Row("expired", yesNo(t.Expired))
 		w.Row("last used", whenPtr(t.LastUsed))
+		w.Row("rate limit", rateLimitText(t.RateLimit))
 	})
 }
 
@@ -76,15 +77,20 @@ func forced(cmd *cobra.Command) *bool {
 // appTokenCreateCmd builds a command that creates an app token with --name
 // and --expires-in through do and prints it with its secret.
 func (a *app) appTokenCreateCmd(use, short string, n int, argNames []string,
-	do func(cmd *cobra.Command, c *client.Client, args []string, req api.NewAppTokenRequest) (*api.AppTokenCreated, error)) *cobra.Command {
+	do func(cmd *cobra.Command, c *client.Client, args []string, req api.NewAppTokenRequest, edit ...api.RequestEditorFn) (*api.AppTokenCreated, error)) *cobra.Command {
 	var expiry func() (*int64, error)
+	var limit func() (*api.RateLimit, []api.RequestEditorFn, error)
 	cmd := a.run(use, short, n, argNames, func(cmd *cobra.Command, c *client.Client, args []string) error {
 		name, _ := cmd.Flags().GetString("name")
 		secs, err := expiry()
 		if err != nil {
 			return err
 		}
-		t, err := do(cmd, c, args, api.NewAppTokenRequest{Name: &name, SecondsUntilExpire: secs})
+		rl, edit, err := limit()
+		if err != nil {
+			return err
+		}
+		t, err := do(cmd, c, args, api.NewAppTokenRequest{Name: &name, SecondsUntilExpire: secs, RateLimit: rl}, edit...)
 		if err != nil {
 			return err
 		}
@@ -98,14 +104,15 @@ func (a *app) appTokenCreateCmd(use, short string, n int, argNames []string,
 	})
 	cmd.Flags().String("name", "", "a name for the app")
 	expiry = expiryFlag(cmd, "lifetime: seconds or a duration such as 720h or 365d (default: the tenant's app_token_ttl)", false)
+	limit = rateLimitFlag(cmd, "requests per window, such as 100/60s or 5000/1h, or none (default: the tenant's app_token_rate_limit)", false)
 	return cmd
 }
 
 func (a *app) appTokensCmd() *cobra.Command {
 	cmd := group("app-tokens", "The tenant's app tokens")
 	create := a.appTokenCreateCmd("create", "Create an app token; its secret is printed once", 0, nil,
-		func(cmd *cobra.Command, c *client.Client, _ []string, req api.NewAppTokenRequest) (*api.AppTokenCreated, error) {
-			r, err := c.CreateAppTokenWithResponse(cmd.Context(), req)
+		func(cmd *cobra.Command, c *client.Client, _ []string, req api.NewAppTokenRequest, edit ...api.RequestEditorFn) (*api.AppTokenCreated, error) {
+			r, err := c.CreateAppTokenWithResponse(cmd.Context(), req, edit...)
 			if err != nil {
 				return nil, err
 			}
@@ -120,7 +127,7 @@ func (a *app) appTokensCmd() *cobra.Command {
 				return err
 			}
 			r, err := c.SetAppTokenExpiryWithResponse(cmd.Context(), args[0],
-				&api.SetAppTokenExpiryParams{Force: forced(cmd)}, api.Expiry{SecondsUntilExpire: *secs})
+				&api.SetAppTokenExpiryParams{Force: forced(cmd)}, api.AppTokenPatch{SecondsUntilExpire: secs})
 			if err != nil {
 				return err
 			}
@@ -130,12 +137,27 @@ func (a *app) appTokensCmd() *cobra.Command {
 	expire := a.run("expire <token>", "Expire an app token now (by id or by a leaked token string)", 1, []string{"<token>"},
 		func(cmd *cobra.Command, c *client.Client, args []string) error {
 			r, err := c.SetAppTokenExpiryWithResponse(cmd.Context(), args[0],
-				&api.SetAppTokenExpiryParams{Force: forced(cmd)}, api.Expiry{SecondsUntilExpire: -1})
+				&api.SetAppTokenExpiryParams{Force: forced(cmd)}, api.AppTokenPatch{SecondsUntilExpire: &expireNow})
 			if err != nil {
 				return err
 			}
 			return a.printAppToken(r.JSON200)
 		})
+	var updateLimit func() (*api.RateLimit, []api.RequestEditorFn, error)
+	update := a.run("update <token>", "Change an app token's rate limit (--rate-limit 100/60s, or none)", 1, []string{"<token>"},
+		func(cmd *cobra.Command, c *client.Client, args []string) error {
+			rl, edit, err := updateLimit()
+			if err != nil {
+				return err
+			}
+			r, err := c.SetAppTokenExpiryWithResponse(cmd.Context(), args[0], &api.SetAppTokenExpiryParams{},
+				api.AppTokenPatch{RateLimit: rl}, edit...)
+			if err != nil {
+				return err
+			}
+			return a.printAppToken(r.JSON200)
+		})
+	updateLimit = rateLimitFlag(update, "requests per window, such as 100/60s or 5000/1h, or none to remove it", true)
 	del := a.run("delete <token>", "Delete an app token", 1, []string{"<token>"},
 		func(cmd *cobra.Command, c *client.Client, args []string) error {
 			if _, err := c.DeleteAppTokenWithResponse(cmd.Context(), args[0], &api.DeleteAppTokenParams{Force: forced(cmd)}); err != nil {
@@ -165,7 +187,7 @@ func (a *app) appTokensCmd() *cobra.Command {
 				}
 				return a.printAppToken(r.JSON200)
 			}),
-		create, extend, expire, del,
+		create, extend, update, expire, del,
 	)
 	return cmd
 }
