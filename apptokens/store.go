@@ -29,6 +29,9 @@ type Store interface {
 	// re-dating of a token that is not live; ErrLastLive, see KeepLive),
 	// Unavailable.
 	SetExpires(ctx context.Context, tenantID string, id ids.ID, c ended.Change, keep KeepLive) error
+	// Change applies d to token id if it is live at now, in one write.
+	// Errors: NotFound, Conflict (ErrExpiredChange), Unavailable.
+	Change(ctx context.Context, tenantID string, id ids.ID, d Details, now time.Time) error
 	// Delete removes token id. Errors: NotFound, Conflict (ErrLastLive, see
 	// KeepLive), Unavailable.
 	Delete(ctx context.Context, tenantID string, id ids.ID, keep KeepLive) error
@@ -64,3 +67,8 @@ var ErrExpired = errs.E(errs.Conflict, "seconds_until_expire", "This app token h
 
 // ErrNotFound is the engines' answer for a missing app token.
 var ErrNotFound = errs.E(errs.NotFound, "token", "No such app token.")
+
+// ErrExpiredChange is the engines' answer to a change of an app token whose
+// expiry has passed.
+var ErrExpiredChange = errs.E(errs.Conflict, "token", "This app token has expired and never works again; "+
+	"it cannot be changed. Create a new app token instead.")

@@ -3,10 +3,12 @@
 package apptokens
 
 import (
+	"encoding/json"
 	"time"
 
 	"github.com/latchkey/latchkey/internal/ended"
 	"github.com/latchkey/latchkey/internal/ids"
+	"github.com/latchkey/latchkey/internal/secret"
 )
 
 // Collection is the tenant collection app tokens live in.
@@ -24,6 +26,17 @@ type Token struct {
 	// EndedBy is why the token was ended, when it was ended rather than
 	// left to run out; empty otherwise (and on records older than it).
 	EndedBy ended.By `bson:"ended_by,omitempty"`
+	// Scopes restrict the token to catalog scopes; nil is unrestricted
+	// (and what records older than scopes read as). Never omitted when
+	// stored: an empty list restricts to nothing.
+	Scopes []string `bson:"scopes"`
+	// ExternalID and Meta are the platform's metadata (SPEC §11): its own
+	// id, and a JSON object kept as the text it was given ("" for none).
+	ExternalID string `bson:"external_id,omitempty"`
+	Meta       string `bson:"meta,omitempty"`
+	// Last is the token string's last characters, for its hint; "" on
+	// records older than hints.
+	Last string `bson:"last,omitempty"`
 }
 
 // Live reports whether the token works at now (ignoring its tenant's
@@ -40,12 +53,24 @@ type View struct {
 	Expired   bool       `json:"expired"`
 	EndedBy   *ended.By  `json:"ended_by"`
 	LastUsed  *time.Time `json:"last_used"`
+	Hint      string     `json:"hint"`
+	// Scopes is null for an unrestricted token.
+	Scopes     []string        `json:"scopes"`
+	ExternalID *string         `json:"external_id"`
+	Meta       json.RawMessage `json:"meta"`
 }
 
-// ViewOf returns t as shown at now.
-func ViewOf(t *Token, now time.Time) View {
+// ViewOf returns t, a token of tenant tenantID, as shown at now.
+func ViewOf(tenantID string, t *Token, now time.Time) View {
 	v := View{ID: t.ID.Hex(), Name: t.Name, Created: t.Created, Expires: t.Expires, Expired: !t.Live(now),
-		EndedBy: ended.Shown(t.EndedBy, t.Expires, now), LastUsed: t.LastUsed}
+		EndedBy: ended.Shown(t.EndedBy, t.Expires, now), LastUsed: t.LastUsed,
+		Hint: secret.Hint(secret.App, tenantID, t.Last), Scopes: t.Scopes, Meta: json.RawMessage("null")}
+	if t.ExternalID != "" {
+		v.ExternalID = &t.ExternalID
+	}
+	if t.Meta != "" {
+		v.Meta = json.RawMessage(t.Meta)
+	}
 	if t.CreatedBy != nil {
 		s := t.CreatedBy.Hex()
 		v.CreatedBy = &s
