@@ -113,6 +113,7 @@ func (a *app) appTokensCmd() *cobra.Command {
 		})
 
 	var extendExpiry func() (*int64, error)
+	expireNow := int64(-1)
 	extend := a.run("extend <token>", "Re-date an app token (--expires-in)", 1, []string{"<token>"},
 		func(cmd *cobra.Command, c *client.Client, args []string) error {
 			secs, err := extendExpiry()
@@ -120,7 +121,7 @@ func (a *app) appTokensCmd() *cobra.Command {
 				return err
 			}
 			r, err := c.SetAppTokenExpiryWithResponse(cmd.Context(), args[0],
-				&api.SetAppTokenExpiryParams{Force: forced(cmd)}, api.Expiry{SecondsUntilExpire: *secs})
+				&api.SetAppTokenExpiryParams{Force: forced(cmd)}, api.AppTokenPatch{SecondsUntilExpire: secs})
 			if err != nil {
 				return err
 			}
@@ -130,7 +131,7 @@ func (a *app) appTokensCmd() *cobra.Command {
 	expire := a.run("expire <token>", "Expire an app token now (by id or by a leaked token string)", 1, []string{"<token>"},
 		func(cmd *cobra.Command, c *client.Client, args []string) error {
 			r, err := c.SetAppTokenExpiryWithResponse(cmd.Context(), args[0],
-				&api.SetAppTokenExpiryParams{Force: forced(cmd)}, api.Expiry{SecondsUntilExpire: -1})
+				&api.SetAppTokenExpiryParams{Force: forced(cmd)}, api.AppTokenPatch{SecondsUntilExpire: &expireNow})
 			if err != nil {
 				return err
 			}
