@@ -394,7 +394,7 @@ func TestEmptyBodiesAndEmptyPatches(t *testing.T) {
 		{"PATCH", "/api/v1/tenants/platform", "", map[string]string{"body": empty}},
 		{"PATCH", "/api/v1/tenants/platform", map[string]any{}, map[string]string{"body": "Nothing to change: give at least one of name, status, settings."}},
 		{"PATCH", "/api/v1/app_tokens/" + app, "", map[string]string{"body": empty}},
-		{"PATCH", "/api/v1/app_tokens/" + app, map[string]any{}, map[string]string{"body": "Nothing to change: give at least one of seconds_until_expire, rate_limit."}},
+		{"PATCH", "/api/v1/app_tokens/" + app, map[string]any{}, map[string]string{"body": "Nothing to change: give at least one of seconds_until_expire, name, scopes, external_id, meta, rate_limit."}},
 		{"PATCH", "/api/v1/tokens/" + tok, "", map[string]string{"body": empty}},
 		{"PATCH", "/api/v1/tokens/" + tok, map[string]any{}, required},
 		{"PATCH", "/api/v1/token", "", map[string]string{"body": empty}},

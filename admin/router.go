@@ -25,6 +25,7 @@ import (
 	"github.com/latchkey/latchkey/internal/secret"
 	"github.com/latchkey/latchkey/internal/tracing"
 	"github.com/latchkey/latchkey/leaks"
+	"github.com/latchkey/latchkey/scopes"
 	"github.com/latchkey/latchkey/store"
 	"github.com/latchkey/latchkey/store/observed"
 	"github.com/latchkey/latchkey/tenants"
@@ -77,6 +78,7 @@ type App struct {
 	AppTokens *apptokens.Service
 	Tokens    *usertokens.Service
 	Users     *users.Service
+	Scopes    *scopes.Service
 	Audit     *audit.Log
 	Auth      *authn.Authenticator
 	LastUsed  *lastused.Batcher
@@ -125,10 +127,13 @@ func New(o Options) (*App, error) {
 	a.Store = st
 	a.Audit = &audit.Log{Store: st.Audit(), Logger: o.Logger, Now: now}
 	a.Tenants = &tenants.Service{Store: st.Tenants(), Invalidate: a.Cache.Invalidate, Now: now}
-	a.AppTokens = &apptokens.Service{Tenants: a.Tenants, Store: st.AppTokens(), Keys: o.Keys, Invalidate: a.Cache.Invalidate, Now: now}
+	a.Scopes = &scopes.Service{Store: st.Scopes(), Tenants: a.Tenants, TTL: o.CacheTTL, Now: now}
+	a.AppTokens = &apptokens.Service{Tenants: a.Tenants, Store: st.AppTokens(), Keys: o.Keys, Invalidate: a.Cache.Invalidate, Now: now,
+		Catalog: a.Scopes}
 	a.Users = &users.Service{Store: st.Users(), Hasher: o.Password, Hashes: o.Hashes, Invalidate: a.Cache.Invalidate, Now: now}
 	a.Tokens = &usertokens.Service{Tenants: a.Tenants, Users: a.Users, Store: st.UserTokens(), Claims: st.Claims(), Keys: o.Keys,
-		Invalidate: a.Cache.Invalidate, Now: now, DummyHash: o.Password.HashPassword(secret.NewPassword()), Hashes: o.Hashes}
+		Invalidate: a.Cache.Invalidate, Now: now, DummyHash: o.Password.HashPassword(secret.NewPassword()), Hashes: o.Hashes,
+		Catalog: a.Scopes}
 	a.Users.Tokens, a.Users.Passwords = a.Tokens, a.Tokens
 	a.Tenants.Provisioner = &Provisioner{Tenants: a.Tenants, Users: a.Users, AppTokens: a.AppTokens}
 	a.LastUsed = lastused.New(st.LastUsed())
@@ -173,13 +178,16 @@ func (a *App) router(trusted []string) (*gin.Engine, error) {
 	api.GET("/openapi.yaml", apidoc.Serve) // public: no credentials
 	app := api.Group("", a.Auth.App())
 	optional := api.Group("", a.Auth.Optional())
-	user := api.Group("", a.Auth.User())
-	tokensH := &usertokens.Handler{Service: a.Tokens, Audit: a.Audit}
+	// Every route of a user, but its own session's, needs latchkey:admin
+	// (SPEC §11): one guard for all of them.
+	user := api.Group("", a.Auth.User(), authn.AdminScope())
+	tokensH := &usertokens.Handler{Service: a.Tokens, Audit: a.Audit, Catalog: a.Scopes.Catalog}
 	tokensH.Register(app, optional, user)
 	tokensH.RegisterConsole(api, func(ctx context.Context, t *tenants.Tenant) error {
 		_, err := a.AppTokens.Console(ctx, t)
 		return err
 	})
+	(&scopes.Handler{Service: a.Scopes, Audit: a.Audit}).Register(user)
 	appTokens := &apptokens.Handler{Service: a.AppTokens, Audit: a.Audit}
 	appTokens.Register(user)
 	usersH := &users.Handler{Users: a.Users, Tenants: a.Tenants, Audit: a.Audit}
@@ -189,7 +197,7 @@ func (a *App) router(trusted []string) (*gin.Engine, error) {
 	appTokens.RegisterPlatform(user)
 	usersH.RegisterPlatform(user)
 	(&leaks.Handler{Service: a.Leaks, Audit: a.Audit}).Register(api, a.Auth.User())
-	(&verification.Handler{Auth: a.Auth, Metrics: a.Metrics}).Register(api)
+	(&verification.Handler{Auth: a.Auth, Metrics: a.Metrics, Catalog: a.Scopes.Catalog}).Register(api)
 	return r, nil
 }
 

@@ -1,7 +1,9 @@
 package admin
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"time"
 
 	"github.com/latchkey/latchkey/apptokens"
@@ -35,7 +37,8 @@ func (s *Source) AppCredential(ctx context.Context, tenantID string, ref secret.
 		return access.AppCredential{}, err
 	}
 	return access.AppCredential{TenantID: t.ID, TenantSlug: t.Slug, TenantActive: t.Active(), Platform: t.Platform,
-		TokenID: tok.ID, Created: tok.Created, Expires: tok.Expires, RateLimit: tok.RateLimit}, nil
+		TokenID: tok.ID, Created: tok.Created, Expires: tok.Expires, RateLimit: tok.RateLimit, Scopes: access.ScopesOf(tok.Scopes),
+		ExternalID: tok.ExternalID, Meta: compact(tok.Meta)}, nil
 }
 
 // RateClaims records the rate limiter's claims of chunks (see
@@ -77,7 +80,8 @@ func (s *Source) UserCredential(ctx context.Context, tenantID string, ref secret
 	}
 	cred := access.UserCredential{TokenID: tok.ID, Kind: tok.Kind, Expires: tok.Expires, UserID: u.ID,
 		Username: u.Username, Role: u.Role, UserActive: u.Active(), ActorActive: true,
-		Name: tok.Name, AppTokenID: tok.AppTokenID, Created: tok.Created, LastUsed: tok.LastUsed}
+		Name: tok.Name, AppTokenID: tok.AppTokenID, Created: tok.Created, LastUsed: tok.LastUsed,
+		Scopes: access.ScopesOf(tok.Scopes), Last: tok.Last}
 	if tok.ActorID != nil {
 		actor, err := s.Users.Get(ctx, tenantID, *tok.ActorID)
 		if err != nil {
@@ -86,4 +90,18 @@ func (s *Source) UserCredential(ctx context.Context, tenantID string, ref secret
 		cred.ActorID, cred.ActorRole, cred.ActorActive = actor.ID, actor.Role, actor.Active()
 	}
 	return cred, nil
+}
+
+// compact returns meta, a JSON object's text as it was given, in the
+// compact form encoding/json writes (what /verify answers with, made once
+// per credential); "" stays "".
+func compact(meta string) string {
+	if meta == "" {
+		return ""
+	}
+	var b bytes.Buffer
+	if err := json.Compact(&b, []byte(meta)); err != nil {
+		return "" // stored checked; a record that is not JSON shows none
+	}
+	return b.String()
 }

@@ -30,7 +30,7 @@ func (h *Handler) Register(rg gin.IRouter) {
 	g.POST("", authn.MakesCredential(), authn.Require(access.ManageAppTokens), httpx.Handle(h.create))
 	g.GET("", authn.Require(access.ViewAppTokens), httpx.Handle(h.list))
 	g.GET("/:token", authn.Require(access.ViewAppTokens), httpx.Handle(h.get))
-	g.PATCH("/:token", authn.Require(access.ExpireAppTokens), httpx.Handle(h.patch))
+	g.PATCH("/:token", authn.Require(access.ExpireAppTokens), httpx.Handle(h.change))
 	g.DELETE("/:token", authn.Require(access.ExpireAppTokens), httpx.Handle(h.delete))
 }
 
@@ -42,8 +42,11 @@ func (h *Handler) RegisterPlatform(rg gin.IRouter) {
 }
 
 type createRequest struct {
-	Seconds *int64 `json:"seconds_until_expire"`
-	Name    string `json:"name" validate:"max=200,safetext"`
+	Seconds    *int64          `json:"seconds_until_expire"`
+	Name       string          `json:"name" validate:"max=200,safetext"`
+	Scopes     []string        `json:"scopes"`
+	ExternalID string          `json:"external_id" validate:"max=128,safetext"`
+	Meta       json.RawMessage `json:"meta"`
 	// RateLimit is null, {"limit", "seconds"} or absent (the tenant's
 	// default).
 	RateLimit json.RawMessage `json:"rate_limit"`
@@ -109,12 +112,18 @@ func (h *Handler) mint(c *gin.Context, t *tenants.Tenant, by *ids.ID) (*Token, e
 	if err != nil {
 		return nil, err
 	}
-	tok, plain, err := h.Service.Create(c.Request.Context(), t, New{Name: req.Name, Seconds: req.Seconds, CreatedBy: by,
-		RateLimit: limit, SetRateLimit: set})
+	in := New{Name: req.Name, Seconds: req.Seconds, CreatedBy: by, Scopes: req.Scopes, ExternalID: req.ExternalID,
+		RateLimit: limit, SetRateLimit: set}
+	if meta, err := metaOf(req.Meta); err != nil {
+		return nil, err
+	} else if meta != nil {
+		in.Meta = *meta
+	}
+	tok, plain, err := h.Service.Create(c.Request.Context(), t, in)
 	if err != nil {
 		return nil, err
 	}
-	c.JSON(http.StatusCreated, createResponse{AppToken: plain, View: ViewOf(tok, h.Service.Now())})
+	c.JSON(http.StatusCreated, createResponse{AppToken: plain, View: ViewOf(t.ID, tok, h.Service.Now())})
 	return tok, nil
 }
 
@@ -127,8 +136,8 @@ func (h *Handler) list(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	now := h.Service.Now()
-	c.JSON(http.StatusOK, page.ListOf(list, next, func(t *Token) View { return ViewOf(t, now) }))
+	now, tenantID := h.Service.Now(), authn.From(c).TenantID
+	c.JSON(http.StatusOK, page.ListOf(list, next, func(t *Token) View { return ViewOf(tenantID, t, now) }))
 	return nil
 }
 
@@ -137,7 +146,7 @@ func (h *Handler) get(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	c.JSON(http.StatusOK, ViewOf(tok, h.Service.Now()))
+	c.JSON(http.StatusOK, ViewOf(authn.From(c).TenantID, tok, h.Service.Now()))
 	return nil
 }
 
@@ -161,14 +170,52 @@ func force(c *gin.Context) (bool, error) {
 	return q.Force, nil
 }
 
-// patchRequest is the body of PATCH /app_tokens/{token}.
+// patchRequest is the body of PATCH /app_tokens/{token}. Scopes and meta
+// are kept raw, so that null (unrestricted, no meta) differs from absent.
 type patchRequest struct {
-	Seconds   *int64          `json:"seconds_until_expire"`
-	RateLimit json.RawMessage `json:"rate_limit"`
+	Seconds    *int64          `json:"seconds_until_expire"`
+	Name       *string         `json:"name" validate:"omitempty,max=200,safetext"`
+	Scopes     json.RawMessage `json:"scopes"`
+	ExternalID *string         `json:"external_id" validate:"omitempty,max=128,safetext"`
+	Meta       json.RawMessage `json:"meta"`
+	RateLimit  json.RawMessage `json:"rate_limit"`
 }
 
-// patch changes an app token's rate limit, then its expiry, each as asked.
-func (h *Handler) patch(c *gin.Context) error {
+// details reads the changes of name, scopes and metadata of req.
+func (req *patchRequest) details() (Details, error) {
+	d := Details{Name: req.Name, ExternalID: req.ExternalID}
+	if req.Scopes != nil {
+		var names []string
+		if err := json.Unmarshal(req.Scopes, &names); err != nil {
+			return d, errs.E(errs.Invalid, "scopes", "Must be null or a list of scope names.")
+		}
+		d.Scopes = &names
+	}
+	meta, err := metaOf(req.Meta)
+	d.Meta = meta
+	return d, err
+}
+
+// metaOf reads a meta field: nil when absent, "" for null (none), else the
+// object's text as given. Errors: Invalid on "meta".
+func metaOf(raw json.RawMessage) (*string, error) {
+	if raw == nil {
+		return nil, nil
+	}
+	none := ""
+	if string(raw) == "null" {
+		return &none, nil
+	}
+	if err := CheckMeta(raw); err != nil {
+		return nil, err
+	}
+	s := string(raw)
+	return &s, nil
+}
+
+// change serves PATCH /app_tokens/{token}: a new expiry (support staff may
+// only expire), and name, scopes and metadata (owners and admins).
+func (h *Handler) change(c *gin.Context) error {
 	forced, err := force(c)
 	if err != nil {
 		return err
@@ -177,21 +224,38 @@ func (h *Handler) patch(c *gin.Context) error {
 	if err := httpx.BindPatch(c, &req); err != nil {
 		return err
 	}
+	d, err := req.details()
+	if err != nil {
+		return err
+	}
 	limit, setLimit, err := ratelimit.Parse(req.RateLimit, "rate_limit")
 	if err != nil {
 		return err
 	}
 	p := authn.From(c)
-	// Support staff may expire app tokens but neither extend them nor
-	// change their limits.
 	if setLimit && !p.Can(access.ManageAppTokens) {
 		return errs.E(errs.Forbidden, "rate_limit", "Your role ("+string(p.Role)+") may not change an app token's rate limit.")
 	}
+	if d.Any() && !p.Can(access.ManageAppTokens) {
+		return errs.E(errs.Forbidden, "permission", "Your role ("+string(p.Role)+") may not change an app token's name, scopes or metadata.")
+	}
+	// Support staff may expire app tokens but not extend them.
 	if req.Seconds != nil && *req.Seconds > 0 && !p.Can(access.ManageAppTokens) {
 		return errs.E(errs.Forbidden, "seconds_until_expire", "Your role ("+string(p.Role)+") may only expire app tokens (seconds_until_expire -1 or less).")
 	}
+	if req.Seconds != nil { // checked before anything changes
+		if err := tenants.CheckSeconds(*req.Seconds, tenants.MaxAppTokenTTL); err != nil {
+			return err
+		}
+	}
 	ctx := c.Request.Context()
 	var tok *Token
+	if d.Any() {
+		if tok, err = h.Service.Change(ctx, p.TenantID, c.Param("token"), d); err != nil {
+			return err
+		}
+		h.audit(c, "app_token.change", tok.ID)
+	}
 	if setLimit {
 		if tok, err = h.Service.SetRateLimit(ctx, p.TenantID, c.Param("token"), limit); err != nil {
 			return err
@@ -208,7 +272,7 @@ func (h *Handler) patch(c *gin.Context) error {
 		}
 		h.audit(c, "app_token.expiry", tok.ID)
 	}
-	c.JSON(http.StatusOK, ViewOf(tok, h.Service.Now()))
+	c.JSON(http.StatusOK, ViewOf(p.TenantID, tok, h.Service.Now()))
 	return nil
 }
 

@@ -2,6 +2,7 @@ package apptokens
 
 import (
 	"context"
+	"encoding/json"
 	"time"
 
 	"github.com/latchkey/latchkey/internal/access"
@@ -24,6 +25,16 @@ type Service struct {
 	// Invalidate drops a tenant's cached credentials on this instance.
 	Invalidate func(tenantID string)
 	Now        func() time.Time
+	// Catalog checks the scopes tokens are given.
+	Catalog Catalog
+}
+
+// Catalog checks scope names against the scope catalog; package scopes'
+// Service implements it.
+type Catalog interface {
+	// Check returns nil when every name is in the catalog. Errors:
+	// Invalid on field, Unavailable.
+	Check(ctx context.Context, field string, names []string) error
 }
 
 // New is the input of Create.
@@ -36,11 +47,17 @@ type New struct {
 	// takes the tenant's app_token_rate_limit.
 	RateLimit    *ratelimit.Policy
 	SetRateLimit bool
+	// Scopes restrict the token; nil leaves it unrestricted.
+	Scopes []string
+	// ExternalID and Meta are its metadata (Meta a JSON object's text, ""
+	// for none), checked by CheckMeta.
+	ExternalID string
+	Meta       string
 }
 
 // Create makes an app token for t and returns it with its secret, which is
-// never available again. Errors: Invalid (seconds over the maximum),
-// Unavailable.
+// never available again. Errors: Invalid (seconds over the maximum, scopes
+// not in the catalog), Unavailable.
 func (s *Service) Create(ctx context.Context, t *tenants.Tenant, in New) (*Token, string, error) {
 	seconds := t.Settings.AppTokenTTL
 	if in.Seconds != nil {
@@ -52,6 +69,10 @@ func (s *Service) Create(ctx context.Context, t *tenants.Tenant, in New) (*Token
 	if err := tenants.CheckSeconds(seconds, tenants.MaxAppTokenTTL); err != nil {
 		return nil, "", err
 	}
+	scopes, err := s.checkScopes(ctx, in.Scopes)
+	if err != nil {
+		return nil, "", err
+	}
 	now := clock.Stored(s.Now())
 	id := ids.New()
 	plain := s.Keys.NewToken(secret.App, t.ID, id)
@@ -60,7 +81,8 @@ func (s *Service) Create(ctx context.Context, t *tenants.Tenant, in New) (*Token
 		limit = in.RateLimit
 	}
 	tok := &Token{ID: id, Hash: secret.Hash(plain), Name: in.Name, Created: now,
-		CreatedBy: in.CreatedBy, Expires: tenants.Expiry(now, seconds), RateLimit: limit}
+		CreatedBy: in.CreatedBy, Expires: tenants.Expiry(now, seconds), Scopes: scopes,
+		ExternalID: in.ExternalID, Meta: in.Meta, Last: secret.Last(plain), RateLimit: limit}
 	if err := s.Store.Insert(ctx, t.ID, tok); err != nil {
 		return nil, "", err
 	}
@@ -207,3 +229,78 @@ func (s *Service) Console(ctx context.Context, t *tenants.Tenant) (*Token, error
 
 // ErrChosenSecret answers a request that tries to name its own token string.
 var ErrChosenSecret = secret.Chosen("app_token")
+
+// checkScopes returns names sorted and without repeats, nil (unrestricted)
+// for nil, after checking them against the catalog. Errors: Invalid on
+// "scopes", Unavailable.
+func (s *Service) checkScopes(ctx context.Context, names []string) ([]string, error) {
+	if names == nil {
+		return nil, nil
+	}
+	if len(names) > MaxScopes {
+		return nil, errs.E(errs.Invalid, "scopes", "At most 100 scopes.")
+	}
+	if err := s.Catalog.Check(ctx, "scopes", names); err != nil {
+		return nil, err
+	}
+	return access.ScopesOf(names).Names, nil
+}
+
+// MaxScopes bounds the scopes of a token.
+const MaxScopes = 100
+
+// MaxMeta is the largest meta object, in bytes of its JSON text.
+const MaxMeta = 2048
+
+// CheckMeta returns nil when raw, the JSON text of a meta field, is an
+// object of at most MaxMeta bytes. Errors: Invalid on "meta".
+func CheckMeta(raw []byte) error {
+	if len(raw) > MaxMeta {
+		return errs.E(errs.Invalid, "meta", "Must be a JSON object of at most 2048 bytes.")
+	}
+	var obj map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &obj); err != nil || obj == nil {
+		return errs.E(errs.Invalid, "meta", "Must be a JSON object of at most 2048 bytes.")
+	}
+	return nil
+}
+
+// Details is a change of an app token's name, scopes and metadata; nil
+// fields stay as they are.
+type Details struct {
+	Name *string
+	// Scopes: nil keeps them; a pointer to nil makes the token
+	// unrestricted.
+	Scopes     *[]string
+	ExternalID *string
+	Meta       *string
+}
+
+// Any reports whether d changes anything.
+func (d Details) Any() bool {
+	return d.Name != nil || d.Scopes != nil || d.ExternalID != nil || d.Meta != nil
+}
+
+// Change applies d to the app token ref of tenant, which must be live: an
+// expired token never works again, and its record stays as it ended. The
+// cache of this instance forgets the tenant's credentials at once (scopes
+// decide what the token may do). Errors: Invalid (scopes not in the
+// catalog), NotFound, Conflict (ErrExpiredChange), Unavailable.
+func (s *Service) Change(ctx context.Context, tenantID, ref string, d Details) (*Token, error) {
+	tok, err := s.Get(ctx, tenantID, ref)
+	if err != nil {
+		return nil, err
+	}
+	if d.Scopes != nil {
+		scopes, err := s.checkScopes(ctx, *d.Scopes)
+		if err != nil {
+			return nil, err
+		}
+		d.Scopes = &scopes
+	}
+	if err := s.Store.Change(ctx, tenantID, tok.ID, d, clock.Stored(s.Now())); err != nil {
+		return nil, err
+	}
+	s.Invalidate(tenantID)
+	return s.Store.FindByID(ctx, tenantID, tok.ID)
+}

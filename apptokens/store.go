@@ -34,6 +34,9 @@ type Store interface {
 	// live at now. Errors: NotFound, Conflict (ErrExpiredChange),
 	// Unavailable.
 	SetRateLimit(ctx context.Context, tenantID string, id ids.ID, p *ratelimit.Policy, now time.Time) error
+	// Change applies d to token id if it is live at now, in one write.
+	// Errors: NotFound, Conflict (ErrExpiredChange), Unavailable.
+	Change(ctx context.Context, tenantID string, id ids.ID, d Details, now time.Time) error
 	// Delete removes token id. Errors: NotFound, Conflict (ErrLastLive, see
 	// KeepLive), Unavailable.
 	Delete(ctx context.Context, tenantID string, id ids.ID, keep KeepLive) error
@@ -74,3 +77,4 @@ var ErrExpiredChange = errs.E(errs.Conflict, "token", "This app token has expire
 
 // ErrNotFound is the engines' answer for a missing app token.
 var ErrNotFound = errs.E(errs.NotFound, "token", "No such app token.")
+

@@ -3,12 +3,14 @@
 package apptokens
 
 import (
+	"encoding/json"
 	"time"
 
 	"github.com/latchkey/latchkey/internal/access"
 	"github.com/latchkey/latchkey/internal/ended"
 	"github.com/latchkey/latchkey/internal/ids"
 	"github.com/latchkey/latchkey/internal/ratelimit"
+	"github.com/latchkey/latchkey/internal/secret"
 )
 
 // Collection is the tenant collection app tokens live in.
@@ -29,6 +31,17 @@ type Token struct {
 	// RateLimit bounds the requests made with the token (SPEC §11); nil,
 	// as on every record older than it, is none.
 	RateLimit *ratelimit.Policy `bson:"rate_limit,omitempty"`
+	// Scopes restrict the token to catalog scopes; nil is unrestricted
+	// (and what records older than scopes read as). Never omitted when
+	// stored: an empty list restricts to nothing.
+	Scopes []string `bson:"scopes"`
+	// ExternalID and Meta are the platform's metadata (SPEC §11): its own
+	// id, and a JSON object kept as the text it was given ("" for none).
+	ExternalID string `bson:"external_id,omitempty"`
+	Meta       string `bson:"meta,omitempty"`
+	// Last is the token string's last characters, for its hint; "" on
+	// records older than hints.
+	Last string `bson:"last,omitempty"`
 }
 
 // Live reports whether the token works at now (ignoring its tenant's
@@ -50,13 +63,25 @@ type View struct {
 	LastUsed  *time.Time        `json:"last_used"`
 	RateLimit *ratelimit.Policy `json:"rate_limit"`
 	// Console marks the tenant's built-in console app token (Console).
-	Console bool `json:"console"`
+	Console bool   `json:"console"`
+	Hint    string `json:"hint"`
+	// Scopes is null for an unrestricted token.
+	Scopes     []string        `json:"scopes"`
+	ExternalID *string         `json:"external_id"`
+	Meta       json.RawMessage `json:"meta"`
 }
 
-// ViewOf returns t as shown at now.
-func ViewOf(t *Token, now time.Time) View {
+// ViewOf returns t, a token of tenant tenantID, as shown at now.
+func ViewOf(tenantID string, t *Token, now time.Time) View {
 	v := View{ID: t.ID.Hex(), Name: t.Name, Created: t.Created, Expires: t.Expires, Expired: !t.Live(now),
-		EndedBy: ended.Shown(t.EndedBy, t.Expires, now), LastUsed: t.LastUsed, RateLimit: t.RateLimit, Console: t.Console()}
+		EndedBy: ended.Shown(t.EndedBy, t.Expires, now), LastUsed: t.LastUsed, RateLimit: t.RateLimit, Console: t.Console(),
+		Hint: secret.Hint(secret.App, tenantID, t.Last), Scopes: t.Scopes, Meta: json.RawMessage("null")}
+	if t.ExternalID != "" {
+		v.ExternalID = &t.ExternalID
+	}
+	if t.Meta != "" {
+		v.Meta = json.RawMessage(t.Meta)
+	}
 	if t.CreatedBy != nil {
 		s := t.CreatedBy.Hex()
 		v.CreatedBy = &s

@@ -83,6 +83,9 @@ func (h *Handler) report(c *gin.Context) error {
 	reporter := "a report signed with key " + c.GetString(keyIDKey)
 	if !signed {
 		p := authn.From(c)
+		if err := p.CheckAdmin(); err != nil {
+			return err
+		}
 		if !p.Can(access.ManageTenants) {
 			return errNotOwner
 		}

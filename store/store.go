@@ -12,6 +12,7 @@ import (
 	"github.com/latchkey/latchkey/audit"
 	"github.com/latchkey/latchkey/internal/lastused"
 	"github.com/latchkey/latchkey/internal/secret"
+	"github.com/latchkey/latchkey/scopes"
 	"github.com/latchkey/latchkey/tenants"
 	"github.com/latchkey/latchkey/users"
 	"github.com/latchkey/latchkey/usertokens"
@@ -31,6 +32,8 @@ type Store interface {
 	LastUsed() lastused.Writer
 	// Keys keeps the installation's token tag keys (SPEC §2).
 	Keys() secret.KeyStore
+	// Scopes keeps the scope catalog (SPEC §11).
+	Scopes() scopes.Store
 	// Engine names the engine ("sqlite", "mongodb") for logs and metrics.
 	Engine() string
 	// Ping checks that the store answers. Errors: Unavailable.

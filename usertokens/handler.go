@@ -1,6 +1,7 @@
 package usertokens
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strings"
@@ -19,6 +20,9 @@ import (
 type Handler struct {
 	Service *Service
 	Audit   *audit.Log
+	// Catalog returns the whole scope catalog: what GET /token lists as
+	// the scopes of a request restricted by neither of its tokens.
+	Catalog func(context.Context) (access.Scopes, error)
 }
 
 // Register mounts the routes: app (App-Token only) takes login and
@@ -150,12 +154,22 @@ func (h *Handler) auditFailedLogin(c *gin.Context, failed *LoginError) {
 }
 
 func (h *Handler) current(c *gin.Context) error {
-	tok, err := h.Service.Current(c.Request.Context(), authn.From(c))
+	p := authn.From(c)
+	tok, err := h.Service.Current(c.Request.Context(), p)
 	if err != nil {
 		return err
 	}
+	v := ViewOf(p.TenantID, tok, h.Service.Now())
+	// scopes here are the request's effective scopes, listed (SPEC §11).
+	scopes := p.Scopes
+	if !scopes.Restricted {
+		if scopes, err = h.Catalog(c.Request.Context()); err != nil {
+			return err
+		}
+	}
+	v.Scopes = scopes.Names
 	// Written without reflection: this is the most frequent call of all.
-	c.Data(http.StatusOK, "application/json; charset=utf-8", ViewOf(tok, h.Service.Now()).AppendJSON(make([]byte, 0, 320)))
+	c.Data(http.StatusOK, "application/json; charset=utf-8", v.AppendJSON(make([]byte, 0, 384)))
 	return nil
 }
 
@@ -170,7 +184,7 @@ func (h *Handler) extend(c *gin.Context) error {
 		return err
 	}
 	h.audit(c, "token.expiry", tok.ID.Hex())
-	c.JSON(http.StatusOK, ViewOf(tok, h.Service.Now()))
+	c.JSON(http.StatusOK, ViewOf(authn.From(c).TenantID, tok, h.Service.Now()))
 	return nil
 }
 

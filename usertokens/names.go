@@ -32,7 +32,7 @@ func (s *Service) actorNames(ctx context.Context, tenantID string) *names {
 }
 
 func (n *names) view(t *Token, now time.Time) NamedView {
-	v := NamedView{View: ViewOf(t, now)}
+	v := NamedView{View: ViewOf(n.tenant, t, now)}
 	if t.ActorID == nil {
 		return v
 	}

@@ -31,6 +31,8 @@ type Service struct {
 	Hashes *secret.Limiter
 	// Keys tag the token strings it makes and check the ones it reads.
 	Keys *secret.Keyring
+	// Catalog checks the scopes personal and OBO tokens are issued with.
+	Catalog Catalog
 
 	checks atomic.Int64 // passwords checked
 	// beforeRefreshInsert, when set (by tests), runs in Refresh after the
@@ -165,7 +167,7 @@ func (s *Service) issue(ctx context.Context, t *tenants.Tenant, acct *users.User
 	refreshExpires := tenants.Expiry(now, t.Settings.RefreshTokenTTL)
 	tok := &Token{ID: id, Hash: secret.Hash(plain), RefreshHash: secret.Hash(refresh),
 		RefreshExpires: &refreshExpires, Kind: Login, UserID: acct.ID, AppTokenID: appToken,
-		Created: now, Expires: tenants.Expiry(now, ttl), Lifetime: ttl}
+		Created: now, Expires: tenants.Expiry(now, ttl), Lifetime: ttl, Last: secret.Last(plain)}
 	tok.Chain = &tok.ID
 	if parent != nil {
 		tok.Chain, tok.Parent = parent.Chain, &parent.ID
@@ -187,7 +189,7 @@ func (s *Service) Current(ctx context.Context, p *access.Principal) (*Token, err
 		return s.Store.FindByID(ctx, p.TenantID, p.TokenID)
 	}
 	t := &Token{ID: c.TokenID, Kind: c.Kind, UserID: c.UserID, AppTokenID: c.AppTokenID, Name: c.Name,
-		Created: c.Created, Expires: c.Expires, LastUsed: c.LastUsed}
+		Created: c.Created, Expires: c.Expires, LastUsed: c.LastUsed, Scopes: c.Scopes.Names, Last: c.Last}
 	if !c.ActorID.IsZero() {
 		actor := c.ActorID
 		t.ActorID = &actor

@@ -8,6 +8,7 @@ import (
 
 	"github.com/latchkey/latchkey/internal/ended"
 	"github.com/latchkey/latchkey/internal/ids"
+	"github.com/latchkey/latchkey/internal/secret"
 )
 
 // Collection is the tenant collection user tokens live in.
@@ -49,6 +50,13 @@ type Token struct {
 	// EndedBy is why the token was ended, when it was ended rather than
 	// left to run out; empty otherwise (and on records older than it).
 	EndedBy ended.By `bson:"ended_by,omitempty"`
+	// Scopes restrict a personal or OBO token to catalog scopes; nil is
+	// unrestricted (login tokens, and records older than scopes). Never
+	// omitted when stored: an empty list restricts to nothing.
+	Scopes []string `bson:"scopes"`
+	// Last is the token string's last characters, for its hint; "" on
+	// records older than hints.
+	Last string `bson:"last,omitempty"`
 }
 
 // Live reports whether the token works at now (ignoring its user's and
@@ -68,12 +76,16 @@ type View struct {
 	Expired    bool       `json:"expired"`
 	EndedBy    *ended.By  `json:"ended_by"`
 	LastUsed   *time.Time `json:"last_used"`
+	Hint       string     `json:"hint"`
+	// Scopes is null for an unrestricted token.
+	Scopes []string `json:"scopes"`
 }
 
-// ViewOf returns t as shown at now.
-func ViewOf(t *Token, now time.Time) View {
+// ViewOf returns t, a token of tenant tenantID, as shown at now.
+func ViewOf(tenantID string, t *Token, now time.Time) View {
 	v := View{ID: t.ID.Hex(), Kind: t.Kind, Name: t.Name, User: t.UserID.Hex(), AppTokenID: t.AppTokenID.Hex(),
-		Created: t.Created, Expires: t.Expires, Expired: !t.Live(now), EndedBy: ended.Shown(t.EndedBy, t.Expires, now), LastUsed: t.LastUsed}
+		Created: t.Created, Expires: t.Expires, Expired: !t.Live(now), EndedBy: ended.Shown(t.EndedBy, t.Expires, now), LastUsed: t.LastUsed,
+		Hint: secret.Hint(secret.User, tenantID, t.Last), Scopes: t.Scopes}
 	if t.ActorID != nil {
 		s := t.ActorID.Hex()
 		v.Actor = &s

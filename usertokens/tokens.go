@@ -17,6 +17,9 @@ import (
 // MaxNameLen bounds a token's name.
 const MaxNameLen = 200
 
+// MaxScopes bounds the scopes of a token.
+const MaxScopes = 100
+
 // New is the input of Create.
 type New struct {
 	// User is the 24-hex id of the user the token acts as; "" or the
@@ -25,6 +28,42 @@ type New struct {
 	// Seconds until the token expires; nil takes the tenant's obo_token_ttl.
 	Seconds *int64
 	Name    string
+	// Scopes restrict the token (SPEC §11); nil gives it the issuing
+	// request's effective scopes when those are restricted, else none
+	// (unrestricted), so a token never escapes its issuer's restriction.
+	Scopes *[]string
+}
+
+// Catalog checks scope names against the scope catalog; package scopes'
+// Service implements it.
+type Catalog interface {
+	// Check returns nil when every name is in the catalog. Errors:
+	// Invalid on field, Unavailable.
+	Check(ctx context.Context, field string, names []string) error
+}
+
+// ErrScopesBeyond answers a token asked for with scopes its issuing
+// request does not hold.
+var ErrScopesBeyond = errs.E(errs.Forbidden, "scopes", "A token can only be given scopes the request that issues it holds.")
+
+// scopesOf returns the scopes of a new token as in asks (see New.Scopes),
+// checked against the catalog and the issuing principal p.
+// Errors: Invalid (unknown names), Forbidden (ErrScopesBeyond).
+func (s *Service) scopesOf(ctx context.Context, p *access.Principal, in New) ([]string, error) {
+	if in.Scopes == nil {
+		if p.Scopes.Restricted {
+			return p.Scopes.Names, nil
+		}
+		return nil, nil
+	}
+	if err := s.Catalog.Check(ctx, "scopes", *in.Scopes); err != nil {
+		return nil, err
+	}
+	asked := access.ScopesOf(*in.Scopes)
+	if !asked.Within(p.Scopes) {
+		return nil, ErrScopesBeyond
+	}
+	return asked.Names, nil
 }
 
 var (
@@ -50,7 +89,11 @@ func (s *Service) Create(ctx context.Context, p *access.Principal, in New) (*Tok
 	if err != nil {
 		return nil, "", err
 	}
-	tok := &Token{ID: ids.New(), Kind: Personal, UserID: p.UserID, AppTokenID: p.AppTokenID, Name: in.Name}
+	scopes, err := s.scopesOf(ctx, p, in)
+	if err != nil {
+		return nil, "", err
+	}
+	tok := &Token{ID: ids.New(), Kind: Personal, UserID: p.UserID, AppTokenID: p.AppTokenID, Name: in.Name, Scopes: scopes}
 	if target != p.UserID {
 		if err := s.checkOBO(ctx, p, target); err != nil {
 			return nil, "", err
@@ -60,7 +103,7 @@ func (s *Service) Create(ctx context.Context, p *access.Principal, in New) (*Tok
 	}
 	now := clock.Stored(s.Now())
 	plain := s.Keys.NewToken(secret.User, t.ID, tok.ID)
-	tok.Hash, tok.Created, tok.Expires = secret.Hash(plain), now, tenants.Expiry(now, seconds)
+	tok.Hash, tok.Last, tok.Created, tok.Expires = secret.Hash(plain), secret.Last(plain), now, tenants.Expiry(now, seconds)
 	if err := s.Store.Insert(ctx, t.ID, tok); err != nil {
 		return nil, "", err
 	}
@@ -92,6 +135,9 @@ func checkNew(st tenants.Settings, p *access.Principal, in New) (ids.ID, int64, 
 	}
 	if len(in.Name) > MaxNameLen {
 		bad["name"] = "Must be at most 200 characters."
+	}
+	if in.Scopes != nil && len(*in.Scopes) > MaxScopes {
+		bad["scopes"] = "At most 100 scopes."
 	}
 	return target, seconds, errs.Fields(bad)
 }

@@ -18,6 +18,8 @@ type createTokenRequest struct {
 	Seconds *int64 `json:"seconds_until_expire"`
 	User    string `json:"user"`
 	Name    string `json:"name" validate:"safetext"`
+	// Scopes is null or absent for the issuing request's own restriction.
+	Scopes *[]string `json:"scopes"`
 	// The server makes every token string: these fields exist only to
 	// answer a client that tries to choose one.
 	Token json.RawMessage `json:"token"`
@@ -40,14 +42,14 @@ func (h *Handler) createToken(c *gin.Context) error {
 	case req.ID != nil:
 		return secret.Chosen("id")
 	}
-	tok, plain, err := h.Service.Create(c.Request.Context(), authn.From(c), New{User: req.User, Seconds: req.Seconds, Name: req.Name})
+	tok, plain, err := h.Service.Create(c.Request.Context(), authn.From(c), New{User: req.User, Seconds: req.Seconds, Name: req.Name, Scopes: req.Scopes})
 	if err != nil {
 		return err
 	}
 	rec := audit.Event(c, "token.create", tok.ID.Hex(), audit.Success)
 	rec.Detail = tok.Kind + " token for user " + tok.UserID.Hex()
 	h.Audit.Write(c.Request.Context(), authn.From(c).TenantID, rec)
-	c.JSON(http.StatusCreated, createTokenResponse{Token: plain, View: ViewOf(tok, h.Service.Now())})
+	c.JSON(http.StatusCreated, createTokenResponse{Token: plain, View: ViewOf(authn.From(c).TenantID, tok, h.Service.Now())})
 	return nil
 }
 
@@ -104,7 +106,7 @@ func (h *Handler) setTokenExpiry(c *gin.Context) error {
 		return err
 	}
 	h.audit(c, "token.expiry", tok.ID.Hex())
-	c.JSON(http.StatusOK, ViewOf(tok, h.Service.Now()))
+	c.JSON(http.StatusOK, ViewOf(authn.From(c).TenantID, tok, h.Service.Now()))
 	return nil
 }
 

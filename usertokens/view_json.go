@@ -47,5 +47,20 @@ func (v View) AppendJSON(b []byte) []byte {
 	} else {
 		b = httpx.AppendJSONTime(b, *v.LastUsed)
 	}
+	b = append(b, `,"hint":`...)
+	b = httpx.AppendJSONString(b, v.Hint)
+	b = append(b, `,"scopes":`...)
+	if v.Scopes == nil {
+		b = append(b, "null"...)
+	} else {
+		b = append(b, '[')
+		for i, s := range v.Scopes {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = httpx.AppendJSONString(b, s)
+		}
+		b = append(b, ']')
+	}
 	return append(b, '}')
 }

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os/exec"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -117,7 +118,7 @@ func TestAgainstLatchkey(t *testing.T) {
 	if err := json.Unmarshal(direct.Body, &want); err != nil {
 		t.Fatal(err)
 	}
-	if *a.Caller != want {
+	if !reflect.DeepEqual(*a.Caller, want) {
 		t.Errorf("got caller %+v, want %+v", *a.Caller, want)
 	}
 	if a.Caller.Username != "mem" || a.Caller.UserID != l.memID || a.Caller.Tenant != "acme" || a.Caller.Role != "member" || a.Caller.OBO() {
@@ -279,5 +280,32 @@ func TestImportsNothingInternal(t *testing.T) {
 				t.Errorf("%s imports %s", pkg, dep)
 			}
 		}
+	}
+}
+
+// TestRequireScopes checks RequireScopes against the effective scopes a
+// real Latchkey names: a partner's read-only app token passes a read
+// route and is refused a write route, 403 on scope.
+func TestRequireScopes(t *testing.T) {
+	l := startLatchkey(t)
+	platform := l.s.OwnerToken(t)
+	for _, n := range []string{"orders.read", "orders.write"} {
+		l.s.Must(t, http.StatusOK, testserver.Request{Method: "PUT", Path: "/api/v1/scopes/" + n, AppToken: l.s.AppToken, Token: platform,
+			JSON: map[string]any{"description": n}})
+	}
+	partner := l.s.Must(t, http.StatusCreated, testserver.Request{Method: "POST", Path: "/api/v1/app_tokens", AppToken: l.acme.AppToken,
+		Token: l.acme.OwnerToken, JSON: map[string]any{"scopes": []string{"orders.read"}, "external_id": "p-1"}}).String("app_token")
+	v := newVerifier(t, verify.Options{URL: l.s.URL})
+	read := v.Handler(verify.RequireScopes("orders.read")(echoCaller))
+	write := v.Handler(verify.RequireScopes("orders.read", "orders.write")(echoCaller))
+	hdr := map[string]string{"App-Token": partner, "Token": l.mem}
+	if a := call(t, read, hdr); a.Status != http.StatusOK || !a.Caller.HasScope("orders.read") || a.Caller.ExternalID != "p-1" {
+		t.Errorf("read with a read-only token: got %d %+v", a.Status, a.Caller)
+	}
+	if a := call(t, write, hdr); a.Status != http.StatusForbidden || a.Errors["scope"] == "" {
+		t.Errorf("write with a read-only token: got %d %v, want 403 on scope", a.Status, a.Errors)
+	}
+	if a := call(t, write, map[string]string{"App-Token": l.acme.AppToken, "Token": l.mem}); a.Status != http.StatusOK {
+		t.Errorf("write unrestricted: got %d %v", a.Status, a.Errors)
 	}
 }

@@ -42,6 +42,7 @@ func TestConformance(t *testing.T) {
 
 	t.Run("meta", func(t *testing.T) { metaCases(t, w) })
 	t.Run("tenants", func(t *testing.T) { tenantCases(t, w) })
+	t.Run("scopes", func(t *testing.T) { scopeCases(t, w) })
 	t.Run("users", func(t *testing.T) { userCases(t, w) })
 	t.Run("sessions", func(t *testing.T) { sessionCases(t, w) })
 	t.Run("app tokens", func(t *testing.T) { appTokenCases(t, w) })
@@ -311,9 +312,11 @@ func appTokenCases(t *testing.T, w *world) {
 
 	k.Do(t, call{Method: "PATCH", Path: "/app_tokens/" + id, App: w.app, User: o, Want: 200, JSON: map[string]any{"seconds_until_expire": 3600}})
 	k.Do(t, call{Method: "PATCH", Path: "/app_tokens/" + id, App: w.app, User: w.support, Want: 403, JSON: map[string]any{"seconds_until_expire": 3600}})
-	k.Do(t, call{Method: "PATCH", Path: "/app_tokens/" + id, App: w.app, User: o, Want: 400, Refused: true, JSON: map[string]any{"seconds_until_expire": 1, "name": "x"}})
+	k.Do(t, call{Method: "PATCH", Path: "/app_tokens/" + id, App: w.app, User: o, Want: 200, JSON: map[string]any{"name": "x", "external_id": "c-1", "meta": map[string]any{"k": "v"}}})
+	k.Do(t, call{Method: "PATCH", Path: "/app_tokens/" + id, App: w.app, User: o, Want: 400, Refused: true, JSON: map[string]any{"owner": "x"}})
+	k.Do(t, call{Method: "PATCH", Path: "/app_tokens/" + id, App: w.app, User: o, Want: 400, JSON: map[string]any{"scopes": []string{"no.such"}}})
 	k.Do(t, call{Method: "PATCH", Path: "/app_tokens/0123456789abcdef01234567", App: w.app, User: o, Want: 404, JSON: map[string]any{"seconds_until_expire": -1}})
-	k.Do(t, call{Method: "PATCH", Path: "/app_tokens/" + id, App: w.app, User: o, Want: 413, Refused: true, JSON: big})
+	k.Do(t, call{Method: "PATCH", Path: "/app_tokens/" + id, App: w.app, User: o, Want: 413, JSON: big})
 	k.Do(t, call{Method: "PATCH", Path: "/app_tokens/" + id, App: w.app, User: w.support, Want: 200, JSON: map[string]any{"seconds_until_expire": -1}})
 	k.Do(t, call{Method: "PATCH", Path: "/app_tokens/" + id, App: w.app, User: o, Want: 409, JSON: map[string]any{"seconds_until_expire": 3600}})
 
@@ -419,4 +422,24 @@ func tenantDeleteCases(t *testing.T, w *world) {
 	if got := k.s.Do(t, testserver.Request{Method: "GET", Path: "/api/v1/token", AppToken: w.app, Token: w.owner}).Status; got != http.StatusUnauthorized {
 		t.Errorf("a deleted tenant's token: got %d, want 401", got)
 	}
+}
+
+func scopeCases(t *testing.T, w *world) {
+	k, p, pa := w.k, w.platform, w.k.s.AppToken
+	k.Do(t, call{Method: "PUT", Path: "/scopes/orders.read", App: pa, User: p, Want: 200, JSON: map[string]any{"description": "Read orders."}})
+	k.Do(t, call{Method: "PUT", Path: "/scopes/orders.read", App: pa, User: p, Want: 400, Refused: true, JSON: map[string]any{"owner": "x"}})
+	k.Do(t, call{Method: "PUT", Path: "/scopes/latchkey:x", App: pa, User: p, Want: 400, JSON: map[string]any{"description": ""}})
+	k.Do(t, call{Method: "PUT", Path: "/scopes/orders.read", App: pa, User: p, Want: 413, Refused: true, JSON: big})
+	k.Do(t, call{Method: "PUT", Path: "/scopes/orders.read", App: w.app, User: w.owner, Want: 403, JSON: map[string]any{}})
+	k.Do(t, call{Method: "PUT", Path: "/scopes/orders.read", App: pa, Want: 401, Refused: true, JSON: map[string]any{}})
+	k.Do(t, call{Method: "GET", Path: "/scopes", App: pa, User: p, Want: 200})
+	k.Do(t, call{Method: "GET", Path: "/scopes?limit=0", App: pa, User: p, Want: 400, Refused: true})
+	k.Do(t, call{Method: "GET", Path: "/scopes", App: w.app, Want: 401, Refused: true})
+	k.Do(t, call{Method: "GET", Path: "/verify?scope=orders.read&scope=latchkey:admin", App: pa, User: p, Want: 200})
+	k.Do(t, call{Method: "GET", Path: "/verify?scope=billing", App: pa, User: p, Want: 403})
+	k.Do(t, call{Method: "DELETE", Path: "/scopes/orders.read", App: w.app, User: w.owner, Want: 403})
+	k.Do(t, call{Method: "DELETE", Path: "/scopes/orders.read", App: pa, User: p, Want: 204})
+	k.Do(t, call{Method: "DELETE", Path: "/scopes/orders.read", App: pa, User: p, Want: 404})
+	k.Do(t, call{Method: "DELETE", Path: "/scopes/latchkey:admin", App: pa, User: p, Want: 400})
+	k.Do(t, call{Method: "DELETE", Path: "/scopes/orders.read", App: pa, Want: 401, Refused: true})
 }

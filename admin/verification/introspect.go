@@ -1,6 +1,8 @@
 package verification
 
 import (
+	"context"
+	"encoding/json"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
@@ -39,6 +41,12 @@ type Introspection struct {
 	Iat       int64  `json:"iat,omitempty"`
 	JTI       string `json:"jti,omitempty"` // the token's public id
 	Act       *Actor `json:"act,omitempty"`
+	// Scope is the token's effective scopes, space-separated (RFC 7662):
+	// a user token's as it would be used with the caller's app token.
+	Scope string `json:"scope,omitempty"`
+	// ExternalID and Meta are an app token's metadata (SPEC §11).
+	ExternalID string          `json:"external_id,omitempty"`
+	Meta       json.RawMessage `json:"meta,omitempty"`
 }
 
 // Actor names the admin who issued an OBO token (RFC 8693's act claim).
@@ -79,10 +87,16 @@ func (h *Handler) lookup(c *gin.Context, caller *access.Principal, raw string) (
 		if err != nil {
 			return Introspection{}, err
 		}
-		return Introspection{Active: true, TokenType: "app_token", Tenant: p.App.TenantSlug, TenantID: p.TenantID,
-			ClientID: p.AppTokenID.Hex(), Exp: p.App.Expires.Unix(), Iat: p.App.Created.Unix(), JTI: p.AppTokenID.Hex()}, nil
+		in := Introspection{Active: true, TokenType: "app_token", Tenant: p.App.TenantSlug, TenantID: p.TenantID,
+			ClientID: p.AppTokenID.Hex(), Exp: p.App.Expires.Unix(), Iat: p.App.Created.Unix(), JTI: p.AppTokenID.Hex(),
+			ExternalID: p.App.ExternalID}
+		if p.App.Meta != "" {
+			in.Meta = json.RawMessage(p.App.Meta)
+		}
+		in.Scope, err = h.scopeText(ctx, p.Scopes)
+		return in, err
 	case secret.User:
-		p := &access.Principal{TenantID: caller.TenantID}
+		p := &access.Principal{TenantID: caller.TenantID, App: caller.App}
 		if err := h.Auth.VerifyUser(ctx, p, raw); err != nil {
 			return Introspection{}, err
 		}
@@ -95,7 +109,18 @@ func (h *Handler) lookup(c *gin.Context, caller *access.Principal, raw string) (
 		if p.OBO() {
 			in.Act = &Actor{Sub: p.ActorID.Hex()}
 		}
-		return in, nil
+		var err error
+		in.Scope, err = h.scopeText(ctx, p.Scopes)
+		return in, err
 	}
 	return Introspection{}, errs.E(errs.Unauthorized, "token", "Not an app or user token.")
+}
+
+// scopeText lists s space-separated: the whole catalog when unrestricted.
+func (h *Handler) scopeText(ctx context.Context, s access.Scopes) (string, error) {
+	if s.Restricted {
+		return s.Text, nil
+	}
+	cat, err := h.Catalog(ctx)
+	return cat.Text, err
 }

@@ -5,7 +5,10 @@
 package verification
 
 import (
+	"context"
+	"encoding/json"
 	"net/http"
+	"net/url"
 
 	"github.com/gin-gonic/gin"
 
@@ -21,6 +24,9 @@ import (
 type Handler struct {
 	Auth    *authn.Authenticator
 	Metrics *metrics.Metrics // introspection outcomes
+	// Catalog returns the whole scope catalog, read at most once per
+	// cache.ttl: the scopes of a request restricted by neither token.
+	Catalog func(context.Context) (access.Scopes, error)
 }
 
 // VerifyMethods are the methods /verify answers: a gateway forwards the
@@ -42,6 +48,9 @@ const (
 	HeaderTokenKind  = "X-Latchkey-Token-Kind"
 	HeaderAppTokenID = "X-Latchkey-App-Token-Id"
 	HeaderExpires    = "X-Latchkey-Expires"
+	// HeaderScopes lists the effective scopes, sorted, space-separated.
+	HeaderScopes     = "X-Latchkey-Scopes"
+	HeaderExternalID = "X-Latchkey-External-Id"
 )
 
 // Register mounts /verify for every method in VerifyMethods, and every
@@ -72,6 +81,16 @@ type Identity struct {
 	// no user token: UTC, RFC 3339 with nanoseconds (encoding/json's form of
 	// a time.Time).
 	Expires string `json:"expires"`
+	// Scopes are the effective scopes, listed (the whole catalog when
+	// neither token restricts them), sorted.
+	Scopes []string `json:"scopes"`
+	// ExternalID and Meta are the app token's metadata (SPEC §11).
+	ExternalID string          `json:"external_id,omitempty"`
+	Meta       json.RawMessage `json:"meta,omitempty"`
+
+	// ScopesText is Scopes joined by spaces (the header), made once per
+	// credential.
+	ScopesText string `json:"-"`
 }
 
 // verifyQuery is the query of /verify. A role needs a user, so
@@ -83,9 +102,11 @@ type verifyQuery struct {
 
 func (h *Handler) verify(c *gin.Context) error {
 	need, role := authn.UserRequired, access.Role("")
+	var scopes []string
 	if c.Request.URL.RawQuery != "" { // most gateways ask without one: parse nothing
 		var q verifyQuery
-		if err := httpx.BindQuery(c, &q); err != nil {
+		var err error
+		if scopes, err = bindVerifyQuery(c, &q); err != nil {
 			return err
 		}
 		role = access.Role(q.Role)
@@ -93,7 +114,32 @@ func (h *Handler) verify(c *gin.Context) error {
 			need = authn.UserIfPresent
 		}
 	}
-	return h.answer(c, need, role)
+	return h.answer(c, need, role, scopes...)
+}
+
+// bindVerifyQuery reads /verify's query into q, and returns the scopes
+// asked for: ?scope= is the one parameter that may repeat (each must be
+// held). Errors: Invalid.
+func bindVerifyQuery(c *gin.Context, q *verifyQuery) ([]string, error) {
+	vals, err := url.ParseQuery(c.Request.URL.RawQuery)
+	if err != nil {
+		return nil, errs.E(errs.Invalid, "query", "The query string could not be read.")
+	}
+	scopes := vals["scope"]
+	if scopes == nil {
+		return nil, httpx.BindQuery(c, q)
+	}
+	for _, s := range scopes {
+		if !access.ValidScopeName(s) {
+			return nil, errs.E(errs.Invalid, "scope", "A scope name matches ^[a-z][a-z0-9._:-]{0,63}$.")
+		}
+	}
+	delete(vals, "scope")
+	raw := c.Request.URL.RawQuery
+	c.Request.URL.RawQuery = vals.Encode()
+	err = httpx.BindQuery(c, q)
+	c.Request.URL.RawQuery = raw
+	return scopes, err
 }
 
 // verifyBelow answers /verify/<path>: the path and query are the original
@@ -102,7 +148,7 @@ func (h *Handler) verifyBelow(c *gin.Context) error {
 	return h.answer(c, authn.UserRequired, "")
 }
 
-func (h *Handler) answer(c *gin.Context, need authn.Need, role access.Role) error {
+func (h *Handler) answer(c *gin.Context, need authn.Need, role access.Role, scopes ...string) error {
 	p, err := h.Auth.Authenticate(c, need)
 	if err != nil {
 		return err
@@ -111,7 +157,18 @@ func (h *Handler) answer(c *gin.Context, need authn.Need, role access.Role) erro
 		return errs.E(errs.Forbidden, "role", "This needs the role "+string(role)+
 			" or a stronger one; the caller's role is "+string(p.Role)+".")
 	}
-	id := identityOf(p)
+	held := p.Scopes
+	if !held.Restricted {
+		if held, err = h.Catalog(c.Request.Context()); err != nil {
+			return err
+		}
+	}
+	for _, s := range scopes {
+		if !held.Has(s) {
+			return errs.E(errs.Forbidden, "scope", "This needs the scope "+s+", which the request does not hold.")
+		}
+	}
+	id := identityOf(p, held)
 	hdr := c.Writer.Header()
 	id.setHeaders(hdr)
 	// Prefer: return=minimal (RFC 7240) asks for 204 with the identity
@@ -142,9 +199,9 @@ var (
 // allocation for all the values (the keys are canonical: no Set needed).
 func (id Identity) setHeaders(h http.Header) {
 	vals := [...]string{id.TenantID, id.Tenant, id.AppTokenID, id.UserID, id.Username, id.Role, id.ActorID,
-		id.TokenID, id.TokenKind, id.Expires}
+		id.TokenID, id.TokenKind, id.Expires, id.ScopesText, id.ExternalID}
 	keys := [...]string{HeaderTenantID, HeaderTenant, HeaderAppTokenID, HeaderUserID, HeaderUsername, HeaderRole,
-		HeaderActorID, HeaderTokenID, HeaderTokenKind, HeaderExpires}
+		HeaderActorID, HeaderTokenID, HeaderTokenKind, HeaderExpires, HeaderScopes, HeaderExternalID}
 	backing := vals[:] // one array on the heap, sliced per header
 	for i, k := range keys {
 		if vals[i] != "" {
@@ -172,14 +229,39 @@ func (id Identity) AppendJSON(b []byte) []byte {
 	}
 	b = append(b, `,"expires":`...)
 	b = httpx.AppendJSONString(b, id.Expires)
+	b = append(b, `,"scopes":`...)
+	if id.Scopes == nil {
+		b = append(b, "null"...)
+	} else {
+		b = append(b, '[')
+		for i, s := range id.Scopes {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = httpx.AppendJSONString(b, s)
+		}
+		b = append(b, ']')
+	}
+	if id.ExternalID != "" {
+		b = append(b, `,"external_id":`...)
+		b = httpx.AppendJSONString(b, id.ExternalID)
+	}
+	if len(id.Meta) > 0 {
+		b = append(b, `,"meta":`...)
+		b = append(b, id.Meta...) // compact JSON, made once per credential
+	}
 	return append(b, '}')
 }
 
-// identityOf names p from its credentials' Text, made once per store read,
-// so that a cached credential is not formatted again for every question.
-func identityOf(p *access.Principal) Identity {
+// identityOf names p, holding the scopes held (listed), from its
+// credentials' Text, made once per store read, so that a cached credential
+// is not formatted again for every question.
+func identityOf(p *access.Principal, held access.Scopes) Identity {
 	id := Identity{TenantID: p.TenantID, Tenant: p.App.TenantSlug, AppTokenID: p.App.Text.TokenID,
-		Expires: p.App.Text.Expires}
+		Expires: p.App.Text.Expires, Scopes: held.Names, ScopesText: held.Text, ExternalID: p.App.ExternalID}
+	if p.App.Meta != "" {
+		id.Meta = json.RawMessage(p.App.Meta)
+	}
 	if p.TokenID.IsZero() {
 		return id
 	}

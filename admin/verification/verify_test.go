@@ -81,6 +81,7 @@ func TestVerifyNamesTheCaller(t *testing.T) {
 		verification.HeaderTokenKind:  "login",
 		verification.HeaderAppTokenID: appTokenIDIn(t, f.s, f.acme.OwnerToken, f.acme.AppToken),
 		verification.HeaderExpires:    login.String("expires"),
+		verification.HeaderScopes:     "latchkey:admin", // unrestricted: the whole (empty) catalog
 	}
 	got := identityHeaders(t, r)
 	if len(got) != len(want) {
@@ -99,7 +100,7 @@ func TestVerifyNamesTheCaller(t *testing.T) {
 		verification.HeaderTenantID: body.TenantID, verification.HeaderTenant: body.Tenant, verification.HeaderUserID: body.UserID,
 		verification.HeaderUsername: body.Username, verification.HeaderRole: body.Role, verification.HeaderTokenID: body.TokenID,
 		verification.HeaderTokenKind: body.TokenKind, verification.HeaderAppTokenID: body.AppTokenID,
-		verification.HeaderExpires: body.Expires,
+		verification.HeaderExpires: body.Expires, verification.HeaderScopes: strings.Join(body.Scopes, " "),
 	}
 	for k, v := range want {
 		if fromBody[k] != v {
@@ -295,7 +296,8 @@ func TestVerifyUserOptional(t *testing.T) {
 	app := f.s.Must(t, http.StatusOK, testserver.Request{Method: "GET", Path: "/api/v1/app_tokens/" + got[verification.HeaderAppTokenID],
 		AppToken: f.acme.AppToken, Token: f.acme.OwnerToken})
 	want := map[string]string{verification.HeaderTenantID: f.acme.ID, verification.HeaderTenant: "acme",
-		verification.HeaderAppTokenID: app.String("id"), verification.HeaderExpires: app.String("expires")}
+		verification.HeaderAppTokenID: app.String("id"), verification.HeaderExpires: app.String("expires"),
+		verification.HeaderScopes: "latchkey:admin"}
 	for k, v := range want {
 		if got[k] != v {
 			t.Errorf("%s: got %q, want %q (the app token's)", k, got[k], v)
@@ -307,8 +309,8 @@ func TestVerifyUserOptional(t *testing.T) {
 	}
 	var body map[string]any
 	_ = json.Unmarshal(r.Body, &body)
-	if len(body) != 4 || body["tenant"] != "acme" {
-		t.Errorf("got body %s, want the tenant, the app token and its expiry", r.Body)
+	if len(body) != 5 || body["tenant"] != "acme" || body["scopes"] == nil {
+		t.Errorf("got body %s, want the tenant, the app token, its expiry and scopes", r.Body)
 	}
 	if r := f.verify(t, "/api/v1/verify?user=optional", "lku_nonsense"); r.Status != http.StatusUnauthorized {
 		t.Errorf("with a bad user token: got %d, want 401", r.Status)
@@ -392,7 +394,8 @@ func TestIdentityAppendJSON(t *testing.T) {
 	full := verification.Identity{TenantID: "k3v7x2ab", Tenant: "acme", AppTokenID: "65f0c0ffee0000000000aaaa",
 		UserID: "65f0c0ffee0000000000bbbb", Username: `ann "<b>&\ é` + "\x01\xff", Role: "admin",
 		ActorID: "65f0c0ffee0000000000cccc", TokenID: "65f0c0ffee0000000000dddd", TokenKind: "obo",
-		Expires: "2026-01-02T03:04:05.6Z"}
+		Expires: "2026-01-02T03:04:05.6Z", Scopes: []string{"a.read", "b"}, ScopesText: "a.read b",
+		ExternalID: `cust "42"`, Meta: json.RawMessage(`{"plan":"gold","n":[1,2]}`)}
 	rv := reflect.ValueOf(full)
 	for i := range rv.NumField() {
 		if rv.Field(i).IsZero() {

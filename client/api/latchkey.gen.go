@@ -386,15 +386,23 @@ type AppToken struct {
 	Expired bool             `json:"expired"`
 
 	// Expires An RFC 3339 time in UTC.
-	Expires Time `json:"expires"`
+	Expires    Time    `json:"expires"`
+	ExternalId *string `json:"external_id"`
+
+	// Hint Kind, tenant and last four characters of the token string (`lka_k3v7x2ab_…wxyz`); tokens made before hints end in `…`.
+	Hint string `json:"hint"`
 
 	// Id A record id, 24 lowercase hex characters.
-	Id       ObjectID   `json:"id"`
-	LastUsed *time.Time `json:"last_used"`
-	Name     string     `json:"name"`
+	Id       ObjectID                `json:"id"`
+	LastUsed *time.Time              `json:"last_used"`
+	Meta     *map[string]interface{} `json:"meta"`
+	Name     string                  `json:"name"`
 
 	// RateLimit A rate limit (SPEC §11): at most `limit` requests in each window of `seconds`, shared by every instance; null for none.
 	RateLimit *RateLimit `json:"rate_limit"`
+
+	// Scopes The token's scopes; null: unrestricted.
+	Scopes *[]string `json:"scopes"`
 }
 
 // AppTokenEndedBy Why the token stopped working; null while it is live. `time`: it ran out; `user`: its own user (or, for an app token, its maker) ended it; `support`: someone else did, or a bulk expiry; `leak`: a leak report (or the reuse of a spent refresh token); `rotation`: a successor replaced it (a refresh); `issuer`: the admin that issued it was disabled or deleted; `tenant`: reserved. An expired token never works again: re-dating it is 409.
@@ -406,10 +414,21 @@ type AppTokenPage struct {
 	NextCursor *string    `json:"next_cursor"`
 }
 
-// AppTokenPatch At least one of: `seconds_until_expire`; `rate_limit` (null removes it; a new limit counts afresh). The rate limit changes first. A change of an expired token is 409.
+// AppTokenPatch defines model for AppTokenPatch.
 type AppTokenPatch struct {
+	ExternalId *string `json:"external_id,omitempty"`
+
+	// Meta null removes it.
+	Meta *map[string]interface{} `json:"meta,omitempty"`
+
+	// Name At most 200 bytes.
+	Name *string `json:"name,omitempty"`
+
 	// RateLimit A rate limit (SPEC §11): at most `limit` requests in each window of `seconds`, shared by every instance; null for none.
 	RateLimit *RateLimit `json:"rate_limit,omitempty"`
+
+	// Scopes Catalog scopes; null: unrestricted.
+	Scopes *[]string `json:"scopes,omitempty"`
 
 	// SecondsUntilExpire Seconds from now; -1 or less expires at once.
 	SecondsUntilExpire *Seconds `json:"seconds_until_expire,omitempty"`
@@ -494,8 +513,17 @@ type Identity struct {
 	AppTokenId ObjectID `json:"app_token_id"`
 
 	// Expires An RFC 3339 time in UTC.
-	Expires Time  `json:"expires"`
-	Role    *Role `json:"role,omitempty"`
+	Expires Time `json:"expires"`
+
+	// ExternalId The app token's external_id, when it has one.
+	ExternalId *string `json:"external_id,omitempty"`
+
+	// Meta The app token's meta, when it has one.
+	Meta *map[string]interface{} `json:"meta,omitempty"`
+	Role *Role                   `json:"role,omitempty"`
+
+	// Scopes The effective scopes, sorted.
+	Scopes *[]string `json:"scopes,omitempty"`
 
 	// Tenant The tenant's slug.
 	Tenant   string `json:"tenant"`
@@ -528,6 +556,9 @@ type Introspection struct {
 	// Exp Expiry in seconds since 1970.
 	Exp *int `json:"exp,omitempty"`
 
+	// ExternalId An app token's external_id.
+	ExternalId *string `json:"external_id,omitempty"`
+
 	// Iat Creation in seconds since 1970.
 	Iat *int `json:"iat,omitempty"`
 
@@ -536,7 +567,13 @@ type Introspection struct {
 
 	// Kind User tokens.
 	Kind *IntrospectionKind `json:"kind,omitempty"`
-	Role *Role              `json:"role,omitempty"`
+
+	// Meta An app token's meta.
+	Meta *map[string]interface{} `json:"meta,omitempty"`
+	Role *Role                   `json:"role,omitempty"`
+
+	// Scope The effective scopes, space-separated (a user token's as used with the caller's app token).
+	Scope *string `json:"scope,omitempty"`
 
 	// Sub A record id, 24 lowercase hex characters.
 	Sub *ObjectID `json:"sub,omitempty"`
@@ -627,15 +664,23 @@ type NewAppToken struct {
 	Expired bool                `json:"expired"`
 
 	// Expires An RFC 3339 time in UTC.
-	Expires Time `json:"expires"`
+	Expires    Time    `json:"expires"`
+	ExternalId *string `json:"external_id"`
+
+	// Hint Kind, tenant and last four characters of the token string (`lka_k3v7x2ab_…wxyz`); tokens made before hints end in `…`.
+	Hint string `json:"hint"`
 
 	// Id A record id, 24 lowercase hex characters.
-	Id       ObjectID   `json:"id"`
-	LastUsed *time.Time `json:"last_used"`
-	Name     string     `json:"name"`
+	Id       ObjectID                `json:"id"`
+	LastUsed *time.Time              `json:"last_used"`
+	Meta     *map[string]interface{} `json:"meta"`
+	Name     string                  `json:"name"`
 
 	// RateLimit A rate limit (SPEC §11): at most `limit` requests in each window of `seconds`, shared by every instance; null for none.
 	RateLimit *RateLimit `json:"rate_limit"`
+
+	// Scopes The token's scopes; null: unrestricted.
+	Scopes *[]string `json:"scopes"`
 }
 
 // NewAppTokenEndedBy Null for a new token; see AppToken.
@@ -643,11 +688,20 @@ type NewAppTokenEndedBy string
 
 // NewAppTokenRequest defines model for NewAppTokenRequest.
 type NewAppTokenRequest struct {
+	// ExternalId The platform's own id for the customer or app.
+	ExternalId *string `json:"external_id,omitempty"`
+
+	// Meta A JSON object of at most 2 KiB, stored as given.
+	Meta *map[string]interface{} `json:"meta,omitempty"`
+
 	// Name At most 200 bytes.
 	Name *string `json:"name,omitempty"`
 
 	// RateLimit Absent takes the tenant's app_token_rate_limit; null is none.
 	RateLimit *RateLimit `json:"rate_limit,omitempty"`
+
+	// Scopes Catalog scopes; absent or null: unrestricted.
+	Scopes *[]string `json:"scopes,omitempty"`
 
 	// SecondsUntilExpire Default the tenant's app_token_ttl (200 years); at most 250 years.
 	SecondsUntilExpire *int64 `json:"seconds_until_expire,omitempty"`
@@ -679,6 +733,9 @@ type NewTenantRequest struct {
 type NewTokenRequest struct {
 	// Name At most 200 bytes.
 	Name *string `json:"name,omitempty"`
+
+	// Scopes Catalog scopes within the issuing request's effective scopes (403 on `scopes` beyond them). Absent or null: the issuing request's own restriction, if any.
+	Scopes *[]string `json:"scopes,omitempty"`
 
 	// SecondsUntilExpire Default the tenant's obo_token_ttl; at most its max_token_ttl.
 	SecondsUntilExpire *int64 `json:"seconds_until_expire,omitempty"`
@@ -717,11 +774,17 @@ type NewUserToken struct {
 	// Expires An RFC 3339 time in UTC.
 	Expires Time `json:"expires"`
 
+	// Hint Kind, tenant and last four characters of the token string (`lka_k3v7x2ab_…wxyz`); tokens made before hints end in `…`.
+	Hint string `json:"hint"`
+
 	// Id A record id, 24 lowercase hex characters.
 	Id       ObjectID   `json:"id"`
 	Kind     TokenKind  `json:"kind"`
 	LastUsed *time.Time `json:"last_used"`
 	Name     *string    `json:"name,omitempty"`
+
+	// Scopes The token's scopes; null: unrestricted.
+	Scopes *[]string `json:"scopes"`
 
 	// Token The token string (secret, shown once).
 	Token string `json:"token"`
@@ -766,6 +829,27 @@ type RefreshRequest struct {
 
 // Role defines model for Role.
 type Role string
+
+// Scope defines model for Scope.
+type Scope struct {
+	// BuiltIn latchkey:admin: it cannot be changed or deleted.
+	BuiltIn     bool      `json:"built_in"`
+	Created     time.Time `json:"created"`
+	Description string    `json:"description"`
+	Name        string    `json:"name"`
+	Updated     time.Time `json:"updated"`
+}
+
+// ScopePage defines model for ScopePage.
+type ScopePage struct {
+	Items      []Scope `json:"items"`
+	NextCursor *string `json:"next_cursor"`
+}
+
+// ScopeRequest defines model for ScopeRequest.
+type ScopeRequest struct {
+	Description *string `json:"description,omitempty"`
+}
 
 // Seconds Seconds from now; -1 or less expires at once.
 type Seconds = int64
@@ -968,6 +1052,9 @@ type UserToken struct {
 	// Expires An RFC 3339 time in UTC.
 	Expires Time `json:"expires"`
 
+	// Hint Kind, tenant and last four characters of the token string (`lka_k3v7x2ab_…wxyz`); tokens made before hints end in `…`.
+	Hint string `json:"hint"`
+
 	// Id A record id, 24 lowercase hex characters.
 	Id       ObjectID   `json:"id"`
 	Kind     TokenKind  `json:"kind"`
@@ -975,6 +1062,9 @@ type UserToken struct {
 
 	// Name Present when the token has one.
 	Name *string `json:"name,omitempty"`
+
+	// Scopes The token's scopes; null: unrestricted.
+	Scopes *[]string `json:"scopes"`
 
 	// User A record id, 24 lowercase hex characters.
 	User ObjectID `json:"user"`
@@ -1006,6 +1096,9 @@ type UserID = ObjectID
 
 // VerifyRole defines model for verifyRole.
 type VerifyRole = Role
+
+// VerifyScope defines model for verifyScope.
+type VerifyScope = []string
 
 // VerifyUser defines model for verifyUser.
 type VerifyUser string
@@ -1085,6 +1178,15 @@ type ListAuditParams struct {
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
+// ListScopesParams defines parameters for ListScopes.
+type ListScopesParams struct {
+	// Limit Most items in the page.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The next_cursor of the previous page. A malformed one is 400; a well-formed one is a position within the caller's own tenant and list (the server does not check that it gave it out).
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
 // ListTenantsParams defines parameters for ListTenants.
 type ListTenantsParams struct {
 	// Limit Most items in the page.
@@ -1144,6 +1246,9 @@ type VerifyParams struct {
 	// User `optional`: a valid App-Token alone is 200, naming the tenant and the app token only.
 	User *VerifyUser `form:"user,omitempty" json:"user,omitempty"`
 
+	// Scope A scope the request's effective scopes must hold (403 on `scope` otherwise); repeat it to require several.
+	Scope *VerifyScope `form:"scope,omitempty" json:"scope,omitempty"`
+
 	// Prefer `return=minimal` (RFC 7240): the answer is 204 with the headers and no body, so a gateway that does not read bodies keeps its connection.
 	Prefer *Prefer `json:"Prefer,omitempty"`
 }
@@ -1165,6 +1270,9 @@ type IntrospectFormdataRequestBody = IntrospectionRequest
 
 // ReportLeaksJSONRequestBody defines body for ReportLeaks for application/json ContentType.
 type ReportLeaksJSONRequestBody = LeakReport
+
+// PutScopeJSONRequestBody defines body for PutScope for application/json ContentType.
+type PutScopeJSONRequestBody = ScopeRequest
 
 // SignupJSONRequestBody defines body for Signup for application/json ContentType.
 type SignupJSONRequestBody = SignupRequest
@@ -1321,8 +1429,11 @@ type ClientInterface interface {
 	// Corresponds with GET /app_tokens/{token} (the `GetAppToken` operationId).
 	GetAppToken(ctx context.Context, token Token, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// SetAppTokenExpiryWithBody Re-date an app token (-1 or less expires it at once; support staff may only expire), or change its rate limit (owners and admins).
+	// SetAppTokenExpiryWithBody Change an app token's expiry (-1 or less expires it; support staff may only expire), name, scopes, metadata or rate limit (owners and admins).
 	//
+	// At least one field. Name, scopes and metadata change only a live
+	// token (409 on `token` otherwise); `scopes: null` makes it
+	// unrestricted, `meta: null` removes the metadata.
 	// Expired is final: an app token whose expiry has passed (by time, by
 	// hand or by a leak report) is never re-dated, 409 on
 	// `seconds_until_expire`; expiring it again changes nothing (200, its
@@ -1335,8 +1446,11 @@ type ClientInterface interface {
 	// Corresponds with PATCH /app_tokens/{token} (the `SetAppTokenExpiry` operationId).
 	SetAppTokenExpiryWithBody(ctx context.Context, token Token, params *SetAppTokenExpiryParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// SetAppTokenExpiry Re-date an app token (-1 or less expires it at once; support staff may only expire), or change its rate limit (owners and admins).
+	// SetAppTokenExpiry Change an app token's expiry (-1 or less expires it; support staff may only expire), name, scopes, metadata or rate limit (owners and admins).
 	//
+	// At least one field. Name, scopes and metadata change only a live
+	// token (409 on `token` otherwise); `scopes: null` makes it
+	// unrestricted, `meta: null` removes the metadata.
 	// Expired is final: an app token whose expiry has passed (by time, by
 	// hand or by a leak report) is never re-dated, 409 on
 	// `seconds_until_expire`; expiring it again changes nothing (200, its
@@ -1476,6 +1590,32 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /openapi.yaml (the `GetOpenAPI` operationId).
 	GetOpenAPI(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListScopes The scope catalog in name order, the built-in latchkey:admin first.
+	//
+	// Any authenticated caller, whatever its scopes.
+	//
+	// Corresponds with GET /scopes (the `ListScopes` operationId).
+	ListScopes(ctx context.Context, params *ListScopesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeleteScope Remove a scope from the catalog (platform owners); 409 while a live token holds it.
+	//
+	// Corresponds with DELETE /scopes/{name} (the `DeleteScope` operationId).
+	DeleteScope(ctx context.Context, name string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PutScopeWithBody Declare a scope, or change its description (platform owners).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /scopes/{name} (the `PutScope` operationId).
+	PutScopeWithBody(ctx context.Context, name string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PutScope Declare a scope, or change its description (platform owners).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /scopes/{name} (the `PutScope` operationId).
+	PutScope(ctx context.Context, name string, body PutScopeJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// SignupWithBody Sign up as a member, where the tenant's allow_signup setting permits it.
 	//
@@ -1995,8 +2135,11 @@ func (c *Client) GetAppToken(ctx context.Context, token Token, reqEditors ...Req
 	return c.Client.Do(req)
 }
 
-// SetAppTokenExpiryWithBody Re-date an app token (-1 or less expires it at once; support staff may only expire), or change its rate limit (owners and admins).
+// SetAppTokenExpiryWithBody Change an app token's expiry (-1 or less expires it; support staff may only expire), name, scopes, metadata or rate limit (owners and admins).
 //
+// At least one field. Name, scopes and metadata change only a live
+// token (409 on `token` otherwise); `scopes: null` makes it
+// unrestricted, `meta: null` removes the metadata.
 // Expired is final: an app token whose expiry has passed (by time, by
 // hand or by a leak report) is never re-dated, 409 on
 // `seconds_until_expire`; expiring it again changes nothing (200, its
@@ -2019,8 +2162,11 @@ func (c *Client) SetAppTokenExpiryWithBody(ctx context.Context, token Token, par
 	return c.Client.Do(req)
 }
 
-// SetAppTokenExpiry Re-date an app token (-1 or less expires it at once; support staff may only expire), or change its rate limit (owners and admins).
+// SetAppTokenExpiry Change an app token's expiry (-1 or less expires it; support staff may only expire), name, scopes, metadata or rate limit (owners and admins).
 //
+// At least one field. Name, scopes and metadata change only a live
+// token (409 on `token` otherwise); `scopes: null` makes it
+// unrestricted, `meta: null` removes the metadata.
 // Expired is final: an app token whose expiry has passed (by time, by
 // hand or by a leak report) is never re-dated, 409 on
 // `seconds_until_expire`; expiring it again changes nothing (200, its
@@ -2251,6 +2397,72 @@ func (c *Client) ReportLeaks(ctx context.Context, body ReportLeaksJSONRequestBod
 // Corresponds with GET /openapi.yaml (the `GetOpenAPI` operationId).
 func (c *Client) GetOpenAPI(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetOpenAPIRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListScopes The scope catalog in name order, the built-in latchkey:admin first.
+//
+// Any authenticated caller, whatever its scopes.
+//
+// Corresponds with GET /scopes (the `ListScopes` operationId).
+func (c *Client) ListScopes(ctx context.Context, params *ListScopesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListScopesRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeleteScope Remove a scope from the catalog (platform owners); 409 while a live token holds it.
+//
+// Corresponds with DELETE /scopes/{name} (the `DeleteScope` operationId).
+func (c *Client) DeleteScope(ctx context.Context, name string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteScopeRequest(c.Server, name)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PutScopeWithBody Declare a scope, or change its description (platform owners).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /scopes/{name} (the `PutScope` operationId).
+func (c *Client) PutScopeWithBody(ctx context.Context, name string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPutScopeRequestWithBody(c.Server, name, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PutScope Declare a scope, or change its description (platform owners).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /scopes/{name} (the `PutScope` operationId).
+func (c *Client) PutScope(ctx context.Context, name string, body PutScopeJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPutScopeRequest(c.Server, name, body)
 	if err != nil {
 		return nil, err
 	}
@@ -3647,6 +3859,153 @@ func NewGetOpenAPIRequest(server string) (*http.Request, error) {
 	return req, nil
 }
 
+// NewListScopesRequest constructs an http.Request for the ListScopes method
+func NewListScopesRequest(server string, params *ListScopesParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/scopes")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewDeleteScopeRequest constructs an http.Request for the DeleteScope method
+func NewDeleteScopeRequest(server string, name string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "name", name, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/scopes/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewPutScopeRequest calls the generic PutScope builder with application/json body
+func NewPutScopeRequest(server string, name string, body PutScopeJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewPutScopeRequestWithBody(server, name, "application/json", bodyReader)
+}
+
+// NewPutScopeRequestWithBody constructs an http.Request for the PutScope method, with any body, and a specified content type
+func NewPutScopeRequestWithBody(server string, name string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "name", name, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/scopes/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewSignupRequest calls the generic Signup builder with application/json body
 func NewSignupRequest(server string, body SignupJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
@@ -4893,6 +5252,18 @@ func NewVerifyRequest(server string, params *VerifyParams) (*http.Request, error
 
 		}
 
+		if params.Scope != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "scope", *params.Scope, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
 		if encoded := queryValues.Encode(); encoded != "" {
 			rawQueryFragments = append(rawQueryFragments, encoded)
 		}
@@ -5008,8 +5379,11 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /app_tokens/{token} (the `GetAppToken` operationId).
 	GetAppTokenWithResponse(ctx context.Context, token Token, reqEditors ...RequestEditorFn) (*GetAppTokenResponse, error)
 
-	// SetAppTokenExpiryWithBodyWithResponse Re-date an app token (-1 or less expires it at once; support staff may only expire), or change its rate limit (owners and admins).
+	// SetAppTokenExpiryWithBodyWithResponse Change an app token's expiry (-1 or less expires it; support staff may only expire), name, scopes, metadata or rate limit (owners and admins).
 	//
+	// At least one field. Name, scopes and metadata change only a live
+	// token (409 on `token` otherwise); `scopes: null` makes it
+	// unrestricted, `meta: null` removes the metadata.
 	// Expired is final: an app token whose expiry has passed (by time, by
 	// hand or by a leak report) is never re-dated, 409 on
 	// `seconds_until_expire`; expiring it again changes nothing (200, its
@@ -5022,8 +5396,11 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with PATCH /app_tokens/{token} (the `SetAppTokenExpiry` operationId).
 	SetAppTokenExpiryWithBodyWithResponse(ctx context.Context, token Token, params *SetAppTokenExpiryParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SetAppTokenExpiryResponse, error)
 
-	// SetAppTokenExpiryWithResponse Re-date an app token (-1 or less expires it at once; support staff may only expire), or change its rate limit (owners and admins).
+	// SetAppTokenExpiryWithResponse Change an app token's expiry (-1 or less expires it; support staff may only expire), name, scopes, metadata or rate limit (owners and admins).
 	//
+	// At least one field. Name, scopes and metadata change only a live
+	// token (409 on `token` otherwise); `scopes: null` makes it
+	// unrestricted, `meta: null` removes the metadata.
 	// Expired is final: an app token whose expiry has passed (by time, by
 	// hand or by a leak report) is never re-dated, 409 on
 	// `seconds_until_expire`; expiring it again changes nothing (200, its
@@ -5167,6 +5544,36 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /openapi.yaml (the `GetOpenAPI` operationId).
 	GetOpenAPIWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetOpenAPIResponse, error)
+
+	// ListScopesWithResponse The scope catalog in name order, the built-in latchkey:admin first.
+	//
+	// Any authenticated caller, whatever its scopes.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /scopes (the `ListScopes` operationId).
+	ListScopesWithResponse(ctx context.Context, params *ListScopesParams, reqEditors ...RequestEditorFn) (*ListScopesResponse, error)
+
+	// DeleteScopeWithResponse Remove a scope from the catalog (platform owners); 409 while a live token holds it.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /scopes/{name} (the `DeleteScope` operationId).
+	DeleteScopeWithResponse(ctx context.Context, name string, reqEditors ...RequestEditorFn) (*DeleteScopeResponse, error)
+
+	// PutScopeWithBodyWithResponse Declare a scope, or change its description (platform owners).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /scopes/{name} (the `PutScope` operationId).
+	PutScopeWithBodyWithResponse(ctx context.Context, name string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PutScopeResponse, error)
+
+	// PutScopeWithResponse Declare a scope, or change its description (platform owners).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /scopes/{name} (the `PutScope` operationId).
+	PutScopeWithResponse(ctx context.Context, name string, body PutScopeJSONRequestBody, reqEditors ...RequestEditorFn) (*PutScopeResponse, error)
 
 	// SignupWithBodyWithResponse Sign up as a member, where the tenant's allow_signup setting permits it.
 	//
@@ -6885,6 +7292,331 @@ func (r GetOpenAPIResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r GetOpenAPIResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListScopesResponse400Headers the declared response headers of an HTTP 400 response for ListScopes
+type ListScopesResponse400Headers struct {
+	XRequestId string
+}
+
+// ListScopesResponse401Headers the declared response headers of an HTTP 401 response for ListScopes
+type ListScopesResponse401Headers struct {
+	WWWAuthenticate string
+	XRequestId      string
+}
+
+// ListScopesResponse503Headers the declared response headers of an HTTP 503 response for ListScopes
+type ListScopesResponse503Headers struct {
+	RetryAfter int
+	XRequestId string
+}
+
+type ListScopesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ScopePage
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *ListScopesResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ListScopesResponse401Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListScopesResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListScopesResponse) GetJSON200() *ScopePage {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListScopesResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListScopesResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ListScopesResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ListScopesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListScopesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListScopesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListScopesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// DeleteScopeResponse204Headers the declared response headers of an HTTP 204 response for DeleteScope
+type DeleteScopeResponse204Headers struct {
+	XRequestId string
+}
+
+// DeleteScopeResponse400Headers the declared response headers of an HTTP 400 response for DeleteScope
+type DeleteScopeResponse400Headers struct {
+	XRequestId string
+}
+
+// DeleteScopeResponse401Headers the declared response headers of an HTTP 401 response for DeleteScope
+type DeleteScopeResponse401Headers struct {
+	WWWAuthenticate string
+	XRequestId      string
+}
+
+// DeleteScopeResponse403Headers the declared response headers of an HTTP 403 response for DeleteScope
+type DeleteScopeResponse403Headers struct {
+	XRequestId string
+}
+
+// DeleteScopeResponse404Headers the declared response headers of an HTTP 404 response for DeleteScope
+type DeleteScopeResponse404Headers struct {
+	XRequestId string
+}
+
+// DeleteScopeResponse409Headers the declared response headers of an HTTP 409 response for DeleteScope
+type DeleteScopeResponse409Headers struct {
+	XRequestId string
+}
+
+// DeleteScopeResponse503Headers the declared response headers of an HTTP 503 response for DeleteScope
+type DeleteScopeResponse503Headers struct {
+	RetryAfter int
+	XRequestId string
+}
+
+type DeleteScopeResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers204 the parsed response headers for an HTTP 204 response
+	Headers204 *DeleteScopeResponse204Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *DeleteScopeResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *DeleteScopeResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *DeleteScopeResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *DeleteScopeResponse404Headers
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *DeleteScopeResponse409Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *DeleteScopeResponse503Headers
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r DeleteScopeResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r DeleteScopeResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r DeleteScopeResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r DeleteScopeResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r DeleteScopeResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r DeleteScopeResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r DeleteScopeResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeleteScopeResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeleteScopeResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeleteScopeResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// PutScopeResponse400Headers the declared response headers of an HTTP 400 response for PutScope
+type PutScopeResponse400Headers struct {
+	XRequestId string
+}
+
+// PutScopeResponse401Headers the declared response headers of an HTTP 401 response for PutScope
+type PutScopeResponse401Headers struct {
+	WWWAuthenticate string
+	XRequestId      string
+}
+
+// PutScopeResponse403Headers the declared response headers of an HTTP 403 response for PutScope
+type PutScopeResponse403Headers struct {
+	XRequestId string
+}
+
+// PutScopeResponse413Headers the declared response headers of an HTTP 413 response for PutScope
+type PutScopeResponse413Headers struct {
+	XRequestId string
+}
+
+// PutScopeResponse503Headers the declared response headers of an HTTP 503 response for PutScope
+type PutScopeResponse503Headers struct {
+	RetryAfter int
+	XRequestId string
+}
+
+type PutScopeResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Scope
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *TooLarge
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *PutScopeResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *PutScopeResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *PutScopeResponse403Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *PutScopeResponse413Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *PutScopeResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r PutScopeResponse) GetJSON200() *Scope {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r PutScopeResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r PutScopeResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r PutScopeResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r PutScopeResponse) GetJSON413() *TooLarge {
+	return r.JSON413
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PutScopeResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r PutScopeResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PutScopeResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PutScopeResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PutScopeResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -10465,7 +11197,9 @@ type VerifyResponse200Headers struct {
 	XLatchkeyActorId    *ObjectID
 	XLatchkeyAppTokenId ObjectID
 	XLatchkeyExpires    Time
+	XLatchkeyExternalId *string
 	XLatchkeyRole       *Role
+	XLatchkeyScopes     *string
 	XLatchkeyTenant     string
 	XLatchkeyTenantId   string
 	XLatchkeyTokenId    *ObjectID
@@ -10481,7 +11215,9 @@ type VerifyResponse204Headers struct {
 	XLatchkeyActorId    *ObjectID
 	XLatchkeyAppTokenId ObjectID
 	XLatchkeyExpires    Time
+	XLatchkeyExternalId *string
 	XLatchkeyRole       *Role
+	XLatchkeyScopes     *string
 	XLatchkeyTenant     string
 	XLatchkeyTenantId   string
 	XLatchkeyTokenId    *ObjectID
@@ -10683,8 +11419,11 @@ func (c *ClientWithResponses) GetAppTokenWithResponse(ctx context.Context, token
 	return ParseGetAppTokenResponse(rsp)
 }
 
-// SetAppTokenExpiryWithBodyWithResponse Re-date an app token (-1 or less expires it at once; support staff may only expire), or change its rate limit (owners and admins).
+// SetAppTokenExpiryWithBodyWithResponse Change an app token's expiry (-1 or less expires it; support staff may only expire), name, scopes, metadata or rate limit (owners and admins).
 //
+// At least one field. Name, scopes and metadata change only a live
+// token (409 on `token` otherwise); `scopes: null` makes it
+// unrestricted, `meta: null` removes the metadata.
 // Expired is final: an app token whose expiry has passed (by time, by
 // hand or by a leak report) is never re-dated, 409 on
 // `seconds_until_expire`; expiring it again changes nothing (200, its
@@ -10703,8 +11442,11 @@ func (c *ClientWithResponses) SetAppTokenExpiryWithBodyWithResponse(ctx context.
 	return ParseSetAppTokenExpiryResponse(rsp)
 }
 
-// SetAppTokenExpiryWithResponse Re-date an app token (-1 or less expires it at once; support staff may only expire), or change its rate limit (owners and admins).
+// SetAppTokenExpiryWithResponse Change an app token's expiry (-1 or less expires it; support staff may only expire), name, scopes, metadata or rate limit (owners and admins).
 //
+// At least one field. Name, scopes and metadata change only a live
+// token (409 on `token` otherwise); `scopes: null` makes it
+// unrestricted, `meta: null` removes the metadata.
 // Expired is final: an app token whose expiry has passed (by time, by
 // hand or by a leak report) is never re-dated, 409 on
 // `seconds_until_expire`; expiring it again changes nothing (200, its
@@ -10907,6 +11649,60 @@ func (c *ClientWithResponses) GetOpenAPIWithResponse(ctx context.Context, reqEdi
 		return nil, err
 	}
 	return ParseGetOpenAPIResponse(rsp)
+}
+
+// ListScopesWithResponse The scope catalog in name order, the built-in latchkey:admin first.
+//
+// Any authenticated caller, whatever its scopes.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /scopes (the `ListScopes` operationId).
+func (c *ClientWithResponses) ListScopesWithResponse(ctx context.Context, params *ListScopesParams, reqEditors ...RequestEditorFn) (*ListScopesResponse, error) {
+	rsp, err := c.ListScopes(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListScopesResponse(rsp)
+}
+
+// DeleteScopeWithResponse Remove a scope from the catalog (platform owners); 409 while a live token holds it.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /scopes/{name} (the `DeleteScope` operationId).
+func (c *ClientWithResponses) DeleteScopeWithResponse(ctx context.Context, name string, reqEditors ...RequestEditorFn) (*DeleteScopeResponse, error) {
+	rsp, err := c.DeleteScope(ctx, name, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteScopeResponse(rsp)
+}
+
+// PutScopeWithBodyWithResponse Declare a scope, or change its description (platform owners).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /scopes/{name} (the `PutScope` operationId).
+func (c *ClientWithResponses) PutScopeWithBodyWithResponse(ctx context.Context, name string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PutScopeResponse, error) {
+	rsp, err := c.PutScopeWithBody(ctx, name, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePutScopeResponse(rsp)
+}
+
+// PutScopeWithResponse Declare a scope, or change its description (platform owners).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /scopes/{name} (the `PutScope` operationId).
+func (c *ClientWithResponses) PutScopeWithResponse(ctx context.Context, name string, body PutScopeJSONRequestBody, reqEditors ...RequestEditorFn) (*PutScopeResponse, error) {
+	rsp, err := c.PutScope(ctx, name, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePutScopeResponse(rsp)
 }
 
 // SignupWithBodyWithResponse Sign up as a member, where the tenant's allow_signup setting permits it.
@@ -13226,6 +14022,379 @@ func ParseGetOpenAPIResponse(rsp *http.Response) (*GetOpenAPIResponse, error) {
 			headers.XRequestId = value
 		}
 		response.Headers200 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListScopesResponse parses an HTTP response from a ListScopesWithResponse call
+func ParseListScopesResponse(rsp *http.Response) (*ListScopesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListScopesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ScopePage
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 400:
+		var headers ListScopesResponse400Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers ListScopesResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 503:
+		var headers ListScopesResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseDeleteScopeResponse parses an HTTP response from a DeleteScopeWithResponse call
+func ParseDeleteScopeResponse(rsp *http.Response) (*DeleteScopeResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeleteScopeResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		var headers DeleteScopeResponse204Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers204 = &headers
+	case rsp.StatusCode == 400:
+		var headers DeleteScopeResponse400Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers DeleteScopeResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers DeleteScopeResponse403Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers DeleteScopeResponse404Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 409:
+		var headers DeleteScopeResponse409Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers409 = &headers
+	case rsp.StatusCode == 503:
+		var headers DeleteScopeResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParsePutScopeResponse parses an HTTP response from a PutScopeWithResponse call
+func ParsePutScopeResponse(rsp *http.Response) (*PutScopeResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PutScopeResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Scope
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest TooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 400:
+		var headers PutScopeResponse400Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers PutScopeResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers PutScopeResponse403Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 413:
+		var headers PutScopeResponse413Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers413 = &headers
+	case rsp.StatusCode == 503:
+		var headers PutScopeResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -17923,12 +19092,26 @@ func ParseVerifyResponse(rsp *http.Response) (*VerifyResponse, error) {
 			}
 			headers.XLatchkeyExpires = value
 		}
+		if values := rsp.Header.Values("X-Latchkey-External-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Latchkey-External-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XLatchkeyExternalId = &value
+		}
 		if values := rsp.Header.Values("X-Latchkey-Role"); len(values) > 0 {
 			var value Role
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Latchkey-Role", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
 			headers.XLatchkeyRole = &value
+		}
+		if values := rsp.Header.Values("X-Latchkey-Scopes"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Latchkey-Scopes", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XLatchkeyScopes = &value
 		}
 		if values := rsp.Header.Values("X-Latchkey-Tenant"); len(values) > 0 {
 			var value string
@@ -18010,12 +19193,26 @@ func ParseVerifyResponse(rsp *http.Response) (*VerifyResponse, error) {
 			}
 			headers.XLatchkeyExpires = value
 		}
+		if values := rsp.Header.Values("X-Latchkey-External-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Latchkey-External-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XLatchkeyExternalId = &value
+		}
 		if values := rsp.Header.Values("X-Latchkey-Role"); len(values) > 0 {
 			var value Role
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Latchkey-Role", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
 			headers.XLatchkeyRole = &value
+		}
+		if values := rsp.Header.Values("X-Latchkey-Scopes"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Latchkey-Scopes", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XLatchkeyScopes = &value
 		}
 		if values := rsp.Header.Values("X-Latchkey-Tenant"); len(values) > 0 {
 			var value string

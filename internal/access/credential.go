@@ -19,6 +19,11 @@ type AppCredential struct {
 	// RateLimit is the app token's rate limit, nil for none: checking it
 	// costs no store read.
 	RateLimit *ratelimit.Policy
+	// Scopes are the app token's own scopes; ExternalID and Meta its
+	// metadata (SPEC §11), Meta as the JSON it was given ("" for none).
+	Scopes     Scopes
+	ExternalID string
+	Meta       string
 	// TokenID and Expires as answers and log lines write them (WithText).
 	Text AppText
 }
@@ -43,6 +48,10 @@ type UserCredential struct {
 	AppTokenID ids.ID // the app token it was issued through
 	Created    time.Time
 	LastUsed   *time.Time
+	// Scopes are the token's own scopes (unrestricted for login tokens).
+	Scopes Scopes
+	// Last is the token string's last characters, for its hint.
+	Last string
 	// TokenID, UserID, ActorID and Expires as answers and log lines write
 	// them (WithText).
 	Text UserText

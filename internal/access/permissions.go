@@ -46,10 +46,11 @@ var minRole = map[Action]Role{
 
 // Can reports whether p may do a. Managing tenants also needs the platform
 // tenant; issuing OBO tokens is never allowed with an OBO token
-// (CheckMakeCredential).
+// (CheckMakeCredential). A principal whose effective scopes lack
+// AdminScope may do none of them: it acts as a member on its own session.
 func (p *Principal) Can(a Action) bool {
 	min, ok := minRole[a]
-	if !ok || !p.Role.AtLeast(min) {
+	if !ok || !p.Role.AtLeast(min) || !p.Admin() {
 		return false
 	}
 	switch a {
@@ -65,6 +66,9 @@ func (p *Principal) Can(a Action) bool {
 func (p *Principal) Check(a Action) error {
 	if p.Can(a) {
 		return nil
+	}
+	if !p.Admin() {
+		return ErrAdminScope
 	}
 	if a == IssueOBO {
 		if err := p.CheckMakeCredential(); err != nil {

@@ -56,6 +56,10 @@ type Principal struct {
 	// also written in batches).
 	App   AppCredential
 	Token UserCredential
+	// Scopes are the request's effective scopes: the intersection of the
+	// app token's and the user token's (Effective). The zero value, both
+	// unrestricted, holds every scope.
+	Scopes Scopes
 }
 
 // OBO reports whether the request is made with an on-behalf-of token.

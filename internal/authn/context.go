@@ -41,3 +41,19 @@ func MakesCredential() gin.HandlerFunc {
 		return nil
 	})
 }
+
+// AdminScope is middleware for the routes of Latchkey's own management
+// API: it answers 403 on "scope" to a request whose effective scopes lack
+// latchkey:admin, unless the route is one of its own session
+// (access.SessionRoute). Mounted once, on every route that authenticates
+// a user; /verify and /introspect are not behind it.
+func AdminScope() gin.HandlerFunc {
+	return httpx.Handle(func(c *gin.Context) error {
+		p := From(c)
+		if !p.Admin() && !access.SessionRoute(c.FullPath()) {
+			return access.ErrAdminScope
+		}
+		c.Next()
+		return nil
+	})
+}

@@ -304,7 +304,8 @@ func (a *Authenticator) VerifyApp(ctx context.Context, raw string) (*access.Prin
 	if err != nil {
 		return nil, err
 	}
-	return &access.Principal{TenantID: cred.TenantID, Platform: cred.Platform, AppTokenID: cred.TokenID, App: cred}, nil
+	return &access.Principal{TenantID: cred.TenantID, Platform: cred.Platform, AppTokenID: cred.TokenID, App: cred,
+		Scopes: cred.Scopes}, nil
 }
 
 func (a *Authenticator) verifyApp(ctx context.Context, raw string) (access.AppCredential, Outcome, error) {
@@ -338,8 +339,8 @@ func (a *Authenticator) verifyApp(ctx context.Context, raw string) (access.AppCr
 }
 
 // VerifyUser resolves raw, a user token string of p's tenant, completes p
-// (VerifyApp's principal) with the token, its user and the effective role,
-// and records the use. Errors are Unauthorized (missing, not Latchkey's,
+// (VerifyApp's principal) with the token, its user, the effective role and
+// the effective scopes (of p.App and the token), and records the use. Errors are Unauthorized (missing, not Latchkey's,
 // another tenant's, unknown, expired, user or OBO issuer disabled) or the
 // store's.
 func (a *Authenticator) VerifyUser(ctx context.Context, p *access.Principal, raw string) error {
@@ -350,6 +351,7 @@ func (a *Authenticator) VerifyUser(ctx context.Context, p *access.Principal, raw
 	}
 	p.TokenID, p.TokenKind = cred.TokenID, cred.Kind
 	p.Token = cred
+	p.Scopes = access.Effective(p.App.Scopes, cred.Scopes)
 	p.UserID, p.Username, p.Role = cred.UserID, cred.Username, cred.Role
 	if !cred.ActorID.IsZero() {
 		p.ActorID = cred.ActorID

@@ -222,3 +222,24 @@ func NewPassword() string {
 	}
 	return b32.EncodeToString(buf)
 }
+
+// HintLen is how many of a token string's last characters its hint shows.
+const HintLen = 4
+
+// Last returns the last HintLen characters of a token string, kept with
+// its record for the hint. They are part of the public CRC-32 of the
+// string (20 of its 32 bits): they tell nothing of the random part or the
+// tag that a guesser could use.
+func Last(raw string) string {
+	if len(raw) < HintLen {
+		return ""
+	}
+	return raw[len(raw)-HintLen:]
+}
+
+// Hint is the non-secret hint of a token string lists show (SPEC §2):
+// kind, tenant id and last characters, lka_k3v7x2ab_…wxyz. A record made
+// before hints were kept has no last characters: its hint ends in "…".
+func Hint(kind Kind, tenantID, last string) string {
+	return string(kind) + "_" + tenantID + "_…" + last
+}

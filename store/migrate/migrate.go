@@ -17,7 +17,7 @@ import (
 
 // Report counts what Copy copied.
 type Report struct {
-	Tenants, Users, AppTokens, Tokens, Audit int
+	Tenants, Users, AppTokens, Tokens, Audit, Scopes int
 }
 
 // ErrTargetNotEmpty is Copy's answer for a target that has tenants.
@@ -26,7 +26,8 @@ var ErrTargetNotEmpty = errs.E(errs.Conflict, "target", "The target store is not
 // Copy copies a whole installation from one store to another (latchkey
 // migrate): every tenant with its settings and status, users with their
 // password hashes, app tokens, user tokens with their refresh chains, and
-// audit records, record by record with their ids, and the token tag keys,
+// audit records, record by record with their ids (scopes, metadata and
+// hints are fields of the tokens), the scope catalog, and the token tag keys,
 // so every token string stays valid. Lockout claims are not copied: they only count failed logins
 // of the current window. It refuses a target that has any tenant. Errors:
 // Conflict (ErrTargetNotEmpty), Unavailable.
@@ -47,6 +48,19 @@ func Copy(ctx context.Context, from, to store.Store) (Report, error) {
 		} else if err != nil {
 			return rep, fmt.Errorf("copy keys: %w", err)
 		}
+	}
+	err = pages(func(pg page.Page) (int, string, error) {
+		list, next, err := from.Scopes().Find(ctx, pg)
+		for _, sc := range list {
+			if err := to.Scopes().Put(ctx, &sc); err != nil {
+				return 0, "", fmt.Errorf("copy scope %s: %w", sc.Name, err)
+			}
+		}
+		rep.Scopes += len(list)
+		return len(list), next, err
+	})
+	if err != nil {
+		return rep, fmt.Errorf("copy scopes: %w", err)
 	}
 	err = pages(func(pg page.Page) (int, string, error) {
 		list, next, err := from.Tenants().Find(ctx, pg)

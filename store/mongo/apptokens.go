@@ -177,3 +177,32 @@ func (s appTokenStore) SetRateLimit(ctx context.Context, tenantID string, id ids
 	}
 	return apptokens.ErrExpiredChange
 }
+
+// Change implements apptokens.Store: one update of the token while live.
+func (s appTokenStore) Change(ctx context.Context, tenantID string, id ids.ID, d apptokens.Details, now time.Time) error {
+	var set bson.D
+	if d.Name != nil {
+		set = append(set, bson.E{Key: "name", Value: *d.Name})
+	}
+	if d.Scopes != nil {
+		set = append(set, bson.E{Key: "scopes", Value: *d.Scopes})
+	}
+	if d.ExternalID != nil {
+		set = append(set, bson.E{Key: "external_id", Value: *d.ExternalID})
+	}
+	if d.Meta != nil {
+		set = append(set, bson.E{Key: "meta", Value: *d.Meta})
+	}
+	live := bson.D{{Key: "_id", Value: id}, {Key: "expires", Value: bson.D{{Key: "$gt", Value: now}}}}
+	res, err := s.coll(tenantID).UpdateOne(ctx, live, bson.D{{Key: "$set", Value: set}})
+	if err != nil {
+		return translate(err, nil)
+	}
+	if res.MatchedCount > 0 {
+		return nil
+	}
+	if _, err := s.FindByID(ctx, tenantID, id); err != nil {
+		return err
+	}
+	return apptokens.ErrExpiredChange
+}

@@ -20,6 +20,7 @@ import (
 	"github.com/latchkey/latchkey/internal/metrics"
 	"github.com/latchkey/latchkey/internal/page"
 	"github.com/latchkey/latchkey/internal/ratelimit"
+	"github.com/latchkey/latchkey/scopes"
 	"github.com/latchkey/latchkey/store"
 	"github.com/latchkey/latchkey/tenants"
 	"github.com/latchkey/latchkey/users"
@@ -87,6 +88,7 @@ func (s observed) UserTokens() usertokens.Store  { return obsUserTokens{s.Store.
 func (s observed) Claims() usertokens.ClaimStore { return obsClaims{s.Store.Claims(), s.o} }
 func (s observed) Audit() audit.Store            { return obsAudit{s.Store.Audit(), s.o} }
 func (s observed) LastUsed() lastused.Writer     { return obsLastUsed{s.Store.LastUsed(), s.o} }
+func (s observed) Scopes() scopes.Store          { return obsScopes{s.Store.Scopes(), s.o} }
 func (s observed) Ping(ctx context.Context) error {
 	return s.o.do(ctx, "Ping", "", s.Store.Ping)
 }
@@ -191,6 +193,10 @@ func (s obsAppTokens) SetRateLimit(ctx context.Context, tenantID string, id ids.
 	return s.o.do(ctx, "apptokens.SetRateLimit", tenantID, func(ctx context.Context) error {
 		return s.next.SetRateLimit(ctx, tenantID, id, p, now)
 	})
+}
+
+func (s obsAppTokens) Change(ctx context.Context, tenantID string, id ids.ID, d apptokens.Details, now time.Time) error {
+	return s.o.do(ctx, "apptokens.Change", tenantID, func(ctx context.Context) error { return s.next.Change(ctx, tenantID, id, d, now) })
 }
 
 func (s obsAppTokens) Delete(ctx context.Context, tenantID string, id ids.ID, keep apptokens.KeepLive) error {
@@ -305,4 +311,32 @@ type obsLastUsed struct {
 
 func (s obsLastUsed) Write(ctx context.Context, tenantID, collection string, uses []lastused.Use) error {
 	return s.o.do(ctx, "lastused.Write", tenantID, func(ctx context.Context) error { return s.next.Write(ctx, tenantID, collection, uses) })
+}
+
+type obsScopes struct {
+	next scopes.Store
+	o    *observer
+}
+
+func (s obsScopes) Put(ctx context.Context, sc *scopes.Scope) error {
+	return s.o.do(ctx, "scopes.Put", "", func(ctx context.Context) error { return s.next.Put(ctx, sc) })
+}
+
+func (s obsScopes) FindByName(ctx context.Context, name string) (sc *scopes.Scope, err error) {
+	err = s.o.do(ctx, "scopes.FindByName", "", func(ctx context.Context) error { sc, err = s.next.FindByName(ctx, name); return err })
+	return sc, err
+}
+
+func (s obsScopes) Find(ctx context.Context, pg page.Page) (list []scopes.Scope, next string, err error) {
+	err = s.o.do(ctx, "scopes.Find", "", func(ctx context.Context) error { list, next, err = s.next.Find(ctx, pg); return err })
+	return list, next, err
+}
+
+func (s obsScopes) Delete(ctx context.Context, name string) error {
+	return s.o.do(ctx, "scopes.Delete", "", func(ctx context.Context) error { return s.next.Delete(ctx, name) })
+}
+
+func (s obsScopes) Held(ctx context.Context, tenantID, name string, now time.Time) (held bool, err error) {
+	err = s.o.do(ctx, "scopes.Held", tenantID, func(ctx context.Context) error { held, err = s.next.Held(ctx, tenantID, name, now); return err })
+	return held, err
 }

@@ -15,14 +15,15 @@ import (
 func (s appTokenStore) Insert(ctx context.Context, tenantID string, t *apptokens.Token) error {
 	_, err := s.db.execIn(ctx, tenantID, qAppTokenInsert, idArg(t.ID), t.Hash, t.Name, t.Created.UnixMilli(),
 		optID(t.CreatedBy), t.Expires.UnixMilli(), optTime(t.LastUsed), string(t.EndedBy),
-		policyLimit(t.RateLimit), policySeconds(t.RateLimit))
+		policyLimit(t.RateLimit), policySeconds(t.RateLimit), scopesArg(t.Scopes), t.ExternalID, t.Meta, t.Last)
 	return s.db.fail("insert app token", err, nil)
 }
 
 func scanAppToken(sc scanner, t *apptokens.Token) error {
 	var rl policyCols
 	err := sc.Scan(idCol{&t.ID}, &t.Hash, &t.Name, timeCol{&t.Created}, optIDCol{&t.CreatedBy},
-		timeCol{&t.Expires}, optTimeCol{&t.LastUsed}, (*string)(&t.EndedBy), &rl.limit, &rl.seconds)
+		timeCol{&t.Expires}, optTimeCol{&t.LastUsed}, (*string)(&t.EndedBy), &rl.limit, &rl.seconds,
+		scopesCol{&t.Scopes}, &t.ExternalID, &t.Meta, &t.Last)
 	t.RateLimit = rl.policy()
 	return err
 }
@@ -108,4 +109,29 @@ func (s appTokenStore) guarded(ctx context.Context, tenantID, op string, id ids.
 // PurgeExpired implements apptokens.Store.
 func (s appTokenStore) PurgeExpired(ctx context.Context, tenantID string, cutoff time.Time) (int64, error) {
 	return s.db.purge(ctx, tenantID, "purge app tokens", qAppTokenPurge, cutoff)
+}
+
+// Change implements apptokens.Store: one UPDATE of a live token.
+func (s appTokenStore) Change(ctx context.Context, tenantID string, id ids.ID, d apptokens.Details, now time.Time) error {
+	var scopes any
+	if d.Scopes != nil {
+		scopes = scopesArg(*d.Scopes)
+	}
+	n, err := s.db.execIn(ctx, tenantID, qAppTokenChange, optString(d.Name), scopes, optString(d.ExternalID),
+		optString(d.Meta), idArg(id), now.UnixMilli(), d.Scopes != nil)
+	if err != nil || n > 0 {
+		return s.db.changed("change app token", n, err, apptokens.ErrNotFound)
+	}
+	if _, err := s.FindByID(ctx, tenantID, id); err != nil {
+		return err
+	}
+	return apptokens.ErrExpiredChange
+}
+
+// optString is s, or NULL when nil.
+func optString(s *string) any {
+	if s == nil {
+		return nil
+	}
+	return *s
 }

@@ -33,6 +33,11 @@ func constStatements() []statement {
 		// The control file (qVersion too).
 		{"qVersion", qVersion, nil},
 		{"qTenantInsert", qTenantInsert, tenant},
+		{"qScopePut", qScopePut, []any{s, s, ms, ms}},
+		{"qScopeByName", qScopeByName, []any{s}},
+		{"qScopeFirst", qScopeFirst, []any{10}},
+		{"qScopeAfter", qScopeAfter, []any{s, 10}},
+		{"qScopeDelete", qScopeDelete, []any{s}},
 		{"qTenantByID", qTenantByID, []any{s}},
 		{"qTenantBySlug", qTenantBySlug, []any{s}},
 		{"qTenantFirst", qTenantFirst, []any{10}},
@@ -47,8 +52,9 @@ func constStatements() []statement {
 		{"qUserDelete", qUserDelete, []any{id}},
 		{"qUserIsOwner", qUserIsOwner, []any{s, s, id}},
 		{"qUserOtherOwner", qUserOtherOwner, []any{s, s, id}},
-		{"qAppTokenInsert", qAppTokenInsert, []any{id, s, s, ms, id, ms, ms, s, 100, 60}},
+		{"qAppTokenInsert", qAppTokenInsert, []any{id, s, s, ms, id, ms, ms, s, 100, 60, `["a"]`, s, s, s}},
 		{"qAppTokenRateLimit", qAppTokenRateLimit, []any{100, 60, id, ms}},
+		{"qAppTokenChange", qAppTokenChange, []any{s, `["a"]`, s, s, id, ms, true}},
 		{"qAppTokenByID", qAppTokenByID, []any{id}},
 		{"qAppTokenFirst", qAppTokenFirst, []any{10}},
 		{"qAppTokenAfter", qAppTokenAfter, []any{id, 10}},
@@ -59,7 +65,8 @@ func constStatements() []statement {
 		{"qAppTokenDelete", qAppTokenDelete, []any{id}},
 		{"qAppTokenPurge", qAppTokenPurge, []any{ms, purgeBatch}},
 		{"qAppTokenLastUsed", qAppTokenLastUsed, []any{ms, id}},
-		{"qTokenInsert", qTokenInsert, []any{id, s, s, ms, s, id, id, id, id, id, s, ms, ms, ms, 1, s}},
+		{"qTokenInsert", qTokenInsert, []any{id, s, s, ms, s, id, id, id, id, id, s, ms, ms, ms, 1, s, `["a"]`, s}},
+		{"qScopeHeld", qScopeHeld, []any{s, ms}},
 		{"qTokenByID", qTokenByID, []any{id}},
 		{"qTokenHasChild", qTokenHasChild, []any{id}},
 		{"qTokenRedate", qTokenRedate, []any{ms, id, ms}},
@@ -87,6 +94,7 @@ func constStatements() []statement {
 var scanAllowed = map[string]bool{
 	"qTenantFirst":     true, // the slug index from its start
 	"qAppTokenFirst":   true, // the primary key from its end
+	"qScopeFirst":      true, // the primary key (name) from its start
 	"tokens{}":         true, // the primary key from its end
 	"users{}":          true, // the primary key from its start
 	"audit{}":          true, // the primary key from its end
@@ -204,7 +212,7 @@ func TestQueryPlans(t *testing.T) {
 
 	for _, st := range list {
 		kind := "tenant"
-		if strings.HasPrefix(st.name, "qTenant") || st.name == "qVersion" {
+		if strings.HasPrefix(st.name, "qTenant") || strings.HasPrefix(st.name, "qScope") && st.name != "qScopeHeld" || st.name == "qVersion" {
 			kind = "control"
 		}
 		plan, err := explain(files[kind], st)

@@ -86,12 +86,18 @@ func userFindSQL(f users.Filter, after *ids.ID, limit int) (string, []any) {
 
 // App tokens.
 const (
-	appTokenCols = `id, hash, name, created, created_by, expires, last_used, ended_by, rate_limit, rate_seconds`
+	appTokenCols = `id, hash, name, created, created_by, expires, last_used, ended_by, rate_limit, rate_seconds, scopes, external_id, meta, last`
 
-	qAppTokenInsert = `INSERT INTO app_tokens (` + appTokenCols + `) VALUES (?,?,?,?,?,?,?,?,?,?)`
+	qAppTokenInsert = `INSERT INTO app_tokens (` + appTokenCols + `) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)`
 	// qAppTokenRateLimit sets token ?3's rate limit if it is live at ?4.
 	qAppTokenRateLimit = `UPDATE app_tokens SET rate_limit = ?1, rate_seconds = ?2 WHERE id = ?3 AND expires > ?4`
-	qAppTokenByID      = `SELECT ` + appTokenCols + ` FROM app_tokens WHERE id = ?`
+	// qAppTokenChange sets the name, scopes, external id and meta of token
+	// ?5 if it is live at ?6; a NULL argument keeps a column (scopes: ?7
+	// says whether ?2 is the change, since NULL is also unrestricted).
+	qAppTokenChange = `UPDATE app_tokens SET name = coalesce(?1, name),
+		scopes = CASE WHEN ?7 THEN ?2 ELSE scopes END, external_id = coalesce(?3, external_id),
+		meta = coalesce(?4, meta) WHERE id = ?5 AND expires > ?6`
+	qAppTokenByID = `SELECT ` + appTokenCols + ` FROM app_tokens WHERE id = ?`
 	// qAppTokenFirst reads the first page newest first: the primary key
 	// read from its end and stopped by the LIMIT.
 	qAppTokenFirst = `SELECT ` + appTokenCols + ` FROM app_tokens ORDER BY id DESC LIMIT ?`
@@ -125,9 +131,9 @@ const (
 // User tokens.
 const (
 	tokenCols = `id, hash, refresh_hash, refresh_expires, kind, user_id, actor_id, app_token_id, chain,
-		parent, name, created, expires, last_used, lifetime, ended_by`
+		parent, name, created, expires, last_used, lifetime, ended_by, scopes, last`
 
-	qTokenInsert   = `INSERT INTO tokens (` + tokenCols + `) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`
+	qTokenInsert   = `INSERT INTO tokens (` + tokenCols + `) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`
 	qTokenByID     = `SELECT ` + tokenCols + ` FROM tokens WHERE id = ?`
 	qTokenHasChild = `SELECT 1 FROM tokens WHERE parent = ? LIMIT 1`
 	// qTokenRedate sets token ?2's expiry to ?1 if it is live at ?3, as
@@ -155,6 +161,22 @@ const (
 	qTokenLastUsed = `UPDATE tokens SET last_used = ?1
 		WHERE id = ?2 AND (last_used IS NULL OR last_used < ?1)`
 	tokenFind = `SELECT ` + tokenCols + ` FROM tokens`
+)
+
+// The scope catalog (control file), and the holders of a scope in a
+// tenant's file: a live app token or user token whose row token_scopes
+// names with the scope (rows of ended or purged tokens are skipped).
+const (
+	scopeCols = `name, description, created, updated`
+	qScopePut = `INSERT INTO scopes (` + scopeCols + `) VALUES (?1, ?2, ?3, ?4)
+		ON CONFLICT (name) DO UPDATE SET description = ?2, updated = ?4`
+	qScopeByName = `SELECT ` + scopeCols + ` FROM scopes WHERE name = ?`
+	qScopeFirst  = `SELECT ` + scopeCols + ` FROM scopes ORDER BY name LIMIT ?`
+	qScopeAfter  = `SELECT ` + scopeCols + ` FROM scopes WHERE name > ? ORDER BY name LIMIT ?`
+	qScopeDelete = `DELETE FROM scopes WHERE name = ?`
+	qScopeHeld   = `SELECT 1 FROM token_scopes s WHERE s.scope = ?1 AND
+		(EXISTS (SELECT 1 FROM app_tokens a WHERE a.id = s.token_id AND a.expires > ?2) OR
+		 EXISTS (SELECT 1 FROM tokens t WHERE t.id = s.token_id AND t.expires > ?2)) LIMIT 1`
 )
 
 // Lockout claims.

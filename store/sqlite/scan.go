@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"time"
 
@@ -142,4 +143,38 @@ func (c policyCols) policy() *ratelimit.Policy {
 		return nil
 	}
 	return &ratelimit.Policy{Limit: c.limit.Int64, Seconds: c.seconds.Int64}
+}
+
+// scopesArg is a token's scopes as stored: NULL for unrestricted (nil),
+// else a JSON list (token_scopes is kept from it by triggers).
+func scopesArg(names []string) any {
+	if names == nil {
+		return nil
+	}
+	b, _ := json.Marshal(names) // a list of strings always marshals
+	return string(b)
+}
+
+// scopesCol scans a scopes column: NULL is nil (unrestricted).
+type scopesCol struct{ p *[]string }
+
+func (c scopesCol) Scan(src any) error {
+	var text []byte
+	switch v := src.(type) {
+	case nil:
+		*c.p = nil
+		return nil
+	case string:
+		text = []byte(v)
+	case []byte:
+		text = v
+	default:
+		return fmt.Errorf("sqlite: scopes column of type %T", src)
+	}
+	names := []string{}
+	if err := json.Unmarshal(text, &names); err != nil {
+		return fmt.Errorf("sqlite: scopes column: %w", err)
+	}
+	*c.p = names
+	return nil
 }

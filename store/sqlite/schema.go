@@ -48,6 +48,13 @@ var controlSchema = schema{name: "control", steps: []string{
 	// NULL (as on every older row) is none.
 	`ALTER TABLE tenants ADD COLUMN app_token_rate_limit INTEGER;
 	ALTER TABLE tenants ADD COLUMN app_token_rate_seconds INTEGER;`,
+	// 4: the scope catalog (SPEC §11), installation-wide.
+	`CREATE TABLE scopes (
+		name        TEXT PRIMARY KEY NOT NULL,
+		description TEXT NOT NULL,
+		created     INTEGER NOT NULL,
+		updated     INTEGER NOT NULL
+	) WITHOUT ROWID;`,
 }}
 
 // tenantSchema is a tenant file's. Every query of queries.go has an index
@@ -138,6 +145,41 @@ var tenantSchema = schema{name: "tenant", steps: []string{
 	// window of rate_seconds; NULL (as on every older row) is none.
 	`ALTER TABLE app_tokens ADD COLUMN rate_limit INTEGER;
 	ALTER TABLE app_tokens ADD COLUMN rate_seconds INTEGER;`,
+	// 4: scopes (a JSON list, NULL for unrestricted: what rows of earlier
+	// versions read as), metadata of app tokens and the last characters of
+	// the token string for its hint ('' on earlier rows). token_scopes
+	// indexes the scope names tokens hold, kept by triggers in the same
+	// statement as the token's row, so that deleting a scope from the
+	// catalog finds a holder by index.
+	`ALTER TABLE app_tokens ADD COLUMN scopes TEXT;
+	ALTER TABLE app_tokens ADD COLUMN external_id TEXT NOT NULL DEFAULT '';
+	ALTER TABLE app_tokens ADD COLUMN meta TEXT NOT NULL DEFAULT '';
+	ALTER TABLE app_tokens ADD COLUMN last TEXT NOT NULL DEFAULT '';
+	ALTER TABLE tokens ADD COLUMN scopes TEXT;
+	ALTER TABLE tokens ADD COLUMN last TEXT NOT NULL DEFAULT '';
+	CREATE TABLE token_scopes (
+		scope    TEXT NOT NULL,
+		token_id BLOB NOT NULL,
+		PRIMARY KEY (scope, token_id)
+	) WITHOUT ROWID;
+	CREATE INDEX token_scopes_token ON token_scopes (token_id);
+	CREATE TRIGGER app_tokens_scopes_insert AFTER INSERT ON app_tokens WHEN NEW.scopes IS NOT NULL BEGIN
+		INSERT OR IGNORE INTO token_scopes (scope, token_id) SELECT value, NEW.id FROM json_each(NEW.scopes);
+	END;
+	CREATE TRIGGER app_tokens_scopes_update AFTER UPDATE OF scopes ON app_tokens BEGIN
+		DELETE FROM token_scopes WHERE token_id = OLD.id;
+		INSERT OR IGNORE INTO token_scopes (scope, token_id) SELECT value, NEW.id FROM json_each(NEW.scopes)
+			WHERE NEW.scopes IS NOT NULL;
+	END;
+	CREATE TRIGGER app_tokens_scopes_delete AFTER DELETE ON app_tokens WHEN OLD.scopes IS NOT NULL BEGIN
+		DELETE FROM token_scopes WHERE token_id = OLD.id;
+	END;
+	CREATE TRIGGER tokens_scopes_insert AFTER INSERT ON tokens WHEN NEW.scopes IS NOT NULL BEGIN
+		INSERT OR IGNORE INTO token_scopes (scope, token_id) SELECT value, NEW.id FROM json_each(NEW.scopes);
+	END;
+	CREATE TRIGGER tokens_scopes_delete AFTER DELETE ON tokens WHEN OLD.scopes IS NOT NULL BEGIN
+		DELETE FROM token_scopes WHERE token_id = OLD.id;
+	END;`,
 }}
 
 // version reads a file's schema version.

@@ -14,6 +14,8 @@ import (
 	"github.com/latchkey/latchkey/internal/clock"
 	"github.com/latchkey/latchkey/internal/ended"
 	"github.com/latchkey/latchkey/internal/ids"
+	"github.com/latchkey/latchkey/internal/page"
+	"github.com/latchkey/latchkey/scopes"
 )
 
 // rawFile opens the SQLite file at path directly, closed when the test ends.
@@ -241,5 +243,68 @@ func TestConcurrentOpenMigratesOnce(t *testing.T) {
 	}
 	if v := version(t, rawFile(t, filepath.Join(dir, controlName))); v != len(controlSchema.steps) {
 		t.Errorf("version %d, want %d", v, len(controlSchema.steps))
+	}
+}
+
+// TestFilesBeforeScopes opens a control file and a tenant file written by
+// the release before scopes (each one step short of this one's): the
+// catalog is there and empty, and the tokens of before read as
+// unrestricted, without metadata or hint, hold no scope, and can be
+// changed.
+func TestFilesBeforeScopes(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	savedT, savedC := tenantSchema, controlSchema
+	t.Cleanup(func() { tenantSchema, controlSchema = savedT, savedC })
+	tenantSchema.steps = savedT.steps[:len(savedT.steps)-1]
+	controlSchema.steps = savedC.steps[:len(savedC.steps)-1]
+	db := mustOpen(t, dir)
+	tn := mustTenant(t, db)
+	_ = db.Close()
+
+	now := clock.Stored(time.Now())
+	app, login := ids.NewAt(now), ids.NewAt(now)
+	raw := rawFile(t, filepath.Join(dir, tenantsDir, tn.ID+".db"))
+	for _, q := range []struct {
+		sql  string
+		args []any
+	}{
+		{`INSERT INTO app_tokens (id, hash, name, created, created_by, expires, last_used, ended_by) VALUES (?,?,?,?,?,?,?,?)`,
+			[]any{idArg(app), "h1", "old", now.UnixMilli(), nil, now.Add(time.Hour).UnixMilli(), nil, ""}},
+		{`INSERT INTO tokens (id, hash, refresh_hash, refresh_expires, kind, user_id, actor_id, app_token_id, chain,
+			parent, name, created, expires, last_used, lifetime, ended_by) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+			[]any{idArg(login), "h3", "r3", now.Add(time.Hour).UnixMilli(), "login", idArg(ids.New()), nil, idArg(app),
+				idArg(login), nil, "", now.UnixMilli(), now.Add(time.Hour).UnixMilli(), nil, 3600, ""}},
+	} {
+		if _, err := raw.Exec(q.sql, q.args...); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	tenantSchema, controlSchema = savedT, savedC
+	db = mustOpen(t, dir)
+	if list, _, err := db.Scopes().Find(ctx, page.Page{}); err != nil || len(list) != 0 {
+		t.Fatalf("catalog after migration: %v, %v, want empty", list, err)
+	}
+	got, err := db.AppTokens().FindByID(ctx, tn.ID, app)
+	if err != nil || got.Scopes != nil || got.ExternalID != "" || got.Meta != "" || got.Last != "" {
+		t.Fatalf("an app token of before: %+v, %v, want unrestricted, no metadata, no hint", got, err)
+	}
+	tok, err := db.UserTokens().FindByID(ctx, tn.ID, login)
+	if err != nil || tok.Scopes != nil || tok.Last != "" {
+		t.Fatalf("a user token of before: %+v, %v, want unrestricted", tok, err)
+	}
+	if err := db.Scopes().Put(ctx, &scopes.Scope{Name: "a.read", Created: now, Updated: now}); err != nil {
+		t.Fatal(err)
+	}
+	if held, err := db.Scopes().Held(ctx, tn.ID, "a.read", now); err != nil || held {
+		t.Errorf("held by a token of before: %v, %v", held, err)
+	}
+	names := []string{"a.read"}
+	if err := db.AppTokens().Change(ctx, tn.ID, app, apptokens.Details{Scopes: &names}, now); err != nil {
+		t.Fatal(err)
+	}
+	if held, err := db.Scopes().Held(ctx, tn.ID, "a.read", now); err != nil || !held {
+		t.Errorf("held after the old token was given it: %v, %v, want true", held, err)
 	}
 }

@@ -16,14 +16,16 @@ import (
 func (s tokenStore) Insert(ctx context.Context, tenantID string, t *usertokens.Token) error {
 	_, err := s.db.execIn(ctx, tenantID, qTokenInsert, idArg(t.ID), t.Hash, t.RefreshHash, optTime(t.RefreshExpires),
 		t.Kind, idArg(t.UserID), optID(t.ActorID), idArg(t.AppTokenID), optID(t.Chain), optID(t.Parent), t.Name,
-		t.Created.UnixMilli(), t.Expires.UnixMilli(), optTime(t.LastUsed), t.Lifetime, string(t.EndedBy))
+		t.Created.UnixMilli(), t.Expires.UnixMilli(), optTime(t.LastUsed), t.Lifetime, string(t.EndedBy),
+		scopesArg(t.Scopes), t.Last)
 	return s.db.fail("insert token", err, nil)
 }
 
 func scanToken(sc scanner, t *usertokens.Token) error {
 	return sc.Scan(idCol{&t.ID}, &t.Hash, &t.RefreshHash, optTimeCol{&t.RefreshExpires}, &t.Kind,
 		idCol{&t.UserID}, optIDCol{&t.ActorID}, idCol{&t.AppTokenID}, optIDCol{&t.Chain}, optIDCol{&t.Parent},
-		&t.Name, timeCol{&t.Created}, timeCol{&t.Expires}, optTimeCol{&t.LastUsed}, &t.Lifetime, (*string)(&t.EndedBy))
+		&t.Name, timeCol{&t.Created}, timeCol{&t.Expires}, optTimeCol{&t.LastUsed}, &t.Lifetime, (*string)(&t.EndedBy),
+		scopesCol{&t.Scopes}, &t.Last)
 }
 
 // FindByID implements usertokens.Store.

@@ -37,7 +37,8 @@ func NewServer() *Server {
 func (s *Server) AddApp(appToken string, c verify.Caller) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.apps[appToken] = verify.Caller{TenantID: c.TenantID, Tenant: c.Tenant, AppTokenID: c.AppTokenID, Expires: c.Expires}
+	s.apps[appToken] = verify.Caller{TenantID: c.TenantID, Tenant: c.Tenant, AppTokenID: c.AppTokenID, Expires: c.Expires,
+		Scopes: c.Scopes, ExternalID: c.ExternalID}
 }
 
 // AddUser makes userToken valid as c. It is accepted with any app token of
@@ -112,6 +113,12 @@ func answer(w http.ResponseWriter, r *http.Request, status int, v any) {
 			}
 		}
 		h.Set("X-Latchkey-Expires", v.Expires.UTC().Format(time.RFC3339Nano))
+		if len(v.Scopes) > 0 {
+			h.Set("X-Latchkey-Scopes", strings.Join(v.Scopes, " "))
+		}
+		if v.ExternalID != "" {
+			h.Set("X-Latchkey-External-Id", v.ExternalID)
+		}
 		if prefer.ReturnMinimal(r.Header.Values("Prefer")) { // as Latchkey: headers only
 			h.Set("Preference-Applied", "return=minimal")
 			h.Del("Content-Type")

@@ -120,6 +120,7 @@ func (a *app) appTokensCmd() *cobra.Command {
 		})
 
 	var extendExpiry func() (*int64, error)
+	expireNow := int64(-1)
 	extend := a.run("extend <token>", "Re-date an app token (--expires-in)", 1, []string{"<token>"},
 		func(cmd *cobra.Command, c *client.Client, args []string) error {
 			secs, err := extendExpiry()
