@@ -23,7 +23,7 @@ var tenantIndexes = map[string][]index{
 		{keys: bson.D{{Key: "role", Value: 1}, {Key: "_id", Value: 1}}},
 		{keys: bson.D{{Key: "status", Value: 1}, {Key: "_id", Value: 1}}},
 	},
-	collAppTokens: {{keys: bson.D{{Key: "expires", Value: 1}}}},
+	collAppTokens: {{keys: bson.D{{Key: "expires", Value: 1}}}, rotatedFrom},
 	collTokens: {
 		{keys: bson.D{{Key: "parent", Value: 1}}, unique: true, sparse: true},
 		{keys: bson.D{{Key: "user_id", Value: 1}, {Key: "_id", Value: -1}}},

@@ -186,6 +186,10 @@ func (s obsAppTokens) SetExpires(ctx context.Context, tenantID string, id ids.ID
 	})
 }
 
+func (s obsAppTokens) Rotate(ctx context.Context, tenantID string, next *apptokens.Token, c ended.Change) error {
+	return s.o.do(ctx, "apptokens.Rotate", tenantID, func(ctx context.Context) error { return s.next.Rotate(ctx, tenantID, next, c) })
+}
+
 func (s obsAppTokens) Delete(ctx context.Context, tenantID string, id ids.ID, keep apptokens.KeepLive) error {
 	return s.o.do(ctx, "apptokens.Delete", tenantID, func(ctx context.Context) error { return s.next.Delete(ctx, tenantID, id, keep) })
 }

@@ -1,7 +1,9 @@
 package sqlite
 
 import (
+	"cmp"
 	"context"
+	"errors"
 	"time"
 
 	"github.com/latchkey/latchkey/apptokens"
@@ -12,14 +14,19 @@ import (
 
 // Insert implements apptokens.Store.
 func (s appTokenStore) Insert(ctx context.Context, tenantID string, t *apptokens.Token) error {
-	_, err := s.db.execIn(ctx, tenantID, qAppTokenInsert, idArg(t.ID), t.Hash, t.Name, t.Created.UnixMilli(),
-		optID(t.CreatedBy), t.Expires.UnixMilli(), optTime(t.LastUsed), string(t.EndedBy))
+	_, err := s.db.execIn(ctx, tenantID, qAppTokenInsert, appTokenArgs(t)...)
 	return s.db.fail("insert app token", err, nil)
+}
+
+// appTokenArgs are the arguments of qAppTokenInsert for t.
+func appTokenArgs(t *apptokens.Token) []any {
+	return []any{idArg(t.ID), t.Hash, t.Name, t.Created.UnixMilli(), optID(t.CreatedBy), t.Expires.UnixMilli(),
+		optTime(t.LastUsed), string(t.EndedBy), optID(t.RotatedFrom)}
 }
 
 func scanAppToken(sc scanner, t *apptokens.Token) error {
 	return sc.Scan(idCol{&t.ID}, &t.Hash, &t.Name, timeCol{&t.Created}, optIDCol{&t.CreatedBy},
-		timeCol{&t.Expires}, optTimeCol{&t.LastUsed}, (*string)(&t.EndedBy))
+		timeCol{&t.Expires}, optTimeCol{&t.LastUsed}, (*string)(&t.EndedBy), optIDCol{&t.RotatedFrom})
 }
 
 // FindByID implements apptokens.Store.
@@ -51,8 +58,12 @@ func (s appTokenStore) SetExpires(ctx context.Context, tenantID string, id ids.I
 		if err != nil || n > 0 {
 			return s.db.changed("re-date app token", n, err, apptokens.ErrNotFound)
 		}
-		if _, err := s.FindByID(ctx, tenantID, id); err != nil {
+		tok, err := s.FindByID(ctx, tenantID, id)
+		if err != nil {
 			return err
+		}
+		if tok.Live(c.Now) {
+			return apptokens.ErrInGrace
 		}
 		return apptokens.ErrExpired
 	}
@@ -63,6 +74,45 @@ func (s appTokenStore) SetExpires(ctx context.Context, tenantID string, id ids.I
 	n, err := s.db.execIn(ctx, tenantID, q, args...)
 	return s.guarded(ctx, tenantID, "end app token", id, keep, n, err)
 }
+
+// Rotate implements apptokens.Store in one transaction: the old token's
+// end (only if it is live) and the successor's insert, whose unique
+// rotated_from refuses a second successor, stand or fall together.
+func (s appTokenStore) Rotate(ctx context.Context, tenantID string, next *apptokens.Token, c ended.Change) error {
+	err := s.db.writeTenant(ctx, tenantID, func(ctx context.Context, f *file) error {
+		tx, err := f.db.BeginTx(keyed(ctx), nil)
+		if err != nil {
+			return err
+		}
+		defer func() { _ = tx.Rollback() }()
+		res, err := tx.ExecContext(keyed(ctx), qAppTokenRotateEnd, c.Expires.UnixMilli(), idArg(*next.RotatedFrom),
+			c.Now.UnixMilli(), string(c.By))
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			return cmp.Or(err, errNotLive)
+		}
+		_, err = tx.ExecContext(keyed(ctx), qAppTokenInsert, appTokenArgs(next)...)
+		if isUnique(err) {
+			return apptokens.ErrRotated
+		}
+		if err != nil {
+			return err
+		}
+		return tx.Commit()
+	})
+	if errors.Is(err, errNotLive) {
+		if _, err := s.FindByID(ctx, tenantID, *next.RotatedFrom); err != nil {
+			return err
+		}
+		return apptokens.ErrRotateExpired
+	}
+	return s.db.fail("rotate app token", err, apptokens.ErrNotFound)
+}
+
+// errNotLive is a rotation's end that matched no live token.
+var errNotLive = errors.New("not live")
 
 // Delete implements apptokens.Store.
 func (s appTokenStore) Delete(ctx context.Context, tenantID string, id ids.ID, keep apptokens.KeepLive) error {

@@ -86,9 +86,9 @@ func userFindSQL(f users.Filter, after *ids.ID, limit int) (string, []any) {
 
 // App tokens.
 const (
-	appTokenCols = `id, hash, name, created, created_by, expires, last_used, ended_by`
+	appTokenCols = `id, hash, name, created, created_by, expires, last_used, ended_by, rotated_from`
 
-	qAppTokenInsert = `INSERT INTO app_tokens (` + appTokenCols + `) VALUES (?,?,?,?,?,?,?,?)`
+	qAppTokenInsert = `INSERT INTO app_tokens (` + appTokenCols + `) VALUES (?,?,?,?,?,?,?,?,?)`
 	qAppTokenByID   = `SELECT ` + appTokenCols + ` FROM app_tokens WHERE id = ?`
 	// qAppTokenFirst reads the first page newest first: the primary key
 	// read from its end and stopped by the LIMIT.
@@ -96,8 +96,15 @@ const (
 	qAppTokenAfter = `SELECT ` + appTokenCols + ` FROM app_tokens WHERE id < ? ORDER BY id DESC LIMIT ?`
 	// qAppTokenRedate sets token ?2's expiry to ?1 if it is live at ?3:
 	// expired is final, and the condition in the one statement decides it
-	// against a concurrent end.
-	qAppTokenRedate = `UPDATE app_tokens SET expires = ?1 WHERE id = ?2 AND expires > ?3`
+	// against a concurrent end. A token in a rotation's grace (live with a
+	// reason stored) may only be moved earlier.
+	qAppTokenRedate = `UPDATE app_tokens SET expires = ?1 WHERE id = ?2 AND expires > ?3
+		AND (ended_by = '' OR expires >= ?1)`
+	// qAppTokenRotateEnd ends token ?2 at the end of a rotation's grace
+	// ?1 (never later than it expires) if it is live at ?3, storing the
+	// reason ?4 ahead of time.
+	qAppTokenRotateEnd = `UPDATE app_tokens SET expires = min(expires, ?1), ended_by = ?4
+		WHERE id = ?2 AND expires > ?3`
 	// qAppTokenEnd ends token ?2 at ?1 (never later than it expires) and
 	// records the reason ?4 if it was live at ?3 (SET reads the old row).
 	qAppTokenEnd = `UPDATE app_tokens SET expires = min(expires, ?1),

@@ -130,6 +130,13 @@ var tenantSchema = schema{name: "tenant", steps: []string{
 	// '', which reads as "time" once they have expired.
 	`ALTER TABLE app_tokens ADD COLUMN ended_by TEXT NOT NULL DEFAULT '';
 	ALTER TABLE tokens ADD COLUMN ended_by TEXT NOT NULL DEFAULT '';`,
+	// rotated_from: the token a rotation replaced with this one (SPEC
+	// §11), unique so a token has at most one successor. Older rows get
+	// NULL, which the partial indexes leave out.
+	`ALTER TABLE app_tokens ADD COLUMN rotated_from BLOB;
+	CREATE UNIQUE INDEX app_tokens_rotated_from ON app_tokens (rotated_from) WHERE rotated_from IS NOT NULL;
+	ALTER TABLE tokens ADD COLUMN rotated_from BLOB;
+	CREATE UNIQUE INDEX tokens_rotated_from ON tokens (rotated_from) WHERE rotated_from IS NOT NULL;`,
 }}
 
 // version reads a file's schema version.

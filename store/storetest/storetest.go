@@ -33,6 +33,8 @@ func Run(t *testing.T, open Opener) {
 	t.Run("Tenants", func(t *testing.T) { testTenants(t, open) })
 	t.Run("Users", func(t *testing.T) { testUsers(t, open) })
 	t.Run("AppTokens", func(t *testing.T) { testAppTokens(t, open) })
+	t.Run("RotateAppTokens", func(t *testing.T) { testRotateAppTokens(t, open) })
+	t.Run("RaceRotate", func(t *testing.T) { testRaceRotate(t, open) })
 	t.Run("UserTokens", func(t *testing.T) { testUserTokens(t, open) })
 	t.Run("Expire", func(t *testing.T) { testExpire(t, open) })
 	t.Run("Claims", func(t *testing.T) { testClaims(t, open) })
