@@ -49,6 +49,10 @@ type Token struct {
 	// EndedBy is why the token was ended, when it was ended rather than
 	// left to run out; empty otherwise (and on records older than it).
 	EndedBy ended.By `bson:"ended_by,omitempty"`
+
+	// RotatedFrom is the personal token this one succeeded by a rotation
+	// (unique: a token has at most one successor); nil otherwise.
+	RotatedFrom *ids.ID `bson:"rotated_from,omitempty"`
 }
 
 // Live reports whether the token works at now (ignoring its user's and
@@ -68,15 +72,23 @@ type View struct {
 	Expired    bool       `json:"expired"`
 	EndedBy    *ended.By  `json:"ended_by"`
 	LastUsed   *time.Time `json:"last_used"`
+	// RotatedFrom is the id of the token this one succeeded, or null.
+	RotatedFrom *string `json:"rotated_from"`
 }
 
 // ViewOf returns t as shown at now.
 func ViewOf(t *Token, now time.Time) View {
 	v := View{ID: t.ID.Hex(), Kind: t.Kind, Name: t.Name, User: t.UserID.Hex(), AppTokenID: t.AppTokenID.Hex(),
 		Created: t.Created, Expires: t.Expires, Expired: !t.Live(now), EndedBy: ended.Shown(t.EndedBy, t.Expires, now), LastUsed: t.LastUsed}
-	if t.ActorID != nil {
-		s := t.ActorID.Hex()
-		v.Actor = &s
-	}
+	v.Actor, v.RotatedFrom = optHex(t.ActorID), optHex(t.RotatedFrom)
 	return v
+}
+
+// optHex is id in hex, or nil.
+func optHex(id *ids.ID) *string {
+	if id == nil {
+		return nil
+	}
+	s := id.Hex()
+	return &s
 }

@@ -47,5 +47,11 @@ func (v View) AppendJSON(b []byte) []byte {
 	} else {
 		b = httpx.AppendJSONTime(b, *v.LastUsed)
 	}
+	b = append(b, `,"rotated_from":`...)
+	if v.RotatedFrom == nil {
+		b = append(b, "null"...)
+	} else {
+		b = httpx.AppendJSONString(b, *v.RotatedFrom)
+	}
 	return append(b, '}')
 }

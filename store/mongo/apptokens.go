@@ -53,13 +53,7 @@ func (s appTokenStore) Find(ctx context.Context, tenantID string, pg page.Page) 
 func (s appTokenStore) SetExpires(ctx context.Context, tenantID string, id ids.ID, c ended.Change, keep apptokens.KeepLive) error {
 	live := bson.D{{Key: "_id", Value: id}, {Key: "expires", Value: bson.D{{Key: "$gt", Value: c.Now}}}}
 	if !c.Ends() {
-		// A token in a rotation's grace (a reason stored) only moves
-		// earlier.
-		redate := append(live, bson.E{Key: "$or", Value: bson.A{
-			bson.D{{Key: "ended_by", Value: bson.D{{Key: "$exists", Value: false}}}},
-			bson.D{{Key: "expires", Value: bson.D{{Key: "$gte", Value: c.Expires}}}},
-		}})
-		res, err := s.coll(tenantID).UpdateOne(ctx, redate, bson.D{{Key: "$set", Value: bson.D{{Key: "expires", Value: c.Expires}}}})
+		res, err := s.coll(tenantID).UpdateOne(ctx, graceRedate(id, c.Expires, c.Now), bson.D{{Key: "$set", Value: bson.D{{Key: "expires", Value: c.Expires}}}})
 		if err != nil {
 			return translate(err, nil)
 		}
@@ -106,46 +100,13 @@ func (s appTokenStore) SetExpires(ctx context.Context, tenantID string, id ids.I
 	})
 }
 
-// rotatedFrom is the unique index that gives a token one successor. A
-// tenant made before rotation existed lacks it, so Rotate makes it (an
-// idempotent command; rotations are rare) before its insert.
-var rotatedFrom = index{keys: bson.D{{Key: "rotated_from", Value: 1}}, unique: true, sparse: true}
-
-// Rotate implements apptokens.Store with two single-document writes: the
-// successor's insert first, under the unique index on rotated_from (of
-// concurrent rotations of one token, one insert succeeds), then the old
-// token's end, only if it is live (else the successor is removed again).
-// A crash between the two leaves both tokens live and the successor
-// recorded: a retry answers ErrRotated, and the old token is expired by
-// hand (see docs/API.md).
+// Rotate implements apptokens.Store (see rotate).
 func (s appTokenStore) Rotate(ctx context.Context, tenantID string, next *apptokens.Token, c ended.Change) error {
-	if err := ensureIndexes(ctx, s.coll(tenantID), rotatedFrom); err != nil {
+	live, err := rotate(ctx, s.coll(tenantID), next, next.ID, *next.RotatedFrom, c, apptokens.ErrRotated)
+	if err != nil || live {
 		return err
 	}
-	if _, err := s.coll(tenantID).InsertOne(ctx, next); err != nil {
-		if isDuplicate(err) {
-			return apptokens.ErrRotated
-		}
-		return translate(err, nil)
-	}
-	oldID := *next.RotatedFrom
-	res, err := s.coll(tenantID).UpdateOne(ctx,
-		bson.D{{Key: "_id", Value: oldID}, {Key: "expires", Value: bson.D{{Key: "$gt", Value: c.Now}}}},
-		bson.D{{Key: "$min", Value: bson.D{{Key: "expires", Value: c.Expires}}}, {Key: "$set", Value: bson.D{{Key: "ended_by", Value: c.By}}}})
-	if err != nil {
-		// The end may have applied: the successor stays (as after a
-		// crash), so the tenant never loses both.
-		return translate(err, nil)
-	}
-	if res.MatchedCount > 0 {
-		return nil
-	}
-	// Not live, or missing: the successor goes, so a refused rotation
-	// leaves nothing behind.
-	if _, err := s.coll(tenantID).DeleteOne(context.WithoutCancel(ctx), bson.D{{Key: "_id", Value: next.ID}}); err != nil {
-		return translate(err, nil)
-	}
-	if _, err := s.FindByID(ctx, tenantID, oldID); err != nil {
+	if _, err := s.FindByID(ctx, tenantID, *next.RotatedFrom); err != nil {
 		return err
 	}
 	return apptokens.ErrRotateExpired

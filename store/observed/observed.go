@@ -226,6 +226,10 @@ func (s obsUserTokens) Find(ctx context.Context, tenantID string, f usertokens.F
 	return list, next, err
 }
 
+func (s obsUserTokens) Rotate(ctx context.Context, tenantID string, next *usertokens.Token, c ended.Change) error {
+	return s.o.do(ctx, "usertokens.Rotate", tenantID, func(ctx context.Context) error { return s.next.Rotate(ctx, tenantID, next, c) })
+}
+
 func (s obsUserTokens) SetExpires(ctx context.Context, tenantID string, id ids.ID, c ended.Change) error {
 	return s.o.do(ctx, "usertokens.SetExpires", tenantID, func(ctx context.Context) error {
 		return s.next.SetExpires(ctx, tenantID, id, c)

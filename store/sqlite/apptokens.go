@@ -79,29 +79,8 @@ func (s appTokenStore) SetExpires(ctx context.Context, tenantID string, id ids.I
 // end (only if it is live) and the successor's insert, whose unique
 // rotated_from refuses a second successor, stand or fall together.
 func (s appTokenStore) Rotate(ctx context.Context, tenantID string, next *apptokens.Token, c ended.Change) error {
-	err := s.db.writeTenant(ctx, tenantID, func(ctx context.Context, f *file) error {
-		tx, err := f.db.BeginTx(keyed(ctx), nil)
-		if err != nil {
-			return err
-		}
-		defer func() { _ = tx.Rollback() }()
-		res, err := tx.ExecContext(keyed(ctx), qAppTokenRotateEnd, c.Expires.UnixMilli(), idArg(*next.RotatedFrom),
-			c.Now.UnixMilli(), string(c.By))
-		if err != nil {
-			return err
-		}
-		if n, err := res.RowsAffected(); err != nil || n == 0 {
-			return cmp.Or(err, errNotLive)
-		}
-		_, err = tx.ExecContext(keyed(ctx), qAppTokenInsert, appTokenArgs(next)...)
-		if isUnique(err) {
-			return apptokens.ErrRotated
-		}
-		if err != nil {
-			return err
-		}
-		return tx.Commit()
-	})
+	err := s.db.rotate(ctx, tenantID, qAppTokenRotateEnd, []any{c.Expires.UnixMilli(), idArg(*next.RotatedFrom),
+		c.Now.UnixMilli(), string(c.By)}, qAppTokenInsert, appTokenArgs(next), apptokens.ErrRotated)
 	if errors.Is(err, errNotLive) {
 		if _, err := s.FindByID(ctx, tenantID, *next.RotatedFrom); err != nil {
 			return err
@@ -113,6 +92,35 @@ func (s appTokenStore) Rotate(ctx context.Context, tenantID string, next *apptok
 
 // errNotLive is a rotation's end that matched no live token.
 var errNotLive = errors.New("not live")
+
+// rotate runs a rotation in one transaction of tenant's file: end (the
+// old token's end, which must change a row, else errNotLive) and insert
+// (the successor, whose unique violation is rotated). Either both stand
+// or neither.
+func (db *DB) rotate(ctx context.Context, tenantID, end string, endArgs []any, insert string, insertArgs []any, rotated error) error {
+	return db.writeTenant(ctx, tenantID, func(ctx context.Context, f *file) error {
+		tx, err := f.db.BeginTx(keyed(ctx), nil)
+		if err != nil {
+			return err
+		}
+		defer func() { _ = tx.Rollback() }()
+		res, err := tx.ExecContext(keyed(ctx), end, endArgs...)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			return cmp.Or(err, errNotLive)
+		}
+		_, err = tx.ExecContext(keyed(ctx), insert, insertArgs...)
+		if isUnique(err) {
+			return rotated
+		}
+		if err != nil {
+			return err
+		}
+		return tx.Commit()
+	})
+}
 
 // Delete implements apptokens.Store.
 func (s appTokenStore) Delete(ctx context.Context, tenantID string, id ids.ID, keep apptokens.KeepLive) error {

@@ -130,14 +130,20 @@ const (
 // User tokens.
 const (
 	tokenCols = `id, hash, refresh_hash, refresh_expires, kind, user_id, actor_id, app_token_id, chain,
-		parent, name, created, expires, last_used, lifetime, ended_by`
+		parent, name, created, expires, last_used, lifetime, ended_by, rotated_from`
 
-	qTokenInsert   = `INSERT INTO tokens (` + tokenCols + `) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`
+	qTokenInsert   = `INSERT INTO tokens (` + tokenCols + `) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`
 	qTokenByID     = `SELECT ` + tokenCols + ` FROM tokens WHERE id = ?`
 	qTokenHasChild = `SELECT 1 FROM tokens WHERE parent = ? LIMIT 1`
 	// qTokenRedate sets token ?2's expiry to ?1 if it is live at ?3, as
-	// qAppTokenRedate; its refresh token stays as it is.
-	qTokenRedate = `UPDATE tokens SET expires = ?1 WHERE id = ?2 AND expires > ?3`
+	// qAppTokenRedate (a token in a rotation's grace only moves earlier);
+	// its refresh token stays as it is.
+	qTokenRedate = `UPDATE tokens SET expires = ?1 WHERE id = ?2 AND expires > ?3
+		AND (ended_by = '' OR expires >= ?1)`
+	// qTokenRotateEnd ends token ?2 at the end of a rotation's grace ?1,
+	// as qAppTokenRotateEnd (a personal token has no refresh token).
+	qTokenRotateEnd = `UPDATE tokens SET expires = min(expires, ?1), ended_by = ?4
+		WHERE id = ?2 AND expires > ?3`
 	// tokenEnd moves a token's expiry and refresh expiry back to ?1 (min
 	// of NULL is NULL: a token without a refresh token keeps none) and
 	// records the reason ?2 if the token was live at ?1 (SET reads the old

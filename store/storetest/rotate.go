@@ -9,6 +9,7 @@ import (
 	"github.com/latchkey/latchkey/internal/errs"
 	"github.com/latchkey/latchkey/internal/ids"
 	"github.com/latchkey/latchkey/internal/page"
+	"github.com/latchkey/latchkey/usertokens"
 )
 
 // rotation is the change a rotation at now with grace makes.
@@ -124,4 +125,65 @@ func testRaceRotate(t *testing.T, open Opener) {
 	if successors != 1 {
 		t.Errorf("%d successors of one token, want 1", successors)
 	}
+}
+
+// userSuccessor is an unsaved personal successor of old.
+func (e *env) userSuccessor(old *usertokens.Token) *usertokens.Token {
+	return &usertokens.Token{ID: ids.New(), Hash: "h" + ids.New().Hex(), Kind: usertokens.Personal, UserID: old.UserID,
+		AppTokenID: old.AppTokenID, Name: old.Name, Created: e.now(), Expires: e.now().Add(time.Hour), RotatedFrom: &old.ID}
+}
+
+// testRotateUserTokens: a personal token rotates once, its end stored
+// ahead of time; in its grace it moves only earlier; expired and missing
+// tokens do not rotate; concurrent rotations make one successor.
+func testRotateUserTokens(t *testing.T, open Opener) {
+	e := newEnv(t, open)
+	ts := e.st.UserTokens()
+	tid := e.tenant.ID
+	now := e.now()
+	ann := ids.New()
+	old := e.newToken(t, usertokens.Personal, ann, 10*time.Hour, func(tok *usertokens.Token) { tok.Name = "laptop" })
+	next := e.userSuccessor(old)
+	must(t, "rotate", ts.Rotate(e.ctx, tid, next, rotation(now, time.Hour)))
+	got, err := ts.FindByID(e.ctx, tid, old.ID)
+	must(t, "find the old token", err)
+	if !got.Expires.Equal(now.Add(time.Hour)) || got.EndedBy != ended.Rotation {
+		t.Errorf("old token after rotation: expires %v, ended_by %q", got.Expires, got.EndedBy)
+	}
+	if got, err := ts.FindByID(e.ctx, tid, next.ID); err != nil || got.RotatedFrom == nil || *got.RotatedFrom != old.ID || got.Name != "laptop" {
+		t.Errorf("successor: got %+v, %v", got, err)
+	}
+	wantErr(t, "re-date in the grace beyond its end", ts.SetExpires(e.ctx, tid, old.ID, redate(now.Add(2*time.Hour), now)), usertokens.ErrInGrace)
+	must(t, "re-date in the grace, earlier", ts.SetExpires(e.ctx, tid, old.ID, redate(now.Add(time.Minute), now)))
+
+	losers := make([]*usertokens.Token, 10)
+	for i := range losers {
+		losers[i] = e.userSuccessor(old)
+	}
+	outcomes := race(len(losers), func(i int) error { return ts.Rotate(e.ctx, tid, losers[i], rotation(now, 0)) })
+	if outcomes[errs.Conflict] != len(losers) {
+		t.Errorf("rotations of a rotated token: outcomes %v, want only conflicts", outcomes)
+	}
+	for _, l := range losers {
+		if _, err := ts.FindByID(e.ctx, tid, l.ID); !errs.Is(err, errs.NotFound) {
+			t.Errorf("a refused successor was stored: %v", err)
+		}
+	}
+
+	fresh := e.newToken(t, usertokens.Personal, ann, 10*time.Hour, nil)
+	racers := make([]*usertokens.Token, 10)
+	for i := range racers {
+		racers[i] = e.userSuccessor(fresh)
+	}
+	outcomes = race(len(racers), func(i int) error { return ts.Rotate(e.ctx, tid, racers[i], rotation(now, time.Hour)) })
+	if outcomes[""] != 1 || outcomes[errs.Conflict] != len(racers)-1 {
+		t.Errorf("concurrent rotations: outcomes %v, want 1 success and %d conflicts", outcomes, len(racers)-1)
+	}
+
+	expired := e.newToken(t, usertokens.Personal, ann, -time.Minute, nil)
+	n := e.userSuccessor(expired)
+	wantErr(t, "rotate an expired token", ts.Rotate(e.ctx, tid, n, rotation(now, time.Hour)), usertokens.ErrRotateExpired)
+	_, err = ts.FindByID(e.ctx, tid, n.ID)
+	wantErr(t, "the successor of an expired token", err, usertokens.ErrNotFound)
+	wantErr(t, "rotate a missing token", ts.Rotate(e.ctx, tid, e.userSuccessor(&usertokens.Token{ID: ids.New()}), rotation(now, time.Hour)), usertokens.ErrNotFound)
 }

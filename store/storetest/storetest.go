@@ -35,6 +35,7 @@ func Run(t *testing.T, open Opener) {
 	t.Run("AppTokens", func(t *testing.T) { testAppTokens(t, open) })
 	t.Run("RotateAppTokens", func(t *testing.T) { testRotateAppTokens(t, open) })
 	t.Run("RaceRotate", func(t *testing.T) { testRaceRotate(t, open) })
+	t.Run("RotateUserTokens", func(t *testing.T) { testRotateUserTokens(t, open) })
 	t.Run("UserTokens", func(t *testing.T) { testUserTokens(t, open) })
 	t.Run("Expire", func(t *testing.T) { testExpire(t, open) })
 	t.Run("Claims", func(t *testing.T) { testClaims(t, open) })
