@@ -32,6 +32,7 @@ func (h *Handler) Register(rg gin.IRouter) {
 	g.GET("/:token", authn.Require(access.ViewAppTokens), httpx.Handle(h.get))
 	g.PATCH("/:token", authn.Require(access.ExpireAppTokens), httpx.Handle(h.change))
 	g.DELETE("/:token", authn.Require(access.ExpireAppTokens), httpx.Handle(h.delete))
+	g.POST("/:token/rotate", authn.MakesCredential(), authn.Require(access.ManageAppTokens), httpx.Handle(h.rotate))
 }
 
 // RegisterPlatform mounts POST /tenants/{id or slug}/app_tokens on rg,
@@ -287,6 +288,39 @@ func (h *Handler) delete(c *gin.Context) error {
 	}
 	h.audit(c, "app_token.delete", tok.ID)
 	c.Status(http.StatusNoContent)
+	return nil
+}
+
+// rotateRequest is the body of POST /app_tokens/{token}/rotate ({} takes
+// the default grace).
+type rotateRequest struct {
+	Grace *int64 `json:"grace_seconds" validate:"omitempty,min=0,max=604800"`
+}
+
+// rotate answers 201 with the successor and its secret, as create does,
+// and audits app_token.rotate on the old id with the new one as detail.
+func (h *Handler) rotate(c *gin.Context) error {
+	var req rotateRequest
+	if err := httpx.BindJSON(c, &req); err != nil {
+		return err
+	}
+	grace := int64(DefaultGrace)
+	if req.Grace != nil {
+		grace = *req.Grace
+	}
+	p := authn.From(c)
+	t, err := h.Service.Tenants.FindByID(c.Request.Context(), p.TenantID)
+	if err != nil {
+		return err
+	}
+	old, next, plain, err := h.Service.Rotate(c.Request.Context(), t, c.Param("token"), grace, p.UserID)
+	if err != nil {
+		return err
+	}
+	rec := audit.Event(c, "app_token.rotate", old.ID.Hex(), audit.Success)
+	rec.Detail = "successor " + next.ID.Hex()
+	h.Audit.Write(c.Request.Context(), p.TenantID, rec)
+	c.JSON(http.StatusCreated, createResponse{AppToken: plain, View: ViewOf(p.TenantID, next, h.Service.Now())})
 	return nil
 }
 

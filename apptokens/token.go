@@ -42,6 +42,9 @@ type Token struct {
 	// Last is the token string's last characters, for its hint; "" on
 	// records older than hints.
 	Last string `bson:"last,omitempty"`
+	// RotatedFrom is the token this one succeeded by a rotation (unique:
+	// a token has at most one successor); nil otherwise.
+	RotatedFrom *ids.ID `bson:"rotated_from,omitempty"`
 }
 
 // Live reports whether the token works at now (ignoring its tenant's
@@ -69,6 +72,8 @@ type View struct {
 	Scopes     []string        `json:"scopes"`
 	ExternalID *string         `json:"external_id"`
 	Meta       json.RawMessage `json:"meta"`
+	// RotatedFrom is the id of the token this one succeeded, or null.
+	RotatedFrom *string `json:"rotated_from"`
 }
 
 // ViewOf returns t, a token of tenant tenantID, as shown at now.
@@ -82,9 +87,16 @@ func ViewOf(tenantID string, t *Token, now time.Time) View {
 	if t.Meta != "" {
 		v.Meta = json.RawMessage(t.Meta)
 	}
-	if t.CreatedBy != nil {
-		s := t.CreatedBy.Hex()
-		v.CreatedBy = &s
-	}
+	v.CreatedBy = optHex(t.CreatedBy)
+	v.RotatedFrom = optHex(t.RotatedFrom)
 	return v
+}
+
+// optHex is id in hex, or nil.
+func optHex(id *ids.ID) *string {
+	if id == nil {
+		return nil
+	}
+	s := id.Hex()
+	return &s
 }

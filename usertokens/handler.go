@@ -42,6 +42,7 @@ func (h *Handler) Register(app, optional, user gin.IRouter) {
 	user.GET("/tokens/:token", httpx.Handle(h.getToken))
 	user.PATCH("/tokens/:token", httpx.Handle(h.setTokenExpiry))
 	user.DELETE("/tokens/:token", httpx.Handle(h.deleteToken))
+	user.POST("/tokens/:token/rotate", authn.MakesCredential(), httpx.Handle(h.rotateToken))
 	user.POST("/users/:id/expire_tokens", httpx.Handle(h.expireUserTokens))
 	user.POST("/users/:id/unlock", httpx.Handle(h.unlock))
 }

@@ -31,9 +31,17 @@ type Store interface {
 	// SetExpires changes token id's expiry as c says (see ended.Change):
 	// it re-dates only a token live at c.Now, in one atomic step, leaving
 	// its refresh token as it is; an end never moves an expiry later and
-	// ends the refresh token too. Errors: NotFound, Conflict (ErrExpired:
-	// a re-dating of a token that is not live), Unavailable.
+	// ends the refresh token too. A re-dating of a token a rotation ends
+	// (live, with a stored reason) may not move its expiry later. Errors:
+	// NotFound, Conflict (ErrExpired: a re-dating of a token that is not
+	// live; ErrInGrace), Unavailable.
 	SetExpires(ctx context.Context, tenantID string, id ids.ID, c ended.Change) error
+	// Rotate stores next, the successor of the personal token
+	// next.RotatedFrom names, and ends that token ahead of time as c says,
+	// as apptokens.Store's Rotate does: only a live token rotates, and
+	// only once (the unique key of rotated_from). Errors: NotFound,
+	// Conflict (ErrRotateExpired, ErrRotated), Unavailable.
+	Rotate(ctx context.Context, tenantID string, next *Token, c ended.Change) error
 	// Expire makes every token that sel selects, and whose token or
 	// refresh token is still live at now, expire at now (never later than
 	// it did), recording by as the reason of those whose token was live,
@@ -97,6 +105,21 @@ type Claim struct {
 // expiry has passed: expired is final (SPEC §2).
 var ErrExpired = errs.E(errs.Conflict, "seconds_until_expire",
 	"This token has expired and never works again; its expiry cannot be changed. Issue a new one.")
+
+// ErrInGrace is the engines' answer to a re-dating, beyond the end of its
+// grace, of a token a rotation ends: the grace may be shortened, never
+// lengthened.
+var ErrInGrace = errs.E(errs.Conflict, "seconds_until_expire", "This token was rotated and ends when its grace "+
+	"period ends; its expiry cannot be moved later. Use its successor.")
+
+// ErrRotateExpired is the engines' answer to a rotation of a token whose
+// expiry has passed.
+var ErrRotateExpired = errs.E(errs.Conflict, "token", "This token has expired and cannot be rotated. Issue a new one.")
+
+// ErrRotated is the engines' answer to a rotation of a token that has a
+// successor already.
+var ErrRotated = errs.E(errs.Conflict, "token", "This token was rotated already: its successor is the token "+
+	"whose rotated_from names it. Rotate the successor, or expire this one if it is still live.")
 
 // ErrNotFound is the engines' answer for a missing user token.
 var ErrNotFound = errs.E(errs.NotFound, "token", "No such token.")

@@ -57,6 +57,10 @@ type Token struct {
 	// Last is the token string's last characters, for its hint; "" on
 	// records older than hints.
 	Last string `bson:"last,omitempty"`
+
+	// RotatedFrom is the personal token this one succeeded by a rotation
+	// (unique: a token has at most one successor); nil otherwise.
+	RotatedFrom *ids.ID `bson:"rotated_from,omitempty"`
 }
 
 // Live reports whether the token works at now (ignoring its user's and
@@ -79,6 +83,8 @@ type View struct {
 	Hint       string     `json:"hint"`
 	// Scopes is null for an unrestricted token.
 	Scopes []string `json:"scopes"`
+	// RotatedFrom is the id of the token this one succeeded, or null.
+	RotatedFrom *string `json:"rotated_from"`
 }
 
 // ViewOf returns t, a token of tenant tenantID, as shown at now.
@@ -86,9 +92,15 @@ func ViewOf(tenantID string, t *Token, now time.Time) View {
 	v := View{ID: t.ID.Hex(), Kind: t.Kind, Name: t.Name, User: t.UserID.Hex(), AppTokenID: t.AppTokenID.Hex(),
 		Created: t.Created, Expires: t.Expires, Expired: !t.Live(now), EndedBy: ended.Shown(t.EndedBy, t.Expires, now), LastUsed: t.LastUsed,
 		Hint: secret.Hint(secret.User, tenantID, t.Last), Scopes: t.Scopes}
-	if t.ActorID != nil {
-		s := t.ActorID.Hex()
-		v.Actor = &s
-	}
+	v.Actor, v.RotatedFrom = optHex(t.ActorID), optHex(t.RotatedFrom)
 	return v
+}
+
+// optHex is id in hex, or nil.
+func optHex(id *ids.ID) *string {
+	if id == nil {
+		return nil
+	}
+	s := id.Hex()
+	return &s
 }

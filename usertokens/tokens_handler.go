@@ -110,6 +110,35 @@ func (h *Handler) setTokenExpiry(c *gin.Context) error {
 	return nil
 }
 
+// rotateRequest is the body of POST /tokens/{token}/rotate ({} takes the
+// default grace).
+type rotateRequest struct {
+	Grace *int64 `json:"grace_seconds" validate:"omitempty,min=0,max=604800"`
+}
+
+// rotateToken answers 201 with the successor and its secret, as
+// createToken does, and audits token.rotate on the old id with the new
+// one as detail.
+func (h *Handler) rotateToken(c *gin.Context) error {
+	var req rotateRequest
+	if err := httpx.BindJSON(c, &req); err != nil {
+		return err
+	}
+	grace := int64(DefaultGrace)
+	if req.Grace != nil {
+		grace = *req.Grace
+	}
+	old, next, plain, err := h.Service.Rotate(c.Request.Context(), authn.From(c), c.Param("token"), grace)
+	if err != nil {
+		return err
+	}
+	rec := audit.Event(c, "token.rotate", old.ID.Hex(), audit.Success)
+	rec.Detail = "successor " + next.ID.Hex()
+	h.Audit.Write(c.Request.Context(), authn.From(c).TenantID, rec)
+	c.JSON(http.StatusCreated, createTokenResponse{Token: plain, View: ViewOf(authn.From(c).TenantID, next, h.Service.Now())})
+	return nil
+}
+
 func (h *Handler) deleteToken(c *gin.Context) error {
 	tok, err := h.Service.Delete(c.Request.Context(), authn.From(c), c.Param("token"))
 	if err != nil {

@@ -62,5 +62,11 @@ func (v View) AppendJSON(b []byte) []byte {
 		}
 		b = append(b, ']')
 	}
+	b = append(b, `,"rotated_from":`...)
+	if v.RotatedFrom == nil {
+		b = append(b, "null"...)
+	} else {
+		b = httpx.AppendJSONString(b, *v.RotatedFrom)
+	}
 	return append(b, '}')
 }

@@ -19,7 +19,8 @@ func TestViewAppendJSON(t *testing.T) {
 	full := View{ID: "65f0c0ffee0000000000aaaa", Kind: OBO, Name: `night "job" <b>&\ é` + "\x01\xff",
 		User: "65f0c0ffee0000000000bbbb", Actor: &actor, AppTokenID: "65f0c0ffee0000000000cccc",
 		Created: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), Expires: time.Date(2026, 1, 2, 0, 0, 0, 123_000_000, time.UTC),
-		Expired: true, EndedBy: &by, LastUsed: &used, Hint: "lku_k3v7x2ab_…wxyz", Scopes: []string{"a.read", "b"}}
+		Expired: true, EndedBy: &by, LastUsed: &used, Hint: "lku_k3v7x2ab_…wxyz", Scopes: []string{"a.read", "b"},
+		RotatedFrom: &actor}
 	rv := reflect.ValueOf(full)
 	for i := range rv.NumField() {
 		if rv.Field(i).IsZero() {

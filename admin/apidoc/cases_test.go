@@ -320,6 +320,16 @@ func appTokenCases(t *testing.T, w *world) {
 	k.Do(t, call{Method: "PATCH", Path: "/app_tokens/" + id, App: w.app, User: w.support, Want: 200, JSON: map[string]any{"seconds_until_expire": -1}})
 	k.Do(t, call{Method: "PATCH", Path: "/app_tokens/" + id, App: w.app, User: o, Want: 409, JSON: map[string]any{"seconds_until_expire": 3600}})
 
+	rot := k.Must(t, call{Method: "POST", Path: "/app_tokens", App: w.app, User: o, Want: 201, JSON: map[string]any{"name": "rotated"}}).String("id")
+	k.Do(t, call{Method: "POST", Path: "/app_tokens/" + rot + "/rotate", App: w.app, User: w.support, Want: 403, JSON: map[string]any{}})
+	k.Do(t, call{Method: "POST", Path: "/app_tokens/" + rot + "/rotate", App: w.app, User: o, Want: 400, Refused: true, JSON: map[string]any{"grace_seconds": 604801}})
+	k.Do(t, call{Method: "POST", Path: "/app_tokens/" + rot + "/rotate", App: w.app, User: o, Want: 400, Refused: true})
+	k.Do(t, call{Method: "POST", Path: "/app_tokens/" + rot + "/rotate", App: w.app, User: o, Want: 413, Refused: true, JSON: big})
+	k.Do(t, call{Method: "POST", Path: "/app_tokens/" + rot + "/rotate", App: w.app, Want: 401, Refused: true, JSON: map[string]any{}})
+	k.Do(t, call{Method: "POST", Path: "/app_tokens/0123456789abcdef01234567/rotate", App: w.app, User: o, Want: 404, JSON: map[string]any{}})
+	k.Do(t, call{Method: "POST", Path: "/app_tokens/" + rot + "/rotate", App: w.app, User: o, Want: 201, JSON: map[string]any{"grace_seconds": 60}})
+	k.Do(t, call{Method: "POST", Path: "/app_tokens/" + rot + "/rotate", App: w.app, User: o, Want: 409, JSON: map[string]any{}})
+
 	k.Do(t, call{Method: "DELETE", Path: "/app_tokens/" + id, App: w.app, User: w.mem, Want: 403})
 	k.Do(t, call{Method: "DELETE", Path: "/app_tokens/" + id, App: w.app, User: w.support, Want: 204})
 	k.Do(t, call{Method: "DELETE", Path: "/app_tokens/" + id, App: w.app, User: o, Want: 404})
@@ -381,6 +391,15 @@ func tokenCases(t *testing.T, w *world) {
 	k.Do(t, call{Method: "PATCH", Path: "/tokens/" + obo.String("id"), App: w.app, User: o, Want: 400, JSON: map[string]any{"seconds_until_expire": 999999999}})
 	k.Do(t, call{Method: "PATCH", Path: "/tokens/0123456789abcdef01234567", App: w.app, User: o, Want: 404, JSON: map[string]any{"seconds_until_expire": -1}})
 	k.Do(t, call{Method: "PATCH", Path: "/tokens/" + obo.String("id"), App: w.app, User: o, Want: 413, Refused: true, JSON: big})
+
+	own := k.Must(t, call{Method: "POST", Path: "/tokens", App: w.app, User: w.mem, Want: 201, JSON: map[string]any{"name": "laptop"}}).String("id")
+	k.Do(t, call{Method: "POST", Path: "/tokens/" + own + "/rotate", App: w.app, User: o, Want: 403, JSON: map[string]any{}})
+	k.Do(t, call{Method: "POST", Path: "/tokens/" + own + "/rotate", App: w.app, User: w.mem, Want: 400, Refused: true, JSON: map[string]any{"grace_seconds": -1}})
+	k.Do(t, call{Method: "POST", Path: "/tokens/" + own + "/rotate", App: w.app, User: w.mem, Want: 413, Refused: true, JSON: big})
+	k.Do(t, call{Method: "POST", Path: "/tokens/" + own + "/rotate", App: w.app, Want: 401, Refused: true, JSON: map[string]any{}})
+	k.Do(t, call{Method: "POST", Path: "/tokens/0123456789abcdef01234567/rotate", App: w.app, User: w.mem, Want: 404, JSON: map[string]any{}})
+	k.Do(t, call{Method: "POST", Path: "/tokens/" + obo.String("id") + "/rotate", App: w.app, User: w.mem, Want: 409, JSON: map[string]any{}})
+	k.Do(t, call{Method: "POST", Path: "/tokens/" + own + "/rotate", App: w.app, User: w.mem, Want: 201, JSON: map[string]any{"grace_seconds": 0}})
 
 	k.Do(t, call{Method: "DELETE", Path: "/tokens/" + obo.String("id"), App: w.app, User: w.mem, Want: 204})
 	k.Do(t, call{Method: "DELETE", Path: "/tokens/" + obo.String("id"), App: w.app, User: o, Want: 404})

@@ -381,7 +381,7 @@ type AppToken struct {
 	// CreatedBy The user who made it; null when made at initialisation or with its tenant.
 	CreatedBy *string `json:"created_by"`
 
-	// EndedBy Why the token stopped working; null while it is live. `time`: it ran out; `user`: its own user (or, for an app token, its maker) ended it; `support`: someone else did, or a bulk expiry; `leak`: a leak report (or the reuse of a spent refresh token); `rotation`: a successor replaced it (a refresh); `issuer`: the admin that issued it was disabled or deleted; `tenant`: reserved. An expired token never works again: re-dating it is 409.
+	// EndedBy Why the token stopped working; null while it is live. `time`: it ran out; `user`: its own user (or, for an app token, its maker) ended it; `support`: someone else did, or a bulk expiry; `leak`: a leak report (or the reuse of a spent refresh token); `rotation`: a successor replaced it (a rotation, once its grace has passed); `issuer`: the admin that issued it was disabled or deleted; `tenant`: reserved. An expired token never works again: re-dating it is 409.
 	EndedBy *AppTokenEndedBy `json:"ended_by"`
 	Expired bool             `json:"expired"`
 
@@ -401,11 +401,14 @@ type AppToken struct {
 	// RateLimit A rate limit (SPEC §11): at most `limit` requests in each window of `seconds`, shared by every instance; null for none.
 	RateLimit *RateLimit `json:"rate_limit"`
 
+	// RotatedFrom The token this one succeeded by a rotation; null otherwise.
+	RotatedFrom *string `json:"rotated_from"`
+
 	// Scopes The token's scopes; null: unrestricted.
 	Scopes *[]string `json:"scopes"`
 }
 
-// AppTokenEndedBy Why the token stopped working; null while it is live. `time`: it ran out; `user`: its own user (or, for an app token, its maker) ended it; `support`: someone else did, or a bulk expiry; `leak`: a leak report (or the reuse of a spent refresh token); `rotation`: a successor replaced it (a refresh); `issuer`: the admin that issued it was disabled or deleted; `tenant`: reserved. An expired token never works again: re-dating it is 409.
+// AppTokenEndedBy Why the token stopped working; null while it is live. `time`: it ran out; `user`: its own user (or, for an app token, its maker) ended it; `support`: someone else did, or a bulk expiry; `leak`: a leak report (or the reuse of a spent refresh token); `rotation`: a successor replaced it (a rotation, once its grace has passed); `issuer`: the admin that issued it was disabled or deleted; `tenant`: reserved. An expired token never works again: re-dating it is 409.
 type AppTokenEndedBy string
 
 // AppTokenPage defines model for AppTokenPage.
@@ -679,6 +682,9 @@ type NewAppToken struct {
 	// RateLimit A rate limit (SPEC §11): at most `limit` requests in each window of `seconds`, shared by every instance; null for none.
 	RateLimit *RateLimit `json:"rate_limit"`
 
+	// RotatedFrom The token this one succeeded by a rotation; null otherwise.
+	RotatedFrom *string `json:"rotated_from"`
+
 	// Scopes The token's scopes; null: unrestricted.
 	Scopes *[]string `json:"scopes"`
 }
@@ -783,6 +789,9 @@ type NewUserToken struct {
 	LastUsed *time.Time `json:"last_used"`
 	Name     *string    `json:"name,omitempty"`
 
+	// RotatedFrom The personal token this one succeeded by a rotation; null otherwise.
+	RotatedFrom *string `json:"rotated_from"`
+
 	// Scopes The token's scopes; null: unrestricted.
 	Scopes *[]string `json:"scopes"`
 
@@ -829,6 +838,12 @@ type RefreshRequest struct {
 
 // Role defines model for Role.
 type Role string
+
+// RotateRequest defines model for RotateRequest.
+type RotateRequest struct {
+	// GraceSeconds How long the old token keeps working, from now (never longer than it would have); 0 ends it now.
+	GraceSeconds *int64 `json:"grace_seconds,omitempty"`
+}
 
 // Scope defines model for Scope.
 type Scope struct {
@@ -1045,7 +1060,7 @@ type UserToken struct {
 	// Created An RFC 3339 time in UTC.
 	Created Time `json:"created"`
 
-	// EndedBy Why the token stopped working; null while it is live. `time`: it ran out; `user`: its own user (or, for an app token, its maker) ended it; `support`: someone else did, or a bulk expiry; `leak`: a leak report (or the reuse of a spent refresh token); `rotation`: a successor replaced it (a refresh); `issuer`: the admin that issued it was disabled or deleted; `tenant`: reserved. An expired token never works again: re-dating it is 409.
+	// EndedBy Why the token stopped working; null while it is live. `time`: it ran out; `user`: its own user (or, for an app token, its maker) ended it; `support`: someone else did, or a bulk expiry; `leak`: a leak report (or the reuse of a spent refresh token); `rotation`: a successor replaced it (a rotation, once its grace has passed); `issuer`: the admin that issued it was disabled or deleted; `tenant`: reserved. An expired token never works again: re-dating it is 409.
 	EndedBy *UserTokenEndedBy `json:"ended_by"`
 	Expired bool              `json:"expired"`
 
@@ -1063,6 +1078,9 @@ type UserToken struct {
 	// Name Present when the token has one.
 	Name *string `json:"name,omitempty"`
 
+	// RotatedFrom The personal token this one succeeded by a rotation; null otherwise.
+	RotatedFrom *string `json:"rotated_from"`
+
 	// Scopes The token's scopes; null: unrestricted.
 	Scopes *[]string `json:"scopes"`
 
@@ -1070,7 +1088,7 @@ type UserToken struct {
 	User ObjectID `json:"user"`
 }
 
-// UserTokenEndedBy Why the token stopped working; null while it is live. `time`: it ran out; `user`: its own user (or, for an app token, its maker) ended it; `support`: someone else did, or a bulk expiry; `leak`: a leak report (or the reuse of a spent refresh token); `rotation`: a successor replaced it (a refresh); `issuer`: the admin that issued it was disabled or deleted; `tenant`: reserved. An expired token never works again: re-dating it is 409.
+// UserTokenEndedBy Why the token stopped working; null while it is live. `time`: it ran out; `user`: its own user (or, for an app token, its maker) ended it; `support`: someone else did, or a bulk expiry; `leak`: a leak report (or the reuse of a spent refresh token); `rotation`: a successor replaced it (a rotation, once its grace has passed); `issuer`: the admin that issued it was disabled or deleted; `tenant`: reserved. An expired token never works again: re-dating it is 409.
 type UserTokenEndedBy string
 
 // UserTokenPage defines model for UserTokenPage.
@@ -1259,6 +1277,9 @@ type CreateAppTokenJSONRequestBody = NewAppTokenRequest
 // SetAppTokenExpiryJSONRequestBody defines body for SetAppTokenExpiry for application/json ContentType.
 type SetAppTokenExpiryJSONRequestBody = AppTokenPatch
 
+// RotateAppTokenJSONRequestBody defines body for RotateAppToken for application/json ContentType.
+type RotateAppTokenJSONRequestBody = RotateRequest
+
 // ConsoleLoginJSONRequestBody defines body for ConsoleLogin for application/json ContentType.
 type ConsoleLoginJSONRequestBody = ConsoleLoginRequest
 
@@ -1312,6 +1333,9 @@ type CreateTokenJSONRequestBody = NewTokenRequest
 
 // SetTokenExpiryJSONRequestBody defines body for SetTokenExpiry for application/json ContentType.
 type SetTokenExpiryJSONRequestBody = Expiry
+
+// RotateTokenJSONRequestBody defines body for RotateToken for application/json ContentType.
+type RotateTokenJSONRequestBody = RotateRequest
 
 // CreateUserJSONRequestBody defines body for CreateUser for application/json ContentType.
 type CreateUserJSONRequestBody = NewUserRequest
@@ -1462,6 +1486,40 @@ type ClientInterface interface {
 	//
 	// Corresponds with PATCH /app_tokens/{token} (the `SetAppTokenExpiry` operationId).
 	SetAppTokenExpiry(ctx context.Context, token Token, params *SetAppTokenExpiryParams, body SetAppTokenExpiryJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RotateAppTokenWithBody Rotate an app token; the successor's secret is in this answer only.
+	//
+	// Owners and admins (not support; an on-behalf-of token makes no
+	// credential). Makes a new app token with the old one's name and
+	// lifetime (its expiry minus its creation, counted from now) and
+	// `rotated_from` naming the old one, whose expiry becomes at most now +
+	// `grace_seconds` (never later than it was; 0 ends it now). Both work
+	// during the grace; once it has passed the old one's `ended_by` is
+	// `rotation`. A token in its grace may be re-dated earlier, not later
+	// (409). An expired token, or one rotated already, is 409 on `token`.
+	// The body may be `{}` (a grace of one day); an empty body is 400.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /app_tokens/{token}/rotate (the `RotateAppToken` operationId).
+	RotateAppTokenWithBody(ctx context.Context, token Token, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RotateAppToken Rotate an app token; the successor's secret is in this answer only.
+	//
+	// Owners and admins (not support; an on-behalf-of token makes no
+	// credential). Makes a new app token with the old one's name and
+	// lifetime (its expiry minus its creation, counted from now) and
+	// `rotated_from` naming the old one, whose expiry becomes at most now +
+	// `grace_seconds` (never later than it was; 0 ends it now). Both work
+	// during the grace; once it has passed the old one's `ended_by` is
+	// `rotation`. A token in its grace may be re-dated earlier, not later
+	// (409). An expired token, or one rotated already, is 409 on `token`.
+	// The body may be `{}` (a grace of one day); an empty body is 400.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /app_tokens/{token}/rotate (the `RotateAppToken` operationId).
+	RotateAppToken(ctx context.Context, token Token, body RotateAppTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListAudit The tenant's audit log, newest first.
 	//
@@ -1941,6 +1999,42 @@ type ClientInterface interface {
 	// Corresponds with PATCH /tokens/{token} (the `SetTokenExpiry` operationId).
 	SetTokenExpiry(ctx context.Context, token Token, body SetTokenExpiryJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// RotateTokenWithBody Rotate a personal token; the successor's secret is in this answer only.
+	//
+	// Personal tokens only (a login or OBO token: 409), and only by the
+	// token's own user (403 for anyone else, whatever their role: a
+	// rotation mints a credential for that user); an on-behalf-of token
+	// makes no credential (403). Makes a personal token with the old one's
+	// name and lifetime (within the tenant's `max_token_ttl`) and
+	// `rotated_from` naming the old one, whose expiry becomes at most now +
+	// `grace_seconds` (never later; 0 ends it now). Both work during the
+	// grace; once it has passed the old one's `ended_by` is `rotation`. A
+	// token in its grace may be re-dated earlier, not later (409). An
+	// expired token, or one rotated already, is 409 on `token`.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /tokens/{token}/rotate (the `RotateToken` operationId).
+	RotateTokenWithBody(ctx context.Context, token Token, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RotateToken Rotate a personal token; the successor's secret is in this answer only.
+	//
+	// Personal tokens only (a login or OBO token: 409), and only by the
+	// token's own user (403 for anyone else, whatever their role: a
+	// rotation mints a credential for that user); an on-behalf-of token
+	// makes no credential (403). Makes a personal token with the old one's
+	// name and lifetime (within the tenant's `max_token_ttl`) and
+	// `rotated_from` naming the old one, whose expiry becomes at most now +
+	// `grace_seconds` (never later; 0 ends it now). Both work during the
+	// grace; once it has passed the old one's `ended_by` is `rotation`. A
+	// token in its grace may be re-dated earlier, not later (409). An
+	// expired token, or one rotated already, is 409 on `token`.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /tokens/{token}/rotate (the `RotateToken` operationId).
+	RotateToken(ctx context.Context, token Token, body RotateTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ListUsers List the tenant's users.
 	//
 	// Corresponds with GET /users (the `ListUsers` operationId).
@@ -2179,6 +2273,60 @@ func (c *Client) SetAppTokenExpiryWithBody(ctx context.Context, token Token, par
 // Corresponds with PATCH /app_tokens/{token} (the `SetAppTokenExpiry` operationId).
 func (c *Client) SetAppTokenExpiry(ctx context.Context, token Token, params *SetAppTokenExpiryParams, body SetAppTokenExpiryJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewSetAppTokenExpiryRequest(c.Server, token, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RotateAppTokenWithBody Rotate an app token; the successor's secret is in this answer only.
+//
+// Owners and admins (not support; an on-behalf-of token makes no
+// credential). Makes a new app token with the old one's name and
+// lifetime (its expiry minus its creation, counted from now) and
+// `rotated_from` naming the old one, whose expiry becomes at most now +
+// `grace_seconds` (never later than it was; 0 ends it now). Both work
+// during the grace; once it has passed the old one's `ended_by` is
+// `rotation`. A token in its grace may be re-dated earlier, not later
+// (409). An expired token, or one rotated already, is 409 on `token`.
+// The body may be `{}` (a grace of one day); an empty body is 400.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /app_tokens/{token}/rotate (the `RotateAppToken` operationId).
+func (c *Client) RotateAppTokenWithBody(ctx context.Context, token Token, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRotateAppTokenRequestWithBody(c.Server, token, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RotateAppToken Rotate an app token; the successor's secret is in this answer only.
+//
+// Owners and admins (not support; an on-behalf-of token makes no
+// credential). Makes a new app token with the old one's name and
+// lifetime (its expiry minus its creation, counted from now) and
+// `rotated_from` naming the old one, whose expiry becomes at most now +
+// `grace_seconds` (never later than it was; 0 ends it now). Both work
+// during the grace; once it has passed the old one's `ended_by` is
+// `rotation`. A token in its grace may be re-dated earlier, not later
+// (409). An expired token, or one rotated already, is 409 on `token`.
+// The body may be `{}` (a grace of one day); an empty body is 400.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /app_tokens/{token}/rotate (the `RotateAppToken` operationId).
+func (c *Client) RotateAppToken(ctx context.Context, token Token, body RotateAppTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRotateAppTokenRequest(c.Server, token, body)
 	if err != nil {
 		return nil, err
 	}
@@ -3107,6 +3255,62 @@ func (c *Client) SetTokenExpiry(ctx context.Context, token Token, body SetTokenE
 	return c.Client.Do(req)
 }
 
+// RotateTokenWithBody Rotate a personal token; the successor's secret is in this answer only.
+//
+// Personal tokens only (a login or OBO token: 409), and only by the
+// token's own user (403 for anyone else, whatever their role: a
+// rotation mints a credential for that user); an on-behalf-of token
+// makes no credential (403). Makes a personal token with the old one's
+// name and lifetime (within the tenant's `max_token_ttl`) and
+// `rotated_from` naming the old one, whose expiry becomes at most now +
+// `grace_seconds` (never later; 0 ends it now). Both work during the
+// grace; once it has passed the old one's `ended_by` is `rotation`. A
+// token in its grace may be re-dated earlier, not later (409). An
+// expired token, or one rotated already, is 409 on `token`.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /tokens/{token}/rotate (the `RotateToken` operationId).
+func (c *Client) RotateTokenWithBody(ctx context.Context, token Token, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRotateTokenRequestWithBody(c.Server, token, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RotateToken Rotate a personal token; the successor's secret is in this answer only.
+//
+// Personal tokens only (a login or OBO token: 409), and only by the
+// token's own user (403 for anyone else, whatever their role: a
+// rotation mints a credential for that user); an on-behalf-of token
+// makes no credential (403). Makes a personal token with the old one's
+// name and lifetime (within the tenant's `max_token_ttl`) and
+// `rotated_from` naming the old one, whose expiry becomes at most now +
+// `grace_seconds` (never later; 0 ends it now). Both work during the
+// grace; once it has passed the old one's `ended_by` is `rotation`. A
+// token in its grace may be re-dated earlier, not later (409). An
+// expired token, or one rotated already, is 409 on `token`.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /tokens/{token}/rotate (the `RotateToken` operationId).
+func (c *Client) RotateToken(ctx context.Context, token Token, body RotateTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRotateTokenRequest(c.Server, token, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // ListUsers List the tenant's users.
 //
 // Corresponds with GET /users (the `ListUsers` operationId).
@@ -3590,6 +3794,53 @@ func NewSetAppTokenExpiryRequestWithBody(server string, token Token, params *Set
 	}
 
 	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewRotateAppTokenRequest calls the generic RotateAppToken builder with application/json body
+func NewRotateAppTokenRequest(server string, token Token, body RotateAppTokenJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewRotateAppTokenRequestWithBody(server, token, "application/json", bodyReader)
+}
+
+// NewRotateAppTokenRequestWithBody constructs an http.Request for the RotateAppToken method, with any body, and a specified content type
+func NewRotateAppTokenRequestWithBody(server string, token Token, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "token", token, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/app_tokens/%s/rotate", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
 	if err != nil {
 		return nil, err
 	}
@@ -4848,6 +5099,53 @@ func NewSetTokenExpiryRequestWithBody(server string, token Token, contentType st
 	return req, nil
 }
 
+// NewRotateTokenRequest calls the generic RotateToken builder with application/json body
+func NewRotateTokenRequest(server string, token Token, body RotateTokenJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewRotateTokenRequestWithBody(server, token, "application/json", bodyReader)
+}
+
+// NewRotateTokenRequestWithBody constructs an http.Request for the RotateToken method, with any body, and a specified content type
+func NewRotateTokenRequestWithBody(server string, token Token, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "token", token, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/tokens/%s/rotate", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewListUsersRequest constructs an http.Request for the ListUsers method
 func NewListUsersRequest(server string, params *ListUsersParams) (*http.Request, error) {
 	var err error
@@ -5413,6 +5711,40 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with PATCH /app_tokens/{token} (the `SetAppTokenExpiry` operationId).
 	SetAppTokenExpiryWithResponse(ctx context.Context, token Token, params *SetAppTokenExpiryParams, body SetAppTokenExpiryJSONRequestBody, reqEditors ...RequestEditorFn) (*SetAppTokenExpiryResponse, error)
 
+	// RotateAppTokenWithBodyWithResponse Rotate an app token; the successor's secret is in this answer only.
+	//
+	// Owners and admins (not support; an on-behalf-of token makes no
+	// credential). Makes a new app token with the old one's name and
+	// lifetime (its expiry minus its creation, counted from now) and
+	// `rotated_from` naming the old one, whose expiry becomes at most now +
+	// `grace_seconds` (never later than it was; 0 ends it now). Both work
+	// during the grace; once it has passed the old one's `ended_by` is
+	// `rotation`. A token in its grace may be re-dated earlier, not later
+	// (409). An expired token, or one rotated already, is 409 on `token`.
+	// The body may be `{}` (a grace of one day); an empty body is 400.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /app_tokens/{token}/rotate (the `RotateAppToken` operationId).
+	RotateAppTokenWithBodyWithResponse(ctx context.Context, token Token, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RotateAppTokenResponse, error)
+
+	// RotateAppTokenWithResponse Rotate an app token; the successor's secret is in this answer only.
+	//
+	// Owners and admins (not support; an on-behalf-of token makes no
+	// credential). Makes a new app token with the old one's name and
+	// lifetime (its expiry minus its creation, counted from now) and
+	// `rotated_from` naming the old one, whose expiry becomes at most now +
+	// `grace_seconds` (never later than it was; 0 ends it now). Both work
+	// during the grace; once it has passed the old one's `ended_by` is
+	// `rotation`. A token in its grace may be re-dated earlier, not later
+	// (409). An expired token, or one rotated already, is 409 on `token`.
+	// The body may be `{}` (a grace of one day); an empty body is 400.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /app_tokens/{token}/rotate (the `RotateAppToken` operationId).
+	RotateAppTokenWithResponse(ctx context.Context, token Token, body RotateAppTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*RotateAppTokenResponse, error)
+
 	// ListAuditWithResponse The tenant's audit log, newest first.
 	//
 	// Returns a wrapper object for the known response body format(s).
@@ -5914,6 +6246,42 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with PATCH /tokens/{token} (the `SetTokenExpiry` operationId).
 	SetTokenExpiryWithResponse(ctx context.Context, token Token, body SetTokenExpiryJSONRequestBody, reqEditors ...RequestEditorFn) (*SetTokenExpiryResponse, error)
+
+	// RotateTokenWithBodyWithResponse Rotate a personal token; the successor's secret is in this answer only.
+	//
+	// Personal tokens only (a login or OBO token: 409), and only by the
+	// token's own user (403 for anyone else, whatever their role: a
+	// rotation mints a credential for that user); an on-behalf-of token
+	// makes no credential (403). Makes a personal token with the old one's
+	// name and lifetime (within the tenant's `max_token_ttl`) and
+	// `rotated_from` naming the old one, whose expiry becomes at most now +
+	// `grace_seconds` (never later; 0 ends it now). Both work during the
+	// grace; once it has passed the old one's `ended_by` is `rotation`. A
+	// token in its grace may be re-dated earlier, not later (409). An
+	// expired token, or one rotated already, is 409 on `token`.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /tokens/{token}/rotate (the `RotateToken` operationId).
+	RotateTokenWithBodyWithResponse(ctx context.Context, token Token, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RotateTokenResponse, error)
+
+	// RotateTokenWithResponse Rotate a personal token; the successor's secret is in this answer only.
+	//
+	// Personal tokens only (a login or OBO token: 409), and only by the
+	// token's own user (403 for anyone else, whatever their role: a
+	// rotation mints a credential for that user); an on-behalf-of token
+	// makes no credential (403). Makes a personal token with the old one's
+	// name and lifetime (within the tenant's `max_token_ttl`) and
+	// `rotated_from` naming the old one, whose expiry becomes at most now +
+	// `grace_seconds` (never later; 0 ends it now). Both work during the
+	// grace; once it has passed the old one's `ended_by` is `rotation`. A
+	// token in its grace may be re-dated earlier, not later (409). An
+	// expired token, or one rotated already, is 409 on `token`.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /tokens/{token}/rotate (the `RotateToken` operationId).
+	RotateTokenWithResponse(ctx context.Context, token Token, body RotateTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*RotateTokenResponse, error)
 
 	// ListUsersWithResponse List the tenant's users.
 	//
@@ -6737,6 +7105,154 @@ func (r SetAppTokenExpiryResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r SetAppTokenExpiryResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// RotateAppTokenResponse201Headers the declared response headers of an HTTP 201 response for RotateAppToken
+type RotateAppTokenResponse201Headers struct {
+	XRequestId string
+}
+
+// RotateAppTokenResponse400Headers the declared response headers of an HTTP 400 response for RotateAppToken
+type RotateAppTokenResponse400Headers struct {
+	XRequestId string
+}
+
+// RotateAppTokenResponse401Headers the declared response headers of an HTTP 401 response for RotateAppToken
+type RotateAppTokenResponse401Headers struct {
+	WWWAuthenticate string
+	XRequestId      string
+}
+
+// RotateAppTokenResponse403Headers the declared response headers of an HTTP 403 response for RotateAppToken
+type RotateAppTokenResponse403Headers struct {
+	XRequestId string
+}
+
+// RotateAppTokenResponse404Headers the declared response headers of an HTTP 404 response for RotateAppToken
+type RotateAppTokenResponse404Headers struct {
+	XRequestId string
+}
+
+// RotateAppTokenResponse409Headers the declared response headers of an HTTP 409 response for RotateAppToken
+type RotateAppTokenResponse409Headers struct {
+	XRequestId string
+}
+
+// RotateAppTokenResponse413Headers the declared response headers of an HTTP 413 response for RotateAppToken
+type RotateAppTokenResponse413Headers struct {
+	XRequestId string
+}
+
+// RotateAppTokenResponse503Headers the declared response headers of an HTTP 503 response for RotateAppToken
+type RotateAppTokenResponse503Headers struct {
+	RetryAfter int
+	XRequestId string
+}
+
+type RotateAppTokenResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *AppTokenCreated
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *TooLarge
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers201 the parsed response headers for an HTTP 201 response
+	Headers201 *RotateAppTokenResponse201Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *RotateAppTokenResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *RotateAppTokenResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *RotateAppTokenResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *RotateAppTokenResponse404Headers
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *RotateAppTokenResponse409Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *RotateAppTokenResponse413Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *RotateAppTokenResponse503Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r RotateAppTokenResponse) GetJSON201() *AppTokenCreated {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r RotateAppTokenResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r RotateAppTokenResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r RotateAppTokenResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r RotateAppTokenResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r RotateAppTokenResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r RotateAppTokenResponse) GetJSON413() *TooLarge {
+	return r.JSON413
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r RotateAppTokenResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r RotateAppTokenResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RotateAppTokenResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RotateAppTokenResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RotateAppTokenResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -10096,6 +10612,154 @@ func (r SetTokenExpiryResponse) ContentType() string {
 	return ""
 }
 
+// RotateTokenResponse201Headers the declared response headers of an HTTP 201 response for RotateToken
+type RotateTokenResponse201Headers struct {
+	XRequestId string
+}
+
+// RotateTokenResponse400Headers the declared response headers of an HTTP 400 response for RotateToken
+type RotateTokenResponse400Headers struct {
+	XRequestId string
+}
+
+// RotateTokenResponse401Headers the declared response headers of an HTTP 401 response for RotateToken
+type RotateTokenResponse401Headers struct {
+	WWWAuthenticate string
+	XRequestId      string
+}
+
+// RotateTokenResponse403Headers the declared response headers of an HTTP 403 response for RotateToken
+type RotateTokenResponse403Headers struct {
+	XRequestId string
+}
+
+// RotateTokenResponse404Headers the declared response headers of an HTTP 404 response for RotateToken
+type RotateTokenResponse404Headers struct {
+	XRequestId string
+}
+
+// RotateTokenResponse409Headers the declared response headers of an HTTP 409 response for RotateToken
+type RotateTokenResponse409Headers struct {
+	XRequestId string
+}
+
+// RotateTokenResponse413Headers the declared response headers of an HTTP 413 response for RotateToken
+type RotateTokenResponse413Headers struct {
+	XRequestId string
+}
+
+// RotateTokenResponse503Headers the declared response headers of an HTTP 503 response for RotateToken
+type RotateTokenResponse503Headers struct {
+	RetryAfter int
+	XRequestId string
+}
+
+type RotateTokenResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *UserTokenCreated
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *TooLarge
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers201 the parsed response headers for an HTTP 201 response
+	Headers201 *RotateTokenResponse201Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *RotateTokenResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *RotateTokenResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *RotateTokenResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *RotateTokenResponse404Headers
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *RotateTokenResponse409Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *RotateTokenResponse413Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *RotateTokenResponse503Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r RotateTokenResponse) GetJSON201() *UserTokenCreated {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r RotateTokenResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r RotateTokenResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r RotateTokenResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r RotateTokenResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r RotateTokenResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r RotateTokenResponse) GetJSON413() *TooLarge {
+	return r.JSON413
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r RotateTokenResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r RotateTokenResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RotateTokenResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RotateTokenResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RotateTokenResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // ListUsersResponse200Headers the declared response headers of an HTTP 200 response for ListUsers
 type ListUsersResponse200Headers struct {
 	XRequestId string
@@ -11465,6 +12129,52 @@ func (c *ClientWithResponses) SetAppTokenExpiryWithResponse(ctx context.Context,
 	return ParseSetAppTokenExpiryResponse(rsp)
 }
 
+// RotateAppTokenWithBodyWithResponse Rotate an app token; the successor's secret is in this answer only.
+//
+// Owners and admins (not support; an on-behalf-of token makes no
+// credential). Makes a new app token with the old one's name and
+// lifetime (its expiry minus its creation, counted from now) and
+// `rotated_from` naming the old one, whose expiry becomes at most now +
+// `grace_seconds` (never later than it was; 0 ends it now). Both work
+// during the grace; once it has passed the old one's `ended_by` is
+// `rotation`. A token in its grace may be re-dated earlier, not later
+// (409). An expired token, or one rotated already, is 409 on `token`.
+// The body may be `{}` (a grace of one day); an empty body is 400.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /app_tokens/{token}/rotate (the `RotateAppToken` operationId).
+func (c *ClientWithResponses) RotateAppTokenWithBodyWithResponse(ctx context.Context, token Token, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RotateAppTokenResponse, error) {
+	rsp, err := c.RotateAppTokenWithBody(ctx, token, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRotateAppTokenResponse(rsp)
+}
+
+// RotateAppTokenWithResponse Rotate an app token; the successor's secret is in this answer only.
+//
+// Owners and admins (not support; an on-behalf-of token makes no
+// credential). Makes a new app token with the old one's name and
+// lifetime (its expiry minus its creation, counted from now) and
+// `rotated_from` naming the old one, whose expiry becomes at most now +
+// `grace_seconds` (never later than it was; 0 ends it now). Both work
+// during the grace; once it has passed the old one's `ended_by` is
+// `rotation`. A token in its grace may be re-dated earlier, not later
+// (409). An expired token, or one rotated already, is 409 on `token`.
+// The body may be `{}` (a grace of one day); an empty body is 400.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /app_tokens/{token}/rotate (the `RotateAppToken` operationId).
+func (c *ClientWithResponses) RotateAppTokenWithResponse(ctx context.Context, token Token, body RotateAppTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*RotateAppTokenResponse, error) {
+	rsp, err := c.RotateAppToken(ctx, token, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRotateAppTokenResponse(rsp)
+}
+
 // ListAuditWithResponse The tenant's audit log, newest first.
 //
 // Returns a wrapper object for the known response body format(s).
@@ -12229,6 +12939,54 @@ func (c *ClientWithResponses) SetTokenExpiryWithResponse(ctx context.Context, to
 		return nil, err
 	}
 	return ParseSetTokenExpiryResponse(rsp)
+}
+
+// RotateTokenWithBodyWithResponse Rotate a personal token; the successor's secret is in this answer only.
+//
+// Personal tokens only (a login or OBO token: 409), and only by the
+// token's own user (403 for anyone else, whatever their role: a
+// rotation mints a credential for that user); an on-behalf-of token
+// makes no credential (403). Makes a personal token with the old one's
+// name and lifetime (within the tenant's `max_token_ttl`) and
+// `rotated_from` naming the old one, whose expiry becomes at most now +
+// `grace_seconds` (never later; 0 ends it now). Both work during the
+// grace; once it has passed the old one's `ended_by` is `rotation`. A
+// token in its grace may be re-dated earlier, not later (409). An
+// expired token, or one rotated already, is 409 on `token`.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /tokens/{token}/rotate (the `RotateToken` operationId).
+func (c *ClientWithResponses) RotateTokenWithBodyWithResponse(ctx context.Context, token Token, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RotateTokenResponse, error) {
+	rsp, err := c.RotateTokenWithBody(ctx, token, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRotateTokenResponse(rsp)
+}
+
+// RotateTokenWithResponse Rotate a personal token; the successor's secret is in this answer only.
+//
+// Personal tokens only (a login or OBO token: 409), and only by the
+// token's own user (403 for anyone else, whatever their role: a
+// rotation mints a credential for that user); an on-behalf-of token
+// makes no credential (403). Makes a personal token with the old one's
+// name and lifetime (within the tenant's `max_token_ttl`) and
+// `rotated_from` naming the old one, whose expiry becomes at most now +
+// `grace_seconds` (never later; 0 ends it now). Both work during the
+// grace; once it has passed the old one's `ended_by` is `rotation`. A
+// token in its grace may be re-dated earlier, not later (409). An
+// expired token, or one rotated already, is 409 on `token`.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /tokens/{token}/rotate (the `RotateToken` operationId).
+func (c *ClientWithResponses) RotateTokenWithResponse(ctx context.Context, token Token, body RotateTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*RotateTokenResponse, error) {
+	rsp, err := c.RotateToken(ctx, token, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRotateTokenResponse(rsp)
 }
 
 // ListUsersWithResponse List the tenant's users.
@@ -13308,6 +14066,178 @@ func ParseSetAppTokenExpiryResponse(rsp *http.Response) (*SetAppTokenExpiryRespo
 		response.Headers429 = &headers
 	case rsp.StatusCode == 503:
 		var headers SetAppTokenExpiryResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseRotateAppTokenResponse parses an HTTP response from a RotateAppTokenWithResponse call
+func ParseRotateAppTokenResponse(rsp *http.Response) (*RotateAppTokenResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RotateAppTokenResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest AppTokenCreated
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest TooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 201:
+		var headers RotateAppTokenResponse201Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers201 = &headers
+	case rsp.StatusCode == 400:
+		var headers RotateAppTokenResponse400Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers RotateAppTokenResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers RotateAppTokenResponse403Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers RotateAppTokenResponse404Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 409:
+		var headers RotateAppTokenResponse409Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers409 = &headers
+	case rsp.StatusCode == 413:
+		var headers RotateAppTokenResponse413Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers413 = &headers
+	case rsp.StatusCode == 503:
+		var headers RotateAppTokenResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
@@ -17570,6 +18500,178 @@ func ParseSetTokenExpiryResponse(rsp *http.Response) (*SetTokenExpiryResponse, e
 		response.Headers429 = &headers
 	case rsp.StatusCode == 503:
 		var headers SetTokenExpiryResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseRotateTokenResponse parses an HTTP response from a RotateTokenWithResponse call
+func ParseRotateTokenResponse(rsp *http.Response) (*RotateTokenResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RotateTokenResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest UserTokenCreated
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest TooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 201:
+		var headers RotateTokenResponse201Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers201 = &headers
+	case rsp.StatusCode == 400:
+		var headers RotateTokenResponse400Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers RotateTokenResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers RotateTokenResponse403Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers RotateTokenResponse404Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 409:
+		var headers RotateTokenResponse409Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers409 = &headers
+	case rsp.StatusCode == 413:
+		var headers RotateTokenResponse413Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers413 = &headers
+	case rsp.StatusCode == 503:
+		var headers RotateTokenResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {

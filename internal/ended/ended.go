@@ -10,9 +10,9 @@ import "time"
 // Time (see Shown).
 type By string
 
-// The reasons. Rotation and Tenant are part of the contract but nothing
-// ends a token with them yet: rotation (SPEC §11) is not built, and a
-// disabled tenant suspends its tokens rather than ending them.
+// The reasons. Tenant is part of the contract but nothing ends a token
+// with it yet: a disabled tenant suspends its tokens rather than ending
+// them.
 const (
 	// Time: the token ran out. Never stored; derived on read.
 	Time By = "time"
@@ -27,9 +27,11 @@ const (
 	// Leak: a leak report named it, or the reuse of a spent refresh token
 	// (a sign that it leaked) revoked its refresh chain.
 	Leak By = "leak"
-	// Rotation: a successor replaced it (a refresh replaces its login
-	// token; app token and personal token rotation end the old token with
-	// it at the end of the grace).
+	// Rotation: a successor replaced it (app token and personal token
+	// rotation, SPEC §11). It is the one reason stored ahead of time: a
+	// rotation stores it with the end of the grace as the expiry, so a
+	// live token with a stored reason is in its grace, and Shown shows
+	// the reason only once that has passed.
 	Rotation By = "rotation"
 	// Issuer: the admin that issued it (an OBO token) was disabled or
 	// deleted.

@@ -55,15 +55,19 @@ func (s appTokenStore) Find(ctx context.Context, tenantID string, pg page.Page) 
 func (s appTokenStore) SetExpires(ctx context.Context, tenantID string, id ids.ID, c ended.Change, keep apptokens.KeepLive) error {
 	live := bson.D{{Key: "_id", Value: id}, {Key: "expires", Value: bson.D{{Key: "$gt", Value: c.Now}}}}
 	if !c.Ends() {
-		res, err := s.coll(tenantID).UpdateOne(ctx, live, bson.D{{Key: "$set", Value: bson.D{{Key: "expires", Value: c.Expires}}}})
+		res, err := s.coll(tenantID).UpdateOne(ctx, graceRedate(id, c.Expires, c.Now), bson.D{{Key: "$set", Value: bson.D{{Key: "expires", Value: c.Expires}}}})
 		if err != nil {
 			return translate(err, nil)
 		}
 		if res.MatchedCount > 0 {
 			return nil
 		}
-		if _, err := s.FindByID(ctx, tenantID, id); err != nil {
+		tok, err := s.FindByID(ctx, tenantID, id)
+		if err != nil {
 			return err
+		}
+		if tok.Live(c.Now) {
+			return apptokens.ErrInGrace
 		}
 		return apptokens.ErrExpired
 	}
@@ -96,6 +100,18 @@ func (s appTokenStore) SetExpires(ctx context.Context, tenantID string, id ids.I
 		_, err := s.coll(tenantID).UpdateOne(ctx, bson.D{{Key: "_id", Value: id}, {Key: "expires", Value: c.Expires}}, restore)
 		return err
 	})
+}
+
+// Rotate implements apptokens.Store (see rotate).
+func (s appTokenStore) Rotate(ctx context.Context, tenantID string, next *apptokens.Token, c ended.Change) error {
+	live, err := rotate(ctx, s.coll(tenantID), next, next.ID, *next.RotatedFrom, c, apptokens.ErrRotated)
+	if err != nil || live {
+		return err
+	}
+	if _, err := s.FindByID(ctx, tenantID, *next.RotatedFrom); err != nil {
+		return err
+	}
+	return apptokens.ErrRotateExpired
 }
 
 // Delete implements apptokens.Store. A guarded delete is made first and

@@ -24,10 +24,11 @@ var tenantIndexes = map[string][]index{
 		{keys: bson.D{{Key: "status", Value: 1}, {Key: "_id", Value: 1}}},
 	},
 	collAppTokens: {{keys: bson.D{{Key: "expires", Value: 1}}},
-		{keys: bson.D{{Key: "scopes", Value: 1}}, sparse: true}},
+		{keys: bson.D{{Key: "scopes", Value: 1}}, sparse: true}, rotatedFrom},
 	collTokens: {
 		{keys: bson.D{{Key: "scopes", Value: 1}}, sparse: true},
 		{keys: bson.D{{Key: "parent", Value: 1}}, unique: true, sparse: true},
+		rotatedFrom,
 		{keys: bson.D{{Key: "user_id", Value: 1}, {Key: "_id", Value: -1}}},
 		{keys: bson.D{{Key: "chain", Value: 1}}, sparse: true},
 		{keys: bson.D{{Key: "actor_id", Value: 1}}, sparse: true},

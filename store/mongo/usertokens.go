@@ -76,18 +76,33 @@ func (s tokenStore) SetExpires(ctx context.Context, tenantID string, id ids.ID, 
 		}
 		return affected(matched, nil, usertokens.ErrNotFound)
 	}
-	live := bson.D{{Key: "_id", Value: id}, {Key: "expires", Value: bson.D{{Key: "$gt", Value: c.Now}}}}
-	res, err := s.coll(tenantID).UpdateOne(ctx, live, bson.D{{Key: "$set", Value: bson.D{{Key: "expires", Value: c.Expires}}}})
+	res, err := s.coll(tenantID).UpdateOne(ctx, graceRedate(id, c.Expires, c.Now), bson.D{{Key: "$set", Value: bson.D{{Key: "expires", Value: c.Expires}}}})
 	if err != nil {
 		return translate(err, nil)
 	}
 	if res.MatchedCount > 0 {
 		return nil
 	}
-	if _, err := s.FindByID(ctx, tenantID, id); err != nil {
+	tok, err := s.FindByID(ctx, tenantID, id)
+	if err != nil {
 		return err
 	}
+	if tok.Live(c.Now) {
+		return usertokens.ErrInGrace
+	}
 	return usertokens.ErrExpired
+}
+
+// Rotate implements usertokens.Store (see rotate).
+func (s tokenStore) Rotate(ctx context.Context, tenantID string, next *usertokens.Token, c ended.Change) error {
+	live, err := rotate(ctx, s.coll(tenantID), next, next.ID, *next.RotatedFrom, c, usertokens.ErrRotated)
+	if err != nil || live {
+		return err
+	}
+	if _, err := s.FindByID(ctx, tenantID, *next.RotatedFrom); err != nil {
+		return err
+	}
+	return usertokens.ErrRotateExpired
 }
 
 // expireUpdate moves a token's expiry and refresh expiry back to t.

@@ -199,6 +199,10 @@ func (s obsAppTokens) Change(ctx context.Context, tenantID string, id ids.ID, d 
 	return s.o.do(ctx, "apptokens.Change", tenantID, func(ctx context.Context) error { return s.next.Change(ctx, tenantID, id, d, now) })
 }
 
+func (s obsAppTokens) Rotate(ctx context.Context, tenantID string, next *apptokens.Token, c ended.Change) error {
+	return s.o.do(ctx, "apptokens.Rotate", tenantID, func(ctx context.Context) error { return s.next.Rotate(ctx, tenantID, next, c) })
+}
+
 func (s obsAppTokens) Delete(ctx context.Context, tenantID string, id ids.ID, keep apptokens.KeepLive) error {
 	return s.o.do(ctx, "apptokens.Delete", tenantID, func(ctx context.Context) error { return s.next.Delete(ctx, tenantID, id, keep) })
 }
@@ -233,6 +237,10 @@ func (s obsUserTokens) Find(ctx context.Context, tenantID string, f usertokens.F
 		return err
 	})
 	return list, next, err
+}
+
+func (s obsUserTokens) Rotate(ctx context.Context, tenantID string, next *usertokens.Token, c ended.Change) error {
+	return s.o.do(ctx, "usertokens.Rotate", tenantID, func(ctx context.Context) error { return s.next.Rotate(ctx, tenantID, next, c) })
 }
 
 func (s obsUserTokens) SetExpires(ctx context.Context, tenantID string, id ids.ID, c ended.Change) error {

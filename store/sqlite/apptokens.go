@@ -1,7 +1,9 @@
 package sqlite
 
 import (
+	"cmp"
 	"context"
+	"errors"
 	"time"
 
 	"github.com/latchkey/latchkey/apptokens"
@@ -13,17 +15,22 @@ import (
 
 // Insert implements apptokens.Store.
 func (s appTokenStore) Insert(ctx context.Context, tenantID string, t *apptokens.Token) error {
-	_, err := s.db.execIn(ctx, tenantID, qAppTokenInsert, idArg(t.ID), t.Hash, t.Name, t.Created.UnixMilli(),
-		optID(t.CreatedBy), t.Expires.UnixMilli(), optTime(t.LastUsed), string(t.EndedBy),
-		policyLimit(t.RateLimit), policySeconds(t.RateLimit), scopesArg(t.Scopes), t.ExternalID, t.Meta, t.Last)
+	_, err := s.db.execIn(ctx, tenantID, qAppTokenInsert, appTokenArgs(t)...)
 	return s.db.fail("insert app token", err, nil)
+}
+
+// appTokenArgs are the arguments of qAppTokenInsert for t.
+func appTokenArgs(t *apptokens.Token) []any {
+	return []any{idArg(t.ID), t.Hash, t.Name, t.Created.UnixMilli(), optID(t.CreatedBy), t.Expires.UnixMilli(),
+		optTime(t.LastUsed), string(t.EndedBy), policyLimit(t.RateLimit), policySeconds(t.RateLimit), scopesArg(t.Scopes),
+		t.ExternalID, t.Meta, t.Last, optID(t.RotatedFrom)}
 }
 
 func scanAppToken(sc scanner, t *apptokens.Token) error {
 	var rl policyCols
 	err := sc.Scan(idCol{&t.ID}, &t.Hash, &t.Name, timeCol{&t.Created}, optIDCol{&t.CreatedBy},
 		timeCol{&t.Expires}, optTimeCol{&t.LastUsed}, (*string)(&t.EndedBy), &rl.limit, &rl.seconds,
-		scopesCol{&t.Scopes}, &t.ExternalID, &t.Meta, &t.Last)
+		scopesCol{&t.Scopes}, &t.ExternalID, &t.Meta, &t.Last, optIDCol{&t.RotatedFrom})
 	t.RateLimit = rl.policy()
 	return err
 }
@@ -70,8 +77,12 @@ func (s appTokenStore) SetExpires(ctx context.Context, tenantID string, id ids.I
 		if err != nil || n > 0 {
 			return s.db.changed("re-date app token", n, err, apptokens.ErrNotFound)
 		}
-		if _, err := s.FindByID(ctx, tenantID, id); err != nil {
+		tok, err := s.FindByID(ctx, tenantID, id)
+		if err != nil {
 			return err
+		}
+		if tok.Live(c.Now) {
+			return apptokens.ErrInGrace
 		}
 		return apptokens.ErrExpired
 	}
@@ -81,6 +92,53 @@ func (s appTokenStore) SetExpires(ctx context.Context, tenantID string, id ids.I
 	}
 	n, err := s.db.execIn(ctx, tenantID, q, args...)
 	return s.guarded(ctx, tenantID, "end app token", id, keep, n, err)
+}
+
+// Rotate implements apptokens.Store in one transaction: the old token's
+// end (only if it is live) and the successor's insert, whose unique
+// rotated_from refuses a second successor, stand or fall together.
+func (s appTokenStore) Rotate(ctx context.Context, tenantID string, next *apptokens.Token, c ended.Change) error {
+	err := s.db.rotate(ctx, tenantID, qAppTokenRotateEnd, []any{c.Expires.UnixMilli(), idArg(*next.RotatedFrom),
+		c.Now.UnixMilli(), string(c.By)}, qAppTokenInsert, appTokenArgs(next), apptokens.ErrRotated)
+	if errors.Is(err, errNotLive) {
+		if _, err := s.FindByID(ctx, tenantID, *next.RotatedFrom); err != nil {
+			return err
+		}
+		return apptokens.ErrRotateExpired
+	}
+	return s.db.fail("rotate app token", err, apptokens.ErrNotFound)
+}
+
+// errNotLive is a rotation's end that matched no live token.
+var errNotLive = errors.New("not live")
+
+// rotate runs a rotation in one transaction of tenant's file: end (the
+// old token's end, which must change a row, else errNotLive) and insert
+// (the successor, whose unique violation is rotated). Either both stand
+// or neither.
+func (db *DB) rotate(ctx context.Context, tenantID, end string, endArgs []any, insert string, insertArgs []any, rotated error) error {
+	return db.writeTenant(ctx, tenantID, func(ctx context.Context, f *file) error {
+		tx, err := f.db.BeginTx(keyed(ctx), nil)
+		if err != nil {
+			return err
+		}
+		defer func() { _ = tx.Rollback() }()
+		res, err := tx.ExecContext(keyed(ctx), end, endArgs...)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			return cmp.Or(err, errNotLive)
+		}
+		_, err = tx.ExecContext(keyed(ctx), insert, insertArgs...)
+		if isUnique(err) {
+			return rotated
+		}
+		if err != nil {
+			return err
+		}
+		return tx.Commit()
+	})
 }
 
 // Delete implements apptokens.Store.

@@ -86,9 +86,9 @@ func userFindSQL(f users.Filter, after *ids.ID, limit int) (string, []any) {
 
 // App tokens.
 const (
-	appTokenCols = `id, hash, name, created, created_by, expires, last_used, ended_by, rate_limit, rate_seconds, scopes, external_id, meta, last`
+	appTokenCols = `id, hash, name, created, created_by, expires, last_used, ended_by, rate_limit, rate_seconds, scopes, external_id, meta, last, rotated_from`
 
-	qAppTokenInsert = `INSERT INTO app_tokens (` + appTokenCols + `) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)`
+	qAppTokenInsert = `INSERT INTO app_tokens (` + appTokenCols + `) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`
 	// qAppTokenRateLimit sets token ?3's rate limit if it is live at ?4.
 	qAppTokenRateLimit = `UPDATE app_tokens SET rate_limit = ?1, rate_seconds = ?2 WHERE id = ?3 AND expires > ?4`
 	// qAppTokenChange sets the name, scopes, external id and meta of token
@@ -104,8 +104,15 @@ const (
 	qAppTokenAfter = `SELECT ` + appTokenCols + ` FROM app_tokens WHERE id < ? ORDER BY id DESC LIMIT ?`
 	// qAppTokenRedate sets token ?2's expiry to ?1 if it is live at ?3:
 	// expired is final, and the condition in the one statement decides it
-	// against a concurrent end.
-	qAppTokenRedate = `UPDATE app_tokens SET expires = ?1 WHERE id = ?2 AND expires > ?3`
+	// against a concurrent end. A token in a rotation's grace (live with a
+	// reason stored) may only be moved earlier.
+	qAppTokenRedate = `UPDATE app_tokens SET expires = ?1 WHERE id = ?2 AND expires > ?3
+		AND (ended_by = '' OR expires >= ?1)`
+	// qAppTokenRotateEnd ends token ?2 at the end of a rotation's grace
+	// ?1 (never later than it expires) if it is live at ?3, storing the
+	// reason ?4 ahead of time.
+	qAppTokenRotateEnd = `UPDATE app_tokens SET expires = min(expires, ?1), ended_by = ?4
+		WHERE id = ?2 AND expires > ?3`
 	// qAppTokenEnd ends token ?2 at ?1 (never later than it expires) and
 	// records the reason ?4 if it was live at ?3 (SET reads the old row).
 	qAppTokenEnd = `UPDATE app_tokens SET expires = min(expires, ?1),
@@ -131,14 +138,20 @@ const (
 // User tokens.
 const (
 	tokenCols = `id, hash, refresh_hash, refresh_expires, kind, user_id, actor_id, app_token_id, chain,
-		parent, name, created, expires, last_used, lifetime, ended_by, scopes, last`
+		parent, name, created, expires, last_used, lifetime, ended_by, scopes, last, rotated_from`
 
-	qTokenInsert   = `INSERT INTO tokens (` + tokenCols + `) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`
+	qTokenInsert   = `INSERT INTO tokens (` + tokenCols + `) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`
 	qTokenByID     = `SELECT ` + tokenCols + ` FROM tokens WHERE id = ?`
 	qTokenHasChild = `SELECT 1 FROM tokens WHERE parent = ? LIMIT 1`
 	// qTokenRedate sets token ?2's expiry to ?1 if it is live at ?3, as
-	// qAppTokenRedate; its refresh token stays as it is.
-	qTokenRedate = `UPDATE tokens SET expires = ?1 WHERE id = ?2 AND expires > ?3`
+	// qAppTokenRedate (a token in a rotation's grace only moves earlier);
+	// its refresh token stays as it is.
+	qTokenRedate = `UPDATE tokens SET expires = ?1 WHERE id = ?2 AND expires > ?3
+		AND (ended_by = '' OR expires >= ?1)`
+	// qTokenRotateEnd ends token ?2 at the end of a rotation's grace ?1,
+	// as qAppTokenRotateEnd (a personal token has no refresh token).
+	qTokenRotateEnd = `UPDATE tokens SET expires = min(expires, ?1), ended_by = ?4
+		WHERE id = ?2 AND expires > ?3`
 	// tokenEnd moves a token's expiry and refresh expiry back to ?1 (min
 	// of NULL is NULL: a token without a refresh token keeps none) and
 	// records the reason ?2 if the token was live at ?1 (SET reads the old

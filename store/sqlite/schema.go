@@ -180,6 +180,13 @@ var tenantSchema = schema{name: "tenant", steps: []string{
 	CREATE TRIGGER tokens_scopes_delete AFTER DELETE ON tokens WHEN OLD.scopes IS NOT NULL BEGIN
 		DELETE FROM token_scopes WHERE token_id = OLD.id;
 	END;`,
+	// 5: rotated_from: the token a rotation replaced with this one (SPEC
+	// §11), unique so a token has at most one successor. Older rows get
+	// NULL, which the partial indexes leave out.
+	`ALTER TABLE app_tokens ADD COLUMN rotated_from BLOB;
+	CREATE UNIQUE INDEX app_tokens_rotated_from ON app_tokens (rotated_from) WHERE rotated_from IS NOT NULL;
+	ALTER TABLE tokens ADD COLUMN rotated_from BLOB;
+	CREATE UNIQUE INDEX tokens_rotated_from ON tokens (rotated_from) WHERE rotated_from IS NOT NULL;`,
 }}
 
 // version reads a file's schema version.

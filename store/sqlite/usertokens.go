@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/latchkey/latchkey/internal/ended"
@@ -14,18 +15,22 @@ import (
 // Insert implements usertokens.Store: the unique index on parent lets one
 // insert per parent succeed; the others are Conflict.
 func (s tokenStore) Insert(ctx context.Context, tenantID string, t *usertokens.Token) error {
-	_, err := s.db.execIn(ctx, tenantID, qTokenInsert, idArg(t.ID), t.Hash, t.RefreshHash, optTime(t.RefreshExpires),
-		t.Kind, idArg(t.UserID), optID(t.ActorID), idArg(t.AppTokenID), optID(t.Chain), optID(t.Parent), t.Name,
-		t.Created.UnixMilli(), t.Expires.UnixMilli(), optTime(t.LastUsed), t.Lifetime, string(t.EndedBy),
-		scopesArg(t.Scopes), t.Last)
+	_, err := s.db.execIn(ctx, tenantID, qTokenInsert, tokenArgs(t)...)
 	return s.db.fail("insert token", err, nil)
+}
+
+// tokenArgs are the arguments of qTokenInsert for t.
+func tokenArgs(t *usertokens.Token) []any {
+	return []any{idArg(t.ID), t.Hash, t.RefreshHash, optTime(t.RefreshExpires), t.Kind, idArg(t.UserID), optID(t.ActorID),
+		idArg(t.AppTokenID), optID(t.Chain), optID(t.Parent), t.Name, t.Created.UnixMilli(), t.Expires.UnixMilli(),
+		optTime(t.LastUsed), t.Lifetime, string(t.EndedBy), scopesArg(t.Scopes), t.Last, optID(t.RotatedFrom)}
 }
 
 func scanToken(sc scanner, t *usertokens.Token) error {
 	return sc.Scan(idCol{&t.ID}, &t.Hash, &t.RefreshHash, optTimeCol{&t.RefreshExpires}, &t.Kind,
 		idCol{&t.UserID}, optIDCol{&t.ActorID}, idCol{&t.AppTokenID}, optIDCol{&t.Chain}, optIDCol{&t.Parent},
 		&t.Name, timeCol{&t.Created}, timeCol{&t.Expires}, optTimeCol{&t.LastUsed}, &t.Lifetime, (*string)(&t.EndedBy),
-		scopesCol{&t.Scopes}, &t.Last)
+		scopesCol{&t.Scopes}, &t.Last, optIDCol{&t.RotatedFrom})
 }
 
 // FindByID implements usertokens.Store.
@@ -62,10 +67,29 @@ func (s tokenStore) SetExpires(ctx context.Context, tenantID string, id ids.ID, 
 	if err != nil || n > 0 {
 		return s.db.changed("re-date token", n, err, usertokens.ErrNotFound)
 	}
-	if _, err := s.FindByID(ctx, tenantID, id); err != nil {
+	tok, err := s.FindByID(ctx, tenantID, id)
+	if err != nil {
 		return err
 	}
+	if tok.Live(c.Now) {
+		return usertokens.ErrInGrace
+	}
 	return usertokens.ErrExpired
+}
+
+// Rotate implements usertokens.Store in one transaction, as
+// appTokenStore.Rotate.
+func (s tokenStore) Rotate(ctx context.Context, tenantID string, next *usertokens.Token, c ended.Change) error {
+	old := *next.RotatedFrom
+	err := s.db.rotate(ctx, tenantID, qTokenRotateEnd, []any{c.Expires.UnixMilli(), idArg(old), c.Now.UnixMilli(), string(c.By)},
+		qTokenInsert, tokenArgs(next), usertokens.ErrRotated)
+	if errors.Is(err, errNotLive) {
+		if _, err := s.FindByID(ctx, tenantID, old); err != nil {
+			return err
+		}
+		return usertokens.ErrRotateExpired
+	}
+	return s.db.fail("rotate token", err, usertokens.ErrNotFound)
 }
 
 // Expire implements usertokens.Store: one UPDATE on the selector's index.

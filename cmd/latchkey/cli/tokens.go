@@ -188,7 +188,7 @@ func (a *app) appTokensCmd() *cobra.Command {
 				}
 				return a.printAppToken(r.JSON200)
 			}),
-		create, extend, update, expire, del,
+		create, extend, update, expire, del, a.appTokenRotateCmd(),
 	)
 	return cmd
 }
@@ -296,7 +296,7 @@ func (a *app) tokensCmd() *cobra.Command {
 		})
 	extendExpiry = expiryFlag(extend, "seconds or a duration from now; now or -1 expires it", true)
 
-	cmd.AddCommand(list, create, extend,
+	cmd.AddCommand(list, create, extend, a.tokenRotateCmd(),
 		a.run("get <token>", "Show a user token, by id or by the token string", 1, []string{"<token>"},
 			func(cmd *cobra.Command, c *client.Client, args []string) error {
 				r, err := c.GetTokenWithResponse(cmd.Context(), args[0])
