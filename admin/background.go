@@ -32,12 +32,15 @@ func (a *App) startBackground(o Options) {
 		if err := a.LastUsed.Flush(ctx); err != nil {
 			a.log.Warn("last_used flush failed; kept for the next one", zap.Error(err))
 		}
+		if err := a.Usage.Flush(ctx); err != nil {
+			a.log.Warn("usage flush failed; kept for the next one", zap.Error(err))
+		}
 	})
 	if o.PurgeInterval > 0 {
 		a.jobs.Every(o.PurgeInterval, func(ctx context.Context) {
 			rep, err := a.Purger.Run(ctx, o.Retention)
 			fields := []zap.Field{zap.Int("tenants", rep.Tenants), zap.Int64("app_tokens", rep.AppTokens),
-				zap.Int64("tokens", rep.Tokens), zap.Int64("claims", rep.Claims)}
+				zap.Int64("tokens", rep.Tokens), zap.Int64("claims", rep.Claims), zap.Int64("usage", rep.Usage)}
 			if err != nil {
 				a.log.Warn("purge failed in part; the next run retries", append(fields, zap.Error(err))...)
 				return
@@ -57,6 +60,9 @@ func (a *App) Close() {
 		defer cancel()
 		if err := a.LastUsed.Flush(ctx); err != nil {
 			a.log.Warn("last_used: final flush failed", zap.Error(err), zap.Int("lost", a.LastUsed.Stats().Pending))
+		}
+		if err := a.Usage.Flush(ctx); err != nil {
+			a.log.Warn("usage: final flush failed", zap.Error(err), zap.Int("lost", a.Usage.Stats().Pending))
 		}
 		if err := a.Tracing.Shutdown(ctx); err != nil {
 			a.log.Warn("tracing: the last spans were not exported", zap.Error(err))

@@ -160,6 +160,9 @@ func (a *Authenticator) authenticate(c *gin.Context, rawApp string, need Need) (
 		logFields(c, p)
 	}
 	if err != nil {
+		if p != nil {
+			c.Set(identifiedKey, p)
+		}
 		return nil, err
 	}
 	c.Set(PrincipalKey, p)

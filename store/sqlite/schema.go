@@ -130,6 +130,18 @@ var tenantSchema = schema{name: "tenant", steps: []string{
 	// '', which reads as "time" once they have expired.
 	`ALTER TABLE app_tokens ADD COLUMN ended_by TEXT NOT NULL DEFAULT '';
 	ALTER TABLE tokens ADD COLUMN ended_by TEXT NOT NULL DEFAULT '';`,
+	// 3: usage (SPEC §12): requests per app token and hour by outcome,
+	// summed over the instances (each adds its counts in one upsert). A
+	// new outcome is a step adding its column with DEFAULT 0.
+	`CREATE TABLE usage (
+		app_token_id BLOB NOT NULL,
+		start        INTEGER NOT NULL,
+		ok           INTEGER NOT NULL DEFAULT 0,
+		denied       INTEGER NOT NULL DEFAULT 0,
+		rate_limited INTEGER NOT NULL DEFAULT 0,
+		PRIMARY KEY (app_token_id, start)
+	) WITHOUT ROWID;
+	CREATE INDEX usage_start ON usage (start);`,
 }}
 
 // version reads a file's schema version.
