@@ -13,6 +13,7 @@ import (
 	"github.com/latchkey/latchkey/internal/metrics"
 	"github.com/latchkey/latchkey/internal/secret"
 	"github.com/latchkey/latchkey/leaks"
+	"github.com/latchkey/latchkey/usage"
 )
 
 // finalFlushTimeout bounds the last_used flush of Close: with the store down
@@ -110,6 +111,17 @@ func (a *App) registerMetrics(m *metrics.Metrics) {
 		lu(func(s lastused.Stats) float64 { return float64(s.Failed) }))
 	m.Gauge("latchkey_last_used_pending", "Tokens used since their last_used was last written.",
 		lu(func(s lastused.Stats) float64 { return float64(s.Pending) }))
+	us := func(f func(usage.Stats) float64) func() float64 {
+		return func() float64 { return f(a.Usage.Stats()) }
+	}
+	m.Counter("latchkey_usage_flushes_total", "Usage flushes that had something to write.",
+		us(func(s usage.Stats) float64 { return float64(s.Flushes) }))
+	m.Counter("latchkey_usage_written_total", "Usage bucket rows written (one per app token and hour per flush).",
+		us(func(s usage.Stats) float64 { return float64(s.Written) }))
+	m.Counter("latchkey_usage_failed_total", "Usage bucket rows that failed and were kept for the next flush.",
+		us(func(s usage.Stats) float64 { return float64(s.Failed) }))
+	m.Gauge("latchkey_usage_pending", "Usage buckets counted in since they were last written.",
+		us(func(s usage.Stats) float64 { return float64(s.Pending) }))
 }
 
 // leakKinds are the kinds latchkey_leaked_tokens_total counts, named by

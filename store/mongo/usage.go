@@ -19,7 +19,8 @@ import (
 // bucket: {_id: the instance's slot (usage.Row), app_token_id, start, and a
 // field per outcome}, which only that instance writes, each flush setting
 // its running totals. FerretDB does not make an upserted document's $inc
-// atomic (STORE.md), so instances never write one document together; a
+// atomic (concurrent $incs of one document lose updates), so instances
+// never write one document together; a
 // read sums the documents of a bucket. Setting totals, not adding, also
 // makes a retried flush harmless.
 
