@@ -165,7 +165,7 @@ func (a *app) appTokensCmd() *cobra.Command {
 				}
 				return a.printAppToken(r.JSON200)
 			}),
-		create, extend, expire, del,
+		create, extend, expire, del, a.appTokenUsageCmd(),
 	)
 	return cmd
 }
