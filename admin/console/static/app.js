@@ -1,5 +1,5 @@
 // The console's entry point: signing in and out, the hash router
-// (#/app-tokens, #/users, #/tokens, #/find, #/audit, #/tenants), and the
+// (#/app-tokens, #/usage, #/users, #/tokens, #/find, #/audit, #/tenants), and the
 // header.
 
 import { get, post, del, session, onSessionExpired, ApiError, SessionExpired } from './api.js';
@@ -11,8 +11,9 @@ import tokens from './tokens.js';
 import find from './find.js';
 import audit from './audit.js';
 import tenants from './tenants.js';
+import usage from './usage.js';
 
-const views = [appTokens, users, tokens, find, audit, tenants];
+const views = [appTokens, usage, users, tokens, find, audit, tenants];
 const EXPIRED = 'Your session has expired. Please sign in again.';
 
 function section(id) {
