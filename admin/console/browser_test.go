@@ -241,7 +241,7 @@ func TestConsoleFollowsTheRole(t *testing.T) {
 		role, nav     string
 		shown, hidden []string
 	}{
-		{role: "support", nav: "app-tokens users tokens find audit",
+		{role: "support", nav: "app-tokens usage users tokens find audit",
 			shown:  []string{`#view-tokens .lede [data-can="viewAnyToken"]`, "#audit-export"},
 			hidden: []string{"#app-token-new", "#user-new", "#obo-new"}},
 		{role: "member", nav: "tokens",
