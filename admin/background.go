@@ -13,6 +13,7 @@ import (
 	"github.com/latchkey/latchkey/internal/metrics"
 	"github.com/latchkey/latchkey/internal/secret"
 	"github.com/latchkey/latchkey/leaks"
+	"github.com/latchkey/latchkey/usage"
 )
 
 // finalFlushTimeout bounds the last_used flush of Close: with the store down
@@ -32,12 +33,15 @@ func (a *App) startBackground(o Options) {
 		if err := a.LastUsed.Flush(ctx); err != nil {
 			a.log.Warn("last_used flush failed; kept for the next one", zap.Error(err))
 		}
+		if err := a.Usage.Flush(ctx); err != nil {
+			a.log.Warn("usage flush failed; kept for the next one", zap.Error(err))
+		}
 	})
 	if o.PurgeInterval > 0 {
 		a.jobs.Every(o.PurgeInterval, func(ctx context.Context) {
 			rep, err := a.Purger.Run(ctx, o.Retention)
 			fields := []zap.Field{zap.Int("tenants", rep.Tenants), zap.Int64("app_tokens", rep.AppTokens),
-				zap.Int64("tokens", rep.Tokens), zap.Int64("claims", rep.Claims)}
+				zap.Int64("tokens", rep.Tokens), zap.Int64("claims", rep.Claims), zap.Int64("usage", rep.Usage)}
 			if err != nil {
 				a.log.Warn("purge failed in part; the next run retries", append(fields, zap.Error(err))...)
 				return
@@ -57,6 +61,9 @@ func (a *App) Close() {
 		defer cancel()
 		if err := a.LastUsed.Flush(ctx); err != nil {
 			a.log.Warn("last_used: final flush failed", zap.Error(err), zap.Int("lost", a.LastUsed.Stats().Pending))
+		}
+		if err := a.Usage.Flush(ctx); err != nil {
+			a.log.Warn("usage: final flush failed", zap.Error(err), zap.Int("lost", a.Usage.Stats().Pending))
 		}
 		if err := a.Tracing.Shutdown(ctx); err != nil {
 			a.log.Warn("tracing: the last spans were not exported", zap.Error(err))
@@ -104,6 +111,17 @@ func (a *App) registerMetrics(m *metrics.Metrics) {
 		lu(func(s lastused.Stats) float64 { return float64(s.Failed) }))
 	m.Gauge("latchkey_last_used_pending", "Tokens used since their last_used was last written.",
 		lu(func(s lastused.Stats) float64 { return float64(s.Pending) }))
+	us := func(f func(usage.Stats) float64) func() float64 {
+		return func() float64 { return f(a.Usage.Stats()) }
+	}
+	m.Counter("latchkey_usage_flushes_total", "Usage flushes that had something to write.",
+		us(func(s usage.Stats) float64 { return float64(s.Flushes) }))
+	m.Counter("latchkey_usage_written_total", "Usage bucket rows written (one per app token and hour per flush).",
+		us(func(s usage.Stats) float64 { return float64(s.Written) }))
+	m.Counter("latchkey_usage_failed_total", "Usage bucket rows that failed and were kept for the next flush.",
+		us(func(s usage.Stats) float64 { return float64(s.Failed) }))
+	m.Gauge("latchkey_usage_pending", "Usage buckets counted in since they were last written.",
+		us(func(s usage.Stats) float64 { return float64(s.Pending) }))
 }
 
 // leakKinds are the kinds latchkey_leaked_tokens_total counts, named by

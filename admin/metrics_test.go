@@ -41,6 +41,7 @@ func TestMetrics(t *testing.T) {
 		"latchkey_cache_hits_total ",
 		"latchkey_cache_misses_total ",
 		"latchkey_last_used_pending ",
+		"latchkey_usage_pending ",
 		`latchkey_build_info{goversion="go`,
 		`latchkey_verifications_total{credential="user_token",outcome="verified"} `,
 		"go_goroutines ",

@@ -29,6 +29,7 @@ import (
 	"github.com/latchkey/latchkey/store"
 	"github.com/latchkey/latchkey/store/observed"
 	"github.com/latchkey/latchkey/tenants"
+	"github.com/latchkey/latchkey/usage"
 	"github.com/latchkey/latchkey/users"
 	"github.com/latchkey/latchkey/usertokens"
 )
@@ -82,6 +83,9 @@ type App struct {
 	Audit     *audit.Log
 	Auth      *authn.Authenticator
 	LastUsed  *lastused.Batcher
+	// Usage counts the requests of each app token (SPEC §12); flushed
+	// with last_used.
+	Usage     *usage.Counter
 	Leaks     *leaks.Service
 	Metrics   *metrics.Metrics
 	Tracing   *tracing.Tracing
@@ -90,6 +94,7 @@ type App struct {
 	log       *zap.Logger
 	accessLog *zap.Logger
 	hashes    *secret.Limiter
+	usage     *usage.Service
 
 	// Purger deletes records expired more than a retention ago; the jobs
 	// run it every PurgeInterval.
@@ -137,7 +142,9 @@ func New(o Options) (*App, error) {
 	a.Users.Tokens, a.Users.Passwords = a.Tokens, a.Tokens
 	a.Tenants.Provisioner = &Provisioner{Tenants: a.Tenants, Users: a.Users, AppTokens: a.AppTokens}
 	a.LastUsed = lastused.New(st.LastUsed())
-	a.Purger = &jobs.Purger{Tenants: st.Tenants(), AppTokens: st.AppTokens(), Tokens: a.Tokens, Now: now}
+	a.Usage = usage.NewCounter(st.Usage(), now)
+	a.usage = &usage.Service{Store: st.Usage(), Now: now}
+	a.Purger = &jobs.Purger{Tenants: st.Tenants(), AppTokens: st.AppTokens(), Tokens: a.Tokens, Usage: st.Usage(), Now: now}
 	src := &Source{Tenants: a.Tenants, AppTokens: a.AppTokens, Tokens: a.Tokens, Users: a.Users}
 	a.Auth = &authn.Authenticator{Keys: o.Keys, Cache: a.Cache, Now: now, Recorder: a.LastUsed, Source: src, Console: src.Console,
 		Limiter: &ratelimit.Limiter{Claims: RateClaims{st.Claims()}}}
@@ -165,7 +172,7 @@ func (a *App) router(trusted []string) (*gin.Engine, error) {
 	r.RedirectFixedPath = false
 	r.ContextWithFallback = true
 	r.Use(httpx.AssignRequestID(), a.Tracing.Middleware(), httpx.NoSniff, httpx.AccessLog(a.accessLog), a.Metrics.Middleware(),
-		httpx.DropUnreadBody, a.recover, httpx.Errors(a.log), httpx.HeaderLimit(httpx.MaxHeaderBytes), httpx.ValidUTF8())
+		httpx.DropUnreadBody, a.recover, a.Usage.Middleware(), httpx.Errors(a.log), httpx.HeaderLimit(httpx.MaxHeaderBytes), httpx.ValidUTF8())
 	r.NoRoute(httpx.NoRoute)
 	r.NoMethod(httpx.NoMethod)
 
@@ -193,6 +200,7 @@ func (a *App) router(trusted []string) (*gin.Engine, error) {
 	usersH := &users.Handler{Users: a.Users, Tenants: a.Tenants, Audit: a.Audit}
 	usersH.Register(user)
 	(&audit.Handler{Audit: a.Audit}).Register(user)
+	(&usage.Handler{Service: a.usage, AppTokens: a.AppTokens}).Register(user)
 	(&tenants.Handler{Service: a.Tenants, Audit: a.Audit}).Register(user)
 	appTokens.RegisterPlatform(user)
 	usersH.RegisterPlatform(user)

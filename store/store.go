@@ -14,6 +14,7 @@ import (
 	"github.com/latchkey/latchkey/internal/secret"
 	"github.com/latchkey/latchkey/scopes"
 	"github.com/latchkey/latchkey/tenants"
+	"github.com/latchkey/latchkey/usage"
 	"github.com/latchkey/latchkey/users"
 	"github.com/latchkey/latchkey/usertokens"
 )
@@ -30,6 +31,8 @@ type Store interface {
 	Audit() audit.Store
 	// LastUsed writes the batched last_used times.
 	LastUsed() lastused.Writer
+	// Usage keeps the app tokens' usage buckets (SPEC §12).
+	Usage() usage.Store
 	// Keys keeps the installation's token tag keys (SPEC §2).
 	Keys() secret.KeyStore
 	// Scopes keeps the scope catalog (SPEC §11).
@@ -53,6 +56,7 @@ type Views struct {
 	ClaimStore    usertokens.ClaimStore
 	AuditStore    audit.Store
 	LastUsedStore lastused.Writer
+	UsageStore    usage.Store
 }
 
 // Tenants implements Store.
@@ -75,3 +79,6 @@ func (v *Views) Audit() audit.Store { return v.AuditStore }
 
 // LastUsed implements Store.
 func (v *Views) LastUsed() lastused.Writer { return v.LastUsedStore }
+
+// Usage implements Store.
+func (v *Views) Usage() usage.Store { return v.UsageStore }

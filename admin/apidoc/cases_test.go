@@ -2,6 +2,7 @@ package apidoc_test
 
 import (
 	"bytes"
+	"context"
 	"maps"
 	"net/http"
 	"net/url"
@@ -48,6 +49,7 @@ func TestConformance(t *testing.T) {
 	t.Run("app tokens", func(t *testing.T) { appTokenCases(t, w) })
 	t.Run("tokens", func(t *testing.T) { tokenCases(t, w) })
 	t.Run("audit", func(t *testing.T) { auditCases(t, w) })
+	t.Run("usage", func(t *testing.T) { usageCases(t, w) })
 	t.Run("verify", func(t *testing.T) { verifyCases(t, w) })
 	t.Run("leaks", func(t *testing.T) { leakCases(t, w) })
 	t.Run("tenant deletion", func(t *testing.T) { tenantDeleteCases(t, w) })
@@ -428,6 +430,29 @@ func auditCases(t *testing.T, w *world) {
 	k.Do(t, call{Method: "GET", Path: "/audit", App: w.app, User: w.admin, Want: 200})
 	mem := k.s.Login(t, w.app, "newbie", "newbie-password")
 	k.Do(t, call{Method: "GET", Path: "/audit", App: w.app, User: mem, Want: 403})
+}
+
+func usageCases(t *testing.T, w *world) {
+	k := w.k
+	if err := k.s.App.Usage.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	list := k.Must(t, call{Method: "GET", Path: "/app_tokens?limit=1", App: w.app, User: w.owner, Want: 200})
+	id := list.JSON["items"].([]any)[0].(map[string]any)["id"].(string)
+	series := "/app_tokens/" + id + "/usage"
+	mem := k.s.Login(t, w.app, "newbie", "newbie-password")
+	k.Do(t, call{Method: "GET", Path: series, App: w.app, User: w.support, Want: 200})
+	k.Do(t, call{Method: "GET", Path: series + "?since=2020-01-02T00:00:00Z&until=2020-01-04T00:00:00Z&granularity=day",
+		App: w.app, User: w.owner, Want: 200})
+	k.Do(t, call{Method: "GET", Path: series + "?since=2020-01-02T00:00:00Z&until=2020-01-01T00:00:00Z", App: w.app, User: w.owner, Want: 400})
+	k.Do(t, call{Method: "GET", Path: series + "?granularity=week", App: w.app, User: w.owner, Want: 400, Refused: true})
+	k.Do(t, call{Method: "GET", Path: "/app_tokens/6b02a6e5ca87368ce209254d/usage", App: w.app, User: w.owner, Want: 404})
+	k.Do(t, call{Method: "GET", Path: series, App: w.app, User: mem, Want: 403})
+	k.Do(t, call{Method: "GET", Path: series, App: w.app, Want: 401, Refused: true})
+	k.Do(t, call{Method: "GET", Path: "/usage?limit=5", App: w.app, User: w.admin, Want: 200})
+	k.Do(t, call{Method: "GET", Path: "/usage?since=2020-01-02T00:00:00Z&until=2020-06-01T00:00:00Z", App: w.app, User: w.owner, Want: 400})
+	k.Do(t, call{Method: "GET", Path: "/usage?limit=0", App: w.app, User: w.owner, Want: 400, Refused: true})
+	k.Do(t, call{Method: "GET", Path: "/usage", App: w.app, User: mem, Want: 403})
 }
 
 func tenantDeleteCases(t *testing.T, w *world) {

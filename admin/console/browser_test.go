@@ -240,7 +240,7 @@ func TestConsoleFollowsTheRole(t *testing.T) {
 		role, nav     string
 		shown, hidden []string
 	}{
-		{role: "support", nav: "app-tokens users tokens find audit account",
+		{role: "support", nav: "app-tokens usage users tokens find audit account",
 			shown:  []string{`#view-tokens .lede [data-can="viewAnyToken"]`, "#audit-export"},
 			hidden: []string{"#app-token-new", "#user-new", "#obo-new"}},
 		{role: "member", nav: "tokens account",

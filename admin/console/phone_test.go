@@ -61,7 +61,7 @@ func TestConsoleOnAPhone(t *testing.T) {
 		p.do(chromedp.KeyEvent("\x1b"))
 		p.wait(what+" to close", fmt.Sprintf(`!document.querySelector('#%s').open`, id))
 	}
-	for _, view := range []string{"app-tokens", "users", "tokens", "find", "audit", "tenants"} {
+	for _, view := range []string{"app-tokens", "usage", "users", "tokens", "find", "audit", "tenants"} {
 		p.view(view)
 		if view == "find" {
 			p.findToken(obo["token"].(string))

@@ -12,6 +12,7 @@ import (
 
 	"github.com/latchkey/latchkey/internal/page"
 	"github.com/latchkey/latchkey/tenants"
+	"github.com/latchkey/latchkey/usage"
 	"github.com/latchkey/latchkey/usertokens"
 )
 
@@ -21,6 +22,7 @@ type Report struct {
 	AppTokens int64 // expired app tokens
 	Tokens    int64 // user tokens whose token and refresh token expired
 	Claims    int64 // lockout claims and locks
+	Usage     int64 // usage records of buckets older than usage.Retention
 }
 
 // TenantLister pages through every tenant.
@@ -39,6 +41,11 @@ type TokenPurger interface {
 	Purge(ctx context.Context, tenantID string, cutoff time.Time) (usertokens.Purged, error)
 }
 
+// UsagePurger deletes a tenant's usage buckets that started before cutoff.
+type UsagePurger interface {
+	Purge(ctx context.Context, tenantID string, cutoff time.Time) (int64, error)
+}
+
 // Purger deletes, in every tenant, the records that expired more than a
 // retention ago (tokens.retention): app tokens, user tokens whose refresh
 // token expired too, and lockout claims. Expiry itself never depends on it:
@@ -49,7 +56,10 @@ type Purger struct {
 	Tenants   TenantLister
 	AppTokens AppTokenPurger
 	Tokens    TokenPurger
-	Now       func() time.Time
+	// Usage, when set, also purges the usage buckets older than
+	// usage.Retention (their own retention, not tokens.retention).
+	Usage UsagePurger
+	Now   func() time.Time
 	// PageSize is how many tenants are read at a time; 0 means
 	// page.MaxLimit.
 	PageSize int
@@ -61,6 +71,7 @@ func (p *Purger) Run(ctx context.Context, retention time.Duration) (Report, erro
 	var rep Report
 	var errList []error
 	cutoff := p.Now().Add(-retention)
+	usageCutoff := p.Now().Add(-usage.Retention)
 	pg := page.Page{Limit: p.PageSize}
 	if pg.Limit <= 0 {
 		pg.Limit = page.MaxLimit
@@ -84,6 +95,13 @@ func (p *Purger) Run(ctx context.Context, retention time.Duration) (Report, erro
 			rep.Tokens, rep.Claims = rep.Tokens+u.Tokens, rep.Claims+u.Claims
 			if err != nil {
 				errList = append(errList, fmt.Errorf("purge tenant %s user tokens: %w", t.ID, err))
+			}
+			if p.Usage != nil {
+				n, err := p.Usage.Purge(ctx, t.ID, usageCutoff)
+				rep.Usage += n
+				if err != nil {
+					errList = append(errList, fmt.Errorf("purge tenant %s usage: %w", t.ID, err))
+				}
 			}
 		}
 		if next == "" {

@@ -10,6 +10,7 @@ import (
 	"github.com/latchkey/latchkey/internal/errs"
 	"github.com/latchkey/latchkey/internal/ids"
 	"github.com/latchkey/latchkey/internal/testserver"
+	"github.com/latchkey/latchkey/usage"
 )
 
 // TestPurge builds records of every kind around the retention cutoff in two
@@ -139,4 +140,35 @@ func present(t *testing.T, s *testserver.Server, tenantID, table, hex string) in
 	}
 	t.Fatalf("find %s %s: %v", table, hex, err)
 	return 0
+}
+
+// TestPurgeUsage checks that the purge deletes usage buckets older than
+// usage.Retention (90 days), whatever tokens.retention is, and keeps the
+// younger ones.
+func TestPurgeUsage(t *testing.T) {
+	s := testserver.Start(t)
+	a := s.NewTenant(t, "purge-usage")
+	ctx := context.Background()
+	tok := ids.New()
+	t0 := s.Clock.Now().UTC().Truncate(time.Hour)
+	s.App.Usage.Count(a.ID, tok, usage.OK, t0)
+	s.App.Usage.Count(a.ID, tok, usage.Denied, t0.Add(2*time.Hour))
+	if err := s.App.Usage.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	s.Clock.Advance(usage.Retention + time.Hour) // the cutoff falls between the two hours
+	rep, err := s.App.Purger.Run(ctx, time.Hour)
+	if err != nil {
+		t.Fatalf("Purge: %v", err)
+	}
+	if rep.Usage < 1 {
+		t.Errorf("got %+v, want the first hour's usage purged", rep)
+	}
+	hours, err := s.Store.Usage().Hours(ctx, a.ID, tok, t0, t0.Add(3*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(hours) != 1 || !hours[0].Start.Equal(t0.Add(2*time.Hour)) || hours[0].Counts != (usage.Counts{0, 1, 0}) {
+		t.Fatalf("after the purge: got %+v, want only the hour younger than 90 days", hours)
+	}
 }

@@ -370,6 +370,24 @@ func (e VerifyUser) Valid() bool {
 	}
 }
 
+// Defines values for GetAppTokenUsageParamsGranularity.
+const (
+	Day  GetAppTokenUsageParamsGranularity = "day"
+	Hour GetAppTokenUsageParamsGranularity = "hour"
+)
+
+// Valid indicates whether the value is a known member of the GetAppTokenUsageParamsGranularity enum.
+func (e GetAppTokenUsageParamsGranularity) Valid() bool {
+	switch e {
+	case Day:
+		return true
+	case Hour:
+		return true
+	default:
+		return false
+	}
+}
+
 // AppToken defines model for AppToken.
 type AppToken struct {
 	// Console True for the tenant's built-in console app token (id `000000000000000000000001`, named Console): the console's sign-ins (`POST /console/login`) are issued through it. Its secret exists nowhere; it cannot be expired, re-dated or deleted (409).
@@ -999,6 +1017,41 @@ type Time = time.Time
 // TokenKind defines model for TokenKind.
 type TokenKind string
 
+// UsagePoint defines model for UsagePoint.
+type UsagePoint struct {
+	// Denied Requests answered 401 or 403 after the App-Token was verified (a bad user token, a missing permission).
+	Denied int64 `json:"denied"`
+
+	// Ok Requests that went on (any answer but 401 and 403).
+	Ok int64 `json:"ok"`
+
+	// RateLimited Requests refused by the app token's rate limit.
+	RateLimited int64 `json:"rate_limited"`
+
+	// Start An RFC 3339 time in UTC.
+	Start Time `json:"start"`
+}
+
+// UsageRanking defines model for UsageRanking.
+type UsageRanking struct {
+	Items []UsageRankingItem `json:"items"`
+}
+
+// UsageRankingItem defines model for UsageRankingItem.
+type UsageRankingItem struct {
+	// AppTokenId A record id, 24 lowercase hex characters.
+	AppTokenId  ObjectID `json:"app_token_id"`
+	Denied      int64    `json:"denied"`
+	Name        string   `json:"name"`
+	Ok          int64    `json:"ok"`
+	RateLimited int64    `json:"rate_limited"`
+}
+
+// UsageSeries defines model for UsageSeries.
+type UsageSeries struct {
+	Series []UsagePoint `json:"series"`
+}
+
 // User defines model for User.
 type User struct {
 	// Created An RFC 3339 time in UTC.
@@ -1178,6 +1231,21 @@ type SetAppTokenExpiryParams struct {
 	Force *bool `form:"force,omitempty" json:"force,omitempty"`
 }
 
+// GetAppTokenUsageParams defines parameters for GetAppTokenUsage.
+type GetAppTokenUsageParams struct {
+	// Since Start of the range (default: 24 hours before until).
+	Since *time.Time `form:"since,omitempty" json:"since,omitempty"`
+
+	// Until End of the range, exclusive (default: now). At most 90 days after since.
+	Until *time.Time `form:"until,omitempty" json:"until,omitempty"`
+
+	// Granularity The width of a point (default: hour).
+	Granularity *GetAppTokenUsageParamsGranularity `form:"granularity,omitempty" json:"granularity,omitempty"`
+}
+
+// GetAppTokenUsageParamsGranularity defines parameters for GetAppTokenUsage.
+type GetAppTokenUsageParamsGranularity string
+
 // ListAuditParams defines parameters for ListAudit.
 type ListAuditParams struct {
 	// Action Only records of this action (e.g. login, token.create).
@@ -1236,6 +1304,18 @@ type ListTokensParams struct {
 
 	// Cursor The next_cursor of the previous page. A malformed one is 400; a well-formed one is a position within the caller's own tenant and list (the server does not check that it gave it out).
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// ListUsageParams defines parameters for ListUsage.
+type ListUsageParams struct {
+	// Since Start of the range (default: 24 hours before until).
+	Since *time.Time `form:"since,omitempty" json:"since,omitempty"`
+
+	// Until End of the range, exclusive (default: now). At most 90 days after since.
+	Until *time.Time `form:"until,omitempty" json:"until,omitempty"`
+
+	// Limit How many app tokens (default 10).
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
 }
 
 // ListUsersParams defines parameters for ListUsers.
@@ -1520,6 +1600,16 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /app_tokens/{token}/rotate (the `RotateAppToken` operationId).
 	RotateAppToken(ctx context.Context, token Token, body RotateAppTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetAppTokenUsage One app token's requests over time, by outcome.
+	//
+	// A point per hour (or UTC day) from the one holding `since` to the last that starts before `until`; each
+	// point counts its whole hour or day, zero when nothing was counted. Counts are written in batches
+	// (every `tokens.last_used_flush`, one minute by default), so the latest minute may not show yet.
+	// Owners, admins and support.
+	//
+	// Corresponds with GET /app_tokens/{token}/usage (the `GetAppTokenUsage` operationId).
+	GetAppTokenUsage(ctx context.Context, token Token, params *GetAppTokenUsageParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListAudit The tenant's audit log, newest first.
 	//
@@ -2035,6 +2125,14 @@ type ClientInterface interface {
 	// Corresponds with POST /tokens/{token}/rotate (the `RotateToken` operationId).
 	RotateToken(ctx context.Context, token Token, body RotateTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// ListUsage The tenant's app tokens ranked by requests, most first.
+	//
+	// The requests of the hours from the one holding `since` to the last that starts before `until`. An app
+	// token deleted since keeps its counts, with an empty name. Owners, admins and support.
+	//
+	// Corresponds with GET /usage (the `ListUsage` operationId).
+	ListUsage(ctx context.Context, params *ListUsageParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ListUsers List the tenant's users.
 	//
 	// Corresponds with GET /users (the `ListUsers` operationId).
@@ -2327,6 +2425,26 @@ func (c *Client) RotateAppTokenWithBody(ctx context.Context, token Token, conten
 // Corresponds with POST /app_tokens/{token}/rotate (the `RotateAppToken` operationId).
 func (c *Client) RotateAppToken(ctx context.Context, token Token, body RotateAppTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewRotateAppTokenRequest(c.Server, token, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetAppTokenUsage One app token's requests over time, by outcome.
+//
+// A point per hour (or UTC day) from the one holding `since` to the last that starts before `until`; each
+// point counts its whole hour or day, zero when nothing was counted. Counts are written in batches
+// (every `tokens.last_used_flush`, one minute by default), so the latest minute may not show yet.
+// Owners, admins and support.
+//
+// Corresponds with GET /app_tokens/{token}/usage (the `GetAppTokenUsage` operationId).
+func (c *Client) GetAppTokenUsage(ctx context.Context, token Token, params *GetAppTokenUsageParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetAppTokenUsageRequest(c.Server, token, params)
 	if err != nil {
 		return nil, err
 	}
@@ -3311,6 +3429,24 @@ func (c *Client) RotateToken(ctx context.Context, token Token, body RotateTokenJ
 	return c.Client.Do(req)
 }
 
+// ListUsage The tenant's app tokens ranked by requests, most first.
+//
+// The requests of the hours from the one holding `since` to the last that starts before `until`. An app
+// token deleted since keeps its counts, with an empty name. Owners, admins and support.
+//
+// Corresponds with GET /usage (the `ListUsage` operationId).
+func (c *Client) ListUsage(ctx context.Context, params *ListUsageParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListUsageRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // ListUsers List the tenant's users.
 //
 // Corresponds with GET /users (the `ListUsers` operationId).
@@ -3846,6 +3982,91 @@ func NewRotateAppTokenRequestWithBody(server string, token Token, contentType st
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewGetAppTokenUsageRequest constructs an http.Request for the GetAppTokenUsage method
+func NewGetAppTokenUsageRequest(server string, token Token, params *GetAppTokenUsageParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "token", token, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/app_tokens/%s/usage", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Since != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "since", *params.Since, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date-time"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Until != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "until", *params.Until, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date-time"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Granularity != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "granularity", *params.Granularity, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
 
 	return req, nil
 }
@@ -5146,6 +5367,84 @@ func NewRotateTokenRequestWithBody(server string, token Token, contentType strin
 	return req, nil
 }
 
+// NewListUsageRequest constructs an http.Request for the ListUsage method
+func NewListUsageRequest(server string, params *ListUsageParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/usage")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Since != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "since", *params.Since, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date-time"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Until != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "until", *params.Until, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date-time"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewListUsersRequest constructs an http.Request for the ListUsers method
 func NewListUsersRequest(server string, params *ListUsersParams) (*http.Request, error) {
 	var err error
@@ -5745,6 +6044,18 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /app_tokens/{token}/rotate (the `RotateAppToken` operationId).
 	RotateAppTokenWithResponse(ctx context.Context, token Token, body RotateAppTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*RotateAppTokenResponse, error)
 
+	// GetAppTokenUsageWithResponse One app token's requests over time, by outcome.
+	//
+	// A point per hour (or UTC day) from the one holding `since` to the last that starts before `until`; each
+	// point counts its whole hour or day, zero when nothing was counted. Counts are written in batches
+	// (every `tokens.last_used_flush`, one minute by default), so the latest minute may not show yet.
+	// Owners, admins and support.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /app_tokens/{token}/usage (the `GetAppTokenUsage` operationId).
+	GetAppTokenUsageWithResponse(ctx context.Context, token Token, params *GetAppTokenUsageParams, reqEditors ...RequestEditorFn) (*GetAppTokenUsageResponse, error)
+
 	// ListAuditWithResponse The tenant's audit log, newest first.
 	//
 	// Returns a wrapper object for the known response body format(s).
@@ -6282,6 +6593,16 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /tokens/{token}/rotate (the `RotateToken` operationId).
 	RotateTokenWithResponse(ctx context.Context, token Token, body RotateTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*RotateTokenResponse, error)
+
+	// ListUsageWithResponse The tenant's app tokens ranked by requests, most first.
+	//
+	// The requests of the hours from the one holding `since` to the last that starts before `until`. An app
+	// token deleted since keeps its counts, with an empty name. Owners, admins and support.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /usage (the `ListUsage` operationId).
+	ListUsageWithResponse(ctx context.Context, params *ListUsageParams, reqEditors ...RequestEditorFn) (*ListUsageResponse, error)
 
 	// ListUsersWithResponse List the tenant's users.
 	//
@@ -7253,6 +7574,126 @@ func (r RotateAppTokenResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r RotateAppTokenResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetAppTokenUsageResponse200Headers the declared response headers of an HTTP 200 response for GetAppTokenUsage
+type GetAppTokenUsageResponse200Headers struct {
+	XRequestId string
+}
+
+// GetAppTokenUsageResponse400Headers the declared response headers of an HTTP 400 response for GetAppTokenUsage
+type GetAppTokenUsageResponse400Headers struct {
+	XRequestId string
+}
+
+// GetAppTokenUsageResponse401Headers the declared response headers of an HTTP 401 response for GetAppTokenUsage
+type GetAppTokenUsageResponse401Headers struct {
+	WWWAuthenticate string
+	XRequestId      string
+}
+
+// GetAppTokenUsageResponse403Headers the declared response headers of an HTTP 403 response for GetAppTokenUsage
+type GetAppTokenUsageResponse403Headers struct {
+	XRequestId string
+}
+
+// GetAppTokenUsageResponse404Headers the declared response headers of an HTTP 404 response for GetAppTokenUsage
+type GetAppTokenUsageResponse404Headers struct {
+	XRequestId string
+}
+
+// GetAppTokenUsageResponse503Headers the declared response headers of an HTTP 503 response for GetAppTokenUsage
+type GetAppTokenUsageResponse503Headers struct {
+	RetryAfter int
+	XRequestId string
+}
+
+type GetAppTokenUsageResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *UsageSeries
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetAppTokenUsageResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *GetAppTokenUsageResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetAppTokenUsageResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *GetAppTokenUsageResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *GetAppTokenUsageResponse404Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetAppTokenUsageResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetAppTokenUsageResponse) GetJSON200() *UsageSeries {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetAppTokenUsageResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetAppTokenUsageResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetAppTokenUsageResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetAppTokenUsageResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetAppTokenUsageResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetAppTokenUsageResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetAppTokenUsageResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetAppTokenUsageResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetAppTokenUsageResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -10760,6 +11201,112 @@ func (r RotateTokenResponse) ContentType() string {
 	return ""
 }
 
+// ListUsageResponse200Headers the declared response headers of an HTTP 200 response for ListUsage
+type ListUsageResponse200Headers struct {
+	XRequestId string
+}
+
+// ListUsageResponse400Headers the declared response headers of an HTTP 400 response for ListUsage
+type ListUsageResponse400Headers struct {
+	XRequestId string
+}
+
+// ListUsageResponse401Headers the declared response headers of an HTTP 401 response for ListUsage
+type ListUsageResponse401Headers struct {
+	WWWAuthenticate string
+	XRequestId      string
+}
+
+// ListUsageResponse403Headers the declared response headers of an HTTP 403 response for ListUsage
+type ListUsageResponse403Headers struct {
+	XRequestId string
+}
+
+// ListUsageResponse503Headers the declared response headers of an HTTP 503 response for ListUsage
+type ListUsageResponse503Headers struct {
+	RetryAfter int
+	XRequestId string
+}
+
+type ListUsageResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *UsageRanking
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListUsageResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *ListUsageResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ListUsageResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *ListUsageResponse403Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListUsageResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListUsageResponse) GetJSON200() *UsageRanking {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListUsageResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListUsageResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListUsageResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ListUsageResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ListUsageResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListUsageResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListUsageResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListUsageResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // ListUsersResponse200Headers the declared response headers of an HTTP 200 response for ListUsers
 type ListUsersResponse200Headers struct {
 	XRequestId string
@@ -12175,6 +12722,24 @@ func (c *ClientWithResponses) RotateAppTokenWithResponse(ctx context.Context, to
 	return ParseRotateAppTokenResponse(rsp)
 }
 
+// GetAppTokenUsageWithResponse One app token's requests over time, by outcome.
+//
+// A point per hour (or UTC day) from the one holding `since` to the last that starts before `until`; each
+// point counts its whole hour or day, zero when nothing was counted. Counts are written in batches
+// (every `tokens.last_used_flush`, one minute by default), so the latest minute may not show yet.
+// Owners, admins and support.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /app_tokens/{token}/usage (the `GetAppTokenUsage` operationId).
+func (c *ClientWithResponses) GetAppTokenUsageWithResponse(ctx context.Context, token Token, params *GetAppTokenUsageParams, reqEditors ...RequestEditorFn) (*GetAppTokenUsageResponse, error) {
+	rsp, err := c.GetAppTokenUsage(ctx, token, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetAppTokenUsageResponse(rsp)
+}
+
 // ListAuditWithResponse The tenant's audit log, newest first.
 //
 // Returns a wrapper object for the known response body format(s).
@@ -12987,6 +13552,22 @@ func (c *ClientWithResponses) RotateTokenWithResponse(ctx context.Context, token
 		return nil, err
 	}
 	return ParseRotateTokenResponse(rsp)
+}
+
+// ListUsageWithResponse The tenant's app tokens ranked by requests, most first.
+//
+// The requests of the hours from the one holding `since` to the last that starts before `until`. An app
+// token deleted since keeps its counts, with an empty name. Owners, admins and support.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /usage (the `ListUsage` operationId).
+func (c *ClientWithResponses) ListUsageWithResponse(ctx context.Context, params *ListUsageParams, reqEditors ...RequestEditorFn) (*ListUsageResponse, error) {
+	rsp, err := c.ListUsage(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListUsageResponse(rsp)
 }
 
 // ListUsersWithResponse List the tenant's users.
@@ -14238,6 +14819,144 @@ func ParseRotateAppTokenResponse(rsp *http.Response) (*RotateAppTokenResponse, e
 		response.Headers413 = &headers
 	case rsp.StatusCode == 503:
 		var headers RotateAppTokenResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetAppTokenUsageResponse parses an HTTP response from a GetAppTokenUsageWithResponse call
+func ParseGetAppTokenUsageResponse(rsp *http.Response) (*GetAppTokenUsageResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetAppTokenUsageResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest UsageSeries
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetAppTokenUsageResponse200Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers GetAppTokenUsageResponse400Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers GetAppTokenUsageResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers GetAppTokenUsageResponse403Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers GetAppTokenUsageResponse404Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetAppTokenUsageResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
@@ -18672,6 +19391,127 @@ func ParseRotateTokenResponse(rsp *http.Response) (*RotateTokenResponse, error) 
 		response.Headers413 = &headers
 	case rsp.StatusCode == 503:
 		var headers RotateTokenResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListUsageResponse parses an HTTP response from a ListUsageWithResponse call
+func ParseListUsageResponse(rsp *http.Response) (*ListUsageResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListUsageResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest UsageRanking
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ListUsageResponse200Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers ListUsageResponse400Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers ListUsageResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers ListUsageResponse403Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 503:
+		var headers ListUsageResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {

@@ -25,6 +25,8 @@ const (
 	ForceAppTokens Action = "remove the tenant's last live app token"
 	// UnlockUsers ends a username's login lockout at once.
 	UnlockUsers Action = "unlock users"
+	// ReadUsage reads the app tokens' usage counts (SPEC §12).
+	ReadUsage Action = "read usage"
 )
 
 // minRole is the permission matrix: the weakest role allowed each action.
@@ -42,6 +44,7 @@ var minRole = map[Action]Role{
 	ManageTenants:   Owner,
 	ForceAppTokens:  Owner,
 	UnlockUsers:     Support,
+	ReadUsage:       Support,
 }
 
 // Can reports whether p may do a. Managing tenants also needs the platform

@@ -11,6 +11,26 @@ import (
 // PrincipalKey is the Gin context key of the request's *access.Principal.
 const PrincipalKey = "authn.principal"
 
+// identifiedKey is the Gin context key of the principal of a request whose
+// App-Token was verified but which was refused all the same (its user
+// token): the request still counts as the app token's (SPEC §12 usage).
+const identifiedKey = "authn.identified"
+
+// Identified returns the principal of the request's verified App-Token, or
+// nil when there is none (no authentication, or the App-Token itself was
+// refused). Unlike From, it also answers for a request refused after its
+// App-Token was verified, and never panics.
+func Identified(c *gin.Context) *access.Principal {
+	v, ok := c.Get(PrincipalKey)
+	if !ok {
+		if v, ok = c.Get(identifiedKey); !ok {
+			return nil
+		}
+	}
+	p, _ := v.(*access.Principal)
+	return p
+}
+
 // From returns the request's principal. It panics on a route that the
 // middleware does not guard, which is a programming error.
 func From(c *gin.Context) *access.Principal {

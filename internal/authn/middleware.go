@@ -185,6 +185,9 @@ func (a *Authenticator) authenticate(c *gin.Context, rawApp string, need Need) (
 		logFields(c, p)
 	}
 	if err != nil {
+		if p != nil {
+			c.Set(identifiedKey, p)
+		}
 		return nil, err
 	}
 	c.Set(PrincipalKey, p)
@@ -234,6 +237,10 @@ func (a *Authenticator) authenticateConsole(c *gin.Context, rawUser string) (*ac
 	return p, nil
 }
 
+// RateLimitedKey is set (true) in the Gin context of a request the app
+// token's rate limit refused, for the usage counts.
+const RateLimitedKey = "authn.rate_limited"
+
 // limit counts the request against the rate limit of p's app token, if it
 // has one, once per request: right after the app token is verified, so
 // every request made with it counts, whatever its user token. It writes
@@ -254,6 +261,7 @@ func (a *Authenticator) limit(c *gin.Context, p *access.Principal) error {
 	h.Set("RateLimit", state)
 	if !d.Allowed {
 		a.observe(AppToken, RateLimited)
+		c.Set(RateLimitedKey, true)
 		return errs.Lock("rate_limit", fmt.Sprintf("This app token may make %d requests every %d seconds; "+
 			"wait for the next window (Retry-After).", pol.Limit, pol.Seconds), d.Reset)
 	}

@@ -9,8 +9,10 @@ import (
 
 	"github.com/latchkey/latchkey/audit"
 	"github.com/latchkey/latchkey/internal/errs"
+	"github.com/latchkey/latchkey/internal/ids"
 	"github.com/latchkey/latchkey/internal/page"
 	"github.com/latchkey/latchkey/store"
+	"github.com/latchkey/latchkey/usage"
 	"github.com/latchkey/latchkey/users"
 	"github.com/latchkey/latchkey/usertokens"
 )
@@ -18,6 +20,7 @@ import (
 // Report counts what Copy copied.
 type Report struct {
 	Tenants, Users, AppTokens, Tokens, Audit, Scopes int
+	Usage                                            int // hourly buckets
 }
 
 // ErrTargetNotEmpty is Copy's answer for a target that has tenants.
@@ -25,9 +28,9 @@ var ErrTargetNotEmpty = errs.E(errs.Conflict, "target", "The target store is not
 
 // Copy copies a whole installation from one store to another (latchkey
 // migrate): every tenant with its settings and status, users with their
-// password hashes, app tokens, user tokens with their refresh chains, and
-// audit records, record by record with their ids (scopes, metadata and
-// hints are fields of the tokens), the scope catalog, and the token tag keys,
+// password hashes, app tokens, user tokens with their refresh chains,
+// usage buckets, and audit records, record by record with their ids (scopes,
+// metadata and hints are fields of the tokens), the scope catalog, and the token tag keys,
 // so every token string stays valid. Lockout claims are not copied: they only count failed logins
 // of the current window. It refuses a target that has any tenant. Errors:
 // Conflict (ErrTargetNotEmpty), Unavailable.
@@ -134,6 +137,34 @@ func copyTenant(ctx context.Context, from, to store.Store, id string, rep *Repor
 	})
 	if err != nil {
 		return fmt.Errorf("audit: %w", err)
+	}
+	if err := copyUsage(ctx, from, to, id, rep); err != nil {
+		return fmt.Errorf("usage: %w", err)
+	}
+	return nil
+}
+
+// copyUsage copies the tenant's usage buckets, each summed over the
+// instances that wrote it, as the share of one new slot.
+func copyUsage(ctx context.Context, from, to store.Store, id string, rep *Report) error {
+	since, until := time.Unix(0, 0), time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
+	tokens, err := from.Usage().Totals(ctx, id, since, until)
+	if err != nil {
+		return err
+	}
+	for _, t := range tokens {
+		hours, err := from.Usage().Hours(ctx, id, t.AppTokenID, since, until)
+		if err != nil {
+			return err
+		}
+		rows := make([]usage.Row, len(hours))
+		for i, b := range hours {
+			rows[i] = usage.Row{Slot: ids.New(), AppTokenID: t.AppTokenID, Start: b.Start, Delta: b.Counts, Total: b.Counts}
+		}
+		if err := to.Usage().Add(ctx, id, rows); err != nil {
+			return err
+		}
+		rep.Usage += len(rows)
 	}
 	return nil
 }

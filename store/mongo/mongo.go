@@ -44,6 +44,7 @@ const (
 	collTokens    = "tokens"
 	collClaims    = "login_claims"
 	collAudit     = "audit"
+	collUsage     = "usage"
 	collTenants   = "tenants" // in the control database
 )
 
@@ -161,12 +162,14 @@ type (
 	claimStore    struct{ db *DB }
 	auditStore    struct{ db *DB }
 	lastUsedStore struct{ db *DB }
+	usageStore    struct{ db *DB }
 )
 
 // views returns db's domain stores.
 func (db *DB) views() store.Views {
 	return store.Views{TenantStore: tenantStore{db}, UserStore: userStore{db}, AppTokenStore: appTokenStore{db},
-		TokenStore: tokenStore{db}, ClaimStore: claimStore{db}, AuditStore: auditStore{db}, LastUsedStore: lastUsedStore{db}}
+		TokenStore: tokenStore{db}, ClaimStore: claimStore{db}, AuditStore: auditStore{db}, LastUsedStore: lastUsedStore{db},
+		UsageStore: usageStore{db}}
 }
 
 // translate turns a driver error into Latchkey's codes: no documents

@@ -36,6 +36,10 @@ var tenantIndexes = map[string][]index{
 		{keys: bson.D{{Key: "expires", Value: 1}}},
 	},
 	collClaims: {{keys: bson.D{{Key: "expires", Value: 1}}, expireAfter: &claimTTL}},
+	collUsage: {
+		{keys: bson.D{{Key: "app_token_id", Value: 1}, {Key: "start", Value: 1}}},
+		{keys: bson.D{{Key: "start", Value: 1}}},
+	},
 	collAudit: {
 		{keys: bson.D{{Key: "action", Value: 1}, {Key: "_id", Value: -1}}},
 		{keys: bson.D{{Key: "user", Value: 1}, {Key: "_id", Value: -1}}},

@@ -23,6 +23,7 @@ import (
 	"github.com/latchkey/latchkey/scopes"
 	"github.com/latchkey/latchkey/store"
 	"github.com/latchkey/latchkey/tenants"
+	"github.com/latchkey/latchkey/usage"
 	"github.com/latchkey/latchkey/users"
 	"github.com/latchkey/latchkey/usertokens"
 )
@@ -89,6 +90,7 @@ func (s observed) Claims() usertokens.ClaimStore { return obsClaims{s.Store.Clai
 func (s observed) Audit() audit.Store            { return obsAudit{s.Store.Audit(), s.o} }
 func (s observed) LastUsed() lastused.Writer     { return obsLastUsed{s.Store.LastUsed(), s.o} }
 func (s observed) Scopes() scopes.Store          { return obsScopes{s.Store.Scopes(), s.o} }
+func (s observed) Usage() usage.Store            { return obsUsage{s.Store.Usage(), s.o} }
 func (s observed) Ping(ctx context.Context) error {
 	return s.o.do(ctx, "Ping", "", s.Store.Ping)
 }
@@ -347,4 +349,34 @@ func (s obsScopes) Delete(ctx context.Context, name string) error {
 func (s obsScopes) Held(ctx context.Context, tenantID, name string, now time.Time) (held bool, err error) {
 	err = s.o.do(ctx, "scopes.Held", tenantID, func(ctx context.Context) error { held, err = s.next.Held(ctx, tenantID, name, now); return err })
 	return held, err
+}
+
+type obsUsage struct {
+	next usage.Store
+	o    *observer
+}
+
+func (s obsUsage) Add(ctx context.Context, tenantID string, rows []usage.Row) error {
+	return s.o.do(ctx, "usage.Add", tenantID, func(ctx context.Context) error { return s.next.Add(ctx, tenantID, rows) })
+}
+
+func (s obsUsage) Hours(ctx context.Context, tenantID string, id ids.ID, since, until time.Time) (list []usage.Bucket, err error) {
+	err = s.o.do(ctx, "usage.Hours", tenantID, func(ctx context.Context) error {
+		list, err = s.next.Hours(ctx, tenantID, id, since, until)
+		return err
+	})
+	return list, err
+}
+
+func (s obsUsage) Totals(ctx context.Context, tenantID string, since, until time.Time) (list []usage.TokenCounts, err error) {
+	err = s.o.do(ctx, "usage.Totals", tenantID, func(ctx context.Context) error {
+		list, err = s.next.Totals(ctx, tenantID, since, until)
+		return err
+	})
+	return list, err
+}
+
+func (s obsUsage) Purge(ctx context.Context, tenantID string, cutoff time.Time) (n int64, err error) {
+	err = s.o.do(ctx, "usage.Purge", tenantID, func(ctx context.Context) error { n, err = s.next.Purge(ctx, tenantID, cutoff); return err })
+	return n, err
 }

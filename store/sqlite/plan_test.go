@@ -144,6 +144,14 @@ func builderStatements() []statement {
 			}
 		}
 	}
+	// The usage statements, their outcome columns built from
+	// usage.OutcomeNames.
+	ms := now.UnixMilli()
+	list = append(list,
+		statement{"qUsageAdd", qUsageAdd, []any{idArg(id), ms, 1, 0, 0}},
+		statement{"qUsageHours", qUsageHours, []any{idArg(id), ms, ms}},
+		statement{"qUsageTotals", qUsageTotals, []any{ms, ms}},
+		statement{"qUsagePurge", qUsagePurge, []any{ms, purgeBatch}})
 	return list
 }
 

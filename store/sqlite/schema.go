@@ -187,6 +187,18 @@ var tenantSchema = schema{name: "tenant", steps: []string{
 	CREATE UNIQUE INDEX app_tokens_rotated_from ON app_tokens (rotated_from) WHERE rotated_from IS NOT NULL;
 	ALTER TABLE tokens ADD COLUMN rotated_from BLOB;
 	CREATE UNIQUE INDEX tokens_rotated_from ON tokens (rotated_from) WHERE rotated_from IS NOT NULL;`,
+	// 6: usage (SPEC §12): requests per app token and hour by outcome,
+	// summed over the instances (each adds its counts in one upsert). A
+	// new outcome is a step adding its column with DEFAULT 0.
+	`CREATE TABLE usage (
+		app_token_id BLOB NOT NULL,
+		start        INTEGER NOT NULL,
+		ok           INTEGER NOT NULL DEFAULT 0,
+		denied       INTEGER NOT NULL DEFAULT 0,
+		rate_limited INTEGER NOT NULL DEFAULT 0,
+		PRIMARY KEY (app_token_id, start)
+	) WITHOUT ROWID;
+	CREATE INDEX usage_start ON usage (start);`,
 }}
 
 // version reads a file's schema version.

@@ -41,6 +41,7 @@ func Run(t *testing.T, open Opener) {
 	t.Run("Claims", func(t *testing.T) { testClaims(t, open) })
 	t.Run("Audit", func(t *testing.T) { testAudit(t, open) })
 	t.Run("LastUsed", func(t *testing.T) { testLastUsed(t, open) })
+	t.Run("Usage", func(t *testing.T) { testUsage(t, open) })
 	t.Run("Isolation", func(t *testing.T) { testIsolation(t, open) })
 	t.Run("Purge", func(t *testing.T) { testPurge(t, open) })
 	t.Run("RaceRefresh", func(t *testing.T) { testRaceRefresh(t, open) })

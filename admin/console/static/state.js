@@ -40,6 +40,7 @@ export function can(action) {
     case 'expireAnyToken':
     case 'unlockUsers':
     case 'readAudit':
+    case 'readUsage':
       return r >= RANK.support;
     case 'manageAppTokens':
     case 'manageUsers':

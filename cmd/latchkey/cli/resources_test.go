@@ -1,9 +1,12 @@
 package cli_test
 
 import (
+	"context"
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/latchkey/latchkey/cmd/latchkey/cli"
 	"github.com/latchkey/latchkey/internal/testserver"
@@ -232,4 +235,52 @@ func TestAppTokenRateLimitCommands(t *testing.T) {
 	if made.RateLimit != nil {
 		t.Errorf("--rate-limit none: %+v", made.RateLimit)
 	}
+}
+
+func TestAppTokenUsageCommand(t *testing.T) {
+	s := testserver.Start(t)
+	acme := s.NewTenant(t, "acme")
+	tm := newTerm(t, s)
+	tm.login(acme.AppToken, "owner", "owner-password")
+
+	var made struct {
+		ID       string `json:"id"`
+		AppToken string `json:"app_token"`
+	}
+	tm.jsonOf(&made, "", "app-tokens", "create", "--name", "partner")
+	for _, tok := range []string{acme.OwnerToken, acme.OwnerToken, "lku_bad"} {
+		s.Do(t, testserver.Request{Method: "GET", Path: "/api/v1/token", AppToken: made.AppToken, Token: tok})
+	}
+	if err := s.App.Usage.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	for _, ref := range []string{"partner", made.ID} {
+		out := tm.ok("", "app-tokens", "usage", ref)
+		contains(t, "app-tokens usage", out, "START", "RATE LIMITED")
+		lines := strings.Split(strings.TrimSpace(out), "\n")
+		if got := strings.Fields(lines[len(lines)-1]); !slices.Equal(got, []string{"total", "2", "1", "0"}) {
+			t.Fatalf("app-tokens usage %s: got the last line %q, want the totals 2 ok and 1 denied", ref, got)
+		}
+		if n := len(lines); n != 27 { // the header, 25 hours, the total
+			t.Errorf("got %d lines, want 27: %s", n, out)
+		}
+	}
+	out := tm.ok("", "app-tokens", "usage", "partner", "--since", "48h", "--granularity", "day")
+	if lines := strings.Split(strings.TrimSpace(out), "\n"); len(lines) < 4 || len(lines) > 5 {
+		t.Errorf("two days back by day: got %s", out)
+	}
+	var js struct {
+		Series []map[string]any `json:"series"`
+	}
+	tm.jsonOf(&js, "", "app-tokens", "usage", made.ID, "--since", time.Now().Add(-2*time.Hour).UTC().Format(time.RFC3339))
+	if len(js.Series) != 3 {
+		t.Errorf("--json since 2h ago: got %v", js)
+	}
+	tm.fails(cli.ExitUsage, []string{"--granularity"}, "", "app-tokens", "usage", "partner", "--granularity", "week")
+	tm.fails(cli.ExitUsage, []string{"--since"}, "", "app-tokens", "usage", "partner", "--since", "yesterday")
+	tm.fails(cli.ExitUsage, []string{`no app token is named "nobody"`}, "", "app-tokens", "usage", "nobody")
+	tm.fails(cli.ExitAPI, []string{"400", "since"}, "", "app-tokens", "usage", "partner", "--since", "100d")
+	tm.fails(cli.ExitNotFound, []string{"404"}, "", "app-tokens", "usage", "0123456789abcdef01234567")
+	tm.jsonOf(&made, "", "app-tokens", "create", "--name", "partner")
+	tm.fails(cli.ExitUsage, []string{`2 app tokens are named "partner"`}, "", "app-tokens", "usage", "partner")
 }

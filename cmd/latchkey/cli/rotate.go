@@ -3,7 +3,6 @@ package cli
 import (
 	"fmt"
 	"regexp"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -32,33 +31,6 @@ func graceFlag(cmd *cobra.Command) func() (api.RotateRequest, error) {
 // objectID matches a public id.
 var objectID = regexp.MustCompile(`^[0-9a-f]{24}$`)
 
-// appTokenRef turns the argument of app-tokens rotate into what the API
-// takes: an id or a token string as given, else the id of the one live
-// app token with that name.
-func appTokenRef(cmd *cobra.Command, c *client.Client, arg string) (string, error) {
-	if objectID.MatchString(arg) || strings.HasPrefix(arg, "lka_") {
-		return arg, nil
-	}
-	list, err := client.Collect(c.AppTokens(cmd.Context(), nil))
-	if err != nil {
-		return "", err
-	}
-	var found []string
-	for _, t := range list {
-		if t.Name == arg && !t.Expired {
-			found = append(found, t.Id)
-		}
-	}
-	switch len(found) {
-	case 1:
-		return found[0], nil
-	case 0:
-		return "", usageError{fmt.Errorf("no live app token is named %q: give its id", arg)}
-	default:
-		return "", usageError{fmt.Errorf("%d live app tokens are named %q: give an id (%s)", len(found), arg, strings.Join(found, ", "))}
-	}
-}
-
 // printRotated prints a successor with its secret, shown this once, and
 // when the old token stops working.
 func (a *app) printRotated(v any, secretName, secret, id, from string, expires time.Time) error {
@@ -79,7 +51,7 @@ func (a *app) appTokenRotateCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			ref, err := appTokenRef(cmd, c, args[0])
+			ref, err := appTokenRef(cmd.Context(), c, args[0], true)
 			if err != nil {
 				return err
 			}

@@ -188,7 +188,7 @@ func (a *app) appTokensCmd() *cobra.Command {
 				}
 				return a.printAppToken(r.JSON200)
 			}),
-		create, extend, update, expire, del, a.appTokenRotateCmd(),
+		create, extend, update, expire, del, a.appTokenRotateCmd(), a.appTokenUsageCmd(),
 	)
 	return cmd
 }
