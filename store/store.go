@@ -15,6 +15,7 @@ import (
 	"github.com/latchkey/latchkey/tenants"
 	"github.com/latchkey/latchkey/users"
 	"github.com/latchkey/latchkey/usertokens"
+	"github.com/latchkey/latchkey/webhooks"
 )
 
 // Store is an open storage engine: every domain's store over one set of
@@ -27,6 +28,9 @@ type Store interface {
 	UserTokens() usertokens.Store
 	Claims() usertokens.ClaimStore
 	Audit() audit.Store
+	// Webhooks keeps webhooks and deliveries; Audit().Insert writes a
+	// record's pending deliveries in the same store change.
+	Webhooks() webhooks.Store
 	// LastUsed writes the batched last_used times.
 	LastUsed() lastused.Writer
 	// Keys keeps the installation's token tag keys (SPEC §2).
@@ -50,6 +54,7 @@ type Views struct {
 	ClaimStore    usertokens.ClaimStore
 	AuditStore    audit.Store
 	LastUsedStore lastused.Writer
+	WebhookStore  webhooks.Store
 }
 
 // Tenants implements Store.
@@ -72,3 +77,6 @@ func (v *Views) Audit() audit.Store { return v.AuditStore }
 
 // LastUsed implements Store.
 func (v *Views) LastUsed() lastused.Writer { return v.LastUsedStore }
+
+// Webhooks implements Store.
+func (v *Views) Webhooks() webhooks.Store { return v.WebhookStore }

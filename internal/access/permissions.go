@@ -25,6 +25,8 @@ const (
 	ForceAppTokens Action = "remove the tenant's last live app token"
 	// UnlockUsers ends a username's login lockout at once.
 	UnlockUsers Action = "unlock users"
+	// ManageWebhooks covers the webhook API: manage, read deliveries, retry.
+	ManageWebhooks Action = "manage webhooks"
 )
 
 // minRole is the permission matrix: the weakest role allowed each action.
@@ -42,6 +44,7 @@ var minRole = map[Action]Role{
 	ManageTenants:   Owner,
 	ForceAppTokens:  Owner,
 	UnlockUsers:     Support,
+	ManageWebhooks:  Admin,
 }
 
 // Can reports whether p may do a. Managing tenants also needs the platform

@@ -50,6 +50,7 @@ func TestCanMatrix(t *testing.T) {
 		ManageTenants:   {true, false, false, false},
 		ForceAppTokens:  {true, false, false, false},
 		UnlockUsers:     {true, true, true, false},
+		ManageWebhooks:  {true, true, false, false},
 	}
 	if len(matrix) != len(minRole) {
 		t.Errorf("the test covers %d actions, the matrix has %d", len(matrix), len(minRole))

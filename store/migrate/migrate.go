@@ -9,6 +9,7 @@ import (
 
 	"github.com/latchkey/latchkey/audit"
 	"github.com/latchkey/latchkey/internal/errs"
+	"github.com/latchkey/latchkey/internal/ids"
 	"github.com/latchkey/latchkey/internal/page"
 	"github.com/latchkey/latchkey/store"
 	"github.com/latchkey/latchkey/users"
@@ -17,7 +18,7 @@ import (
 
 // Report counts what Copy copied.
 type Report struct {
-	Tenants, Users, AppTokens, Tokens, Audit int
+	Tenants, Users, AppTokens, Tokens, Audit, Webhooks, Deliveries int
 }
 
 // ErrTargetNotEmpty is Copy's answer for a target that has tenants.
@@ -121,7 +122,40 @@ func copyTenant(ctx context.Context, from, to store.Store, id string, rep *Repor
 	if err != nil {
 		return fmt.Errorf("audit: %w", err)
 	}
+	// After the audit records, whose inserts would otherwise queue their
+	// deliveries again: the webhooks, then each one's deliveries as they
+	// stand.
+	err = pages(func(pg page.Page) (int, string, error) {
+		list, next, err := from.Webhooks().Find(ctx, id, pg)
+		for _, w := range list {
+			if err := to.Webhooks().Insert(ctx, id, &w); err != nil {
+				return 0, "", err
+			}
+			if err := copyDeliveries(ctx, from, to, id, w.ID, rep); err != nil {
+				return 0, "", err
+			}
+		}
+		rep.Webhooks += len(list)
+		return len(list), next, err
+	})
+	if err != nil {
+		return fmt.Errorf("webhooks: %w", err)
+	}
 	return nil
+}
+
+// copyDeliveries copies the deliveries of webhook w of tenant id.
+func copyDeliveries(ctx context.Context, from, to store.Store, id string, w ids.ID, rep *Report) error {
+	return pages(func(pg page.Page) (int, string, error) {
+		list, next, err := from.Webhooks().Deliveries(ctx, id, w, pg)
+		for _, d := range list {
+			if err := to.Webhooks().InsertDelivery(ctx, id, &d); err != nil {
+				return 0, "", err
+			}
+		}
+		rep.Deliveries += len(list)
+		return len(list), next, err
+	})
 }
 
 // pages calls read with each page of a list, from the first to the last.

@@ -166,7 +166,8 @@ type (
 // views returns db's domain stores.
 func (db *DB) views() store.Views {
 	return store.Views{TenantStore: tenantStore{db}, UserStore: userStore{db}, AppTokenStore: appTokenStore{db},
-		TokenStore: tokenStore{db}, ClaimStore: claimStore{db}, AuditStore: auditStore{db}, LastUsedStore: lastUsedStore{db}}
+		TokenStore: tokenStore{db}, ClaimStore: claimStore{db}, AuditStore: auditStore{db}, LastUsedStore: lastUsedStore{db},
+		WebhookStore: webhookStore{db}}
 }
 
 // translate turns a driver error into Latchkey's codes: no documents

@@ -157,7 +157,8 @@ type (
 // views returns db's domain stores.
 func (db *DB) views() store.Views {
 	return store.Views{TenantStore: tenantStore{db}, UserStore: userStore{db}, AppTokenStore: appTokenStore{db},
-		TokenStore: tokenStore{db}, ClaimStore: claimStore{db}, AuditStore: auditStore{db}, LastUsedStore: lastUsedStore{db}}
+		TokenStore: tokenStore{db}, ClaimStore: claimStore{db}, AuditStore: auditStore{db}, LastUsedStore: lastUsedStore{db},
+		WebhookStore: webhookStore{db}}
 }
 
 // bound applies the operation timeout to ctx.

@@ -67,7 +67,7 @@ func newEnv(t *testing.T, open Opener) *env {
 	t.Helper()
 	st := open(t)
 	c := testserver.NewClock(t0)
-	app, err := admin.New(admin.Options{Store: st, Keys: secret.NewRandomKeyring(), Logger: zap.NewNop(), Password: testserver.FastArgon2, Now: c.Now})
+	app, err := admin.New(admin.Options{Store: st, Keys: secret.NewRandomKeyring(), Logger: zap.NewNop(), Password: testserver.FastArgon2, Now: c.Now, WebhookInterval: -1})
 	if err != nil {
 		t.Fatalf("admin.New: %v", err)
 	}
