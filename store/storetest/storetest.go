@@ -49,6 +49,8 @@ func Run(t *testing.T, open Opener) {
 	t.Run("Owners", func(t *testing.T) { testOwners(t, open) })
 	t.Run("RaceLastOwner", func(t *testing.T) { testRaceLastOwner(t, open) })
 	t.Run("Keys", func(t *testing.T) { testKeys(t, open) })
+	t.Run("WebhookOutbox", func(t *testing.T) { testWebhookOutbox(t, open) })
+	t.Run("RaceDeliveryClaim", func(t *testing.T) { testRaceDeliveryClaim(t, open) })
 }
 
 // env is one store with the services wired over it, a clock the test moves,
