@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -59,6 +60,9 @@ type DB struct {
 	// clears down when it answers again.
 	down   atomic.Bool
 	closed *mongo.Client
+	// webhookIndexed holds the tenants whose webhook indexes this process
+	// has made sure of (tenants made before webhooks existed lack them).
+	webhookIndexed sync.Map
 }
 
 // heartbeat is how often the driver checks the store; it bounds how long a

@@ -180,6 +180,9 @@ func (s webhookStore) Deliveries(ctx context.Context, tenantID string, webhook i
 // Due implements webhooks.Store: it moves the outboxes of audit documents
 // into deliveries first.
 func (s webhookStore) Due(ctx context.Context, tenantID string, now time.Time, limit int) ([]webhooks.Delivery, error) {
+	if err := s.ensureIndexes(ctx, tenantID); err != nil {
+		return nil, err
+	}
 	if err := s.drainOutbox(ctx, tenantID, limit); err != nil {
 		return nil, err
 	}
@@ -191,6 +194,23 @@ func (s webhookStore) Due(ctx context.Context, tenantID string, now time.Time, l
 		err = cur.All(ctx, &list)
 	}
 	return list, translate(err, nil)
+}
+
+// ensureIndexes makes, once per process and tenant, the indexes webhooks
+// need, which a tenant made before them lacks (CreateDatabase makes them
+// for new tenants).
+func (s webhookStore) ensureIndexes(ctx context.Context, tenantID string) error {
+	if _, ok := s.db.webhookIndexed.Load(tenantID); ok {
+		return nil
+	}
+	db := s.db.tenant(tenantID)
+	for _, coll := range []string{collAudit, collWebhooks, collDeliveries, collDelClaims} {
+		if err := ensureIndexes(ctx, db.Collection(coll), tenantIndexes[coll]...); err != nil {
+			return err
+		}
+	}
+	s.db.webhookIndexed.Store(tenantID, true)
+	return nil
 }
 
 // drainOutbox moves up to limit audit documents' outboxes into deliveries.
