@@ -37,6 +37,9 @@ func (a *App) startBackground(o Options) {
 			a.log.Warn("usage flush failed; kept for the next one", zap.Error(err))
 		}
 	})
+	if o.WebhookInterval >= 0 {
+		a.jobs.Go(func(ctx context.Context) { a.dispatchLoop(ctx, o.WebhookInterval) })
+	}
 	if o.PurgeInterval > 0 {
 		a.jobs.Every(o.PurgeInterval, func(ctx context.Context) {
 			rep, err := a.Purger.Run(ctx, o.Retention)
@@ -48,6 +51,35 @@ func (a *App) startBackground(o Options) {
 			}
 			a.log.Info("purged expired records", fields...)
 		})
+	}
+}
+
+// dispatchLoop sends due webhook deliveries every interval (0: five
+// seconds) and soon after a Kick, until ctx ends.
+func (a *App) dispatchLoop(ctx context.Context, interval time.Duration) {
+	if interval == 0 {
+		interval = 5 * time.Second
+	}
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		case <-a.kick:
+		}
+		if err := a.Dispatcher.Run(ctx); err != nil && ctx.Err() == nil {
+			a.log.Warn("webhook deliveries: a pass failed in part; the next one retries", zap.Error(err))
+		}
+	}
+}
+
+// Kick asks the dispatcher for a pass soon (a test ping, a retry).
+func (a *App) Kick() {
+	select {
+	case a.kick <- struct{}{}:
+	default:
 	}
 }
 

@@ -32,6 +32,7 @@ import (
 	"github.com/latchkey/latchkey/usage"
 	"github.com/latchkey/latchkey/users"
 	"github.com/latchkey/latchkey/usertokens"
+	"github.com/latchkey/latchkey/webhooks"
 )
 
 // Options configure an App.
@@ -69,6 +70,11 @@ type Options struct {
 	// LeakKeys are the public keys signed leak reports are checked
 	// against (leaks.*); nil accepts no signed report.
 	LeakKeys *leaks.Keys
+	// WebhookHosts are webhooks.allow_hosts; WebhookInterval is how often
+	// due deliveries are sent (0: five seconds; below 0: only when
+	// App.Dispatcher.Run is called, for tests).
+	WebhookHosts    []string
+	WebhookInterval time.Duration
 }
 
 // App is a wired Latchkey: every service, and the HTTP handler serving them.
@@ -85,16 +91,20 @@ type App struct {
 	LastUsed  *lastused.Batcher
 	// Usage counts the requests of each app token (SPEC §12); flushed
 	// with last_used.
-	Usage     *usage.Counter
-	Leaks     *leaks.Service
-	Metrics   *metrics.Metrics
-	Tracing   *tracing.Tracing
-	Handler   http.Handler
-	engine    *gin.Engine
-	log       *zap.Logger
-	accessLog *zap.Logger
-	hashes    *secret.Limiter
-	usage     *usage.Service
+	Usage    *usage.Counter
+	Leaks    *leaks.Service
+	Webhooks *webhooks.Service
+	// Dispatcher sends due webhook deliveries; the jobs run it.
+	Dispatcher *webhooks.Dispatcher
+	kick       chan struct{}
+	Metrics    *metrics.Metrics
+	Tracing    *tracing.Tracing
+	Handler    http.Handler
+	engine     *gin.Engine
+	log        *zap.Logger
+	accessLog  *zap.Logger
+	hashes     *secret.Limiter
+	usage      *usage.Service
 
 	// Purger deletes records expired more than a retention ago; the jobs
 	// run it every PurgeInterval.
@@ -150,6 +160,10 @@ func New(o Options) (*App, error) {
 		Limiter: &ratelimit.Limiter{Claims: RateClaims{st.Claims()}}}
 	a.Leaks = &leaks.Service{Tenants: a.Tenants, AppTokens: a.AppTokens, Tokens: a.Tokens, Keyring: o.Keys}
 	a.Leaks.SetKeys(o.LeakKeys)
+	hosts := webhooks.NewHosts(o.WebhookHosts)
+	a.Webhooks = &webhooks.Service{Store: st.Webhooks(), Keys: o.Keys, Hosts: hosts, Now: now}
+	a.Dispatcher = &webhooks.Dispatcher{Service: a.Webhooks, Tenants: st.Tenants(), Audit: a.Audit, Client: hosts.Client(), Logger: o.Logger}
+	a.kick = make(chan struct{}, 1)
 	a.registerMetrics(a.Metrics)
 	h, err := a.router(o.TrustedProxies)
 	if err != nil {
@@ -201,6 +215,7 @@ func (a *App) router(trusted []string) (*gin.Engine, error) {
 	usersH.Register(user)
 	(&audit.Handler{Audit: a.Audit}).Register(user)
 	(&usage.Handler{Service: a.usage, AppTokens: a.AppTokens}).Register(user)
+	(&webhooks.Handler{Service: a.Webhooks, Audit: a.Audit, Kick: a.Kick}).Register(user)
 	(&tenants.Handler{Service: a.Tenants, Audit: a.Audit}).Register(user)
 	appTokens.RegisterPlatform(user)
 	usersH.RegisterPlatform(user)

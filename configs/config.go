@@ -37,6 +37,7 @@ type Config struct {
 	Log      Log      `yaml:"log"`
 	Leaks    Leaks    `yaml:"leaks"`
 	Tracing  Tracing  `yaml:"tracing"`
+	Webhooks Webhooks `yaml:"webhooks"`
 }
 
 // Server configures the HTTP server.
@@ -113,6 +114,12 @@ type Leaks struct {
 	PublicKeysFile string   `yaml:"public_keys_file"` // a JSON file in the shape of GitHub's published secret scanning keys; default ""
 }
 
+// Webhooks configures the delivery of webhooks (SPEC §12).
+type Webhooks struct {
+	AllowHosts []string      `yaml:"allow_hosts"` // hosts reached over plain http and at any address (loopback, private); default none
+	Interval   time.Duration `yaml:"interval"`    // how often due deliveries are sent; default 5s
+}
+
 // Tracing configures OpenTelemetry tracing.
 type Tracing struct {
 	OTLPEndpoint string  `yaml:"otlp_endpoint"` // OTLP/HTTP collector URL, e.g. http://otel-collector:4318; default "": no export
@@ -130,6 +137,7 @@ func Default() Config {
 		Password: Password{Memory: 19456, Iterations: 2, Parallelism: 1, MaxQueued: 32},
 		Log:      Log{Level: "info", Format: "json", AccessBuffer: 64 << 10},
 		Tracing:  Tracing{SampleRatio: 1},
+		Webhooks: Webhooks{Interval: 5 * time.Second},
 	}
 }
 

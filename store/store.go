@@ -17,6 +17,7 @@ import (
 	"github.com/latchkey/latchkey/usage"
 	"github.com/latchkey/latchkey/users"
 	"github.com/latchkey/latchkey/usertokens"
+	"github.com/latchkey/latchkey/webhooks"
 )
 
 // Store is an open storage engine: every domain's store over one set of
@@ -29,6 +30,9 @@ type Store interface {
 	UserTokens() usertokens.Store
 	Claims() usertokens.ClaimStore
 	Audit() audit.Store
+	// Webhooks keeps webhooks and deliveries; Audit().Insert writes a
+	// record's pending deliveries in the same store change.
+	Webhooks() webhooks.Store
 	// LastUsed writes the batched last_used times.
 	LastUsed() lastused.Writer
 	// Usage keeps the app tokens' usage buckets (SPEC §12).
@@ -57,6 +61,7 @@ type Views struct {
 	AuditStore    audit.Store
 	LastUsedStore lastused.Writer
 	UsageStore    usage.Store
+	WebhookStore  webhooks.Store
 }
 
 // Tenants implements Store.
@@ -82,3 +87,6 @@ func (v *Views) LastUsed() lastused.Writer { return v.LastUsedStore }
 
 // Usage implements Store.
 func (v *Views) Usage() usage.Store { return v.UsageStore }
+
+// Webhooks implements Store.
+func (v *Views) Webhooks() webhooks.Store { return v.WebhookStore }

@@ -11,7 +11,9 @@ import (
 	"testing"
 
 	"github.com/latchkey/latchkey/admin/apidoc"
+	"github.com/latchkey/latchkey/internal/ids"
 	"github.com/latchkey/latchkey/internal/testserver"
+	"github.com/latchkey/latchkey/webhooks"
 )
 
 // big is a JSON body over the 64 KiB limit; the description accepts it
@@ -50,6 +52,7 @@ func TestConformance(t *testing.T) {
 	t.Run("tokens", func(t *testing.T) { tokenCases(t, w) })
 	t.Run("audit", func(t *testing.T) { auditCases(t, w) })
 	t.Run("usage", func(t *testing.T) { usageCases(t, w) })
+	t.Run("webhooks", func(t *testing.T) { webhookCases(t, w) })
 	t.Run("verify", func(t *testing.T) { verifyCases(t, w) })
 	t.Run("leaks", func(t *testing.T) { leakCases(t, w) })
 	t.Run("tenant deletion", func(t *testing.T) { tenantDeleteCases(t, w) })
@@ -486,4 +489,67 @@ func scopeCases(t *testing.T, w *world) {
 	k.Do(t, call{Method: "DELETE", Path: "/scopes/orders.read", App: pa, User: p, Want: 404})
 	k.Do(t, call{Method: "DELETE", Path: "/scopes/latchkey:admin", App: pa, User: p, Want: 400})
 	k.Do(t, call{Method: "DELETE", Path: "/scopes/orders.read", App: pa, Want: 401, Refused: true})
+}
+
+// webhookCases drive the webhook API through its successes and refusals;
+// the URL is a public name, never dialled (no delivery job runs here).
+func webhookCases(t *testing.T, w *world) {
+	k := w.k
+	mem := k.s.Login(t, w.app, "newbie", "newbie-password")
+	body := map[string]any{"url": "https://hooks.example.com/in", "events": []string{"app_token.*", "token.expired"}, "description": "ci"}
+	c := k.Must(t, call{Method: "POST", Path: "/webhooks", App: w.app, User: w.owner, JSON: body, Want: 201})
+	id := c.String("id")
+	k.Do(t, call{Method: "POST", Path: "/webhooks", App: w.app, User: w.owner, Want: 400, Refused: true,
+		JSON: map[string]any{"url": "https://hooks.example.com/in", "events": []string{"*"}, "secret": "mine"}})
+	k.Do(t, call{Method: "POST", Path: "/webhooks", App: w.app, User: w.owner, Want: 400,
+		JSON: map[string]any{"url": "http://hooks.example.com/in", "events": []string{"*"}}})
+	k.Do(t, call{Method: "POST", Path: "/webhooks", App: w.app, User: w.support, JSON: body, Want: 403})
+	k.Do(t, call{Method: "POST", Path: "/webhooks", App: w.app, User: w.owner, JSON: big, Want: 413, Refused: true})
+	k.Do(t, call{Method: "GET", Path: "/webhooks?limit=1", App: w.app, User: w.admin, Want: 200})
+	k.Do(t, call{Method: "GET", Path: "/webhooks?limit=0", App: w.app, User: w.admin, Want: 400, Refused: true})
+	k.Do(t, call{Method: "GET", Path: "/webhooks", App: w.app, User: mem, Want: 403})
+	k.Do(t, call{Method: "GET", Path: "/webhooks/" + id, App: w.app, User: w.owner, Want: 200})
+	k.Do(t, call{Method: "GET", Path: "/webhooks/nope", App: w.app, User: w.owner, Want: 400, Refused: true})
+	k.Do(t, call{Method: "GET", Path: "/webhooks/" + w.ownerID, App: w.app, User: w.owner, Want: 404})
+	k.Do(t, call{Method: "PATCH", Path: "/webhooks/" + id, App: w.app, User: w.owner, JSON: map[string]any{"status": "disabled"}, Want: 200})
+	k.Do(t, call{Method: "PATCH", Path: "/webhooks/" + id, App: w.app, User: w.owner, JSON: map[string]any{"status": "paused"}, Want: 400, Refused: true})
+	k.Do(t, call{Method: "PATCH", Path: "/webhooks/" + w.ownerID, App: w.app, User: w.owner, JSON: map[string]any{"description": "x"}, Want: 404})
+	k.Do(t, call{Method: "PATCH", Path: "/webhooks/" + id, App: w.app, User: w.owner, JSON: big, Want: 413, Refused: true})
+	k.Do(t, call{Method: "PATCH", Path: "/webhooks/" + id, App: w.app, User: w.support, JSON: map[string]any{"description": "x"}, Want: 403})
+	p := k.Must(t, call{Method: "POST", Path: "/webhooks/" + id + "/test", App: w.app, User: w.owner, Want: 202})
+	k.Do(t, call{Method: "POST", Path: "/webhooks/" + w.ownerID + "/test", App: w.app, User: w.owner, Want: 404})
+	k.Do(t, call{Method: "POST", Path: "/webhooks/x/test", App: w.app, User: w.owner, Want: 400, Refused: true})
+	k.Do(t, call{Method: "POST", Path: "/webhooks/" + id + "/test", App: w.app, User: mem, Want: 403})
+	k.Do(t, call{Method: "GET", Path: "/webhooks/" + id + "/deliveries?limit=5", App: w.app, User: w.owner, Want: 200})
+	k.Do(t, call{Method: "GET", Path: "/webhooks/" + w.ownerID + "/deliveries", App: w.app, User: w.owner, Want: 404})
+	k.Do(t, call{Method: "GET", Path: "/webhooks/" + id + "/deliveries?limit=x", App: w.app, User: w.owner, Want: 400, Refused: true})
+	k.Do(t, call{Method: "GET", Path: "/webhooks/" + id + "/deliveries", App: w.app, User: w.support, Want: 403})
+	retry := "/webhooks/" + id + "/deliveries/" + p.String("id") + "/retry"
+	k.Do(t, call{Method: "POST", Path: retry, App: w.app, User: w.owner, Want: 409})
+	k.Do(t, call{Method: "POST", Path: "/webhooks/" + id + "/deliveries/" + id + "/retry", App: w.app, User: w.owner, Want: 404})
+	k.Do(t, call{Method: "POST", Path: "/webhooks/" + id + "/deliveries/x/retry", App: w.app, User: w.owner, Want: 400, Refused: true})
+	k.Do(t, call{Method: "POST", Path: retry, App: w.app, User: mem, Want: 403})
+	// A failed delivery is retried: fail the ping through the store.
+	d, err := k.s.Store.Webhooks().FindDelivery(context.Background(), w.tenantID, mustID(t, id), mustID(t, p.String("id")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.Status, d.NextAttempt = webhooks.Failed, nil
+	if err := k.s.Store.Webhooks().Settle(context.Background(), w.tenantID, d); err != nil {
+		t.Fatal(err)
+	}
+	k.Do(t, call{Method: "POST", Path: retry, App: w.app, User: w.owner, Want: 202})
+	k.Do(t, call{Method: "DELETE", Path: "/webhooks/" + id, App: w.app, User: w.support, Want: 403})
+	k.Do(t, call{Method: "DELETE", Path: "/webhooks/" + id, App: w.app, User: w.owner, Want: 204})
+	k.Do(t, call{Method: "DELETE", Path: "/webhooks/" + id, App: w.app, User: w.owner, Want: 404})
+	k.Do(t, call{Method: "DELETE", Path: "/webhooks/x", App: w.app, User: w.owner, Want: 400, Refused: true})
+}
+
+func mustID(t *testing.T, s string) ids.ID {
+	t.Helper()
+	id, err := ids.Parse(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
 }

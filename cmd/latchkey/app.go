@@ -78,7 +78,8 @@ func (m *Main) Open(ctx context.Context) error {
 		Hashes:         secret.NewLimiter(c.Password.PasswordSlots(), c.Password.MaxQueued, time.Second),
 		TrustedProxies: c.Server.TrustedProxies,
 		LastUsedFlush:  c.Tokens.LastUsedFlush, PurgeInterval: c.Tokens.PurgeInterval, Retention: c.Tokens.Retention,
-		Version: version, Tracing: tracingOptions(c.Tracing), LeakKeys: scanKeys})
+		Version: version, Tracing: tracingOptions(c.Tracing), LeakKeys: scanKeys,
+		WebhookHosts: c.Webhooks.AllowHosts, WebhookInterval: c.Webhooks.Interval})
 	return err
 }
 

@@ -208,8 +208,8 @@ func migrateCmd(ctx context.Context, args, env []string, stdout, stderr io.Write
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "Copied %s: %d tenants, %d users, %d app tokens, %d user tokens, %d audit records, %d usage buckets.\n",
-		direction, rep.Tenants, rep.Users, rep.AppTokens, rep.Tokens, rep.Audit, rep.Usage)
+	fmt.Fprintf(stdout, "Copied %s: %d tenants, %d users, %d app tokens, %d user tokens, %d audit records, %d usage buckets, %d webhooks, %d deliveries.\n",
+		direction, rep.Tenants, rep.Users, rep.AppTokens, rep.Tokens, rep.Audit, rep.Usage, rep.Webhooks, rep.Deliveries)
 	return nil
 }
 

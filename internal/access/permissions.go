@@ -27,6 +27,8 @@ const (
 	UnlockUsers Action = "unlock users"
 	// ReadUsage reads the app tokens' usage counts (SPEC §12).
 	ReadUsage Action = "read usage"
+	// ManageWebhooks covers the webhook API: manage, read deliveries, retry.
+	ManageWebhooks Action = "manage webhooks"
 )
 
 // minRole is the permission matrix: the weakest role allowed each action.
@@ -45,6 +47,7 @@ var minRole = map[Action]Role{
 	ForceAppTokens:  Owner,
 	UnlockUsers:     Support,
 	ReadUsage:       Support,
+	ManageWebhooks:  Admin,
 }
 
 // Can reports whether p may do a. Managing tenants also needs the platform

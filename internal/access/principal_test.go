@@ -51,6 +51,7 @@ func TestCanMatrix(t *testing.T) {
 		ForceAppTokens:  {true, false, false, false},
 		UnlockUsers:     {true, true, true, false},
 		ReadUsage:       {true, true, true, false},
+		ManageWebhooks:  {true, true, false, false},
 	}
 	if len(matrix) != len(minRole) {
 		t.Errorf("the test covers %d actions, the matrix has %d", len(matrix), len(minRole))

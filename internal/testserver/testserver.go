@@ -7,6 +7,7 @@
 package testserver
 
 import (
+	"cmp"
 	"context"
 	"net/http/httptest"
 	"os"
@@ -67,6 +68,10 @@ type Options struct {
 	Keys *secret.Keyring
 	// Tracing of the App; default: off (nothing recorded).
 	Tracing tracing.Options
+	// WebhookHosts are webhooks.allow_hosts; WebhookInterval runs the
+	// delivery job (default 0: none; tests call App.Dispatcher.Run).
+	WebhookHosts    []string
+	WebhookInterval time.Duration
 }
 
 // FastArgon2 keeps password hashing cheap in tests; production uses the
@@ -102,7 +107,8 @@ func StartWith(tb testing.TB, o Options) *Server {
 	}
 	app, err := admin.New(admin.Options{Store: store, Keys: keys, Logger: o.Logger, CacheTTL: o.CacheTTL, CacheSize: 10000,
 		Password: FastArgon2, Hashes: o.Hashes, Now: o.Clock.Now, LastUsedFlush: o.LastUsedFlush,
-		PurgeInterval: o.PurgeInterval, Retention: o.Retention, Tracing: o.Tracing})
+		PurgeInterval: o.PurgeInterval, Retention: o.Retention, Tracing: o.Tracing,
+		WebhookHosts: o.WebhookHosts, WebhookInterval: cmp.Or(o.WebhookInterval, -1)})
 	if err != nil {
 		tb.Fatalf("admin.New: %v", err)
 	}

@@ -19,8 +19,8 @@ import (
 
 // Report counts what Copy copied.
 type Report struct {
-	Tenants, Users, AppTokens, Tokens, Audit, Scopes int
-	Usage                                            int // hourly buckets
+	Tenants, Users, AppTokens, Tokens, Audit, Scopes, Webhooks, Deliveries int
+	Usage                                                                  int // hourly buckets
 }
 
 // ErrTargetNotEmpty is Copy's answer for a target that has tenants.
@@ -138,6 +138,25 @@ func copyTenant(ctx context.Context, from, to store.Store, id string, rep *Repor
 	if err != nil {
 		return fmt.Errorf("audit: %w", err)
 	}
+	// After the audit records, whose inserts would otherwise queue their
+	// deliveries again: the webhooks, then each one's deliveries as they
+	// stand.
+	err = pages(func(pg page.Page) (int, string, error) {
+		list, next, err := from.Webhooks().Find(ctx, id, pg)
+		for _, w := range list {
+			if err := to.Webhooks().Insert(ctx, id, &w); err != nil {
+				return 0, "", err
+			}
+			if err := copyDeliveries(ctx, from, to, id, w.ID, rep); err != nil {
+				return 0, "", err
+			}
+		}
+		rep.Webhooks += len(list)
+		return len(list), next, err
+	})
+	if err != nil {
+		return fmt.Errorf("webhooks: %w", err)
+	}
 	if err := copyUsage(ctx, from, to, id, rep); err != nil {
 		return fmt.Errorf("usage: %w", err)
 	}
@@ -167,6 +186,20 @@ func copyUsage(ctx context.Context, from, to store.Store, id string, rep *Report
 		rep.Usage += len(rows)
 	}
 	return nil
+}
+
+// copyDeliveries copies the deliveries of webhook w of tenant id.
+func copyDeliveries(ctx context.Context, from, to store.Store, id string, w ids.ID, rep *Report) error {
+	return pages(func(pg page.Page) (int, string, error) {
+		list, next, err := from.Webhooks().Deliveries(ctx, id, w, pg)
+		for _, d := range list {
+			if err := to.Webhooks().InsertDelivery(ctx, id, &d); err != nil {
+				return 0, "", err
+			}
+		}
+		rep.Deliveries += len(list)
+		return len(list), next, err
+	})
 }
 
 // pages calls read with each page of a list, from the first to the last.

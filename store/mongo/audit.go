@@ -15,10 +15,13 @@ func (s auditStore) coll(tenantID string) *mongo.Collection {
 	return s.db.tenant(tenantID).Collection(collAudit)
 }
 
-// Insert implements audit.Store.
+// Insert implements audit.Store: one document, which carries the
+// record's pending webhook deliveries (insertAudit).
 func (s auditStore) Insert(ctx context.Context, tenantID string, r *audit.Record) error {
-	_, err := s.coll(tenantID).InsertOne(ctx, r)
-	return translate(err, nil)
+	if r.ID.IsZero() {
+		r.ID = ids.NewAt(r.At)
+	}
+	return insertAudit(ctx, s.db, tenantID, r)
 }
 
 // Find implements audit.Store. Record ids are made from their time, so

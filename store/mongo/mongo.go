@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -60,6 +61,9 @@ type DB struct {
 	// clears down when it answers again.
 	down   atomic.Bool
 	closed *mongo.Client
+	// webhookIndexed holds the tenants whose webhook indexes this process
+	// has made sure of (tenants made before webhooks existed lack them).
+	webhookIndexed sync.Map
 }
 
 // heartbeat is how often the driver checks the store; it bounds how long a
@@ -169,7 +173,7 @@ type (
 func (db *DB) views() store.Views {
 	return store.Views{TenantStore: tenantStore{db}, UserStore: userStore{db}, AppTokenStore: appTokenStore{db},
 		TokenStore: tokenStore{db}, ClaimStore: claimStore{db}, AuditStore: auditStore{db}, LastUsedStore: lastUsedStore{db},
-		UsageStore: usageStore{db}}
+		UsageStore: usageStore{db}, WebhookStore: webhookStore{db}}
 }
 
 // translate turns a driver error into Latchkey's codes: no documents

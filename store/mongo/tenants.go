@@ -44,7 +44,14 @@ var tenantIndexes = map[string][]index{
 		{keys: bson.D{{Key: "action", Value: 1}, {Key: "_id", Value: -1}}},
 		{keys: bson.D{{Key: "user", Value: 1}, {Key: "_id", Value: -1}}},
 		{keys: bson.D{{Key: "actor", Value: 1}, {Key: "_id", Value: -1}}},
+		{keys: bson.D{{Key: "outbox_at", Value: 1}}, sparse: true},
 	},
+	collWebhooks: {{keys: bson.D{{Key: "status", Value: 1}, {Key: "_id", Value: 1}}}},
+	collDeliveries: {
+		{keys: bson.D{{Key: "webhook", Value: 1}, {Key: "_id", Value: -1}}},
+		{keys: bson.D{{Key: "status", Value: 1}, {Key: "next_attempt", Value: 1}}},
+	},
+	collDelClaims: {{keys: bson.D{{Key: "delivery", Value: 1}, {Key: "made", Value: 1}, {Key: "gen", Value: -1}}}},
 }
 
 func (s tenantStore) coll() *mongo.Collection { return s.db.controlDB().Collection(collTenants) }

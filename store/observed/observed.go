@@ -26,6 +26,7 @@ import (
 	"github.com/latchkey/latchkey/usage"
 	"github.com/latchkey/latchkey/users"
 	"github.com/latchkey/latchkey/usertokens"
+	"github.com/latchkey/latchkey/webhooks"
 )
 
 // observed wraps an engine so that every store call is timed, its faults
@@ -91,6 +92,7 @@ func (s observed) Audit() audit.Store            { return obsAudit{s.Store.Audit
 func (s observed) LastUsed() lastused.Writer     { return obsLastUsed{s.Store.LastUsed(), s.o} }
 func (s observed) Scopes() scopes.Store          { return obsScopes{s.Store.Scopes(), s.o} }
 func (s observed) Usage() usage.Store            { return obsUsage{s.Store.Usage(), s.o} }
+func (s observed) Webhooks() webhooks.Store      { return obsWebhooks{s.Store.Webhooks(), s.o} }
 func (s observed) Ping(ctx context.Context) error {
 	return s.o.do(ctx, "Ping", "", s.Store.Ping)
 }
@@ -379,4 +381,69 @@ func (s obsUsage) Totals(ctx context.Context, tenantID string, since, until time
 func (s obsUsage) Purge(ctx context.Context, tenantID string, cutoff time.Time) (n int64, err error) {
 	err = s.o.do(ctx, "usage.Purge", tenantID, func(ctx context.Context) error { n, err = s.next.Purge(ctx, tenantID, cutoff); return err })
 	return n, err
+}
+
+type obsWebhooks struct {
+	next webhooks.Store
+	o    *observer
+}
+
+func (s obsWebhooks) Insert(ctx context.Context, tenantID string, w *webhooks.Webhook) error {
+	return s.o.do(ctx, "webhooks.Insert", tenantID, func(ctx context.Context) error { return s.next.Insert(ctx, tenantID, w) })
+}
+
+func (s obsWebhooks) FindByID(ctx context.Context, tenantID string, id ids.ID) (w *webhooks.Webhook, err error) {
+	err = s.o.do(ctx, "webhooks.FindByID", tenantID, func(ctx context.Context) error { w, err = s.next.FindByID(ctx, tenantID, id); return err })
+	return w, err
+}
+
+func (s obsWebhooks) Find(ctx context.Context, tenantID string, pg page.Page) (list []webhooks.Webhook, next string, err error) {
+	err = s.o.do(ctx, "webhooks.Find", tenantID, func(ctx context.Context) error { list, next, err = s.next.Find(ctx, tenantID, pg); return err })
+	return list, next, err
+}
+
+func (s obsWebhooks) Replace(ctx context.Context, tenantID string, w *webhooks.Webhook) error {
+	return s.o.do(ctx, "webhooks.Replace", tenantID, func(ctx context.Context) error { return s.next.Replace(ctx, tenantID, w) })
+}
+
+func (s obsWebhooks) SetFailing(ctx context.Context, tenantID string, id ids.ID, since *time.Time) error {
+	return s.o.do(ctx, "webhooks.SetFailing", tenantID, func(ctx context.Context) error { return s.next.SetFailing(ctx, tenantID, id, since) })
+}
+
+func (s obsWebhooks) Delete(ctx context.Context, tenantID string, id ids.ID) error {
+	return s.o.do(ctx, "webhooks.Delete", tenantID, func(ctx context.Context) error { return s.next.Delete(ctx, tenantID, id) })
+}
+
+func (s obsWebhooks) InsertDelivery(ctx context.Context, tenantID string, d *webhooks.Delivery) error {
+	return s.o.do(ctx, "webhooks.InsertDelivery", tenantID, func(ctx context.Context) error { return s.next.InsertDelivery(ctx, tenantID, d) })
+}
+
+func (s obsWebhooks) FindDelivery(ctx context.Context, tenantID string, webhook, id ids.ID) (d *webhooks.Delivery, err error) {
+	err = s.o.do(ctx, "webhooks.FindDelivery", tenantID, func(ctx context.Context) error {
+		d, err = s.next.FindDelivery(ctx, tenantID, webhook, id)
+		return err
+	})
+	return d, err
+}
+
+func (s obsWebhooks) Deliveries(ctx context.Context, tenantID string, webhook ids.ID, pg page.Page) (list []webhooks.Delivery, next string, err error) {
+	err = s.o.do(ctx, "webhooks.Deliveries", tenantID, func(ctx context.Context) error {
+		list, next, err = s.next.Deliveries(ctx, tenantID, webhook, pg)
+		return err
+	})
+	return list, next, err
+}
+
+func (s obsWebhooks) Due(ctx context.Context, tenantID string, now time.Time, limit int) (list []webhooks.Delivery, err error) {
+	err = s.o.do(ctx, "webhooks.Due", tenantID, func(ctx context.Context) error { list, err = s.next.Due(ctx, tenantID, now, limit); return err })
+	return list, err
+}
+
+func (s obsWebhooks) Claim(ctx context.Context, tenantID string, d *webhooks.Delivery, now, until time.Time) (won bool, err error) {
+	err = s.o.do(ctx, "webhooks.Claim", tenantID, func(ctx context.Context) error { won, err = s.next.Claim(ctx, tenantID, d, now, until); return err })
+	return won, err
+}
+
+func (s obsWebhooks) Settle(ctx context.Context, tenantID string, d *webhooks.Delivery) error {
+	return s.o.do(ctx, "webhooks.Settle", tenantID, func(ctx context.Context) error { return s.next.Settle(ctx, tenantID, d) })
 }

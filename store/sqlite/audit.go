@@ -9,13 +9,18 @@ import (
 )
 
 // Insert implements audit.Store. A record without an id gets one made
-// from its time, as audit.Log.Write makes them.
+// from its time, as audit.Log.Write makes them. The record's pending
+// webhook deliveries are written in the same transaction
+// (insertWithOutbox).
 func (s auditStore) Insert(ctx context.Context, tenantID string, r *audit.Record) error {
 	if r.ID.IsZero() {
 		r.ID = ids.NewAt(r.At)
 	}
-	_, err := s.db.execIn(ctx, tenantID, qAuditInsert, idArg(r.ID), r.At.UnixMilli(), r.Action, optID(r.User),
-		r.Username, optID(r.Actor), r.Target, r.IP, r.RequestID, r.Outcome, r.Detail)
+	args := []any{idArg(r.ID), r.At.UnixMilli(), r.Action, optID(r.User),
+		r.Username, optID(r.Actor), r.Target, r.IP, r.RequestID, r.Outcome, r.Detail}
+	err := s.db.writeTenant(ctx, tenantID, func(ctx context.Context, f *file) error {
+		return insertWithOutbox(keyed(ctx), f, r, args)
+	})
 	return s.db.fail("insert audit record", err, nil)
 }
 

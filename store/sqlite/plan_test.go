@@ -86,6 +86,22 @@ func constStatements() []statement {
 		{"qClaimDeleteRange", qClaimDeleteRange, []any{s, s}},
 		{"qClaimPurge", qClaimPurge, []any{ms, purgeBatch}},
 		{"qAuditInsert", qAuditInsert, []any{id, ms, s, id, s, id, s, s, s, s, s}},
+		{"qWebhookInsert", qWebhookInsert, []any{id, s, s, s, s, s, ms, ms, id, ms}},
+		{"qWebhookByID", qWebhookByID, []any{id}},
+		{"qWebhookEnabled", qWebhookEnabled, nil},
+		{"qWebhookFirst", qWebhookFirst, []any{10}},
+		{"qWebhookAfter", qWebhookAfter, []any{id, 10}},
+		{"qWebhookReplace", qWebhookReplace, []any{s, s, s, s, ms, ms, id}},
+		{"qWebhookFailing", qWebhookFailing, []any{ms, id}},
+		{"qWebhookDelete", qWebhookDelete, []any{id}},
+		{"qDeliveryInsert", qDeliveryInsert, []any{id, id, id, s, s, s, 1, 1, s, ms, ms, ms}},
+		{"qDeliveryByID", qDeliveryByID, []any{id, id}},
+		{"qDeliveryFirst", qDeliveryFirst, []any{id, 10}},
+		{"qDeliveryAfter", qDeliveryAfter, []any{id, id, 10}},
+		{"qDeliveryDue", qDeliveryDue, []any{ms, 10}},
+		{"qDeliveryClaim", qDeliveryClaim, []any{ms, id, 1, ms}},
+		{"qDeliverySettle", qDeliverySettle, []any{s, 1, 1, s, ms, ms, id}},
+		{"qDeliveryOfWebhook", qDeliveryOfWebhook, []any{id}},
 	}
 }
 
@@ -97,6 +113,7 @@ var scanAllowed = map[string]bool{
 	"qTenantFirst":     true, // the slug index from its start
 	"qAppTokenFirst":   true, // the primary key from its end
 	"qScopeFirst":      true, // the primary key (name) from its start
+	"qWebhookFirst":    true, // the primary key from its start
 	"tokens{}":         true, // the primary key from its end
 	"users{}":          true, // the primary key from its start
 	"audit{}":          true, // the primary key from its end

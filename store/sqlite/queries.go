@@ -312,3 +312,27 @@ func prefixEnd(p string) string {
 	}
 	return "\xff"
 }
+
+// Webhooks and deliveries.
+const (
+	webhookCols  = `id, url, events, description, status, secret, created, updated, created_by, failing_since`
+	deliveryCols = `id, webhook, event, type, payload, status, attempts, last_status, last_error, next_attempt, created, updated`
+
+	qWebhookInsert  = `INSERT INTO webhooks (` + webhookCols + `) VALUES (?,?,?,?,?,?,?,?,?,?)`
+	qWebhookByID    = `SELECT ` + webhookCols + ` FROM webhooks WHERE id = ?`
+	qWebhookEnabled = `SELECT ` + webhookCols + ` FROM webhooks WHERE status = 'enabled' ORDER BY id`
+	qWebhookFirst   = `SELECT ` + webhookCols + ` FROM webhooks ORDER BY id LIMIT ?`
+	qWebhookAfter   = `SELECT ` + webhookCols + ` FROM webhooks WHERE id > ? ORDER BY id LIMIT ?`
+	qWebhookReplace = `UPDATE webhooks SET url = ?, events = ?, description = ?, status = ?, updated = ?, failing_since = ? WHERE id = ?`
+	qWebhookFailing = `UPDATE webhooks SET failing_since = ? WHERE id = ?`
+	qWebhookDelete  = `DELETE FROM webhooks WHERE id = ?`
+
+	qDeliveryInsert    = `INSERT INTO deliveries (` + deliveryCols + `) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)`
+	qDeliveryByID      = `SELECT ` + deliveryCols + ` FROM deliveries WHERE id = ? AND webhook = ?`
+	qDeliveryFirst     = `SELECT ` + deliveryCols + ` FROM deliveries WHERE webhook = ? ORDER BY id DESC LIMIT ?`
+	qDeliveryAfter     = `SELECT ` + deliveryCols + ` FROM deliveries WHERE webhook = ? AND id < ? ORDER BY id DESC LIMIT ?`
+	qDeliveryDue       = `SELECT ` + deliveryCols + ` FROM deliveries WHERE status = 'pending' AND next_attempt <= ? ORDER BY next_attempt LIMIT ?`
+	qDeliveryClaim     = `UPDATE deliveries SET lease_until = ? WHERE id = ? AND status = 'pending' AND attempts = ? AND lease_until <= ?`
+	qDeliverySettle    = `UPDATE deliveries SET status = ?, attempts = ?, last_status = ?, last_error = ?, next_attempt = ?, updated = ?, lease_until = 0 WHERE id = ?`
+	qDeliveryOfWebhook = `DELETE FROM deliveries WHERE webhook = ?`
+)

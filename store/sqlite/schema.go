@@ -199,6 +199,39 @@ var tenantSchema = schema{name: "tenant", steps: []string{
 		PRIMARY KEY (app_token_id, start)
 	) WITHOUT ROWID;
 	CREATE INDEX usage_start ON usage (start);`,
+	// 7: webhooks and their deliveries (the outbox every audit insert
+	// writes to in its own transaction).
+	`CREATE TABLE webhooks (
+		id            BLOB PRIMARY KEY NOT NULL,
+		url           TEXT NOT NULL,
+		events        TEXT NOT NULL,
+		description   TEXT NOT NULL,
+		status        TEXT NOT NULL,
+		secret        TEXT NOT NULL,
+		created       INTEGER NOT NULL,
+		updated       INTEGER NOT NULL,
+		created_by    BLOB,
+		failing_since INTEGER
+	) WITHOUT ROWID;
+	CREATE INDEX webhooks_status ON webhooks (status, id);
+
+	CREATE TABLE deliveries (
+		id           BLOB PRIMARY KEY NOT NULL,
+		webhook      BLOB NOT NULL,
+		event        BLOB NOT NULL,
+		type         TEXT NOT NULL,
+		payload      TEXT NOT NULL,
+		status       TEXT NOT NULL,
+		attempts     INTEGER NOT NULL,
+		last_status  INTEGER NOT NULL,
+		last_error   TEXT NOT NULL,
+		next_attempt INTEGER,
+		lease_until  INTEGER NOT NULL DEFAULT 0,
+		created      INTEGER NOT NULL,
+		updated      INTEGER NOT NULL
+	) WITHOUT ROWID;
+	CREATE INDEX deliveries_webhook ON deliveries (webhook, id);
+	CREATE INDEX deliveries_due ON deliveries (next_attempt) WHERE status = 'pending';`,
 }}
 
 // version reads a file's schema version.

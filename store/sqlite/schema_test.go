@@ -247,7 +247,8 @@ func TestConcurrentOpenMigratesOnce(t *testing.T) {
 }
 
 // TestFilesBeforeScopes opens a control file and a tenant file written by
-// the release before scopes (each one step short of this one's): the
+// the release before scopes (each one stops at the step before the one
+// that brought scopes; later steps apply as the file is opened again): the
 // catalog is there and empty, and the tokens of before read as
 // unrestricted, without metadata or hint, hold no scope, and can be
 // changed.
@@ -256,8 +257,8 @@ func TestFilesBeforeScopes(t *testing.T) {
 	dir := t.TempDir()
 	savedT, savedC := tenantSchema, controlSchema
 	t.Cleanup(func() { tenantSchema, controlSchema = savedT, savedC })
-	tenantSchema.steps = savedT.steps[:len(savedT.steps)-1]
-	controlSchema.steps = savedC.steps[:len(savedC.steps)-1]
+	tenantSchema.steps = savedT.steps[:stepOf(t, savedT, "token_scopes")]
+	controlSchema.steps = savedC.steps[:stepOf(t, savedC, "CREATE TABLE scopes")]
 	db := mustOpen(t, dir)
 	tn := mustTenant(t, db)
 	_ = db.Close()
@@ -307,4 +308,16 @@ func TestFilesBeforeScopes(t *testing.T) {
 	if held, err := db.Scopes().Held(ctx, tn.ID, "a.read", now); err != nil || !held {
 		t.Errorf("held after the old token was given it: %v, %v, want true", held, err)
 	}
+}
+
+// stepOf returns the index of the step of s that contains marker.
+func stepOf(t *testing.T, s schema, marker string) int {
+	t.Helper()
+	for i, step := range s.steps {
+		if strings.Contains(step, marker) {
+			return i
+		}
+	}
+	t.Fatalf("no step of the %s schema contains %q", s.name, marker)
+	return 0
 }

@@ -54,6 +54,8 @@ func Run(t *testing.T, open Opener) {
 	t.Run("RaceLastOwner", func(t *testing.T) { testRaceLastOwner(t, open) })
 	t.Run("Keys", func(t *testing.T) { testKeys(t, open) })
 	t.Run("RateLimits", func(t *testing.T) { testRateLimits(t, open) })
+	t.Run("WebhookOutbox", func(t *testing.T) { testWebhookOutbox(t, open) })
+	t.Run("RaceDeliveryClaim", func(t *testing.T) { testRaceDeliveryClaim(t, open) })
 }
 
 // env is one store with the services wired over it, a clock the test moves,
@@ -72,7 +74,7 @@ func newEnv(t *testing.T, open Opener) *env {
 	t.Helper()
 	st := open(t)
 	c := testserver.NewClock(t0)
-	app, err := admin.New(admin.Options{Store: st, Keys: secret.NewRandomKeyring(), Logger: zap.NewNop(), Password: testserver.FastArgon2, Now: c.Now})
+	app, err := admin.New(admin.Options{Store: st, Keys: secret.NewRandomKeyring(), Logger: zap.NewNop(), Password: testserver.FastArgon2, Now: c.Now, WebhookInterval: -1})
 	if err != nil {
 		t.Fatalf("admin.New: %v", err)
 	}
