@@ -102,10 +102,12 @@ func TestErrorEnvelope(t *testing.T) {
 			check: allow("GET")},
 		{name: "PUT on the session", req: req("PUT", "/api/v1/token", nil), status: 405, check: allow("GET", "POST", "PATCH", "DELETE")},
 		{name: "DELETE on healthz", req: testserver.Request{Method: "DELETE", Path: "/healthz"}, status: 405, check: allow("GET")},
-		{name: "malformed user id", req: req("GET", "/api/v1/users/zzz", nil), status: 400, errors: map[string]string{"id": malformed}},
-		{name: "malformed user id in PATCH", req: req("PATCH", "/api/v1/users/123", map[string]any{"email": "a@example.test"}), status: 400,
-			errors: map[string]string{"id": malformed}},
-		{name: "malformed user id in DELETE", req: req("DELETE", "/api/v1/users/0123456789abcdef0123456g", nil), status: 400,
+		// A user path takes an id or a username: what is neither an id nor
+		// any user's username is 404, what cannot be a username is 400.
+		{name: "unknown username", req: req("GET", "/api/v1/users/zzz", nil), status: 404, errors: map[string]string{"user": "*"}},
+		{name: "unknown username in PATCH", req: req("PATCH", "/api/v1/users/123", map[string]any{"email": "a@example.test"}), status: 404,
+			errors: map[string]string{"user": "*"}},
+		{name: "malformed user id in DELETE", req: req("DELETE", "/api/v1/users/"+strings.Repeat("g", 255), nil), status: 400,
 			errors: map[string]string{"id": malformed}},
 		{name: "malformed app token id", req: req("GET", "/api/v1/app_tokens/not-an-id", nil), status: 400, errors: map[string]string{"token": malformed}},
 		{name: "a token-shaped but broken app token", req: req("GET", "/api/v1/app_tokens/lka_broken", nil), status: 404, errors: map[string]string{"token": "*"}},

@@ -948,8 +948,8 @@ type Prefer = string
 // Token defines model for token.
 type Token = string
 
-// UserID A record id, 24 lowercase hex characters.
-type UserID = ObjectID
+// UserID defines model for userID.
+type UserID = string
 
 // VerifyRole defines model for verifyRole.
 type VerifyRole = Role
