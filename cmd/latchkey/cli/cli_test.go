@@ -41,7 +41,7 @@ func (tm *term) run(stdin string, args ...string) result {
 	tm.t.Helper()
 	var out, errOut bytes.Buffer
 	env := append([]string{"HOME=" + tm.t.TempDir(), cli.EnvCredentials + "=" + tm.creds}, tm.env...)
-	code := cli.Run(context.Background(), args, cli.IO{In: strings.NewReader(stdin), Out: &out, Err: &errOut, Env: env})
+	code := cli.Run(context.Background(), args, cli.IO{In: strings.NewReader(stdin), Out: &out, Err: &errOut, Env: env}, cli.Program{})
 	return result{code: code, out: out.String(), err: errOut.String()}
 }
 

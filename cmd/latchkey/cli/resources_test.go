@@ -77,7 +77,8 @@ func TestUserCommands(t *testing.T) {
 	tm.fails(cli.ExitAPI, []string{"role: Must be one of: owner, admin, support, member."}, "", "users", "list", "--role", "king")
 	contains(t, "users get", tm.ok("", "users", "get", mel.ID), "mel@acme.test", "member")
 	tm.fails(cli.ExitNotFound, []string{"user: No such user."}, "", "users", "get", "0123456789abcdef01234567")
-	tm.fails(cli.ExitAPI, []string{"id: One or more IDs are not formatted correctly."}, "", "users", "get", "mel")
+	contains(t, "users get by username", tm.ok("", "users", "get", "mel"), mel.ID, "mel@acme.test")
+	tm.fails(cli.ExitNotFound, []string{"user: No such user."}, "", "users", "get", "nobody")
 	contains(t, "users me", tm.ok("", "users", "me"), "owner")
 
 	tm.env = []string{cli.EnvPassword + "=mel-new-password"}
