@@ -133,7 +133,6 @@ not allowed (401, 403), 4 not found (404), 5 server unreachable or 5xx,
 		Args: cobra.ArbitraryArgs,
 		RunE: Usage,
 	}
-	root.SuggestionsMinimumDistance = 2
 	root.SetIn(a.io.In)
 	root.SetOut(a.io.Out)
 	root.SetErr(a.io.Err)
@@ -278,6 +277,9 @@ func Usage(cmd *cobra.Command, args []string) error {
 // lst" suggests list).
 func unknownCommand(cmd *cobra.Command, name string) error {
 	msg := fmt.Sprintf("unknown command %q for %q", name, cmd.CommandPath())
+	if cmd.SuggestionsMinimumDistance <= 0 {
+		cmd.SuggestionsMinimumDistance = 2
+	}
 	if near := cmd.SuggestionsFor(name); len(near) > 0 {
 		msg += "\n\nDid you mean this?\n\t" + strings.Join(near, "\n\t")
 	}

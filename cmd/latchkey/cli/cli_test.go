@@ -238,7 +238,7 @@ func TestUsageErrors(t *testing.T) {
 	tm := newTerm(t, testserver.Start(t))
 	tm.fails(cli.ExitUsage, []string{"unknown flag: --frob"}, "", "users", "list", "--frob")
 	tm.fails(cli.ExitUsage, []string{`unknown command "frob"`}, "", "users", "frob")
-	tm.fails(cli.ExitUsage, []string{"want 1 argument(s): <id>"}, "", "users", "get")
+	tm.fails(cli.ExitUsage, []string{"want 1 argument(s): <user>"}, "", "users", "get")
 	tm.fails(cli.ExitUsage, []string{`required flag(s) "confirm" not set`}, "", "tenants", "delete", "acme")
 }
 
