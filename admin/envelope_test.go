@@ -95,7 +95,7 @@ func TestErrorEnvelope(t *testing.T) {
 		{name: "unknown route without credentials", req: testserver.Request{Method: "GET", Path: "/nope/nope"}, status: 404,
 			errors: map[string]string{"path": "No such endpoint."}},
 		{name: "PUT on an app token", req: req("PUT", "/api/v1/app_tokens/"+appID, map[string]any{}), status: 405,
-			errors: map[string]string{"method": "Method PUT is not allowed here."}, check: allow("GET", "PATCH", "DELETE")},
+			errors: map[string]string{"method": "Method PUT is not allowed here; allowed: GET, PATCH, DELETE, HEAD."}, check: allow("GET", "PATCH", "DELETE")},
 		{name: "PUT on an app token with a trailing slash", req: req("PUT", "/api/v1/app_tokens/"+appID+"/", map[string]any{}), status: 405,
 			errors: map[string]string{"method": "*"}, check: allow("GET", "PATCH", "DELETE")},
 		{name: "PUT without credentials", req: testserver.Request{Method: "PUT", Path: "/api/v1/app_tokens/" + appID}, status: 405,

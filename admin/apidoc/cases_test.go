@@ -249,6 +249,7 @@ func sessionCases(t *testing.T, w *world) {
 	k.Do(t, call{Method: "PATCH", Path: "/token", App: w.app, User: tok, Want: 400, Refused: true, JSON: map[string]any{}})
 	k.Do(t, call{Method: "PATCH", Path: "/token", App: w.app, User: tok, Want: 400, Refused: true, JSON: map[string]any{"seconds_until_expire": "soon"}})
 	k.Do(t, call{Method: "PATCH", Path: "/token", App: w.app, User: tok, Want: 413, Refused: true, JSON: big})
+	k.Do(t, call{Method: "PATCH", Path: "/token", App: w.app, User: tok, Want: 415, Refused: true, Form: url.Values{"seconds_until_expire": {"60"}}})
 
 	refresh := login.String("refresh_token")
 	next := k.Must(t, call{Method: "POST", Path: "/token/refresh", App: w.app, Want: 200, JSON: map[string]any{"refresh_token": refresh}})

@@ -21,6 +21,9 @@ const (
 	Conflict     Code = "conflict"
 	Locked       Code = "locked"
 	TooLarge     Code = "too_large"
+	// Unsupported is a body of a media type the route does not take (a
+	// form where only JSON is): 415.
+	Unsupported Code = "unsupported"
 	Unavailable  Code = "unavailable"
 	Internal     Code = "internal"
 )
