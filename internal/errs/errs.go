@@ -24,8 +24,8 @@ const (
 	// Unsupported is a body of a media type the route does not take (a
 	// form where only JSON is): 415.
 	Unsupported Code = "unsupported"
-	Unavailable  Code = "unavailable"
-	Internal     Code = "internal"
+	Unavailable Code = "unavailable"
+	Internal    Code = "internal"
 )
 
 // MalformedID is the message for an id that is not 24 hex characters.
