@@ -208,8 +208,11 @@ func (a *app) printError(err error, code int) {
 	var apiErr *client.Error
 	var exit Exit
 	var urlErr *url.Error
-	if errors.As(err, &exit) && exit.Err == nil {
-		return // said already
+	if errors.As(err, &exit) { // a server command's error: its own words
+		if exit.Err != nil {
+			fmt.Fprintln(a.io.Err, "latchkey:", exit.Err)
+		}
+		return
 	}
 	var opErr *net.OpError
 	if errors.As(err, &urlErr) && (errors.As(err, &opErr) || urlErr.Timeout()) {
