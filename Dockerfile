@@ -4,7 +4,7 @@
 #
 #   docker build --build-arg VERSION=$(git describe --always --dirty) -t latchkey .
 #
-# The binary is pure Go (the embedded FerretDB/SQLite store included), so it is
+# The binary is pure Go (the embedded SQLite engine included), so it is
 # built with CGO_ENABLED=0 and runs on a distroless static image as a non-root
 # user. The final image has no shell or curl: its health check is the binary
 # itself, `latchkey healthcheck` (GET /readyz on server.addr), which

@@ -2,6 +2,8 @@ package tenants
 
 import (
 	"net/http"
+	"slices"
+	"strings"
 
 	"github.com/gin-gonic/gin"
 
@@ -107,6 +109,22 @@ func (h *Handler) update(c *gin.Context) error {
 		return err
 	}
 	h.audit(c, "tenant.update", t.ID, audit.Success)
+	// The tenant's own owners see the change in their log too (their
+	// sessions may have shrunk): by whom, and which fields. The platform
+	// owner is no user of that tenant, so the record names it in words.
+	if p := authn.From(c); t.ID != p.TenantID {
+		var changed []string
+		for name, given := range map[string]bool{"name": req.Name != nil, "status": req.Status != nil, "settings": req.Settings != nil} {
+			if given {
+				changed = append(changed, name)
+			}
+		}
+		slices.Sort(changed)
+		rec := audit.Event(c, "tenant.update", t.ID, audit.Success)
+		rec.User, rec.Username, rec.Actor = nil, "", nil
+		rec.Detail = "changed by the platform owner " + p.Username + ": " + strings.Join(changed, ", ")
+		h.Audit.Write(c.Request.Context(), t.ID, rec)
+	}
 	c.JSON(http.StatusOK, t)
 	return nil
 }

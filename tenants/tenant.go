@@ -164,11 +164,33 @@ func Expiry(now time.Time, seconds int64) time.Time {
 }
 
 // CheckSeconds validates a seconds_until_expire against a maximum and names
-// the maximum in the message.
+// the maximum in the message as people count it ("90 days", not
+// "7776000 seconds").
 func CheckSeconds(seconds, maxSeconds int64) error {
 	if seconds > maxSeconds {
 		return errs.E(errs.Invalid, "seconds_until_expire",
-			fmt.Sprintf("Must be at most %d seconds (the tenant's maximum).", maxSeconds))
+			fmt.Sprintf("Must be at most %s (the tenant's maximum).", HumanSeconds(maxSeconds)))
 	}
 	return nil
+}
+
+// HumanSeconds says a number of seconds in the largest whole unit that
+// counts it exactly: "90 days", "1 hour", "90 minutes", "61 seconds".
+func HumanSeconds(n int64) string {
+	for _, u := range []struct {
+		size int64
+		name string
+	}{{86400, "day"}, {3600, "hour"}, {60, "minute"}} {
+		if n != 0 && n%u.size == 0 {
+			return plural(n/u.size, u.name)
+		}
+	}
+	return plural(n, "second")
+}
+
+func plural(n int64, unit string) string {
+	if n == 1 {
+		return "1 " + unit
+	}
+	return fmt.Sprintf("%d %ss", n, unit)
 }

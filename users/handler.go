@@ -10,7 +10,6 @@ import (
 	"github.com/latchkey/latchkey/internal/authn"
 	"github.com/latchkey/latchkey/internal/httpx"
 	"github.com/latchkey/latchkey/internal/page"
-	"github.com/latchkey/latchkey/internal/secret"
 	"github.com/latchkey/latchkey/tenants"
 )
 
@@ -126,7 +125,7 @@ func (h *Handler) me(c *gin.Context) error {
 
 func (h *Handler) get(c *gin.Context) error {
 	p := authn.From(c)
-	id, err := secret.ParseID(c.Param("id"), "id")
+	id, err := h.Users.PathID(c.Request.Context(), p, c.Param("id"))
 	if err != nil {
 		return err
 	}
@@ -145,7 +144,7 @@ func (h *Handler) get(c *gin.Context) error {
 }
 
 func (h *Handler) update(c *gin.Context) error {
-	id, err := secret.ParseID(c.Param("id"), "id")
+	id, err := h.Users.PathID(c.Request.Context(), authn.From(c), c.Param("id"))
 	if err != nil {
 		return err
 	}
@@ -163,7 +162,7 @@ func (h *Handler) update(c *gin.Context) error {
 }
 
 func (h *Handler) delete(c *gin.Context) error {
-	id, err := secret.ParseID(c.Param("id"), "id")
+	id, err := h.Users.PathID(c.Request.Context(), authn.From(c), c.Param("id"))
 	if err != nil {
 		return err
 	}

@@ -117,6 +117,32 @@ func (s *Service) FindByUsername(ctx context.Context, tenantID, username string)
 	return s.Store.FindByUsername(ctx, tenantID, username)
 }
 
+// PathID returns the user a path's {id} names for p: a user id, or else
+// a username (compared as at login), wherever a path takes a user. A
+// 24-hex string is always read as an id. A username other than p's own is
+// looked up only when p may view users (else Forbidden), so that the
+// answer does not tell a member which usernames exist. Errors: Invalid (an
+// empty or over-long name), Forbidden, NotFound, Unavailable.
+func (s *Service) PathID(ctx context.Context, p *access.Principal, raw string) (ids.ID, error) {
+	if id, err := ids.Parse(raw); err == nil {
+		return id, nil
+	}
+	if raw == "" || len(raw) > 254 {
+		return ids.ID{}, errs.E(errs.Invalid, "id", errs.MalformedID)
+	}
+	if UsernameKey(raw) == UsernameKey(p.Username) && !p.UserID.IsZero() {
+		return p.UserID, nil
+	}
+	if err := p.Check(access.ViewUsers); err != nil {
+		return ids.ID{}, err
+	}
+	u, err := s.Store.FindByUsername(ctx, p.TenantID, raw)
+	if err != nil {
+		return ids.ID{}, err
+	}
+	return u.ID, nil
+}
+
 // List returns a page of the tenant's users.
 func (s *Service) List(ctx context.Context, tenantID string, f Filter, pg page.Page) ([]User, string, error) {
 	return s.Store.Find(ctx, tenantID, f, pg)

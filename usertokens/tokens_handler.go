@@ -152,7 +152,7 @@ func (h *Handler) deleteToken(c *gin.Context) error {
 // unlock serves POST /users/{id}/unlock: 204, the lockout of the user's
 // username ended, audited as user.unlock.
 func (h *Handler) unlock(c *gin.Context) error {
-	id, err := secret.ParseID(c.Param("id"), "id")
+	id, err := h.Service.Users.PathID(c.Request.Context(), authn.From(c), c.Param("id"))
 	if err != nil {
 		return err
 	}
@@ -168,7 +168,7 @@ func (h *Handler) unlock(c *gin.Context) error {
 }
 
 func (h *Handler) expireUserTokens(c *gin.Context) error {
-	id, err := secret.ParseID(c.Param("id"), "id")
+	id, err := h.Service.Users.PathID(c.Request.Context(), authn.From(c), c.Param("id"))
 	if err != nil {
 		return err
 	}

@@ -184,7 +184,8 @@ func userCases(t *testing.T, w *world) {
 	k.Do(t, call{Method: "GET", Path: "/users/" + w.memID, App: w.app, User: w.mem, Want: 200})
 	k.Do(t, call{Method: "GET", Path: "/users/" + w.adminID, App: w.app, User: w.mem, Want: 403})
 	k.Do(t, call{Method: "GET", Path: "/users/0123456789abcdef01234567", App: w.app, User: o, Want: 404})
-	k.Do(t, call{Method: "GET", Path: "/users/nope", App: w.app, User: o, Want: 400, Refused: true})
+	k.Do(t, call{Method: "GET", Path: "/users/" + strings.Repeat("n", 255), App: w.app, User: o, Want: 400, Refused: true})
+	k.Do(t, call{Method: "GET", Path: "/users/nope", App: w.app, User: o, Want: 404})
 
 	k.Do(t, call{Method: "PATCH", Path: "/users/" + w.memID, App: w.app, User: o, Want: 200, JSON: map[string]any{"email": "mel@new.test"}})
 	k.Do(t, call{Method: "PATCH", Path: "/users/" + w.memID, App: w.app, User: w.mem, Want: 200, JSON: map[string]any{"email": "mel@acme.test"}})
@@ -212,7 +213,7 @@ func userCases(t *testing.T, w *world) {
 	own(429, "pat-new-password")
 	// Support ends pat's lockout; members may not.
 	k.Do(t, call{Method: "POST", Path: "/users/" + pat + "/unlock", App: w.app, User: w.mem, Want: 403})
-	k.Do(t, call{Method: "POST", Path: "/users/nope/unlock", App: w.app, User: w.support, Want: 400, Refused: true})
+	k.Do(t, call{Method: "POST", Path: "/users/" + strings.Repeat("n", 255) + "/unlock", App: w.app, User: w.support, Want: 400, Refused: true})
 	k.Do(t, call{Method: "POST", Path: "/users/0123456789abcdef01234567/unlock", App: w.app, User: w.support, Want: 404})
 	k.Do(t, call{Method: "POST", Path: "/users/" + pat + "/unlock", App: w.app, User: w.support, Want: 204})
 	k.s.Login(t, w.app, "pat", "pat-new-password")
@@ -222,7 +223,8 @@ func userCases(t *testing.T, w *world) {
 	k.Do(t, call{Method: "DELETE", Path: "/users/" + gone, App: w.app, User: o, Want: 204})
 	k.Do(t, call{Method: "DELETE", Path: "/users/" + gone, App: w.app, User: o, Want: 404})
 	k.Do(t, call{Method: "DELETE", Path: "/users/" + w.ownerID, App: w.app, User: o, Want: 409})
-	k.Do(t, call{Method: "DELETE", Path: "/users/xyz", App: w.app, User: o, Want: 400, Refused: true})
+	k.Do(t, call{Method: "DELETE", Path: "/users/" + strings.Repeat("x", 255), App: w.app, User: o, Want: 400, Refused: true})
+	k.Do(t, call{Method: "DELETE", Path: "/users/nobody-at-all", App: w.app, User: o, Want: 404})
 }
 
 func sessionCases(t *testing.T, w *world) {
@@ -260,6 +262,7 @@ func sessionCases(t *testing.T, w *world) {
 	k.Do(t, call{Method: "PATCH", Path: "/token", App: w.app, User: tok, Want: 400, Refused: true, JSON: map[string]any{}})
 	k.Do(t, call{Method: "PATCH", Path: "/token", App: w.app, User: tok, Want: 400, Refused: true, JSON: map[string]any{"seconds_until_expire": "soon"}})
 	k.Do(t, call{Method: "PATCH", Path: "/token", App: w.app, User: tok, Want: 413, Refused: true, JSON: big})
+	k.Do(t, call{Method: "PATCH", Path: "/token", App: w.app, User: tok, Want: 415, Refused: true, Form: url.Values{"seconds_until_expire": {"60"}}})
 
 	refresh := login.String("refresh_token")
 	next := k.Must(t, call{Method: "POST", Path: "/token/refresh", App: w.app, Want: 200, JSON: map[string]any{"refresh_token": refresh}})
@@ -415,7 +418,8 @@ func tokenCases(t *testing.T, w *world) {
 
 	k.Do(t, call{Method: "POST", Path: "/users/" + w.ownerID + "/expire_tokens", App: w.app, User: w.mem, Want: 403})
 	k.Do(t, call{Method: "POST", Path: "/users/0123456789abcdef01234567/expire_tokens", App: w.app, User: o, Want: 404})
-	k.Do(t, call{Method: "POST", Path: "/users/mel/expire_tokens", App: w.app, User: o, Want: 400, Refused: true})
+	k.Do(t, call{Method: "POST", Path: "/users/" + strings.Repeat("n", 255) + "/expire_tokens", App: w.app, User: o, Want: 400, Refused: true})
+	k.Do(t, call{Method: "POST", Path: "/users/nobody-at-all/expire_tokens", App: w.app, User: o, Want: 404})
 	a := k.Must(t, call{Method: "POST", Path: "/users/" + w.memID + "/expire_tokens", App: w.app, User: w.support, Want: 200})
 	if n, _ := a.JSON["expired"].(float64); n < 1 {
 		t.Errorf("expire_tokens expired %v tokens, want at least mel's login", a.JSON["expired"])

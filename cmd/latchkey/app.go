@@ -3,9 +3,7 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"sync"
@@ -13,6 +11,7 @@ import (
 
 	"github.com/latchkey/latchkey/store"
 
+	"github.com/spf13/pflag"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
@@ -142,47 +141,27 @@ func (m *Main) close() error {
 	return errors.Join(errs...)
 }
 
-// load reads the configuration of a subcommand from its flags, the
-// environment and the file named by --config.
-// extra, when not nil, adds the subcommand's own flags.
-func load(name string, args, env []string, stderr io.Writer, extra func(*flag.FlagSet)) (configs.Config, error) {
-	return loadArgs(name, args, env, stderr, extra, nil)
-}
+// loader reads the configuration of a subcommand (see configFlags).
+type loader func() (configs.Config, error)
 
-// loadArgs is load for a subcommand that takes arguments besides its
-// flags: with positional not nil, they are put there (flags may come
-// before or after them); with it nil, an argument is a usage error.
-func loadArgs(name string, args, env []string, stderr io.Writer, extra func(*flag.FlagSet), positional *[]string) (configs.Config, error) {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	path := fs.String("config", "", "YAML configuration file")
-	fs.String("addr", "", "listen address (server.addr)")
-	fs.String("mongodb-uri", "", "MongoDB URI (store.mongodb_uri)")
-	fs.String("data-dir", "", "embedded store directory (store.data_dir)")
-	if extra != nil {
-		extra(fs)
+// configFlags adds the configuration flags of a subcommand to fs and
+// returns what reads its configuration once they are parsed: the file named
+// by --config, the environment env over it, the flags given over both.
+func configFlags(fs *pflag.FlagSet, env []string) loader {
+	path := fs.String("config", "", "YAML configuration file (every key: configs/latchkey.yaml)")
+	fs.String("addr", "", "listen address HOST:PORT (server.addr)")
+	fs.String("mongodb-uri", "", "MongoDB URI (store.mongodb_uri; empty: SQLite files under store.data_dir)")
+	fs.String("data-dir", "", "the SQLite files' directory (store.data_dir)")
+	return func() (configs.Config, error) {
+		keys := map[string]string{"addr": "server.addr", "mongodb-uri": "store.mongodb_uri", "data-dir": "store.data_dir"}
+		flags := map[string]string{}
+		fs.Visit(func(f *pflag.Flag) {
+			if k, ok := keys[f.Name]; ok {
+				flags[k] = f.Value.String()
+			}
+		})
+		return configs.Load(*path, env, flags)
 	}
-	if err := fs.Parse(args); err != nil {
-		return configs.Config{}, exitCode(2)
-	}
-	for positional != nil && fs.NArg() > 0 {
-		*positional = append(*positional, fs.Arg(0))
-		if err := fs.Parse(fs.Args()[1:]); err != nil {
-			return configs.Config{}, exitCode(2)
-		}
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "latchkey %s: unexpected argument %q\n", name, fs.Arg(0))
-		return configs.Config{}, exitCode(2)
-	}
-	keys := map[string]string{"addr": "server.addr", "mongodb-uri": "store.mongodb_uri", "data-dir": "store.data_dir"}
-	flags := map[string]string{}
-	fs.Visit(func(f *flag.Flag) {
-		if k, ok := keys[f.Name]; ok {
-			flags[k] = f.Value.String()
-		}
-	})
-	return configs.Load(*path, env, flags)
 }
 
 // newLogger builds the zap logger of cfg.Log.

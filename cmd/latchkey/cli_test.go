@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/spf13/pflag"
+
 	"github.com/latchkey/latchkey/configs"
 	"github.com/latchkey/latchkey/internal/page"
 	"github.com/latchkey/latchkey/users"
@@ -180,7 +182,7 @@ func TestVersionAndUsage(t *testing.T) {
 	if code != 0 || stdout != "latchkey "+version+"\n" {
 		t.Errorf("version: got %d %q, want 0 %q", code, stdout, "latchkey "+version+"\n")
 	}
-	if code, _, stderr := runCmd(t, nil); code != 2 || !strings.Contains(stderr, "usage:") {
+	if code, _, stderr := runCmd(t, nil); code != 2 || !strings.Contains(stderr, "Usage:") {
 		t.Errorf("no command: got %d %q, want 2 and the usage", code, stderr)
 	}
 	if code, _, stderr := runCmd(t, nil, "frobnicate"); code != 2 || !strings.Contains(stderr, `unknown command "frobnicate"`) {
@@ -259,7 +261,15 @@ func TestConfigurationPrecedence(t *testing.T) {
 		t.Fatal(err)
 	}
 	env := []string{"LATCHKEY_SERVER_ADDR=127.0.0.1:7002", "LATCHKEY_STORE_DATA_DIR=/from/env"}
-	cfg, err := load("serve", []string{"--config", file, "--addr", "127.0.0.1:7003"}, env, os.Stderr, nil)
+	load := func(args []string, env []string) (configs.Config, error) {
+		fs := pflag.NewFlagSet("serve", pflag.ContinueOnError)
+		l := configFlags(fs, env)
+		if err := fs.Parse(args); err != nil {
+			return configs.Config{}, err
+		}
+		return l()
+	}
+	cfg, err := load([]string{"--config", file, "--addr", "127.0.0.1:7003"}, env)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -267,7 +277,7 @@ func TestConfigurationPrecedence(t *testing.T) {
 		t.Errorf("got addr %s, data_dir %s, ttl %s; want the flag's addr, the env's data_dir, the file's ttl",
 			cfg.Server.Addr, cfg.Store.DataDir, cfg.Cache.TTL)
 	}
-	cfg, err = load("serve", []string{"--data-dir", "/from/flag", "--mongodb-uri", "mongodb://db.example:27017"}, env, os.Stderr, nil)
+	cfg, err = load([]string{"--data-dir", "/from/flag", "--mongodb-uri", "mongodb://db.example:27017"}, env)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -22,14 +21,8 @@ import (
 
 // open loads the configuration of a subcommand and builds its Main; bad
 // tag keys (tokens.tag_keys) fail here, before any store is opened.
-func open(name string, args, env []string, stderr io.Writer, extra func(*flag.FlagSet)) (*Main, error) {
-	return openArgs(name, args, env, stderr, extra, nil)
-}
-
-// openArgs is open for a subcommand that takes arguments besides its flags
-// (see loadArgs).
-func openArgs(name string, args, env []string, stderr io.Writer, extra func(*flag.FlagSet), positional *[]string) (*Main, error) {
-	cfg, err := loadArgs(name, args, env, stderr, extra, positional)
+func open(load loader, stderr io.Writer) (*Main, error) {
+	cfg, err := load()
 	if err != nil {
 		return nil, err
 	}
@@ -52,8 +45,8 @@ func openArgs(name string, args, env []string, stderr io.Writer, extra func(*fla
 // empty store first. It binds server.addr before it opens the store: a port
 // in use must fail before anything is initialised, or the first credentials
 // would be made and never shown (and init refuses afterwards).
-func serve(ctx context.Context, args, env []string, stdout, stderr io.Writer) error {
-	m, err := open("serve", args, env, stderr, nil)
+func serve(ctx context.Context, load loader, env []string, stdout, stderr io.Writer) error {
+	m, err := open(load, stderr)
 	if err != nil {
 		return err
 	}
@@ -140,11 +133,8 @@ Console: %[1]s/console/
 // prints the owner's password only when it generated it: one from
 // LATCHKEY_ADMIN_PASSWORD is known to whoever set it, and what is printed
 // stays in scrollback, CI logs and files a script writes.
-func initialise(ctx context.Context, args, env []string, stdout, stderr io.Writer) error {
-	var asJSON bool
-	m, err := open("init", args, env, stderr, func(fs *flag.FlagSet) {
-		fs.BoolVar(&asJSON, "json", false, "print the credentials as one JSON object")
-	})
+func initialise(ctx context.Context, load loader, asJSON bool, env []string, stdout, stderr io.Writer) error {
+	m, err := open(load, stderr)
 	if err != nil {
 		return err
 	}
@@ -168,17 +158,13 @@ func initialise(ctx context.Context, args, env []string, stdout, stderr io.Write
 	return nil
 }
 
-// migrateCmd copies the whole installation between the SQLite files of
+// migrateStore copies the whole installation between the SQLite files of
 // store.data_dir and a MongoDB: --to URI copies SQLite into MongoDB, --from
 // URI copies MongoDB into SQLite. The target must be empty; the source is
 // only read. Stop every serve instance first, or changes made during the
 // copy may be missed.
-func migrateCmd(ctx context.Context, args, env []string, stdout, stderr io.Writer) error {
-	var to, from string
-	m, err := open("migrate", args, env, stderr, func(fs *flag.FlagSet) {
-		fs.StringVar(&to, "to", "", "MongoDB URI to copy the SQLite installation into")
-		fs.StringVar(&from, "from", "", "MongoDB URI to copy into the SQLite installation")
-	})
+func migrateStore(ctx context.Context, load loader, to, from string, stdout, stderr io.Writer) error {
+	m, err := open(load, stderr)
 	if err != nil {
 		return err
 	}
@@ -216,16 +202,8 @@ func migrateCmd(ctx context.Context, args, env []string, stdout, stderr io.Write
 // appToken runs "app-token create": for an operator whose tenant has no
 // app token left, it writes a new one straight into the store (on the same
 // configuration as serve) and prints it once.
-func appToken(ctx context.Context, args, env []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] != "create" {
-		fmt.Fprintln(stderr, "usage: latchkey app-token create --tenant SLUG [--name NAME] [flags]")
-		return exitCode(2)
-	}
-	var slug, name string
-	m, err := open("app-token create", args[1:], env, stderr, func(fs *flag.FlagSet) {
-		fs.StringVar(&slug, "tenant", "", "the tenant's slug (or id)")
-		fs.StringVar(&name, "name", "recovery", "the new token's name")
-	})
+func appToken(ctx context.Context, load loader, slug, name string, stdout, stderr io.Writer) error {
+	m, err := open(load, stderr)
 	if err != nil {
 		return err
 	}

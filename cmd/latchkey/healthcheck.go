@@ -13,8 +13,8 @@ import (
 // it is ready (GET /readyz) and fails unless it answers 200 within five
 // seconds. It is the container's health check: the image has no shell and
 // no curl, only this binary.
-func healthcheck(ctx context.Context, args, env []string, stdout, stderr io.Writer) error {
-	cfg, err := load("healthcheck", args, env, stderr, nil)
+func healthcheck(ctx context.Context, load loader, stdout io.Writer) error {
+	cfg, err := load()
 	if err != nil {
 		return err
 	}

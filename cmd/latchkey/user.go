@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -24,7 +23,7 @@ const envNewPassword = "LATCHKEY_NEW_PASSWORD"
 
 const userUsage = "usage: latchkey user reset-password --tenant SLUG [--password-stdin] [flags] USERNAME"
 
-// user runs "user reset-password": recovery without the API, on the same
+// resetUserPassword runs "user reset-password": recovery without the API, on the same
 // configuration as serve. It gives the user USERNAME of the tenant a new
 // password and makes it an active owner (enabled, promoted: the command is
 // there to give a tenant back someone who can manage it, the platform's own
@@ -33,24 +32,15 @@ const userUsage = "usage: latchkey user reset-password --tenant SLUG [--password
 // --password-stdin, else LATCHKEY_NEW_PASSWORD, else asked twice without
 // echo on a terminal, else generated and printed once. A password given is
 // never printed.
-func user(ctx context.Context, args, env []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] != "reset-password" {
-		fmt.Fprintln(stderr, userUsage)
-		return exitCode(2)
-	}
-	var slug string
-	var fromStdin bool
-	var names []string
-	m, err := openArgs("user reset-password", args[1:], env, stderr, func(fs *flag.FlagSet) {
-		fs.StringVar(&slug, "tenant", "", "the tenant's slug (or id)")
-		fs.BoolVar(&fromStdin, "password-stdin", false, "read the new password from the first line of stdin")
-	}, &names)
+func resetUserPassword(ctx context.Context, load loader, slug string, fromStdin bool, username string,
+	env []string, stdout, stderr io.Writer) error {
+	m, err := open(load, stderr)
 	if err != nil {
 		return err
 	}
 	defer m.Close()
-	if slug == "" || len(names) != 1 {
-		fmt.Fprintln(stderr, "latchkey user reset-password: --tenant and exactly one USERNAME are required\n"+userUsage)
+	if slug == "" {
+		fmt.Fprintln(stderr, "latchkey user reset-password: --tenant is required\n"+userUsage)
 		return exitCode(2)
 	}
 	password, generated, err := newPassword(env, fromStdin, stderr)
@@ -64,9 +54,9 @@ func user(ctx context.Context, args, env []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return fmt.Errorf("tenant %q: %w", slug, err)
 	}
-	r, err := m.App.Users.ResetOwner(ctx, t.ID, names[0], password)
+	r, err := m.App.Users.ResetOwner(ctx, t.ID, username, password)
 	if err != nil {
-		return fmt.Errorf("user %q of tenant %s: %w", names[0], t.Slug, err)
+		return fmt.Errorf("user %q of tenant %s: %w", username, t.Slug, err)
 	}
 	if err := m.App.Tokens.EndLockout(ctx, t, r.User.Username); err != nil {
 		return fmt.Errorf("ending the lockout of %q: %w", r.User.Username, err)

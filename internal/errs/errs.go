@@ -21,8 +21,11 @@ const (
 	Conflict     Code = "conflict"
 	Locked       Code = "locked"
 	TooLarge     Code = "too_large"
-	Unavailable  Code = "unavailable"
-	Internal     Code = "internal"
+	// Unsupported is a body of a media type the route does not take (a
+	// form where only JSON is): 415.
+	Unsupported Code = "unsupported"
+	Unavailable Code = "unavailable"
+	Internal    Code = "internal"
 )
 
 // MalformedID is the message for an id that is not 24 hex characters.

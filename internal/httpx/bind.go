@@ -168,7 +168,11 @@ func finish(fields map[string]string, err error, dst any) error {
 // emptyOK.
 func decode(c *gin.Context, dst any, forms, emptyOK bool) (map[string]string, error) {
 	ct := c.ContentType()
-	if !forms || ct != "application/x-www-form-urlencoded" && ct != "multipart/form-data" {
+	isForm := ct == "application/x-www-form-urlencoded" || ct == "multipart/form-data"
+	if isForm && !forms {
+		return nil, ErrFormBody
+	}
+	if !isForm {
 		body, err := readBody(c)
 		if err != nil {
 			return nil, err
@@ -193,6 +197,10 @@ func decode(c *gin.Context, dst any, forms, emptyOK bool) (map[string]string, er
 	}
 	return decodeForm(c.Request.PostForm, dst, "Unknown field."), nil
 }
+
+// ErrFormBody answers a form body on a route that takes only JSON: 415,
+// naming the media type to send.
+var ErrFormBody = errs.E(errs.Unsupported, "body", "This endpoint takes a JSON body: send Content-Type: application/json.")
 
 // Validate checks dst's validator tags and returns every failure at once as
 // field errors.

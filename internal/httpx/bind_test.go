@@ -181,6 +181,18 @@ func TestBindJSON(t *testing.T) {
 	}
 }
 
+// TestBindJSONRefusesForms: a form where only JSON is taken is 415 naming
+// application/json, not a confusing "not valid JSON".
+func TestBindJSONRefusesForms(t *testing.T) {
+	h := bindEngine()
+	for _, ct := range []string{"application/x-www-form-urlencoded", "multipart/form-data; boundary=x"} {
+		a := post(t, h, "/json", ct, "name=n")
+		if a.status != http.StatusUnsupportedMediaType || !strings.Contains(a.errors["body"], "application/json") {
+			t.Errorf("%s: got %d %v, want 415 naming application/json", ct, a.status, a.errors)
+		}
+	}
+}
+
 func TestBindJSONAcceptsExactlyMaxBody(t *testing.T) {
 	prefix, suffix := `{"name":"x","tags":["`, `"]}`
 	body := prefix + strings.Repeat("a", httpx.MaxBody-len(prefix)-len(suffix)) + suffix

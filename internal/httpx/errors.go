@@ -27,6 +27,7 @@ var statusOf = map[errs.Code]int{
 	errs.Conflict:     http.StatusConflict,
 	errs.Locked:       http.StatusTooManyRequests,
 	errs.TooLarge:     http.StatusRequestEntityTooLarge,
+	errs.Unsupported:  http.StatusUnsupportedMediaType,
 	errs.Unavailable:  http.StatusServiceUnavailable,
 	errs.Internal:     http.StatusInternalServerError,
 }

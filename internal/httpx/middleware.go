@@ -107,15 +107,18 @@ func NoRoute(c *gin.Context) {
 	Abort(c, errs.E(errs.NotFound, "path", "No such endpoint."))
 }
 
-// NoMethod answers a known path with an unsupported method with 405. Gin
-// has set the Allow header; HEAD is added wherever GET is allowed (Head
-// serves it).
+// NoMethod answers a known path with an unsupported method with 405, the
+// allowed methods in the Allow header and in the message. Gin has set the
+// header; HEAD is added wherever GET is allowed (Head serves it).
 func NoMethod(c *gin.Context) {
 	h := c.Writer.Header()
-	if allow := h.Get("Allow"); slices.Contains(strings.Split(allow, ", "), http.MethodGet) {
-		h.Set("Allow", allow+", "+http.MethodHead)
+	allow := h.Get("Allow")
+	if slices.Contains(strings.Split(allow, ", "), http.MethodGet) {
+		allow += ", " + http.MethodHead
+		h.Set("Allow", allow)
 	}
-	c.AbortWithStatusJSON(http.StatusMethodNotAllowed, gin.H{"errors": gin.H{"method": "Method " + Method(c) + " is not allowed here."}})
+	c.AbortWithStatusJSON(http.StatusMethodNotAllowed, gin.H{"errors": gin.H{
+		"method": "Method " + Method(c) + " is not allowed here; allowed: " + allow + "."}})
 }
 
 // MaxHeaderBytes bounds a request's headers in all (SPEC §3: 16 KiB); larger

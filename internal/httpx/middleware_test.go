@@ -193,8 +193,8 @@ func TestNoRouteAndNoMethod(t *testing.T) {
 		t.Errorf("GET /nope: got %d %s, want 404 path: No such endpoint.", w.Code, w.Body)
 	}
 	w = do(r, "PUT", "/thing", nil)
-	if w.Code != 405 || !reflect.DeepEqual(errorsOf(t, w), map[string]string{"method": "Method PUT is not allowed here."}) {
-		t.Errorf("PUT /thing: got %d %s, want 405 naming PUT", w.Code, w.Body)
+	if w.Code != 405 || !reflect.DeepEqual(errorsOf(t, w), map[string]string{"method": "Method PUT is not allowed here; allowed: GET, DELETE, HEAD."}) {
+		t.Errorf("PUT /thing: got %d %s, want 405 naming PUT and the allowed methods", w.Code, w.Body)
 	}
 	if got := w.Header().Get("Allow"); !strings.Contains(got, "GET") || !strings.Contains(got, "DELETE") {
 		t.Errorf("PUT /thing: got Allow %q, want GET and DELETE", got)

@@ -13,6 +13,7 @@ import (
 	"maps"
 	"net"
 	"net/url"
+	"os"
 	"slices"
 	"strings"
 
@@ -32,11 +33,29 @@ const (
 	ExitLocal    = 6 // a local failure: the credentials file, the terminal
 )
 
-// Commands are the first words Run handles; cmd/latchkey sends them here.
-var Commands = []string{"login", "logout", "signup", "session", "tenants", "users", "app-tokens", "tokens", "audit", "completion"}
+// Program is what the binary adds to the admin commands: its version
+// (latchkey --version) and its own commands (serve, init, …), so that every
+// command of the binary parses its flags one way and answers --help.
+type Program struct {
+	Version  string
+	Commands []*cobra.Command
+}
 
-// Handles reports whether Run handles the command name.
-func Handles(name string) bool { return slices.Contains(Commands, name) }
+// Exit is an error of a Program command that sets the exit code; with a
+// nil Err the command has already said what went wrong.
+type Exit struct {
+	Code int
+	Err  error
+}
+
+func (e Exit) Error() string {
+	if e.Err == nil {
+		return fmt.Sprintf("exit status %d", e.Code)
+	}
+	return e.Err.Error()
+}
+
+func (e Exit) Unwrap() error { return e.Err }
 
 // IO is what a command reads and writes: its standard streams and its
 // environment (as os.Environ gives it).
@@ -55,20 +74,27 @@ func (o IO) getenv(name string) string {
 	return ""
 }
 
-// Run executes an admin command (args without the program name) and returns
-// the process exit code.
+// Run executes a command of the binary (args without the program name): an
+// admin command or one of p's, and cobra's own (help, __complete), and
+// returns the process exit code. Flags of the root (--json) may come
+// before the command.
 //
 // Everything a command prints, to stdout and stderr, goes through one
 // output layer that escapes control and format characters (escape), so
 // that data a server stored, even before it refused such characters,
 // cannot reach the terminal raw.
-func Run(ctx context.Context, args []string, o IO) int {
+func Run(ctx context.Context, args []string, o IO, p Program) int {
 	a := &app{}
 	out, errOut := &escaper{w: o.Out, json: &a.json}, &escaper{w: o.Err, json: &a.json}
 	o.Out, o.Err = out, errOut
 	a.io = o
 	defer func() { _ = out.Flush(); _ = errOut.Flush() }()
 	root := a.root()
+	if p.Version != "" {
+		root.Version = p.Version
+		root.SetVersionTemplate("latchkey {{.Version}}\n")
+	}
+	root.AddCommand(p.Commands...)
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
 	if err == nil {
@@ -89,8 +115,9 @@ type app struct {
 func (a *app) root() *cobra.Command {
 	root := &cobra.Command{
 		Use:   "latchkey",
-		Short: "Latchkey's admin command line",
-		Long: `Administer a Latchkey server through its API, as the user you log in as.
+		Short: "Latchkey, a multi-tenant token authority, and its admin command line",
+		Long: `Run a Latchkey server (serve, init, migrate, and recovery without the API:
+app-token, user), or administer one through its API as the user you log in as.
 
 Start with "latchkey login". Credentials are kept in a file only you can read
 (LATCHKEY_CREDENTIALS, default: your config directory's latchkey/credentials.json);
@@ -101,6 +128,10 @@ not allowed (401, 403), 4 not found (404), 5 server unreachable or 5xx,
 6 local failure (credentials file, terminal).`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		// Alone, latchkey prints its help and fails (a usage error); with
+		// an unknown command it says which known ones are near.
+		Args: cobra.ArbitraryArgs,
+		RunE: Usage,
 	}
 	root.SetIn(a.io.In)
 	root.SetOut(a.io.Out)
@@ -143,7 +174,10 @@ func exitCode(err error) int {
 	var usage usageError
 	var local localError
 	var auth authError
+	var exit Exit
 	switch {
+	case errors.As(err, &exit):
+		return exit.Code
 	case errors.As(err, &apiErr):
 		switch {
 		case apiErr.Status == 401 || apiErr.Status == 403:
@@ -172,6 +206,18 @@ func exitCode(err error) int {
 // line (or as JSON with --json).
 func (a *app) printError(err error, code int) {
 	var apiErr *client.Error
+	var exit Exit
+	var urlErr *url.Error
+	if errors.As(err, &exit) { // a server command's error: its own words
+		if exit.Err != nil {
+			fmt.Fprintln(a.io.Err, "latchkey:", exit.Err)
+		}
+		return
+	}
+	var opErr *net.OpError
+	if errors.As(err, &urlErr) && (errors.As(err, &opErr) || urlErr.Timeout()) {
+		err = unreachable(urlErr)
+	}
 	if errors.As(err, &apiErr) {
 		if a.json {
 			_ = json.NewEncoder(a.io.Err).Encode(map[string]any{"status": apiErr.Status, "errors": apiErr.Fields})
@@ -210,11 +256,60 @@ func group(use, short string) *cobra.Command {
 		Args:  cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) > 0 {
-				return usageError{fmt.Errorf("unknown command %q for %q", args[0], cmd.CommandPath())}
+				return unknownCommand(cmd, args[0])
 			}
 			return cmd.Help()
 		},
 	}
+}
+
+// Usage is the RunE of a command that only holds subcommands and cannot
+// run alone (latchkey, latchkey user): alone it prints its help to stderr
+// and is a usage error; with an unknown subcommand it says which are near.
+func Usage(cmd *cobra.Command, args []string) error {
+	if len(args) > 0 {
+		return unknownCommand(cmd, args[0])
+	}
+	cmd.SetOut(cmd.ErrOrStderr())
+	_ = cmd.Help()
+	return Exit{Code: ExitUsage}
+}
+
+// unknownCommand is the usage error of a command that does not exist, with
+// the subcommands of cmd whose names are near (cobra's suggestions: "users
+// lst" suggests list).
+func unknownCommand(cmd *cobra.Command, name string) error {
+	msg := fmt.Sprintf("unknown command %q for %q", name, cmd.CommandPath())
+	if cmd.SuggestionsMinimumDistance <= 0 {
+		cmd.SuggestionsMinimumDistance = 2
+	}
+	if near := cmd.SuggestionsFor(name); len(near) > 0 {
+		msg += "\n\nDid you mean this?\n\t" + strings.Join(near, "\n\t")
+	}
+	return usageError{errors.New(msg)}
+}
+
+// unreachable turns the error of a request that reached no server into a
+// sentence naming the server: "connection refused" alone does not say
+// which URL was tried.
+func unreachable(e *url.Error) error {
+	base := e.URL
+	if u, err := url.Parse(e.URL); err == nil && u.Host != "" {
+		base = u.Scheme + "://" + u.Host
+	}
+	reason := e.Err
+	var op *net.OpError
+	if errors.As(e.Err, &op) && op.Err != nil {
+		reason = op.Err
+		var sys *os.SyscallError
+		if errors.As(op.Err, &sys) {
+			reason = sys.Err
+		}
+	}
+	if e.Timeout() {
+		return fmt.Errorf("the server at %s did not answer in time", base)
+	}
+	return fmt.Errorf("the server is not reachable at %s (%v)", base, reason)
 }
 
 // args returns a cobra argument check that reports a usage error.

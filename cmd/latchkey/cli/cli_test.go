@@ -41,7 +41,7 @@ func (tm *term) run(stdin string, args ...string) result {
 	tm.t.Helper()
 	var out, errOut bytes.Buffer
 	env := append([]string{"HOME=" + tm.t.TempDir(), cli.EnvCredentials + "=" + tm.creds}, tm.env...)
-	code := cli.Run(context.Background(), args, cli.IO{In: strings.NewReader(stdin), Out: &out, Err: &errOut, Env: env})
+	code := cli.Run(context.Background(), args, cli.IO{In: strings.NewReader(stdin), Out: &out, Err: &errOut, Env: env}, cli.Program{})
 	return result{code: code, out: out.String(), err: errOut.String()}
 }
 
@@ -238,7 +238,7 @@ func TestUsageErrors(t *testing.T) {
 	tm := newTerm(t, testserver.Start(t))
 	tm.fails(cli.ExitUsage, []string{"unknown flag: --frob"}, "", "users", "list", "--frob")
 	tm.fails(cli.ExitUsage, []string{`unknown command "frob"`}, "", "users", "frob")
-	tm.fails(cli.ExitUsage, []string{"want 1 argument(s): <id>"}, "", "users", "get")
+	tm.fails(cli.ExitUsage, []string{"want 1 argument(s): <user>"}, "", "users", "get")
 	tm.fails(cli.ExitUsage, []string{`required flag(s) "confirm" not set`}, "", "tenants", "delete", "acme")
 }
 

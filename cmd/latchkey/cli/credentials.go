@@ -64,9 +64,14 @@ type file struct {
 // baseURL normalises a server URL into the key its credentials are filed
 // under: http or https, scheme and host lowercased, the scheme's default
 // port, user info, query, fragment and trailing slashes dropped. Two URLs
-// of one server give one key; URLs of two servers never do.
+// of one server give one key; URLs of two servers never do. A URL without
+// a scheme (127.0.0.1:8080, localhost:8080/) is taken as http.
 func baseURL(raw string) (string, error) {
-	u, err := url.Parse(strings.TrimSpace(raw))
+	raw = strings.TrimSpace(raw)
+	if raw != "" && !strings.Contains(raw, "://") {
+		raw = "http://" + raw
+	}
+	u, err := url.Parse(raw)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return "", usageError{fmt.Errorf("%q is not a server URL such as %s", raw, DefaultURL)}
 	}

@@ -80,7 +80,8 @@ func TestUserCommands(t *testing.T) {
 	tm.fails(cli.ExitAPI, []string{"role: Must be one of: owner, admin, support, member."}, "", "users", "list", "--role", "king")
 	contains(t, "users get", tm.ok("", "users", "get", mel.ID), "mel@acme.test", "member")
 	tm.fails(cli.ExitNotFound, []string{"user: No such user."}, "", "users", "get", "0123456789abcdef01234567")
-	tm.fails(cli.ExitAPI, []string{"id: One or more IDs are not formatted correctly."}, "", "users", "get", "mel")
+	contains(t, "users get by username", tm.ok("", "users", "get", "mel"), mel.ID, "mel@acme.test")
+	tm.fails(cli.ExitNotFound, []string{"user: No such user."}, "", "users", "get", "nobody")
 	contains(t, "users me", tm.ok("", "users", "me"), "owner")
 
 	tm.env = []string{cli.EnvPassword + "=mel-new-password"}
@@ -126,6 +127,15 @@ func TestAppTokenCommands(t *testing.T) {
 
 	contains(t, "app-tokens list", tm.ok("", "app-tokens", "list"), "NAME", "ci", "leaky")
 	contains(t, "app-tokens get", tm.ok("", "app-tokens", "get", made.ID), "ci")
+	contains(t, "app-tokens get by name", tm.ok("", "app-tokens", "get", "ci"), made.ID)
+	var twin1, twin2 struct{ ID string }
+	tm.jsonOf(&twin1, "", "app-tokens", "create", "--name", "twin")
+	tm.jsonOf(&twin2, "", "app-tokens", "create", "--name", "twin")
+	tm.fails(cli.ExitUsage, []string{`2 app tokens are named "twin": give one's id`}, "", "app-tokens", "get", "twin")
+	tm.ok("", "app-tokens", "expire", twin1.ID)
+	contains(t, "app-tokens get of a name one live token has", tm.ok("", "app-tokens", "get", "twin"), twin2.ID)
+	tm.ok("", "app-tokens", "delete", twin1.ID)
+	tm.ok("", "app-tokens", "delete", "twin")
 	tm.fails(cli.ExitNotFound, []string{"token: No such app token."}, "", "app-tokens", "get", "0123456789abcdef01234567")
 	contains(t, "app-tokens extend", tm.ok("", "app-tokens", "extend", made.ID, "--expires-in", "1h"), "expired    no")
 	tm.fails(cli.ExitUsage, []string{`required flag(s) "expires-in" not set`}, "", "app-tokens", "extend", made.ID)
@@ -164,9 +174,21 @@ func TestTokenCommands(t *testing.T) {
 	contains(t, "tokens create", tm.ok("", "tokens", "create"), "personal", "shown this once")
 	tm.fails(cli.ExitNotFound, []string{"user: No such user."}, "", "tokens", "create", "--user", "0123456789abcdef01234567")
 
-	contains(t, "tokens list", tm.ok("", "tokens", "list", "--user", melID, "--kind", "obo", "--active", "true"), obo.ID, "obo")
+	contains(t, "tokens list", tm.ok("", "tokens", "list", "--user", melID, "--kind", "obo", "--active"), obo.ID, "obo")
 	tm.fails(cli.ExitAPI, []string{"kind: Must be one of: login, personal, obo."}, "", "tokens", "list", "--kind", "bogus")
-	tm.fails(cli.ExitUsage, []string{"--active"}, "", "tokens", "list", "--active", "maybe")
+	tm.fails(cli.ExitUsage, []string{"--active"}, "", "tokens", "list", "--active=maybe")
+	if out := tm.ok("", "tokens", "list", "--active=false"); strings.Contains(out, obo.ID) {
+		t.Errorf("tokens list --active=false lists the live token %s:\n%s", obo.ID, out)
+	}
+
+	// Names where ids were: the user by username, the token by its name,
+	// and usernames (not ids) in the USER and ACTOR columns.
+	out := tm.ok("", "tokens", "list", "--user", "mel", "--kind", "obo")
+	contains(t, "tokens list --user mel", out, obo.ID)
+	if line := lineOf(out, obo.ID); !strings.Contains(line, " mel ") || !strings.Contains(line, " owner ") || strings.Contains(line, melID) {
+		t.Errorf("tokens list: the row of the obo token is %q, want the usernames mel and owner, not ids", line)
+	}
+	contains(t, "tokens get by name", tm.ok("", "tokens", "get", "support case"), obo.ID, "user       mel", "actor      owner")
 
 	// Support staff hold only the leaked string: it finds and expires the token.
 	contains(t, "tokens get", tm.ok("", "tokens", "get", obo.Token), obo.ID, "support case")
@@ -178,6 +200,16 @@ func TestTokenCommands(t *testing.T) {
 
 	contains(t, "tokens delete", tm.ok("", "tokens", "delete", obo.ID), "Deleted token "+obo.ID+".")
 	tm.fails(cli.ExitNotFound, []string{"token: No such token."}, "", "tokens", "delete", obo.ID)
+}
+
+// lineOf returns the first line of out that contains s.
+func lineOf(out, s string) string {
+	for line := range strings.Lines(out) {
+		if strings.Contains(line, s) {
+			return line
+		}
+	}
+	return ""
 }
 
 func TestAuditCommand(t *testing.T) {

@@ -51,7 +51,7 @@ func (a *app) appTokenRotateCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			ref, err := appTokenRef(cmd.Context(), c, args[0], true)
+			ref, err := appTokenByName(cmd.Context(), c, args[0], true)
 			if err != nil {
 				return err
 			}

@@ -219,7 +219,7 @@ func (a *app) sessionCmd() *cobra.Command {
 					return err
 				}
 			}
-			return a.printUserToken(r.JSON200)
+			return a.printUserToken(cmd.Context(), c, r.JSON200)
 		},
 	}
 	extend.Flags().StringVar(&expiresIn, "expires-in", "", "seconds or a duration such as 12h or 7d from now; now or -1 ends the session")
@@ -237,7 +237,7 @@ func (a *app) sessionCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return a.printUserToken(r.JSON200)
+			return a.printUserToken(cmd.Context(), c, r.JSON200)
 		},
 	}, extend, &cobra.Command{
 		Use:   "refresh",

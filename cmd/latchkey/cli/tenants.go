@@ -191,5 +191,6 @@ func (a *app) tenantsCmd() *cobra.Command {
 			return a.printTenant(r.JSON200)
 		}),
 	)
+	a.completeArgs(cmd, tenantSlugs)
 	return cmd
 }

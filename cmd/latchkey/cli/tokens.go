@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"strconv"
 
@@ -127,7 +128,11 @@ func (a *app) appTokensCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			r, err := c.SetAppTokenExpiryWithResponse(cmd.Context(), args[0],
+			ref, err := appTokenRef(cmd.Context(), c, args[0])
+			if err != nil {
+				return err
+			}
+			r, err := c.SetAppTokenExpiryWithResponse(cmd.Context(), ref,
 				&api.SetAppTokenExpiryParams{Force: forced(cmd)}, api.AppTokenPatch{SecondsUntilExpire: secs})
 			if err != nil {
 				return err
@@ -135,9 +140,13 @@ func (a *app) appTokensCmd() *cobra.Command {
 			return a.printAppToken(r.JSON200)
 		})
 	extendExpiry = expiryFlag(extend, "seconds or a duration from now; now or -1 expires it", true)
-	expire := a.run("expire <token>", "Expire an app token now (by id or by a leaked token string)", 1, []string{"<token>"},
+	expire := a.run("expire <token>", "Expire an app token now (by name, id or a leaked token string)", 1, []string{"<token>"},
 		func(cmd *cobra.Command, c *client.Client, args []string) error {
-			r, err := c.SetAppTokenExpiryWithResponse(cmd.Context(), args[0],
+			ref, err := appTokenRef(cmd.Context(), c, args[0])
+			if err != nil {
+				return err
+			}
+			r, err := c.SetAppTokenExpiryWithResponse(cmd.Context(), ref,
 				&api.SetAppTokenExpiryParams{Force: forced(cmd)}, api.AppTokenPatch{SecondsUntilExpire: &expireNow})
 			if err != nil {
 				return err
@@ -161,7 +170,11 @@ func (a *app) appTokensCmd() *cobra.Command {
 	updateLimit = rateLimitFlag(update, "requests per window, such as 100/60s or 5000/1h, or none to remove it", true)
 	del := a.run("delete <token>", "Delete an app token", 1, []string{"<token>"},
 		func(cmd *cobra.Command, c *client.Client, args []string) error {
-			if _, err := c.DeleteAppTokenWithResponse(cmd.Context(), args[0], &api.DeleteAppTokenParams{Force: forced(cmd)}); err != nil {
+			ref, err := appTokenRef(cmd.Context(), c, args[0])
+			if err != nil {
+				return err
+			}
+			if _, err := c.DeleteAppTokenWithResponse(cmd.Context(), ref, &api.DeleteAppTokenParams{Force: forced(cmd)}); err != nil {
 				return err
 			}
 			fmt.Fprintln(a.io.Out, "Deleted app token", args[0]+".")
@@ -180,9 +193,13 @@ func (a *app) appTokensCmd() *cobra.Command {
 				}
 				return a.printAppTokens(list)
 			}),
-		a.run("get <token>", "Show an app token, by id or by the token string", 1, []string{"<token>"},
+		a.run("get <token>", "Show an app token, by name, id or token string", 1, []string{"<token>"},
 			func(cmd *cobra.Command, c *client.Client, args []string) error {
-				r, err := c.GetAppTokenWithResponse(cmd.Context(), args[0])
+				ref, err := appTokenRef(cmd.Context(), c, args[0])
+				if err != nil {
+					return err
+				}
+				r, err := c.GetAppTokenWithResponse(cmd.Context(), ref)
 				if err != nil {
 					return err
 				}
@@ -190,25 +207,38 @@ func (a *app) appTokensCmd() *cobra.Command {
 			}),
 		create, extend, update, expire, del, a.appTokenRotateCmd(), a.appTokenUsageCmd(),
 	)
+	a.completeArgs(cmd, appTokenNames)
 	return cmd
 }
 
-func (a *app) printUserTokens(list []api.UserToken) error {
+// printUserTokens prints a table of user tokens, with usernames in the
+// USER and ACTOR columns (the JSON keeps the API's ids).
+func (a *app) printUserTokens(ctx context.Context, c *client.Client, list []api.UserToken) error {
+	var byID map[string]string
+	if !a.json && len(list) > 0 {
+		byID = usernamesByID(ctx, c)
+	}
 	return a.print(list, func(w *tableWriter) {
 		w.Row("ID", "KIND", "USER", "ACTOR", "NAME", "EXPIRES", "EXPIRED", "LAST USED")
 		for _, t := range list {
-			w.Row(t.Id, string(t.Kind), t.User, str(t.Actor), str(t.Name), when(t.Expires), yesNo(t.Expired), whenPtr(t.LastUsed))
+			w.Row(t.Id, string(t.Kind), nameOf(byID, t.User), nameOf(byID, str(t.Actor)), str(t.Name), when(t.Expires), yesNo(t.Expired), whenPtr(t.LastUsed))
 		}
 	})
 }
 
-func (a *app) printUserToken(t *api.UserToken) error {
+// printUserToken prints one user token, with usernames for its user and
+// actor.
+func (a *app) printUserToken(ctx context.Context, c *client.Client, t *api.UserToken) error {
+	var byID map[string]string
+	if !a.json {
+		byID = usernamesByID(ctx, c)
+	}
 	return a.print(t, func(w *tableWriter) {
 		w.Row("id", t.Id)
 		w.Row("kind", string(t.Kind))
 		w.Row("name", str(t.Name))
-		w.Row("user", t.User)
-		w.Row("actor", str(t.Actor))
+		w.Row("user", nameOf(byID, t.User))
+		w.Row("actor", nameOf(byID, str(t.Actor)))
 		w.Row("app token", t.AppTokenId)
 		w.Row("created", when(t.Created))
 		w.Row("expires", when(t.Expires))
@@ -224,7 +254,11 @@ func (a *app) tokensCmd() *cobra.Command {
 		func(cmd *cobra.Command, c *client.Client, _ []string) error {
 			p := &api.ListTokensParams{}
 			if user != "" {
-				p.User = &user
+				id, err := userID(cmd.Context(), c, user)
+				if err != nil {
+					return err
+				}
+				p.User = &id
 			}
 			if kind != "" {
 				k := api.TokenKind(kind)
@@ -241,11 +275,12 @@ func (a *app) tokensCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return a.printUserTokens(list)
+			return a.printUserTokens(cmd.Context(), c, list)
 		})
-	list.Flags().StringVar(&user, "user", "", "only this user's tokens (a user id)")
+	list.Flags().StringVar(&user, "user", "", "only this user's tokens (a username or an id)")
 	list.Flags().StringVar(&kind, "kind", "", "only tokens of this kind: login, personal or obo")
-	list.Flags().StringVar(&active, "active", "", "only live (true) or expired (false) tokens")
+	list.Flags().StringVar(&active, "active", "", "only live tokens (--active, or --active=true) or expired ones (--active=false)")
+	list.Flags().Lookup("active").NoOptDefVal = "true"
 
 	var forUser, name string
 	var createExpiry func() (*int64, error)
@@ -277,7 +312,7 @@ func (a *app) tokensCmd() *cobra.Command {
 				w.Row("(the token is shown this once: keep it safe)")
 			})
 		})
-	create.Flags().StringVar(&forUser, "user", "", "issue an on-behalf-of token for this user id")
+	create.Flags().StringVar(&forUser, "user", "", "issue an on-behalf-of token for this user (a username or an id)")
 	create.Flags().StringVar(&name, "name", "", "a name for the token")
 	createExpiry = expiryFlag(create, "lifetime: seconds or a duration (default: the tenant's obo_token_ttl)", false)
 
@@ -288,39 +323,56 @@ func (a *app) tokensCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			r, err := c.SetTokenExpiryWithResponse(cmd.Context(), args[0], api.Expiry{SecondsUntilExpire: *secs})
+			ref, err := tokenRef(cmd.Context(), c, args[0])
 			if err != nil {
 				return err
 			}
-			return a.printUserToken(r.JSON200)
+			r, err := c.SetTokenExpiryWithResponse(cmd.Context(), ref, api.Expiry{SecondsUntilExpire: *secs})
+			if err != nil {
+				return err
+			}
+			return a.printUserToken(cmd.Context(), c, r.JSON200)
 		})
 	extendExpiry = expiryFlag(extend, "seconds or a duration from now; now or -1 expires it", true)
 
 	cmd.AddCommand(list, create, extend, a.tokenRotateCmd(),
-		a.run("get <token>", "Show a user token, by id or by the token string", 1, []string{"<token>"},
+		a.run("get <token>", "Show a user token, by name, id or token string", 1, []string{"<token>"},
 			func(cmd *cobra.Command, c *client.Client, args []string) error {
-				r, err := c.GetTokenWithResponse(cmd.Context(), args[0])
+				ref, err := tokenRef(cmd.Context(), c, args[0])
 				if err != nil {
 					return err
 				}
-				return a.printUserToken(r.JSON200)
+				r, err := c.GetTokenWithResponse(cmd.Context(), ref)
+				if err != nil {
+					return err
+				}
+				return a.printUserToken(cmd.Context(), c, r.JSON200)
 			}),
-		a.run("expire <token>", "Expire a user token now, by id or by a leaked token string", 1, []string{"<token>"},
+		a.run("expire <token>", "Expire a user token now, by name, id or a leaked token string", 1, []string{"<token>"},
 			func(cmd *cobra.Command, c *client.Client, args []string) error {
-				r, err := c.SetTokenExpiryWithResponse(cmd.Context(), args[0], api.Expiry{SecondsUntilExpire: -1})
+				ref, err := tokenRef(cmd.Context(), c, args[0])
 				if err != nil {
 					return err
 				}
-				return a.printUserToken(r.JSON200)
+				r, err := c.SetTokenExpiryWithResponse(cmd.Context(), ref, api.Expiry{SecondsUntilExpire: -1})
+				if err != nil {
+					return err
+				}
+				return a.printUserToken(cmd.Context(), c, r.JSON200)
 			}),
 		a.run("delete <token>", "Delete a user token", 1, []string{"<token>"},
 			func(cmd *cobra.Command, c *client.Client, args []string) error {
-				if _, err := c.DeleteTokenWithResponse(cmd.Context(), args[0]); err != nil {
+				ref, err := tokenRef(cmd.Context(), c, args[0])
+				if err != nil {
+					return err
+				}
+				if _, err := c.DeleteTokenWithResponse(cmd.Context(), ref); err != nil {
 					return err
 				}
 				fmt.Fprintln(a.io.Out, "Deleted token", args[0]+".")
 				return nil
 			}),
 	)
+	a.completeArgs(cmd, tokenNames)
 	return cmd
 }

@@ -36,7 +36,7 @@ func (a *app) appTokenUsageCmd() *cobra.Command {
 			default:
 				return usageError{fmt.Errorf("--granularity: want hour or day, got %q", granularity)}
 			}
-			ref, err := appTokenRef(cmd.Context(), c, args[0], false)
+			ref, err := appTokenByName(cmd.Context(), c, args[0], false)
 			if err != nil {
 				return err
 			}
@@ -82,11 +82,12 @@ func timeFlag(name, s string, now time.Time) (*time.Time, error) {
 	return nil, usageError{fmt.Errorf("--%s: want an RFC 3339 time or a duration such as 48h or 7d, got %q", name, s)}
 }
 
-// appTokenRef returns what names the app token arg in the API: arg itself
-// when it is an id or a token string, else the id of the one app token
-// named arg (of the live ones only, when live: a rotation names a token
-// that still works; usage, any).
-func appTokenRef(ctx context.Context, c *client.Client, arg string, live bool) (string, error) {
+// appTokenByName returns what names the app token arg in the API: arg
+// itself when it is an id or a token string, else the id of the one app
+// token named arg (of the live ones only, when live: a rotation names a
+// token that still works; usage, any), or a usage error saying what is
+// wrong. appTokenRef, for the other commands, passes an unknown name on.
+func appTokenByName(ctx context.Context, c *client.Client, arg string, live bool) (string, error) {
 	if isID(arg) || strings.HasPrefix(arg, "lka_") {
 		return arg, nil
 	}

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -55,7 +56,9 @@ func (a *app) usersCmd() *cobra.Command {
 	})
 	list.Flags().StringVar(&role, "role", "", "only users of this role: owner, admin, support or member")
 	list.Flags().StringVar(&status, "status", "", "only active or disabled users")
-	list.Flags().StringVar(&q, "q", "", "only users whose username or email starts with this")
+	list.Flags().StringVar(&q, "search", "", "only users whose username or email starts with this")
+	list.Flags().StringVar(&q, "q", "", "the same as --search")
+	_ = list.Flags().MarkHidden("q")
 
 	var email, newRole string
 	var fromStdin bool
@@ -78,7 +81,7 @@ func (a *app) usersCmd() *cobra.Command {
 
 	var setEmail, setRole, setStatus string
 	var setPassword bool
-	update := a.run("update <id>", "Change a user's email, role, status or password", 1, []string{"<id>"},
+	update := a.run("update <user>", "Change a user's email, role, status or password", 1, []string{"<user>"},
 		func(cmd *cobra.Command, c *client.Client, args []string) error {
 			var p api.UserPatch
 			f := cmd.Flags()
@@ -99,7 +102,7 @@ func (a *app) usersCmd() *cobra.Command {
 				if err != nil {
 					return err
 				}
-				if me.JSON200.Id == args[0] {
+				if me.JSON200.Id == args[0] || strings.EqualFold(me.JSON200.Username, args[0]) {
 					cur, err := a.value("", EnvCurrentPassword, "Current password: ", true)
 					if err != nil {
 						return err
@@ -127,7 +130,7 @@ func (a *app) usersCmd() *cobra.Command {
 	update.Flags().BoolVar(&setPassword, "password", false, "set a new password (from LATCHKEY_PASSWORD or a prompt); ends its other tokens")
 
 	cmd.AddCommand(list, create, update,
-		a.run("get <id>", "Show a user", 1, []string{"<id>"}, func(cmd *cobra.Command, c *client.Client, args []string) error {
+		a.run("get <user>", "Show a user", 1, []string{"<user>"}, func(cmd *cobra.Command, c *client.Client, args []string) error {
 			r, err := c.GetUserWithResponse(cmd.Context(), args[0])
 			if err != nil {
 				return err
@@ -141,14 +144,14 @@ func (a *app) usersCmd() *cobra.Command {
 			}
 			return a.printUser(r.JSON200)
 		}),
-		a.run("delete <id>", "Delete a user and end its tokens", 1, []string{"<id>"}, func(cmd *cobra.Command, c *client.Client, args []string) error {
+		a.run("delete <user>", "Delete a user and end its tokens", 1, []string{"<user>"}, func(cmd *cobra.Command, c *client.Client, args []string) error {
 			if _, err := c.DeleteUserWithResponse(cmd.Context(), args[0]); err != nil {
 				return err
 			}
 			fmt.Fprintln(a.io.Out, "Deleted user", args[0]+".")
 			return nil
 		}),
-		a.run("expire-tokens <id>", "Expire every live token of a user now", 1, []string{"<id>"}, func(cmd *cobra.Command, c *client.Client, args []string) error {
+		a.run("expire-tokens <user>", "Expire every live token of a user now", 1, []string{"<user>"}, func(cmd *cobra.Command, c *client.Client, args []string) error {
 			r, err := c.ExpireUserTokensWithResponse(cmd.Context(), args[0])
 			if err != nil {
 				return err
@@ -159,7 +162,7 @@ func (a *app) usersCmd() *cobra.Command {
 			_, err = fmt.Fprintf(a.io.Out, "Expired %d token(s) of user %s.\n", r.JSON200.Expired, args[0])
 			return err
 		}),
-		a.run("unlock <id>", "End the login lockout of a user at once", 1, []string{"<id>"}, func(cmd *cobra.Command, c *client.Client, args []string) error {
+		a.run("unlock <user>", "End the login lockout of a user at once", 1, []string{"<user>"}, func(cmd *cobra.Command, c *client.Client, args []string) error {
 			if _, err := c.UnlockUserWithResponse(cmd.Context(), args[0]); err != nil {
 				return err
 			}
@@ -167,6 +170,7 @@ func (a *app) usersCmd() *cobra.Command {
 			return err
 		}),
 	)
+	a.completeArgs(cmd, usernames)
 	return cmd
 }
 
@@ -179,7 +183,11 @@ func (a *app) auditCmd() *cobra.Command {
 			p.Action = &action
 		}
 		if user != "" {
-			p.User = &user
+			id, err := userID(cmd.Context(), c, user)
+			if err != nil {
+				return err
+			}
+			p.User = &id
 		}
 		if since != "" {
 			t, err := parseTime(since)
@@ -197,15 +205,25 @@ func (a *app) auditCmd() *cobra.Command {
 				break
 			}
 		}
+		var byID map[string]string
+		for _, r := range list {
+			if r.Actor != nil && byID == nil && !a.json {
+				byID = usernamesByID(cmd.Context(), c)
+			}
+		}
 		return a.print(list, func(w *tableWriter) {
 			w.Row("AT", "ACTION", "OUTCOME", "USER", "ACTOR", "TARGET", "IP", "DETAIL")
 			for _, r := range list {
-				w.Row(when(r.At), r.Action, string(r.Outcome), first(str(r.Username), str(r.User)), str(r.Actor), r.Target, r.Ip, str(r.Detail))
+				actor := ""
+				if r.Actor != nil {
+					actor = nameOf(byID, *r.Actor)
+				}
+				w.Row(when(r.At), r.Action, string(r.Outcome), first(str(r.Username), str(r.User)), actor, r.Target, r.Ip, str(r.Detail))
 			}
 		})
 	})
 	cmd.Flags().StringVar(&action, "action", "", "only records of this action (login, token.create, …)")
-	cmd.Flags().StringVar(&user, "user", "", "only records of this user id")
+	cmd.Flags().StringVar(&user, "user", "", "only records of this user (a username or an id)")
 	cmd.Flags().StringVar(&since, "since", "", "only records since this RFC 3339 time or this long ago (e.g. 24h)")
 	cmd.Flags().IntVar(&limit, "limit", 100, "at most this many records (0: all)")
 	return cmd
