@@ -134,7 +134,7 @@ func TestRedateExpireDelete(t *testing.T) {
 	if got := useIt(); got != http.StatusUnauthorized {
 		t.Fatalf("token used after a refused re-date: got %d, want 401", got)
 	}
-	if got := patch(300 * 365 * 86400); got.Status != 400 || !strings.Contains(got.Errors()["seconds_until_expire"].(string), "seconds") {
+	if got := patch(300 * 365 * 86400); got.Status != 400 || !strings.Contains(got.Errors()["seconds_until_expire"].(string), "at most") {
 		t.Fatalf("over max: got %d %s", got.Status, got.Body)
 	}
 	if got := s.Do(t, testserver.Request{Method: "PATCH", Path: base + "/" + id, AppToken: s.AppToken, Token: owner, JSON: map[string]any{}}); got.Status != 400 || got.Errors()["body"] == nil {

@@ -72,7 +72,7 @@ func TestConsoleUsage(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	p.signIn(srv.URL+"/console/", srv.AppToken, srv.Username, srv.Password)
+	p.signIn(srv.URL+"/console/", "platform", srv.Username, srv.Password)
 	p.view("usage")
 	p.wait("the chart", `document.querySelector('#usage-chart figure.chart')`)
 	// The busiest first: the partner's ~2,000 requests over the batch's 320.
