@@ -520,7 +520,7 @@ func TestExpireUserTokens(t *testing.T) {
 	}{
 		{name: "member on another", as: "mem2", user: "mem", want: 403, wantErr: map[string]string{"permission": ""}},
 		{name: "obo token on another", as: "obo", user: "mem2", want: 403, wantErr: map[string]string{"permission": ""}},
-		{name: "malformedID id", as: "sup", user: "=xyz", want: 400, wantErr: map[string]string{"id": malformedID}},
+		{name: "malformedID id", as: "sup", user: "=xyz", want: 404, wantErr: map[string]string{"user": "No such user."}}, // a name, not an id
 		{name: "unknown user", as: "sup", user: "=" + ids.New().Hex(), want: 404, wantErr: map[string]string{"user": ""}},
 		// mem: a login token, the OBO token, and the two made below.
 		{name: "support on a member", as: "sup", user: "mem", want: 200, wantN: 4},

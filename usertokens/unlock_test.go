@@ -28,7 +28,7 @@ func TestUnlock(t *testing.T) {
 	wantError(t, f.login(t, "owner", "owner-password", nil), http.StatusTooManyRequests, locked)
 
 	wantError(t, unlock(mem, owner), http.StatusForbidden, map[string]string{"permission": ""})
-	wantError(t, unlock(sup, "nope"), http.StatusBadRequest, map[string]string{"id": malformedID})
+	wantError(t, unlock(sup, "nope"), http.StatusNotFound, map[string]string{"user": ""}) // a username no one has
 	wantError(t, unlock(sup, ids.New().Hex()), http.StatusNotFound, map[string]string{"user": ""})
 	wantError(t, f.login(t, "owner", "owner-password", nil), http.StatusTooManyRequests, locked)
 
