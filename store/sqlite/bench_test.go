@@ -101,7 +101,7 @@ func (bt *benchTenant) fill(n int) error {
 			id, user, app := ids.NewAt(now), ids.NewAt(now), ids.NewAt(now)
 			re := now.Add(time.Hour).UnixMilli()
 			if _, err := tx.ExecContext(ctx, qTokenInsert, idArg(id), hash, hash, re, "login", idArg(user), nil,
-				idArg(app), idArg(id), nil, "", now.UnixMilli(), now.Add(time.Hour).UnixMilli(), nil, 3600, ""); err != nil {
+				idArg(app), idArg(id), nil, "", now.UnixMilli(), now.Add(time.Hour).UnixMilli(), nil, 3600, "", nil, "", nil); err != nil {
 				_ = tx.Rollback()
 				return err
 			}
