@@ -9,11 +9,10 @@ import (
 
 	"github.com/latchkey/latchkey/admin/jobs"
 	"github.com/latchkey/latchkey/internal/authn"
-	"github.com/latchkey/latchkey/internal/lastused"
+	"github.com/latchkey/latchkey/internal/batch"
 	"github.com/latchkey/latchkey/internal/metrics"
 	"github.com/latchkey/latchkey/internal/secret"
 	"github.com/latchkey/latchkey/leaks"
-	"github.com/latchkey/latchkey/usage"
 )
 
 // finalFlushTimeout bounds the last_used flush of Close: with the store down
@@ -132,28 +131,28 @@ func (a *App) registerMetrics(m *metrics.Metrics) {
 		m.Gauge("latchkey_password_hashes_waiting", "Logins waiting for a password hash slot (at most password.max_queued).",
 			func() float64 { return float64(h.Waiting()) })
 	}
-	lu := func(f func(lastused.Stats) float64) func() float64 {
-		return func() float64 { return f(a.LastUsed.Stats()) }
+	batchMetrics(m, "last_used", "Token last_used updates", "Tokens used since their last_used was last written.",
+		a.LastUsed.Stats)
+	batchMetrics(m, "usage", "Usage bucket rows (one per app token and hour per flush)",
+		"Usage buckets counted in since they were last written.",
+		func() batch.Stats { return a.Usage.Stats().Stats })
+}
+
+// batchMetrics adds the counters of one write-behind batcher to m, named
+// latchkey_<name>_{flushes,written,failed}_total and latchkey_<name>_pending;
+// rows says what a row is and pending what the pending gauge counts.
+func batchMetrics(m *metrics.Metrics, name, rows, pending string, stats func() batch.Stats) {
+	of := func(f func(batch.Stats) uint64) func() float64 {
+		return func() float64 { return float64(f(stats())) }
 	}
-	m.Counter("latchkey_last_used_flushes_total", "last_used flushes that had something to write.",
-		lu(func(s lastused.Stats) float64 { return float64(s.Flushes) }))
-	m.Counter("latchkey_last_used_written_total", "Token last_used updates written.",
-		lu(func(s lastused.Stats) float64 { return float64(s.Written) }))
-	m.Counter("latchkey_last_used_failed_total", "Token last_used updates that failed and were kept for the next flush.",
-		lu(func(s lastused.Stats) float64 { return float64(s.Failed) }))
-	m.Gauge("latchkey_last_used_pending", "Tokens used since their last_used was last written.",
-		lu(func(s lastused.Stats) float64 { return float64(s.Pending) }))
-	us := func(f func(usage.Stats) float64) func() float64 {
-		return func() float64 { return f(a.Usage.Stats()) }
-	}
-	m.Counter("latchkey_usage_flushes_total", "Usage flushes that had something to write.",
-		us(func(s usage.Stats) float64 { return float64(s.Flushes) }))
-	m.Counter("latchkey_usage_written_total", "Usage bucket rows written (one per app token and hour per flush).",
-		us(func(s usage.Stats) float64 { return float64(s.Written) }))
-	m.Counter("latchkey_usage_failed_total", "Usage bucket rows that failed and were kept for the next flush.",
-		us(func(s usage.Stats) float64 { return float64(s.Failed) }))
-	m.Gauge("latchkey_usage_pending", "Usage buckets counted in since they were last written.",
-		us(func(s usage.Stats) float64 { return float64(s.Pending) }))
+	m.Counter("latchkey_"+name+"_flushes_total", name+" flushes that had something to write.",
+		of(func(s batch.Stats) uint64 { return s.Flushes }))
+	m.Counter("latchkey_"+name+"_written_total", rows+" written.",
+		of(func(s batch.Stats) uint64 { return s.Written }))
+	m.Counter("latchkey_"+name+"_failed_total", rows+" that failed and were kept for the next flush.",
+		of(func(s batch.Stats) uint64 { return s.Failed }))
+	m.Gauge("latchkey_"+name+"_pending", pending,
+		func() float64 { return float64(stats().Pending) })
 }
 
 // leakKinds are the kinds latchkey_leaked_tokens_total counts, named by

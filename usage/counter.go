@@ -2,12 +2,9 @@ package usage
 
 import (
 	"context"
-	"errors"
-	"sync"
-	"sync/atomic"
 	"time"
 
-	"github.com/latchkey/latchkey/internal/errs"
+	"github.com/latchkey/latchkey/internal/batch"
 	"github.com/latchkey/latchkey/internal/ids"
 )
 
@@ -24,15 +21,6 @@ type entry struct {
 	total Counts // counted since the entry was made
 }
 
-// shards spread the buckets over several locks, so concurrent requests of
-// different app tokens rarely wait for each other.
-const shards = 16
-
-type shard struct {
-	mu      sync.Mutex
-	entries map[key]*entry
-}
-
 // Counter counts requests by app token, hour and outcome in memory and
 // writes them in batches: Count touches memory only; Flush writes every
 // bucket counted in since the previous Flush, once. Writes that fail are
@@ -43,21 +31,15 @@ type Counter struct {
 	w   Writer
 	now func() time.Time
 
-	shards [shards]shard
-	// flushing makes concurrent Flush calls (the periodic one and the one
-	// at Close) take turns.
-	flushing sync.Mutex
-
-	written, failed, flushes atomic.Uint64
+	entries batch.Sharded[key, *entry]
+	flusher batch.Flusher
 }
 
 // NewCounter returns a Counter that flushes to w; now is the clock that
 // decides when a past hour's share may be forgotten.
 func NewCounter(w Writer, now func() time.Time) *Counter {
 	c := &Counter{w: w, now: now}
-	for i := range c.shards {
-		c.shards[i].entries = map[key]*entry{}
-	}
+	c.entries.Init()
 	return c
 }
 
@@ -65,61 +47,44 @@ func NewCounter(w Writer, now func() time.Time) *Counter {
 // at. It never touches the store.
 func (c *Counter) Count(tenantID string, id ids.ID, o Outcome, at time.Time) {
 	k := key{tenant: tenantID, token: id, hour: at.Unix() / 3600}
-	s := &c.shards[id[len(id)-1]%shards] // the last bytes of an ObjectID are a counter
-	s.mu.Lock()
-	e := s.entries[k]
+	s := c.entries.Of(id)
+	s.Mu.Lock()
+	e := s.M[k]
 	if e == nil {
 		e = &entry{slot: ids.New()}
-		s.entries[k] = e
+		s.M[k] = e
 	}
 	e.delta[o]++
 	e.total[o]++
-	s.mu.Unlock()
+	s.Mu.Unlock()
 }
 
 // taken is an entry a Flush is writing, with the delta it took.
 type taken struct {
 	e     *entry
-	shard *shard
+	shard *batch.Shard[key, *entry]
 	delta Counts
 }
 
 // Flush writes every bucket counted in since the previous Flush, one
-// Writer.Add per tenant. A tenant whose write fails keeps its counts for
-// the next Flush; the error reports it. Once the store is unavailable,
-// Flush writes no further tenant, so a flush against a dead store costs
-// one store.timeout, not one per tenant.
+// Writer.Add per tenant (batch.Flush: a tenant whose write fails keeps its
+// counts for the next Flush, and the error reports it).
 func (c *Counter) Flush(ctx context.Context) error {
-	c.flushing.Lock()
-	defer c.flushing.Unlock()
-	rows, took := c.take()
-	if len(rows) == 0 {
-		return nil
-	}
-	c.flushes.Add(1)
-	var failures []error
-	down := false
-	for tenant, list := range rows {
-		var err error
-		if !down {
-			err = c.w.Add(ctx, tenant, list)
-		}
-		if err == nil && !down {
-			c.written.Add(uint64(len(list)))
-			continue
-		}
-		if err != nil {
-			failures = append(failures, err)
-			down = errs.Is(err, errs.Unavailable) || ctx.Err() != nil
-		}
-		c.failed.Add(uint64(len(list)))
-		for _, t := range took[tenant] {
-			t.shard.mu.Lock()
-			t.e.delta.Add(t.delta)
-			t.shard.mu.Unlock()
-		}
-	}
-	return errors.Join(failures...)
+	var took map[string][]taken
+	return batch.Flush(ctx, &c.flusher,
+		func() map[string][]Row {
+			var rows map[string][]Row
+			rows, took = c.take()
+			return rows
+		},
+		c.w.Add,
+		func(tenant string, _ []Row) {
+			for _, t := range took[tenant] {
+				t.shard.Mu.Lock()
+				t.e.delta.Add(t.delta)
+				t.shard.Mu.Unlock()
+			}
+		})
 }
 
 // take returns, by tenant, the rows of every entry counted in since the
@@ -132,13 +97,13 @@ func (c *Counter) take() (map[string][]Row, map[string][]taken) {
 	rows := map[string][]Row{}
 	took := map[string][]taken{}
 	keep := c.now().Unix()/3600 - 1
-	for i := range c.shards {
-		s := &c.shards[i]
-		s.mu.Lock()
-		for k, e := range s.entries {
+	for i := range c.entries {
+		s := &c.entries[i]
+		s.Mu.Lock()
+		for k, e := range s.M {
 			if e.delta.IsZero() {
 				if k.hour < keep {
-					delete(s.entries, k)
+					delete(s.M, k)
 				}
 				continue
 			}
@@ -147,33 +112,33 @@ func (c *Counter) take() (map[string][]Row, map[string][]taken) {
 			took[k.tenant] = append(took[k.tenant], taken{e: e, shard: s, delta: e.delta})
 			e.delta = Counts{}
 		}
-		s.mu.Unlock()
+		s.Mu.Unlock()
 	}
 	return rows, took
 }
 
-// Stats are the Counter's counters since it was made.
+// Stats are the Counter's counters since it was made: Pending is the
+// buckets with counts not yet written.
 type Stats struct {
-	Pending int    // buckets with counts not yet written
-	Held    int    // buckets held in memory (written or not)
-	Written uint64 // bucket rows written
-	Failed  uint64 // bucket rows not written (kept for the next flush)
-	Flushes uint64 // flushes that had something to write
+	batch.Stats
+	Held int // buckets held in memory (written or not)
 }
 
 // Stats returns the counters.
 func (c *Counter) Stats() Stats {
-	st := Stats{Written: c.written.Load(), Failed: c.failed.Load(), Flushes: c.flushes.Load()}
-	for i := range c.shards {
-		s := &c.shards[i]
-		s.mu.Lock()
-		st.Held += len(s.entries)
-		for _, e := range s.entries {
+	var st Stats
+	pending := 0
+	for i := range c.entries {
+		s := &c.entries[i]
+		s.Mu.Lock()
+		st.Held += len(s.M)
+		for _, e := range s.M {
 			if !e.delta.IsZero() {
-				st.Pending++
+				pending++
 			}
 		}
-		s.mu.Unlock()
+		s.Mu.Unlock()
 	}
+	st.Stats = c.flusher.Stats(pending)
 	return st
 }

@@ -6,12 +6,9 @@ package lastused
 
 import (
 	"context"
-	"errors"
-	"sync"
-	"sync/atomic"
 	"time"
 
-	"github.com/latchkey/latchkey/internal/errs"
+	"github.com/latchkey/latchkey/internal/batch"
 	"github.com/latchkey/latchkey/internal/ids"
 )
 
@@ -32,35 +29,20 @@ type key struct {
 	id                 ids.ID
 }
 
-// shards spread the tokens over several locks, so concurrent requests of
-// different tokens rarely wait for each other.
-const shards = 16
-
-type shard struct {
-	mu      sync.Mutex
-	pending map[key]time.Time
-}
-
 // Batcher implements authn.Recorder. Used only touches memory; Flush writes
 // what was used since the previous Flush, one update per token, so calling
 // Flush once per tokens.last_used_flush writes each token at most once per
 // that interval. Writes that fail are kept and retried by the next Flush.
 type Batcher struct {
-	w      Writer
-	shards [shards]shard
-	// flushing makes concurrent Flush calls (the periodic one and the one
-	// at shutdown) take turns.
-	flushing sync.Mutex
-
-	written, failed, flushes atomic.Uint64
+	w       Writer
+	pending batch.Sharded[key, time.Time]
+	flusher batch.Flusher
 }
 
 // New returns a Batcher that flushes to w.
 func New(w Writer) *Batcher {
 	b := &Batcher{w: w}
-	for i := range b.shards {
-		b.shards[i].pending = map[key]time.Time{}
-	}
+	b.pending.Init()
 	return b
 }
 
@@ -68,49 +50,27 @@ func New(w Writer) *Batcher {
 // implements authn.Recorder and never touches the store.
 func (b *Batcher) Used(tenantID, collection string, id ids.ID, at time.Time) {
 	k := key{tenant: tenantID, collection: collection, id: id}
-	s := &b.shards[id[len(id)-1]%shards] // the last bytes of an ObjectID are a counter
-	s.mu.Lock()
-	if prev, ok := s.pending[k]; !ok || at.After(prev) {
-		s.pending[k] = at
+	s := b.pending.Of(id)
+	s.Mu.Lock()
+	if prev, ok := s.M[k]; !ok || at.After(prev) {
+		s.M[k] = at
 	}
-	s.mu.Unlock()
+	s.Mu.Unlock()
 }
 
 // Flush writes every pending use, one update per token, grouped by tenant
-// and collection. Uses whose write fails stay pending (unless a newer use
-// came in meanwhile) and are retried by the next Flush; the error reports
-// them. Once the store is unavailable, Flush writes no further group and
-// keeps them all, so a flush against a dead store costs one store.timeout,
-// not one per tenant.
+// and collection (batch.Flush: what fails stays pending, unless a newer use
+// came in meanwhile, and the error reports it).
 func (b *Batcher) Flush(ctx context.Context) error {
-	b.flushing.Lock()
-	defer b.flushing.Unlock()
-	batches := b.take()
-	if len(batches) == 0 {
-		return nil
-	}
-	b.flushes.Add(1)
-	var failures []error
-	down := false
-	for g, uses := range batches {
-		var err error
-		if !down {
-			err = b.w.Write(ctx, g.tenant, g.collection, uses)
-		}
-		if err == nil && !down {
-			b.written.Add(uint64(len(uses)))
-			continue
-		}
-		if err != nil {
-			failures = append(failures, err)
-			down = errs.Is(err, errs.Unavailable) || ctx.Err() != nil
-		}
-		b.failed.Add(uint64(len(uses)))
-		for _, u := range uses {
-			b.Used(g.tenant, g.collection, u.ID, u.At)
-		}
-	}
-	return errors.Join(failures...)
+	return batch.Flush(ctx, &b.flusher, b.take,
+		func(ctx context.Context, g group, uses []Use) error {
+			return b.w.Write(ctx, g.tenant, g.collection, uses)
+		},
+		func(g group, uses []Use) {
+			for _, u := range uses {
+				b.Used(g.tenant, g.collection, u.ID, u.At)
+			}
+		})
 }
 
 type group struct{ tenant, collection string }
@@ -118,16 +78,16 @@ type group struct{ tenant, collection string }
 // take empties the shards and returns their uses by tenant and collection.
 func (b *Batcher) take() map[group][]Use {
 	batches := map[group][]Use{}
-	for i := range b.shards {
-		s := &b.shards[i]
-		s.mu.Lock()
-		taken := s.pending
+	for i := range b.pending {
+		s := &b.pending[i]
+		s.Mu.Lock()
+		taken := s.M
 		if len(taken) == 0 {
-			s.mu.Unlock()
+			s.Mu.Unlock()
 			continue
 		}
-		s.pending = make(map[key]time.Time, len(taken))
-		s.mu.Unlock()
+		s.M = make(map[key]time.Time, len(taken))
+		s.Mu.Unlock()
 		for k, at := range taken {
 			g := group{k.tenant, k.collection}
 			batches[g] = append(batches[g], Use{ID: k.id, At: at})
@@ -136,22 +96,15 @@ func (b *Batcher) take() map[group][]Use {
 	return batches
 }
 
-// Stats are the Batcher's counters since it was made.
-type Stats struct {
-	Pending int    // tokens used since the last successful write
-	Written uint64 // token updates written
-	Failed  uint64 // token updates not written (kept for the next flush)
-	Flushes uint64 // flushes that had something to write
-}
-
-// Stats returns the counters.
-func (b *Batcher) Stats() Stats {
-	st := Stats{Written: b.written.Load(), Failed: b.failed.Load(), Flushes: b.flushes.Load()}
-	for i := range b.shards {
-		s := &b.shards[i]
-		s.mu.Lock()
-		st.Pending += len(s.pending)
-		s.mu.Unlock()
+// Stats returns the counters; Pending is the tokens used since their last
+// successful write.
+func (b *Batcher) Stats() batch.Stats {
+	pending := 0
+	for i := range b.pending {
+		s := &b.pending[i]
+		s.Mu.Lock()
+		pending += len(s.M)
+		s.Mu.Unlock()
 	}
-	return st
+	return b.flusher.Stats(pending)
 }
