@@ -62,6 +62,7 @@ type Views struct {
 	LastUsedStore lastused.Writer
 	UsageStore    usage.Store
 	WebhookStore  webhooks.Store
+	ScopeStore    scopes.Store
 }
 
 // Tenants implements Store.
@@ -90,3 +91,6 @@ func (v *Views) Usage() usage.Store { return v.UsageStore }
 
 // Webhooks implements Store.
 func (v *Views) Webhooks() webhooks.Store { return v.WebhookStore }
+
+// Scopes implements Store.
+func (v *Views) Scopes() scopes.Store { return v.ScopeStore }

@@ -12,11 +12,9 @@ import (
 	"github.com/latchkey/latchkey/scopes"
 )
 
-type scopeStore struct{ db *DB }
-
-// Scopes returns the scope catalog's store: the control collection
+// scopeStore is the scope catalog's store: the control collection
 // "scopes", one document per name (its _id).
-func (db *DB) Scopes() scopes.Store { return scopeStore{db} }
+type scopeStore struct{ db *DB }
 
 func (s scopeStore) coll() *mongo.Collection { return s.db.controlDB().Collection(scopes.Collection) }
 

@@ -8,10 +8,8 @@ import (
 	"github.com/latchkey/latchkey/scopes"
 )
 
+// scopeStore is the scope catalog's store: a table of the control file.
 type scopeStore struct{ db *DB }
-
-// Scopes returns the scope catalog's store.
-func (db *DB) Scopes() scopes.Store { return scopeStore{db} }
 
 func scanScope(sc scanner, s *scopes.Scope) error {
 	return sc.Scan(&s.Name, &s.Description, timeCol{&s.Created}, timeCol{&s.Updated})

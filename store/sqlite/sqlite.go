@@ -158,7 +158,7 @@ type (
 func (db *DB) views() store.Views {
 	return store.Views{TenantStore: tenantStore{db}, UserStore: userStore{db}, AppTokenStore: appTokenStore{db},
 		TokenStore: tokenStore{db}, ClaimStore: claimStore{db}, AuditStore: auditStore{db}, LastUsedStore: lastUsedStore{db},
-		UsageStore: usageStore{db}, WebhookStore: webhookStore{db}}
+		UsageStore: usageStore{db}, WebhookStore: webhookStore{db}, ScopeStore: scopeStore{db}}
 }
 
 // bound applies the operation timeout to ctx.
