@@ -237,7 +237,7 @@ func (h *Handler) change(c *gin.Context) error {
 	if setLimit && !p.Can(access.ManageAppTokens) {
 		return errs.E(errs.Forbidden, "rate_limit", "Your role ("+string(p.Role)+") may not change an app token's rate limit.")
 	}
-	if d.Any() && !p.Can(access.ManageAppTokens) {
+	if d.Describes() && !p.Can(access.ManageAppTokens) {
 		return errs.E(errs.Forbidden, "permission", "Your role ("+string(p.Role)+") may not change an app token's name, scopes or metadata.")
 	}
 	// Support staff may expire app tokens but not extend them.
@@ -251,17 +251,17 @@ func (h *Handler) change(c *gin.Context) error {
 	}
 	ctx := c.Request.Context()
 	var tok *Token
+	d.RateLimit, d.SetRateLimit = limit, setLimit
 	if d.Any() {
 		if tok, err = h.Service.Change(ctx, p.TenantID, c.Param("token"), d); err != nil {
 			return err
 		}
-		h.audit(c, "app_token.change", tok.ID)
-	}
-	if setLimit {
-		if tok, err = h.Service.SetRateLimit(ctx, p.TenantID, c.Param("token"), limit); err != nil {
-			return err
+		if d.Describes() {
+			h.audit(c, "app_token.change", tok.ID)
 		}
-		h.audit(c, "app_token.rate_limit", tok.ID)
+		if d.SetRateLimit {
+			h.audit(c, "app_token.rate_limit", tok.ID)
+		}
 	}
 	if req.Seconds != nil {
 		t, err := h.Service.Tenants.FindByID(ctx, p.TenantID)

@@ -138,23 +138,6 @@ func (s *Service) SetExpiry(ctx context.Context, t *tenants.Tenant, ref string, 
 	return tok, nil
 }
 
-// SetRateLimit sets the rate limit of the app token ref of tenant (nil:
-// none), if the token is live; the cache of this instance forgets the
-// tenant's credentials at once, other instances within cache.ttl.
-// Errors: Invalid (malformed ref), NotFound, Conflict (ErrExpiredChange).
-func (s *Service) SetRateLimit(ctx context.Context, tenantID, ref string, p *ratelimit.Policy) (*Token, error) {
-	tok, err := s.Get(ctx, tenantID, ref)
-	if err != nil {
-		return nil, err
-	}
-	if err := s.Store.SetRateLimit(ctx, tenantID, tok.ID, p, clock.Stored(s.Now())); err != nil {
-		return nil, err
-	}
-	s.Invalidate(tenantID)
-	tok.RateLimit = p
-	return tok, nil
-}
-
 // Delete removes the app token ref. Deleting the tenant's last live app
 // token needs force. Errors: Invalid, NotFound, Conflict (ErrLastLive).
 func (s *Service) Delete(ctx context.Context, tenantID, ref string, force bool) (*Token, error) {
@@ -265,8 +248,8 @@ func CheckMeta(raw []byte) error {
 	return nil
 }
 
-// Details is a change of an app token's name, scopes and metadata; nil
-// fields stay as they are.
+// Details is a change of an app token's name, scopes, metadata and rate
+// limit; nil fields stay as they are.
 type Details struct {
 	Name *string
 	// Scopes: nil keeps them; a pointer to nil makes the token
@@ -274,17 +257,25 @@ type Details struct {
 	Scopes     *[]string
 	ExternalID *string
 	Meta       *string
+	// RateLimit is the token's new rate limit (nil: none) when
+	// SetRateLimit; otherwise the limit stays as it is.
+	RateLimit    *ratelimit.Policy
+	SetRateLimit bool
 }
 
-// Any reports whether d changes anything.
-func (d Details) Any() bool {
+// Describes reports whether d changes the token's name, scopes or metadata.
+func (d Details) Describes() bool {
 	return d.Name != nil || d.Scopes != nil || d.ExternalID != nil || d.Meta != nil
 }
 
-// Change applies d to the app token ref of tenant, which must be live: an
-// expired token never works again, and its record stays as it ended. The
-// cache of this instance forgets the tenant's credentials at once (scopes
-// decide what the token may do). Errors: Invalid (scopes not in the
+// Any reports whether d changes anything.
+func (d Details) Any() bool { return d.Describes() || d.SetRateLimit }
+
+// Change applies d to the app token ref of tenant in one write, if the
+// token is live: an expired token never works again, and its record stays
+// as it ended. The cache of this instance forgets the tenant's credentials
+// at once (scopes and the limit decide what the token may do), other
+// instances within cache.ttl. Errors: Invalid (scopes not in the
 // catalog), NotFound, Conflict (ErrExpiredChange), Unavailable.
 func (s *Service) Change(ctx context.Context, tenantID, ref string, d Details) (*Token, error) {
 	tok, err := s.Get(ctx, tenantID, ref)

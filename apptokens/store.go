@@ -8,7 +8,6 @@ import (
 	"github.com/latchkey/latchkey/internal/errs"
 	"github.com/latchkey/latchkey/internal/ids"
 	"github.com/latchkey/latchkey/internal/page"
-	"github.com/latchkey/latchkey/internal/ratelimit"
 )
 
 // Store keeps the app tokens of every tenant database. The engines
@@ -31,10 +30,6 @@ type Store interface {
 	// NotFound, Conflict (ErrExpired: a re-dating of a token that is not
 	// live; ErrInGrace; ErrLastLive, see KeepLive), Unavailable.
 	SetExpires(ctx context.Context, tenantID string, id ids.ID, c ended.Change, keep KeepLive) error
-	// SetRateLimit sets token id's rate limit (nil: none) if the token is
-	// live at now. Errors: NotFound, Conflict (ErrExpiredChange),
-	// Unavailable.
-	SetRateLimit(ctx context.Context, tenantID string, id ids.ID, p *ratelimit.Policy, now time.Time) error
 	// Change applies d to token id if it is live at now, in one write.
 	// Errors: NotFound, Conflict (ErrExpiredChange), Unavailable.
 	Change(ctx context.Context, tenantID string, id ids.ID, d Details, now time.Time) error

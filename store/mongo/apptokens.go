@@ -9,11 +9,9 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/latchkey/latchkey/apptokens"
-	"github.com/latchkey/latchkey/internal/clock"
 	"github.com/latchkey/latchkey/internal/ended"
 	"github.com/latchkey/latchkey/internal/ids"
 	"github.com/latchkey/latchkey/internal/page"
-	"github.com/latchkey/latchkey/internal/ratelimit"
 )
 
 func (s appTokenStore) coll(tenantID string) *mongo.Collection {
@@ -173,27 +171,6 @@ func (s appTokenStore) PurgeExpired(ctx context.Context, tenantID string, cutoff
 	return res.DeletedCount, nil
 }
 
-// SetRateLimit implements apptokens.Store: one conditional update of a
-// live token ($unset for none, so the record reads as an older one does).
-func (s appTokenStore) SetRateLimit(ctx context.Context, tenantID string, id ids.ID, p *ratelimit.Policy, now time.Time) error {
-	live := bson.D{{Key: "_id", Value: id}, {Key: "expires", Value: bson.D{{Key: "$gt", Value: clock.Stored(now)}}}}
-	change := bson.D{{Key: "$unset", Value: bson.D{{Key: "rate_limit", Value: ""}}}}
-	if p != nil {
-		change = bson.D{{Key: "$set", Value: bson.D{{Key: "rate_limit", Value: p}}}}
-	}
-	res, err := s.coll(tenantID).UpdateOne(ctx, live, change)
-	if err != nil {
-		return translate(err, nil)
-	}
-	if res.MatchedCount > 0 {
-		return nil
-	}
-	if _, err := s.FindByID(ctx, tenantID, id); err != nil {
-		return err
-	}
-	return apptokens.ErrExpiredChange
-}
-
 // Change implements apptokens.Store: one update of the token while live.
 func (s appTokenStore) Change(ctx context.Context, tenantID string, id ids.ID, d apptokens.Details, now time.Time) error {
 	var set bson.D
@@ -209,8 +186,18 @@ func (s appTokenStore) Change(ctx context.Context, tenantID string, id ids.ID, d
 	if d.Meta != nil {
 		set = append(set, bson.E{Key: "meta", Value: *d.Meta})
 	}
+	var update bson.D
+	switch {
+	case d.SetRateLimit && d.RateLimit != nil:
+		set = append(set, bson.E{Key: "rate_limit", Value: d.RateLimit})
+	case d.SetRateLimit:
+		update = bson.D{{Key: "$unset", Value: bson.D{{Key: "rate_limit", Value: ""}}}}
+	}
+	if len(set) > 0 {
+		update = append(update, bson.E{Key: "$set", Value: set})
+	}
 	live := bson.D{{Key: "_id", Value: id}, {Key: "expires", Value: bson.D{{Key: "$gt", Value: now}}}}
-	res, err := s.coll(tenantID).UpdateOne(ctx, live, bson.D{{Key: "$set", Value: set}})
+	res, err := s.coll(tenantID).UpdateOne(ctx, live, update)
 	if err != nil {
 		return translate(err, nil)
 	}

@@ -19,7 +19,6 @@ import (
 	"github.com/latchkey/latchkey/internal/lastused"
 	"github.com/latchkey/latchkey/internal/metrics"
 	"github.com/latchkey/latchkey/internal/page"
-	"github.com/latchkey/latchkey/internal/ratelimit"
 	"github.com/latchkey/latchkey/scopes"
 	"github.com/latchkey/latchkey/store"
 	"github.com/latchkey/latchkey/tenants"
@@ -190,12 +189,6 @@ func (s obsAppTokens) Find(ctx context.Context, tenantID string, pg page.Page) (
 func (s obsAppTokens) SetExpires(ctx context.Context, tenantID string, id ids.ID, c ended.Change, keep apptokens.KeepLive) error {
 	return s.o.do(ctx, "apptokens.SetExpires", tenantID, func(ctx context.Context) error {
 		return s.next.SetExpires(ctx, tenantID, id, c, keep)
-	})
-}
-
-func (s obsAppTokens) SetRateLimit(ctx context.Context, tenantID string, id ids.ID, p *ratelimit.Policy, now time.Time) error {
-	return s.o.do(ctx, "apptokens.SetRateLimit", tenantID, func(ctx context.Context) error {
-		return s.next.SetRateLimit(ctx, tenantID, id, p, now)
 	})
 }
 

@@ -10,7 +10,6 @@ import (
 	"github.com/latchkey/latchkey/internal/ended"
 	"github.com/latchkey/latchkey/internal/ids"
 	"github.com/latchkey/latchkey/internal/page"
-	"github.com/latchkey/latchkey/internal/ratelimit"
 )
 
 // Insert implements apptokens.Store.
@@ -33,19 +32,6 @@ func scanAppToken(sc scanner, t *apptokens.Token) error {
 		scopesCol{&t.Scopes}, &t.ExternalID, &t.Meta, &t.Last, optIDCol{&t.RotatedFrom})
 	t.RateLimit = rl.policy()
 	return err
-}
-
-// SetRateLimit implements apptokens.Store: one UPDATE that applies only to
-// a live token.
-func (s appTokenStore) SetRateLimit(ctx context.Context, tenantID string, id ids.ID, p *ratelimit.Policy, now time.Time) error {
-	n, err := s.db.execIn(ctx, tenantID, qAppTokenRateLimit, policyLimit(p), policySeconds(p), idArg(id), now.UnixMilli())
-	if err != nil || n > 0 {
-		return s.db.changed("set app token rate limit", n, err, apptokens.ErrNotFound)
-	}
-	if _, err := s.FindByID(ctx, tenantID, id); err != nil {
-		return err
-	}
-	return apptokens.ErrExpiredChange
 }
 
 // FindByID implements apptokens.Store.
@@ -176,7 +162,8 @@ func (s appTokenStore) Change(ctx context.Context, tenantID string, id ids.ID, d
 		scopes = scopesArg(*d.Scopes)
 	}
 	n, err := s.db.execIn(ctx, tenantID, qAppTokenChange, optString(d.Name), scopes, optString(d.ExternalID),
-		optString(d.Meta), idArg(id), now.UnixMilli(), d.Scopes != nil)
+		optString(d.Meta), idArg(id), now.UnixMilli(), d.Scopes != nil,
+		d.SetRateLimit, policyLimit(d.RateLimit), policySeconds(d.RateLimit))
 	if err != nil || n > 0 {
 		return s.db.changed("change app token", n, err, apptokens.ErrNotFound)
 	}

@@ -89,14 +89,16 @@ const (
 	appTokenCols = `id, hash, name, created, created_by, expires, last_used, ended_by, rate_limit, rate_seconds, scopes, external_id, meta, last, rotated_from`
 
 	qAppTokenInsert = `INSERT INTO app_tokens (` + appTokenCols + `) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`
-	// qAppTokenRateLimit sets token ?3's rate limit if it is live at ?4.
-	qAppTokenRateLimit = `UPDATE app_tokens SET rate_limit = ?1, rate_seconds = ?2 WHERE id = ?3 AND expires > ?4`
-	// qAppTokenChange sets the name, scopes, external id and meta of token
-	// ?5 if it is live at ?6; a NULL argument keeps a column (scopes: ?7
-	// says whether ?2 is the change, since NULL is also unrestricted).
+	// qAppTokenChange sets the name, scopes, external id, meta and rate
+	// limit of token ?5 if it is live at ?6; a NULL argument keeps a column
+	// (scopes: ?7 says whether ?2 is the change, and ?8 whether ?9/?10 are
+	// the rate limit, since NULL also means unrestricted and no limit).
 	qAppTokenChange = `UPDATE app_tokens SET name = coalesce(?1, name),
 		scopes = CASE WHEN ?7 THEN ?2 ELSE scopes END, external_id = coalesce(?3, external_id),
-		meta = coalesce(?4, meta) WHERE id = ?5 AND expires > ?6`
+		meta = coalesce(?4, meta),
+		rate_limit = CASE WHEN ?8 THEN ?9 ELSE rate_limit END,
+		rate_seconds = CASE WHEN ?8 THEN ?10 ELSE rate_seconds END
+		WHERE id = ?5 AND expires > ?6`
 	qAppTokenByID = `SELECT ` + appTokenCols + ` FROM app_tokens WHERE id = ?`
 	// qAppTokenFirst reads the first page newest first: the primary key
 	// read from its end and stopped by the LIMIT.

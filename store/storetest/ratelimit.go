@@ -29,11 +29,24 @@ func testRateLimits(t *testing.T, open Opener) {
 		t.Fatalf("stored rate limit %+v, want %+v", got.RateLimit, p)
 	}
 	q := &ratelimit.Policy{Limit: 5, Seconds: 86_400}
-	must(t, "set", as.SetRateLimit(e.ctx, tid, tok.ID, q, now))
+	limit := func(p *ratelimit.Policy) apptokens.Details { return apptokens.Details{RateLimit: p, SetRateLimit: true} }
+	must(t, "set", as.Change(e.ctx, tid, tok.ID, limit(q), now))
 	if got, _ := as.FindByID(e.ctx, tid, tok.ID); got.RateLimit == nil || *got.RateLimit != *q {
-		t.Fatalf("after SetRateLimit: %+v, want %+v", got.RateLimit, q)
+		t.Fatalf("after setting the limit: %+v, want %+v", got.RateLimit, q)
 	}
-	must(t, "remove", as.SetRateLimit(e.ctx, tid, tok.ID, nil, now))
+	// A change of other details keeps the limit; one change sets both.
+	name := "renamed"
+	must(t, "rename", as.Change(e.ctx, tid, tok.ID, apptokens.Details{Name: &name}, now))
+	if got, _ := as.FindByID(e.ctx, tid, tok.ID); got.RateLimit == nil || *got.RateLimit != *q || got.Name != name {
+		t.Fatalf("after renaming: %+v %q, want %+v renamed", got.RateLimit, got.Name, q)
+	}
+	both := limit(p)
+	both.Name = &tok.Name
+	must(t, "rename and limit", as.Change(e.ctx, tid, tok.ID, both, now))
+	if got, _ := as.FindByID(e.ctx, tid, tok.ID); got.RateLimit == nil || *got.RateLimit != *p || got.Name != tok.Name {
+		t.Fatalf("after one change of both: %+v %q, want %+v %q", got.RateLimit, got.Name, p, tok.Name)
+	}
+	must(t, "remove", as.Change(e.ctx, tid, tok.ID, limit(nil), now))
 	if got, _ := as.FindByID(e.ctx, tid, tok.ID); got.RateLimit != nil {
 		t.Fatalf("after removing: %+v, want nil", got.RateLimit)
 	}
@@ -42,8 +55,8 @@ func testRateLimits(t *testing.T, open Opener) {
 	if first[len(first)-1].RateLimit != nil {
 		t.Errorf("the first app token has rate limit %+v", first[len(first)-1].RateLimit)
 	}
-	wantErr(t, "unknown token", as.SetRateLimit(e.ctx, tid, ids.New(), q, now), apptokens.ErrNotFound)
-	wantErr(t, "expired token", as.SetRateLimit(e.ctx, tid, tok.ID, q, now.Add(time.Hour)), apptokens.ErrExpiredChange)
+	wantErr(t, "unknown token", as.Change(e.ctx, tid, ids.New(), limit(q), now), apptokens.ErrNotFound)
+	wantErr(t, "expired token", as.Change(e.ctx, tid, tok.ID, limit(q), now.Add(time.Hour)), apptokens.ErrExpiredChange)
 
 	// The tenant's default.
 	tn, err := e.st.Tenants().FindByID(e.ctx, tid)
