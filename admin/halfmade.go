@@ -12,7 +12,7 @@ import (
 )
 
 // FinishHalfMade finishes or removes every tenant that a crash during
-// POST /tenants left "creating" (SPEC §5, "Crash mid-creation"), and logs
+// POST /tenants left "creating", and logs
 // each. One whose first owner and first app token were both made is made
 // active: its creator never saw the app token, so a platform owner mints
 // another (POST /tenants/{id}/app_tokens). Any other is removed with its

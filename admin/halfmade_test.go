@@ -60,7 +60,7 @@ func halfMade(t *testing.T, s *testserver.Server, slug string, age time.Duration
 // a crash left "creating" is finished when its owner and first app token
 // were made and removed otherwise, each reported in the log; one younger
 // than a minute (perhaps being made by another instance) is left alone
-// until it is that old. SPEC §5, "Crash mid-creation".
+// until it is that old: a crash mid-creation leaves nothing usable.
 func TestHalfMadeTenants(t *testing.T) {
 	core, logs := observer.New(zapcore.WarnLevel)
 	s := testserver.StartWith(t, testserver.Options{Logger: zap.New(core)})

@@ -9,7 +9,7 @@ import (
 	"github.com/latchkey/latchkey/internal/testserver"
 )
 
-// TestLastUsedBatched checks SPEC §5's cheap bookkeeping: requests leave
+// TestLastUsedBatched checks the cheap bookkeeping of last_used: requests leave
 // last_used alone until a flush, which writes the latest use of the user
 // token and of the app token once each.
 func TestLastUsedBatched(t *testing.T) {

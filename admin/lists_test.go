@@ -8,7 +8,7 @@ import (
 )
 
 // TestListsReportEveryBadParameter: a list request with several bad query
-// parameters hears of all of them at once (SPEC §3).
+// parameters hears of all of them at once.
 func TestListsReportEveryBadParameter(t *testing.T) {
 	s := testserver.Start(t)
 	owner := s.OwnerToken(t)

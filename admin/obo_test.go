@@ -8,10 +8,10 @@ import (
 )
 
 // oboRefusal is the answer to an on-behalf-of token that would make a
-// credential (SPEC §4, "OBO rules").
+// credential.
 var oboRefusal = map[string]string{"token": "An on-behalf-of token cannot do this."}
 
-// TestOBOMakesNoCredential replays issue 17's escalation: an OBO token set
+// TestOBOMakesNoCredential replays a reported escalation: an OBO token set
 // its user's password (and so got a 30-day login that outlived its issuer,
 // stretched to 90 days), and made app tokens, users, tokens and, on the
 // platform tenant, a tenant, all of which outlived the issuer. Each is now

@@ -162,7 +162,7 @@ func w(owner, admin, support, member, obo int) [5]int {
 	return [5]int{owner, admin, support, member, obo}
 }
 
-// TestPermissionMatrix checks SPEC §6 role by role: every row is sent by an
+// TestPermissionMatrix checks the permission matrix role by role: every row is sent by an
 // owner, an admin, a support user, a member and an OBO token (admin1 for
 // mem), each with fresh targets; credentials are renewed after every row
 // that may end them (logout, expire_tokens).

@@ -89,7 +89,7 @@ type App struct {
 	Audit     *audit.Log
 	Auth      *authn.Authenticator
 	LastUsed  *lastused.Batcher
-	// Usage counts the requests of each app token (SPEC §12); flushed
+	// Usage counts the requests of each app token; flushed
 	// with last_used.
 	Usage    *usage.Counter
 	Leaks    *leaks.Service
@@ -199,8 +199,8 @@ func (a *App) router(trusted []string) (*gin.Engine, error) {
 	api.GET("/openapi.yaml", apidoc.Serve) // public: no credentials
 	app := api.Group("", a.Auth.App())
 	optional := api.Group("", a.Auth.Optional())
-	// Every route of a user, but its own session's, needs latchkey:admin
-	// (SPEC §11): one guard for all of them.
+	// Every route of a user, but its own session's, needs latchkey:admin:
+	// one guard for all of them.
 	user := api.Group("", a.Auth.User(), authn.AdminScope())
 	tokensH := &usertokens.Handler{Service: a.Tokens, Audit: a.Audit, Catalog: a.Scopes.Catalog}
 	tokensH.Register(app, optional, user)
@@ -229,7 +229,7 @@ func (a *App) ready(c *gin.Context) error {
 	defer cancel()
 	if err := a.Store.Ping(ctx); err != nil {
 		// An engine that answers but knows of tenants whose data is at
-		// fault names them (SPEC §5); the other tenants are served.
+		// fault names them; the other tenants are served.
 		if e, ok := errs.As(err); ok && e.Code == errs.Unavailable && e.Fields["tenants"] != "" {
 			return e
 		}

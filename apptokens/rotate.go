@@ -12,7 +12,7 @@ import (
 	"github.com/latchkey/latchkey/tenants"
 )
 
-// Grace bounds of a rotation (SPEC §4): how long the old token keeps
+// Grace bounds of a rotation: how long the old token keeps
 // working after its successor is made.
 const (
 	DefaultGrace = 86400

@@ -53,7 +53,7 @@ type Store interface {
 }
 
 // KeepLive guards a tenant against losing its last live app token, with
-// which it would lock itself out (SPEC §4). Given to SetExpires or Delete,
+// which it would lock itself out. Given to SetExpires or Delete,
 // a KeepLive with At set makes the store refuse, with ErrLastLive, a change
 // after which the tenant would have no app token live at At: the change of
 // a token live at At that is neither re-dated past At nor has a live
@@ -73,7 +73,7 @@ var ErrLastLive = errs.E(errs.Conflict, "token", "This is the tenant's last live
 	"the tenant is locked out. Create another first, or, as an owner, add ?force=true.")
 
 // ErrExpired is the engines' answer to a re-dating of an app token whose
-// expiry has passed: expired is final (SPEC §2).
+// expiry has passed: expired is final.
 var ErrExpired = errs.E(errs.Conflict, "seconds_until_expire", "This app token has expired and never works again; "+
 	"its expiry cannot be changed. Create a new app token instead.")
 

@@ -28,14 +28,14 @@ type Token struct {
 	// EndedBy is why the token was ended, when it was ended rather than
 	// left to run out; empty otherwise (and on records older than it).
 	EndedBy ended.By `bson:"ended_by,omitempty"`
-	// RateLimit bounds the requests made with the token (SPEC §11); nil,
+	// RateLimit bounds the requests made with the token; nil,
 	// as on every record older than it, is none.
 	RateLimit *ratelimit.Policy `bson:"rate_limit,omitempty"`
 	// Scopes restrict the token to catalog scopes; nil is unrestricted
 	// (and what records older than scopes read as). Never omitted when
 	// stored: an empty list restricts to nothing.
 	Scopes []string `bson:"scopes"`
-	// ExternalID and Meta are the platform's metadata (SPEC §11): its own
+	// ExternalID and Meta are the platform's metadata: its own
 	// id, and a JSON object kept as the text it was given ("" for none).
 	ExternalID string `bson:"external_id,omitempty"`
 	Meta       string `bson:"meta,omitempty"`

@@ -69,7 +69,7 @@ type Tokens struct {
 	Retention     time.Duration `yaml:"retention"`       // expired records are purged after this; default 720h (30 days)
 	PurgeInterval time.Duration `yaml:"purge_interval"`  // how often the purge runs; default 1h
 	LastUsedFlush time.Duration `yaml:"last_used_flush"` // last_used is written at most once per token per this; default 1m
-	// TagKeys are the keys of the tag every token string carries (SPEC §2),
+	// TagKeys are the keys of the tag every token string carries,
 	// each "<id>:<base64 of at least 32 bytes>", the first the current one;
 	// default none. Secret: never logged or quoted in an error.
 	TagKeys []string `yaml:"tag_keys"`
@@ -77,7 +77,7 @@ type Tokens struct {
 
 // Password configures argon2id password hashing. Validate enforces at least
 // OWASP's minimums. MaxConcurrent and MaxQueued bound the memory hashing
-// takes (SPEC §5).
+// takes.
 type Password struct {
 	Memory      uint32 `yaml:"memory_kib"`  // memory in KiB; default 19456 (19 MiB)
 	Iterations  uint32 `yaml:"iterations"`  // default 2
@@ -114,7 +114,7 @@ type Leaks struct {
 	PublicKeysFile string   `yaml:"public_keys_file"` // a JSON file in the shape of GitHub's published secret scanning keys; default ""
 }
 
-// Webhooks configures the delivery of webhooks (SPEC §12).
+// Webhooks configures the delivery of webhooks.
 type Webhooks struct {
 	AllowHosts []string      `yaml:"allow_hosts"` // hosts reached over plain http and at any address (loopback, private); default none
 	Interval   time.Duration `yaml:"interval"`    // how often due deliveries are sent; default 5s

@@ -8,7 +8,7 @@ import (
 	"github.com/latchkey/latchkey/internal/testserver"
 )
 
-// TestLeakedTokensStayExpired is issue 17's report: an app token expired by
+// TestLeakedTokensStayExpired is a reported hole: an app token expired by
 // a leak report came back to life with PATCH seconds_until_expire. Leaked
 // app and user tokens are never re-dated (409), stay refused, and show
 // ended_by "leak".

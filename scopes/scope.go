@@ -1,4 +1,4 @@
-// Package scopes keeps the installation's scope catalog (SPEC §11): the
+// Package scopes keeps the installation's scope catalog: the
 // scopes the platform's API declares, which app tokens and user tokens are
 // restricted to. The catalog is installation-wide: it lives in the control
 // store, beside the tenant registry.

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The floods of SECURITY.md's "Bounded work and memory" against one real
-# `latchkey serve` on 127.0.0.1 (docs/PERFORMANCE.md, "Floods (issue 10)"),
+# `latchkey serve` on 127.0.0.1 (docs/PERFORMANCE.md, "Floods"),
 # bounded in time (about 4½ minutes with the defaults), printing one table:
 #
 #   1. 500 parallel logins for 20 s in one tenant, unknown usernames and
@@ -71,7 +71,7 @@ RUNS=$WORK/runs.out
 	-forgers "${FORGERS:-50}" -forged-flood "${FORGED_FLOOD:-10s}" | tee "$RUNS"
 "$WORK/loadgen" measure -url "$BASE" -fixture "$WORK/fixture.json" -parts login -samples "${SAMPLES:-200}" | tee "$WORK/measure.out"
 grep '^| failed login' "$WORK/measure.out" >>"$RUNS"
-# Issue 10's goal for that comparison: medians within 5 % and |z| < 3.
+# The goal for that comparison: medians within 5 % and |z| < 3.
 row=$(grep '^| failed login p50' "$WORK/measure.out")
 ratio=$(sed -n 's/.*| \*\*\([0-9.]*\)×\*\*.*/\1/p' <<<"$row")
 z=$(sed -n 's/.*Mann–Whitney z \([-+0-9.]*\) over.*/\1/p' <<<"$row")

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Measures Latchkey as the verifier in front of an API (SPEC §10), all on
+# Measures Latchkey as the verifier in front of an API, all on
 # 127.0.0.1, bounded in time (about two minutes with the defaults):
 #
 #  1. `latchkey serve` on a throwaway data directory: /api/v1/verify with

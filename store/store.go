@@ -35,11 +35,11 @@ type Store interface {
 	Webhooks() webhooks.Store
 	// LastUsed writes the batched last_used times.
 	LastUsed() lastused.Writer
-	// Usage keeps the app tokens' usage buckets (SPEC §12).
+	// Usage keeps the app tokens' usage buckets.
 	Usage() usage.Store
-	// Keys keeps the installation's token tag keys (SPEC §2).
+	// Keys keeps the installation's token tag keys.
 	Keys() secret.KeyStore
-	// Scopes keeps the scope catalog (SPEC §11).
+	// Scopes keeps the scope catalog.
 	Scopes() scopes.Store
 	// Engine names the engine ("sqlite", "mongodb") for logs and metrics.
 	Engine() string

@@ -55,7 +55,7 @@ type Settings struct {
 	LockoutWindow   int64 `bson:"lockout_window" json:"lockout_window"`
 	LockoutDuration int64 `bson:"lockout_duration" json:"lockout_duration"`
 	// AppTokenRateLimit is the rate limit of the tenant's new app tokens
-	// (SPEC §11); nil, the default, is none.
+	//; nil, the default, is none.
 	AppTokenRateLimit *ratelimit.Policy `bson:"app_token_rate_limit,omitempty" json:"app_token_rate_limit"`
 }
 
@@ -68,7 +68,7 @@ const (
 // always fits a time.Time computed with time.Duration.
 const MaxAppTokenTTL = 250 * year
 
-// DefaultSettings are the SPEC §4 defaults.
+// DefaultSettings are a new tenant's settings (docs/API.md, Tenants).
 func DefaultSettings() Settings {
 	return Settings{
 		AppTokenTTL:     200 * year,

@@ -53,7 +53,7 @@ func counts(p map[string]any) [3]float64 {
 	return [3]float64{p["ok"].(float64), p["denied"].(float64), p["rate_limited"].(float64)}
 }
 
-// TestUsageByOutcome checks SPEC §12: requests authenticated with an app
+// TestUsageByOutcome checks usage counting: requests authenticated with an app
 // token are counted by outcome (a 401 or 403 after the App-Token was
 // verified is denied), nothing shows before a flush, and hours and days
 // are the buckets summed.
@@ -159,7 +159,7 @@ func TestUsageTwoInstances(t *testing.T) {
 }
 
 // TestUsagePermissions: owners, admins and support read usage; members
-// do not (SPEC §6 "usage: read").
+// do not.
 func TestUsagePermissions(t *testing.T) {
 	f := newFixture(t)
 	s := f.s

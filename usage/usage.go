@@ -1,5 +1,5 @@
 // Package usage counts, per app token, the requests it authenticated, by
-// outcome, in hourly buckets kept Retention (SPEC §12 "Usage"). The
+// outcome, in hourly buckets kept Retention. The
 // authenticating path only touches memory (Counter.Count, through
 // Middleware); a periodic Flush and the App's Close write the counts in
 // batches, each instance adding its own to the buckets, and the store sums

@@ -106,7 +106,7 @@ func TestRankRules(t *testing.T) {
 }
 
 // TestExpireTokensOfAnyRole: POST /users/{id}/expire_tokens is "any user
-// token: bulk expire" of SPEC §6, which support staff and admins may do
+// token: bulk expire" of the permission matrix, which support staff and admins may do
 // to anyone, an owner included (as they may expire each of its tokens):
 // ending sessions only takes access away, so it carries no rank rule.
 func TestExpireTokensOfAnyRole(t *testing.T) {

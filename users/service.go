@@ -343,7 +343,7 @@ func (s *Service) ResetOwner(ctx context.Context, tenantID, username, password s
 var ErrTenantCreating = errs.E(errs.Conflict, "tenant", "The tenant is still being created.")
 
 // RestoreOwner gives tenant t a new active owner, made by a platform owner:
-// the way back for a tenant that has lost its owners (SPEC §4). The caller
+// the way back for a tenant that has lost its owners. The caller
 // checks that it may. Errors: Invalid, Conflict (username taken,
 // ErrTenantCreating), Unavailable.
 func (s *Service) RestoreOwner(ctx context.Context, t *tenants.Tenant, username, password, email string) (*User, error) {

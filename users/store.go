@@ -34,7 +34,7 @@ type Store interface {
 	// Replace and Delete refuse, with ErrLastOwner, a change after which
 	// the tenant would have no active owner: the change of a stored active
 	// owner that removes it, disables it or demotes it while no other user
-	// is an active owner (SPEC §4). The store decides it for concurrent
+	// is an active owner. The store decides it for concurrent
 	// callers too, so of two owners removing each other at once one stays.
 	// Errors: NotFound, Conflict (ErrLastOwner), Unavailable.
 	Delete(ctx context.Context, tenantID string, id ids.ID) error

@@ -161,7 +161,7 @@ func (h *Handler) current(c *gin.Context) error {
 		return err
 	}
 	v := ViewOf(p.TenantID, tok, h.Service.Now())
-	// scopes here are the request's effective scopes, listed (SPEC §11).
+	// scopes here are the request's effective scopes, listed.
 	scopes := p.Scopes
 	if !scopes.Restricted {
 		if scopes, err = h.Catalog(c.Request.Context()); err != nil {

@@ -17,7 +17,7 @@ import (
 	"github.com/latchkey/latchkey/users"
 )
 
-// The lockout (SPEC §5) counts failed logins per username in fixed windows
+// The lockout counts failed logins per username in fixed windows
 // of lockout_window seconds: buckets of Unix time, where a window starts
 // afresh when a lock ends inside it. In a window, with N = lockout_attempts:
 //

@@ -231,7 +231,7 @@ func TestLockoutRebuildsALostLock(t *testing.T) {
 // With every password-hash slot and the queue taken, a login is answered
 // 503 with Retry-After at once, before it claims anything of the lockout,
 // and a later login goes through: a flood of logins holds bounded memory
-// and costs nobody a lockout slot (SPEC §5, bounded memory).
+// and costs nobody a lockout slot (bounded memory).
 func TestLoginBeyondTheHashQueue(t *testing.T) {
 	hashes := secret.NewLimiter(1, 0, time.Second)
 	f := newFlowOn(t, testserver.StartWith(t, testserver.Options{Hashes: hashes}), "busy", nil)

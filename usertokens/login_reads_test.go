@@ -20,7 +20,7 @@ func storeCalls(t *testing.T, s *testserver.Server) map[string]float64 {
 // exactly the store calls of one with a wrong password, operation by
 // operation, and looks the username up once; recording the failure in the
 // audit log costs no second lookup. (Equal work is what keeps their times
-// equal, SPEC §5; docs/PERFORMANCE.md has the measured times.)
+// equal; docs/PERFORMANCE.md has the measured times.)
 func TestFailedLoginsReadAlike(t *testing.T) {
 	s := testserver.Start(t) // cache off: both verify the App-Token the same way
 	login := func(username string) map[string]float64 {

@@ -144,7 +144,7 @@ func TestRefreshReuseRevokesTheChain(t *testing.T) {
 	}
 }
 
-// TestRefreshConcurrent presents one refresh token 8 times at once. SPEC:
+// TestRefreshConcurrent presents one refresh token 8 times at once. The rule:
 // the refresh token is spent once (exactly one 200), and every other
 // presentation is of a spent refresh token, which revokes the whole chain:
 // so the 7 others answer 401 as reuse, and afterwards no token of the chain

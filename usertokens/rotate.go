@@ -12,7 +12,7 @@ import (
 	"github.com/latchkey/latchkey/internal/secret"
 )
 
-// Grace bounds of a rotation (SPEC §4), as for app tokens.
+// Grace bounds of a rotation, as for app tokens.
 const (
 	DefaultGrace = 86400
 	MaxGrace     = 604800

@@ -102,7 +102,7 @@ type Claim struct {
 }
 
 // ErrExpired is the engines' answer to a re-dating of a user token whose
-// expiry has passed: expired is final (SPEC §2).
+// expiry has passed: expired is final.
 var ErrExpired = errs.E(errs.Conflict, "seconds_until_expire",
 	"This token has expired and never works again; its expiry cannot be changed. Issue a new one.")
 

@@ -28,7 +28,7 @@ type New struct {
 	// Seconds until the token expires; nil takes the tenant's obo_token_ttl.
 	Seconds *int64
 	Name    string
-	// Scopes restrict the token (SPEC §11); nil gives it the issuing
+	// Scopes restrict the token; nil gives it the issuing
 	// request's effective scopes when those are restricted, else none
 	// (unrestricted), so a token never escapes its issuer's restriction.
 	Scopes *[]string

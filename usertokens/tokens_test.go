@@ -648,7 +648,7 @@ func TestTokenAudit(t *testing.T) {
 
 // An OBO token cannot make itself (or any token) live longer: it was
 // issued for one day, and a request made with it may shorten or expire,
-// never extend — SPEC §4, "cannot extend itself beyond the expiry it was
+// never extend — it "cannot extend itself beyond the expiry it was
 // issued with".
 func TestOBOTokenCannotExtend(t *testing.T) {
 	f := newTokFixture(t, testserver.Options{})

@@ -8,9 +8,9 @@ import (
 	"github.com/latchkey/latchkey/internal/testserver"
 )
 
-// TestUnlock is issue 17's dead end: six wrong passwords for a tenant's
+// TestUnlock is a reported dead end: six wrong passwords for a tenant's
 // only owner locked it for lockout_duration with nothing able to end it.
-// POST /users/{id}/unlock (owner, admin, support; SPEC §6) ends the lock at
+// POST /users/{id}/unlock (owner, admin, support) ends the lock at
 // once, and clears the window's failures so the count starts afresh; it is
 // audited, and refused to members, for malformed and unknown ids.
 func TestUnlock(t *testing.T) {

@@ -56,7 +56,7 @@ func (c *Caller) RequireScopes(names ...string) error {
 
 // RequireScopes is middleware for routes that need scopes: behind
 // Handler, it answers 403 unless the caller's effective scopes hold every
-// one of names (SPEC §11). The scopes come with the answer the Verifier
+// one of names. The scopes come with the answer the Verifier
 // cached, so it asks Latchkey nothing more.
 func RequireScopes(names ...string) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {

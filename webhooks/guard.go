@@ -13,7 +13,7 @@ import (
 	"time"
 )
 
-// Limits of a delivery attempt (SPEC §12).
+// Limits of a delivery attempt.
 const (
 	Timeout     = 10 * time.Second
 	MaxResponse = 4 << 10 // bytes of the answer read

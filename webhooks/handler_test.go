@@ -101,7 +101,7 @@ func TestWebhookAPI(t *testing.T) {
 	s.Must(t, 404, req("GET", base+"/"+id+"/deliveries", nil))
 }
 
-// Members and support may not manage webhooks (SPEC §6).
+// Members and support may not manage webhooks.
 func TestWebhookPermissions(t *testing.T) {
 	s := testserver.Start(t)
 	owner := s.OwnerToken(t)

@@ -1,5 +1,5 @@
 // Package webhooks pushes a tenant's events (its audit records) to the
-// endpoints its owners and admins register (SPEC §12): Standard Webhooks
+// endpoints its owners and admins register: Standard Webhooks
 // signing, at-least-once delivery from an outbox written with the audit
 // record, retries with exponential backoff, a lease per delivery so one
 // instance sends it at a time, and a dialer that refuses private addresses.

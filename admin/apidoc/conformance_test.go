@@ -241,7 +241,7 @@ func TestOtherMethodsAnswer405(t *testing.T) {
 				}
 			}
 		}
-		// HEAD is answered wherever GET is (SPEC §3), so Allow names it too;
+		// HEAD is answered wherever GET is, so Allow names it too;
 		// the description lists GET alone.
 		allowed := slices.Clone(listed)
 		if slices.Contains(listed, "GET") {

@@ -221,7 +221,7 @@ func TestConsoleInChromium(t *testing.T) {
 }
 
 // TestConsoleFollowsTheRole signs in as support and as member: the console
-// offers only what SPEC §6 lets each role do.
+// offers only what the permission matrix lets each role do.
 func TestConsoleFollowsTheRole(t *testing.T) {
 	p := openPage(t)
 	srv := startLatchkey(t)

@@ -1,4 +1,4 @@
-// Package console serves the admin web console (SPEC §8): a single-page app
+// Package console serves the admin web console: a single-page app
 // of static files embedded in the binary, which talks to Latchkey only
 // through the public /api/v1 API, exactly as any other client does.
 //

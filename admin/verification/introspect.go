@@ -44,7 +44,7 @@ type Introspection struct {
 	// Scope is the token's effective scopes, space-separated (RFC 7662):
 	// a user token's as it would be used with the caller's app token.
 	Scope string `json:"scope,omitempty"`
-	// ExternalID and Meta are an app token's metadata (SPEC §11).
+	// ExternalID and Meta are an app token's metadata.
 	ExternalID string          `json:"external_id,omitempty"`
 	Meta       json.RawMessage `json:"meta,omitempty"`
 }

@@ -1,5 +1,5 @@
 // Package verification answers the platform's own API and gateways: /verify
-// (who is calling, SPEC §10) and /introspect (RFC 7662). Both verify with the
+// (who is calling) and /introspect (RFC 7662). Both verify with the
 // same Authenticator as every other route: the same checks, cache,
 // revocation bound and last_used bookkeeping.
 package verification
@@ -84,7 +84,7 @@ type Identity struct {
 	// Scopes are the effective scopes, listed (the whole catalog when
 	// neither token restricts them), sorted.
 	Scopes []string `json:"scopes"`
-	// ExternalID and Meta are the app token's metadata (SPEC §11).
+	// ExternalID and Meta are the app token's metadata.
 	ExternalID string          `json:"external_id,omitempty"`
 	Meta       json.RawMessage `json:"meta,omitempty"`
 

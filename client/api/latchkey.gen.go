@@ -491,7 +491,7 @@ type AppToken struct {
 	Meta     *map[string]interface{} `json:"meta"`
 	Name     string                  `json:"name"`
 
-	// RateLimit A rate limit (SPEC §11): at most `limit` requests in each window of `seconds`, shared by every instance; null for none.
+	// RateLimit A rate limit: at most `limit` requests in each window of `seconds`, shared by every instance; null for none.
 	RateLimit *RateLimit `json:"rate_limit"`
 
 	// RotatedFrom The token this one succeeded by a rotation; null otherwise.
@@ -520,7 +520,7 @@ type AppTokenPatch struct {
 	// Name At most 200 bytes.
 	Name *string `json:"name,omitempty"`
 
-	// RateLimit A rate limit (SPEC §11): at most `limit` requests in each window of `seconds`, shared by every instance; null for none.
+	// RateLimit A rate limit: at most `limit` requests in each window of `seconds`, shared by every instance; null for none.
 	RateLimit *RateLimit `json:"rate_limit,omitempty"`
 
 	// Scopes Catalog scopes; null: unrestricted.
@@ -810,7 +810,7 @@ type NewAppToken struct {
 	Meta     *map[string]interface{} `json:"meta"`
 	Name     string                  `json:"name"`
 
-	// RateLimit A rate limit (SPEC §11): at most `limit` requests in each window of `seconds`, shared by every instance; null for none.
+	// RateLimit A rate limit: at most `limit` requests in each window of `seconds`, shared by every instance; null for none.
 	RateLimit *RateLimit `json:"rate_limit"`
 
 	// RotatedFrom The token this one succeeded by a rotation; null otherwise.
@@ -967,7 +967,7 @@ type OwnerBrief struct {
 	Username string   `json:"username"`
 }
 
-// RateLimit A rate limit (SPEC §11): at most `limit` requests in each window of `seconds`, shared by every instance; null for none.
+// RateLimit A rate limit: at most `limit` requests in each window of `seconds`, shared by every instance; null for none.
 type RateLimit struct {
 	Limit   int64 `json:"limit"`
 	Seconds int64 `json:"seconds"`
@@ -1035,7 +1035,7 @@ type Settings struct {
 	// AllowSignup Whether POST /signup works (false).
 	AllowSignup bool `json:"allow_signup"`
 
-	// AppTokenRateLimit A rate limit (SPEC §11): at most `limit` requests in each window of `seconds`, shared by every instance; null for none.
+	// AppTokenRateLimit A rate limit: at most `limit` requests in each window of `seconds`, shared by every instance; null for none.
 	AppTokenRateLimit *RateLimit `json:"app_token_rate_limit"`
 
 	// AppTokenTtl Default app token lifetime (200 years).
@@ -1070,7 +1070,7 @@ type Settings struct {
 type SettingsPatch struct {
 	AllowSignup *bool `json:"allow_signup,omitempty"`
 
-	// AppTokenRateLimit A rate limit (SPEC §11): at most `limit` requests in each window of `seconds`, shared by every instance; null for none.
+	// AppTokenRateLimit A rate limit: at most `limit` requests in each window of `seconds`, shared by every instance; null for none.
 	AppTokenRateLimit *RateLimit `json:"app_token_rate_limit,omitempty"`
 	AppTokenTtl       *int64     `json:"app_token_ttl,omitempty"`
 	LockoutAttempts   *int       `json:"lockout_attempts,omitempty"`

@@ -6,7 +6,7 @@ import (
 )
 
 // TestTwoInstancesShareLockout checks that lockout counters live in the
-// store (SPEC §5): failed logins spread over two instances count against one
+// store: failed logins spread over two instances count against one
 // limit, and once it is reached both instances refuse even the right
 // password.
 func TestTwoInstancesShareLockout(t *testing.T) {

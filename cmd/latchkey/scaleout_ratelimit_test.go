@@ -10,7 +10,7 @@ import (
 )
 
 // TestTwoInstancesRateLimit spreads the requests of one rate-limited app
-// token over two serve instances on one store (SPEC §11) and counts the
+// token over two serve instances on one store and counts the
 // admitted ones per window: within 1.1 × N + 2 (the design admits at most
 // N), and no fewer than the budget less one chunk that an instance may
 // hold unused. A request whose window is ambiguous (it was sent in one

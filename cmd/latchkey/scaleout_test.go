@@ -82,7 +82,7 @@ func twoInstances(t *testing.T, env ...string) (a, b instance, appToken string) 
 	return a, b, appToken
 }
 
-// TestTwoInstancesRevocation runs SPEC §5's revocation guarantee across two
+// TestTwoInstancesRevocation runs the revocation guarantee across two
 // serve instances on one store (one SQLite data directory; one MongoDB): a token expired through A is
 // refused by A at once and by B within cache.ttl, and B, which had it
 // cached, still accepts it before that — so the bound is cache.ttl, not

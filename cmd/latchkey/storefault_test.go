@@ -26,7 +26,7 @@ func freeAddr(t *testing.T) string {
 	return ln.Addr().String()
 }
 
-// TestStoreOutage checks SPEC §5's store faults end to end: a serve
+// TestStoreOutage checks store faults end to end: a serve
 // instance whose MongoDB (a FerretDB run apart) goes away
 // keeps running and answers 503 {"errors":{"store":…}} promptly, /readyz
 // says 503, and when the store comes back on the same address and data the

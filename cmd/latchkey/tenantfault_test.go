@@ -157,7 +157,7 @@ func (s *faultServer) expectRecovery(t *testing.T) {
 	s.must(t, http.StatusCreated, s.create("after-the-fault"))
 }
 
-// SPEC §5, store faults, on SQLite: a tenant file that is read-only,
+// Store faults on SQLite: a tenant file that is read-only,
 // truncated, overwritten or deleted while the server runs makes that
 // tenant's requests answer 503 with Retry-After (they answered 500, and a
 // deleted file took writes that were then lost), /readyz names the tenant,

@@ -20,7 +20,7 @@ type AppCredential struct {
 	// costs no store read.
 	RateLimit *ratelimit.Policy
 	// Scopes are the app token's own scopes; ExternalID and Meta its
-	// metadata (SPEC §11), Meta as the JSON it was given ("" for none).
+	// metadata, Meta as the JSON it was given ("" for none).
 	Scopes     Scopes
 	ExternalID string
 	Meta       string

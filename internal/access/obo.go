@@ -9,8 +9,8 @@ var ErrOBOCredential = errs.E(errs.Forbidden, "token", "An on-behalf-of token ca
 // CheckMakeCredential returns nil when p may make a credential: issue a
 // token of any kind (personal, OBO, an app token, a tenant's first app
 // token), create a user or a tenant, set or reset a password (its own user's
-// included) or sign up. An on-behalf-of token makes none (SPEC §4, "OBO
-// rules"): whatever it made would outlive the issuing admin's role cap and
+// included) or sign up. An on-behalf-of token makes none:
+// whatever it made would outlive the issuing admin's role cap and
 // its expiry, and survive the issuer being disabled. This is the one place
 // the rule is decided; routes that always make a credential guard with
 // MakesCredential, the rest (a password in PATCH /users/{id}) call this.

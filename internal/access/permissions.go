@@ -4,10 +4,10 @@ import (
 	"github.com/latchkey/latchkey/internal/errs"
 )
 
-// Action is something a principal may be allowed to do (SPEC §6).
+// Action is something a principal may be allowed to do.
 type Action string
 
-// The actions of SPEC §6 that depend on the role. A user's own session and
+// The actions of the permission matrix (docs/API.md) that depend on the role. A user's own session and
 // personal tokens need no action: every role has them.
 const (
 	ManageAppTokens Action = "manage app tokens" // create, extend
@@ -25,7 +25,7 @@ const (
 	ForceAppTokens Action = "remove the tenant's last live app token"
 	// UnlockUsers ends a username's login lockout at once.
 	UnlockUsers Action = "unlock users"
-	// ReadUsage reads the app tokens' usage counts (SPEC §12).
+	// ReadUsage reads the app tokens' usage counts.
 	ReadUsage Action = "read usage"
 	// ManageWebhooks covers the webhook API: manage, read deliveries, retry.
 	ManageWebhooks Action = "manage webhooks"

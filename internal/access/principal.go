@@ -1,6 +1,6 @@
 // Package access holds the rules of who may do what, with no HTTP in them:
 // roles and their order, the Principal a request acts as (with the
-// credentials it was verified from), the permission matrix of SPEC §6 and the
+// credentials it was verified from), the permission matrix and the
 // rank rules. internal/authn makes a Principal from a request; the domains'
 // services check it.
 package access

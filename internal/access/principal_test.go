@@ -33,7 +33,7 @@ func TestRoleOrdering(t *testing.T) {
 	}
 }
 
-// TestCanMatrix is SPEC §6, row by row.
+// TestCanMatrix is the permission matrix, row by row.
 func TestCanMatrix(t *testing.T) {
 	type row struct{ owner, admin, support, member bool }
 	matrix := map[Action]row{

@@ -2,7 +2,7 @@ package access
 
 import "github.com/latchkey/latchkey/internal/errs"
 
-// The rank rules of SPEC §4 and §6, in one place: who may act on a user of
+// The rank rules, in one place: who may act on a user of
 // a given role. Services call them wherever a principal acts on another
 // user; the permission matrix (Can, Check) says whether the principal may
 // do the kind of thing at all, these say whether it may do it to this user.

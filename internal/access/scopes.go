@@ -8,8 +8,7 @@ import (
 	"github.com/latchkey/latchkey/internal/errs"
 )
 
-// AdminScope is the built-in scope of Latchkey's own management API (SPEC
-// §11): a request whose effective scopes lack it may use only its own
+// AdminScope is the built-in scope of Latchkey's own management API: a request whose effective scopes lack it may use only its own
 // session, /verify and /introspect.
 const AdminScope = "latchkey:admin"
 
@@ -71,7 +70,7 @@ func (s Scopes) Within(o Scopes) bool {
 }
 
 // Effective returns the intersection of an app token's and a user token's
-// sets (SPEC §11): an unrestricted set takes no part, so the result is
+// sets: an unrestricted set takes no part, so the result is
 // unrestricted only when both are. When one is unrestricted the other is
 // returned as it is (its Text made once with the credential).
 func Effective(app, user Scopes) Scopes {
@@ -121,7 +120,7 @@ func (p *Principal) CheckAdmin() error {
 
 // SessionRoute reports whether a route (its pattern below /api/v1, as the
 // router names it) belongs to a request's own session, which a request
-// without AdminScope may use (SPEC §11): /token and below, /users/me and
+// without AdminScope may use: /token and below, /users/me and
 // /tokens (on which it acts as a member: only its own tokens, since Can
 // allows no role action without AdminScope), and GET /scopes (the catalog,
 // for any caller; changing it needs ManageTenants). /verify and /introspect are

@@ -223,7 +223,7 @@ func TestCacheConcurrentUse(t *testing.T) {
 }
 
 // A read that began before a change to its tenant is not joined by requests
-// made after the change: they read again (SPEC §5: revocation from the next
+// made after the change: they read again (revocation from the next
 // request on).
 func TestCacheFlightNotJoinedAcrossInvalidate(t *testing.T) {
 	for _, ttl := range []time.Duration{time.Minute, 0} {

@@ -13,7 +13,7 @@ const PrincipalKey = "authn.principal"
 
 // identifiedKey is the Gin context key of the principal of a request whose
 // App-Token was verified but which was refused all the same (its user
-// token): the request still counts as the app token's (SPEC §12 usage).
+// token): the request still counts as the app token's (usage).
 const identifiedKey = "authn.identified"
 
 // Identified returns the principal of the request's verified App-Token, or

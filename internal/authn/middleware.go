@@ -289,7 +289,7 @@ func logFields(c *gin.Context, p *access.Principal) {
 }
 
 // alsoMissing adds the fields of missing to an Unauthorized err, so a
-// request without either header hears of both at once (SPEC §3: every
+// request without either header hears of both at once (every
 // failing field is reported). Other errors are returned as they are.
 func alsoMissing(err error, missing *errs.Error) error {
 	e, ok := errs.As(err)

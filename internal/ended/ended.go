@@ -1,4 +1,4 @@
-// Package ended names why a token stopped working (its ended_by, SPEC §2)
+// Package ended names why a token stopped working (its ended_by)
 // and describes a change of a token's expiry: a re-dating, which only a
 // live token accepts, or an end, which never brings a token back.
 package ended
@@ -28,7 +28,7 @@ const (
 	// (a sign that it leaked) revoked its refresh chain.
 	Leak By = "leak"
 	// Rotation: a successor replaced it (app token and personal token
-	// rotation, SPEC §11). It is the one reason stored ahead of time: a
+	// rotation). It is the one reason stored ahead of time: a
 	// rotation stores it with the end of the grace as the expiry, so a
 	// live token with a stored reason is in its grace, and Shown shows
 	// the reason only once that has passed.

@@ -22,7 +22,7 @@ import (
 	"github.com/latchkey/latchkey/internal/text"
 )
 
-// MaxBody is the largest request body accepted (SPEC §3: 64 KiB).
+// MaxBody is the largest request body accepted (64 KiB).
 const MaxBody = 64 << 10
 
 // ErrEmptyBody is the answer to an empty body where a JSON object is
@@ -77,7 +77,7 @@ var validate = func() *validator.Validate {
 // Bind decodes the body strictly into dst (a pointer to a request struct)
 // and checks its validator tags, reporting every failing field at once. The
 // body is JSON, or a form (application/x-www-form-urlencoded or multipart)
-// on routes that accept forms (SPEC §4 marks them).
+// on routes that accept forms (marks them).
 // An empty JSON body is 400: where every field is optional, the client
 // sends {}.
 func Bind(c *gin.Context, dst any) error {

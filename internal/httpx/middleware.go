@@ -121,14 +121,14 @@ func NoMethod(c *gin.Context) {
 		"method": "Method " + Method(c) + " is not allowed here; allowed: " + allow + "."}})
 }
 
-// MaxHeaderBytes bounds a request's headers in all (SPEC §3: 16 KiB); larger
+// MaxHeaderBytes bounds a request's headers in all (16 KiB); larger
 // ones are answered 431 by HeaderLimit. The server's own read limit
 // (http.Server.MaxHeaderBytes, ServerMaxHeaderBytes) is higher: up to it the
 // answer is this JSON one, beyond it net/http answers 431 and closes the
 // connection without reading further.
 const MaxHeaderBytes = 16 << 10
 
-// ServerMaxHeaderBytes is http.Server.MaxHeaderBytes (SPEC §3: 64 KiB).
+// ServerMaxHeaderBytes is http.Server.MaxHeaderBytes (64 KiB).
 const ServerMaxHeaderBytes = 64 << 10
 
 // HeaderLimit answers 431 to a request whose headers (names, values and

@@ -9,7 +9,7 @@ import (
 )
 
 // DropUnreadBody is the middleware that keeps a refused request's body from
-// holding its connection (SPEC §5, slow clients). When an error answer
+// holding its connection (slow clients). When an error answer
 // (400 and above: a missing credential, an unknown route) goes out before
 // the request's body was read to its end, net/http would read what is left
 // of it, up to 256 KiB, to keep the connection for the next request: a

@@ -35,7 +35,7 @@ func (p Page) AfterID() (*ids.ID, error) {
 	return &id, nil
 }
 
-// Default and largest page sizes (SPEC §3).
+// Default and largest page sizes.
 const (
 	DefaultLimit = 50
 	MaxLimit     = 500

@@ -1,5 +1,5 @@
 // Package ratelimit counts the requests of rate-limited app tokens
-// (SPEC §11) against a budget that every instance sharing a store shares,
+// against a budget that every instance sharing a store shares,
 // without a store write per request.
 //
 // The budget of a token is counted in fixed windows of Policy.Seconds,
@@ -19,7 +19,7 @@
 // admitted from at most its size, and the sizes of the chunks 0 to
 // Chunks(N)-1 add up to N. So, whatever the number of instances and however
 // their requests interleave, the requests admitted in a window number at
-// most N — within SPEC §11's 1.1 × N + 2 for two instances. (Clocks of
+// most N — within the promised 1.1 × N + 2 for two instances. (Clocks of
 // instances that differ by d move a request up to d into a neighbouring
 // window: each window still admits at most N.) The price is fairness, not
 // the bound: an instance may hold up to ChunkSize(N) − 1 requests of a
@@ -45,7 +45,7 @@ import (
 	"github.com/latchkey/latchkey/internal/errs"
 )
 
-// Bounds of a policy (SPEC §11).
+// Bounds of a policy.
 const (
 	MaxLimit   = 1_000_000
 	MaxSeconds = 86_400

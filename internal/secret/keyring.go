@@ -18,7 +18,7 @@ type KeyID uint8
 // MinKeyLen is the shortest tag key accepted: 256 bits.
 const MinKeyLen = 32
 
-// Keyring holds the installation's tag keys (SPEC §2): the current one,
+// Keyring holds the installation's tag keys: the current one,
 // which NewToken uses, and earlier ones, which Parse still accepts, so keys
 // rotate without invalidating tokens made under the previous key. Every
 // instance of an installation must hold the same keys. A Keyring never

@@ -9,8 +9,8 @@ import (
 	"github.com/latchkey/latchkey/internal/errs"
 )
 
-// Limiter bounds how many password hashes run at once (SPEC §5,
-// password.max_concurrent): each argon2id hash holds its memory (19 MiB by
+// Limiter bounds how many password hashes run at once
+// (password.max_concurrent): each argon2id hash holds its memory (19 MiB by
 // default) while it runs, so 500 parallel logins would otherwise hold
 // gigabytes. A caller beyond the limit waits in a short queue; beyond the
 // queue it is refused at once with an Unavailable error that asks it to

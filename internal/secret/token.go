@@ -237,7 +237,7 @@ func Last(raw string) string {
 	return raw[len(raw)-HintLen:]
 }
 
-// Hint is the non-secret hint of a token string lists show (SPEC §2):
+// Hint is the non-secret hint of a token string lists show:
 // kind, tenant id and last characters, lka_k3v7x2ab_…wxyz. A record made
 // before hints were kept has no last characters: its hint ends in "…".
 func Hint(kind Kind, tenantID, last string) string {

@@ -1,7 +1,7 @@
 // Package mongo is the MongoDB engine: every domain's store over a MongoDB
 // deployment (5.0 or newer), one database per tenant (lk_<tenant id>) and a
 // control database for the tenant registry. Races are decided by inserts
-// under unique keys (SPEC §5), which are atomic on MongoDB and on the
+// under unique keys, which are atomic on MongoDB and on the
 // MongoDB-protocol server the tests run on (FerretDB), where read-modify-
 // write is not.
 package mongo

@@ -18,7 +18,7 @@ import (
 	"github.com/latchkey/latchkey/tenants"
 )
 
-// A tenant file at fault (SPEC §5, store faults): read-only, full, failing
+// A tenant file at fault (store faults): read-only, full, failing
 // to read or write, truncated, overwritten, corrupt, or gone from its path
 // while the tenant is still registered. Operations on it answer 503 with
 // Retry-After, at once while the fault is known; the file is closed, and

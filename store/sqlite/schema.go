@@ -44,11 +44,11 @@ var controlSchema = schema{name: "control", steps: []string{
 		secret  BLOB NOT NULL,
 		created INTEGER NOT NULL
 	) WITHOUT ROWID;`,
-	// 3: the tenant's default rate limit of new app tokens (SPEC §11);
+	// 3: the tenant's default rate limit of new app tokens;
 	// NULL (as on every older row) is none.
 	`ALTER TABLE tenants ADD COLUMN app_token_rate_limit INTEGER;
 	ALTER TABLE tenants ADD COLUMN app_token_rate_seconds INTEGER;`,
-	// 4: the scope catalog (SPEC §11), installation-wide.
+	// 4: the scope catalog, installation-wide.
 	`CREATE TABLE scopes (
 		name        TEXT PRIMARY KEY NOT NULL,
 		description TEXT NOT NULL,
@@ -141,7 +141,7 @@ var tenantSchema = schema{name: "tenant", steps: []string{
 	// '', which reads as "time" once they have expired.
 	`ALTER TABLE app_tokens ADD COLUMN ended_by TEXT NOT NULL DEFAULT '';
 	ALTER TABLE tokens ADD COLUMN ended_by TEXT NOT NULL DEFAULT '';`,
-	// 3: an app token's rate limit (SPEC §11): rate_limit requests in each
+	// 3: an app token's rate limit: rate_limit requests in each
 	// window of rate_seconds; NULL (as on every older row) is none.
 	`ALTER TABLE app_tokens ADD COLUMN rate_limit INTEGER;
 	ALTER TABLE app_tokens ADD COLUMN rate_seconds INTEGER;`,
@@ -180,14 +180,14 @@ var tenantSchema = schema{name: "tenant", steps: []string{
 	CREATE TRIGGER tokens_scopes_delete AFTER DELETE ON tokens WHEN OLD.scopes IS NOT NULL BEGIN
 		DELETE FROM token_scopes WHERE token_id = OLD.id;
 	END;`,
-	// 5: rotated_from: the token a rotation replaced with this one (SPEC
-	// §11), unique so a token has at most one successor. Older rows get
+	// 5: rotated_from: the token a rotation replaced with this one,
+	// unique so a token has at most one successor. Older rows get
 	// NULL, which the partial indexes leave out.
 	`ALTER TABLE app_tokens ADD COLUMN rotated_from BLOB;
 	CREATE UNIQUE INDEX app_tokens_rotated_from ON app_tokens (rotated_from) WHERE rotated_from IS NOT NULL;
 	ALTER TABLE tokens ADD COLUMN rotated_from BLOB;
 	CREATE UNIQUE INDEX tokens_rotated_from ON tokens (rotated_from) WHERE rotated_from IS NOT NULL;`,
-	// 6: usage (SPEC §12): requests per app token and hour by outcome,
+	// 6: usage: requests per app token and hour by outcome,
 	// summed over the instances (each adds its counts in one upsert). A
 	// new outcome is a step adding its column with DEFAULT 0.
 	`CREATE TABLE usage (

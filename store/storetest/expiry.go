@@ -10,8 +10,8 @@ import (
 	"github.com/latchkey/latchkey/usertokens"
 )
 
-// testExpiredIsFinal: the store re-dates only a live token (SPEC §2,
-// "Expired is final"), whatever ended it; an end never moves an expiry
+// testExpiredIsFinal: the store re-dates only a live token
+// ("expired is final"), whatever ended it; an end never moves an expiry
 // later and keeps the first reason; ended_by reads back as written, and a
 // record that never had one (an older record) reads as empty.
 func testExpiredIsFinal(t *testing.T, open Opener) {

@@ -13,7 +13,7 @@ import (
 
 // testOwners: Replace and Delete refuse, with ErrLastOwner, to remove,
 // disable or demote the tenant's last active owner, and allow it while
-// another active owner remains (SPEC §4).
+// another active owner remains.
 func testOwners(t *testing.T, open Opener) {
 	e := newEnv(t, open)
 	us := e.st.Users()

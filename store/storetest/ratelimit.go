@@ -29,7 +29,9 @@ func testRateLimits(t *testing.T, open Opener) {
 		t.Fatalf("stored rate limit %+v, want %+v", got.RateLimit, p)
 	}
 	q := &ratelimit.Policy{Limit: 5, Seconds: 86_400}
-	limit := func(p *ratelimit.Policy) apptokens.Details { return apptokens.Details{RateLimit: p, SetRateLimit: true} }
+	limit := func(p *ratelimit.Policy) apptokens.Details {
+		return apptokens.Details{RateLimit: p, SetRateLimit: true}
+	}
 	must(t, "set", as.Change(e.ctx, tid, tok.ID, limit(q), now))
 	if got, _ := as.FindByID(e.ctx, tid, tok.ID); got.RateLimit == nil || *got.RateLimit != *q {
 		t.Fatalf("after setting the limit: %+v, want %+v", got.RateLimit, q)

@@ -1,6 +1,6 @@
 // Package storetest is the behavioural suite every storage engine passes:
 // each domain's store contract (CRUD, filters, pagination, tenant isolation,
-// purges, last_used flushes) and the races the store decides (SPEC §5),
+// purges, last_used flushes) and the races the store decides,
 // driven through the real services where a rule spans several calls. The
 // engines' own tests run it: store/sqlite always, store/mongo over
 // FerretDB and, when LATCHKEY_TEST_MONGODB_URI is set, a real MongoDB.

@@ -1,4 +1,4 @@
-// Who is signed in, what their role lets them do (SPEC §6), and a small
+// Who is signed in, what their role lets them do, and a small
 // directory of the tenant's users (and names of other ids) for showing
 // names instead of ids. The API is the real guard; this only hides what
 // would be refused anyway.

@@ -97,7 +97,7 @@ func (a *app) usersCmd() *cobra.Command {
 				p.Status = &s
 			}
 			if setPassword {
-				// Your own password needs the current one (SPEC §4).
+				// Your own password needs the current one.
 				me, err := c.GetMeWithResponse(cmd.Context())
 				if err != nil {
 					return err
