@@ -154,7 +154,7 @@ function deliveryRow(d) {
     h('td', {}, when(d.next_attempt)),
     h('td', {}, when(d.created)),
     actions(d.status === 'failed'
-      ? button('Retry', () => runAction(section(), () => retry(d, what), () => loadDeliveries()), { label: `Retry ${what}` })
+      ? button('Retry', () => runAction(section(), () => retry(d, what), () => { polls = 0; return loadDeliveries(); }), { label: `Retry ${what}` })
       : null));
 }
 
