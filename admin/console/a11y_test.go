@@ -50,8 +50,10 @@ func TestConsoleIsAccessible(t *testing.T) {
 	p, srv, a, owner := signedIn(t)
 	newTenant(a, srv, owner, "keys-"+suffix())
 	newUser(a, srv, owner, "kim-"+suffix(), "kim-password-1", "admin")
+	hook := a.must(201, "POST", "/webhooks", srv.AppToken, owner, map[string]any{"url": "https://hooks.example.com/latchkey", "events": []string{"app_token.*"}})["id"].(string)
+	a.must(202, "POST", "/webhooks/"+hook+"/test", srv.AppToken, owner, nil)
 
-	for _, view := range []string{"app-tokens", "users", "tokens", "find", "audit", "tenants"} {
+	for _, view := range []string{"app-tokens", "users", "tokens", "find", "audit", "webhooks", "tenants"} {
 		p.view(view)
 		if view == "find" {
 			p.findToken(p.eval(`document.querySelector('#app-tokens-table tbody tr')?.dataset.id || ''`))
@@ -65,6 +67,27 @@ func TestConsoleIsAccessible(t *testing.T) {
 			t.Errorf("%s: focused without a visible focus ring: %s", view, bare)
 		}
 	}
+
+	// A webhook's deliveries, and the new webhook dialog with a chosen event.
+	p.do(chromedp.Navigate(srv.URL + "/console/#/webhooks/" + hook))
+	p.wait("the deliveries", `document.querySelector('#deliveries-table tbody tr[data-id]') && !document.querySelector('#view-webhooks [aria-busy]')`)
+	p.eval(`document.querySelector('#webhooks-title').focus(), ''`)
+	if missed, bare := p.tabThrough("#view-webhooks"); missed != "" || bare != "" {
+		t.Errorf("webhook deliveries: never reached %q; no focus ring on %q", missed, bare)
+	}
+	p.view("webhooks")
+	p.eval(`document.querySelector('#webhook-new').focus(), ''`)
+	p.do(chromedp.KeyEvent("\r"))
+	p.wait("the new webhook dialog, focused", `document.querySelector('#webhook-dialog').open && document.activeElement.id === 'wh-url'`)
+	p.fill("#wh-event", "user.*")
+	p.do(chromedp.KeyEvent("\r"))
+	p.wait("the event chosen", `document.querySelector('#wh-events button[aria-label="Remove user.*"]')`)
+	p.eval(`document.querySelector('#wh-url').focus(), ''`)
+	if missed, bare := p.tabThrough("#webhook-dialog"); missed != "" || bare != "" {
+		t.Errorf("new webhook dialog: never reached %q; no focus ring on %q", missed, bare)
+	}
+	p.do(chromedp.KeyEvent(kb.Escape))
+	p.wait("the focus back on New webhook", `!document.querySelector('#webhook-dialog').open && document.activeElement.id === 'webhook-new'`)
 
 	// Labels and names, in every screen and dialog of the page.
 	if got := p.eval(`[...document.querySelectorAll('input, select, textarea')].filter(c => c.type !== 'hidden' && !c.labels.length && !c.getAttribute('aria-label') && !c.getAttribute('aria-labelledby')).map(c => c.id || c.name).join(' ')`); got != "" {

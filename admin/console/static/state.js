@@ -46,6 +46,8 @@ export function can(action) {
     case 'manageUsers':
     case 'extendAnyToken':
       return r >= RANK.admin;
+    case 'manageWebhooks':
+      return r >= RANK.admin;
     case 'issueOBO':
       return r >= RANK.admin && ctx.token?.kind !== 'obo';
     case 'manageTenants':

@@ -312,12 +312,17 @@ export function confirm({ title, message, warning, action = 'Confirm', tone = 'd
   });
 }
 
+// The secret dialog's warning for token secrets (Latchkey keeps a hash).
+const hashedWarning = $('#secret-warning-text')?.textContent;
+
 // showSecret shows a secret once, with a copy button; the value is dropped
-// from the page when the dialog closes.
-export function showSecret({ title, note, returnTo }, secret) {
+// from the page when the dialog closes. warning replaces the default
+// words after "Copy it now." (for a secret Latchkey keeps sealed, not hashed).
+export function showSecret({ title, note, warning, returnTo }, secret) {
   const dialog = $('#secret-dialog');
   $('#secret-title').textContent = title;
   $('#secret-note').textContent = note || '';
+  $('#secret-warning-text').textContent = warning || hashedWarning;
   const input = $('#secret-value');
   input.value = secret;
   $('#secret-copy-status').textContent = '';
