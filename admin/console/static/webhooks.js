@@ -1,4 +1,4 @@
-// Webhooks (SPEC §12, docs/EVENTS.md), for owners and admins: the
+// Webhooks (docs/EVENTS.md), for owners and admins: the
 // tenant's endpoints (#/webhooks) — list, create with the signing secret
 // shown once, enable or disable, delete, send a test ping — and one
 // endpoint's deliveries (#/webhooks/<id>): status, attempts, the last
