@@ -28,17 +28,22 @@ func TestMain(m *testing.M) { testserver.Main(m) }
 type gateway struct {
 	name  string
 	bin   string
-	start func(t *testing.T, latchkey, upstream string) string
+	start func(t *testing.T, latchkey, upstream string, replace ...string) string
 	// stripsAnyName: the gateway removes every X-Latchkey-* header the
 	// client sent, not only the ten Latchkey defines (stock nginx cannot).
 	stripsAnyName bool
 	// unavailable is the status when Latchkey cannot be reached.
 	unavailable int
+	// misspeltScope turns the scope route's question into one Latchkey
+	// refuses (400), as a typo would: the replacements for start.
+	misspeltScope []string
 }
 
-var nginx = gateway{name: "nginx", bin: "nginx", start: startNginx, unavailable: http.StatusServiceUnavailable}
+var nginx = gateway{name: "nginx", bin: "nginx", start: startNginx, unavailable: http.StatusServiceUnavailable,
+	misspeltScope: []string{"scope-reports:read;", "scope-Reports:read;"}}
 
-var caddy = gateway{name: "caddy", bin: "caddy", start: startCaddy, stripsAnyName: true, unavailable: http.StatusBadGateway}
+var caddy = gateway{name: "caddy", bin: "caddy", start: startCaddy, stripsAnyName: true, unavailable: http.StatusBadGateway,
+	misspeltScope: []string{"?scope=reports:read", "?scope=Reports:read"}}
 
 func TestNginx(t *testing.T) { testGateway(t, nginx) }
 
@@ -122,14 +127,14 @@ func run(t *testing.T, cmd *exec.Cmd, url string) {
 	}
 }
 
-func startNginx(t *testing.T, latchkey, upstream string) string {
+func startNginx(t *testing.T, latchkey, upstream string, replace ...string) string {
 	bin := requireBinary(t, "nginx")
 	dir := t.TempDir()
 	port := freePort(t)
-	site := fromDeploy(t, "nginx/latchkey.conf",
-		"server 127.0.0.1:8080;", "server "+latchkey+";",
-		"server 127.0.0.1:9000;", "server "+upstream+";",
-		"listen 8000;", fmt.Sprintf("listen 127.0.0.1:%d;", port))
+	site := fromDeploy(t, "nginx/latchkey.conf", append([]string{
+		"server 127.0.0.1:8080;", "server " + latchkey + ";",
+		"server 127.0.0.1:9000;", "server " + upstream + ";",
+		"listen 8000;", fmt.Sprintf("listen 127.0.0.1:%d;", port)}, replace...)...)
 	if err := os.WriteFile(filepath.Join(dir, "latchkey.conf"), []byte(site), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -158,14 +163,14 @@ http {
 	return url
 }
 
-func startCaddy(t *testing.T, latchkey, upstream string) string {
+func startCaddy(t *testing.T, latchkey, upstream string, replace ...string) string {
 	bin := requireBinary(t, "caddy")
 	dir := t.TempDir()
 	port := freePort(t)
-	site := fromDeploy(t, "caddy/Caddyfile",
+	site := fromDeploy(t, "caddy/Caddyfile", append([]string{
 		"127.0.0.1:8080", latchkey,
-		"reverse_proxy 127.0.0.1:9000", "reverse_proxy "+upstream,
-		"\n:8000 {\n", fmt.Sprintf("\n:%d {\n\tbind 127.0.0.1\n", port))
+		"reverse_proxy 127.0.0.1:9000", "reverse_proxy " + upstream,
+		"\n:8000 {\n", fmt.Sprintf("\n:%d {\n\tbind 127.0.0.1\n", port)}, replace...)...)
 	// Test-only global options: no admin endpoint (tests run side by side).
 	conf := "{\n\tadmin off\n}\n" + site
 	path := filepath.Join(dir, "Caddyfile")
@@ -182,8 +187,8 @@ func startCaddy(t *testing.T, latchkey, upstream string) string {
 // world is what a gateway test needs: Latchkey instance A (where the API
 // calls are made), instance B on the same store (the one the gateway asks,
 // with its verification cache on and a clock the test moves), the echo
-// upstream, and a tenant "acme" with a member and an OBO token, and a
-// second tenant.
+// upstream, a scope catalog with reports:read and orders:write, and a
+// tenant "acme" with a member and an OBO token, and a second tenant.
 type world struct {
 	a, b        *testserver.Server
 	ttl         time.Duration
@@ -202,6 +207,11 @@ func newWorld(t *testing.T) *world {
 	up := httptest.NewServer(w.echo)
 	t.Cleanup(up.Close)
 	w.upstream = strings.TrimPrefix(up.URL, "http://")
+	platformOwner := w.a.OwnerToken(t)
+	for _, name := range []string{"reports:read", "orders:write"} {
+		w.a.Must(t, http.StatusOK, testserver.Request{Method: "PUT", Path: "/api/v1/scopes/" + name, AppToken: w.a.AppToken,
+			Token: platformOwner, JSON: map[string]any{"description": "Scope " + name + "."}})
+	}
 	w.acme, w.other = w.a.NewTenant(t, "acme"), w.a.NewTenant(t, "other")
 	w.memID = w.a.NewUser(t, w.acme.AppToken, w.acme.OwnerToken, "mem", "member")
 	w.mem = w.a.Must(t, http.StatusOK, testserver.Request{Method: "POST", Path: "/api/v1/token", AppToken: w.acme.AppToken,
@@ -209,6 +219,13 @@ func newWorld(t *testing.T) *world {
 	w.obo = w.a.Must(t, http.StatusCreated, testserver.Request{Method: "POST", Path: "/api/v1/tokens", AppToken: w.acme.AppToken,
 		Token: w.acme.OwnerToken, JSON: map[string]any{"user": w.memID}}).String("token")
 	return w
+}
+
+// appToken makes an app token of acme with body and returns its string.
+func (w *world) appToken(t *testing.T, body map[string]any) string {
+	t.Helper()
+	return w.a.Must(t, http.StatusCreated, testserver.Request{Method: "POST", Path: "/api/v1/app_tokens", AppToken: w.acme.AppToken,
+		Token: w.acme.OwnerToken, JSON: body}).String("app_token")
 }
 
 // client bounds every request, so a gateway that stops answering fails
@@ -254,6 +271,9 @@ func identity(t *testing.T, r gatewaytest.Received) map[string]string {
 				t.Errorf("%s arrived %d times: %q", k, len(v), v)
 			}
 			out[http.CanonicalHeaderKey(k)] = strings.Join(v, ",")
+			if strings.Contains(out[http.CanonicalHeaderKey(k)], "{http.") {
+				t.Errorf("%s arrived as a placeholder: %q", k, v)
+			}
 		}
 	}
 	return out
@@ -415,6 +435,90 @@ func testGateway(t *testing.T, g gateway) {
 		}
 	})
 
+	t.Run("a scope route", func(t *testing.T) {
+		reports := w.appToken(t, map[string]any{"scopes": []string{"reports:read"}, "external_id": "cust-42"})
+		orders := w.appToken(t, map[string]any{"scopes": []string{"orders:write"}})
+		none := w.appToken(t, map[string]any{"scopes": []string{}})
+		with := func(app string) map[string]string { return map[string]string{"App-Token": app, "Token": memTok} }
+
+		// Held: the request passes, the upstream learns the scopes.
+		for name, c := range map[string]struct {
+			h                        map[string]string
+			wantScopes, wantExternal string
+		}{
+			"an app token with the scope": {with(reports), "reports:read", "cust-42"},
+			"an unrestricted app token":   {creds, "latchkey:admin orders:write reports:read", ""},
+			"forged scopes and external id": {map[string]string{"App-Token": w.acme.AppToken, "Token": memTok,
+				"X-Latchkey-Scopes": "orders:write", "X-Latchkey-External-Id": "cust-1"}, "latchkey:admin orders:write reports:read", ""},
+		} {
+			res, b := through(t, base, "GET", "/reports/monthly?year=2026", c.h, nil)
+			if res.StatusCode != http.StatusOK {
+				t.Errorf("%s: got %d %s, want 200", name, res.StatusCode, b)
+				continue
+			}
+			r := received(t, b)
+			got := identity(t, r)
+			if r.Path != "/reports/monthly" || r.Query != "year=2026" || got["X-Latchkey-User-Id"] != w.memID ||
+				got["X-Latchkey-Scopes"] != c.wantScopes || got["X-Latchkey-External-Id"] != c.wantExternal {
+				t.Errorf("%s: upstream got %s?%s with %v, want scopes %q", name, r.Path, r.Query, got, c.wantScopes)
+			}
+		}
+
+		// Not held: Latchkey's 403 on scope, and the upstream never sees it.
+		// A user token restricted to another scope narrows an unrestricted
+		// app token's.
+		personal := w.a.Must(t, http.StatusCreated, testserver.Request{Method: "POST", Path: "/api/v1/tokens", AppToken: w.acme.AppToken,
+			Token: memTok, JSON: map[string]any{"scopes": []string{"orders:write"}}}).String("token")
+		for name, h := range map[string]map[string]string{
+			"an app token with another scope": with(orders),
+			"an app token with no scope":      with(none),
+			"a user token with another scope": {"App-Token": w.acme.AppToken, "Token": personal},
+			"a forged scopes header":          {"App-Token": orders, "Token": memTok, "X-Latchkey-Scopes": "reports:read"},
+		} {
+			// nginx redirects /reports to /reports/ (which the client follows);
+			// Caddy's matcher names both.
+			for _, path := range []string{"/reports/monthly", "/reports"} {
+				hits := w.echo.Hits()
+				res, b := through(t, base, "GET", path, h, nil)
+				if w.echo.Hits() != hits {
+					t.Errorf("%s: %s reached the upstream (%d %s)", name, path, res.StatusCode, b)
+				}
+				var e struct{ Errors map[string]string }
+				if res.StatusCode != http.StatusForbidden || json.Unmarshal(b, &e) != nil ||
+					!strings.Contains(e.Errors["scope"], "reports:read") {
+					t.Errorf("%s: %s got %d %s, want 403 with Latchkey's errors on scope", name, path, res.StatusCode, b)
+				}
+			}
+		}
+
+		// Missing credentials on a scope route are still 401.
+		if res, b := through(t, base, "GET", "/reports/monthly", map[string]string{"App-Token": reports}, nil); res.StatusCode != http.StatusUnauthorized ||
+			res.Header.Get("WWW-Authenticate") == "" {
+			t.Errorf("no user token: got %d %s, want 401", res.StatusCode, b)
+		}
+
+		// The routes that ask for no scope take any valid pair, a scoped
+		// one and one with no scope at all.
+		for name, c := range map[string]struct {
+			app        string
+			wantScopes string
+		}{"reports:read": {reports, "reports:read"}, "orders:write": {orders, "orders:write"}, "none": {none, ""}} {
+			res, b := through(t, base, "GET", "/orders/7", with(c.app), nil)
+			if res.StatusCode != http.StatusOK {
+				t.Errorf("%s on /orders/7: got %d %s, want 200", name, res.StatusCode, b)
+				continue
+			}
+			got := identity(t, received(t, b))
+			if v, ok := got["X-Latchkey-Scopes"]; got["X-Latchkey-User-Id"] != w.memID || v != c.wantScopes || (c.wantScopes == "" && ok) {
+				t.Errorf("%s on /orders/7: upstream got %v, want scopes %q", name, got, c.wantScopes)
+			}
+		}
+		// A scope does not lift the role a role route asks for.
+		if res, b := through(t, base, "GET", "/admin/users", with(reports), nil); res.StatusCode != http.StatusForbidden {
+			t.Errorf("member with reports:read on /admin/: got %d %s, want 403", res.StatusCode, b)
+		}
+	})
+
 	t.Run("refused credentials never reach the upstream", func(t *testing.T) {
 		forged := []byte(memTok)
 		forged[len(forged)-1] ^= 1
@@ -504,6 +608,43 @@ func testGateway(t *testing.T, g gateway) {
 		// An unlimited app token passes with no RateLimit fields.
 		if res, b := through(t, base, "GET", "/orders", creds, nil); res.StatusCode != http.StatusOK || res.Header.Get("RateLimit") != "" {
 			t.Errorf("unlimited: got %d %q %s", res.StatusCode, res.Header.Get("RateLimit"), b)
+		}
+	})
+
+	t.Run("a rate-limited app token gets 429 on a scope route", func(t *testing.T) {
+		app := w.appToken(t, map[string]any{"scopes": []string{"reports:read"}, "rate_limit": map[string]any{"limit": 1, "seconds": 3600}})
+		h := map[string]string{"App-Token": app, "Token": memTok}
+		if res, b := through(t, base, "GET", "/reports/monthly", h, nil); res.StatusCode != http.StatusOK {
+			t.Fatalf("first: got %d %s, want 200", res.StatusCode, b)
+		}
+		hits := w.echo.Hits()
+		res, b := through(t, base, "GET", "/reports/monthly", h, nil)
+		if res.StatusCode != http.StatusTooManyRequests {
+			t.Fatalf("beyond the limit: got %d %s, want 429", res.StatusCode, b)
+		}
+		if ra, err := strconv.Atoi(res.Header.Get("Retry-After")); err != nil || ra < 1 || ra > 3600 {
+			t.Errorf("Retry-After %q, want 1 to 3600 seconds", res.Header.Get("Retry-After"))
+		}
+		var e struct{ Errors map[string]string }
+		if json.Unmarshal(b, &e) != nil || e.Errors["rate_limit"] == "" {
+			t.Errorf("got body %s, want errors.rate_limit", b)
+		}
+		if w.echo.Hits() != hits {
+			t.Error("a request beyond the limit reached the upstream")
+		}
+	})
+
+	t.Run("a misspelt scope fails closed", func(t *testing.T) {
+		typo := g.start(t, toLatchkey.addr, w.upstream, g.misspeltScope...)
+		hits := w.echo.Hits()
+		res, b := through(t, typo, "GET", "/reports/monthly", creds, nil)
+		var e struct{ Errors map[string]string }
+		if res.StatusCode < 400 || json.Unmarshal(b, &e) != nil || len(e.Errors) == 0 || w.echo.Hits() != hits {
+			t.Errorf("got %d %s, want a refusal in the errors shape that never reaches the upstream", res.StatusCode, b)
+		}
+		t.Logf("%s answers %d %s", g.name, res.StatusCode, b)
+		if res, b := through(t, typo, "GET", "/orders", creds, nil); res.StatusCode != http.StatusOK {
+			t.Errorf("the other routes: got %d %s, want 200", res.StatusCode, b)
 		}
 	})
 
