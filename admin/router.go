@@ -72,9 +72,11 @@ type Options struct {
 	LeakKeys *leaks.Keys
 	// WebhookHosts are webhooks.allow_hosts; WebhookInterval is how often
 	// due deliveries are sent (0: five seconds; below 0: only when
-	// App.Dispatcher.Run is called, for tests).
+	// App.Dispatcher.Run is called, for tests); WebhookLease is how long
+	// a claimed attempt is this instance's (0: webhooks.Lease).
 	WebhookHosts    []string
 	WebhookInterval time.Duration
+	WebhookLease    time.Duration
 }
 
 // App is a wired Latchkey: every service, and the HTTP handler serving them.
@@ -162,7 +164,8 @@ func New(o Options) (*App, error) {
 	a.Leaks.SetKeys(o.LeakKeys)
 	hosts := webhooks.NewHosts(o.WebhookHosts)
 	a.Webhooks = &webhooks.Service{Store: st.Webhooks(), Keys: o.Keys, Hosts: hosts, Now: now}
-	a.Dispatcher = &webhooks.Dispatcher{Service: a.Webhooks, Tenants: st.Tenants(), Audit: a.Audit, Client: hosts.Client(), Logger: o.Logger}
+	a.Dispatcher = &webhooks.Dispatcher{Service: a.Webhooks, Tenants: st.Tenants(), Audit: a.Audit, Client: hosts.Client(), Logger: o.Logger,
+		Lease: o.WebhookLease}
 	a.kick = make(chan struct{}, 1)
 	a.registerMetrics(a.Metrics)
 	h, err := a.router(o.TrustedProxies)

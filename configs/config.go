@@ -118,6 +118,12 @@ type Leaks struct {
 type Webhooks struct {
 	AllowHosts []string      `yaml:"allow_hosts"` // hosts reached over plain http and at any address (loopback, private); default none
 	Interval   time.Duration `yaml:"interval"`    // how often due deliveries are sent; default 5s
+	// Lease is how long an instance holds a delivery attempt it claimed:
+	// no other instance sends it meanwhile, and another sends it once the
+	// lease has ended without an outcome (its holder crashed). The attempt
+	// is cut off when its lease ends, so a lease under the 10 s timeout
+	// shortens the timeout too. At least 1s; default 1m.
+	Lease time.Duration `yaml:"lease"`
 }
 
 // Tracing configures OpenTelemetry tracing.
@@ -137,7 +143,7 @@ func Default() Config {
 		Password: Password{Memory: 19456, Iterations: 2, Parallelism: 1, MaxQueued: 32},
 		Log:      Log{Level: "info", Format: "json", AccessBuffer: 64 << 10},
 		Tracing:  Tracing{SampleRatio: 1},
-		Webhooks: Webhooks{Interval: 5 * time.Second},
+		Webhooks: Webhooks{Interval: 5 * time.Second, Lease: time.Minute},
 	}
 }
 
@@ -489,6 +495,9 @@ func (c Config) Validate() error {
 	}
 	if c.Log.AccessBuffer < 0 || c.Log.AccessBuffer > MaxAccessBuffer {
 		return invalid("log.access_buffer", "must be 0 (unbuffered) to %d bytes", MaxAccessBuffer)
+	}
+	if c.Webhooks.Lease < time.Second {
+		return invalid("webhooks.lease", "must be at least 1s")
 	}
 	return c.Tracing.validate()
 }

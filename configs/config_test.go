@@ -294,6 +294,8 @@ func TestValidate(t *testing.T) {
 		{"largest access log buffer", func(c *Config) { c.Log.AccessBuffer = MaxAccessBuffer }, ""},
 		{"negative access log buffer", func(c *Config) { c.Log.AccessBuffer = -1 }, "config: log.access_buffer: must be 0"},
 		{"huge access log buffer", func(c *Config) { c.Log.AccessBuffer = MaxAccessBuffer + 1 }, "config: log.access_buffer: must be 0"},
+		{"short webhook lease", func(c *Config) { c.Webhooks.Lease = time.Second }, ""},
+		{"webhook lease under a second", func(c *Config) { c.Webhooks.Lease = time.Second - 1 }, "config: webhooks.lease: must be at least 1s"},
 		{"otlp endpoint", func(c *Config) { c.Tracing.OTLPEndpoint = "https://collector.example:4318" }, ""},
 		{"otlp endpoint without scheme", func(c *Config) { c.Tracing.OTLPEndpoint = "collector:4318" }, "config: tracing.otlp_endpoint:"},
 		{"otlp endpoint of grpc", func(c *Config) { c.Tracing.OTLPEndpoint = "grpc://collector:4317" }, "config: tracing.otlp_endpoint:"},

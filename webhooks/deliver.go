@@ -2,6 +2,7 @@ package webhooks
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -28,8 +29,9 @@ const (
 	firstWait    = time.Minute
 	maxWait      = 12 * time.Hour
 	DisableAfter = 72 * time.Hour
-	// Lease is how long a claimed attempt belongs to its instance: longer
-	// than an attempt (Timeout) and the writes around it.
+	// Lease is how long a claimed attempt belongs to its instance by
+	// default (webhooks.lease): longer than an attempt (Timeout) and the
+	// writes around it.
 	Lease = time.Minute
 	// batch is how many due deliveries of a tenant one pass reads.
 	batch = 100
@@ -58,6 +60,10 @@ type Dispatcher struct {
 	Audit   *audit.Log
 	Client  *http.Client
 	Logger  *zap.Logger
+	// Lease is how long a claimed attempt belongs to this instance; 0 is
+	// Lease. The attempt (reading its endpoint, sending, reading the
+	// answer) is cut off when its lease ends, so it never outlasts it.
+	Lease time.Duration
 }
 
 // Run sends every due delivery of every tenant once. A tenant that fails
@@ -106,12 +112,17 @@ func (d *Dispatcher) RunTenant(ctx context.Context, tenantID string) error {
 // attempt sends del once, if its lease is won, and writes the outcome.
 func (d *Dispatcher) attempt(ctx context.Context, tenantID string, del *Delivery) error {
 	s := d.Service
+	lease := cmp.Or(d.Lease, Lease)
 	now := clock.Stored(s.Now())
-	won, err := s.Store.Claim(ctx, tenantID, del, now, now.Add(Lease))
+	won, err := s.Store.Claim(ctx, tenantID, del, now, now.Add(lease))
 	if err != nil || !won {
 		return err
 	}
-	w, err := s.Store.FindByID(ctx, tenantID, del.Webhook)
+	// Past its lease another instance may claim the attempt: it ends
+	// here, and only its outcome is written after.
+	leased, cancel := context.WithTimeout(ctx, lease)
+	defer cancel()
+	w, err := s.Store.FindByID(leased, tenantID, del.Webhook)
 	switch {
 	case errors.Is(err, ErrNotFound):
 		return d.settle(ctx, tenantID, del, nil, 0, "The endpoint was deleted.", true)
@@ -120,7 +131,7 @@ func (d *Dispatcher) attempt(ctx context.Context, tenantID string, del *Delivery
 	case w.Status != Enabled:
 		return d.settle(ctx, tenantID, del, nil, 0, "The endpoint is disabled.", true)
 	}
-	code, msg := d.send(ctx, w, del)
+	code, msg := d.send(leased, w, del)
 	return d.settle(ctx, tenantID, del, w, code, msg, false)
 }
 

@@ -78,7 +78,7 @@ func (m *Main) Open(ctx context.Context) error {
 		TrustedProxies: c.Server.TrustedProxies,
 		LastUsedFlush:  c.Tokens.LastUsedFlush, PurgeInterval: c.Tokens.PurgeInterval, Retention: c.Tokens.Retention,
 		Version: version, Tracing: tracingOptions(c.Tracing), LeakKeys: scanKeys,
-		WebhookHosts: c.Webhooks.AllowHosts, WebhookInterval: c.Webhooks.Interval})
+		WebhookHosts: c.Webhooks.AllowHosts, WebhookInterval: c.Webhooks.Interval, WebhookLease: c.Webhooks.Lease})
 	return err
 }
 

@@ -14,6 +14,7 @@ import (
 type instance struct {
 	base   string
 	stdout string // what it printed once it was serving
+	proc   *process
 }
 
 // startServe runs `latchkey serve` as a process of its own with env (which
@@ -23,13 +24,13 @@ func startServe(t *testing.T, env ...string) instance {
 	t.Helper()
 	env = append([]string{"LATCHKEY_SERVER_ADDR=127.0.0.1:0",
 		"LATCHKEY_LOG_LEVEL=warn", "LATCHKEY_ADMIN_PASSWORD=owner-password"}, env...)
-	out := startProcess(t, env, "/console/", "serve")
+	out, proc := startProcess(t, env, "/console/", "serve")
 	i := strings.Index(out, "http://127.0.0.1:")
 	if i < 0 {
 		t.Fatalf("no URL in %q", out)
 	}
 	base := strings.TrimSuffix(strings.Fields(out[i:])[0], "/api/v1/token/")
-	return instance{base: strings.TrimSuffix(base, "/console/"), stdout: out}
+	return instance{base: strings.TrimSuffix(base, "/console/"), stdout: out, proc: proc}
 }
 
 // appTokenOf reads the app token from the welcome of the instance that
