@@ -39,7 +39,7 @@ func (b countingBody) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// At most 4 KiB of an answer is read (SPEC §12): a receiver answering a
+// At most 4 KiB of an answer is read: a receiver answering a
 // 1 MiB body, or a body without end, gets its status recorded, and the
 // dispatcher (its client's body reads counted) reads no more than
 // MaxResponse bytes of it, then closes the connection: the endless

@@ -172,7 +172,7 @@ func hookEnv(store []string, extra ...string) []string {
 	return append(append(store, "LATCHKEY_WEBHOOKS_ALLOW_HOSTS=127.0.0.1", "LATCHKEY_WEBHOOKS_INTERVAL=100ms"), extra...)
 }
 
-// TestWebhookSurvivesKill is SPEC §12's "nothing lost" across a crash of
+// TestWebhookSurvivesKill is "nothing lost" across a crash of
 // real processes: serve A writes an event (an app token made, its audit
 // record and pending delivery in one store change), claims the delivery
 // and sends it; the receiver holds that request open, unanswered, until A
