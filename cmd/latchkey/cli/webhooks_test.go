@@ -81,7 +81,7 @@ func TestWebhookCommands(t *testing.T) {
 	tm.fails(cli.ExitNotFound, []string{"404"}, "", "webhooks", "delete", made.ID)
 
 	// ping, delivered.
-	contains(t, "webhooks ping", tm.ok("", "webhooks", "ping", url), "type webhook.ping", "status pending", "attempts 0")
+	contains(t, "webhooks ping", tm.ok("", "webhooks", "ping", url), "type webhook.ping", "status pending", "attempts 0", "last status -")
 	dispatch()
 	out = tm.ok("", "webhooks", "deliveries", url)
 	contains(t, "webhooks deliveries", out, "ID TYPE STATUS ATTEMPTS LAST STATUS NEXT ATTEMPT")
