@@ -56,7 +56,8 @@ func TestBinaryCommandLine(t *testing.T) {
 	for _, args := range [][]string{{"--help"}, {"serve", "--help"}, {"init", "--help"}, {"migrate", "--help"},
 		{"app-token", "--help"}, {"app-token", "create", "--help"}, {"user", "reset-password", "--help"},
 		{"healthcheck", "--help"}, {"version", "--help"}, {"login", "--help"}, {"users", "--help"},
-		{"users", "get", "--help"}, {"tokens", "list", "--help"}, {"completion", "bash", "--help"}} {
+		{"users", "get", "--help"}, {"tokens", "list", "--help"}, {"completion", "bash", "--help"},
+		{"scopes", "put", "--help"}, {"webhooks", "--help"}, {"webhooks", "retry", "--help"}} {
 		code, out, errOut := binaryRun(t, bin, nil, args...)
 		if code != 0 || !strings.Contains(out, "Usage:") {
 			t.Errorf("latchkey %s: exit %d, stdout %q, stderr %q; want 0 and the usage", strings.Join(args, " "), code, out, errOut)
@@ -86,6 +87,18 @@ func TestBinaryCommandLine(t *testing.T) {
 	}
 	if _, out, _ := binaryRun(t, bin, env, "__complete", "users", "get", "mi"); strings.Contains(out, s.Username+"\n") || !strings.Contains(out, "milo") {
 		t.Errorf("__complete users get mi: %q, want only the usernames starting with mi", out)
+	}
+	// Scope names complete as arguments and as --scope; a name that names
+	// no app token is not found (exit 4).
+	s.Must(t, 200, testserver.Request{Method: "PUT", Path: "/api/v1/scopes/billing:read", AppToken: s.AppToken, Token: owner,
+		JSON: map[string]any{"description": "Read invoices"}})
+	for _, args := range [][]string{{"__complete", "scopes", "delete", "bi"}, {"__complete", "app-tokens", "create", "--scope", ""}} {
+		if code, out, errOut := binaryRun(t, bin, env, args...); code != 0 || !strings.Contains(out, "billing:read\n") {
+			t.Errorf("%s: exit %d, stdout %q, stderr %q; want billing:read", strings.Join(args, " "), code, out, errOut)
+		}
+	}
+	if code, _, errOut := binaryRun(t, bin, env, "app-tokens", "get", "nobody"); code != cli.ExitNotFound || !strings.Contains(errOut, `no app token is named "nobody"`) {
+		t.Errorf("app-tokens get nobody: exit %d, stderr %q; want 4, not found", code, errOut)
 	}
 	if _, out, _ := binaryRun(t, bin, env, "__complete", "ser"); !strings.Contains(out, "serve") {
 		t.Errorf("__complete ser: %q, want serve", out)

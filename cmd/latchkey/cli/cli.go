@@ -1,6 +1,6 @@
 // Package cli is Latchkey's admin command line, a client of the HTTP API
 // built on package client: latchkey login, logout, signup, session, tenants,
-// users, app-tokens, tokens, audit and completion. docs/CLI.md documents it.
+// users, app-tokens, tokens, audit, scopes, webhooks and completion. docs/CLI.md documents it.
 package cli
 
 import (
@@ -139,7 +139,7 @@ not allowed (401, 403), 4 not found (404), 5 server unreachable or 5xx,
 	root.PersistentFlags().BoolVar(&a.json, "json", false, "print the API's JSON instead of a table")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(a.loginCmd(), a.logoutCmd(), a.signupCmd(), a.sessionCmd(), a.tenantsCmd(), a.usersCmd(),
-		a.appTokensCmd(), a.tokensCmd(), a.auditCmd())
+		a.appTokensCmd(), a.tokensCmd(), a.auditCmd(), a.scopesCmd(), a.webhooksCmd())
 	// Cobra's completion command, made now (after SetOut, which it keeps)
 	// so that an unknown shell is a usage error like any unknown subcommand.
 	root.InitDefaultCompletionCmd()
@@ -162,6 +162,11 @@ type localError struct{ error }
 
 func (e localError) Unwrap() error { return e.error }
 
+// notFoundError is a name that names nothing (exit 4, as the API's 404).
+type notFoundError struct{ error }
+
+func (e notFoundError) Unwrap() error { return e.error }
+
 // authError says the user must log in (again).
 type authError struct{ error }
 
@@ -174,6 +179,7 @@ func exitCode(err error) int {
 	var usage usageError
 	var local localError
 	var auth authError
+	var notFound notFoundError
 	var exit Exit
 	switch {
 	case errors.As(err, &exit):
@@ -190,6 +196,8 @@ func exitCode(err error) int {
 		return ExitAPI
 	case errors.As(err, &auth):
 		return ExitAuth
+	case errors.As(err, &notFound):
+		return ExitNotFound
 	case errors.As(err, &local):
 		return ExitLocal
 	case errors.As(err, &usage):

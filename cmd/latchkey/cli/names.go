@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"iter"
 	"regexp"
 	"strings"
 
@@ -20,8 +21,12 @@ import (
 // idPattern is a record id.
 var idPattern = regexp.MustCompile(`^[0-9a-f]{24}$`)
 
-// completionLimit bounds how many names a completion fetches.
-const completionLimit = 200
+// completionLimit bounds how many names a completion fetches, and
+// completionScan how many records one that filters them reads.
+const (
+	completionLimit = 200
+	completionScan  = 1000
+)
 
 // names lists the names an argument may take that start with prefix.
 type names func(ctx context.Context, c *client.Client, prefix string) ([]string, error)
@@ -30,23 +35,38 @@ type names func(ctx context.Context, c *client.Client, prefix string) ([]string,
 // complete it with list: latchkey users get <TAB> offers usernames.
 func (a *app) completeArgs(group *cobra.Command, list names) {
 	for _, sub := range group.Commands() {
-		if !strings.Contains(sub.Use, "<") {
-			continue
+		if strings.Contains(sub.Use, "<") {
+			a.completeWith(list, sub)
 		}
-		sub.ValidArgsFunction = func(cmd *cobra.Command, args []string, prefix string) ([]cobra.Completion, cobra.ShellCompDirective) {
+	}
+}
+
+// completeWith makes each of cmds complete its first argument with list.
+func (a *app) completeWith(list names, cmds ...*cobra.Command) {
+	for _, cmd := range cmds {
+		complete := a.completeFlag(list)
+		cmd.ValidArgsFunction = func(cmd *cobra.Command, args []string, prefix string) ([]cobra.Completion, cobra.ShellCompDirective) {
 			if len(args) > 0 {
 				return nil, cobra.ShellCompDirectiveNoFileComp
 			}
-			c, err := a.client(cmd.Context())
-			if err != nil {
-				return nil, cobra.ShellCompDirectiveNoFileComp
-			}
-			got, err := list(cmd.Context(), c, prefix)
-			if err != nil {
-				return nil, cobra.ShellCompDirectiveNoFileComp
-			}
-			return got, cobra.ShellCompDirectiveNoFileComp
+			return complete(cmd, args, prefix)
 		}
+	}
+}
+
+// completeFlag returns a completion of the names list offers, asked of
+// the server logged in to; nothing when that fails.
+func (a *app) completeFlag(list names) cobra.CompletionFunc {
+	return func(cmd *cobra.Command, _ []string, prefix string) ([]cobra.Completion, cobra.ShellCompDirective) {
+		c, err := a.client(cmd.Context())
+		if err != nil {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		got, err := list(cmd.Context(), c, prefix)
+		if err != nil {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		return got, cobra.ShellCompDirectiveNoFileComp
 	}
 }
 
@@ -118,69 +138,83 @@ func tokenNames(ctx context.Context, c *client.Client, prefix string) ([]string,
 	return out, err
 }
 
-// named picks the one record called name: the live one where an expired
-// one has the same name. Several live ones are a usage error listing ids.
-func named[T any](kind, name string, list []T, nameOf func(T) string, live func(T) bool, id func(T) string) (string, bool, error) {
-	var all, alive []T
+// finder says how to find a record of one kind by the name people know
+// it by: what the records are called, how to list them, and which are live.
+type finder[T any] struct {
+	kind    string // "app token"
+	is, are string // "is named", "are named"
+	list    string // the command that lists them
+	name    func(T) string
+	id      func(T) string
+	live    func(T) bool
+}
+
+// lookup returns what the API takes for ref, a record f finds in all: ref
+// itself when it is an id or shaped like a token string (a leaked string
+// finds its token), else the id of the record called ref (the live one
+// where expired ones share the name). The one lookup of every command
+// that takes a name: a name nothing has is a not-found error (exit 4),
+// one that several live records share a usage error naming their ids.
+func lookup[T any](f finder[T], ref string, all iter.Seq2[T, error]) (string, error) {
+	if ref == "" {
+		return "", usageError{fmt.Errorf("an empty %s: give its name or its id", f.kind)}
+	}
+	if idPattern.MatchString(ref) || looksLikeToken(ref) {
+		return ref, nil
+	}
+	list, err := client.Collect(all)
+	if err != nil {
+		return "", err
+	}
+	var found, alive []T
 	for _, v := range list {
-		if nameOf(v) == name {
-			all = append(all, v)
-			if live(v) {
+		if f.name(v) == ref {
+			found = append(found, v)
+			if f.live(v) {
 				alive = append(alive, v)
 			}
 		}
 	}
-	switch {
-	case len(alive) == 1:
-		return id(alive[0]), true, nil
-	case len(alive) == 0 && len(all) == 1:
-		return id(all[0]), true, nil
-	case len(all) == 0:
-		return "", false, nil
-	}
 	if len(alive) > 0 {
-		all = alive
+		found = alive
 	}
-	idList := make([]string, len(all))
-	for i, v := range all {
-		idList[i] = id(v)
+	switch len(found) {
+	case 0:
+		return "", notFoundError{fmt.Errorf("no %s %s %q (%s shows them; an id works too)", f.kind, f.is, ref, f.list)}
+	case 1:
+		return f.id(found[0]), nil
 	}
-	return "", false, usageError{fmt.Errorf("%d %ss are named %q: give one's id (%s)", len(all), kind, name, strings.Join(idList, ", "))}
+	idList := make([]string, len(found))
+	for i, v := range found {
+		idList[i] = f.id(v)
+	}
+	return "", usageError{fmt.Errorf("%d %ss %s %q: give one's id (%s)", len(found), f.kind, f.are, ref, strings.Join(idList, ", "))}
 }
 
-// appTokenRef returns what the API takes for the app token ref names: an
-// id or a token string as it is, else the id of the app token of that name.
+// looksLikeToken reports whether s is shaped like a token string of any
+// kind (lka_…, lku_…, lkr_…): the API finds the token it names, or
+// answers 404, and the string is never echoed in an error of the CLI's.
+func looksLikeToken(s string) bool {
+	return len(s) > 4 && s[3] == '_' && strings.HasPrefix(s, "lk")
+}
+
+var appTokenFinder = finder[api.AppToken]{kind: "app token", is: "is named", are: "are named", list: "latchkey app-tokens list",
+	name: func(t api.AppToken) string { return t.Name }, id: func(t api.AppToken) string { return t.Id },
+	live: func(t api.AppToken) bool { return !t.Expired }}
+
+var tokenFinder = finder[api.UserToken]{kind: "token", is: "is named", are: "are named", list: "latchkey tokens list",
+	name: func(t api.UserToken) string { return str(t.Name) }, id: func(t api.UserToken) string { return t.Id },
+	live: func(t api.UserToken) bool { return !t.Expired }}
+
+// appTokenRef returns what the API takes for the app token ref names: a
+// name, an id or a token string (lookup).
 func appTokenRef(ctx context.Context, c *client.Client, ref string) (string, error) {
-	if idPattern.MatchString(ref) {
-		return ref, nil
-	}
-	list, err := client.Collect(c.AppTokens(ctx, nil))
-	if err != nil {
-		return "", err
-	}
-	id, ok, err := named("app token", ref, list, func(t api.AppToken) string { return t.Name },
-		func(t api.AppToken) bool { return !t.Expired }, func(t api.AppToken) string { return t.Id })
-	if !ok {
-		return ref, err
-	}
-	return id, nil
+	return lookup(appTokenFinder, ref, c.AppTokens(ctx, nil))
 }
 
 // tokenRef is appTokenRef for user tokens.
 func tokenRef(ctx context.Context, c *client.Client, ref string) (string, error) {
-	if idPattern.MatchString(ref) {
-		return ref, nil
-	}
-	list, err := client.Collect(c.Tokens(ctx, nil))
-	if err != nil {
-		return "", err
-	}
-	id, ok, err := named("token", ref, list, func(t api.UserToken) string { return str(t.Name) },
-		func(t api.UserToken) bool { return !t.Expired }, func(t api.UserToken) string { return t.Id })
-	if !ok {
-		return ref, err
-	}
-	return id, nil
+	return lookup(tokenFinder, ref, c.Tokens(ctx, nil))
 }
 
 // userID returns the id of the user ref names (an id or a username), for

@@ -56,25 +56,32 @@ func parseRateLimit(s string) (*api.RateLimit, error) {
 }
 
 // nullRateLimit rewrites a JSON request body to carry "rate_limit": null.
-func nullRateLimit(_ context.Context, req *http.Request) error {
-	body := map[string]any{}
-	if req.Body != nil {
-		b, err := io.ReadAll(req.Body)
+var nullRateLimit = nullField("rate_limit")
+
+// nullField returns a request editor that rewrites a JSON request body to
+// carry field: null, which the generated request types cannot send (they
+// omit a nil field, which means "unchanged" or "the default").
+func nullField(field string) api.RequestEditorFn {
+	return func(_ context.Context, req *http.Request) error {
+		body := map[string]any{}
+		if req.Body != nil {
+			b, err := io.ReadAll(req.Body)
+			if err != nil {
+				return err
+			}
+			if err := json.Unmarshal(b, &body); err != nil {
+				return err
+			}
+		}
+		body[field] = nil
+		b, err := json.Marshal(body)
 		if err != nil {
 			return err
 		}
-		if err := json.Unmarshal(b, &body); err != nil {
-			return err
-		}
+		req.Body, req.ContentLength = io.NopCloser(bytes.NewReader(b)), int64(len(b))
+		req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil }
+		return nil
 	}
-	body["rate_limit"] = nil
-	b, err := json.Marshal(body)
-	if err != nil {
-		return err
-	}
-	req.Body, req.ContentLength = io.NopCloser(bytes.NewReader(b)), int64(len(b))
-	req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil }
-	return nil
 }
 
 // rateLimitText shows a rate limit: "100/60s", or "none".

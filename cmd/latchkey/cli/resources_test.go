@@ -261,7 +261,7 @@ func TestAppTokenRateLimitCommands(t *testing.T) {
 	contains(t, "app-tokens update none", tm.ok("", "app-tokens", "update", made.ID, "--rate-limit", "none"), "rate limit", "none")
 	tm.fails(cli.ExitUsage, []string{"--rate-limit"}, "", "app-tokens", "update", made.ID, "--rate-limit", "lots")
 	tm.fails(cli.ExitAPI, []string{"rate_limit.limit"}, "", "app-tokens", "update", made.ID, "--rate-limit", "0/60s")
-	tm.fails(cli.ExitUsage, []string{`required flag(s) "rate-limit" not set`}, "", "app-tokens", "update", made.ID)
+	tm.fails(cli.ExitUsage, []string{"nothing to change"}, "", "app-tokens", "update", made.ID)
 	// none at creation overrides the tenant's default.
 	tm.jsonOf(&made, "", "app-tokens", "create", "--rate-limit", "none")
 	if made.RateLimit != nil {
@@ -310,7 +310,7 @@ func TestAppTokenUsageCommand(t *testing.T) {
 	}
 	tm.fails(cli.ExitUsage, []string{"--granularity"}, "", "app-tokens", "usage", "partner", "--granularity", "week")
 	tm.fails(cli.ExitUsage, []string{"--since"}, "", "app-tokens", "usage", "partner", "--since", "yesterday")
-	tm.fails(cli.ExitUsage, []string{`no app token is named "nobody"`}, "", "app-tokens", "usage", "nobody")
+	tm.fails(cli.ExitNotFound, []string{`no app token is named "nobody"`}, "", "app-tokens", "usage", "nobody")
 	tm.fails(cli.ExitAPI, []string{"400", "since"}, "", "app-tokens", "usage", "partner", "--since", "100d")
 	tm.fails(cli.ExitNotFound, []string{"404"}, "", "app-tokens", "usage", "0123456789abcdef01234567")
 	tm.jsonOf(&made, "", "app-tokens", "create", "--name", "partner")

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"fmt"
-	"regexp"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -28,9 +27,6 @@ func graceFlag(cmd *cobra.Command) func() (api.RotateRequest, error) {
 	}
 }
 
-// objectID matches a public id.
-var objectID = regexp.MustCompile(`^[0-9a-f]{24}$`)
-
 // printRotated prints a successor with its secret, shown this once, and
 // when the old token stops working.
 func (a *app) printRotated(v any, secretName, secret, id, from string, expires time.Time) error {
@@ -51,7 +47,7 @@ func (a *app) appTokenRotateCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			ref, err := appTokenByName(cmd.Context(), c, args[0], true)
+			ref, err := appTokenRef(cmd.Context(), c, args[0])
 			if err != nil {
 				return err
 			}
@@ -74,7 +70,11 @@ func (a *app) tokenRotateCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			r, err := c.RotateTokenWithResponse(cmd.Context(), args[0], body)
+			ref, err := tokenRef(cmd.Context(), c, args[0])
+			if err != nil {
+				return err
+			}
+			r, err := c.RotateTokenWithResponse(cmd.Context(), ref, body)
 			if err != nil {
 				return err
 			}

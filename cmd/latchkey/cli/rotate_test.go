@@ -23,13 +23,13 @@ func TestRotateCommands(t *testing.T) {
 	contains(t, "app-tokens rotate", out, "lka_", "rotated from  "+made.ID, "shown this once")
 	// The name now names the successor alone (the old one is live but
 	// still named billing): by name is ambiguous, by id is not.
-	tm.fails(cli.ExitUsage, []string{`2 live app tokens are named "billing"`}, "", "app-tokens", "rotate", "billing")
+	tm.fails(cli.ExitUsage, []string{`2 app tokens are named "billing"`}, "", "app-tokens", "rotate", "billing")
 	tm.fails(cli.ExitAPI, []string{"409", "rotated already"}, "", "app-tokens", "rotate", made.ID)
-	tm.fails(cli.ExitUsage, []string{`no live app token is named "nothing"`}, "", "app-tokens", "rotate", "nothing")
+	tm.fails(cli.ExitNotFound, []string{`no app token is named "nothing"`}, "", "app-tokens", "rotate", "nothing")
 	var gone struct{ ID string }
 	tm.jsonOf(&gone, "", "app-tokens", "create", "--name", "gone")
 	tm.ok("", "app-tokens", "expire", gone.ID)
-	tm.fails(cli.ExitUsage, []string{`no live app token is named "gone"`}, "", "app-tokens", "rotate", "gone")
+	tm.fails(cli.ExitAPI, []string{"409"}, "", "app-tokens", "rotate", "gone") // names the expired one
 	tm.fails(cli.ExitUsage, []string{"--grace"}, "", "app-tokens", "rotate", made.ID, "--grace", "soon")
 	tm.fails(cli.ExitAPI, []string{"grace_seconds"}, "", "app-tokens", "rotate", acme.AppToken, "--grace", "8d")
 

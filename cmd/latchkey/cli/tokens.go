@@ -46,9 +46,10 @@ func expiryFlag(cmd *cobra.Command, usage string, required bool) func() (*int64,
 
 func (a *app) printAppTokens(list []api.AppToken) error {
 	return a.print(list, func(w *tableWriter) {
-		w.Row("ID", "NAME", "CREATED", "EXPIRES", "EXPIRED", "LAST USED", "RATE LIMIT")
+		w.Row("ID", "NAME", "HINT", "SCOPES", "CREATED", "EXPIRES", "EXPIRED", "LAST USED", "RATE LIMIT")
 		for _, t := range list {
-			w.Row(t.Id, t.Name, when(t.Created), when(t.Expires), yesNo(t.Expired), whenPtr(t.LastUsed), rateLimitText(t.RateLimit))
+			w.Row(t.Id, t.Name, t.Hint, scopesText(t.Scopes), when(t.Created), when(t.Expires), yesNo(t.Expired),
+				whenPtr(t.LastUsed), rateLimitText(t.RateLimit))
 		}
 	})
 }
@@ -57,6 +58,10 @@ func (a *app) printAppToken(t *api.AppToken) error {
 	return a.print(t, func(w *tableWriter) {
 		w.Row("id", t.Id)
 		w.Row("name", t.Name)
+		w.Row("hint", t.Hint)
+		w.Row("scopes", scopesText(t.Scopes))
+		w.Row("external id", str(t.ExternalId))
+		w.Row("meta", metaText(t.Meta))
 		w.Row("created", when(t.Created))
 		w.Row("created by", str(t.CreatedBy))
 		w.Row("expires", when(t.Expires))
@@ -75,12 +80,14 @@ func forced(cmd *cobra.Command) *bool {
 	return &f
 }
 
-// appTokenCreateCmd builds a command that creates an app token with --name
-// and --expires-in through do and prints it with its secret.
+// appTokenCreateCmd builds a command that creates an app token with --name,
+// --expires-in, --rate-limit and the detail flags (--scope, --meta,
+// --external-id) through do and prints it with its secret.
 func (a *app) appTokenCreateCmd(use, short string, n int, argNames []string,
 	do func(cmd *cobra.Command, c *client.Client, args []string, req api.NewAppTokenRequest, edit ...api.RequestEditorFn) (*api.AppTokenCreated, error)) *cobra.Command {
 	var expiry func() (*int64, error)
 	var limit func() (*api.RateLimit, []api.RequestEditorFn, error)
+	var detail *detailFlags
 	cmd := a.run(use, short, n, argNames, func(cmd *cobra.Command, c *client.Client, args []string) error {
 		name, _ := cmd.Flags().GetString("name")
 		secs, err := expiry()
@@ -91,7 +98,13 @@ func (a *app) appTokenCreateCmd(use, short string, n int, argNames []string,
 		if err != nil {
 			return err
 		}
-		t, err := do(cmd, c, args, api.NewAppTokenRequest{Name: &name, SecondsUntilExpire: secs, RateLimit: rl}, edit...)
+		d, err := detail.read()
+		if err != nil {
+			return err
+		}
+		req := api.NewAppTokenRequest{Name: &name, SecondsUntilExpire: secs, RateLimit: rl,
+			Scopes: d.scopes, Meta: d.meta, ExternalId: d.externalID}
+		t, err := do(cmd, c, args, req, edit...)
 		if err != nil {
 			return err
 		}
@@ -99,6 +112,7 @@ func (a *app) appTokenCreateCmd(use, short string, n int, argNames []string,
 			w.Row("app token", t.AppToken)
 			w.Row("id", t.Id)
 			w.Row("name", t.Name)
+			w.Row("scopes", scopesText(t.Scopes))
 			w.Row("expires", when(t.Expires))
 			w.Row("(the app token is shown this once: keep it safe)")
 		})
@@ -106,6 +120,7 @@ func (a *app) appTokenCreateCmd(use, short string, n int, argNames []string,
 	cmd.Flags().String("name", "", "a name for the app")
 	expiry = expiryFlag(cmd, "lifetime: seconds or a duration such as 720h or 365d (default: the tenant's app_token_ttl)", false)
 	limit = rateLimitFlag(cmd, "requests per window, such as 100/60s or 5000/1h, or none (default: the tenant's app_token_rate_limit)", false)
+	detail = a.addDetailFlags(cmd, false)
 	return cmd
 }
 
@@ -153,21 +168,7 @@ func (a *app) appTokensCmd() *cobra.Command {
 			}
 			return a.printAppToken(r.JSON200)
 		})
-	var updateLimit func() (*api.RateLimit, []api.RequestEditorFn, error)
-	update := a.run("update <token>", "Change an app token's rate limit (--rate-limit 100/60s, or none)", 1, []string{"<token>"},
-		func(cmd *cobra.Command, c *client.Client, args []string) error {
-			rl, edit, err := updateLimit()
-			if err != nil {
-				return err
-			}
-			r, err := c.SetAppTokenExpiryWithResponse(cmd.Context(), args[0], &api.SetAppTokenExpiryParams{},
-				api.AppTokenPatch{RateLimit: rl}, edit...)
-			if err != nil {
-				return err
-			}
-			return a.printAppToken(r.JSON200)
-		})
-	updateLimit = rateLimitFlag(update, "requests per window, such as 100/60s or 5000/1h, or none to remove it", true)
+	update := a.appTokenUpdateCmd()
 	del := a.run("delete <token>", "Delete an app token", 1, []string{"<token>"},
 		func(cmd *cobra.Command, c *client.Client, args []string) error {
 			ref, err := appTokenRef(cmd.Context(), c, args[0])
@@ -219,9 +220,10 @@ func (a *app) printUserTokens(ctx context.Context, c *client.Client, list []api.
 		byID = usernamesByID(ctx, c)
 	}
 	return a.print(list, func(w *tableWriter) {
-		w.Row("ID", "KIND", "USER", "ACTOR", "NAME", "EXPIRES", "EXPIRED", "LAST USED")
+		w.Row("ID", "KIND", "USER", "ACTOR", "NAME", "HINT", "SCOPES", "EXPIRES", "EXPIRED", "LAST USED")
 		for _, t := range list {
-			w.Row(t.Id, string(t.Kind), nameOf(byID, t.User), nameOf(byID, str(t.Actor)), str(t.Name), when(t.Expires), yesNo(t.Expired), whenPtr(t.LastUsed))
+			w.Row(t.Id, string(t.Kind), nameOf(byID, t.User), nameOf(byID, str(t.Actor)), str(t.Name), t.Hint, scopesText(t.Scopes),
+				when(t.Expires), yesNo(t.Expired), whenPtr(t.LastUsed))
 		}
 	})
 }
@@ -237,6 +239,8 @@ func (a *app) printUserToken(ctx context.Context, c *client.Client, t *api.UserT
 		w.Row("id", t.Id)
 		w.Row("kind", string(t.Kind))
 		w.Row("name", str(t.Name))
+		w.Row("hint", t.Hint)
+		w.Row("scopes", scopesText(t.Scopes))
 		w.Row("user", nameOf(byID, t.User))
 		w.Row("actor", nameOf(byID, str(t.Actor)))
 		w.Row("app token", t.AppTokenId)
@@ -283,6 +287,7 @@ func (a *app) tokensCmd() *cobra.Command {
 	list.Flags().Lookup("active").NoOptDefVal = "true"
 
 	var forUser, name string
+	var scopeList []string
 	var createExpiry func() (*int64, error)
 	create := a.run("create", "Issue a personal token, or with --user an on-behalf-of token; its secret is printed once", 0, nil,
 		func(cmd *cobra.Command, c *client.Client, _ []string) error {
@@ -297,6 +302,12 @@ func (a *app) tokensCmd() *cobra.Command {
 			if name != "" {
 				req.Name = &name
 			}
+			if cmd.Flags().Changed("scope") {
+				if err := checkScopeFlag(scopeList); err != nil {
+					return err
+				}
+				req.Scopes = &scopeList
+			}
 			r, err := c.CreateTokenWithResponse(cmd.Context(), req)
 			if err != nil {
 				return err
@@ -308,12 +319,15 @@ func (a *app) tokensCmd() *cobra.Command {
 				w.Row("kind", string(t.Kind))
 				w.Row("user", t.User)
 				w.Row("actor", str(t.Actor))
+				w.Row("scopes", scopesText(t.Scopes))
 				w.Row("expires", when(t.Expires))
 				w.Row("(the token is shown this once: keep it safe)")
 			})
 		})
 	create.Flags().StringVar(&forUser, "user", "", "issue an on-behalf-of token for this user (a username or an id)")
 	create.Flags().StringVar(&name, "name", "", "a name for the token")
+	create.Flags().StringSliceVar(&scopeList, "scope", nil, "a scope the token may use, within your own request's (repeatable, or comma-separated; default: the scopes of your own request's restriction, if any)")
+	_ = create.RegisterFlagCompletionFunc("scope", a.completeFlag(scopeNames))
 	createExpiry = expiryFlag(create, "lifetime: seconds or a duration (default: the tenant's obo_token_ttl)", false)
 
 	var extendExpiry func() (*int64, error)
@@ -374,5 +388,44 @@ func (a *app) tokensCmd() *cobra.Command {
 			}),
 	)
 	a.completeArgs(cmd, tokenNames)
+	return cmd
+}
+
+// appTokenUpdateCmd is `app-tokens update <token>`: a new name, scopes,
+// metadata or rate limit, in one PATCH.
+func (a *app) appTokenUpdateCmd() *cobra.Command {
+	var limit func() (*api.RateLimit, []api.RequestEditorFn, error)
+	var detail *detailFlags
+	var name string
+	cmd := a.run("update <token>", "Change an app token's name, scopes, metadata or rate limit", 1, []string{"<token>"},
+		func(cmd *cobra.Command, c *client.Client, args []string) error {
+			rl, edit, err := limit()
+			if err != nil {
+				return err
+			}
+			d, err := detail.read()
+			if err != nil {
+				return err
+			}
+			p := api.AppTokenPatch{RateLimit: rl, Scopes: d.scopes, Meta: d.meta, ExternalId: d.externalID}
+			if cmd.Flags().Changed("name") {
+				p.Name = &name
+			}
+			if p == (api.AppTokenPatch{}) && len(edit) == 0 && !d.any() {
+				return usageError{fmt.Errorf("nothing to change: give --name, --scope, --unrestricted, --meta, --no-meta, --external-id or --rate-limit")}
+			}
+			ref, err := appTokenRef(cmd.Context(), c, args[0])
+			if err != nil {
+				return err
+			}
+			r, err := c.SetAppTokenExpiryWithResponse(cmd.Context(), ref, &api.SetAppTokenExpiryParams{}, p, append(edit, d.edits()...)...)
+			if err != nil {
+				return err
+			}
+			return a.printAppToken(r.JSON200)
+		})
+	cmd.Flags().StringVar(&name, "name", "", "a new name")
+	limit = rateLimitFlag(cmd, "requests per window, such as 100/60s or 5000/1h, or none to remove it", false)
+	detail = a.addDetailFlags(cmd, true)
 	return cmd
 }

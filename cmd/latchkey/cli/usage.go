@@ -1,10 +1,8 @@
 package cli
 
 import (
-	"context"
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -36,7 +34,7 @@ func (a *app) appTokenUsageCmd() *cobra.Command {
 			default:
 				return usageError{fmt.Errorf("--granularity: want hour or day, got %q", granularity)}
 			}
-			ref, err := appTokenByName(cmd.Context(), c, args[0], false)
+			ref, err := appTokenRef(cmd.Context(), c, args[0])
 			if err != nil {
 				return err
 			}
@@ -80,49 +78,4 @@ func timeFlag(name, s string, now time.Time) (*time.Time, error) {
 		return &t, nil
 	}
 	return nil, usageError{fmt.Errorf("--%s: want an RFC 3339 time or a duration such as 48h or 7d, got %q", name, s)}
-}
-
-// appTokenByName returns what names the app token arg in the API: arg
-// itself when it is an id or a token string, else the id of the one app
-// token named arg (of the live ones only, when live: a rotation names a
-// token that still works; usage, any), or a usage error saying what is
-// wrong. appTokenRef, for the other commands, passes an unknown name on.
-func appTokenByName(ctx context.Context, c *client.Client, arg string, live bool) (string, error) {
-	if isID(arg) || strings.HasPrefix(arg, "lka_") {
-		return arg, nil
-	}
-	list, err := client.Collect(c.AppTokens(ctx, nil))
-	if err != nil {
-		return "", err
-	}
-	var found []string
-	for _, t := range list {
-		if t.Name == arg && !(live && t.Expired) {
-			found = append(found, t.Id)
-		}
-	}
-	what := "app token"
-	if live {
-		what = "live app token"
-	}
-	switch len(found) {
-	case 0:
-		return "", usageError{fmt.Errorf("no %s is named %q: give its id (latchkey app-tokens list)", what, arg)}
-	case 1:
-		return found[0], nil
-	}
-	return "", usageError{fmt.Errorf("%d %ss are named %q: give an id (%s)", len(found), what, arg, strings.Join(found, ", "))}
-}
-
-// isID reports whether s is a record id: 24 lowercase hex digits.
-func isID(s string) bool {
-	if len(s) != 24 {
-		return false
-	}
-	for _, r := range s {
-		if !('0' <= r && r <= '9' || 'a' <= r && r <= 'f') {
-			return false
-		}
-	}
-	return true
 }
