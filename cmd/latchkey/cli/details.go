@@ -12,7 +12,7 @@ import (
 )
 
 // detailFlags are the flags of an app token's scopes and metadata
-// (SPEC §11): --scope, --meta and --external-id on create and update,
+//: --scope, --meta and --external-id on create and update,
 // and on update --unrestricted and --no-meta, which send null.
 type detailFlags struct {
 	cmd          *cobra.Command

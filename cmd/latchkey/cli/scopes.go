@@ -45,8 +45,8 @@ func (a *app) printScope(s *api.Scope) error {
 	})
 }
 
-// scopesCmd is `latchkey scopes`: the platform's scope catalog (SPEC
-// §11), which anyone logged in reads and platform owners change.
+// scopesCmd is `latchkey scopes`: the platform's scope catalog,
+// which anyone logged in reads and platform owners change.
 func (a *app) scopesCmd() *cobra.Command {
 	cmd := group("scopes", "The platform's scope catalog (changed by platform owners)")
 	var description string

@@ -123,7 +123,7 @@ func (a *app) webhookRun(use, short string, n int, argNames []string, do func(cm
 	return cmd
 }
 
-// webhooksCmd is `latchkey webhooks` (SPEC §12).
+// webhooksCmd is `latchkey webhooks`.
 func (a *app) webhooksCmd() *cobra.Command {
 	cmd := group("webhooks", "The tenant's webhook endpoints and their deliveries (owners and admins)")
 	cmd.AddCommand(
