@@ -11,8 +11,8 @@ import (
 	"github.com/latchkey/latchkey/client/api"
 )
 
-// detailFlags are the flags of an app token's scopes and metadata
-//: --scope, --meta and --external-id on create and update,
+// detailFlags are the flags of an app token's scopes and metadata:
+// --scope, --meta and --external-id on create and update,
 // and on update --unrestricted and --no-meta, which send null.
 type detailFlags struct {
 	cmd          *cobra.Command
