@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/latchkey/latchkey/internal/access"
+	"github.com/latchkey/latchkey/internal/clock"
 	"github.com/latchkey/latchkey/internal/ended"
 	"github.com/latchkey/latchkey/internal/ids"
 	"github.com/latchkey/latchkey/internal/ratelimit"
@@ -58,12 +59,12 @@ func (t *Token) Console() bool { return t.ID == access.ConsoleApp }
 type View struct {
 	ID        string            `json:"id"`
 	Name      string            `json:"name"`
-	Created   time.Time         `json:"created"`
+	Created   clock.Time        `json:"created"`
 	CreatedBy *string           `json:"created_by"`
-	Expires   time.Time         `json:"expires"`
+	Expires   clock.Time        `json:"expires"`
 	Expired   bool              `json:"expired"`
 	EndedBy   *ended.By         `json:"ended_by"`
-	LastUsed  *time.Time        `json:"last_used"`
+	LastUsed  *clock.Time       `json:"last_used"`
 	RateLimit *ratelimit.Policy `json:"rate_limit"`
 	// Console marks the tenant's built-in console app token (Console).
 	Console bool   `json:"console"`
@@ -78,8 +79,8 @@ type View struct {
 
 // ViewOf returns t, a token of tenant tenantID, as shown at now.
 func ViewOf(tenantID string, t *Token, now time.Time) View {
-	v := View{ID: t.ID.Hex(), Name: t.Name, Created: t.Created, Expires: t.Expires, Expired: !t.Live(now),
-		EndedBy: ended.Shown(t.EndedBy, t.Expires, now), LastUsed: t.LastUsed, RateLimit: t.RateLimit, Console: t.Console(),
+	v := View{ID: t.ID.Hex(), Name: t.Name, Created: clock.Time(t.Created), Expires: clock.Time(t.Expires), Expired: !t.Live(now),
+		EndedBy: ended.Shown(t.EndedBy, t.Expires, now), LastUsed: (*clock.Time)(t.LastUsed), RateLimit: t.RateLimit, Console: t.Console(),
 		Hint: secret.Hint(secret.App, tenantID, t.Last), Scopes: t.Scopes, Meta: json.RawMessage("null")}
 	if t.ExternalID != "" {
 		v.ExternalID = &t.ExternalID

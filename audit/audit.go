@@ -3,6 +3,7 @@
 package audit
 
 import (
+	"encoding/json"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/latchkey/latchkey/internal/access"
 	"github.com/latchkey/latchkey/internal/authn"
+	"github.com/latchkey/latchkey/internal/clock"
 	"github.com/latchkey/latchkey/internal/httpx"
 	"github.com/latchkey/latchkey/internal/ids"
 )
@@ -34,6 +36,17 @@ type Record struct {
 	RequestID string    `bson:"request_id" json:"request_id"`
 	Outcome   string    `bson:"outcome" json:"outcome"`
 	Detail    string    `bson:"detail,omitempty" json:"detail,omitempty"`
+}
+
+// MarshalJSON writes r as answers and webhook deliveries show it, its time
+// as clock.Time. (A type embedding Record would marshal as Record alone:
+// none does.)
+func (r Record) MarshalJSON() ([]byte, error) {
+	type fields Record
+	return json.Marshal(struct {
+		fields
+		At clock.Time `json:"at"`
+	}{fields(r), clock.Time(r.At)})
 }
 
 // Log writes audit records. A failed write is logged and does not fail the

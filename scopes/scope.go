@@ -5,9 +5,11 @@
 package scopes
 
 import (
+	"encoding/json"
 	"time"
 
 	"github.com/latchkey/latchkey/internal/access"
+	"github.com/latchkey/latchkey/internal/clock"
 	"github.com/latchkey/latchkey/internal/errs"
 )
 
@@ -23,6 +25,17 @@ type Scope struct {
 	// BuiltIn marks latchkey:admin, which is not stored: it cannot be
 	// redefined or deleted.
 	BuiltIn bool `bson:"-" json:"built_in"`
+}
+
+// MarshalJSON writes s as answers show it, its times as clock.Time. (A
+// type embedding Scope would marshal as Scope alone: none does.)
+func (s Scope) MarshalJSON() ([]byte, error) {
+	type fields Scope
+	return json.Marshal(struct {
+		fields
+		Created clock.Time `json:"created"`
+		Updated clock.Time `json:"updated"`
+	}{fields(s), clock.Time(s.Created), clock.Time(s.Updated)})
 }
 
 // Admin is the built-in entry of access.AdminScope.

@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"time"
 
+	"github.com/latchkey/latchkey/internal/clock"
 	"github.com/latchkey/latchkey/internal/errs"
 	"github.com/latchkey/latchkey/internal/ratelimit"
 )
@@ -36,6 +37,17 @@ type Tenant struct {
 	Settings Settings  `bson:"settings" json:"settings"`
 	Created  time.Time `bson:"created" json:"created"`
 	Updated  time.Time `bson:"updated" json:"updated"`
+}
+
+// MarshalJSON writes t as answers show it, its times as clock.Time. (A
+// type embedding Tenant would marshal as Tenant alone: none does.)
+func (t Tenant) MarshalJSON() ([]byte, error) {
+	type fields Tenant
+	return json.Marshal(struct {
+		fields
+		Created clock.Time `json:"created"`
+		Updated clock.Time `json:"updated"`
+	}{fields(t), clock.Time(t.Created), clock.Time(t.Updated)})
 }
 
 // Active reports whether the tenant's tokens work.

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	answer "github.com/latchkey/latchkey/internal/clock"
 	"github.com/latchkey/latchkey/internal/testserver"
 )
 
@@ -88,7 +89,7 @@ func TestUsageByOutcome(t *testing.T) {
 	if len(points) != 25 {
 		t.Fatalf("got %d points, want 25 (24 hours back from 05:10, by the hour)", len(points))
 	}
-	if got, want := points[0]["start"], h0.Add(-24*time.Hour).Format(time.RFC3339); got != want {
+	if got, want := points[0]["start"], answer.Format(h0.Add(-24*time.Hour)); got != want {
 		t.Errorf("first point starts %v, want %v", got, want)
 	}
 	if got, want := last(points), [3]float64{4, 4, 0}; got != want {
@@ -105,7 +106,7 @@ func TestUsageByOutcome(t *testing.T) {
 	}
 	day := time.Date(2031, 3, 4, 0, 0, 0, 0, time.UTC)
 	points = f.series(t, url.Values{"since": {day.Add(-24 * time.Hour).Format(time.RFC3339)}, "granularity": {"day"}})
-	if len(points) != 2 || points[1]["start"] != day.Format(time.RFC3339) || counts(points[1]) != [3]float64{5, 4, 0} ||
+	if len(points) != 2 || points[1]["start"] != answer.Format(day) || counts(points[1]) != [3]float64{5, 4, 0} ||
 		counts(points[0]) != [3]float64{} {
 		t.Fatalf("daily: got %v", points)
 	}

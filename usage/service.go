@@ -7,6 +7,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/latchkey/latchkey/internal/clock"
 	"github.com/latchkey/latchkey/internal/errs"
 	"github.com/latchkey/latchkey/internal/ids"
 )
@@ -48,14 +49,14 @@ func RangeOf(since, until, now time.Time) (Range, error) {
 
 // Point is one hour or day of a series.
 type Point struct {
-	Start       time.Time `json:"start"`
-	OK          int64     `json:"ok"`
-	Denied      int64     `json:"denied"`
-	RateLimited int64     `json:"rate_limited"`
+	Start       clock.Time `json:"start"`
+	OK          int64      `json:"ok"`
+	Denied      int64      `json:"denied"`
+	RateLimited int64      `json:"rate_limited"`
 }
 
 func pointOf(start time.Time, c Counts) Point {
-	return Point{Start: start, OK: c[OK], Denied: c[Denied], RateLimited: c[RateLimited]}
+	return Point{Start: clock.Time(start), OK: c[OK], Denied: c[Denied], RateLimited: c[RateLimited]}
 }
 
 // Service reads the buckets.

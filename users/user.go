@@ -3,11 +3,13 @@
 package users
 
 import (
+	"encoding/json"
 	"regexp"
 	"strings"
 	"time"
 
 	"github.com/latchkey/latchkey/internal/access"
+	"github.com/latchkey/latchkey/internal/clock"
 	"github.com/latchkey/latchkey/internal/ids"
 	"github.com/latchkey/latchkey/internal/text"
 )
@@ -30,6 +32,17 @@ type User struct {
 	PasswordHash string      `bson:"password_hash" json:"-"`
 	Created      time.Time   `bson:"created" json:"created"`
 	Updated      time.Time   `bson:"updated" json:"updated"`
+}
+
+// MarshalJSON writes u as answers show it, its times as clock.Time. (A
+// type embedding User would marshal as User alone: none does.)
+func (u User) MarshalJSON() ([]byte, error) {
+	type fields User
+	return json.Marshal(struct {
+		fields
+		Created clock.Time `json:"created"`
+		Updated clock.Time `json:"updated"`
+	}{fields(u), clock.Time(u.Created), clock.Time(u.Updated)})
 }
 
 // Active reports whether u may log in and use its tokens.

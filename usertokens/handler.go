@@ -5,13 +5,13 @@ import (
 	"errors"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/latchkey/latchkey/audit"
 	"github.com/latchkey/latchkey/internal/access"
 	"github.com/latchkey/latchkey/internal/authn"
+	"github.com/latchkey/latchkey/internal/clock"
 	"github.com/latchkey/latchkey/internal/errs"
 	"github.com/latchkey/latchkey/internal/httpx"
 )
@@ -56,12 +56,12 @@ type loginRequest struct {
 
 // SessionResponse is the answer to a login, a refresh and a signup.
 type SessionResponse struct {
-	Token          string    `json:"token"`
-	ID             string    `json:"id"`
-	Expires        time.Time `json:"expires"`
-	RefreshToken   string    `json:"refresh_token"`
-	RefreshExpires time.Time `json:"refresh_expires"`
-	User           UserBrief `json:"user"`
+	Token          string     `json:"token"`
+	ID             string     `json:"id"`
+	Expires        clock.Time `json:"expires"`
+	RefreshToken   string     `json:"refresh_token"`
+	RefreshExpires clock.Time `json:"refresh_expires"`
+	User           UserBrief  `json:"user"`
 }
 
 // UserBrief names a user in a session answer.
@@ -73,8 +73,8 @@ type UserBrief struct {
 
 // ResponseOf returns the answer for a new session.
 func ResponseOf(s *Session) SessionResponse {
-	return SessionResponse{Token: s.Secret, ID: s.Token.ID.Hex(), Expires: s.Token.Expires,
-		RefreshToken: s.RefreshSecret, RefreshExpires: *s.Token.RefreshExpires,
+	return SessionResponse{Token: s.Secret, ID: s.Token.ID.Hex(), Expires: clock.Time(s.Token.Expires),
+		RefreshToken: s.RefreshSecret, RefreshExpires: clock.Time(*s.Token.RefreshExpires),
 		User: UserBrief{ID: s.User.ID.Hex(), Username: s.User.Username, Role: s.User.Role}}
 }
 

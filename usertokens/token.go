@@ -6,6 +6,7 @@ package usertokens
 import (
 	"time"
 
+	"github.com/latchkey/latchkey/internal/clock"
 	"github.com/latchkey/latchkey/internal/ended"
 	"github.com/latchkey/latchkey/internal/ids"
 	"github.com/latchkey/latchkey/internal/secret"
@@ -69,18 +70,18 @@ func (t *Token) Live(now time.Time) bool { return now.Before(t.Expires) }
 
 // View is how a user token is shown: never its secret.
 type View struct {
-	ID         string     `json:"id"`
-	Kind       string     `json:"kind"`
-	Name       string     `json:"name,omitempty"`
-	User       string     `json:"user"`
-	Actor      *string    `json:"actor"`
-	AppTokenID string     `json:"app_token_id"`
-	Created    time.Time  `json:"created"`
-	Expires    time.Time  `json:"expires"`
-	Expired    bool       `json:"expired"`
-	EndedBy    *ended.By  `json:"ended_by"`
-	LastUsed   *time.Time `json:"last_used"`
-	Hint       string     `json:"hint"`
+	ID         string      `json:"id"`
+	Kind       string      `json:"kind"`
+	Name       string      `json:"name,omitempty"`
+	User       string      `json:"user"`
+	Actor      *string     `json:"actor"`
+	AppTokenID string      `json:"app_token_id"`
+	Created    clock.Time  `json:"created"`
+	Expires    clock.Time  `json:"expires"`
+	Expired    bool        `json:"expired"`
+	EndedBy    *ended.By   `json:"ended_by"`
+	LastUsed   *clock.Time `json:"last_used"`
+	Hint       string      `json:"hint"`
 	// Scopes is null for an unrestricted token.
 	Scopes []string `json:"scopes"`
 	// RotatedFrom is the id of the token this one succeeded, or null.
@@ -90,8 +91,9 @@ type View struct {
 // ViewOf returns t, a token of tenant tenantID, as shown at now.
 func ViewOf(tenantID string, t *Token, now time.Time) View {
 	v := View{ID: t.ID.Hex(), Kind: t.Kind, Name: t.Name, User: t.UserID.Hex(), AppTokenID: t.AppTokenID.Hex(),
-		Created: t.Created, Expires: t.Expires, Expired: !t.Live(now), EndedBy: ended.Shown(t.EndedBy, t.Expires, now), LastUsed: t.LastUsed,
-		Hint: secret.Hint(secret.User, tenantID, t.Last), Scopes: t.Scopes}
+		Created: clock.Time(t.Created), Expires: clock.Time(t.Expires), Expired: !t.Live(now), EndedBy: ended.Shown(t.EndedBy, t.Expires, now),
+		LastUsed: (*clock.Time)(t.LastUsed),
+		Hint:     secret.Hint(secret.User, tenantID, t.Last), Scopes: t.Scopes}
 	v.Actor, v.RotatedFrom = optHex(t.ActorID), optHex(t.RotatedFrom)
 	return v
 }

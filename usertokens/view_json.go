@@ -1,6 +1,10 @@
 package usertokens
 
-import "github.com/latchkey/latchkey/internal/httpx"
+import (
+	"time"
+
+	"github.com/latchkey/latchkey/internal/httpx"
+)
 
 // AppendJSON appends v as encoding/json writes it, without reflection. GET
 // /token, the most frequent call of all, answers with it; a test keeps the
@@ -26,9 +30,9 @@ func (v View) AppendJSON(b []byte) []byte {
 	b = append(b, `,"app_token_id":`...)
 	b = httpx.AppendJSONString(b, v.AppTokenID)
 	b = append(b, `,"created":`...)
-	b = httpx.AppendJSONTime(b, v.Created)
+	b = httpx.AppendJSONTime(b, time.Time(v.Created))
 	b = append(b, `,"expires":`...)
-	b = httpx.AppendJSONTime(b, v.Expires)
+	b = httpx.AppendJSONTime(b, time.Time(v.Expires))
 	b = append(b, `,"expired":`...)
 	if v.Expired {
 		b = append(b, "true"...)
@@ -45,7 +49,7 @@ func (v View) AppendJSON(b []byte) []byte {
 	if v.LastUsed == nil {
 		b = append(b, "null"...)
 	} else {
-		b = httpx.AppendJSONTime(b, *v.LastUsed)
+		b = httpx.AppendJSONTime(b, time.Time(*v.LastUsed))
 	}
 	b = append(b, `,"hint":`...)
 	b = httpx.AppendJSONString(b, v.Hint)

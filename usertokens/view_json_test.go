@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/latchkey/latchkey/internal/clock"
 	"github.com/latchkey/latchkey/internal/ended"
 )
 
@@ -14,11 +15,11 @@ import (
 // View without AppendJSON learning it fails here.
 func TestViewAppendJSON(t *testing.T) {
 	actor := "65f0c0ffee0000000000abcd"
-	used := time.Date(2026, 1, 2, 3, 4, 5, 600_000_000, time.UTC)
+	used := clock.Time(time.Date(2026, 1, 2, 3, 4, 5, 600_000_000, time.UTC))
 	by := ended.Issuer
 	full := View{ID: "65f0c0ffee0000000000aaaa", Kind: OBO, Name: `night "job" <b>&\ é` + "\x01\xff",
 		User: "65f0c0ffee0000000000bbbb", Actor: &actor, AppTokenID: "65f0c0ffee0000000000cccc",
-		Created: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), Expires: time.Date(2026, 1, 2, 0, 0, 0, 123_000_000, time.UTC),
+		Created: clock.Time(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)), Expires: clock.Time(time.Date(2026, 1, 2, 0, 0, 0, 123_000_000, time.UTC)),
 		Expired: true, EndedBy: &by, LastUsed: &used, Hint: "lku_k3v7x2ab_…wxyz", Scopes: []string{"a.read", "b"},
 		RotatedFrom: &actor}
 	rv := reflect.ValueOf(full)
@@ -28,7 +29,7 @@ func TestViewAppendJSON(t *testing.T) {
 		}
 	}
 	plain := View{ID: "65f0c0ffee0000000000aaaa", Kind: Login, User: "65f0c0ffee0000000000bbbb",
-		AppTokenID: "65f0c0ffee0000000000cccc", Created: time.Unix(1_700_000_000, 0).UTC(), Expires: time.Unix(1_700_086_400, 0).UTC()}
+		AppTokenID: "65f0c0ffee0000000000cccc", Created: clock.Time(time.Unix(1_700_000_000, 0)), Expires: clock.Time(time.Unix(1_700_086_400, 0).In(time.FixedZone("", -5*3600)))}
 	for name, v := range map[string]View{"full": full, "plain": plain} {
 		want, err := json.Marshal(v)
 		if err != nil {

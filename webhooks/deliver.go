@@ -221,6 +221,6 @@ func (d *Dispatcher) health(ctx context.Context, tenantID string, w *Webhook, ok
 	}
 	d.Logger.Warn("webhook disabled after failing for 3 days", zap.String("tenant", tenantID), zap.String("webhook", w.ID.Hex()))
 	d.Audit.Write(ctx, tenantID, audit.Record{Action: "webhook.disabled", Target: w.ID.Hex(), Outcome: audit.Success,
-		Detail: "failing since " + w.FailingSince.Format(time.RFC3339)})
+		Detail: "failing since " + clock.Format(*w.FailingSince)})
 	return nil
 }

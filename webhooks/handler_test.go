@@ -1,19 +1,24 @@
 package webhooks_test
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/latchkey/latchkey/internal/clock"
 	"github.com/latchkey/latchkey/internal/testserver"
 	"github.com/latchkey/latchkey/webhooks"
 )
 
 // The API: create answers the secret once, bad input is refused with a
 // field error and changes nothing, and an event reaches the endpoint
-// signed, without any secret in it.
+// signed, without any secret in it, its times written as in every answer.
 func TestWebhookAPI(t *testing.T) {
-	s := testserver.StartWith(t, testserver.Options{WebhookHosts: []string{"127.0.0.1"}})
+	// On a whole second: time.RFC3339Nano would write the event's times
+	// without their fractional digits.
+	s := testserver.StartWith(t, testserver.Options{WebhookHosts: []string{"127.0.0.1"},
+		Clock: testserver.NewClock(time.Now().UTC().Truncate(time.Second))})
 	owner := s.OwnerToken(t)
 	rc := newReceiver(t)
 	req := func(method, path string, body any) testserver.Request {
@@ -77,6 +82,17 @@ func TestWebhookAPI(t *testing.T) {
 		if !strings.Contains(evs[0].Body, key) {
 			t.Errorf("payload %s lacks %s", evs[0].Body, key)
 		}
+	}
+	var ev struct {
+		Timestamp string `json:"timestamp"`
+		Data      struct {
+			At string `json:"at"`
+		} `json:"data"`
+	}
+	if err := json.Unmarshal([]byte(evs[0].Body), &ev); err != nil || ev.Timestamp != clock.Format(s.Clock.Now()) ||
+		ev.Data.At != ev.Timestamp {
+		t.Errorf("payload times: got timestamp %q and at %q (%v), want both %s", ev.Timestamp, ev.Data.At, err,
+			clock.Format(s.Clock.Now()))
 	}
 	if n := len(rc.ofType("webhook.update")); n != 0 {
 		t.Errorf("got %d webhook.update events, which app_token.* does not choose", n)

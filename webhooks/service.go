@@ -155,7 +155,7 @@ func (s *Service) Ping(ctx context.Context, tenantID string, id ids.ID) (*Delive
 	}
 	now := clock.Stored(s.Now())
 	ev := ids.NewAt(now)
-	body, _ := json.Marshal(Event{Type: PingType, Timestamp: now, Data: map[string]string{"webhook": w.ID.Hex()}})
+	body, _ := json.Marshal(Event{Type: PingType, Timestamp: clock.Time(now), Data: map[string]string{"webhook": w.ID.Hex()}})
 	d := &Delivery{ID: ids.NewAt(now), Webhook: w.ID, Event: ev, Type: PingType, Payload: string(body),
 		Status: Pending, NextAttempt: &now, Created: now, Updated: now}
 	if err := s.Store.InsertDelivery(ctx, tenantID, d); err != nil {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/latchkey/latchkey/audit"
+	"github.com/latchkey/latchkey/internal/clock"
 	"github.com/latchkey/latchkey/internal/errs"
 	"github.com/latchkey/latchkey/internal/ids"
 )
@@ -55,6 +56,33 @@ type Created struct {
 	Secret string `json:"secret"`
 }
 
+// webhookJSON is a Webhook as answers show it, its times as clock.Time.
+type webhookJSON struct {
+	webhookFields
+	Created      clock.Time  `json:"created"`
+	Updated      clock.Time  `json:"updated"`
+	FailingSince *clock.Time `json:"failing_since"`
+}
+
+type webhookFields Webhook
+
+func (w *Webhook) shown() webhookJSON {
+	return webhookJSON{webhookFields(*w), clock.Time(w.Created), clock.Time(w.Updated), (*clock.Time)(w.FailingSince)}
+}
+
+// MarshalJSON writes w as answers show it. (A type embedding Webhook
+// marshals as Webhook alone unless it has a MarshalJSON of its own, as
+// Created has.)
+func (w Webhook) MarshalJSON() ([]byte, error) { return json.Marshal(w.shown()) }
+
+// MarshalJSON writes c as the webhook and its secret.
+func (c Created) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		webhookJSON
+		Secret string `json:"secret"`
+	}{c.Webhook.shown(), c.Secret})
+}
+
 // Delivery is one event on its way to one endpoint. Its id is the
 // webhook-id header of every attempt (receivers deduplicate by it).
 type Delivery struct {
@@ -73,12 +101,24 @@ type Delivery struct {
 	Updated     time.Time  `bson:"updated" json:"updated"`
 }
 
+// MarshalJSON writes d as answers show it, its times as clock.Time. (A
+// type embedding Delivery would marshal as Delivery alone: none does.)
+func (d Delivery) MarshalJSON() ([]byte, error) {
+	type fields Delivery
+	return json.Marshal(struct {
+		fields
+		NextAttempt *clock.Time `json:"next_attempt"`
+		Created     clock.Time  `json:"created"`
+		Updated     clock.Time  `json:"updated"`
+	}{fields(d), (*clock.Time)(d.NextAttempt), clock.Time(d.Created), clock.Time(d.Updated)})
+}
+
 // Event is the body of a delivery (Standard Webhooks): it carries the
 // audit record, which never holds a secret.
 type Event struct {
-	Type      string    `json:"type"`
-	Timestamp time.Time `json:"timestamp"`
-	Data      any       `json:"data"`
+	Type      string     `json:"type"`
+	Timestamp clock.Time `json:"timestamp"`
+	Data      any        `json:"data"`
 }
 
 // Match reports whether action is chosen by one of patterns: parts
@@ -116,7 +156,7 @@ func Outbox(hooks []Webhook, r *audit.Record) []Delivery {
 		if h.Status != Enabled || !Match(h.Events, r.Action) {
 			continue
 		}
-		body, _ := json.Marshal(Event{Type: r.Action, Timestamp: r.At, Data: r}) // a Record always marshals
+		body, _ := json.Marshal(Event{Type: r.Action, Timestamp: clock.Time(r.At), Data: r}) // a Record always marshals
 		next := r.At
 		out = append(out, Delivery{ID: ids.NewAt(r.At), Webhook: h.ID, Event: r.ID, Type: r.Action,
 			Payload: string(body), Status: Pending, NextAttempt: &next, Created: r.At, Updated: r.At})

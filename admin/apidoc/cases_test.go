@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/latchkey/latchkey/admin/apidoc"
 	"github.com/latchkey/latchkey/internal/ids"
@@ -37,16 +38,24 @@ type world struct {
 // and answer against the description (kin-openapi's openapi3filter). It
 // fails for an answer whose status, header or field the description lacks,
 // for a request the description and the server judge differently, and for
-// an operation the cases never drove to a success and a failure.
+// an operation the cases never drove to a success and a failure. Every
+// time in every answer must be written in RFC 3339 UTC with three
+// fractional digits (checkTimes): the clock starts on a whole second and
+// moves to .300 and .301, so answers hold times whose trailing zeros
+// time.RFC3339Nano would drop, and then back to a whole second, so that
+// every later answer would show its times without them.
 func TestConformance(t *testing.T) {
-	s := testserver.Start(t)
+	s := testserver.StartWith(t, testserver.Options{Clock: testserver.NewClock(time.Now().UTC().Truncate(time.Second))})
 	k := newChecker(t, s)
 	w := &world{k: k, platform: s.OwnerToken(t)}
 
 	t.Run("meta", func(t *testing.T) { metaCases(t, w) })
 	t.Run("tenants", func(t *testing.T) { tenantCases(t, w) })
+	s.Clock.Advance(300 * time.Millisecond)
 	t.Run("scopes", func(t *testing.T) { scopeCases(t, w) })
+	s.Clock.Advance(time.Millisecond)
 	t.Run("users", func(t *testing.T) { userCases(t, w) })
+	s.Clock.Advance(699 * time.Millisecond)
 	t.Run("sessions", func(t *testing.T) { sessionCases(t, w) })
 	t.Run("app tokens", func(t *testing.T) { appTokenCases(t, w) })
 	t.Run("tokens", func(t *testing.T) { tokenCases(t, w) })
@@ -72,11 +81,16 @@ func TestConformance(t *testing.T) {
 			t.Errorf("operation %s was never driven to a failure: add its cases to admin/apidoc/cases_test.go", op)
 		}
 	}
+	if k.times.whole == 0 || k.times.tenths == 0 || k.times.other == 0 {
+		t.Errorf("answers held %d times on a whole second, %d on tenths, %d others: want some of each", k.times.whole,
+			k.times.tenths, k.times.other)
+	}
 	var pairs int
 	for _, st := range k.seen {
 		pairs += len(st)
 	}
-	t.Logf("%d operations, %d (operation, status) pairs seen", len(k.seen), pairs)
+	t.Logf("%d operations, %d (operation, status) pairs seen; times on a whole second %d, on tenths %d, others %d",
+		len(k.seen), pairs, k.times.whole, k.times.tenths, k.times.other)
 }
 
 func metaCases(t *testing.T, w *world) {

@@ -58,6 +58,7 @@ type checker struct {
 	doc    *openapi3.T
 	router routers.Router
 	seen   map[string]map[int]bool // operationId → statuses answered
+	times  timesSeen               // the times answers held (checkTimes)
 }
 
 func newChecker(tb testing.TB, s *testserver.Server) *checker {
@@ -164,6 +165,7 @@ func (k *checker) Do(tb testing.TB, c call) *testserver.Response {
 	if err := openapi3filter.ValidateResponse(context.Background(), out); err != nil {
 		tb.Errorf("%s (%s): the %d answer breaks the description: %v\nbody: %s", name, op, a.Status, err, a.Body)
 	}
+	k.checkTimes(tb, name, a)
 	return a
 }
 

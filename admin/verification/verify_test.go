@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/latchkey/latchkey/admin/verification"
+	"github.com/latchkey/latchkey/internal/clock"
 	"github.com/latchkey/latchkey/internal/testserver"
 )
 
@@ -357,8 +358,8 @@ func TestVerifyRecordsLastUsed(t *testing.T) {
 	}
 	r := f.s.Must(t, http.StatusOK, testserver.Request{Method: "GET", Path: "/api/v1/tokens/" + login.String("id"),
 		AppToken: f.acme.AppToken, Token: f.acme.OwnerToken})
-	if lu := r.String("last_used"); lu != used.Format(time.RFC3339Nano) {
-		t.Errorf("user token: got last_used %q, want %s", lu, used.Format(time.RFC3339Nano))
+	if lu := r.String("last_used"); lu != clock.Format(used) {
+		t.Errorf("user token: got last_used %q, want %s", lu, clock.Format(used))
 	}
 }
 
@@ -394,7 +395,7 @@ func TestIdentityAppendJSON(t *testing.T) {
 	full := verification.Identity{TenantID: "k3v7x2ab", Tenant: "acme", AppTokenID: "65f0c0ffee0000000000aaaa",
 		UserID: "65f0c0ffee0000000000bbbb", Username: `ann "<b>&\ é` + "\x01\xff", Role: "admin",
 		ActorID: "65f0c0ffee0000000000cccc", TokenID: "65f0c0ffee0000000000dddd", TokenKind: "obo",
-		Expires: "2026-01-02T03:04:05.6Z", Scopes: []string{"a.read", "b"}, ScopesText: "a.read b",
+		Expires: "2026-01-02T03:04:05.600Z", Scopes: []string{"a.read", "b"}, ScopesText: "a.read b",
 		ExternalID: `cust "42"`, Meta: json.RawMessage(`{"plan":"gold","n":[1,2]}`)}
 	rv := reflect.ValueOf(full)
 	for i := range rv.NumField() {
@@ -403,7 +404,7 @@ func TestIdentityAppendJSON(t *testing.T) {
 		}
 	}
 	appOnly := verification.Identity{TenantID: "k3v7x2ab", Tenant: "acme", AppTokenID: "65f0c0ffee0000000000aaaa",
-		Expires: "2023-11-14T22:13:20Z"}
+		Expires: "2023-11-14T22:13:20.000Z"}
 	for name, id := range map[string]verification.Identity{"full": full, "app only": appOnly} {
 		want, err := json.Marshal(id)
 		if err != nil {

@@ -468,7 +468,9 @@ type AppToken struct {
 	// Console True for the tenant's built-in console app token (id `000000000000000000000001`, named Console): the console's sign-ins (`POST /console/login`) are issued through it. Its secret exists nowhere; it cannot be expired, re-dated or deleted (409).
 	Console bool `json:"console"`
 
-	// Created An RFC 3339 time in UTC.
+	// Created An RFC 3339 time in UTC with exactly three fractional digits, so times sort as strings.
+	//
+	// Example: 2026-12-06T17:41:40.300Z
 	Created Time `json:"created"`
 
 	// CreatedBy The user who made it; null when made at initialisation or with its tenant.
@@ -478,7 +480,9 @@ type AppToken struct {
 	EndedBy *AppTokenEndedBy `json:"ended_by"`
 	Expired bool             `json:"expired"`
 
-	// Expires An RFC 3339 time in UTC.
+	// Expires An RFC 3339 time in UTC with exactly three fractional digits, so times sort as strings.
+	//
+	// Example: 2026-12-06T17:41:40.300Z
 	Expires    Time    `json:"expires"`
 	ExternalId *string `json:"external_id"`
 
@@ -544,7 +548,9 @@ type AuditRecord struct {
 	// Actor The issuing admin when the request used an obo token.
 	Actor *string `json:"actor"`
 
-	// At An RFC 3339 time in UTC.
+	// At An RFC 3339 time in UTC with exactly three fractional digits, so times sort as strings.
+	//
+	// Example: 2026-12-06T17:41:40.300Z
 	At Time `json:"at"`
 
 	// Detail More about the action, never a secret.
@@ -587,7 +593,9 @@ type ConsoleLoginRequest struct {
 type Delivery struct {
 	Attempts int `json:"attempts"`
 
-	// Created An RFC 3339 time in UTC.
+	// Created An RFC 3339 time in UTC with exactly three fractional digits, so times sort as strings.
+	//
+	// Example: 2026-12-06T17:41:40.300Z
 	Created Time `json:"created"`
 
 	// Event A record id, 24 lowercase hex characters.
@@ -605,7 +613,9 @@ type Delivery struct {
 	// Type The event type: the audit action, or webhook.ping.
 	Type string `json:"type"`
 
-	// Updated An RFC 3339 time in UTC.
+	// Updated An RFC 3339 time in UTC with exactly three fractional digits, so times sort as strings.
+	//
+	// Example: 2026-12-06T17:41:40.300Z
 	Updated Time `json:"updated"`
 
 	// Webhook A record id, 24 lowercase hex characters.
@@ -646,7 +656,9 @@ type Identity struct {
 	// AppTokenId A record id, 24 lowercase hex characters.
 	AppTokenId ObjectID `json:"app_token_id"`
 
-	// Expires An RFC 3339 time in UTC.
+	// Expires An RFC 3339 time in UTC with exactly three fractional digits, so times sort as strings.
+	//
+	// Example: 2026-12-06T17:41:40.300Z
 	Expires Time `json:"expires"`
 
 	// ExternalId The app token's external_id, when it has one.
@@ -789,7 +801,9 @@ type NewAppToken struct {
 	// Console Always false: a new app token is never the console's.
 	Console bool `json:"console"`
 
-	// Created An RFC 3339 time in UTC.
+	// Created An RFC 3339 time in UTC with exactly three fractional digits, so times sort as strings.
+	//
+	// Example: 2026-12-06T17:41:40.300Z
 	Created   Time    `json:"created"`
 	CreatedBy *string `json:"created_by"`
 
@@ -797,7 +811,9 @@ type NewAppToken struct {
 	EndedBy *NewAppTokenEndedBy `json:"ended_by"`
 	Expired bool                `json:"expired"`
 
-	// Expires An RFC 3339 time in UTC.
+	// Expires An RFC 3339 time in UTC with exactly three fractional digits, so times sort as strings.
+	//
+	// Example: 2026-12-06T17:41:40.300Z
 	Expires    Time    `json:"expires"`
 	ExternalId *string `json:"external_id"`
 
@@ -901,14 +917,18 @@ type NewUserToken struct {
 	// AppTokenId A record id, 24 lowercase hex characters.
 	AppTokenId ObjectID `json:"app_token_id"`
 
-	// Created An RFC 3339 time in UTC.
+	// Created An RFC 3339 time in UTC with exactly three fractional digits, so times sort as strings.
+	//
+	// Example: 2026-12-06T17:41:40.300Z
 	Created Time `json:"created"`
 
 	// EndedBy Null for a new token; see UserToken.
 	EndedBy *NewUserTokenEndedBy `json:"ended_by"`
 	Expired bool                 `json:"expired"`
 
-	// Expires An RFC 3339 time in UTC.
+	// Expires An RFC 3339 time in UTC with exactly three fractional digits, so times sort as strings.
+	//
+	// Example: 2026-12-06T17:41:40.300Z
 	Expires Time `json:"expires"`
 
 	// Hint Kind, tenant and last four characters of the token string (`lka_k3v7x2ab_…wxyz`); tokens made before hints end in `…`.
@@ -990,11 +1010,19 @@ type RotateRequest struct {
 // Scope defines model for Scope.
 type Scope struct {
 	// BuiltIn latchkey:admin: it cannot be changed or deleted.
-	BuiltIn     bool      `json:"built_in"`
-	Created     time.Time `json:"created"`
-	Description string    `json:"description"`
-	Name        string    `json:"name"`
-	Updated     time.Time `json:"updated"`
+	BuiltIn bool `json:"built_in"`
+
+	// Created An RFC 3339 time in UTC with exactly three fractional digits, so times sort as strings.
+	//
+	// Example: 2026-12-06T17:41:40.300Z
+	Created     Time   `json:"created"`
+	Description string `json:"description"`
+	Name        string `json:"name"`
+
+	// Updated An RFC 3339 time in UTC with exactly three fractional digits, so times sort as strings.
+	//
+	// Example: 2026-12-06T17:41:40.300Z
+	Updated Time `json:"updated"`
 }
 
 // ScopePage defines model for ScopePage.
@@ -1013,13 +1041,17 @@ type Seconds = int64
 
 // Session defines model for Session.
 type Session struct {
-	// Expires An RFC 3339 time in UTC.
+	// Expires An RFC 3339 time in UTC with exactly three fractional digits, so times sort as strings.
+	//
+	// Example: 2026-12-06T17:41:40.300Z
 	Expires Time `json:"expires"`
 
 	// Id A record id, 24 lowercase hex characters.
 	Id ObjectID `json:"id"`
 
-	// RefreshExpires An RFC 3339 time in UTC.
+	// RefreshExpires An RFC 3339 time in UTC with exactly three fractional digits, so times sort as strings.
+	//
+	// Example: 2026-12-06T17:41:40.300Z
 	RefreshExpires Time `json:"refresh_expires"`
 
 	// RefreshToken The single-use refresh token (secret).
@@ -1094,7 +1126,9 @@ type SignupRequest struct {
 
 // Tenant defines model for Tenant.
 type Tenant struct {
-	// Created An RFC 3339 time in UTC.
+	// Created An RFC 3339 time in UTC with exactly three fractional digits, so times sort as strings.
+	//
+	// Example: 2026-12-06T17:41:40.300Z
 	Created Time   `json:"created"`
 	Id      string `json:"id"`
 	Name    string `json:"name"`
@@ -1109,7 +1143,9 @@ type Tenant struct {
 	// Status creating: its first owner and app token are being made; it authenticates nothing yet.
 	Status TenantStatus `json:"status"`
 
-	// Updated An RFC 3339 time in UTC.
+	// Updated An RFC 3339 time in UTC with exactly three fractional digits, so times sort as strings.
+	//
+	// Example: 2026-12-06T17:41:40.300Z
 	Updated Time `json:"updated"`
 }
 
@@ -1135,7 +1171,9 @@ type TenantPatch struct {
 // TenantPatchStatus defines model for TenantPatch.Status.
 type TenantPatchStatus string
 
-// Time An RFC 3339 time in UTC.
+// Time An RFC 3339 time in UTC with exactly three fractional digits, so times sort as strings.
+//
+// Example: 2026-12-06T17:41:40.300Z
 type Time = time.Time
 
 // TokenKind defines model for TokenKind.
@@ -1152,7 +1190,9 @@ type UsagePoint struct {
 	// RateLimited Requests refused by the app token's rate limit.
 	RateLimited int64 `json:"rate_limited"`
 
-	// Start An RFC 3339 time in UTC.
+	// Start An RFC 3339 time in UTC with exactly three fractional digits, so times sort as strings.
+	//
+	// Example: 2026-12-06T17:41:40.300Z
 	Start Time `json:"start"`
 }
 
@@ -1178,7 +1218,9 @@ type UsageSeries struct {
 
 // User defines model for User.
 type User struct {
-	// Created An RFC 3339 time in UTC.
+	// Created An RFC 3339 time in UTC with exactly three fractional digits, so times sort as strings.
+	//
+	// Example: 2026-12-06T17:41:40.300Z
 	Created Time   `json:"created"`
 	Email   string `json:"email"`
 
@@ -1187,7 +1229,9 @@ type User struct {
 	Role   Role       `json:"role"`
 	Status UserStatus `json:"status"`
 
-	// Updated An RFC 3339 time in UTC.
+	// Updated An RFC 3339 time in UTC with exactly three fractional digits, so times sort as strings.
+	//
+	// Example: 2026-12-06T17:41:40.300Z
 	Updated  Time   `json:"updated"`
 	Username string `json:"username"`
 }
@@ -1234,14 +1278,18 @@ type UserToken struct {
 	// AppTokenId A record id, 24 lowercase hex characters.
 	AppTokenId ObjectID `json:"app_token_id"`
 
-	// Created An RFC 3339 time in UTC.
+	// Created An RFC 3339 time in UTC with exactly three fractional digits, so times sort as strings.
+	//
+	// Example: 2026-12-06T17:41:40.300Z
 	Created Time `json:"created"`
 
 	// EndedBy Why the token stopped working; null while it is live. `time`: it ran out; `user`: its own user (or, for an app token, its maker) ended it; `support`: someone else did, or a bulk expiry; `leak`: a leak report (or the reuse of a spent refresh token); `rotation`: a successor replaced it (a rotation, once its grace has passed); `issuer`: the admin that issued it was disabled or deleted; `tenant`: reserved. An expired token never works again: re-dating it is 409.
 	EndedBy *UserTokenEndedBy `json:"ended_by"`
 	Expired bool              `json:"expired"`
 
-	// Expires An RFC 3339 time in UTC.
+	// Expires An RFC 3339 time in UTC with exactly three fractional digits, so times sort as strings.
+	//
+	// Example: 2026-12-06T17:41:40.300Z
 	Expires Time `json:"expires"`
 
 	// Hint Kind, tenant and last four characters of the token string (`lka_k3v7x2ab_…wxyz`); tokens made before hints end in `…`.
@@ -1276,7 +1324,9 @@ type UserTokenPage struct {
 
 // Webhook defines model for Webhook.
 type Webhook struct {
-	// Created An RFC 3339 time in UTC.
+	// Created An RFC 3339 time in UTC with exactly three fractional digits, so times sort as strings.
+	//
+	// Example: 2026-12-06T17:41:40.300Z
 	Created     Time     `json:"created"`
 	CreatedBy   *string  `json:"created_by"`
 	Description string   `json:"description"`
@@ -1289,7 +1339,9 @@ type Webhook struct {
 	Id     ObjectID      `json:"id"`
 	Status WebhookStatus `json:"status"`
 
-	// Updated An RFC 3339 time in UTC.
+	// Updated An RFC 3339 time in UTC with exactly three fractional digits, so times sort as strings.
+	//
+	// Example: 2026-12-06T17:41:40.300Z
 	Updated Time   `json:"updated"`
 	Url     string `json:"url"`
 }
@@ -1299,7 +1351,9 @@ type WebhookStatus string
 
 // WebhookCreated defines model for WebhookCreated.
 type WebhookCreated struct {
-	// Created An RFC 3339 time in UTC.
+	// Created An RFC 3339 time in UTC with exactly three fractional digits, so times sort as strings.
+	//
+	// Example: 2026-12-06T17:41:40.300Z
 	Created     Time     `json:"created"`
 	CreatedBy   *string  `json:"created_by"`
 	Description string   `json:"description"`
@@ -1315,7 +1369,9 @@ type WebhookCreated struct {
 	Secret string               `json:"secret"`
 	Status WebhookCreatedStatus `json:"status"`
 
-	// Updated An RFC 3339 time in UTC.
+	// Updated An RFC 3339 time in UTC with exactly three fractional digits, so times sort as strings.
+	//
+	// Example: 2026-12-06T17:41:40.300Z
 	Updated Time   `json:"updated"`
 	Url     string `json:"url"`
 }

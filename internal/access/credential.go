@@ -3,6 +3,7 @@ package access
 import (
 	"time"
 
+	"github.com/latchkey/latchkey/internal/clock"
 	"github.com/latchkey/latchkey/internal/ids"
 	"github.com/latchkey/latchkey/internal/ratelimit"
 )
@@ -69,13 +70,13 @@ type UserText struct{ TokenID, UserID, ActorID, Expires string }
 // read, so a cached one is not formatted again for every request that
 // shows it (the access log, /verify's headers and body).
 func (c AppCredential) WithText() AppCredential {
-	c.Text = AppText{TokenID: c.TokenID.Hex(), Expires: c.Expires.UTC().Format(time.RFC3339Nano)}
+	c.Text = AppText{TokenID: c.TokenID.Hex(), Expires: clock.Format(c.Expires)}
 	return c
 }
 
 // WithText returns c with its Text made (see AppCredential.WithText).
 func (c UserCredential) WithText() UserCredential {
-	c.Text = UserText{TokenID: c.TokenID.Hex(), UserID: c.UserID.Hex(), Expires: c.Expires.UTC().Format(time.RFC3339Nano)}
+	c.Text = UserText{TokenID: c.TokenID.Hex(), UserID: c.UserID.Hex(), Expires: clock.Format(c.Expires)}
 	if !c.ActorID.IsZero() {
 		c.Text.ActorID = c.ActorID.Hex()
 	}

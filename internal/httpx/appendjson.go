@@ -3,6 +3,8 @@ package httpx
 import (
 	"encoding/json"
 	"time"
+
+	"github.com/latchkey/latchkey/internal/clock"
 )
 
 // AppendJSONString appends s as a JSON string exactly as encoding/json
@@ -22,9 +24,10 @@ func AppendJSONString(b []byte, s string) []byte {
 	return append(b, '"')
 }
 
-// AppendJSONTime appends t as encoding/json writes a time.Time.
+// AppendJSONTime appends t as encoding/json writes a clock.Time: RFC 3339
+// UTC with three fractional digits.
 func AppendJSONTime(b []byte, t time.Time) []byte {
 	b = append(b, '"')
-	b = t.AppendFormat(b, time.RFC3339Nano)
+	b = clock.Append(b, t)
 	return append(b, '"')
 }

@@ -11,8 +11,8 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
-	"time"
 
+	"github.com/latchkey/latchkey/internal/clock"
 	"github.com/latchkey/latchkey/internal/prefer"
 	"github.com/latchkey/latchkey/verify"
 )
@@ -112,7 +112,7 @@ func answer(w http.ResponseWriter, r *http.Request, status int, v any) {
 				h.Set("X-Latchkey-"+k, val)
 			}
 		}
-		h.Set("X-Latchkey-Expires", v.Expires.UTC().Format(time.RFC3339Nano))
+		h.Set("X-Latchkey-Expires", clock.Format(v.Expires))
 		if len(v.Scopes) > 0 {
 			h.Set("X-Latchkey-Scopes", strings.Join(v.Scopes, " "))
 		}
@@ -125,6 +125,10 @@ func answer(w http.ResponseWriter, r *http.Request, status int, v any) {
 			w.WriteHeader(http.StatusNoContent)
 			return
 		}
+		body = struct { // the expiry as Latchkey writes times
+			verify.Caller
+			Expires clock.Time `json:"expires"`
+		}{v, clock.Time(v.Expires)}
 	case map[string]string:
 		body = map[string]any{"errors": v}
 		if status == http.StatusUnauthorized {
