@@ -11,7 +11,7 @@ import (
 	"github.com/latchkey/latchkey/internal/testserver"
 )
 
-// answerTime is how every time in an answer is written (SPEC §3): RFC 3339
+// answerTime is how every time in an answer is written: RFC 3339
 // in UTC with exactly three fractional digits, so times sort as strings.
 var answerTime = regexp.MustCompile(`^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z$`)
 

@@ -1,7 +1,7 @@
 // Package clock holds the rules about times: every engine keeps them in UTC
 // to the millisecond (Stored), and every answer writes them in RFC 3339 UTC
 // with exactly three fractional digits (Time, Format), so they sort as
-// strings (SPEC §3).
+// strings.
 package clock
 
 import (
