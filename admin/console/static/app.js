@@ -1,5 +1,5 @@
 // The console's entry point: signing in and out, the hash router
-// (#/app-tokens, #/usage, #/users, #/tokens, #/find, #/audit, #/tenants), and the
+// (#/app-tokens, #/usage, #/users, #/tokens, #/find, #/audit, #/tenants, #/scopes), and the
 // header.
 
 import { get, post, del, session, onSessionExpired, ApiError, SessionExpired, CONSOLE_APP_TOKEN } from './api.js';
@@ -13,8 +13,9 @@ import audit from './audit.js';
 import tenants from './tenants.js';
 import account from './account.js';
 import usage from './usage.js';
+import scopes from './scopes.js';
 
-const views = [appTokens, usage, users, tokens, find, audit, tenants, account];
+const views = [appTokens, usage, users, tokens, find, audit, tenants, scopes, account];
 const EXPIRED = 'Your session has expired. Please sign in again.';
 
 function section(id) {

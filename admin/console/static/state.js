@@ -50,6 +50,7 @@ export function can(action) {
       return r >= RANK.admin && ctx.token?.kind !== 'obo';
     case 'manageTenants':
     case 'viewTenants':
+    case 'manageScopes':
       return ctx.platform;
     default:
       return false;
