@@ -83,7 +83,7 @@ func TestConsoleEditsAppTokenCredentials(t *testing.T) {
 	// the details.
 	rowSel := fmt.Sprintf(`#app-tokens-table tr[data-id=%q]`, id)
 	p.wait("the new token in the list", fmt.Sprintf(`document.querySelector(%q)`, rowSel))
-	if row := p.text(rowSel); !strings.Contains(row, got["hint"].(string)) || !strings.Contains(row, "orders:read") || !strings.Contains(row, "120 requests every 2 min") {
+	if row := p.text(rowSel); !strings.Contains(row, got["hint"].(string)) || !strings.Contains(row, "orders:read") || !strings.Contains(row, "120 per 2 min") {
 		t.Errorf("the list's row lacks the hint %s, a scope or the limit: %q", got["hint"], row)
 	}
 	p.click(fmt.Sprintf(`a[aria-label=%q]`, "Details of app token billing-sync"))
@@ -92,7 +92,7 @@ func TestConsoleEditsAppTokenCredentials(t *testing.T) {
 		t.Errorf("address: got %q, want the token's id", got)
 	}
 	facts := p.text("#atd-facts")
-	for _, want := range []string{id, got["hint"].(string), "orders:read", "Read orders", "invoices:read", "120 requests every 2 min", "not the tenant default (none", "cust_4711", "plan", "gold", "eu-west"} {
+	for _, want := range []string{id, got["hint"].(string), "orders:read", "Read orders", "invoices:read", "120 requests every 2 min", "not the tenant default, which is none", "cust_4711", "plan", "gold", "eu-west"} {
 		if !strings.Contains(facts, want) {
 			t.Errorf("the details %q lack %q", facts, want)
 		}

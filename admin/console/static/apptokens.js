@@ -114,15 +114,16 @@ function scopesShown(t, { long = false } = {}) {
   return h('ul', { class: 'scope-list' }, t.scopes.map((n) => h('li', {}, h('code', {}, n), describeScope(n) ? h('span', { class: 'muted' }, ` ${describeScope(n)}`) : null)));
 }
 
-// rateShown shows a token's rate limit, and whether it is the tenant's
-// default when that can be read.
+// rateShown shows a token's rate limit; in full, whether it is the
+// tenant's default when that can be read.
 function rateShown(t, { long = false } = {}) {
+  if (!long) return h('span', {}, rateText(t.rate_limit, { short: true }));
   const out = [h('span', {}, rateText(t.rate_limit))];
   if (tenantDefault !== undefined && sameRate(t.rate_limit, tenantDefault)) {
     out.push(h('div', { class: 'sub' }, 'the tenant default'));
-  } else if (tenantDefault !== undefined && long) {
-    out.push(h('div', { class: 'sub' }, `not the tenant default (${rateText(tenantDefault).toLowerCase()})`));
-  } else if (long) {
+  } else if (tenantDefault !== undefined) {
+    out.push(h('div', { class: 'sub' }, `not the tenant default, which is ${rateText(tenantDefault, { short: true }).toLowerCase()}`));
+  } else {
     out.push(h('div', { class: 'sub' }, "New app tokens get the tenant's default (app_token_rate_limit), which the platform's owners set."));
   }
   return out;
@@ -136,9 +137,8 @@ function row(t) {
     h('th', { scope: 'row' },
       h('a', { href: `#/app-tokens/${t.id}`, class: t.name ? 'name' : 'name muted', 'aria-label': `Details of app token ${name}` }, t.name || '(no name)'),
       t.console ? [' ', badge('built-in console', 'info')] : isMine(t) ? [' ', badge('this console', 'info')] : null,
-      h('div', { class: 'sub' }, t.hint ? h('code', { class: 'id', title: t.id }, t.hint) : shortID(t.id))),
-    h('td', {}, when(t.created)),
-    h('td', {}, userRef(t.created_by)),
+      h('div', { class: 'sub' }, t.hint ? h('code', { class: 'id hint-code', title: t.id }, t.hint) : shortID(t.id))),
+    h('td', {}, when(t.created), t.created_by ? h('div', { class: 'sub' }, 'by ', userRef(t.created_by)) : null),
     h('td', {}, when(t.expires, { expiry: true, none: 'never' })),
     h('td', {}, state(t)),
     h('td', {}, scopesShown(t)),

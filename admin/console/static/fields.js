@@ -10,10 +10,12 @@ import { scopeField, readScopes } from './scopes.js';
 const UNITS = [[86400, 'days'], [3600, 'hours'], [60, 'minutes'], [1, 'seconds']];
 const PER = { 1: 'second', 60: 'minute', 3600: 'hour', 86400: 'day' };
 
-// rateText says a rate limit in words: "100 requests per minute", "None".
-export function rateText(p) {
-  if (!p) return 'None (unlimited)';
+// rateText says a rate limit in words: "100 requests per minute", "None
+// (unlimited)"; short: "100 per minute", "None".
+export function rateText(p, { short = false } = {}) {
+  if (!p) return short ? 'None' : 'None (unlimited)';
   const n = new Intl.NumberFormat().format(p.limit);
+  if (short) return `${n} per ${PER[p.seconds] || span(p.seconds)}`;
   const what = p.limit === 1 ? 'request' : 'requests';
   return PER[p.seconds] ? `${n} ${what} per ${PER[p.seconds]}` : `${n} ${what} every ${span(p.seconds)}`;
 }
