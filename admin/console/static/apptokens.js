@@ -171,8 +171,8 @@ const tokenLink = (id) => {
 
 // showDetail shows app token id in the detail card.
 async function showDetail(id, focus) {
-  const [t, cat] = await Promise.all([get(`/app_tokens/${seg(id)}`), catalog()]);
-  void cat; // read for the scopes' descriptions
+  // The catalog is read for the scopes' descriptions.
+  const [t] = await Promise.all([get(`/app_tokens/${seg(id)}`), catalog()]);
   const card = $('#app-token-detail');
   $('#atd-title').textContent = t.name ? `App token “${t.name}”` : 'App token without a name';
   $('#atd-state').replaceChildren(...[state(t)].flat().filter(Boolean));
