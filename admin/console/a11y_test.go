@@ -53,7 +53,7 @@ func TestConsoleIsAccessible(t *testing.T) {
 	hook := a.must(201, "POST", "/webhooks", srv.AppToken, owner, map[string]any{"url": "https://hooks.example.com/latchkey", "events": []string{"app_token.*"}})["id"].(string)
 	a.must(202, "POST", "/webhooks/"+hook+"/test", srv.AppToken, owner, nil)
 
-	for _, view := range []string{"app-tokens", "users", "tokens", "find", "audit", "webhooks", "tenants"} {
+	for _, view := range []string{"app-tokens", "users", "tokens", "find", "audit", "webhooks", "tenants", "scopes"} {
 		p.view(view)
 		if view == "find" {
 			p.findToken(p.eval(`document.querySelector('#app-tokens-table tbody tr')?.dataset.id || ''`))
@@ -88,6 +88,29 @@ func TestConsoleIsAccessible(t *testing.T) {
 	}
 	p.do(chromedp.KeyEvent(kb.Escape))
 	p.wait("the focus back on New webhook", `!document.querySelector('#webhook-dialog').open && document.activeElement.id === 'webhook-new'`)
+
+	// An app token's details, and the edit dialog its fields are built in.
+	{
+		p.view("app-tokens")
+		p.click(`#app-tokens-table tbody tr:not([data-id="000000000000000000000001"]) th a`)
+		p.wait("the details, focused", `!document.querySelector('#app-token-detail').hidden && document.activeElement.id === 'app-token-detail'`)
+		missed, bare := p.tabThrough("#app-token-detail")
+		if missed != "" || bare != "" {
+			t.Errorf("app token details: never reached %q; no focus ring on %q", missed, bare)
+		}
+		p.eval(`document.querySelector('#atd-actions button[aria-label^="Edit"]').focus(), ''`)
+		p.do(chromedp.KeyEvent("\r"))
+		p.wait("the edit dialog, focused", `document.querySelector('#app-token-edit-dialog').open && document.activeElement.id === 'ate-name'`)
+		p.choose("#ate-scopes", "some")
+		p.choose("#ate-rl", "custom")
+		p.press("app-token-edit-dialog", "Add a field")
+		missed, bare = p.tabThrough("#app-token-edit-dialog")
+		if missed != "" || bare != "" {
+			t.Errorf("app token edit dialog: never reached %q; no focus ring on %q", missed, bare)
+		}
+		p.do(chromedp.KeyEvent(kb.Escape))
+		p.wait("the focus back on Edit", `!document.querySelector('#app-token-edit-dialog').open && document.activeElement.getAttribute('aria-label')?.startsWith('Edit app token')`)
+	}
 
 	// Labels and names, in every screen and dialog of the page.
 	if got := p.eval(`[...document.querySelectorAll('input, select, textarea')].filter(c => c.type !== 'hidden' && !c.labels.length && !c.getAttribute('aria-label') && !c.getAttribute('aria-labelledby')).map(c => c.id || c.name).join(' ')`); got != "" {

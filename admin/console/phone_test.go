@@ -61,7 +61,7 @@ func TestConsoleOnAPhone(t *testing.T) {
 		p.do(chromedp.KeyEvent("\x1b"))
 		p.wait(what+" to close", fmt.Sprintf(`!document.querySelector('#%s').open`, id))
 	}
-	for _, view := range []string{"app-tokens", "usage", "users", "tokens", "find", "audit", "tenants"} {
+	for _, view := range []string{"app-tokens", "usage", "users", "tokens", "find", "audit", "tenants", "scopes"} {
 		p.view(view)
 		if view == "find" {
 			p.findToken(obo["token"].(string))
@@ -77,6 +77,12 @@ func TestConsoleOnAPhone(t *testing.T) {
 	p.view("tenants")
 	dialog("the settings dialog", `#tenants-table tbody tr:first-child button[aria-label^="Settings"]`, "tenant-settings-dialog")
 	dialog("the delete dialog", `#tenants-table button[aria-label^="Delete"]`, "tenant-delete-dialog")
+
+	p.view("app-tokens")
+	dialog("the new app token dialog", "#app-token-new", "app-token-dialog")
+	dialog("the rotate dialog", fmt.Sprintf(`#app-tokens-table tr[data-id=%q] button[aria-label^="Rotate"]`, app["id"]), "rotate-dialog")
+	p.view("scopes")
+	dialog("the scope dialog", "#scope-new", "scope-dialog")
 
 	// An action at the end of a row works on a phone: expire an app token.
 	p.view("app-tokens")

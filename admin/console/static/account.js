@@ -8,6 +8,7 @@ import {
   setBusy, runAction, relative, localTime,
 } from './ui.js';
 import { ctx } from './state.js';
+import { openRotate } from './apptokens.js';
 
 const section = () => $('#view-account');
 
@@ -35,6 +36,7 @@ function row(t) {
     h('td', {}, when(t.expires, { expiry: true })),
     h('td', {}, when(t.last_used, { none: 'never' })),
     h('td', {}, actions(
+      button('Rotate', () => openRotate({ label: `personal token ${name}`, path: `/tokens/${seg(t.id)}`, field: 'token', done: load }), { label: `Rotate personal token ${name}` }),
       button('End', () => runAction(section(), () => endToken(t), () => load()), { tone: 'danger', label: `End personal token ${name}` }),
     )));
 }

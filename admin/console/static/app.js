@@ -1,6 +1,6 @@
 // The console's entry point: signing in and out, the hash router
 // (#/app-tokens, #/usage, #/users, #/tokens, #/find, #/audit, #/webhooks,
-// #/tenants), and the header.
+// #/tenants, #/scopes), and the header.
 
 import { get, post, del, session, onSessionExpired, ApiError, SessionExpired, CONSOLE_APP_TOKEN } from './api.js';
 import { $, $$, h, badge, bindForm, wireDialogs, wireLifetimes, wireSecretCopy, relative, clearErrors, announce } from './ui.js';
@@ -14,8 +14,9 @@ import tenants from './tenants.js';
 import account from './account.js';
 import usage from './usage.js';
 import webhooks from './webhooks.js';
+import scopes from './scopes.js';
 
-const views = [appTokens, usage, users, tokens, find, audit, webhooks, tenants, account];
+const views = [appTokens, usage, users, tokens, find, audit, webhooks, tenants, scopes, account];
 const EXPIRED = 'Your session has expired. Please sign in again.';
 
 function section(id) {

@@ -52,6 +52,7 @@ export function can(action) {
       return r >= RANK.admin && ctx.token?.kind !== 'obo';
     case 'manageTenants':
     case 'viewTenants':
+    case 'manageScopes':
       return ctx.platform;
     default:
       return false;

@@ -200,7 +200,7 @@ const validity = (c) => {
   if (v.patternMismatch) return 'This does not have the expected form.';
   if (c.type === 'datetime-local') return 'Enter a date and time.';
   if (v.tooShort) return `At least ${c.minLength} characters.`;
-  if (v.rangeUnderflow || v.rangeOverflow || v.badInput || v.stepMismatch) return 'Enter a whole number of seconds.';
+  if (v.rangeUnderflow || v.rangeOverflow || v.badInput || v.stepMismatch) return c.dataset.range || 'Enter a whole number of seconds.';
   return c.validationMessage;
 };
 
