@@ -1,4 +1,4 @@
-// The credential fields of the app token dialogs (SPEC §11): scopes, rate
+// The credential fields of the app token dialogs: scopes, rate
 // limit, external id and meta (a key/value editor). credentialFields
 // builds them into a form; readCredentials reads back the JSON the API
 // takes, or throws an ApiError naming the field.

@@ -1,4 +1,4 @@
-// Scopes (SPEC §11): the platform's scope catalog screen (platform owners:
+// Scopes: the platform's scope catalog screen (platform owners:
 // list, add, edit a description, delete after a confirmation) and the
 // scope picker of the app token dialogs, which offers the catalog when it
 // can be read and free text when it cannot.
