@@ -13,12 +13,16 @@ import (
 	"time"
 
 	dto "github.com/prometheus/client_model/go"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	oteltrace "go.opentelemetry.io/otel/trace"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/latchkey/latchkey/internal/authn"
 	"github.com/latchkey/latchkey/internal/testserver"
+	"github.com/latchkey/latchkey/internal/tracing"
 )
 
 // The lean path (admin/lean.go) serves GET and HEAD of /api/v1/verify and
@@ -337,4 +341,90 @@ func TestGinOnly(t *testing.T) {
 	if r.Header.Get("X-Latchkey-Tenant-Id") != s.TenantID || !slices.Contains(r.Header.Values("Cache-Control"), "no-store") {
 		t.Errorf("got headers %v", r.Header)
 	}
+}
+
+// With tracing on, the lean path makes the span Gin's middleware makes:
+// the same name, kind, parent, attributes and status, the store calls as
+// its children, and the trace on the answer and the log line.
+func TestLeanPathSpan(t *testing.T) {
+	spans := tracetest.NewInMemoryExporter()
+	s, g, logs := leanPair(t, testserver.Options{Tracing: tracing.Options{Exporter: spans, SampleRatio: 1}})
+	tok := s.OwnerToken(t)
+	// The scope catalog, read once per cache.ttl, is read before.
+	s.Must(t, http.StatusOK, testserver.Request{Method: "GET", Path: "/api/v1/verify", AppToken: s.AppToken, Token: tok})
+	const parent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+	for _, tc := range []struct {
+		name string
+		req  testserver.Request
+	}{
+		{"valid, miss", testserver.Request{Method: "GET", Path: "/api/v1/verify", AppToken: s.AppToken, Token: tok,
+			Header: map[string]string{"Traceparent": parent}}},
+		{"HEAD /token, no parent", testserver.Request{Method: "HEAD", Path: "/api/v1/token", AppToken: s.AppToken, Token: tok}},
+		{"refused", testserver.Request{Method: "GET", Path: "/api/v1/verify", AppToken: s.AppToken,
+			Header: map[string]string{"Traceparent": parent}}},
+	} {
+		var got [2]*testserver.Response
+		var span [2]tracetest.SpanStub
+		var children [2][]string
+		var lines [2]map[string]any
+		for i, srv := range []*testserver.Server{s, g} {
+			s.App.Cache.Invalidate(s.TenantID)
+			spans.Reset()
+			got[i] = srv.Do(t, tc.req)
+			all := spans.GetSpans()
+			for _, sp := range all {
+				if sp.SpanKind == oteltrace.SpanKindServer {
+					span[i] = sp
+				}
+			}
+			for _, sp := range all {
+				if sp.Parent.SpanID() == span[i].SpanContext.SpanID() {
+					children[i] = append(children[i], sp.Name)
+				}
+			}
+			all2 := accessLines(logs)
+			lines[i] = all2[len(all2)-1]
+		}
+		l, gs := span[0], span[1]
+		if l.Name == "" || l.Name != gs.Name || l.SpanKind != gs.SpanKind || l.Parent.SpanID() != gs.Parent.SpanID() ||
+			l.Parent.TraceID() != gs.Parent.TraceID() || l.Status != gs.Status {
+			t.Errorf("%s: spans differ:\nlean %s %v parent %v status %v\nGin  %s %v parent %v status %v", tc.name,
+				l.Name, l.SpanKind, l.Parent, l.Status, gs.Name, gs.SpanKind, gs.Parent, gs.Status)
+		}
+		if la, ga := attrsBut(l, "latchkey.request_id"), attrsBut(gs, "latchkey.request_id"); !reflect.DeepEqual(la, ga) {
+			t.Errorf("%s: span attributes differ:\nlean %v\nGin  %v", tc.name, la, ga)
+		}
+		slices.Sort(children[0])
+		slices.Sort(children[1])
+		if !reflect.DeepEqual(children[0], children[1]) {
+			t.Errorf("%s: child spans differ:\nlean %v\nGin  %v", tc.name, children[0], children[1])
+		}
+		if want := tc.req.Header["Traceparent"]; want != "" {
+			if l.SpanContext.TraceID().String() != "4bf92f3577b34da6a3ce929d0e0e4736" {
+				t.Errorf("%s: the lean span is not of the caller's trace: %v", tc.name, l.SpanContext.TraceID())
+			}
+		}
+		for i := range got {
+			if tp := got[i].Header.Get("Traceparent"); !strings.Contains(tp, span[i].SpanContext.SpanID().String()) {
+				t.Errorf("%s: answer %d's traceparent %q does not name its span", tc.name, i, tp)
+			}
+			got[i].Header.Del("Traceparent")
+			delete(lines[i], "trace_id") // the same trace only with a parent
+		}
+		sameAnswer(t, tc.name, got[0], got[1])
+		if !reflect.DeepEqual(lines[0], lines[1]) {
+			t.Errorf("%s: access log lines differ:\nlean %v\nGin  %v", tc.name, lines[0], lines[1])
+		}
+	}
+}
+
+// attrsBut returns the span's attributes but the one named skip.
+func attrsBut(s tracetest.SpanStub, skip attribute.Key) map[attribute.Key]string {
+	out := map[attribute.Key]string{}
+	for _, a := range s.Attributes {
+		if a.Key != skip {
+			out[a.Key] = a.Value.Emit()
+		}
+	}
+	return out
 }
