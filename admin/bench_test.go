@@ -46,33 +46,51 @@ func BenchmarkRequestHealthz(b *testing.B) {
 }
 
 // BenchmarkRequestGetToken is an authenticated GET /api/v1/token with a
-// warm cache (the clock does not move, so entries never age out).
+// warm cache (the clock does not move, so entries never age out), served
+// by the lean path in front of Gin.
 func BenchmarkRequestGetToken(b *testing.B) {
-	benchAuthenticated(b, "/api/v1/token", tracing.Options{})
+	benchAuthenticated(b, "/api/v1/token", tracing.Options{}, false)
+}
+
+// BenchmarkRequestGetTokenGin is BenchmarkRequestGetToken through Gin
+// alone (App.Gin): the path before the lean one.
+func BenchmarkRequestGetTokenGin(b *testing.B) {
+	benchAuthenticated(b, "/api/v1/token", tracing.Options{}, true)
 }
 
 // BenchmarkRequestVerify is GET /api/v1/verify with a warm cache: what a
-// gateway asks for every request it lets through.
-func BenchmarkRequestVerify(b *testing.B) { benchAuthenticated(b, "/api/v1/verify", tracing.Options{}) }
+// gateway asks for every request it lets through, served by the lean path.
+func BenchmarkRequestVerify(b *testing.B) {
+	benchAuthenticated(b, "/api/v1/verify", tracing.Options{}, false)
+}
+
+// BenchmarkRequestVerifyGin is BenchmarkRequestVerify through Gin alone.
+func BenchmarkRequestVerifyGin(b *testing.B) {
+	benchAuthenticated(b, "/api/v1/verify", tracing.Options{}, true)
+}
 
 // BenchmarkRequestGetTokenTraced is BenchmarkRequestGetToken with tracing
 // on and every request sampled: a server span per request, handed to an
 // exporter that discards it (what the OTLP batcher's queue costs aside).
 func BenchmarkRequestGetTokenTraced(b *testing.B) {
-	benchAuthenticated(b, "/api/v1/token", tracing.Options{Exporter: tracetest.NewNoopExporter(), SampleRatio: 1})
+	benchAuthenticated(b, "/api/v1/token", tracing.Options{Exporter: tracetest.NewNoopExporter(), SampleRatio: 1}, false)
 }
 
 // benchAuthenticated serves GET path with the platform owner's tokens,
-// cached.
-func benchAuthenticated(b *testing.B, path string, tr tracing.Options) {
+// cached, through the App's handler or, with viaGin, through Gin alone.
+func benchAuthenticated(b *testing.B, path string, tr tracing.Options, viaGin bool) {
 	s := testserver.StartWith(b, testserver.Options{CacheTTL: time.Hour, Tracing: tr})
+	h := s.App.Handler
+	if viaGin {
+		h = s.App.Gin
+	}
 	req := httptest.NewRequest(http.MethodGet, path, nil)
 	req.Header.Set(authn.AppTokenHeader, s.AppToken)
 	req.Header.Set(authn.TokenHeader, s.OwnerToken(b))
-	serve(b, s.App.Handler, req, http.StatusOK) // warm the cache
+	serve(b, h, req, http.StatusOK) // warm the cache
 	b.ReportAllocs()
 	for b.Loop() {
-		serve(b, s.App.Handler, req, http.StatusOK)
+		serve(b, h, req, http.StatusOK)
 	}
 }
 

@@ -77,6 +77,11 @@ type Options struct {
 	WebhookHosts    []string
 	WebhookInterval time.Duration
 	WebhookLease    time.Duration
+	// GinOnly serves every request through the Gin engine: no lean path
+	// in front of it for GET and HEAD of /api/v1/verify and /api/v1/token
+	// (admin/lean.go). For tests and comparisons; App.Gin is that handler
+	// whatever this says.
+	GinOnly bool
 }
 
 // App is a wired Latchkey: every service, and the HTTP handler serving them.
@@ -101,12 +106,19 @@ type App struct {
 	kick       chan struct{}
 	Metrics    *metrics.Metrics
 	Tracing    *tracing.Tracing
-	Handler    http.Handler
-	engine     *gin.Engine
-	log        *zap.Logger
-	accessLog  *zap.Logger
-	hashes     *secret.Limiter
-	usage      *usage.Service
+	// Handler serves every request: the lean path for the hottest routes
+	// in front of Gin (unless Options.GinOnly), Gin for the rest.
+	Handler http.Handler
+	// Gin serves every request through the Gin engine alone, on the same
+	// services, cache and counters as Handler (tests compare the two).
+	Gin       http.Handler
+	engine    *gin.Engine
+	verifyH   *verification.Handler
+	tokensH   *usertokens.Handler
+	log       *zap.Logger
+	accessLog *zap.Logger
+	hashes    *secret.Limiter
+	usage     *usage.Service
 
 	// Purger deletes records expired more than a retention ago; the jobs
 	// run it every PurgeInterval.
@@ -173,7 +185,15 @@ func New(o Options) (*App, error) {
 		return nil, err
 	}
 	a.engine = h
-	a.Handler = httpx.Head(httpx.FoldSlash(h, "/console/"))
+	a.Gin = httpx.Head(httpx.FoldSlash(h, "/console/"))
+	a.Handler = a.Gin
+	if !o.GinOnly {
+		ips, err := httpx.NewClientIPs(o.TrustedProxies)
+		if err != nil {
+			return nil, err
+		}
+		a.Handler = &lean{app: a, next: a.Gin, verify: a.verifyH, tokens: a.tokensH, ips: ips}
+	}
 	a.startBackground(o)
 	return a, nil
 }
@@ -206,6 +226,7 @@ func (a *App) router(trusted []string) (*gin.Engine, error) {
 	// one guard for all of them.
 	user := api.Group("", a.Auth.User(), authn.AdminScope())
 	tokensH := &usertokens.Handler{Service: a.Tokens, Audit: a.Audit, Catalog: a.Scopes.Catalog}
+	a.tokensH = tokensH
 	tokensH.Register(app, optional, user)
 	tokensH.RegisterConsole(api, func(ctx context.Context, t *tenants.Tenant) error {
 		_, err := a.AppTokens.Console(ctx, t)
@@ -223,7 +244,8 @@ func (a *App) router(trusted []string) (*gin.Engine, error) {
 	appTokens.RegisterPlatform(user)
 	usersH.RegisterPlatform(user)
 	(&leaks.Handler{Service: a.Leaks, Audit: a.Audit}).Register(api, a.Auth.User())
-	(&verification.Handler{Auth: a.Auth, Metrics: a.Metrics, Catalog: a.Scopes.Catalog}).Register(api)
+	a.verifyH = &verification.Handler{Auth: a.Auth, Metrics: a.Metrics, Catalog: a.Scopes.Catalog}
+	a.verifyH.Register(api)
 	return r, nil
 }
 

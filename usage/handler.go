@@ -42,15 +42,31 @@ func (c *Counter) Middleware() gin.HandlerFunc {
 		if p == nil {
 			return
 		}
-		o := Classify(g.Writer.Status())
-		if g.GetBool(authn.RateLimitedKey) {
-			o = RateLimited
-		}
+		o := OutcomeOf(g.Writer.Status(), g.GetBool(authn.RateLimitedKey))
 		if v, ok := g.Get(outcomeKey); ok {
 			o, _ = v.(Outcome)
 		}
 		c.Count(p.TenantID, p.AppTokenID, o, c.now())
 	}
+}
+
+// OutcomeOf is the outcome of a request answered with status, refused by
+// its app token's rate limit or not.
+func OutcomeOf(status int, rateLimited bool) Outcome {
+	if rateLimited {
+		return RateLimited
+	}
+	return Classify(status)
+}
+
+// CountAnswer counts a request answered without Gin (admin's lean path)
+// as Middleware counts one: v says whose it is (nothing is counted when
+// no app token was verified), status how it was answered.
+func (c *Counter) CountAnswer(v authn.Verdict, status int) {
+	if !v.Counted {
+		return
+	}
+	c.Count(v.Principal.TenantID, v.Principal.AppTokenID, OutcomeOf(status, v.RateLimited), c.now())
 }
 
 // Handler serves GET /app_tokens/{token}/usage and GET /usage.

@@ -155,23 +155,34 @@ func (h *Handler) auditFailedLogin(c *gin.Context, failed *LoginError) {
 }
 
 func (h *Handler) current(c *gin.Context) error {
-	p := authn.From(c)
-	tok, err := h.Service.Current(c.Request.Context(), p)
+	body, err := h.CurrentJSON(c.Request.Context(), authn.From(c))
 	if err != nil {
 		return err
+	}
+	c.Data(http.StatusOK, "application/json; charset=utf-8", body)
+	return nil
+}
+
+// CurrentJSON is the body of GET /token for p, the principal the request
+// authenticated as: its token, with the request's effective scopes listed
+// (SPEC §11). The Gin route and admin's lean path both answer with it.
+// Errors: Service.Current's, and the scope catalog's.
+func (h *Handler) CurrentJSON(ctx context.Context, p *access.Principal) ([]byte, error) {
+	tok, err := h.Service.Current(ctx, p)
+	if err != nil {
+		return nil, err
 	}
 	v := ViewOf(p.TenantID, tok, h.Service.Now())
 	// scopes here are the request's effective scopes, listed.
 	scopes := p.Scopes
 	if !scopes.Restricted {
-		if scopes, err = h.Catalog(c.Request.Context()); err != nil {
-			return err
+		if scopes, err = h.Catalog(ctx); err != nil {
+			return nil, err
 		}
 	}
 	v.Scopes = scopes.Names
 	// Written without reflection: this is the most frequent call of all.
-	c.Data(http.StatusOK, "application/json; charset=utf-8", v.AppendJSON(make([]byte, 0, 384)))
-	return nil
+	return v.AppendJSON(make([]byte, 0, 384)), nil
 }
 
 func (h *Handler) extend(c *gin.Context) error {

@@ -101,33 +101,51 @@ type verifyQuery struct {
 }
 
 func (h *Handler) verify(c *gin.Context) error {
-	need, role := authn.UserRequired, access.Role("")
-	var scopes []string
-	if c.Request.URL.RawQuery != "" { // most gateways ask without one: parse nothing
-		var q verifyQuery
-		var err error
-		if scopes, err = bindVerifyQuery(c, &q); err != nil {
-			return err
-		}
-		role = access.Role(q.Role)
-		if q.User == "optional" && role == "" {
-			need = authn.UserIfPresent
-		}
+	q, err := ParseQuery(c.Request.URL.RawQuery)
+	if err != nil {
+		return err
 	}
-	return h.answer(c, need, role, scopes...)
+	return h.answer(c, q.Need, q.Role, q.Scopes...)
 }
 
-// bindVerifyQuery reads /verify's query into q, and returns the scopes
+// Query is what a /verify query asks: which credentials are needed, the
+// least role ("": any) and the scopes that must all be held.
+type Query struct {
+	Need   authn.Need
+	Role   access.Role
+	Scopes []string
+}
+
+// ParseQuery reads /verify's query string raw. The Gin route and admin's
+// lean path both read it so. Errors: Invalid.
+func ParseQuery(raw string) (Query, error) {
+	q := Query{Need: authn.UserRequired}
+	if raw == "" { // most gateways ask without one: parse nothing
+		return q, nil
+	}
+	var vq verifyQuery
+	var err error
+	if q.Scopes, err = bindVerifyQuery(raw, &vq); err != nil {
+		return Query{}, err
+	}
+	q.Role = access.Role(vq.Role)
+	if vq.User == "optional" && q.Role == "" {
+		q.Need = authn.UserIfPresent
+	}
+	return q, nil
+}
+
+// bindVerifyQuery reads /verify's query raw into q, and returns the scopes
 // asked for: ?scope= is the one parameter that may repeat (each must be
 // held). Errors: Invalid.
-func bindVerifyQuery(c *gin.Context, q *verifyQuery) ([]string, error) {
-	vals, err := url.ParseQuery(c.Request.URL.RawQuery)
+func bindVerifyQuery(raw string, q *verifyQuery) ([]string, error) {
+	vals, err := url.ParseQuery(raw)
 	if err != nil {
 		return nil, errs.E(errs.Invalid, "query", "The query string could not be read.")
 	}
 	scopes := vals["scope"]
 	if scopes == nil {
-		return nil, httpx.BindQuery(c, q)
+		return nil, httpx.BindQueryString(raw, q)
 	}
 	for _, s := range scopes {
 		if !access.ValidScopeName(s) {
@@ -135,11 +153,7 @@ func bindVerifyQuery(c *gin.Context, q *verifyQuery) ([]string, error) {
 		}
 	}
 	delete(vals, "scope")
-	raw := c.Request.URL.RawQuery
-	c.Request.URL.RawQuery = vals.Encode()
-	err = httpx.BindQuery(c, q)
-	c.Request.URL.RawQuery = raw
-	return scopes, err
+	return scopes, httpx.BindQueryString(vals.Encode(), q)
 }
 
 // verifyBelow answers /verify/<path>: the path and query are the original
@@ -153,38 +167,51 @@ func (h *Handler) answer(c *gin.Context, need authn.Need, role access.Role, scop
 	if err != nil {
 		return err
 	}
+	_, err = h.Answer(c.Request.Context(), c.Writer, c.Request.Header, p, role, scopes)
+	return err
+}
+
+// Answer answers /verify on w for p, the principal the request (whose
+// headers are req) authenticated as, asked for at least role ("": any)
+// and every one of scopes, and returns the status it wrote. An error is
+// written by no one yet: the caller answers it (httpx.Errors, or
+// httpx.WriteError). The Gin route and admin's lean path both answer with
+// it. Errors: Forbidden, or the scope catalog's.
+func (h *Handler) Answer(ctx context.Context, w http.ResponseWriter, req http.Header, p *access.Principal,
+	role access.Role, scopes []string) (int, error) {
 	if role != "" && !p.Role.AtLeast(role) {
-		return errs.E(errs.Forbidden, "role", "This needs the role "+string(role)+
+		return 0, errs.E(errs.Forbidden, "role", "This needs the role "+string(role)+
 			" or a stronger one; the caller's role is "+string(p.Role)+".")
 	}
 	held := p.Scopes
 	if !held.Restricted {
-		if held, err = h.Catalog(c.Request.Context()); err != nil {
-			return err
+		var err error
+		if held, err = h.Catalog(ctx); err != nil {
+			return 0, err
 		}
 	}
 	for _, s := range scopes {
 		if !held.Has(s) {
-			return errs.E(errs.Forbidden, "scope", "This needs the scope "+s+", which the request does not hold.")
+			return 0, errs.E(errs.Forbidden, "scope", "This needs the scope "+s+", which the request does not hold.")
 		}
 	}
 	id := identityOf(p, held)
-	hdr := c.Writer.Header()
+	hdr := w.Header()
 	id.setHeaders(hdr)
 	// Prefer: return=minimal (RFC 7240) asks for 204 with the identity
 	// headers and no body. Gateways ask so because they read headers only;
 	// an answer without a body lets them keep the connection for the next
 	// question (Caddy and nginx close it when a body they do not read is
 	// left behind).
-	if prefer.ReturnMinimal(c.Request.Header["Prefer"]) {
+	if prefer.ReturnMinimal(req["Prefer"]) {
 		hdr["Preference-Applied"] = preferenceApplied
-		c.Status(http.StatusNoContent)
-		return nil
+		w.WriteHeader(http.StatusNoContent)
+		return http.StatusNoContent, nil
 	}
 	hdr["Content-Type"] = jsonContentType
-	c.Status(http.StatusOK)
-	_, _ = c.Writer.Write(id.AppendJSON(make([]byte, 0, 384))) // as c.Data: a client gone is no error of ours
-	return nil
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(id.AppendJSON(make([]byte, 0, 384))) // as c.Data: a client gone is no error of ours
+	return http.StatusOK, nil
 }
 
 // Header values of every /verify answer, shared by all of them (Gin's JSON

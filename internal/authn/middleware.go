@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"net/http"
 	"strings"
 	"time"
 
@@ -125,12 +126,54 @@ func (a *Authenticator) middleware(need Need) gin.HandlerFunc {
 // context (From). Errors are Invalid (two different tokens for one slot),
 // Unauthorized, or the store's (Unavailable).
 func (a *Authenticator) Authenticate(c *gin.Context, need Need) (*access.Principal, error) {
-	raw, err := AppTokenOf(c)
+	v, err := a.CheckRequest(c.Request.Context(), c.Request.Header, c.Writer.Header(), need)
+	return a.record(c, v, err)
+}
+
+// Verdict is what Check found of one request's credentials, beside its
+// error.
+type Verdict struct {
+	// Principal is the request's principal as far as it was verified (its
+	// App-Token, and its user token when that was valid too); nil when not
+	// even the App-Token was. Without an error it is the whole principal
+	// the request authenticated as.
+	Principal *access.Principal
+	// Counted says the request counts as Principal's app token's (SPEC §12
+	// usage), refused or not (Identified).
+	Counted bool
+	// RateLimited says the app token's rate limit refused the request.
+	RateLimited bool
+}
+
+// CheckRequest verifies the credentials of a request whose headers are req
+// as need says, as Authenticate does but without Gin: the answer's headers
+// (the rate limit's) are set on answer. Errors are Authenticate's.
+func (a *Authenticator) CheckRequest(ctx context.Context, req, answer http.Header, need Need) (Verdict, error) {
+	raw, err := AppTokenIn(req)
 	if err != nil {
 		a.observe(AppToken, Malformed)
+		return Verdict{}, err
+	}
+	return a.Check(ctx, raw, req, answer, need)
+}
+
+// record puts what Check found in the Gin context: the ids on the access
+// log line, the principal (From, Identified) and the rate limit's refusal.
+func (a *Authenticator) record(c *gin.Context, v Verdict, err error) (*access.Principal, error) {
+	if v.Principal != nil {
+		logFields(c, v.Principal)
+	}
+	if v.RateLimited {
+		c.Set(RateLimitedKey, true)
+	}
+	if err != nil {
+		if v.Counted {
+			c.Set(identifiedKey, v.Principal)
+		}
 		return nil, err
 	}
-	return a.authenticate(c, raw, need)
+	c.Set(PrincipalKey, v.Principal)
+	return v.Principal, nil
 }
 
 // Client is middleware for routes a client app calls in its own name
@@ -151,7 +194,8 @@ func (a *Authenticator) Client() gin.HandlerFunc {
 			}
 			raw = password
 		}
-		if _, err := a.authenticate(c, raw, AppOnly); err != nil {
+		v, err := a.Check(c.Request.Context(), raw, c.Request.Header, c.Writer.Header(), AppOnly)
+		if _, err := a.record(c, v, err); err != nil {
 			return err
 		}
 		c.Next()
@@ -159,21 +203,24 @@ func (a *Authenticator) Client() gin.HandlerFunc {
 	})
 }
 
-func (a *Authenticator) authenticate(c *gin.Context, rawApp string, need Need) (*access.Principal, error) {
+// Check verifies rawApp, the request's app token, and the user token of
+// the request headers req as need says; the rate limit's header fields go
+// on answer. Errors are Authenticate's.
+func (a *Authenticator) Check(ctx context.Context, rawApp string, req, answer http.Header, need Need) (Verdict, error) {
 	rawUser := ""
 	if need != AppOnly {
 		var err error
-		if rawUser, err = UserTokenOf(c); err != nil {
-			return nil, err // two user tokens: refused before anything is read
+		if rawUser, err = UserTokenIn(req); err != nil {
+			return Verdict{}, err // two user tokens: refused before anything is read
 		}
 	}
-	ctx := c.Request.Context()
 	if rawApp == ConsoleAppToken && rawUser != "" && a.Console != nil {
-		return a.authenticateConsole(c, rawUser)
+		return a.checkConsole(ctx, rawUser)
 	}
+	var v Verdict
 	p, err := a.VerifyApp(ctx, rawApp)
 	if err == nil {
-		err = a.limit(c, p)
+		v.RateLimited, err = a.limit(ctx, p, answer)
 	}
 	switch {
 	case err == nil && (need == UserRequired || rawUser != ""):
@@ -181,29 +228,20 @@ func (a *Authenticator) authenticate(c *gin.Context, rawApp string, need Need) (
 	case err != nil && need == UserRequired && rawUser == "":
 		err = alsoMissing(err, errNoToken)
 	}
-	if p != nil {
-		logFields(c, p)
-	}
-	if err != nil {
-		if p != nil {
-			c.Set(identifiedKey, p)
-		}
-		return nil, err
-	}
-	c.Set(PrincipalKey, p)
-	return p, nil
+	v.Principal, v.Counted = p, p != nil
+	return v, err
 }
 
-// authenticateConsole verifies a console session: rawUser, a user token
+// checkConsole verifies a console session: rawUser, a user token
 // issued through its tenant's console app token, which must be live in a
 // live tenant. The user token names the tenant; the console app token is
-// read by its fixed id (and cached like any app token).
-func (a *Authenticator) authenticateConsole(c *gin.Context, rawUser string) (*access.Principal, error) {
-	ctx := c.Request.Context()
+// read by its fixed id (and cached like any app token). A refused session
+// counts as no app token's.
+func (a *Authenticator) checkConsole(ctx context.Context, rawUser string) (Verdict, error) {
 	tok, ok := a.Keys.Parse(rawUser)
 	if !ok || tok.Kind != secret.User {
 		a.observe(UserToken, Malformed)
-		return nil, errBadToken
+		return Verdict{}, errBadToken
 	}
 	cred, err := a.Cache.app(ctx, tok.TenantID, "console:"+tok.TenantID, func(ctx context.Context) (access.AppCredential, error) {
 		cred, err := a.Console(ctx, tok.TenantID)
@@ -212,29 +250,29 @@ func (a *Authenticator) authenticateConsole(c *gin.Context, rawUser string) (*ac
 	switch {
 	case errs.Is(err, errs.NotFound):
 		a.observe(AppToken, Unknown)
-		return nil, errNotConsole
+		return Verdict{}, errNotConsole
 	case err != nil:
 		a.observe(AppToken, StoreError)
-		return nil, err
+		return Verdict{}, err
 	case !cred.TenantActive:
 		a.observe(AppToken, TenantDisabled)
-		return nil, errDisabled
+		return Verdict{}, errDisabled
 	case !a.Now().Before(cred.Expires):
 		a.observe(AppToken, Expired)
-		return nil, errBadAppToken
+		return Verdict{}, errBadAppToken
 	}
 	a.observe(AppToken, Verified)
 	p := &access.Principal{TenantID: cred.TenantID, Platform: cred.Platform, AppTokenID: cred.TokenID, App: cred}
+	v := Verdict{Principal: p}
 	err = a.VerifyUser(ctx, p, rawUser)
-	logFields(c, p)
 	switch {
 	case err != nil:
-		return nil, err
+		return v, err
 	case p.Token.AppTokenID != access.ConsoleApp:
-		return nil, errNotConsole
+		return v, errNotConsole
 	}
-	c.Set(PrincipalKey, p)
-	return p, nil
+	v.Counted = true
+	return v, nil
 }
 
 // RateLimitedKey is set (true) in the Gin context of a request the app
@@ -246,26 +284,24 @@ const RateLimitedKey = "authn.rate_limited"
 // every request made with it counts, whatever its user token. It writes
 // the RateLimit-Policy and RateLimit header fields on the answer, whatever
 // it becomes; a request beyond the limit is Locked (429 with Retry-After).
-func (a *Authenticator) limit(c *gin.Context, p *access.Principal) error {
+func (a *Authenticator) limit(ctx context.Context, p *access.Principal, answer http.Header) (bool, error) {
 	pol := p.App.RateLimit
 	if pol == nil || a.Limiter == nil {
-		return nil
+		return false, nil
 	}
-	d, err := a.Limiter.Allow(c.Request.Context(), p.TenantID, p.App.Text.TokenID, *pol, a.Now())
+	d, err := a.Limiter.Allow(ctx, p.TenantID, p.App.Text.TokenID, *pol, a.Now())
 	if err != nil {
-		return err
+		return false, err
 	}
 	policy, state := d.Headers()
-	h := c.Writer.Header()
-	h.Set("RateLimit-Policy", policy)
-	h.Set("RateLimit", state)
+	answer.Set("RateLimit-Policy", policy)
+	answer.Set("RateLimit", state)
 	if !d.Allowed {
 		a.observe(AppToken, RateLimited)
-		c.Set(RateLimitedKey, true)
-		return errs.Lock("rate_limit", fmt.Sprintf("This app token may make %d requests every %d seconds; "+
+		return true, errs.Lock("rate_limit", fmt.Sprintf("This app token may make %d requests every %d seconds; "+
 			"wait for the next window (Retry-After).", pol.Limit, pol.Seconds), d.Reset)
 	}
-	return nil
+	return false, nil
 }
 
 func (a *Authenticator) observe(c Credential, o Outcome) {
@@ -279,13 +315,19 @@ func (a *Authenticator) observe(c Credential, o Outcome) {
 // per request, so the hot path makes one small slice; the ids are the
 // credentials' Text, made once per store read.
 func logFields(c *gin.Context, p *access.Principal) {
-	app := zap.String("app_token_id", p.App.Text.TokenID)
+	var buf [4]zap.Field
+	httpx.AddLogFields(c, AppendLogFields(buf[:0], p)...)
+}
+
+// AppendLogFields appends the ids of p that go on the access log line to
+// fields: tenant and app token, and the user token and user once they are
+// verified.
+func AppendLogFields(fields []zap.Field, p *access.Principal) []zap.Field {
+	fields = append(fields, zap.String("tenant", p.TenantID), zap.String("app_token_id", p.App.Text.TokenID))
 	if p.TokenID.IsZero() {
-		httpx.AddLogFields(c, zap.String("tenant", p.TenantID), app)
-		return
+		return fields
 	}
-	httpx.AddLogFields(c, zap.String("tenant", p.TenantID), app,
-		zap.String("token_id", p.Token.Text.TokenID), zap.String("user_id", p.Token.Text.UserID))
+	return append(fields, zap.String("token_id", p.Token.Text.TokenID), zap.String("user_id", p.Token.Text.UserID))
 }
 
 // alsoMissing adds the fields of missing to an Unauthorized err, so a
@@ -405,8 +447,11 @@ func (a *Authenticator) verifyUser(ctx context.Context, p *access.Principal, raw
 // App-Token headers that differ are Invalid: no credential is picked from
 // several ("first one wins" lets a proxy check one and the server use
 // another).
-func AppTokenOf(c *gin.Context) (string, error) {
-	vals := c.Request.Header[AppTokenHeader]
+func AppTokenOf(c *gin.Context) (string, error) { return AppTokenIn(c.Request.Header) }
+
+// AppTokenIn is AppTokenOf of the request headers h.
+func AppTokenIn(h http.Header) (string, error) {
+	vals := h[AppTokenHeader]
 	if len(vals) == 0 {
 		return "", nil
 	}
@@ -422,7 +467,10 @@ func AppTokenOf(c *gin.Context) (string, error) {
 // Authorization header of scheme Token or Bearer; "" when there is none.
 // Several such headers must all carry the same token, else the request is
 // Invalid.
-func UserTokenOf(c *gin.Context) (string, error) {
+func UserTokenOf(c *gin.Context) (string, error) { return UserTokenIn(c.Request.Header) }
+
+// UserTokenIn is UserTokenOf of the request headers h.
+func UserTokenIn(h http.Header) (string, error) {
 	tok := ""
 	take := func(v string) error {
 		if tok != "" && v != tok {
@@ -431,12 +479,12 @@ func UserTokenOf(c *gin.Context) (string, error) {
 		tok = v
 		return nil
 	}
-	for _, v := range c.Request.Header[TokenHeader] {
+	for _, v := range h[TokenHeader] {
 		if err := take(v); err != nil {
 			return "", err
 		}
 	}
-	for _, v := range c.Request.Header["Authorization"] {
+	for _, v := range h["Authorization"] {
 		scheme, value, ok := strings.Cut(v, " ")
 		if !ok || !strings.EqualFold(scheme, "Token") && !strings.EqualFold(scheme, "Bearer") {
 			continue

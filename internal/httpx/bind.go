@@ -131,8 +131,11 @@ func Decode(c *gin.Context, dst any) error {
 // BindQuery decodes the query string into dst by the json names of its
 // fields, as strictly as a form body (exact names, each at most once, no
 // unknown parameter, the right type), and checks the validator tags.
-func BindQuery(c *gin.Context, dst any) error {
-	q, err := url.ParseQuery(c.Request.URL.RawQuery)
+func BindQuery(c *gin.Context, dst any) error { return BindQueryString(c.Request.URL.RawQuery, dst) }
+
+// BindQueryString is BindQuery of the query string raw, without Gin.
+func BindQueryString(raw string, dst any) error {
+	q, err := url.ParseQuery(raw)
 	if err != nil {
 		return errs.E(errs.Invalid, "query", "The query string could not be read.")
 	}

@@ -5,6 +5,7 @@ package httpx
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"math"
 	"net/http"
@@ -61,29 +62,41 @@ func Errors(log *zap.Logger) gin.HandlerFunc {
 		if len(c.Errors) == 0 || c.Writer.Written() {
 			return
 		}
-		err := c.Errors.Last().Err
-		if errors.Is(c.Request.Context().Err(), context.Canceled) {
-			log.Info("client closed the request", zap.String("request_id", RequestID(c)),
-				zap.String("route", c.FullPath()), zap.NamedError("cause", err))
+		e := ErrorOf(log, c.Request.Context(), c.Errors.Last().Err, RequestID(c), c.FullPath())
+		if e == nil {
 			c.AbortWithStatus(StatusClientClosed)
 			return
 		}
-		e, ok := errs.As(err)
-		if !ok || e.Code == errs.Internal {
-			log.Error("internal error", zap.String("request_id", RequestID(c)),
-				zap.String("route", c.FullPath()), zap.Error(err))
-			e = errs.E(errs.Internal, "server", "Internal server error.")
-		}
-		// A store that failed is worth a line; a refusal for being busy
-		// (the password hash queue full) is expected under load and shows
-		// in the metrics, and a line for each would let a flood write the
-		// log as fast as it sends.
-		if e.Code == errs.Unavailable && !errors.Is(e, errs.ErrBusy) {
-			log.Warn("unavailable", zap.String("request_id", RequestID(c)), zap.String("route", c.FullPath()),
-				zap.NamedError("cause", errors.Unwrap(e)))
-		}
 		Abort(c, e)
 	}
+}
+
+// ErrorOf is the answer Errors gives to err, returned by a handler of
+// route for the request of ctx and requestID, with Errors' logging: nil
+// when the client hung up (ctx canceled; the request is recorded as
+// StatusClientClosed), else the error to answer, internal errors (logged)
+// replaced by a bare "Internal server error.".
+func ErrorOf(log *zap.Logger, ctx context.Context, err error, requestID, route string) *errs.Error {
+	if errors.Is(ctx.Err(), context.Canceled) {
+		log.Info("client closed the request", zap.String("request_id", requestID),
+			zap.String("route", route), zap.NamedError("cause", err))
+		return nil
+	}
+	e, ok := errs.As(err)
+	if !ok || e.Code == errs.Internal {
+		log.Error("internal error", zap.String("request_id", requestID),
+			zap.String("route", route), zap.Error(err))
+		e = errs.E(errs.Internal, "server", "Internal server error.")
+	}
+	// A store that failed is worth a line; a refusal for being busy
+	// (the password hash queue full) is expected under load and shows
+	// in the metrics, and a line for each would let a flood write the
+	// log as fast as it sends.
+	if e.Code == errs.Unavailable && !errors.Is(e, errs.ErrBusy) {
+		log.Warn("unavailable", zap.String("request_id", requestID), zap.String("route", route),
+			zap.NamedError("cause", errors.Unwrap(e)))
+	}
+	return e
 }
 
 // Abort writes e as the answer and stops the handler chain. Locked and
@@ -93,23 +106,49 @@ func Errors(log *zap.Logger) gin.HandlerFunc {
 // and the connections waiting to be accepted do not take turns with the
 // requests of everyone else.
 func Abort(c *gin.Context, e *errs.Error) {
+	c.AbortWithStatusJSON(errorHeaders(c.Writer.Header(), e), gin.H{"errors": e.Fields})
+}
+
+// WriteError writes e as the answer on w, byte for byte as Abort does, and
+// returns its status: for handlers served without Gin (admin's lean path).
+func WriteError(w http.ResponseWriter, e *errs.Error) int {
+	h := w.Header()
+	status := errorHeaders(h, e)
+	body, err := json.Marshal(map[string]map[string]string{"errors": e.Fields})
+	if err != nil { // a map of strings always marshals
+		body = []byte(`{"errors":{}}`)
+	}
+	if len(h["Content-Type"]) == 0 {
+		h["Content-Type"] = jsonContentType
+	}
+	w.WriteHeader(status)
+	_, _ = w.Write(body) // a client gone is no error of ours
+	return status
+}
+
+// jsonContentType is the Content-Type of JSON answers, as Gin writes it.
+var jsonContentType = []string{"application/json; charset=utf-8"}
+
+// errorHeaders sets the header fields of e's answer on h (WWW-Authenticate,
+// Retry-After, Connection) and returns its status.
+func errorHeaders(h http.Header, e *errs.Error) int {
 	status, ok := statusOf[e.Code]
 	if !ok {
 		status = http.StatusInternalServerError
 	}
 	switch e.Code {
 	case errs.Unauthorized:
-		c.Header("WWW-Authenticate", Realm)
+		h.Set("WWW-Authenticate", Realm)
 	case errs.Locked, errs.Unavailable:
 		// An outage has no known end: a store that does not answer is
 		// asked again after a second.
 		secs := int(math.Ceil(e.RetryAfter.Seconds()))
-		c.Header("Retry-After", strconv.Itoa(max(secs, 1)))
+		h.Set("Retry-After", strconv.Itoa(max(secs, 1)))
 		if errors.Is(e, errs.ErrBusy) {
-			c.Header("Connection", "close")
+			h.Set("Connection", "close")
 		}
 	}
-	c.AbortWithStatusJSON(status, gin.H{"errors": e.Fields})
+	return status
 }
 
 // Fail records err for the Errors middleware and stops the chain. Handle

@@ -15,6 +15,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
 
 	"github.com/latchkey/latchkey/internal/errs"
 )
@@ -31,16 +32,24 @@ var validRequestID = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,128}$`)
 // X-Request-Id and making a new one otherwise, and sets it on the response.
 func AssignRequestID() gin.HandlerFunc {
 	return func(c *gin.Context) {
-		id := c.GetHeader(requestIDHeader)
-		if !validRequestID.MatchString(id) {
-			var b [12]byte
-			_, _ = rand.Read(b[:])
-			id = hex.EncodeToString(b[:])
-		}
+		id := SetRequestID(c.Request.Header, c.Writer.Header())
 		c.Set(requestIDKey, id)
-		c.Header(requestIDHeader, id)
 		c.Next()
 	}
+}
+
+// SetRequestID returns the id of a request with headers req, the
+// well-formed X-Request-Id it carries or a new one, and sets it on the
+// answer's headers.
+func SetRequestID(req, answer http.Header) string {
+	id := req.Get(requestIDHeader)
+	if !validRequestID.MatchString(id) {
+		var b [12]byte
+		_, _ = rand.Read(b[:])
+		id = hex.EncodeToString(b[:])
+	}
+	answer.Set(requestIDHeader, id)
+	return id
 }
 
 // RequestID returns the request's id.
@@ -72,17 +81,26 @@ func AccessLog(log *zap.Logger) gin.HandlerFunc {
 		}
 		extra, _ := c.Get(logFieldsKey)
 		ids, _ := extra.([]zap.Field)
-		fields := make([]zap.Field, 0, 6+len(ids)) // one allocation per line
-		fields = append(fields,
-			zap.String("request_id", RequestID(c)),
-			zap.String("method", Method(c)),
-			zap.String("route", route),
-			zap.Int("status", c.Writer.Status()),
-			zap.Duration("latency", time.Since(start)),
-			zap.String("ip", c.ClientIP()),
-		)
-		ce.Write(append(fields, ids...)...)
+		WriteAccessLine(ce, RequestID(c), Method(c), route, c.Writer.Status(), time.Since(start), c.ClientIP(), ids)
 	}
+}
+
+// WriteAccessLine writes the access log line of one request to ce (the
+// "request" entry at info level): its id, the method the client sent, the
+// route pattern, the status, the latency, the client's ip and then ids,
+// in that order. AccessLog and the lean path (admin) both write with it.
+func WriteAccessLine(ce *zapcore.CheckedEntry, requestID, method, route string, status int, latency time.Duration,
+	ip string, ids []zap.Field) {
+	fields := make([]zap.Field, 0, 6+len(ids)) // one allocation per line
+	fields = append(fields,
+		zap.String("request_id", requestID),
+		zap.String("method", method),
+		zap.String("route", route),
+		zap.Int("status", status),
+		zap.Duration("latency", latency),
+		zap.String("ip", ip),
+	)
+	ce.Write(append(fields, ids...)...)
 }
 
 // FoldSlash serves every path with and without its trailing slash alike,
@@ -135,13 +153,7 @@ const ServerMaxHeaderBytes = 64 << 10
 // their separators, Host included) add up to more than max bytes.
 func HeaderLimit(max int) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		n := len("Host: \r\n") + len(c.Request.Host)
-		for k, vs := range c.Request.Header {
-			for _, v := range vs {
-				n += len(k) + len(": \r\n") + len(v)
-			}
-		}
-		if n > max {
+		if HeaderBytes(c.Request) > max {
 			c.AbortWithStatusJSON(http.StatusRequestHeaderFieldsTooLarge, gin.H{"errors": gin.H{
 				"headers": fmt.Sprintf("The request headers must be at most %d bytes in all.", max)}})
 			return
@@ -159,21 +171,42 @@ func ValidUTF8() gin.HandlerFunc {
 			c.Next() // the usual case (a gateway's /verify): nothing to decode
 			return
 		}
-		bad := map[string]string{}
-		if !utf8.ValidString(c.Request.URL.Path) {
-			bad["path"] = "The path is not valid UTF-8."
-		}
-		if q, err := url.ParseQuery(c.Request.URL.RawQuery); err != nil {
-			bad["query"] = "The query string could not be read."
-		} else if !validValues(q) {
-			bad["query"] = "The query string is not valid UTF-8."
-		}
-		if len(bad) > 0 {
-			Abort(c, &errs.Error{Code: errs.Invalid, Fields: bad})
+		if e := CheckUTF8(c.Request.URL); e != nil {
+			Abort(c, e)
 			return
 		}
 		c.Next()
 	}
+}
+
+// CheckUTF8 is ValidUTF8's check of u: an Invalid error naming the path,
+// the query or both, or nil.
+func CheckUTF8(u *url.URL) *errs.Error {
+	bad := map[string]string{}
+	if !utf8.ValidString(u.Path) {
+		bad["path"] = "The path is not valid UTF-8."
+	}
+	if q, err := url.ParseQuery(u.RawQuery); err != nil {
+		bad["query"] = "The query string could not be read."
+	} else if !validValues(q) {
+		bad["query"] = "The query string is not valid UTF-8."
+	}
+	if len(bad) > 0 {
+		return &errs.Error{Code: errs.Invalid, Fields: bad}
+	}
+	return nil
+}
+
+// HeaderBytes is the size of r's headers in all: names, values and their
+// separators, Host included.
+func HeaderBytes(r *http.Request) int {
+	n := len("Host: \r\n") + len(r.Host)
+	for k, vs := range r.Header {
+		for _, v := range vs {
+			n += len(k) + len(": \r\n") + len(v)
+		}
+	}
+	return n
 }
 
 func validValues(q url.Values) bool {
@@ -193,18 +226,24 @@ func validValues(q url.Values) bool {
 // NoSniff sets X-Content-Type-Options: nosniff on every answer, so no
 // browser reads an answer as another type than it says.
 func NoSniff(c *gin.Context) {
-	c.Writer.Header()["X-Content-Type-Options"] = nosniff
+	SetNoSniff(c.Writer.Header())
 	c.Next()
 }
+
+// SetNoSniff sets X-Content-Type-Options: nosniff on h (NoSniff).
+func SetNoSniff(h http.Header) { h["X-Content-Type-Options"] = nosniff }
 
 // NoStore sets Cache-Control: no-store, so no browser or proxy keeps a copy
 // of the answer. The API group uses it: its answers carry secrets (login,
 // refresh, signup, token, app token and tenant creation) or what only the
 // caller may see.
 func NoStore(c *gin.Context) {
-	c.Writer.Header()["Cache-Control"] = noStore
+	SetNoStore(c.Writer.Header())
 	c.Next()
 }
+
+// SetNoStore sets Cache-Control: no-store on h (NoStore).
+func SetNoStore(h http.Header) { h["Cache-Control"] = noStore }
 
 // Header values every answer shares, set with canonical keys: no
 // allocation per request. Nothing writes into a header value's slice in

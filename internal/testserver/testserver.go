@@ -72,6 +72,10 @@ type Options struct {
 	// delivery job (default 0: none; tests call App.Dispatcher.Run).
 	WebhookHosts    []string
 	WebhookInterval time.Duration
+	// TrustedProxies are server.trusted_proxies; default none.
+	TrustedProxies []string
+	// GinOnly serves every request through Gin (admin.Options.GinOnly).
+	GinOnly bool
 }
 
 // FastArgon2 keeps password hashing cheap in tests; production uses the
@@ -108,7 +112,8 @@ func StartWith(tb testing.TB, o Options) *Server {
 	app, err := admin.New(admin.Options{Store: store, Keys: keys, Logger: o.Logger, CacheTTL: o.CacheTTL, CacheSize: 10000,
 		Password: FastArgon2, Hashes: o.Hashes, Now: o.Clock.Now, LastUsedFlush: o.LastUsedFlush,
 		PurgeInterval: o.PurgeInterval, Retention: o.Retention, Tracing: o.Tracing,
-		WebhookHosts: o.WebhookHosts, WebhookInterval: cmp.Or(o.WebhookInterval, -1)})
+		WebhookHosts: o.WebhookHosts, WebhookInterval: cmp.Or(o.WebhookInterval, -1),
+		TrustedProxies: o.TrustedProxies, GinOnly: o.GinOnly})
 	if err != nil {
 		tb.Fatalf("admin.New: %v", err)
 	}
