@@ -138,8 +138,8 @@ type Verdict struct {
 	// even the App-Token was. Without an error it is the whole principal
 	// the request authenticated as.
 	Principal *access.Principal
-	// Counted says the request counts as Principal's app token's (SPEC §12
-	// usage), refused or not (Identified).
+	// Counted says the request counts in the usage of Principal's app
+	// token, refused or not (Identified).
 	Counted bool
 	// RateLimited says the app token's rate limit refused the request.
 	RateLimited bool
