@@ -13,7 +13,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/latchkey/latchkey/internal/prefer"
 	"github.com/latchkey/latchkey/verify"
 )
 
@@ -119,7 +118,7 @@ func answer(w http.ResponseWriter, r *http.Request, status int, v any) {
 		if v.ExternalID != "" {
 			h.Set("X-Latchkey-External-Id", v.ExternalID)
 		}
-		if prefer.ReturnMinimal(r.Header.Values("Prefer")) { // as Latchkey: headers only
+		if returnMinimal(r.Header.Values("Prefer")) { // as Latchkey: headers only
 			h.Set("Preference-Applied", "return=minimal")
 			h.Del("Content-Type")
 			w.WriteHeader(http.StatusNoContent)
