@@ -17,9 +17,15 @@ FROM golang:1.26.8-bookworm AS build
 
 WORKDIR /src
 
-# Module downloads get their own layer: it is rebuilt only when go.mod or
-# go.sum change, not on every source edit.
-COPY go.mod go.sum ./
+# Module downloads get their own layer: it is rebuilt only when a go.mod,
+# go.sum or the workspace (go.work) changes, not on every source edit. The
+# server's module requires the public modules client/ and verify/ from the
+# directories beside it (go.work, and replace in go.mod), so their go.mod
+# and go.sum come first too; go.work also names verify/ginverify.
+COPY go.work go.work.sum go.mod go.sum ./
+COPY client/go.mod client/go.sum ./client/
+COPY verify/go.mod ./verify/
+COPY verify/ginverify/go.mod verify/ginverify/go.sum ./verify/ginverify/
 RUN go mod download && go mod verify
 
 COPY . .

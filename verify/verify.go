@@ -64,6 +64,9 @@ type Options struct {
 	// Client makes the calls to Latchkey (default: an http.Client with a
 	// DefaultTimeout timeout that keeps up to 64 idle connections).
 	Client *http.Client
+	// Now is the clock the cache reads (time.Now when nil), for tests that
+	// move time past TTL or a token's expiry.
+	Now func() time.Time
 }
 
 // Verifier verifies requests against one Latchkey. It is safe for
@@ -101,12 +104,16 @@ func New(o Options) (*Verifier, error) {
 		tr.MaxIdleConnsPerHost = 64
 		client = &http.Client{Timeout: DefaultTimeout, Transport: tr}
 	}
+	now := o.Now
+	if now == nil {
+		now = time.Now
+	}
 	endpoint := strings.TrimRight(u.String(), "/") + "/api/v1/verify"
 	if o.UserOptional {
 		endpoint += "?user=optional"
 	}
 	return &Verifier{endpoint: endpoint, client: client, role: o.Role, userOptional: o.UserOptional,
-		cache: newCache(ttl, size, time.Now)}, nil
+		cache: newCache(ttl, size, now)}, nil
 }
 
 // Handler is the middleware: it verifies each request, answers refused ones

@@ -4,47 +4,17 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"os/exec"
-	"reflect"
+	"slices"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/latchkey/latchkey/internal/testserver"
 	"github.com/latchkey/latchkey/verify"
 )
 
-func TestMain(m *testing.M) { testserver.Main(m) }
-
-// latchkey is a real Latchkey (cache off, so every question it is asked
-// reads the store) with a tenant "acme", its owner and a member "mem".
-type latchkey struct {
-	s     *testserver.Server
-	acme  *testserver.Tenant
-	mem   string // mem's user token
-	memID string
-}
-
-func startLatchkey(t *testing.T) *latchkey {
-	t.Helper()
-	s := testserver.Start(t)
-	l := &latchkey{s: s, acme: s.NewTenant(t, "acme")}
-	l.memID = s.NewUser(t, l.acme.AppToken, l.acme.OwnerToken, "mem", "member")
-	l.mem = s.Login(t, l.acme.AppToken, "mem", "mem-password")
-	return l
-}
-
-// asked returns how many /verify questions Latchkey has answered 200.
-func (l *latchkey) asked(t *testing.T) string {
-	t.Helper()
-	body := string(l.s.Must(t, http.StatusOK, testserver.Request{Method: "GET", Path: "/metrics"}).Body)
-	for line := range strings.Lines(body) {
-		if v, ok := strings.CutPrefix(line, `latchkey_verify_answers_total{result="ok"} `); ok {
-			return strings.TrimSpace(v)
-		}
-	}
-	return "0"
-}
+// The tests against a real Latchkey are in the server's module
+// (internal/e2e), which this module does not require; these need none.
 
 // echoCaller is the protected handler of the tests: it answers the Caller
 // it was given and the X-Latchkey-* headers that reached it.
@@ -101,128 +71,6 @@ func newVerifier(t *testing.T, o verify.Options) *verify.Verifier {
 	return v
 }
 
-// TestAgainstLatchkey checks the middleware against a real Latchkey: the
-// caller it hands on is the one /verify names, refusals carry Latchkey's
-// messages, and a client's own X-Latchkey-* headers never pass.
-func TestAgainstLatchkey(t *testing.T) {
-	l := startLatchkey(t)
-	h := newVerifier(t, verify.Options{URL: l.s.URL}).Handler(echoCaller)
-
-	a := call(t, h, map[string]string{"App-Token": l.acme.AppToken, "Token": l.mem,
-		"X-Latchkey-User-Id": "forged", "x-latchkey-role": "owner", "X-Latchkey-Anything": "x"})
-	if a.Status != http.StatusOK {
-		t.Fatalf("got %d %v", a.Status, a.Errors)
-	}
-	direct := l.s.Must(t, http.StatusOK, testserver.Request{Method: "GET", Path: "/api/v1/verify", AppToken: l.acme.AppToken, Token: l.mem})
-	var want verify.Caller
-	if err := json.Unmarshal(direct.Body, &want); err != nil {
-		t.Fatal(err)
-	}
-	if !reflect.DeepEqual(*a.Caller, want) {
-		t.Errorf("got caller %+v, want %+v", *a.Caller, want)
-	}
-	if a.Caller.Username != "mem" || a.Caller.UserID != l.memID || a.Caller.Tenant != "acme" || a.Caller.Role != "member" || a.Caller.OBO() {
-		t.Errorf("got caller %+v", *a.Caller)
-	}
-	if len(a.Leaked) != 0 {
-		t.Errorf("the client's headers %v reached the handler", a.Leaked)
-	}
-	// Bearer works as Token does.
-	if a := call(t, h, map[string]string{"App-Token": l.acme.AppToken, "Authorization": "Bearer " + l.mem}); a.Status != http.StatusOK {
-		t.Errorf("Bearer: got %d %v", a.Status, a.Errors)
-	}
-
-	for name, hd := range map[string]map[string]string{
-		"a made-up token":      {"App-Token": l.acme.AppToken, "Token": "lku_made_up"},
-		"no user token":        {"App-Token": l.acme.AppToken},
-		"a made-up app token":  {"App-Token": "lka_x", "Token": l.mem},
-		"nothing":              {},
-		"the owner's app only": {"App-Token": l.acme.AppToken, "Token": l.acme.AppToken},
-	} {
-		a := call(t, h, hd)
-		if a.Status != http.StatusUnauthorized || len(a.Errors) == 0 || a.Header.Get("WWW-Authenticate") != `Token realm="latchkey"` {
-			t.Errorf("%s: got %d %v %v, want 401 with Latchkey's errors", name, a.Status, a.Errors, a.Header)
-		}
-	}
-}
-
-// TestRoleAndOBO checks Options.Role and RequireRole against the effective
-// role Latchkey names, and an OBO caller's actor.
-func TestRoleAndOBO(t *testing.T) {
-	l := startLatchkey(t)
-	adminOnly := newVerifier(t, verify.Options{URL: l.s.URL, Role: "admin"}).Handler(echoCaller)
-	if a := call(t, adminOnly, map[string]string{"App-Token": l.acme.AppToken, "Token": l.mem}); a.Status != http.StatusForbidden || a.Errors["role"] == "" {
-		t.Errorf("member behind Role admin: got %d %v, want 403", a.Status, a.Errors)
-	}
-	if a := call(t, adminOnly, map[string]string{"App-Token": l.acme.AppToken, "Token": l.acme.OwnerToken}); a.Status != http.StatusOK {
-		t.Errorf("owner behind Role admin: got %d %v", a.Status, a.Errors)
-	}
-	obo := l.s.Must(t, http.StatusCreated, testserver.Request{Method: "POST", Path: "/api/v1/tokens", AppToken: l.acme.AppToken,
-		Token: l.acme.OwnerToken, JSON: map[string]any{"user": l.memID}}).String("token")
-	v := newVerifier(t, verify.Options{URL: l.s.URL})
-	ownersOnly := v.Handler(verify.RequireRole("owner")(echoCaller))
-	a := call(t, v.Handler(echoCaller), map[string]string{"App-Token": l.acme.AppToken, "Token": obo})
-	if a.Status != http.StatusOK || !a.Caller.OBO() || a.Caller.ActorID != l.acme.OwnerID || a.Caller.UserID != l.memID ||
-		a.Caller.Role != "member" || a.Caller.TokenKind != "obo" {
-		t.Errorf("OBO: got %d %+v", a.Status, a.Caller)
-	}
-	if a := call(t, ownersOnly, map[string]string{"App-Token": l.acme.AppToken, "Token": obo}); a.Status != http.StatusForbidden {
-		t.Errorf("OBO token of an owner acting as a member, RequireRole(owner): got %d, want 403", a.Status)
-	}
-}
-
-func TestUserOptional(t *testing.T) {
-	l := startLatchkey(t)
-	h := newVerifier(t, verify.Options{URL: l.s.URL, UserOptional: true}).Handler(echoCaller)
-	a := call(t, h, map[string]string{"App-Token": l.acme.AppToken})
-	if a.Status != http.StatusOK || a.Caller.HasUser() || a.Caller.Tenant != "acme" || a.Caller.AppTokenID == "" {
-		t.Errorf("App-Token alone: got %d %+v", a.Status, a.Caller)
-	}
-	if a := call(t, h, map[string]string{"App-Token": l.acme.AppToken, "Token": "lku_made_up"}); a.Status != http.StatusUnauthorized {
-		t.Errorf("with a made-up user token: got %d, want 401", a.Status)
-	}
-	if a := call(t, h, map[string]string{}); a.Status != http.StatusUnauthorized || len(a.Errors) != 1 {
-		t.Errorf("nothing: got %d %v, want 401 naming App-Token only", a.Status, a.Errors)
-	}
-}
-
-// TestCacheBoundsRevocation checks the cache: a repeated request is not
-// asked again within the TTL, and a token expired through Latchkey's API
-// stops passing once the TTL has run.
-func TestCacheBoundsRevocation(t *testing.T) {
-	l := startLatchkey(t)
-	const ttl = 2 * time.Second
-	v := newVerifier(t, verify.Options{URL: l.s.URL, TTL: ttl})
-	clk := testserver.NewClock(time.Now())
-	verify.SetClock(v, clk.Now)
-	h := v.Handler(echoCaller)
-	login := l.s.Must(t, http.StatusOK, testserver.Request{Method: "POST", Path: "/api/v1/token", AppToken: l.acme.AppToken,
-		JSON: map[string]any{"username": "mem", "password": "mem-password"}})
-	creds := map[string]string{"App-Token": l.acme.AppToken, "Token": login.String("token")}
-
-	before := l.asked(t)
-	if a := call(t, h, creds); a.Status != http.StatusOK {
-		t.Fatalf("got %d %v", a.Status, a.Errors)
-	}
-	asked := l.asked(t)
-	if asked == before {
-		t.Fatal("Latchkey was not asked")
-	}
-	l.s.Must(t, http.StatusOK, testserver.Request{Method: "PATCH", Path: "/api/v1/tokens/" + login.String("id"),
-		AppToken: l.acme.AppToken, Token: l.acme.OwnerToken, JSON: map[string]any{"seconds_until_expire": -1}})
-	clk.Advance(ttl - time.Millisecond)
-	if a := call(t, h, creds); a.Status != http.StatusOK {
-		t.Errorf("within the TTL: got %d, want the cached 200", a.Status)
-	}
-	if got := l.asked(t); got != asked {
-		t.Errorf("within the TTL Latchkey was asked again (%s → %s)", asked, got)
-	}
-	clk.Advance(time.Millisecond)
-	if a := call(t, h, creds); a.Status != http.StatusUnauthorized {
-		t.Errorf("at the TTL: got %d, want 401", a.Status)
-	}
-}
-
 // TestLatchkeyUnavailable checks that nothing passes when Latchkey cannot
 // answer: unreachable, or answering what it never answers /verify with.
 func TestLatchkeyUnavailable(t *testing.T) {
@@ -257,55 +105,36 @@ func TestNewRefusesBadOptions(t *testing.T) {
 	}
 }
 
-// TestImportsNothingInternal keeps the package importable by anyone: it
-// uses the standard library alone (the Gin adapter only adds Gin).
+// TestImportsNothingInternal keeps the module light for its users: its
+// packages import the standard library and each other alone, and its
+// go.mod requires no module (the Gin adapter is a module of its own,
+// verify/ginverify).
 func TestImportsNothingInternal(t *testing.T) {
-	for pkg, allowed := range map[string][]string{
-		"github.com/latchkey/latchkey/verify":           {"github.com/latchkey/latchkey/verify"},
-		"github.com/latchkey/latchkey/verify/ginverify": {"github.com/latchkey/latchkey/verify", "github.com/gin-gonic/", "github.com/", "golang.org/x/", "google.golang.org/", "go.mongodb.org/", "gopkg.in/"},
-	} {
-		out, err := exec.Command("go", "list", "-deps", "-f", "{{if not .Standard}}{{.ImportPath}}{{end}}", pkg).CombinedOutput()
-		if err != nil {
-			t.Fatalf("go list %s: %v\n%s", pkg, err, out)
-		}
-		for _, dep := range strings.Fields(string(out)) {
-			if dep == pkg {
-				continue
-			}
-			ok := false
-			for _, a := range allowed {
-				ok = ok || strings.HasPrefix(dep, a)
-			}
-			if !ok || strings.HasPrefix(dep, "github.com/latchkey/latchkey/") && dep != "github.com/latchkey/latchkey/verify" {
+	for _, pkg := range []string{"github.com/latchkey/latchkey/verify", "github.com/latchkey/latchkey/verify/verifytest"} {
+		for _, dep := range strings.Fields(goAlone(t, "list", "-deps", "-f", "{{if not .Standard}}{{.ImportPath}}{{end}}", pkg)) {
+			if dep != pkg && dep != "github.com/latchkey/latchkey/verify" {
 				t.Errorf("%s imports %s", pkg, dep)
 			}
 		}
 	}
+	if mods := strings.Fields(goAlone(t, "list", "-m", "all")); !slices.Equal(mods, []string{"github.com/latchkey/latchkey/verify"}) {
+		t.Errorf("go list -m all = %q, want this module alone: it requires nothing", mods)
+	}
 }
 
-// TestRequireScopes checks RequireScopes against the effective scopes a
-// real Latchkey names: a partner's read-only app token passes a read
-// route and is refused a write route, 403 on scope.
-func TestRequireScopes(t *testing.T) {
-	l := startLatchkey(t)
-	platform := l.s.OwnerToken(t)
-	for _, n := range []string{"orders.read", "orders.write"} {
-		l.s.Must(t, http.StatusOK, testserver.Request{Method: "PUT", Path: "/api/v1/scopes/" + n, AppToken: l.s.AppToken, Token: platform,
-			JSON: map[string]any{"description": n}})
+// goAlone runs the go command on this module alone (GOWORK=off: not the
+// repository's workspace, which holds the server's module too).
+func goAlone(t *testing.T, args ...string) string {
+	t.Helper()
+	cmd := exec.Command("go", args...)
+	cmd.Env = append(os.Environ(), "GOWORK=off")
+	out, err := cmd.Output()
+	if err != nil {
+		var stderr []byte
+		if e, ok := err.(*exec.ExitError); ok {
+			stderr = e.Stderr
+		}
+		t.Fatalf("go %s: %v\n%s", strings.Join(args, " "), err, stderr)
 	}
-	partner := l.s.Must(t, http.StatusCreated, testserver.Request{Method: "POST", Path: "/api/v1/app_tokens", AppToken: l.acme.AppToken,
-		Token: l.acme.OwnerToken, JSON: map[string]any{"scopes": []string{"orders.read"}, "external_id": "p-1"}}).String("app_token")
-	v := newVerifier(t, verify.Options{URL: l.s.URL})
-	read := v.Handler(verify.RequireScopes("orders.read")(echoCaller))
-	write := v.Handler(verify.RequireScopes("orders.read", "orders.write")(echoCaller))
-	hdr := map[string]string{"App-Token": partner, "Token": l.mem}
-	if a := call(t, read, hdr); a.Status != http.StatusOK || !a.Caller.HasScope("orders.read") || a.Caller.ExternalID != "p-1" {
-		t.Errorf("read with a read-only token: got %d %+v", a.Status, a.Caller)
-	}
-	if a := call(t, write, hdr); a.Status != http.StatusForbidden || a.Errors["scope"] == "" {
-		t.Errorf("write with a read-only token: got %d %v, want 403 on scope", a.Status, a.Errors)
-	}
-	if a := call(t, write, map[string]string{"App-Token": l.acme.AppToken, "Token": l.mem}); a.Status != http.StatusOK {
-		t.Errorf("write unrestricted: got %d %v", a.Status, a.Errors)
-	}
+	return string(out)
 }

@@ -1,7 +1,7 @@
 // Package api is the Go client of Latchkey's HTTP API, generated from
 // admin/apidoc/openapi.yaml by oapi-codegen: one method per operation, one
 // type per schema. Do not edit latchkey.gen.go; change the description and
-// run `go generate ./...`. Package client wraps it with credentials, errors
+// run `go generate` here. Package client wraps it with credentials, errors
 // as Go values and pagination.
 package api
 

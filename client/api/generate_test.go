@@ -13,7 +13,7 @@ import (
 // TestGeneratedIsCurrent regenerates the client with the //go:generate line
 // of generate.go (the pinned oapi-codegen, through the Go module proxy) into
 // a temporary directory and fails unless latchkey.gen.go is the same: a
-// change to openapi.yaml must come with `go generate ./...`.
+// change to openapi.yaml must come with `go generate` in client/api.
 func TestGeneratedIsCurrent(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds oapi-codegen; skipped with -short")
@@ -47,7 +47,7 @@ func TestGeneratedIsCurrent(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !bytes.Equal(fresh, committed) {
-		t.Errorf("client/api/latchkey.gen.go is not what admin/apidoc/openapi.yaml generates: run go generate ./... (%d bytes generated, %d committed)",
+		t.Errorf("client/api/latchkey.gen.go is not what admin/apidoc/openapi.yaml generates: run go generate in client/api (%d bytes generated, %d committed)",
 			len(fresh), len(committed))
 	}
 }

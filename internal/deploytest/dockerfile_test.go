@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"go/version"
+	"io/fs"
 	"net"
 	"os"
 	"path"
@@ -243,8 +244,10 @@ func goDirective(gomod string) string {
 }
 
 // checkDockerfile returns one message per problem found in the Dockerfile.
-// goMod is the version from go.mod's go directive.
-func checkDockerfile(instrs []instruction, goMod string) []string {
+// goMod is the version from go.mod's go directive; modFiles are the
+// repository's go.mod, go.sum, go.work and go.work.sum files, relative to
+// its root.
+func checkDockerfile(instrs []instruction, goMod string, modFiles []string) []string {
 	var problems []string
 	fail := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
 
@@ -338,6 +341,15 @@ func checkDockerfile(instrs []instruction, goMod string) []string {
 		if srcCopy < 0 || modCopy < 0 || download < 0 || !(modCopy < download && download < srcCopy) {
 			fail("Dockerfile: build stage copies go.mod at #%d, runs go mod download at #%d, copies the source at #%d; want go.mod, then go mod download, then the source (-1: missing)", modCopy, download, srcCopy)
 		}
+		// The server's module requires the public modules (client/,
+		// verify/) from their directories, through go.work and replace:
+		// go mod download needs every module's go.mod and go.sum, and the
+		// workspace, each where it is in the repository.
+		if download >= 0 {
+			if missing := notCopiedBefore(build, download, modFiles); len(missing) > 0 {
+				fail("Dockerfile: build stage does not copy %q to the same place before go mod download; want every go.mod, go.sum, go.work and go.work.sum of the repository there", missing)
+			}
+		}
 	}
 
 	// The final stage runs as a non-root user.
@@ -425,7 +437,78 @@ func checkDockerfile(instrs []instruction, goMod string) []string {
 	return problems
 }
 
-func readDockerfile(t *testing.T) ([]instruction, string) {
+// notCopiedBefore returns the files of want that the stage does not COPY
+// from the build context to the same path (under its WORKDIR) before
+// instruction number before.
+func notCopiedBefore(s *stage, before int, want []string) []string {
+	workdir := "/"
+	for i, in := range s.instrs {
+		if i < before && in.cmd == "WORKDIR" {
+			workdir = path.Join(workdir, in.args)
+		}
+	}
+	copied := map[string]bool{}
+	for _, c := range s.copies() {
+		if c.from != "" || c.index > before {
+			continue
+		}
+		for _, src := range c.srcs {
+			dest := c.dest
+			if strings.HasSuffix(dest, "/") || dest == "." || len(c.srcs) > 1 {
+				dest = path.Join(dest, path.Base(src))
+			}
+			if !path.IsAbs(dest) {
+				dest = path.Join(workdir, dest)
+			}
+			if path.Join(workdir, src) == path.Clean(dest) {
+				copied[path.Clean(src)] = true
+			}
+		}
+	}
+	var missing []string
+	for _, f := range want {
+		if !copied[f] {
+			missing = append(missing, f)
+		}
+	}
+	return missing
+}
+
+// moduleFiles returns the repository's go.mod, go.sum, go.work and
+// go.work.sum files, relative to its root, with forward slashes.
+func moduleFiles(t *testing.T) []string {
+	t.Helper()
+	var out []string
+	err := filepath.WalkDir(repoRoot, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			if n := d.Name(); p != repoRoot && (strings.HasPrefix(n, ".") || n == "testdata" || n == "node_modules") {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		switch d.Name() {
+		case "go.mod", "go.sum", "go.work", "go.work.sum":
+			rel, err := filepath.Rel(repoRoot, p)
+			if err != nil {
+				return err
+			}
+			out = append(out, filepath.ToSlash(rel))
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(out, "go.mod") || !slices.Contains(out, "client/go.mod") {
+		t.Fatalf("module files %q: want go.mod and client/go.mod among them", out)
+	}
+	return out
+}
+
+func readDockerfile(t *testing.T) ([]instruction, string, []string) {
 	t.Helper()
 	df, err := os.ReadFile(filepath.Join(repoRoot, "Dockerfile"))
 	if err != nil {
@@ -435,15 +518,15 @@ func readDockerfile(t *testing.T) ([]instruction, string) {
 	if err != nil {
 		t.Fatalf("read go.mod: %v", err)
 	}
-	return parseDockerfile(string(df)), goDirective(string(gomod))
+	return parseDockerfile(string(df)), goDirective(string(gomod)), moduleFiles(t)
 }
 
 // TestDockerfile checks the image build: multi-stage, a static binary built
 // from ./cmd/latchkey with a Go that satisfies go.mod, run as non-root from
 // its exec-form ENTRYPOINT, listening on every interface.
 func TestDockerfile(t *testing.T) {
-	instrs, goMod := readDockerfile(t)
-	for _, p := range checkDockerfile(instrs, goMod) {
+	instrs, goMod, modFiles := readDockerfile(t)
+	for _, p := range checkDockerfile(instrs, goMod, modFiles) {
 		t.Error(p)
 	}
 }
@@ -524,13 +607,16 @@ func TestDockerfileChecksFail(t *testing.T) {
 		{"entrypoint not the binary", edit("ENTRYPOINT", `"/latchkey"`, `"/usr/bin/latchkey"`), "", "want the binary"},
 		{"no entrypoint", drop("ENTRYPOINT", ""), "", "no ENTRYPOINT"},
 		{"no module layer", drop("RUN", "go mod download"), "", "go mod download"},
+		{"a module's go.mod not copied", drop("COPY", "client/go.mod"), "", `"client/go.mod"`},
+		{"the workspace not copied", edit("COPY", "go.work go.work.sum ", ""), "", `"go.work"`},
+		{"a module's files copied elsewhere", edit("COPY", "./verify/ginverify/", "./verify/"), "", `"verify/ginverify/go.mod"`},
 		{"loopback addr", edit("ENV", "0.0.0.0:8080", "127.0.0.1:8080"), "", "want 0.0.0.0"},
 		{"port not exposed", edit("EXPOSE", "8080", "9090"), "", "EXPOSE"},
 		{"no data volume", drop("VOLUME", ""), "", "VOLUME"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			instrs, goMod := readDockerfile(t)
+			instrs, goMod, modFiles := readDockerfile(t)
 			if tt.goMod != "" {
 				goMod = tt.goMod
 			}
@@ -541,7 +627,7 @@ func TestDockerfileChecksFail(t *testing.T) {
 					t.Fatalf("mutation changed nothing; update the test to match the Dockerfile")
 				}
 			}
-			problems := checkDockerfile(instrs, goMod)
+			problems := checkDockerfile(instrs, goMod, modFiles)
 			for _, p := range problems {
 				if strings.Contains(p, tt.want) {
 					t.Logf("caught: %s", p)
@@ -556,9 +642,9 @@ func TestDockerfileChecksFail(t *testing.T) {
 // TestDockerfileAcceptsNonrootImageWithoutUser: the distroless :nonroot image
 // already runs as 65532, so USER is optional there.
 func TestDockerfileAcceptsNonrootImageWithoutUser(t *testing.T) {
-	instrs, goMod := readDockerfile(t)
+	instrs, goMod, modFiles := readDockerfile(t)
 	instrs = slices.DeleteFunc(instrs, func(x instruction) bool { return x.cmd == "USER" })
-	for _, p := range checkDockerfile(instrs, goMod) {
+	for _, p := range checkDockerfile(instrs, goMod, modFiles) {
 		t.Error(p)
 	}
 }

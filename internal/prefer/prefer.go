@@ -1,7 +1,7 @@
-// Package prefer reads the Prefer request header (RFC 7240). It imports
-// nothing but the standard library, so that verify/verifytest, a public
-// package, answers Prefer exactly as Latchkey's /verify does without
-// bringing Latchkey's HTTP stack to its users.
+// Package prefer reads the Prefer request header (RFC 7240) for /verify.
+// verify/verifytest, the public stand-in, is in a module of its own that
+// may not import this one: it keeps a copy of the rule, and internal/e2e
+// sends every spelling tested here to both and compares their answers.
 package prefer
 
 import "strings"

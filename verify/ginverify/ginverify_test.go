@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -98,4 +100,43 @@ func TestRequireRolePanicsOnUnknownRole(t *testing.T) {
 		}
 	}()
 	ginverify.RequireRole("root")
+}
+
+// TestImportsNothingInternal keeps the adapter light for its users: it
+// adds Gin (and what Gin needs) to the verify module, and no other part of
+// Latchkey.
+func TestImportsNothingInternal(t *testing.T) {
+	const pkg = "github.com/latchkey/latchkey/verify/ginverify"
+	allowed := []string{"github.com/latchkey/latchkey/verify", "github.com/gin-gonic/", "github.com/", "golang.org/x/", "google.golang.org/", "go.mongodb.org/", "gopkg.in/"}
+	for _, dep := range strings.Fields(goAlone(t, "list", "-deps", "-f", "{{if not .Standard}}{{.ImportPath}}{{end}}", pkg)) {
+		ok := dep == pkg
+		for _, a := range allowed {
+			ok = ok || strings.HasPrefix(dep, a)
+		}
+		if !ok || strings.HasPrefix(dep, "github.com/latchkey/latchkey/") && dep != "github.com/latchkey/latchkey/verify" && dep != pkg {
+			t.Errorf("%s imports %s", pkg, dep)
+		}
+	}
+	for _, mod := range strings.Fields(goAlone(t, "list", "-m", "-f", "{{.Path}}", "all")) {
+		if strings.HasPrefix(mod, "github.com/latchkey/") && mod != pkg && mod != "github.com/latchkey/latchkey/verify" {
+			t.Errorf("the module requires %s", mod)
+		}
+	}
+}
+
+// goAlone runs the go command on this module alone (GOWORK=off: not the
+// repository's workspace, which holds the server's module too).
+func goAlone(t *testing.T, args ...string) string {
+	t.Helper()
+	cmd := exec.Command("go", args...)
+	cmd.Env = append(os.Environ(), "GOWORK=off")
+	out, err := cmd.Output()
+	if err != nil {
+		var stderr []byte
+		if e, ok := err.(*exec.ExitError); ok {
+			stderr = e.Stderr
+		}
+		t.Fatalf("go %s: %v\n%s", strings.Join(args, " "), err, stderr)
+	}
+	return string(out)
 }

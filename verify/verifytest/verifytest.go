@@ -11,9 +11,8 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"time"
 
-	"github.com/latchkey/latchkey/internal/clock"
-	"github.com/latchkey/latchkey/internal/prefer"
 	"github.com/latchkey/latchkey/verify"
 )
 
@@ -96,6 +95,11 @@ func userToken(r *http.Request) string {
 	return ""
 }
 
+// timeText is a time as Latchkey writes every time in an answer: RFC 3339
+// UTC with exactly three fractional digits (internal/clock in the server's
+// module, which this module may not import).
+func timeText(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z07:00") }
+
 // answer writes a /verify answer to r: the caller in X-Latchkey-* headers
 // and the body, or the errors.
 func answer(w http.ResponseWriter, r *http.Request, status int, v any) {
@@ -112,14 +116,14 @@ func answer(w http.ResponseWriter, r *http.Request, status int, v any) {
 				h.Set("X-Latchkey-"+k, val)
 			}
 		}
-		h.Set("X-Latchkey-Expires", clock.Format(v.Expires))
+		h.Set("X-Latchkey-Expires", timeText(v.Expires))
 		if len(v.Scopes) > 0 {
 			h.Set("X-Latchkey-Scopes", strings.Join(v.Scopes, " "))
 		}
 		if v.ExternalID != "" {
 			h.Set("X-Latchkey-External-Id", v.ExternalID)
 		}
-		if prefer.ReturnMinimal(r.Header.Values("Prefer")) { // as Latchkey: headers only
+		if returnMinimal(r.Header.Values("Prefer")) { // as Latchkey: headers only
 			h.Set("Preference-Applied", "return=minimal")
 			h.Del("Content-Type")
 			w.WriteHeader(http.StatusNoContent)
@@ -127,8 +131,8 @@ func answer(w http.ResponseWriter, r *http.Request, status int, v any) {
 		}
 		body = struct { // the expiry as Latchkey writes times
 			verify.Caller
-			Expires clock.Time `json:"expires"`
-		}{v, clock.Time(v.Expires)}
+			Expires string `json:"expires"`
+		}{v, timeText(v.Expires)}
 	case map[string]string:
 		body = map[string]any{"errors": v}
 		if status == http.StatusUnauthorized {

@@ -1,4 +1,4 @@
-package client_test
+package e2e_test
 
 import (
 	"context"
@@ -11,8 +11,6 @@ import (
 	"github.com/latchkey/latchkey/client/api"
 	"github.com/latchkey/latchkey/internal/testserver"
 )
-
-func TestMain(m *testing.M) { testserver.Main(m) }
 
 func newClient(t *testing.T, s *testserver.Server, creds client.Credentials) *client.Client {
 	t.Helper()

@@ -1,4 +1,4 @@
-package verifytest_test
+package e2e_test
 
 import (
 	"encoding/json"
@@ -14,8 +14,6 @@ import (
 	"github.com/latchkey/latchkey/verify"
 	"github.com/latchkey/latchkey/verify/verifytest"
 )
-
-func TestMain(m *testing.M) { testserver.Main(m) }
 
 // TestAnswersAsLatchkeyDoes sends the same questions to a real Latchkey and
 // to a stand-in that knows the same tokens, and compares status, errors,
@@ -128,4 +126,61 @@ func normal(t *testing.T, body []byte) string {
 	}
 	b, _ := json.Marshal(v)
 	return string(b)
+}
+
+// TestPreferAsLatchkeyDoes sends each spelling of Prefer to a real
+// Latchkey and to the stand-in (which reads Prefer with a copy of
+// internal/prefer's rule, as the verify module may not import the
+// server's) and wants the same answer from both: 204 with
+// Preference-Applied when return=minimal is asked for, else 200.
+func TestPreferAsLatchkeyDoes(t *testing.T) {
+	s := testserver.Start(t)
+	acme := s.NewTenant(t, "acme")
+	stand := verifytest.NewServer()
+	defer stand.Close()
+	stand.AddApp(acme.AppToken, verify.Caller{TenantID: acme.ID, Tenant: "acme", AppTokenID: "x",
+		Expires: time.Now().Add(time.Hour)})
+	stand.AddUser(acme.OwnerToken, verify.Caller{TenantID: acme.ID, Tenant: "acme", UserID: acme.OwnerID,
+		Username: acme.OwnerName, Role: "owner", TokenKind: "login", Expires: time.Now().Add(time.Hour)})
+	send := func(base string, prefer []string) (int, string) {
+		req, _ := http.NewRequest("GET", base+"/api/v1/verify", nil)
+		req.Header.Set("App-Token", acme.AppToken)
+		req.Header.Set("Token", acme.OwnerToken)
+		for _, v := range prefer {
+			req.Header.Add("Prefer", v)
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		_, _ = io.Copy(io.Discard, res.Body)
+		return res.StatusCode, res.Header.Get("Preference-Applied")
+	}
+	for _, c := range []struct {
+		prefer  []string
+		minimal bool
+	}{
+		{[]string{"return=minimal"}, true},
+		{[]string{"respond-async, RETURN = minimal; x=1"}, true},
+		{[]string{"return=minimal,wait=5"}, true},
+		{[]string{"wait=5", "return=minimal"}, true},
+		{nil, false},
+		{[]string{""}, false},
+		{[]string{"return=representation"}, false},
+		{[]string{"return=minimalist"}, false},
+		{[]string{"wait=5; return=minimal"}, false}, // a parameter of wait, not a preference
+	} {
+		want := http.StatusOK
+		if c.minimal {
+			want = http.StatusNoContent
+		}
+		status, applied := send(s.URL, c.prefer)
+		if status != want {
+			t.Errorf("Prefer %q: Latchkey answered %d, want %d", c.prefer, status, want)
+		}
+		if gotStatus, gotApplied := send(stand.URL, c.prefer); gotStatus != status || gotApplied != applied {
+			t.Errorf("Prefer %q: the stand-in answered %d %q, Latchkey %d %q", c.prefer, gotStatus, gotApplied, status, applied)
+		}
+	}
 }
