@@ -164,8 +164,8 @@ func (h *Handler) current(c *gin.Context) error {
 }
 
 // CurrentJSON is the body of GET /token for p, the principal the request
-// authenticated as: its token, with the request's effective scopes listed
-// . The Gin route and admin's lean path both answer with it.
+// authenticated as: its token, with the request's effective scopes listed.
+// The Gin route and admin's lean path both answer with it.
 // Errors: Service.Current's, and the scope catalog's.
 func (h *Handler) CurrentJSON(ctx context.Context, p *access.Principal) ([]byte, error) {
 	tok, err := h.Service.Current(ctx, p)
