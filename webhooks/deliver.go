@@ -91,32 +91,45 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 	}
 }
 
-// RunTenant sends tenant's due deliveries.
+// RunTenant sends tenant's due deliveries, a batch at a time for as long
+// as batches come back full and this instance wins some of them, so a
+// backlog drains at the pace of the store and the endpoint rather than
+// one batch per webhooks.interval.
 func (d *Dispatcher) RunTenant(ctx context.Context, tenantID string) error {
 	s := d.Service
-	due, err := s.Store.Due(ctx, tenantID, clock.Stored(s.Now()), batch)
-	if err != nil {
-		return err
-	}
-	for i := range due {
-		if ctx.Err() != nil {
-			return nil
-		}
-		if err := d.attempt(ctx, tenantID, &due[i]); err != nil {
+	for {
+		due, err := s.Store.Due(ctx, tenantID, clock.Stored(s.Now()), batch)
+		if err != nil {
 			return err
 		}
+		won := 0
+		for i := range due {
+			if ctx.Err() != nil {
+				return nil
+			}
+			ok, err := d.attempt(ctx, tenantID, &due[i])
+			if err != nil {
+				return err
+			}
+			if ok {
+				won++
+			}
+		}
+		if len(due) < batch || won == 0 {
+			return nil
+		}
 	}
-	return nil
 }
 
-// attempt sends del once, if its lease is won, and writes the outcome.
-func (d *Dispatcher) attempt(ctx context.Context, tenantID string, del *Delivery) error {
+// attempt sends del once, if its lease is won, and writes the outcome. It
+// reports whether the lease was won.
+func (d *Dispatcher) attempt(ctx context.Context, tenantID string, del *Delivery) (bool, error) {
 	s := d.Service
 	lease := cmp.Or(d.Lease, Lease)
 	now := clock.Stored(s.Now())
 	won, err := s.Store.Claim(ctx, tenantID, del, now, now.Add(lease))
 	if err != nil || !won {
-		return err
+		return false, err
 	}
 	// Past its lease another instance may claim the attempt: it ends
 	// here, and only its outcome is written after.
@@ -125,14 +138,14 @@ func (d *Dispatcher) attempt(ctx context.Context, tenantID string, del *Delivery
 	w, err := s.Store.FindByID(leased, tenantID, del.Webhook)
 	switch {
 	case errors.Is(err, ErrNotFound):
-		return d.settle(ctx, tenantID, del, nil, 0, "The endpoint was deleted.", true)
+		return true, d.settle(ctx, tenantID, del, nil, 0, "The endpoint was deleted.", true)
 	case err != nil:
-		return err
+		return true, err
 	case w.Status != Enabled:
-		return d.settle(ctx, tenantID, del, nil, 0, "The endpoint is disabled.", true)
+		return true, d.settle(ctx, tenantID, del, nil, 0, "The endpoint is disabled.", true)
 	}
 	code, msg := d.send(leased, w, del)
-	return d.settle(ctx, tenantID, del, w, code, msg, false)
+	return true, d.settle(ctx, tenantID, del, w, code, msg, false)
 }
 
 // send posts del to w and returns the answer's status code (0 when none
