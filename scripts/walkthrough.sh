@@ -220,12 +220,12 @@ CLI
 cli "Log in as the platform owner (the password on stdin; a terminal would prompt for it without echo):" \
 	$'correct-horse-battery\n' -- login --url "$BASE" --app-token "$APP" --username admin --password-stdin
 cli "The users of the platform tenant:" "" -- users list
-cli "Issue two on-behalf-of tokens for Mia:" "" -- tokens create --user "$MIA" --name "ticket 4711" --expires-in 2h
+cli "Issue two on-behalf-of tokens for Mia (users go by their username, or their id):" "" -- tokens create --user mia --name "ticket 4711" --expires-in 2h
 LEAKED=$(echo "$OUT" | sed -nE 's/^token +(lku_[a-z0-9_]+)$/\1/p')
-cli "And a second one:" "" -- tokens create --user "$MIA" --name "ticket 4712" --expires-in 2h
+cli "And a second one:" "" -- tokens create --user mia --name "ticket 4712" --expires-in 2h
 cli "Expire the first by its leaked string:" "" -- tokens expire "$LEAKED"
-cli "Mia's live tokens:" "" -- tokens list --user "$MIA" --active true
-cli "Expire every live token of Mia (the second OBO token):" "" -- users expire-tokens "$MIA"
-cli "Errors come with their fields and an exit code scripts can test (4: not found):" "" -- users get 0123456789abcdef01234567
+cli "Mia's live tokens:" "" -- tokens list --user mia --active
+cli "Expire every live token of Mia (the second OBO token):" "" -- users expire-tokens mia
+cli "Errors come with their fields and an exit code scripts can test (4: not found):" "" -- users get nobody
 cli "The audit log:" "" -- audit --limit 6
 cli "Log out (the session ends on the server too):" "" -- logout

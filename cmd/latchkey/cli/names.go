@@ -218,7 +218,8 @@ func tokenRef(ctx context.Context, c *client.Client, ref string) (string, error)
 }
 
 // userID returns the id of the user ref names (an id or a username), for
-// the filters that take an id (tokens list --user, audit --user).
+// the flags whose API field takes an id (tokens list and create --user,
+// audit --user).
 func userID(ctx context.Context, c *client.Client, ref string) (string, error) {
 	if ref == "" || idPattern.MatchString(ref) {
 		return ref, nil

@@ -171,8 +171,15 @@ func TestTokenCommands(t *testing.T) {
 	if obo.Kind != "obo" || obo.Actor != acme.OwnerID || !strings.HasPrefix(obo.Token, "lku_") {
 		t.Fatalf("tokens create --user printed %+v", obo)
 	}
+	var byName struct{ Kind, User string }
+	tm.jsonOf(&byName, "", "tokens", "create", "--user", "mel", "--name", "by name", "--expires-in", "1h")
+	if byName.Kind != "obo" || byName.User != melID {
+		t.Fatalf("tokens create --user mel printed %+v, want an OBO token of %s", byName, melID)
+	}
+	contains(t, "tokens create --user mel", tm.ok("", "tokens", "create", "--user", "mel", "--expires-in", "1h"), "user     mel", "actor    owner")
 	contains(t, "tokens create", tm.ok("", "tokens", "create"), "personal", "shown this once")
 	tm.fails(cli.ExitNotFound, []string{"user: No such user."}, "", "tokens", "create", "--user", "0123456789abcdef01234567")
+	tm.fails(cli.ExitNotFound, []string{"user: No such user."}, "", "tokens", "create", "--user", "nobody")
 
 	contains(t, "tokens list", tm.ok("", "tokens", "list", "--user", melID, "--kind", "obo", "--active"), obo.ID, "obo")
 	tm.fails(cli.ExitAPI, []string{"kind: Must be one of: login, personal, obo."}, "", "tokens", "list", "--kind", "bogus")

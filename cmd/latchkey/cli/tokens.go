@@ -297,7 +297,11 @@ func (a *app) tokensCmd() *cobra.Command {
 			}
 			req := api.NewTokenRequest{SecondsUntilExpire: secs}
 			if forUser != "" {
-				req.User = &forUser
+				id, err := userID(cmd.Context(), c, forUser)
+				if err != nil {
+					return err
+				}
+				req.User = &id
 			}
 			if name != "" {
 				req.Name = &name
@@ -313,12 +317,16 @@ func (a *app) tokensCmd() *cobra.Command {
 				return err
 			}
 			t := r.JSON201
+			var byID map[string]string
+			if !a.json {
+				byID = usernamesByID(cmd.Context(), c)
+			}
 			return a.print(t, func(w *tableWriter) {
 				w.Row("token", t.Token)
 				w.Row("id", t.Id)
 				w.Row("kind", string(t.Kind))
-				w.Row("user", t.User)
-				w.Row("actor", str(t.Actor))
+				w.Row("user", nameOf(byID, t.User))
+				w.Row("actor", nameOf(byID, str(t.Actor)))
 				w.Row("scopes", scopesText(t.Scopes))
 				w.Row("expires", when(t.Expires))
 				w.Row("(the token is shown this once: keep it safe)")
