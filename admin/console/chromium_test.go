@@ -146,7 +146,25 @@ func (p *page) text(sel string) string {
 	return p.eval(fmt.Sprintf(`(document.querySelector(%q)?.textContent || '').trim()`, sel))
 }
 
-func (p *page) click(sel string) { p.t.Helper(); p.do(chromedp.Click(chromedp.CSS(sel))) }
+// click clicks the element sel names. A node the page replaced between
+// finding it and clicking it (a list re-rendered by an answer that came in
+// meanwhile: "Could not find node with given id") is looked up again, at
+// most three times, so the click goes to what sel names once the page has
+// settled rather than failing on when an answer arrived.
+func (p *page) click(sel string) {
+	p.t.Helper()
+	for attempt := 1; ; attempt++ {
+		ctx, cancel := context.WithTimeout(p.ctx, 15*time.Second)
+		err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(sel)))
+		cancel()
+		if err == nil {
+			return
+		}
+		if attempt == 3 || !strings.Contains(err.Error(), "Could not find node with given id") {
+			p.fail("browser: clicking %s: %v", sel, err)
+		}
+	}
+}
 
 func (p *page) fill(sel, value string) {
 	p.t.Helper()

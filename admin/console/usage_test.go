@@ -108,6 +108,7 @@ func TestConsoleUsage(t *testing.T) {
 		t.Errorf("the batch's last 30 days: got %s requests, want 1520", got)
 	}
 	p.choose("#usage-period", "7d")
+	p.wait("the week's ranking", `!document.querySelector('#view-usage [aria-busy]')`)
 	p.click(fmt.Sprintf(`#usage-top button[data-id=%q]`, partner["id"]))
 	p.wait("the partner's week", `document.querySelector('#usage-chart-title').textContent === 'Requests of partner-api' && document.querySelectorAll('#usage-chart svg.chart-svg g').length > 100 && !document.querySelector('#view-usage [aria-busy]')`)
 	p.shot("usage-week")
