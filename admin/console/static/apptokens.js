@@ -321,8 +321,11 @@ function syncGrace() {
   input.disabled = !custom;
   input.required = custom;
   const g = graceOf(form);
-  const end = new Date(Date.now() + g * 1000);
-  $('#rot-hint').textContent = custom && input.value === '' ? '' : g === 0 ? 'The old secret stops working at once.' : `The old secret stops working ${relative(end)}, at ${localTime(end)}.`;
+  // One clock reading for the end and the words, so 3600 s reads "in 1 h"
+  // however long the page takes between the two.
+  const now = Date.now();
+  const end = new Date(now + g * 1000);
+  $('#rot-hint').textContent = custom && input.value === '' ? '' : g === 0 ? 'The old secret stops working at once.' : `The old secret stops working ${relative(end, { now })}, at ${localTime(end)}.`;
 }
 
 function wireRotate() {

@@ -252,7 +252,8 @@ export function wireLifetimes(root = document) {
       input.hidden = !custom;
       input.required = custom;
       const secs = custom ? Number(input.value) : Number(select.value);
-      hint.textContent = secs > 0 ? `Expires ${relative(new Date(Date.now() + secs * 1000))}.` : '';
+      const now = Date.now(); // one reading: 3600 s reads "in 1 h", never "in 60 min"
+      hint.textContent = secs > 0 ? `Expires ${relative(new Date(now + secs * 1000), { now })}.` : '';
     };
     select.addEventListener('change', () => { update(); if (select.value === 'custom') input.focus(); });
     input.addEventListener('input', update);
